@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the test suite runs for real (Debian): the CNCF registry,
+# skopeo to push test images, bubblewrap for the build sandbox, busybox-static
+# for a builder image, Go and a C compiler for the binaries the diff tests build,
+# htpasswd for the authenticated registry.
+set -euo pipefail
+declare -A need=(
+  [docker-registry]=docker-registry
+  [skopeo]=skopeo
+  [bwrap]=bubblewrap
+  [busybox]=busybox-static
+  [go]=golang-go
+  [htpasswd]=apache2-utils
+  [cc]=gcc
+  [git]=git
+  [pkg-config]=pkg-config
+)
+missing=()
+for cmd in "${!need[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+# busybox from a dynamic build cannot serve as a static builder image.
+if command -v busybox >/dev/null 2>&1 && ! dpkg -s busybox-static >/dev/null 2>&1; then
+  missing+=(busybox-static)
+fi
+dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
