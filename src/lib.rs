@@ -2,11 +2,24 @@
 //! published container image is the binary its public source builds.
 //!
 //! The crate is a pipeline. The image side turns a reference into verified
-//! bytes: [`reference`] parses what the user typed, [`digest`] checks every
-//! blob, [`platform`] selects what to compare.
+//! bytes: [`reference`] parses what the user typed, [`image`] resolves it
+//! through a transport ([`registry`], [`layout`], [`archive`]) to one pinned
+//! digest and reads its [`manifest`]s and blobs, every one checked by
+//! [`digest`] and kept in the content-addressed [`cache`]; [`platform`]
+//! selects what to compare. [`inspect`] describes what an image runs;
+//! [`report`] renders results for people.
 //! `src/main.rs` only parses arguments, calls into this library and maps
 //! results to exit codes.
 
+pub mod archive;
+pub mod auth;
+pub mod cache;
 pub mod digest;
+pub mod image;
+pub mod inspect;
+pub mod layout;
+pub mod manifest;
 pub mod platform;
 pub mod reference;
+pub mod registry;
+pub mod report;

@@ -1,14 +1,26 @@
 //! The `rebuild-compare` command line: parses arguments, calls the library,
 //! renders, and maps the outcome to an exit code (0 match, 1 differs, 2 error).
 
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rebuild_compare::cache::Cache;
+use rebuild_compare::image::{AccessOptions, Image};
+use rebuild_compare::platform::Platform;
+use rebuild_compare::reference::ImageLocation;
 
 /// Prove, or disprove, that the binary inside a published container image is
 /// the one its public source builds.
 #[derive(Parser)]
-#[command(name = "rebuild-compare", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "rebuild-compare",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     /// More detail on stderr (-v: info, -vv: debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -18,15 +30,81 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Show what an image runs, per platform: digests, Entrypoint, Cmd, Env, layers.
+    Inspect(InspectArgs),
+}
+
+/// Output format shared by every command.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// How to reach images: shared by every command that reads one.
+#[derive(Args)]
+struct AccessArgs {
+    /// Credentials file (Docker config.json format) instead of REGISTRY_AUTH_FILE or ~/.docker/config.json.
+    #[arg(long, value_name = "FILE")]
+    authfile: Option<PathBuf>,
+    /// Reach this registry over plain HTTP (loopback registries always are). Repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    insecure_registries: Vec<String>,
+    /// Cache directory [default: $XDG_CACHE_HOME/rebuild-compare].
+    #[arg(long, value_name = "DIR", env = "REBUILD_COMPARE_CACHE")]
+    cache_dir: Option<PathBuf>,
+}
+
+impl AccessArgs {
+    fn options(&self) -> anyhow::Result<AccessOptions> {
+        Ok(AccessOptions {
+            cache: Cache::new(self.cache_dir.as_deref())?,
+            authfile: self.authfile.clone(),
+            insecure_registries: self.insecure_registries.clone(),
+        })
+    }
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// The image: REF (registry), oci:DIR[:TAG] or docker-archive:FILE[:REF].
+    image: String,
+    /// Only this platform (os/arch[/variant]); repeatable. Default: every platform.
+    #[arg(long = "platform", value_name = "OS/ARCH[/VARIANT]")]
+    platforms: Vec<Platform>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    #[command(flatten)]
+    access: AccessArgs,
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result: anyhow::Result<bool> = match cli.command {
+        Some(Command::Inspect(args)) => inspect(&args),
         None => Ok(true),
     };
     exit_code(result)
+}
+
+/// `inspect`: resolves the image and prints, per platform, what it runs.
+/// Always "matches": success is exit 0.
+fn inspect(args: &InspectArgs) -> anyhow::Result<bool> {
+    let image = open_image(&args.image, &args.access)?;
+    let report = rebuild_compare::inspect::inspect(&image, &args.platforms)?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        Format::Text => rebuild_compare::report::inspect::render_text(&report, &mut out)?,
+    }
+    Ok(true)
+}
+
+fn open_image(image: &str, access: &AccessArgs) -> anyhow::Result<Image> {
+    let location = ImageLocation::parse(image)?;
+    Image::open(&location, &access.options()?).with_context(|| format!("cannot open {location}"))
 }
 
 /// Sends library tracing to stderr: `-v` info, `-vv` debug, or whatever `RUST_LOG` says.
