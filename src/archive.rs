@@ -327,6 +327,22 @@ fn index_members(path: &Path) -> std::io::Result<HashMap<String, Member>> {
     Ok(members)
 }
 
+/// The member a relative symlink inside the archive points to (`a/layer.tar -> ../x.tar` is `x.tar`).
+fn resolve_link(name: &str, target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = name.split('/').collect();
+    parts.pop();
+    for component in target.split('/') {
+        match component {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
+}
+
 fn open_member(path: &Path, m: Member) -> std::io::Result<impl Read> {
     let mut f = File::open(path)?;
     f.seek(SeekFrom::Start(m.offset))?;

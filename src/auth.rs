@@ -160,7 +160,7 @@ fn normalise_key(key: &str) -> String {
         .unwrap_or(key);
     let key = key.trim_end_matches('/');
     match key.split_once('/') {
-        Some((host, "v1" | "v2")) if host == "index.docker.io" => "index.docker.io/v1".into(),
+        Some(("index.docker.io", "v1" | "v2")) => "index.docker.io/v1".into(),
         Some((host, _)) => host.to_string(),
         None => key.to_string(),
     }

@@ -187,7 +187,7 @@ impl Image {
                 Ok(vec![PlatformImage {
                     platform,
                     manifest_digest: resolved.digest.clone(),
-                    manifest: manifest.clone(),
+                    manifest: (**manifest).clone(),
                     config,
                 }])
             }
@@ -208,7 +208,7 @@ impl Image {
         verify_bytes(&bytes, &desc.digest, Some(desc.size))?;
         let (manifest, _) = Manifest::parse(&bytes, &desc.digest, Some(&desc.media_type))?;
         let manifest = match manifest {
-            Manifest::Image(m) => m,
+            Manifest::Image(m) => *m,
             Manifest::Index(_) => {
                 return Err(ImageError::NestedIndex {
                     digest: desc.digest.clone(),

@@ -128,7 +128,7 @@ pub struct Index {
 #[derive(Debug, Clone)]
 pub enum Manifest {
     Index(Index),
-    Image(ImageManifest),
+    Image(Box<ImageManifest>),
 }
 
 /// The fields of a manifest every shape shares, to decide which shape it is.
@@ -193,7 +193,7 @@ impl Manifest {
             OCI_MANIFEST | DOCKER_MANIFEST => {
                 let manifest: ImageManifest = serde_json::from_slice(bytes).map_err(malformed)?;
                 check_fan_out("manifest", digest, manifest.layers.len(), MAX_LAYERS)?;
-                Self::Image(manifest)
+                Self::Image(Box::new(manifest))
             }
             other => {
                 return Err(ManifestError::UnsupportedMediaType {
