@@ -306,23 +306,32 @@ fn digest_in_name(name: &str) -> Option<Digest> {
 fn index_members(path: &Path) -> std::io::Result<HashMap<String, Member>> {
     let mut archive = tar::Archive::new(File::open(path)?);
     let mut members = HashMap::new();
+    let mut links = Vec::new();
     for entry in archive.entries()? {
         let entry = entry?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
         let name = entry
             .path()?
             .to_string_lossy()
             .trim_start_matches("./")
             .to_string();
-        members.insert(
-            name,
-            Member {
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() {
+            if let Some(target) = entry.link_name()? {
+                links.push((resolve_link(&name, &target.to_string_lossy()), name));
+            }
+        } else if kind.is_file() {
+            let member = Member {
                 offset: entry.raw_file_position(),
                 size: entry.size(),
-            },
-        );
+            };
+            members.insert(name, member);
+        }
+    }
+    // Older `docker save` layouts name layers `<id>/layer.tar`, a symlink to the blob.
+    for (target, name) in links {
+        if let Some(member) = target.and_then(|t| members.get(&t).copied()) {
+            members.insert(name, member);
+        }
     }
     Ok(members)
 }
