@@ -49,7 +49,7 @@ pub enum ImageError {
 }
 
 /// How to reach images: where the cache lives and how to authenticate.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AccessOptions {
     pub cache: Cache,
     /// `--authfile`: credentials file to use instead of the default lookup.
@@ -57,6 +57,20 @@ pub struct AccessOptions {
     /// `--insecure-registry HOST[:PORT]`: registries reached over plain HTTP
     /// (loopback registries always are, as with Docker).
     pub insecure_registries: Vec<String>,
+    /// Who is told about downloads.
+    pub progress: crate::progress::SharedProgress,
+}
+
+impl AccessOptions {
+    /// Default access through `cache`: default credentials, loopback-only plain HTTP, no progress.
+    pub fn new(cache: Cache) -> Self {
+        Self {
+            cache,
+            authfile: None,
+            insecure_registries: Vec::new(),
+            progress: crate::progress::silent(),
+        }
+    }
 }
 
 /// Top-level manifest bytes as a transport returns them.

@@ -20,6 +20,7 @@ pub mod inspect;
 pub mod layout;
 pub mod manifest;
 pub mod platform;
+pub mod progress;
 pub mod published;
 pub mod reference;
 pub mod registry;

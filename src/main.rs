@@ -1,16 +1,19 @@
 //! The `rebuild-compare` command line: parses arguments, calls the library,
 //! renders, and maps the outcome to an exit code (0 match, 1 differs, 2 error).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rebuild_compare::cache::Cache;
 use rebuild_compare::image::{AccessOptions, Image};
 use rebuild_compare::platform::Platform;
+use rebuild_compare::progress::SharedProgress;
 use rebuild_compare::reference::ImageLocation;
+use rebuild_compare::report::progress::TerminalProgress;
 
 /// Prove, or disprove, that the binary inside a published container image is
 /// the one its public source builds.
@@ -25,6 +28,9 @@ struct Cli {
     /// More detail on stderr (-v: info, -vv: debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// No progress output.
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -57,12 +63,22 @@ struct AccessArgs {
 }
 
 impl AccessArgs {
-    fn options(&self) -> anyhow::Result<AccessOptions> {
+    fn options(&self, quiet: bool) -> anyhow::Result<AccessOptions> {
         Ok(AccessOptions {
-            cache: Cache::new(self.cache_dir.as_deref())?,
             authfile: self.authfile.clone(),
             insecure_registries: self.insecure_registries.clone(),
+            progress: progress(quiet),
+            ..AccessOptions::new(Cache::new(self.cache_dir.as_deref())?)
         })
+    }
+}
+
+/// Progress bars on stderr when it is a terminal and `--quiet` is not given.
+fn progress(quiet: bool) -> SharedProgress {
+    if !quiet && std::io::stderr().is_terminal() {
+        Arc::new(TerminalProgress::new())
+    } else {
+        rebuild_compare::progress::silent()
     }
 }
 
@@ -83,7 +99,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result: anyhow::Result<bool> = match cli.command {
-        Some(Command::Inspect(args)) => inspect(&args),
+        Some(Command::Inspect(args)) => inspect(&args, cli.quiet),
         None => Ok(true),
     };
     exit_code(result)
@@ -91,8 +107,8 @@ fn main() -> ExitCode {
 
 /// `inspect`: resolves the image and prints, per platform, what it runs.
 /// Always "matches": success is exit 0.
-fn inspect(args: &InspectArgs) -> anyhow::Result<bool> {
-    let image = open_image(&args.image, &args.access)?;
+fn inspect(args: &InspectArgs, quiet: bool) -> anyhow::Result<bool> {
+    let image = open_image(&args.image, &args.access, quiet)?;
     let report = rebuild_compare::inspect::inspect(&image, &args.platforms)?;
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -102,9 +118,10 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-fn open_image(image: &str, access: &AccessArgs) -> anyhow::Result<Image> {
+fn open_image(image: &str, access: &AccessArgs, quiet: bool) -> anyhow::Result<Image> {
     let location = ImageLocation::parse(image)?;
-    Image::open(&location, &access.options()?).with_context(|| format!("cannot open {location}"))
+    Image::open(&location, &access.options(quiet)?)
+        .with_context(|| format!("cannot open {location}"))
 }
 
 /// Sends library tracing to stderr: `-v` info, `-vv` debug, or whatever `RUST_LOG` says.

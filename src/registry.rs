@@ -55,6 +55,7 @@ pub struct RegistryTransport {
     client: oci_client::Client,
     auth: RegistryAuth,
     runtime: tokio::runtime::Runtime,
+    progress: crate::progress::SharedProgress,
 }
 
 impl RegistryTransport {
@@ -95,6 +96,7 @@ impl RegistryTransport {
             client,
             auth,
             runtime,
+            progress: options.progress.clone(),
         })
     }
 
@@ -162,6 +164,7 @@ impl RegistryTransport {
         let mut backoff = FIRST_BACKOFF;
         loop {
             let mut writer = cache.writer(&desc.digest, Some(desc.size))?;
+            let mut transfer = self.progress.download(&short(&desc.digest), desc.size);
             let result: Result<(), ImageError> = self.runtime.block_on(async {
                 let mut stream = self
                     .client
@@ -175,7 +178,9 @@ impl RegistryTransport {
                         source,
                     })?;
                     writer.write_chunk(&chunk)?;
+                    transfer.advance(chunk.len() as u64);
                 }
+                transfer.finish();
                 Ok(())
             });
             match result {
@@ -227,6 +232,11 @@ impl Transport for RegistryTransport {
         tracing::info!("pulling blob {} ({} bytes)", desc.digest, desc.size);
         self.download(desc, cache)
     }
+}
+
+/// `sha256:0123456789ab`, for progress lines.
+fn short(digest: &Digest) -> String {
+    format!("sha256:{}", &digest.hex()[..12])
 }
 
 /// Whether the registry is on this machine, where Docker allows plain HTTP.

@@ -2,6 +2,7 @@
 //! (JSON for machines is the data's own serde form). Nothing here computes.
 
 pub mod inspect;
+pub mod progress;
 
 /// Shell-like quoting of an argv for display: `["/bin/sh", "-c", "a b"]` -> `/bin/sh -c 'a b'`.
 pub fn quote_argv(argv: &[String]) -> String {
