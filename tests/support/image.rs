@@ -338,9 +338,17 @@ impl LayerBuilder {
         let blob_hasher = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, file));
         let (blob_hasher, tar_hasher_digest) = match compression {
             Compression::None => {
-                let hw = write_large_tar(HashingWriter::new(blob_hasher), path, size, seed);
-                let (inner, tar_digest, _) = hw.finish();
-                (inner, tar_digest)
+                // Blob and tar are the same bytes: hash them once.
+                let hw = write_large_tar(blob_hasher, path, size, seed);
+                let (mut buf, digest, blob_size) = hw.finish();
+                buf.flush().expect("flush large layer");
+                return Layer {
+                    compression,
+                    diff_id: digest.clone(),
+                    digest,
+                    size: blob_size,
+                    blob: BlobSource::File(Arc::new(temp_path)),
+                };
             }
             Compression::Gzip => {
                 let enc = flate2::write::GzEncoder::new(blob_hasher, flate2::Compression::fast());
