@@ -188,6 +188,15 @@ fn pushes_docker_schema2_manifest_list_and_single_manifest() {
         sha256_digest(&inspect_raw(&registry.reference("docker:list"), None)),
         written.top.digest
     );
+
+    let archive = dir.path().join("docker.tar");
+    to_docker_archive(dir.path(), "one", &archive, "example.test/docker:one");
+    let mut tar = tar::Archive::new(std::fs::File::open(&archive).unwrap());
+    let has_manifest = tar
+        .entries()
+        .unwrap()
+        .any(|e| e.unwrap().path().unwrap().to_str() == Some("manifest.json"));
+    assert!(has_manifest);
 }
 
 #[test]
@@ -296,6 +305,35 @@ fn corrupt_blob_changes_served_bytes_but_not_length() {
     let after = resp.bytes().unwrap();
     assert_eq!(after.len(), before.len());
     assert_ne!(sha256_digest(&after), layer.digest);
+}
+
+#[test]
+fn planted_manifest_is_served_under_a_digest_it_does_not_match() {
+    let registry = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let image = small_image("linux/amd64", Compression::Gzip);
+    let written = write_oci_layout(
+        dir.path(),
+        "p",
+        &ImageSet::single(image),
+        IndexStyle::SingleManifest,
+        MediaTypes::Oci,
+    );
+    push(dir.path(), "p", &registry.reference("planted:p"), None);
+    let genuine = inspect_raw(&registry.reference("planted:p"), None);
+    let mut forged: serde_json::Value = serde_json::from_slice(&genuine).unwrap();
+    forged["annotations"] = serde_json::json!({"forged": "yes"});
+    let forged = serde_json::to_vec(&forged).unwrap();
+    registry.plant_manifest_as("planted", "p", &written.top.digest, &forged);
+
+    let resp = registry.get_manifest("planted", &written.top.digest);
+    assert_eq!(resp.status, 200, "{}", registry.stderr_log());
+    assert_eq!(resp.body, forged);
+    assert_eq!(
+        resp.header("docker-content-digest"),
+        Some(written.top.digest.as_str())
+    );
+    assert_ne!(sha256_digest(&resp.body), written.top.digest);
 }
 
 #[test]

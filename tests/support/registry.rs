@@ -167,33 +167,34 @@ impl Registry {
 
     /// Stores manifest `bytes` for `repo:tag` by writing the registry's
     /// filesystem storage directly (blob + revision link + tag links),
-    /// bypassing the API — e.g. for manifests over the 4 MiB that
-    /// distribution refuses on PUT. `GET /v2/<repo>/manifests/<tag|digest>`
-    /// then serves them (the bytes must be a JSON manifest of a known type).
-    /// Returns the digest `sha256:<hex>`.
+    /// bypassing the API's checks. Returns the digest `sha256:<hex>`.
+    /// `GET` serves it only if it is a JSON manifest of a known type and at
+    /// most 4 MiB (larger ones are answered 500).
     pub fn plant_manifest(&self, repo: &str, tag: &str, bytes: &[u8]) -> String {
-        let hex = hex::encode(Sha256::digest(bytes));
-        let digest = format!("sha256:{hex}");
+        let digest = format!("sha256:{}", hex::encode(Sha256::digest(bytes)));
+        self.plant_manifest_as(repo, tag, &digest, bytes);
+        digest
+    }
+
+    /// Like [`Registry::plant_manifest`] but files `bytes` under `digest`
+    /// (`sha256:<hex>`) even if they do not hash to it, so the registry
+    /// serves a manifest whose content does not match its digest.
+    pub fn plant_manifest_as(&self, repo: &str, tag: &str, digest: &str, bytes: &[u8]) {
+        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+        let link = format!("sha256:{hex}");
         let v2 = self.storage_dir().join("docker/registry/v2");
         let manifests = v2.join("repositories").join(repo).join("_manifests");
+        let tag_dir = manifests.join("tags").join(tag);
         let files: [(PathBuf, &[u8]); 4] = [
-            (self.blob_path(&digest), bytes),
+            (self.blob_path(digest), bytes),
             (
-                manifests.join("revisions/sha256").join(&hex).join("link"),
-                digest.as_bytes(),
+                manifests.join("revisions/sha256").join(hex).join("link"),
+                link.as_bytes(),
             ),
+            (tag_dir.join("current/link"), link.as_bytes()),
             (
-                manifests.join("tags").join(tag).join("current/link"),
-                digest.as_bytes(),
-            ),
-            (
-                manifests
-                    .join("tags")
-                    .join(tag)
-                    .join("index/sha256")
-                    .join(&hex)
-                    .join("link"),
-                digest.as_bytes(),
+                tag_dir.join("index/sha256").join(hex).join("link"),
+                link.as_bytes(),
             ),
         ];
         for (path, content) in files {
@@ -201,7 +202,6 @@ impl Registry {
                 .unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
             fs::write(&path, content).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
         }
-        digest
     }
 
     /// The registry process's stderr so far (for debugging failed tests).
