@@ -1,0 +1,28 @@
+//! Shared integration-test harness: a real registry on loopback, in-memory
+//! layer/image builders, OCI layout writers and skopeo pushers.
+//!
+//! Use it from `tests/<topic>.rs` with `mod support;` and e.g.
+//! `use support::{Registry, LayerBuilder, ImageBuilder, ImageSet, ...};`.
+//! Nothing is mocked: `docker-registry`, `skopeo` and `htpasswd` must be
+//! installed (`scripts/install-test-deps.sh`). All traffic stays on 127.0.0.1.
+
+// Every tests/*.rs compiles its own copy of this module and uses only a
+// subset of it, so unused items and re-exports would warn in most test
+// binaries.
+#![allow(dead_code, unused_imports)]
+
+pub mod http;
+pub mod image;
+pub mod layout;
+pub mod oversized;
+pub mod registry;
+pub mod skopeo;
+
+pub use image::{
+    decompress, sha256_digest, Compression, Image, ImageBuilder, ImageSet, Layer, LayerBuilder,
+    MediaTypes, PlatformSpec, PseudoRandom,
+};
+pub use layout::{write_oci_layout, Descriptor, IndexStyle, WrittenLayout};
+pub use oversized::{manifest_of_size, write_oversized_layout};
+pub use registry::Registry;
+pub use skopeo::{inspect_raw, inspect_raw_json, push, to_docker_archive};
