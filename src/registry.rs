@@ -172,11 +172,20 @@ impl RegistryTransport {
                     .await
                     .map_err(|e| classify(&shown, e))?;
                 while let Some(chunk) = stream.next().await {
-                    let chunk = chunk.map_err(|source| RegistryError::Stream {
-                        reference: shown.clone(),
-                        digest: desc.digest.clone(),
-                        source,
-                    })?;
+                    let chunk = match chunk {
+                        Ok(chunk) => chunk,
+                        // oci-client checks the digest too, at the end of the
+                        // stream: our own check of the same bytes decides.
+                        Err(e) if is_digest_error(&e) => break,
+                        Err(source) => {
+                            return Err(RegistryError::Stream {
+                                reference: shown.clone(),
+                                digest: desc.digest.clone(),
+                                source,
+                            }
+                            .into())
+                        }
+                    };
                     writer.write_chunk(&chunk)?;
                     transfer.advance(chunk.len() as u64);
                 }
@@ -252,6 +261,12 @@ pub fn is_loopback(registry: &str) -> bool {
         }),
     };
     host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a stream error is oci-client's own digest check failing.
+fn is_digest_error(e: &std::io::Error) -> bool {
+    e.get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<oci_client::errors::DigestError>().is_some())
 }
 
 fn is_transient(e: &OciDistributionError) -> bool {

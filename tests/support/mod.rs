@@ -11,6 +11,7 @@
 // binaries.
 #![allow(dead_code, unused_imports)]
 
+pub mod cli;
 pub mod http;
 pub mod image;
 pub mod layout;
