@@ -4,9 +4,13 @@
 //! The crate is a pipeline. The image side turns a reference into verified
 //! bytes: [`reference`] parses what the user typed, [`digest`] checks every
 //! blob, [`platform`] selects what to compare.
+//! At the end, [`diff`] explains how the published binary and the rebuilt
+//! one differ, and [`report`] renders such results as text.
 //! `src/main.rs` only parses arguments, calls into this library and maps
 //! results to exit codes.
 
+pub mod diff;
 pub mod digest;
 pub mod platform;
 pub mod reference;
+pub mod report;

@@ -1,14 +1,24 @@
 //! The `rebuild-compare` command line: parses arguments, calls the library,
 //! renders, and maps the outcome to an exit code (0 match, 1 differs, 2 error).
 
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use rebuild_compare::diff::{diff_files, DiffOptions};
+use rebuild_compare::report;
 
 /// Prove, or disprove, that the binary inside a published container image is
 /// the one its public source builds.
 #[derive(Parser)]
-#[command(name = "rebuild-compare", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "rebuild-compare",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     /// More detail on stderr (-v: info, -vv: debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -18,15 +28,69 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Compare two binaries section by section and explain the differences
+    /// (exit 0 identical, 1 different, 2 error).
+    Diff(DiffArgs),
+}
+
+/// Arguments of `rebuild-compare diff`.
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The first file (e.g. the binary from the image).
+    a: PathBuf,
+    /// The second file (e.g. the rebuilt binary).
+    b: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    /// Unchanged hex-dump lines shown around each change.
+    #[arg(long, default_value_t = 2)]
+    context: usize,
+    /// Hex-dump hunks shown per differing section.
+    #[arg(long, default_value_t = 8)]
+    max_hunks: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result: anyhow::Result<bool> = match cli.command {
         None => Ok(true),
+        Some(Command::Diff(args)) => diff(args),
     };
     exit_code(result)
+}
+
+/// `rebuild-compare diff A B`: compares the two files, prints the text report
+/// (coloured only on a terminal without NO_COLOR) or the JSON `BinaryDiff`,
+/// and returns whether they are identical.
+fn diff(args: DiffArgs) -> anyhow::Result<bool> {
+    let options = DiffOptions {
+        context_lines: args.context,
+        max_hunks: args.max_hunks,
+    };
+    let result = diff_files(&args.a, &args.b, &options)?;
+    let stdout = std::io::stdout();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        OutputFormat::Text => {
+            report::diff::render_text(&result, &mut out, color).context("writing the report")?
+        }
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &result).context("writing JSON")?;
+            writeln!(out).context("writing JSON")?;
+        }
+    }
+    out.flush().context("writing the report")?;
+    Ok(result.identical)
 }
 
 /// Sends library tracing to stderr: `-v` info, `-vv` debug, or whatever `RUST_LOG` says.

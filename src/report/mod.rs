@@ -1,0 +1,5 @@
+//! Rendering of computed results for people: turns the plain data produced
+//! by the library stages (e.g. [`crate::diff::BinaryDiff`]) into terminal
+//! text. Nothing here computes; JSON output is `serde_json` of the data.
+
+pub mod diff;
