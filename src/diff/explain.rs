@@ -67,7 +67,16 @@ fn go(diff: &BinaryDiff, out: &mut Vec<String>) {
         return;
     };
     let mut dependencies = Vec::new();
-    for d in &go.differences {
+    let mut differences: Vec<&KeyDifference> = go
+        .differences
+        .iter()
+        // Go records empty CGO_*FLAGS only without -trimpath: not a cause.
+        .filter(|d| {
+            !(d.a.as_deref().unwrap_or("").is_empty() && d.b.as_deref().unwrap_or("").is_empty())
+        })
+        .collect();
+    differences.sort_by_key(|d| setting_rank(&d.key));
+    for d in differences {
         if d.key == "go" {
             out.insert(
                 0,
@@ -100,6 +109,21 @@ fn go(diff: &BinaryDiff, out: &mut Vec<String>) {
         }
     }
     push_limited(out, dependencies, "dependency differences");
+}
+
+/// Most telling build settings first (stable sort keeps the rest in order).
+fn setting_rank(key: &str) -> usize {
+    const ORDER: [&str; 8] = [
+        "go",
+        "build:vcs.modified",
+        "build:-trimpath",
+        "build:-ldflags",
+        "build:vcs.revision",
+        "build:CGO_ENABLED",
+        "build:GOARCH",
+        "build:GOAMD64",
+    ];
+    ORDER.iter().position(|k| *k == key).unwrap_or(ORDER.len())
 }
 
 fn setting_hint(setting: &str, d: &KeyDifference) -> String {
@@ -273,24 +297,30 @@ fn build_id_only(diff: &BinaryDiff, out: &mut Vec<String>) {
     );
 }
 
+/// The first section (in file order) that changed size: it shifts
+/// everything after it, which explains many of the later differences.
 fn size_changes(diff: &BinaryDiff, out: &mut Vec<String>) {
-    let changed: Vec<String> = diff
-        .sections
-        .iter()
-        .filter(|s| s.kind == RegionKind::Section && s.status == SectionStatus::Differs)
-        .filter_map(|s| {
-            let (a, b) = (s.a_size?, s.b_size?);
-            (a != b).then(|| {
-                format!(
-                    "section {} changed size: {a} -> {b} bytes ({:+}): everything after it \
-                     shifts, so later offsets and addresses differ too",
-                    s.name,
-                    b as i128 - a as i128
-                )
-            })
-        })
-        .collect();
-    push_limited(out, changed, "sections that changed size");
+    let mut changed = diff.sections.iter().filter(|s| {
+        s.kind == RegionKind::Section
+            && s.status == SectionStatus::Differs
+            && s.a_size.is_some()
+            && s.a_size != s.b_size
+    });
+    let Some(first) = changed.next() else {
+        return;
+    };
+    let (a, b) = (first.a_size.unwrap_or(0), first.b_size.unwrap_or(0));
+    let others = changed.count();
+    let mut line = format!(
+        "section {} changed size: {a} -> {b} bytes ({:+}): everything after it \
+         shifts, so later offsets and addresses differ too",
+        first.name,
+        i128::from(b) - i128::from(a)
+    );
+    if others > 0 {
+        line.push_str(&format!(" ({others} more sections changed size)"));
+    }
+    out.push(line);
 }
 
 fn strings(diff: &BinaryDiff, out: &mut Vec<String>) {

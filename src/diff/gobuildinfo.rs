@@ -239,9 +239,8 @@ pub fn decode(
 fn varint_string(data: &[u8]) -> Result<(&[u8], &[u8]), GoBuildInfoError> {
     let mut value = 0u64;
     let mut shift = 0;
-    let mut used = 0;
-    for &byte in data.iter().take(10) {
-        used += 1;
+    for (index, &byte) in data.iter().take(10).enumerate() {
+        let used = index + 1;
         value |= u64::from(byte & 0x7f) << shift;
         if byte & 0x80 == 0 {
             let len = usize::try_from(value).map_err(|_| GoBuildInfoError::Truncated)?;

@@ -8,7 +8,7 @@ use object::macho::{FatArch32, FatArch64, MachHeader32, MachHeader64};
 use object::read::elf::{ElfFile, FileHeader};
 use object::read::macho::{FatArch, MachHeader, MachOFatFile, MachOFile};
 use object::read::pe::{ImageNtHeaders, ImageOptionalHeader, PeFile};
-use object::{Architecture, Endianness, Object, ObjectSection};
+use object::{Architecture, Endianness, Object, ObjectSection, SectionKind};
 
 use super::ranges::{byte_changes, Change};
 use super::{ByteRange, FileKind, Format, RegionKind, SectionDiff, SectionStatus};
@@ -24,6 +24,8 @@ pub struct Region {
     /// `(file offset, length)` pieces holding the bytes, in order; empty for
     /// sections that occupy no file bytes.
     pub pieces: Vec<(u64, u64)>,
+    /// Holds machine code (its printable runs are noise, not strings).
+    pub code: bool,
 }
 
 impl Region {
@@ -34,6 +36,7 @@ impl Region {
             kind: RegionKind::File,
             size: len as u64,
             pieces: vec![(0, len as u64)],
+            code: false,
         }
     }
 
@@ -180,6 +183,7 @@ fn parse_fat<'data, Fat: FatArch>(data: &'data [u8]) -> Parsed<'data> {
         kind: RegionKind::Header,
         size: (8 + std::mem::size_of_val(arches)) as u64,
         pieces: vec![(0, (8 + std::mem::size_of_val(arches)) as u64)],
+        code: false,
     }];
     let mut objects = Vec::new();
     let mut names = Vec::new();
@@ -208,6 +212,7 @@ fn add_object_regions(
         kind: RegionKind::Header,
         size: len,
         pieces: vec![(base + offset, len)],
+        code: false,
     };
     let headers: Vec<(&str, u64, u64)> = match file {
         object::File::Elf32(elf) => elf_headers(elf),
@@ -246,6 +251,7 @@ fn add_object_regions(
             kind: RegionKind::Section,
             size,
             pieces,
+            code: section.kind() == SectionKind::Text,
         });
     }
     Ok(())
@@ -330,6 +336,7 @@ fn outside_region(regions: &[Region], file_len: u64) -> Option<Region> {
         kind: RegionKind::Outside,
         size: gaps.iter().map(|g| g.1).sum(),
         pieces: gaps,
+        code: false,
     })
 }
 
@@ -498,12 +505,14 @@ mod tests {
                 kind: RegionKind::Section,
                 size: 10,
                 pieces: vec![(0, 10)],
+                code: false,
             },
             Region {
                 name: "y".into(),
                 kind: RegionKind::Section,
                 size: 10,
                 pieces: vec![(20, 10)],
+                code: false,
             },
         ];
         let outside = outside_region(&regions, 40).map(|r| r.pieces);
@@ -517,6 +526,7 @@ mod tests {
             kind: RegionKind::Outside,
             size: 6,
             pieces: vec![(2, 2), (8, 4)],
+            code: false,
         };
         assert_eq!(region.data(b"abcdefghijklmn").as_ref(), b"cdijkl");
         assert_eq!(region.file_offset(3), Some(9));

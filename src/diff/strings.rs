@@ -62,12 +62,19 @@ pub fn is_debug_section(name: &str) -> bool {
 }
 
 /// Strings of the differing (and one-sided, non-debug) regions found only
-/// in A or only in B.
+/// in A or only in B. Machine code is skipped: its printable runs are
+/// instruction bytes, not strings.
 pub fn strings_diff(compared: &[ComparedRegion], a: &[u8], b: &[u8]) -> StringsDiff {
-    let relevant = |c: &&ComparedRegion| match c.diff.status {
-        SectionStatus::Same => false,
-        SectionStatus::Differs => true,
-        SectionStatus::OnlyA | SectionStatus::OnlyB => !is_debug_section(&c.diff.name),
+    let is_code = |c: &ComparedRegion| {
+        c.a.as_ref().is_some_and(|r| r.code) || c.b.as_ref().is_some_and(|r| r.code)
+    };
+    let relevant = |c: &&ComparedRegion| {
+        !is_code(c)
+            && match c.diff.status {
+                SectionStatus::Same => false,
+                SectionStatus::Differs => true,
+                SectionStatus::OnlyA | SectionStatus::OnlyB => !is_debug_section(&c.diff.name),
+            }
     };
     let data_a: Vec<_> = compared
         .iter()
@@ -126,7 +133,7 @@ pub fn path_prefixes<'s>(strings: impl IntoIterator<Item = &'s str>) -> Vec<Stri
             None => counts.push((prefix, 1)),
         }
     }
-    counts.sort_by(|x, y| y.1.cmp(&x.1));
+    counts.sort_by_key(|entry| std::cmp::Reverse(entry.1));
     counts.into_iter().take(3).map(|(p, _)| p).collect()
 }
 
