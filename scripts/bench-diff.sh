@@ -23,7 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 timeout_s="${DIFFOSCOPE_TIMEOUT:-300}"
-min_size=$((16 * 1024 * 1024))
+min_size=16000000  # 16 MB (decimal)
 input=""
 goroot="$(go env GOROOT)"
 for candidate in "$goroot"/pkg/tool/*/compile "$goroot"/bin/go "$goroot"/pkg/tool/*/*; do
@@ -46,11 +46,11 @@ cp "$input" "$b"
 string_offset="$(grep -obUa 'unexpected EOF' "$a" | head -1 | cut -d: -f1)"
 printf 'UNEXPECTED' | dd of="$b" bs=1 seek="$string_offset" conv=notrunc status=none
 # One code byte: 4 KiB into .text, xor 0xff.
-read -r text_offset < <(readelf -SW "$a" | awk '$2 == ".text" { print strtonum("0x" $5) }')
-code_offset=$((text_offset + 4096))
+text_offset_hex="$(readelf -SW "$a" | awk '{ for (i = 1; i < NF; i++) if ($i == ".text") print $(i + 3) }')"
+code_offset=$((16#$text_offset_hex + 4096))
 byte="$(od -An -tu1 -j "$code_offset" -N1 "$a" | tr -d ' ')"
 printf "\\$(printf '%03o' $((byte ^ 255)))" | dd of="$b" bs=1 seek="$code_offset" conv=notrunc status=none
-cmp -l "$a" "$b" | wc -l | xargs echo "bytes changed:"
+echo "bytes changed: $(cmp -l "$a" "$b" | wc -l || true)"
 
 # measure NAME CMD...: runs CMD under GNU time; sets wall_s, rss_kb, rc.
 measure() {

@@ -346,7 +346,14 @@ fn differing_sections(diff: &BinaryDiff, out: &mut Vec<String>) {
         .sections
         .iter()
         .filter(|s| s.status == SectionStatus::Differs)
-        .map(|s| format!("{} ({} bytes)", s.name, s.differing_bytes))
+        .map(|s| {
+            let unit = if s.differing_bytes == 1 {
+                "byte"
+            } else {
+                "bytes"
+            };
+            format!("{} ({} {unit})", s.name, s.differing_bytes)
+        })
         .collect();
     if differing.is_empty() {
         return;

@@ -61,39 +61,51 @@ pub fn is_debug_section(name: &str) -> bool {
         )
 }
 
-/// Strings of the differing (and one-sided, non-debug) regions found only
-/// in A or only in B. Machine code is skipped: its printable runs are
-/// instruction bytes, not strings.
+/// Printable characters taken beyond each end of a change, so a string
+/// of which only some letters changed is reported whole (within reason:
+/// Go packs its string constants without separators).
+pub const CHANGE_CONTEXT: usize = 24;
+
+/// Strings found only in A or only in B: those around the changes of
+/// differing sections, and all of those of one-sided non-debug sections.
+/// Machine code is skipped: its printable runs are instruction bytes, not
+/// strings.
 pub fn strings_diff(compared: &[ComparedRegion], a: &[u8], b: &[u8]) -> StringsDiff {
-    let is_code = |c: &ComparedRegion| {
-        c.a.as_ref().is_some_and(|r| r.code) || c.b.as_ref().is_some_and(|r| r.code)
-    };
-    let relevant = |c: &&ComparedRegion| {
-        !is_code(c)
-            && match c.diff.status {
-                SectionStatus::Same => false,
-                SectionStatus::Differs => true,
-                SectionStatus::OnlyA | SectionStatus::OnlyB => !is_debug_section(&c.diff.name),
+    let mut strings_a: Vec<String> = Vec::new();
+    let mut strings_b: Vec<String> = Vec::new();
+    for c in compared {
+        let is_code = c.a.as_ref().is_some_and(|r| r.code) || c.b.as_ref().is_some_and(|r| r.code);
+        if is_code {
+            continue;
+        }
+        match c.diff.status {
+            SectionStatus::Same => {}
+            SectionStatus::Differs => {
+                if let (Some(ra), Some(rb)) = (&c.a, &c.b) {
+                    let (da, db) = (ra.data(a), rb.data(b));
+                    for change in &c.changes {
+                        strings_a.extend(strings_around(&da, change.a_offset, change.a_length));
+                        strings_b.extend(strings_around(&db, change.b_offset, change.b_length));
+                    }
+                }
             }
-    };
-    let data_a: Vec<_> = compared
-        .iter()
-        .filter(relevant)
-        .filter_map(|c| c.a.as_ref().map(|r| r.data(a)))
-        .collect();
-    let data_b: Vec<_> = compared
-        .iter()
-        .filter(relevant)
-        .filter_map(|c| c.b.as_ref().map(|r| r.data(b)))
-        .collect();
-    let strings_a: Vec<&str> = data_a
-        .iter()
-        .flat_map(|d| printable_strings(d, MIN_LEN))
-        .collect();
-    let strings_b: Vec<&str> = data_b
-        .iter()
-        .flat_map(|d| printable_strings(d, MIN_LEN))
-        .collect();
+            SectionStatus::OnlyA | SectionStatus::OnlyB if is_debug_section(&c.diff.name) => {}
+            SectionStatus::OnlyA | SectionStatus::OnlyB => {
+                for (region, data, out) in [(&c.a, a, &mut strings_a), (&c.b, b, &mut strings_b)] {
+                    if let Some(region) = region {
+                        let bytes = region.data(data);
+                        out.extend(
+                            printable_strings(&bytes, MIN_LEN)
+                                .into_iter()
+                                .map(str::to_string),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let strings_a: Vec<&str> = strings_a.iter().map(String::as_str).collect();
+    let strings_b: Vec<&str> = strings_b.iter().map(String::as_str).collect();
     let (only_a, only_a_total, paths_a) = one_sided(&strings_a, &strings_b);
     let (only_b, only_b_total, paths_b) = one_sided(&strings_b, &strings_a);
     StringsDiff {
@@ -104,6 +116,37 @@ pub fn strings_diff(compared: &[ComparedRegion], a: &[u8], b: &[u8]) -> StringsD
         path_prefixes_only_a: paths_a,
         path_prefixes_only_b: paths_b,
     }
+}
+
+/// The strings in `data[offset..offset + length]`, widened by up to
+/// [`CHANGE_CONTEXT`] printable characters on each side.
+fn strings_around(data: &[u8], offset: u64, length: u64) -> Vec<String> {
+    let is_printable = |b: &u8| (0x20..=0x7e).contains(b) || *b == b'\t';
+    let len = data.len();
+    let start = usize::try_from(offset).unwrap_or(len).min(len);
+    let end = usize::try_from(offset.saturating_add(length))
+        .unwrap_or(len)
+        .min(len);
+    let before = data
+        .get(..start)
+        .unwrap_or_default()
+        .iter()
+        .rev()
+        .take(CHANGE_CONTEXT)
+        .take_while(|b| is_printable(b))
+        .count();
+    let after = data
+        .get(end..)
+        .unwrap_or_default()
+        .iter()
+        .take(CHANGE_CONTEXT)
+        .take_while(|b| is_printable(b))
+        .count();
+    let window = data.get(start - before..end + after).unwrap_or_default();
+    printable_strings(window, MIN_LEN)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Directories (up to three components, e.g. `/home/runner/work`) of the
@@ -200,6 +243,18 @@ mod tests {
         assert_eq!(
             path_prefixes(strings),
             vec!["/home/runner/work", "/usr/lib/go", "/tmp/b"]
+        );
+    }
+
+    #[test]
+    fn strings_around_a_change_are_widened_to_the_whole_word() {
+        let data = b"\0\0hello beacon world\0tail";
+        // The change covers "beacon" only.
+        assert_eq!(strings_around(data, 8, 6), vec!["hello beacon world"]);
+        let long = [b'x'; 100];
+        assert_eq!(
+            strings_around(&long, 50, 1)[0].len(),
+            2 * CHANGE_CONTEXT + 1
         );
     }
 

@@ -12,6 +12,9 @@ const CYAN: &str = "\x1b[36m";
 const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
+/// Width the text is wrapped to.
+const WIDTH: usize = 79;
+
 /// Widest section name printed in the table before it is shortened.
 const NAME_WIDTH: usize = 24;
 
@@ -60,14 +63,14 @@ pub fn render_text(d: &BinaryDiff, w: &mut impl Write, color: bool) -> io::Resul
     if !d.notes.is_empty() {
         writeln!(w)?;
         for note in &d.notes {
-            writeln!(w, "note: {note}")?;
+            write_wrapped(w, "note: ", note)?;
         }
     }
     if !d.explanations.is_empty() {
         writeln!(w)?;
         writeln!(w, "{}Explanations{reset}", paint(BOLD))?;
         for e in &d.explanations {
-            writeln!(w, "- {e}")?;
+            write_wrapped(w, "- ", e)?;
         }
     }
     let mut current = None;
@@ -100,11 +103,34 @@ pub fn render_text(d: &BinaryDiff, w: &mut impl Write, color: bool) -> io::Resul
     for s in d.sections.iter().filter(|s| s.hunks_omitted > 0) {
         writeln!(
             w,
-            "({} more hunks in {} not shown; raise --max-hunks)",
-            s.hunks_omitted, s.name
+            "({} more hunk{} in {} not shown; raise --max-hunks)",
+            s.hunks_omitted,
+            if s.hunks_omitted == 1 { "" } else { "s" },
+            s.name
         )?;
     }
     Ok(())
+}
+
+/// Writes `text` after `first` (e.g. `- `), word-wrapped to [`WIDTH`]
+/// columns, continuation lines indented like the first.
+fn write_wrapped(w: &mut impl Write, first: &str, text: &str) -> io::Result<()> {
+    let indent = " ".repeat(first.len());
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split(' ') {
+        if !empty && line.len() + 1 + word.len() > WIDTH {
+            writeln!(w, "{line}")?;
+            line = format!("{indent}{word}");
+        } else {
+            if !empty {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        empty = false;
+    }
+    writeln!(w, "{line}")
 }
 
 fn file_line(w: &mut impl Write, side: &str, f: &FileSummary) -> io::Result<()> {
@@ -145,4 +171,27 @@ fn shorten(name: &str, width: usize) -> String {
         .rev()
         .collect();
     format!("~{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_explanations_wrap_with_indented_continuations() {
+        let mut out = Vec::new();
+        let text = "word ".repeat(30);
+        write_wrapped(&mut out, "- ", text.trim_end()).expect("write to Vec");
+        let out = String::from_utf8(out).expect("utf-8");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines.iter().all(|l| l.len() <= WIDTH));
+        assert!(lines[1].starts_with("  word"));
+    }
+
+    #[test]
+    fn long_section_names_keep_their_end() {
+        assert_eq!(shorten("[aarch64] __DATA,__const", 12), "~ATA,__const");
+        assert_eq!(shorten(".text", 12), ".text");
+    }
 }
