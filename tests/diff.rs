@@ -104,18 +104,21 @@ fn go_env() -> &'static TempDir {
     DIR.get_or_init(|| TempDir::new().expect("tempdir"))
 }
 
-/// Writes a tiny dependency-free module into `dir/src` and builds it with
-/// `go build flags...` into `dir/name`.
+/// Writes a tiny dependency-free module into `dir/src` (unless it is
+/// there already) and builds it with `go build flags...` into `dir/name`.
 fn go_build(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
     let src = dir.join("src");
-    std::fs::create_dir_all(&src).expect("mkdir");
-    std::fs::write(src.join("go.mod"), "module example.com/hello\n\ngo 1.19\n").expect("go.mod");
-    std::fs::write(
-        src.join("main.go"),
-        "package main\n\nimport \"fmt\"\n\nvar version = \"dev\"\n\n\
-         func main() { fmt.Println(\"hello\", version) }\n",
-    )
-    .expect("main.go");
+    if !src.exists() {
+        std::fs::create_dir_all(&src).expect("mkdir");
+        std::fs::write(src.join("go.mod"), "module example.com/hello\n\ngo 1.19\n")
+            .expect("go.mod");
+        std::fs::write(
+            src.join("main.go"),
+            "package main\n\nimport \"fmt\"\n\nvar version = \"dev\"\n\n\
+             func main() { fmt.Println(\"hello\", version) }\n",
+        )
+        .expect("main.go");
+    }
     let env = go_env().path();
     let out = dir.join(name);
     let status = Command::new("go")
@@ -672,4 +675,134 @@ fn identify_reports_format_and_machine_of_one_file() {
     assert_eq!(kind.format, rebuild_compare::diff::Format::Pe);
     assert_eq!(kind.machine, "x86_64");
     assert!(rebuild_compare::diff::identify(&dir.path().join("none")).is_err());
+}
+
+/// A relocatable ELF for `arch` with `data` in `.data`.
+fn elf_object(arch: Architecture, endian: Endianness, data: &[u8]) -> Vec<u8> {
+    let mut object = WriteObject::new(BinaryFormat::Elf, arch, endian);
+    let text = object.section_id(StandardSection::Text);
+    object.append_section_data(text, &[0; 8], 4);
+    let data_section = object.section_id(StandardSection::Data);
+    object.append_section_data(data_section, data, 4);
+    object.write().expect("write ELF")
+}
+
+#[test]
+fn big_endian_32_bit_elf_is_compared_by_section() {
+    let dir = TempDir::new().expect("tempdir");
+    let a = dir.path().join("a.o");
+    let b = dir.path().join("b.o");
+    let big = Endianness::Big;
+    std::fs::write(
+        &a,
+        elf_object(Architecture::Mips, big, b"wget http://x.test/p\0"),
+    )
+    .expect("w");
+    std::fs::write(
+        &b,
+        elf_object(Architecture::Mips, big, b"nothing to see here.\0"),
+    )
+    .expect("w");
+    let (exit, v) = json_diff(&a, &b);
+    assert_eq!(exit, 1);
+    assert_eq!(v["a"]["format"], "elf");
+    assert_eq!(v["a"]["machine"], "mips");
+    assert_eq!(section(&v, ".text")["status"], "same");
+    assert_eq!(section(&v, ".data")["status"], "differs");
+    assert_eq!(section(&v, "[ELF header]")["a_size"], 52);
+    assert_eq!(v["strings"]["only_a"][0], "wget http://x.test/p");
+}
+
+#[test]
+fn rust_toolchain_and_cargo_auditable_dependencies_are_compared() {
+    use flate2::write::ZlibEncoder;
+    use std::io::Write;
+    if !have("rustc") || !have("objcopy") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    let src = dir.path().join("main.rs");
+    std::fs::write(&src, "fn main() { println!(\"hi\"); }\n").expect("write");
+    let built = dir.path().join("hello");
+    let status = Command::new("rustc")
+        .arg("-o")
+        .arg(&built)
+        .arg(&src)
+        .status()
+        .expect("run rustc");
+    assert!(status.success());
+    let with_deps = |name: &str, serde_version: &str| {
+        let json = format!(
+            r#"{{"packages":[{{"name":"hello","version":"0.1.0","source":"local","root":true}},
+            {{"name":"serde","version":"{serde_version}","source":"crates.io"}}]}}"#
+        );
+        let mut encoder = ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(json.as_bytes()).expect("compress");
+        let dep_file = dir.path().join(format!("{name}.dep"));
+        std::fs::write(&dep_file, encoder.finish().expect("compress")).expect("write");
+        let out = dir.path().join(name);
+        let status = Command::new("objcopy")
+            .arg(format!("--add-section=.dep-v0={}", dep_file.display()))
+            .arg(&built)
+            .arg(&out)
+            .status()
+            .expect("run objcopy");
+        assert!(status.success());
+        out
+    };
+    let a = with_deps("a", "1.0.1");
+    let b = with_deps("b", "1.0.2");
+    let (exit, v) = json_diff(&a, &b);
+    assert_eq!(exit, 1);
+    let rustc = v["rust"]["a"]["rustc"].as_str().expect("rustc version");
+    assert!(rustc.starts_with("rustc version "), "{rustc}");
+    assert_eq!(v["rust"]["a"]["packages"][1]["version"], "1.0.1");
+    let differences = v["rust"]["differences"].as_array().expect("differences");
+    assert_eq!(differences.len(), 1);
+    assert_eq!(differences[0]["key"], "dep:serde");
+    assert!(explanations(&v)
+        .contains(&"Rust dependency serde: 1.0.1 (crates.io) -> 1.0.2 (crates.io)".to_string()));
+}
+
+#[test]
+fn go_build_from_a_modified_tree_is_explained() {
+    if !have("go") || !have("git") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    // The first build writes the module; commit it so VCS stamping applies.
+    go_build(dir.path(), "unstamped", &[]);
+    let src = dir.path().join("src");
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(&src)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .status()
+            .expect("run git");
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "go.mod", "main.go"]);
+    git(&["commit", "-q", "-m", "init"]);
+    let a = go_build(dir.path(), "a", &[]);
+    // A change that leaves the code as it is.
+    std::fs::write(
+        src.join("go.mod"),
+        "module example.com/hello\n\ngo 1.19\n\n",
+    )
+    .expect("w");
+    let b = go_build(dir.path(), "b", &[]);
+    let (exit, v) = json_diff(&a, &b);
+    assert_eq!(exit, 1);
+    let explained = explanations(&v);
+    assert_eq!(
+        explained[0],
+        "Go build setting vcs.modified: false -> true (B was built from a modified source tree)",
+        "{explained:?}"
+    );
 }
