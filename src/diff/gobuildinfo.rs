@@ -185,8 +185,10 @@ pub fn decode(
     if !header.starts_with(BUILDINFO_MAGIC) {
         return Err(GoBuildInfoError::Truncated);
     }
-    let pointer_size = header[14];
-    let flags = header[15];
+    let (pointer_size, flags) = match header.get(14..16) {
+        Some(&[pointer_size, flags]) => (pointer_size, flags),
+        _ => return Err(GoBuildInfoError::Truncated),
+    };
     let (version, modinfo, encoding) = if flags & FLAG_INLINE != 0 {
         let rest = blob.get(HEADER_LEN..).ok_or(GoBuildInfoError::Truncated)?;
         let (version, rest) = varint_string(rest)?;
@@ -259,8 +261,8 @@ fn varint_string(data: &[u8]) -> Result<(&[u8], &[u8]), GoBuildInfoError> {
 /// when the byte before the trailing sentinel is a newline).
 fn strip_sentinels(modinfo: &[u8]) -> &[u8] {
     let n = modinfo.len();
-    if n >= 33 && modinfo[n - 17] == b'\n' {
-        &modinfo[16..n - 16]
+    if n >= 33 && modinfo.get(n - 17) == Some(&b'\n') {
+        modinfo.get(16..n - 16).unwrap_or_default()
     } else {
         &[]
     }
