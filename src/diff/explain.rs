@@ -359,9 +359,14 @@ fn differing_sections(diff: &BinaryDiff, out: &mut Vec<String>) {
         return;
     }
     let mut line = format!(
-        "{} of {} sections differ: {}",
+        "{} of {} sections {}: {}",
         differing.len(),
         diff.sections.len(),
+        if differing.len() == 1 {
+            "differs"
+        } else {
+            "differ"
+        },
         differing
             .iter()
             .take(LIST_LIMIT)
