@@ -6,14 +6,16 @@
 //! through a transport ([`registry`], [`layout`], [`archive`]) to one pinned
 //! digest and reads its [`manifest`]s and blobs, every one checked by
 //! [`digest`] and kept in the content-addressed [`cache`]; [`platform`]
-//! selects what to compare. [`inspect`] describes what an image runs;
-//! [`report`] renders results for people.
+//! selects what to compare. [`inspect`] describes what an image runs.
+//! At the end, [`diff`] explains how the published binary and the rebuilt
+//! one differ, and [`report`] renders results for people.
 //! `src/main.rs` only parses arguments, calls into this library and maps
 //! results to exit codes.
 
 pub mod archive;
 pub mod auth;
 pub mod cache;
+pub mod diff;
 pub mod digest;
 pub mod image;
 pub mod inspect;

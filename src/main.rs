@@ -9,10 +9,12 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rebuild_compare::cache::Cache;
+use rebuild_compare::diff::{diff_files, DiffOptions};
 use rebuild_compare::image::{AccessOptions, Image};
 use rebuild_compare::platform::Platform;
 use rebuild_compare::progress::SharedProgress;
 use rebuild_compare::reference::ImageLocation;
+use rebuild_compare::report;
 use rebuild_compare::report::progress::TerminalProgress;
 
 /// Prove, or disprove, that the binary inside a published container image is
@@ -39,6 +41,9 @@ struct Cli {
 enum Command {
     /// Show what an image runs, per platform: digests, Entrypoint, Cmd, Env, layers.
     Inspect(InspectArgs),
+    /// Compare two binaries section by section and explain the differences
+    /// (exit 0 identical, 1 different, 2 error).
+    Diff(DiffArgs),
 }
 
 /// Output format shared by every command.
@@ -95,11 +100,30 @@ struct InspectArgs {
     access: AccessArgs,
 }
 
+/// Arguments of `rebuild-compare diff`.
+#[derive(Args)]
+struct DiffArgs {
+    /// The first file (e.g. the binary from the image).
+    a: PathBuf,
+    /// The second file (e.g. the rebuilt binary).
+    b: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Unchanged hex-dump lines shown around each change.
+    #[arg(long, default_value_t = 2)]
+    context: usize,
+    /// Hex-dump hunks shown per differing section.
+    #[arg(long, default_value_t = 8)]
+    max_hunks: usize,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result: anyhow::Result<bool> = match cli.command {
         Some(Command::Inspect(args)) => inspect(&args, cli.quiet),
+        Some(Command::Diff(args)) => diff(args),
         None => Ok(true),
     };
     exit_code(result)
@@ -113,7 +137,7 @@ fn inspect(args: &InspectArgs, quiet: bool) -> anyhow::Result<bool> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
-        Format::Text => rebuild_compare::report::inspect::render_text(&report, &mut out)?,
+        Format::Text => report::inspect::render_text(&report, &mut out)?,
     }
     Ok(true)
 }
@@ -122,6 +146,31 @@ fn open_image(image: &str, access: &AccessArgs, quiet: bool) -> anyhow::Result<I
     let location = ImageLocation::parse(image)?;
     Image::open(&location, &access.options(quiet)?)
         .with_context(|| format!("cannot open {location}"))
+}
+
+/// `rebuild-compare diff A B`: compares the two files, prints the text report
+/// (coloured only on a terminal without NO_COLOR) or the JSON `BinaryDiff`,
+/// and returns whether they are identical.
+fn diff(args: DiffArgs) -> anyhow::Result<bool> {
+    let options = DiffOptions {
+        context_lines: args.context,
+        max_hunks: args.max_hunks,
+    };
+    let result = diff_files(&args.a, &args.b, &options)?;
+    let stdout = std::io::stdout();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        Format::Text => {
+            report::diff::render_text(&result, &mut out, color).context("writing the report")?
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &result).context("writing JSON")?;
+            writeln!(out).context("writing JSON")?;
+        }
+    }
+    out.flush().context("writing the report")?;
+    Ok(result.identical)
 }
 
 /// Sends library tracing to stderr: `-v` info, `-vv` debug, or whatever `RUST_LOG` says.

@@ -265,8 +265,11 @@ pub fn is_loopback(registry: &str) -> bool {
 
 /// Whether a stream error is oci-client's own digest check failing.
 fn is_digest_error(e: &std::io::Error) -> bool {
-    e.get_ref()
-        .is_some_and(|inner| inner.downcast_ref::<oci_client::errors::DigestError>().is_some())
+    e.get_ref().is_some_and(|inner| {
+        inner
+            .downcast_ref::<oci_client::errors::DigestError>()
+            .is_some()
+    })
 }
 
 fn is_transient(e: &OciDistributionError) -> bool {

@@ -1,6 +1,8 @@
-//! Rendering: turns the plain data each stage returns into text for people
-//! (JSON for machines is the data's own serde form). Nothing here computes.
+//! Rendering of computed results for people: turns the plain data produced
+//! by the library stages (e.g. [`crate::diff::BinaryDiff`]) into terminal
+//! text. Nothing here computes; JSON output is `serde_json` of the data.
 
+pub mod diff;
 pub mod inspect;
 pub mod progress;
 

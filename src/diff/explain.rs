@@ -1,0 +1,381 @@
+//! Explanations: short sentences a maintainer can act on, derived from the
+//! computed diff, most likely cause first.
+
+use super::strings::is_debug_section;
+use super::{BinaryDiff, KeyDifference, RegionKind, SectionStatus};
+
+/// Sections named in one sentence before "and N more".
+const LIST_LIMIT: usize = 5;
+
+/// The explanations for `diff` (computed from its data, nothing else).
+pub fn explain(diff: &BinaryDiff) -> Vec<String> {
+    if diff.identical {
+        return vec!["the files are identical".to_string()];
+    }
+    let mut out = Vec::new();
+    formats(diff, &mut out);
+    go(diff, &mut out);
+    toolchain(diff, &mut out);
+    rust_dependencies(diff, &mut out);
+    paths(diff, &mut out);
+    debug_sections(diff, &mut out);
+    build_id_only(diff, &mut out);
+    size_changes(diff, &mut out);
+    strings(diff, &mut out);
+    differing_sections(diff, &mut out);
+    out
+}
+
+fn formats(diff: &BinaryDiff, out: &mut Vec<String>) {
+    let describe = |f: &super::FileSummary| match &f.interpreter {
+        Some(interpreter) => format!("{} ({interpreter})", f.format.name()),
+        None => format!("{} ({})", f.format.name(), f.machine),
+    };
+    if diff.a.format != diff.b.format {
+        out.push(format!(
+            "file formats differ: A is {}, B is {}",
+            describe(&diff.a),
+            describe(&diff.b)
+        ));
+    } else if diff.a.machine != diff.b.machine {
+        out.push(format!(
+            "built for different machines: {} vs {}",
+            diff.a.machine, diff.b.machine
+        ));
+    }
+    for note in &diff.notes {
+        if note.contains("does not parse") {
+            out.push(note.clone());
+        }
+    }
+}
+
+fn value(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("(unset)")
+}
+
+fn go(diff: &BinaryDiff, out: &mut Vec<String>) {
+    let Some(go) = &diff.go_buildinfo else {
+        return;
+    };
+    match (&go.a, &go.b) {
+        (Some(_), None) => out.push("only A is a Go binary with build info".to_string()),
+        (None, Some(_)) => out.push("only B is a Go binary with build info".to_string()),
+        _ => {}
+    }
+    let (Some(_), Some(_)) = (&go.a, &go.b) else {
+        return;
+    };
+    let mut dependencies = Vec::new();
+    let mut differences: Vec<&KeyDifference> = go
+        .differences
+        .iter()
+        // Go records empty CGO_*FLAGS only without -trimpath: not a cause.
+        .filter(|d| {
+            !(d.a.as_deref().unwrap_or("").is_empty() && d.b.as_deref().unwrap_or("").is_empty())
+        })
+        .collect();
+    differences.sort_by_key(|d| setting_rank(&d.key));
+    for d in differences {
+        if d.key == "go" {
+            out.insert(
+                0,
+                format!("toolchain differs: {} vs {}", value(&d.a), value(&d.b)),
+            );
+        } else if let Some(setting) = d.key.strip_prefix("build:") {
+            out.push(format!(
+                "Go build setting {setting}: {} -> {}{}",
+                value(&d.a),
+                value(&d.b),
+                setting_hint(setting, d)
+            ));
+        } else if let Some(module) = d.key.strip_prefix("dep:") {
+            dependencies.push(format!(
+                "Go dependency {module}: {} -> {}",
+                value(&d.a),
+                value(&d.b)
+            ));
+        } else {
+            out.push(format!(
+                "Go main {}: {} -> {}",
+                if d.key == "mod" {
+                    "module"
+                } else {
+                    "package path"
+                },
+                value(&d.a),
+                value(&d.b)
+            ));
+        }
+    }
+    push_limited(out, dependencies, "dependency differences");
+}
+
+/// Most telling build settings first (stable sort keeps the rest in order).
+fn setting_rank(key: &str) -> usize {
+    const ORDER: [&str; 8] = [
+        "go",
+        "build:vcs.modified",
+        "build:-trimpath",
+        "build:-ldflags",
+        "build:vcs.revision",
+        "build:CGO_ENABLED",
+        "build:GOARCH",
+        "build:GOAMD64",
+    ];
+    ORDER.iter().position(|k| *k == key).unwrap_or(ORDER.len())
+}
+
+fn setting_hint(setting: &str, d: &KeyDifference) -> String {
+    let is_true = |v: &Option<String>| v.as_deref() == Some("true");
+    let hint = match setting {
+        "vcs.modified" if is_true(&d.b) => "B was built from a modified source tree",
+        "vcs.modified" if is_true(&d.a) => "A was built from a modified source tree",
+        "vcs.revision" => "built from different commits",
+        "vcs.time" => "the commits have different times",
+        "vcs" => "version control information recorded in one build only",
+        "-trimpath" => "one build embeds absolute source paths",
+        "-ldflags" => "different linker flags, e.g. -X version stamps or -s -w",
+        "CGO_ENABLED" => "cgo in one build only: C code and libc linkage differ",
+        "GOOS" | "GOARCH" | "GOAMD64" | "GOARM" | "GOARM64" | "GO386" | "GOMIPS" | "GOPPC64"
+        | "GORISCV64" => "different target platform or instruction-set level",
+        "-buildmode" | "-tags" | "-gcflags" | "-asmflags" | "-compiler" => {
+            "different go build flags"
+        }
+        "CGO_CFLAGS" | "CGO_CPPFLAGS" | "CGO_CXXFLAGS" | "CGO_LDFLAGS" => "different cgo flags",
+        _ => return String::new(),
+    };
+    format!(" ({hint})")
+}
+
+fn toolchain(diff: &BinaryDiff, out: &mut Vec<String>) {
+    let (a, b) = (&diff.compiler.a, &diff.compiler.b);
+    if a == b || (a.is_empty() && b.is_empty()) {
+        return;
+    }
+    let only = |x: &[String], y: &[String]| -> Vec<String> {
+        x.iter().filter(|s| !y.contains(s)).cloned().collect()
+    };
+    let (only_a, only_b) = (only(a, b), only(b, a));
+    if only_a.is_empty() && only_b.is_empty() {
+        return;
+    }
+    let show = |v: Vec<String>| {
+        if v.is_empty() {
+            "(none)".to_string()
+        } else {
+            v.join("; ")
+        }
+    };
+    out.push(format!(
+        "toolchain differs: {} vs {}",
+        show(only_a),
+        show(only_b)
+    ));
+}
+
+fn rust_dependencies(diff: &BinaryDiff, out: &mut Vec<String>) {
+    let Some(rust) = &diff.rust else {
+        return;
+    };
+    let lines = rust
+        .differences
+        .iter()
+        .filter_map(|d| {
+            let name = d.key.strip_prefix("dep:")?;
+            Some(format!(
+                "Rust dependency {name}: {} -> {}",
+                value(&d.a),
+                value(&d.b)
+            ))
+        })
+        .collect();
+    push_limited(out, lines, "Rust dependency differences");
+}
+
+fn push_limited(out: &mut Vec<String>, lines: Vec<String>, what: &str) {
+    let extra = lines.len().saturating_sub(LIST_LIMIT);
+    out.extend(lines.into_iter().take(LIST_LIMIT));
+    if extra > 0 {
+        out.push(format!("... and {extra} more {what}"));
+    }
+}
+
+fn paths(diff: &BinaryDiff, out: &mut Vec<String>) {
+    let (a, b) = (
+        &diff.strings.path_prefixes_only_a,
+        &diff.strings.path_prefixes_only_b,
+    );
+    let cause = "built without -trimpath (Go) or -ffile-prefix-map (C/Rust)";
+    match (a.is_empty(), b.is_empty()) {
+        (false, true) => out.push(format!(
+            "paths under {} embedded only in A: {cause}",
+            a.join(", ")
+        )),
+        (true, false) => out.push(format!(
+            "paths under {} embedded only in B: {cause}",
+            b.join(", ")
+        )),
+        (false, false) => out.push(format!(
+            "paths under {} embedded only in A and under {} only in B: \
+             built in different directories ({cause})",
+            a.join(", "),
+            b.join(", ")
+        )),
+        (true, true) => {}
+    }
+}
+
+fn debug_sections(diff: &BinaryDiff, out: &mut Vec<String>) {
+    let debug_only = |status| -> Vec<&str> {
+        diff.sections
+            .iter()
+            .filter(|s| s.status == status && is_debug_section(&s.name))
+            .map(|s| s.name.as_str())
+            .collect()
+    };
+    let (only_a, only_b) = (
+        debug_only(SectionStatus::OnlyA),
+        debug_only(SectionStatus::OnlyB),
+    );
+    let list = |names: &[&str]| {
+        let mut text = names
+            .iter()
+            .take(LIST_LIMIT)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if names.len() > LIST_LIMIT {
+            text.push_str(", ...");
+        }
+        text
+    };
+    if !only_b.is_empty() && only_a.is_empty() {
+        out.push(format!(
+            "only B has debug sections ({}): A is stripped",
+            list(&only_b)
+        ));
+    } else if !only_a.is_empty() && only_b.is_empty() {
+        out.push(format!(
+            "only A has debug sections ({}): B is stripped",
+            list(&only_a)
+        ));
+    }
+}
+
+fn is_build_id_section(name: &str) -> bool {
+    name.ends_with(".note.gnu.build-id") || name.ends_with(".note.go.buildid")
+}
+
+fn build_id_only(diff: &BinaryDiff, out: &mut Vec<String>) {
+    let mut differing = diff
+        .sections
+        .iter()
+        .filter(|s| s.status != SectionStatus::Same)
+        .peekable();
+    if differing.peek().is_none() || !differing.all(|s| is_build_id_section(&s.name)) {
+        return;
+    }
+    let ids = |a: &Option<String>, b: &Option<String>| format!("{} vs {}", value(a), value(b));
+    let detail = if diff.build_id.a.gnu != diff.build_id.b.gnu {
+        format!(
+            "GNU build-id {}",
+            ids(&diff.build_id.a.gnu, &diff.build_id.b.gnu)
+        )
+    } else {
+        format!(
+            "Go build ID {}",
+            ids(&diff.build_id.a.go, &diff.build_id.b.go)
+        )
+    };
+    out.insert(
+        0,
+        format!(
+            "only the build ID differs ({detail}): code and data are identical; \
+             the build ID was set explicitly or derived from other inputs"
+        ),
+    );
+}
+
+/// The first section (in file order) that changed size: it shifts
+/// everything after it, which explains many of the later differences.
+fn size_changes(diff: &BinaryDiff, out: &mut Vec<String>) {
+    let mut changed = diff.sections.iter().filter(|s| {
+        s.kind == RegionKind::Section
+            && s.status == SectionStatus::Differs
+            && s.a_size.is_some()
+            && s.a_size != s.b_size
+    });
+    let Some(first) = changed.next() else {
+        return;
+    };
+    let (a, b) = (first.a_size.unwrap_or(0), first.b_size.unwrap_or(0));
+    let others = changed.count();
+    let mut line = format!(
+        "section {} changed size: {a} -> {b} bytes ({:+}): everything after it \
+         shifts, so later offsets and addresses differ too",
+        first.name,
+        i128::from(b) - i128::from(a)
+    );
+    if others > 0 {
+        line.push_str(&format!(" ({others} more sections changed size)"));
+    }
+    out.push(line);
+}
+
+fn strings(diff: &BinaryDiff, out: &mut Vec<String>) {
+    for (side, listed, total) in [
+        ("A", &diff.strings.only_a, diff.strings.only_a_total),
+        ("B", &diff.strings.only_b, diff.strings.only_b_total),
+    ] {
+        if listed.is_empty() {
+            continue;
+        }
+        let shown: Vec<String> = listed.iter().take(3).map(|s| format!("{s:?}")).collect();
+        let more = total.saturating_sub(shown.len());
+        let mut line = format!("strings only in {side}: {}", shown.join(", "));
+        if more > 0 {
+            line.push_str(&format!(" (and {more} more)"));
+        }
+        out.push(line);
+    }
+}
+
+fn differing_sections(diff: &BinaryDiff, out: &mut Vec<String>) {
+    let differing: Vec<String> = diff
+        .sections
+        .iter()
+        .filter(|s| s.status == SectionStatus::Differs)
+        .map(|s| {
+            let unit = if s.differing_bytes == 1 {
+                "byte"
+            } else {
+                "bytes"
+            };
+            format!("{} ({} {unit})", s.name, s.differing_bytes)
+        })
+        .collect();
+    if differing.is_empty() {
+        return;
+    }
+    let mut line = format!(
+        "{} of {} sections {}: {}",
+        differing.len(),
+        diff.sections.len(),
+        if differing.len() == 1 {
+            "differs"
+        } else {
+            "differ"
+        },
+        differing
+            .iter()
+            .take(LIST_LIMIT)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if differing.len() > LIST_LIMIT {
+        line.push_str(", ...");
+    }
+    out.push(line);
+}

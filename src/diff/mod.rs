@@ -1,0 +1,480 @@
+//! Binary diff engine: explains how two executables differ.
+//!
+//! This is the last stage of the pipeline: once the image side has produced
+//! the published binary (A) and the build side the rebuilt one (B),
+//! [`diff_files`] compares them section by section ([`sections`]), finds the
+//! differing byte ranges ([`ranges`]) and a bounded hex view of them
+//! ([`hexdump`]), printable strings present on one side only ([`strings`]),
+//! embedded Go build info and build IDs ([`gobuildinfo`]), Rust toolchain and
+//! dependency metadata ([`rust`]), and turns all of it into short sentences a
+//! maintainer can act on ([`explain`]). The result is plain data
+//! ([`BinaryDiff`]); rendering lives in `crate::report::diff`.
+
+pub mod explain;
+pub mod gobuildinfo;
+pub mod hexdump;
+pub mod ranges;
+pub mod rust;
+pub mod sections;
+pub mod strings;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+use serde::Serialize;
+
+use crate::digest::Digest;
+
+pub use gobuildinfo::{BuildIds, GoBuildInfo, GoModule};
+pub use rust::{RustInfo, RustPackage};
+
+/// How much byte-level detail [`diff_files`] keeps.
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    /// Unchanged hex-dump lines (16 bytes each) shown around each change.
+    pub context_lines: usize,
+    /// Hunks kept per differing section; the rest are only counted.
+    pub max_hunks: usize,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        Self {
+            context_lines: 2,
+            max_hunks: 8,
+        }
+    }
+}
+
+/// Why two files could not be compared (format problems are not errors:
+/// they fall back to a raw byte comparison with a note).
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    #[error("cannot open {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Container format of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Elf,
+    Pe,
+    Macho,
+    /// A text file starting with `#!`.
+    Script,
+    Unknown,
+}
+
+impl Format {
+    /// The lowercase name used in JSON and text output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Elf => "elf",
+            Format::Pe => "pe",
+            Format::Macho => "macho",
+            Format::Script => "script",
+            Format::Unknown => "unknown",
+        }
+    }
+}
+
+/// What a single file is: its format and the machine it runs on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileKind {
+    pub format: Format,
+    /// `x86_64`, `aarch64`, `arm`, `x86`, `riscv64`, ...; `any` for scripts,
+    /// `unknown` when not known; a universal Mach-O lists its slices as
+    /// `universal(x86_64,aarch64)`.
+    pub machine: String,
+    /// The `#!` interpreter of a script (`/bin/sh`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interpreter: Option<String>,
+    /// Why the file, although it looks like an executable format, could not
+    /// be parsed (e.g. truncated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parse_error: Option<String>,
+}
+
+/// One side of the comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileSummary {
+    pub path: String,
+    pub sha256: Digest,
+    pub size: u64,
+    pub format: Format,
+    pub machine: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interpreter: Option<String>,
+}
+
+/// How a section compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SectionStatus {
+    Same,
+    Differs,
+    OnlyA,
+    OnlyB,
+}
+
+/// A differing byte range of a section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ByteRange {
+    /// Offset from the start of the section (in A; equal in B).
+    pub offset: u64,
+    /// Length in A.
+    pub length: u64,
+    /// Offset from the start of file A, when the bytes are in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_offset: Option<u64>,
+    /// Offset from the start of file B.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub b_file_offset: Option<u64>,
+    /// Length in B, present only when it differs from `length` (the section
+    /// changed size and the range is the changed middle part).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub b_length: Option<u64>,
+}
+
+/// One section (or pseudo-section such as `[ELF header]`) of both files.
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionDiff {
+    pub name: String,
+    pub status: SectionStatus,
+    pub a_size: Option<u64>,
+    pub b_size: Option<u64>,
+    /// sha256 of the section's file bytes (null for sections with no file
+    /// bytes such as `.bss`, or absent on this side).
+    pub a_sha256: Option<Digest>,
+    pub b_sha256: Option<Digest>,
+    pub differing_bytes: u64,
+    /// Coalesced differing ranges (at most [`ranges::MAX_RANGES`]).
+    pub ranges: Vec<ByteRange>,
+    /// All ranges found, when more than `ranges` lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranges_total: Option<usize>,
+    /// `section`, `header` (file/program/section headers), `outside`
+    /// (file bytes covered by no section) or `file` (raw comparison).
+    pub kind: RegionKind,
+    /// Hunks not shown because of `--max-hunks`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hunks_omitted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// What a compared region is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegionKind {
+    Section,
+    Header,
+    Outside,
+    File,
+}
+
+/// A line of a hex-dump hunk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HunkLine {
+    /// `' '` unchanged, `'-'` only in A, `'+'` only in B.
+    pub tag: char,
+    /// `00000010  48 65 6c ...  |Hel...|` (offset relative to the section).
+    pub text: String,
+}
+
+/// A unified hex-dump hunk of one section.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hunk {
+    pub section: String,
+    /// Section offset of the first line in A and in B.
+    pub a_offset: u64,
+    pub b_offset: u64,
+    pub lines: Vec<HunkLine>,
+    /// The change went on beyond the lines shown.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+/// Printable strings (>= 6 characters) of the differing sections found on
+/// one side only, in order of appearance.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StringsDiff {
+    pub only_a: Vec<String>,
+    pub only_b: Vec<String>,
+    /// Counts before truncation to [`strings::MAX_LISTED`].
+    pub only_a_total: usize,
+    pub only_b_total: usize,
+    /// Most common directories of absolute paths among the one-sided
+    /// strings (`/home/runner/work`): a sign of builds without `-trimpath`
+    /// or in different directories.
+    pub path_prefixes_only_a: Vec<String>,
+    pub path_prefixes_only_b: Vec<String>,
+}
+
+/// A key whose value differs (`None`: absent on that side).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyDifference {
+    pub key: String,
+    pub a: Option<String>,
+    pub b: Option<String>,
+}
+
+/// Go build info of both files, compared key by key.
+#[derive(Debug, Clone, Serialize)]
+pub struct GoBuildInfoDiff {
+    pub a: Option<GoBuildInfo>,
+    pub b: Option<GoBuildInfo>,
+    pub differences: Vec<KeyDifference>,
+}
+
+/// Build identifiers of both files.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildIdDiff {
+    pub a: BuildIds,
+    pub b: BuildIds,
+}
+
+/// Rust toolchain and cargo-auditable dependencies of both files.
+#[derive(Debug, Clone, Serialize)]
+pub struct RustDiff {
+    pub a: Option<RustInfo>,
+    pub b: Option<RustInfo>,
+    pub differences: Vec<KeyDifference>,
+}
+
+/// Everything known about how two files differ.
+#[derive(Debug, Clone, Serialize)]
+pub struct BinaryDiff {
+    pub identical: bool,
+    pub a: FileSummary,
+    pub b: FileSummary,
+    pub sections: Vec<SectionDiff>,
+    pub go_buildinfo: Option<GoBuildInfoDiff>,
+    pub strings: StringsDiff,
+    pub explanations: Vec<String>,
+    /// How the comparison was done (fallbacks, parse errors).
+    pub notes: Vec<String>,
+    pub build_id: BuildIdDiff,
+    /// `.comment` compiler identification strings of A and B.
+    pub compiler: CompilerDiff,
+    pub rust: Option<RustDiff>,
+    pub hunks: Vec<Hunk>,
+}
+
+/// Compiler identification strings (ELF `.comment`) of both files.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CompilerDiff {
+    pub a: Vec<String>,
+    pub b: Vec<String>,
+}
+
+/// A read-only memory map of a whole file (empty files are not mapped).
+struct MappedFile {
+    map: Option<Mmap>,
+}
+
+impl MappedFile {
+    fn open(path: &Path) -> Result<Self, DiffError> {
+        let file = File::open(path).map_err(|source| DiffError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let len = file
+            .metadata()
+            .map_err(|source| DiffError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .len();
+        if len == 0 {
+            return Ok(Self { map: None });
+        }
+        // SAFETY: `Mmap::map` is unsafe because the mapped bytes may change
+        // underneath the `&[u8]` we hand out if another process writes to
+        // or truncates the file while it is mapped. The file is opened
+        // read-only and the mapping is private and read-only, so this process
+        // never writes through it and no Rust reference aliases a mutable
+        // one. We accept the documented residual risk: if another process
+        // truncates the file concurrently, touching a page past the new end
+        // raises SIGBUS (the process dies, no memory is corrupted); if it
+        // rewrites bytes concurrently, the comparison reads a mix of old and
+        // new contents. The files compared are the tool's own extracted or
+        // rebuilt artefacts (or paths the user names), which nothing else is
+        // expected to modify while the diff runs.
+        let map = unsafe { Mmap::map(&file) }.map_err(|source| DiffError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Self { map: Some(map) })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+}
+
+/// Format and machine of the file at `path` (e.g. to check an image
+/// manifest's platform claim against the binary it ships).
+pub fn identify(path: &Path) -> Result<FileKind, DiffError> {
+    let file = MappedFile::open(path)?;
+    Ok(identify_bytes(file.bytes()))
+}
+
+/// Format and machine of a file's contents.
+pub fn identify_bytes(data: &[u8]) -> FileKind {
+    sections::Layout::parse(data).kind
+}
+
+/// Compares file `a` (the published binary) with `b` (the rebuilt one).
+///
+/// Unparseable or unknown formats are compared as raw bytes with a note;
+/// only an unreadable file is an error.
+pub fn diff_files(a: &Path, b: &Path, options: &DiffOptions) -> Result<BinaryDiff, DiffError> {
+    let file_a = MappedFile::open(a)?;
+    let file_b = MappedFile::open(b)?;
+    Ok(diff_bytes(
+        &a.display().to_string(),
+        file_a.bytes(),
+        &b.display().to_string(),
+        file_b.bytes(),
+        options,
+    ))
+}
+
+/// [`diff_files`] on bytes already in memory; `a_name`/`b_name` label them.
+pub fn diff_bytes(
+    a_name: &str,
+    a: &[u8],
+    b_name: &str,
+    b: &[u8],
+    options: &DiffOptions,
+) -> BinaryDiff {
+    let layout_a = sections::Layout::parse(a);
+    let layout_b = sections::Layout::parse(b);
+    let identical = a == b;
+    let mut notes = Vec::new();
+    for (side, layout) in [("A", &layout_a), ("B", &layout_b)] {
+        if let Some(err) = &layout.kind.parse_error {
+            notes.push(format!(
+                "{side} looks like {} but does not parse ({err}): compared as raw bytes",
+                layout.kind.format.name()
+            ));
+        }
+    }
+    let raw =
+        layout_a.kind.format != layout_b.kind.format || layout_a.is_raw() || layout_b.is_raw();
+    let (regions_a, regions_b) = if raw {
+        if layout_a.kind.format != layout_b.kind.format {
+            notes.push(format!(
+                "formats differ ({} vs {}): compared as raw bytes",
+                layout_a.kind.format.name(),
+                layout_b.kind.format.name()
+            ));
+        } else if layout_a.kind.parse_error.is_none() && layout_b.kind.parse_error.is_none() {
+            notes.push(format!(
+                "{} files have no sections: compared as raw bytes",
+                layout_a.kind.format.name()
+            ));
+        }
+        (
+            vec![sections::Region::whole_file(a.len())],
+            vec![sections::Region::whole_file(b.len())],
+        )
+    } else {
+        (layout_a.regions.clone(), layout_b.regions.clone())
+    };
+
+    let compared = sections::compare_regions(&regions_a, a, &regions_b, b);
+    let section_diffs: Vec<SectionDiff> = compared.iter().map(|c| c.diff.clone()).collect();
+
+    let mut hunks = Vec::new();
+    let mut section_diffs = section_diffs;
+    for (pair, section) in compared.iter().zip(section_diffs.iter_mut()) {
+        if section.status != SectionStatus::Differs {
+            continue;
+        }
+        let (Some(ra), Some(rb)) = (&pair.a, &pair.b) else {
+            continue;
+        };
+        let data_a = ra.data(a);
+        let data_b = rb.data(b);
+        let (section_hunks, omitted) =
+            hexdump::hunks(&section.name, &data_a, &data_b, &pair.changes, options);
+        section.hunks_omitted = omitted;
+        hunks.extend(section_hunks);
+    }
+
+    let strings = strings::strings_diff(&compared, a, b);
+    let go_a = gobuildinfo::GoBuildInfo::find(&layout_a, a);
+    let go_b = gobuildinfo::GoBuildInfo::find(&layout_b, b);
+    let go_buildinfo = if go_a.is_some() || go_b.is_some() {
+        let differences = gobuildinfo::compare(go_a.as_ref(), go_b.as_ref());
+        Some(GoBuildInfoDiff {
+            a: go_a,
+            b: go_b,
+            differences,
+        })
+    } else {
+        None
+    };
+    let build_id = BuildIdDiff {
+        a: BuildIds::find(&layout_a, a),
+        b: BuildIds::find(&layout_b, b),
+    };
+    let compiler = CompilerDiff {
+        a: rust::comment_strings(&layout_a),
+        b: rust::comment_strings(&layout_b),
+    };
+    let rust_a = RustInfo::find(&layout_a, &compiler.a);
+    let rust_b = RustInfo::find(&layout_b, &compiler.b);
+    let rust = if rust_a.is_some() || rust_b.is_some() {
+        let differences = rust::compare(rust_a.as_ref(), rust_b.as_ref());
+        Some(RustDiff {
+            a: rust_a,
+            b: rust_b,
+            differences,
+        })
+    } else {
+        None
+    };
+
+    let mut diff = BinaryDiff {
+        identical,
+        a: summary(a_name, a, &layout_a.kind),
+        b: summary(b_name, b, &layout_b.kind),
+        sections: section_diffs,
+        go_buildinfo,
+        strings,
+        explanations: Vec::new(),
+        notes,
+        build_id,
+        compiler,
+        rust,
+        hunks,
+    };
+    diff.explanations = explain::explain(&diff);
+    diff
+}
+
+fn summary(name: &str, data: &[u8], kind: &FileKind) -> FileSummary {
+    FileSummary {
+        path: name.to_string(),
+        sha256: Digest::of(data),
+        size: data.len() as u64,
+        format: kind.format,
+        machine: kind.machine.clone(),
+        interpreter: kind.interpreter.clone(),
+    }
+}

@@ -1,0 +1,197 @@
+//! Text rendering of a [`BinaryDiff`]: the two files, a summary table of
+//! sections, the explanations, then the hex-dump hunks (80 columns).
+
+use std::io::{self, Write};
+
+use crate::diff::{BinaryDiff, FileSummary, SectionDiff, SectionStatus};
+
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const CYAN: &str = "\x1b[36m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// Width the text is wrapped to.
+const WIDTH: usize = 79;
+
+/// Widest section name printed in the table before it is shortened.
+const NAME_WIDTH: usize = 24;
+
+/// Writes `d` as text; `color` adds ANSI colours.
+pub fn render_text(d: &BinaryDiff, w: &mut impl Write, color: bool) -> io::Result<()> {
+    let paint = |code: &'static str| if color { code } else { "" };
+    let reset = paint(RESET);
+    file_line(w, "A", &d.a)?;
+    file_line(w, "B", &d.b)?;
+    if d.identical {
+        writeln!(w, "{}identical{reset}", paint(GREEN))?;
+        return Ok(());
+    }
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{}{:<NAME_WIDTH$} {:<8} {:>10} {:>10} {:>10}{reset}",
+        paint(BOLD),
+        "section",
+        "status",
+        "A size",
+        "B size",
+        "differing"
+    )?;
+    for s in &d.sections {
+        let status_color = match s.status {
+            SectionStatus::Same => "",
+            SectionStatus::Differs => paint(YELLOW),
+            SectionStatus::OnlyA => paint(RED),
+            SectionStatus::OnlyB => paint(GREEN),
+        };
+        writeln!(
+            w,
+            "{:<NAME_WIDTH$} {status_color}{:<8}{reset} {:>10} {:>10} {:>10}",
+            shorten(&s.name, NAME_WIDTH),
+            status_name(s),
+            size(s.a_size),
+            size(s.b_size),
+            if s.status == SectionStatus::Differs {
+                s.differing_bytes.to_string()
+            } else {
+                String::new()
+            }
+        )?;
+    }
+    if !d.notes.is_empty() {
+        writeln!(w)?;
+        for note in &d.notes {
+            write_wrapped(w, "note: ", note)?;
+        }
+    }
+    if !d.explanations.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{}Explanations{reset}", paint(BOLD))?;
+        for e in &d.explanations {
+            write_wrapped(w, "- ", e)?;
+        }
+    }
+    let mut current = None;
+    for hunk in &d.hunks {
+        if current != Some(hunk.section.as_str()) {
+            writeln!(w)?;
+            writeln!(w, "{}--- A {}{reset}", paint(BOLD), hunk.section)?;
+            writeln!(w, "{}+++ B {}{reset}", paint(BOLD), hunk.section)?;
+            current = Some(hunk.section.as_str());
+        }
+        writeln!(
+            w,
+            "{}@@ A {:#x} B {:#x} @@{reset}",
+            paint(CYAN),
+            hunk.a_offset,
+            hunk.b_offset
+        )?;
+        for line in &hunk.lines {
+            let line_color = match line.tag {
+                '-' => paint(RED),
+                '+' => paint(GREEN),
+                _ => "",
+            };
+            writeln!(w, "{line_color}{} {}{reset}", line.tag, line.text)?;
+        }
+        if hunk.truncated {
+            writeln!(w, "  ... (change continues)")?;
+        }
+    }
+    for s in d.sections.iter().filter(|s| s.hunks_omitted > 0) {
+        writeln!(
+            w,
+            "({} more hunk{} in {} not shown; raise --max-hunks)",
+            s.hunks_omitted,
+            if s.hunks_omitted == 1 { "" } else { "s" },
+            s.name
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes `text` after `first` (e.g. `- `), word-wrapped to [`WIDTH`]
+/// columns, continuation lines indented like the first.
+fn write_wrapped(w: &mut impl Write, first: &str, text: &str) -> io::Result<()> {
+    let indent = " ".repeat(first.len());
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split(' ') {
+        if !empty && line.len() + 1 + word.len() > WIDTH {
+            writeln!(w, "{line}")?;
+            line = format!("{indent}{word}");
+        } else {
+            if !empty {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        empty = false;
+    }
+    writeln!(w, "{line}")
+}
+
+fn file_line(w: &mut impl Write, side: &str, f: &FileSummary) -> io::Result<()> {
+    writeln!(w, "{side}: {}", f.path)?;
+    writeln!(
+        w,
+        "   {} {}, {} bytes, {}",
+        f.format.name(),
+        f.interpreter.as_deref().unwrap_or(&f.machine),
+        f.size,
+        f.sha256
+    )
+}
+
+fn status_name(s: &SectionDiff) -> &'static str {
+    match s.status {
+        SectionStatus::Same => "same",
+        SectionStatus::Differs => "differs",
+        SectionStatus::OnlyA => "only-a",
+        SectionStatus::OnlyB => "only-b",
+    }
+}
+
+fn size(v: Option<u64>) -> String {
+    v.map(|n| n.to_string()).unwrap_or_else(|| "-".to_string())
+}
+
+fn shorten(name: &str, width: usize) -> String {
+    if name.chars().count() <= width {
+        return name.to_string();
+    }
+    let tail: String = name
+        .chars()
+        .rev()
+        .take(width - 1)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("~{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_explanations_wrap_with_indented_continuations() {
+        let mut out = Vec::new();
+        let text = "word ".repeat(30);
+        write_wrapped(&mut out, "- ", text.trim_end()).expect("write to Vec");
+        let out = String::from_utf8(out).expect("utf-8");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines.iter().all(|l| l.len() <= WIDTH));
+        assert!(lines[1].starts_with("  word"));
+    }
+
+    #[test]
+    fn long_section_names_keep_their_end() {
+        assert_eq!(shorten("[aarch64] __DATA,__const", 12), "~ATA,__const");
+        assert_eq!(shorten(".text", 12), ".text");
+    }
+}

