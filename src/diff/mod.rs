@@ -337,6 +337,14 @@ pub fn identify_bytes(data: &[u8]) -> FileKind {
     sections::Layout::parse(data).kind
 }
 
+/// The Go build info embedded in the file at `path`, if it is a Go binary
+/// (used to cross-check a published binary against the tag without a rebuild).
+pub fn go_build_info(path: &Path) -> Result<Option<GoBuildInfo>, DiffError> {
+    let file = MappedFile::open(path)?;
+    let data = file.bytes();
+    Ok(GoBuildInfo::find(&sections::Layout::parse(data), data))
+}
+
 /// Compares file `a` (the published binary) with `b` (the rebuilt one).
 ///
 /// Unparseable or unknown formats are compared as raw bytes with a note;
