@@ -97,6 +97,13 @@ impl Reference {
         })
     }
 
+    /// Whether a typed registry reference names a tag or digest itself
+    /// (`app:v1`, `app@sha256:…`), rather than defaulting to `latest`.
+    pub fn names_tag_or_digest(input: &str) -> bool {
+        let s = input.strip_prefix("docker://").unwrap_or(input);
+        s.contains('@') || s.rsplit('/').next().is_some_and(|last| last.contains(':'))
+    }
+
     /// `registry/repository`, without tag or digest.
     pub fn name(&self) -> String {
         format!("{}/{}", self.registry, self.repository)
@@ -331,6 +338,14 @@ mod tests {
         let r = Reference::parse(&d).unwrap();
         assert_eq!(r.tag.as_deref(), Some("v2"));
         assert_eq!(r.digest.unwrap().hex(), HEX);
+    }
+
+    #[test]
+    fn tells_whether_a_tag_was_typed() {
+        assert!(!Reference::names_tag_or_digest("bitnami/kubectl"));
+        assert!(!Reference::names_tag_or_digest("host:5000/app"));
+        assert!(Reference::names_tag_or_digest("host:5000/app:v1"));
+        assert!(Reference::names_tag_or_digest(&format!("app@sha256:{HEX}")));
     }
 
     #[test]
