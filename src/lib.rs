@@ -7,6 +7,10 @@
 //! `src/main.rs` only parses arguments, calls into this library and maps
 //! results to exit codes.
 
+pub mod build;
 pub mod digest;
 pub mod platform;
+pub mod recipe;
 pub mod reference;
+pub mod sandbox;
+pub mod source;
