@@ -539,8 +539,9 @@ pub fn render_text(report: &BuildReport) -> String {
     }
     for failure in &report.failed {
         out.push_str(&format!(
-            "{}  FAILED: {}\n",
-            failure.platform, failure.error
+            "{}  FAILED  (log {})\n",
+            failure.platform,
+            failure.log.display()
         ));
     }
     out

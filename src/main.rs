@@ -135,13 +135,13 @@ fn build(args: BuildArgs, resolve_builder: &build::BuilderResolver<'_>) -> anyho
     let failed: Vec<String> = report
         .failed
         .iter()
-        .map(|f| format!("{} (log: {})", f.platform, f.log.display()))
+        .map(|f| format!("{}: {}", f.platform, f.error))
         .collect();
     anyhow::bail!(
-        "{} of {} platform builds failed: {}",
+        "{} of {} platform builds failed\n{}",
         report.failed.len(),
         platforms.len(),
-        failed.join(", ")
+        failed.join("\n")
     )
 }
 

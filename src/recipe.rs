@@ -159,7 +159,7 @@ pub struct TemplateVars<'a> {
 }
 
 /// A string with `{version}`, `{version_bare}`, `{os}`, `{arch}`, `{variant}`
-/// placeholders (`{{` and `}}` are literal braces), validated at load time.
+/// placeholders, validated at load time (see [`pieces`] for what counts as one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template(String);
 
@@ -180,7 +180,7 @@ const PLATFORM_PLACEHOLDERS: &[&str] = &["os", "arch", "variant"];
 
 impl Template {
     fn parse(text: &str, scope: Scope) -> Result<Self, String> {
-        for piece in pieces(text)? {
+        for piece in pieces(text) {
             if let Piece::Placeholder(name) = piece {
                 let known = VERSION_PLACEHOLDERS.contains(&name)
                     || (scope == Scope::Platform && PLATFORM_PLACEHOLDERS.contains(&name));
@@ -211,16 +211,15 @@ impl Template {
 
     /// Whether the template uses `{os}`, `{arch}` or `{variant}`.
     pub fn uses_platform(&self) -> bool {
-        pieces(&self.0).is_ok_and(|ps| {
-            ps.iter()
-                .any(|p| matches!(p, Piece::Placeholder(n) if PLATFORM_PLACEHOLDERS.contains(n)))
-        })
+        pieces(&self.0)
+            .iter()
+            .any(|p| matches!(p, Piece::Placeholder(n) if PLATFORM_PLACEHOLDERS.contains(n)))
     }
 
     /// The template with its placeholders replaced.
     pub fn render(&self, vars: &TemplateVars<'_>) -> String {
         let mut out = String::with_capacity(self.0.len());
-        for piece in pieces(&self.0).unwrap_or_default() {
+        for piece in pieces(&self.0) {
             match piece {
                 Piece::Literal(text) => out.push_str(text),
                 Piece::Placeholder("version") => out.push_str(vars.version),
@@ -250,38 +249,38 @@ impl fmt::Display for Template {
     }
 }
 
-/// Splits a template into literal text and placeholder names.
-fn pieces(text: &str) -> Result<Vec<Piece<'_>>, String> {
+/// Splits a template into literal text and placeholder names. A placeholder
+/// is `{name}` with `name` made of letters, digits and `_`, not preceded by
+/// `$` (`${HOME}` is shell, not a placeholder); every other brace is literal.
+fn pieces(text: &str) -> Vec<Piece<'_>> {
     let mut pieces = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find(['{', '}']) {
-        let (before, after) = rest.split_at(i);
-        if !before.is_empty() {
-            pieces.push(Piece::Literal(before));
+    let mut literal_start = 0;
+    let mut search_from = 0;
+    while let Some(offset) = text.get(search_from..).and_then(|rest| rest.find('{')) {
+        let open = search_from + offset;
+        search_from = open + 1;
+        let after = text.get(open + 1..).unwrap_or("");
+        let Some(close) = after.find('}') else {
+            break;
+        };
+        let name = after.get(..close).unwrap_or("");
+        let is_name =
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let shell_variable = text.get(..open).is_some_and(|before| before.ends_with('$'));
+        if !is_name || shell_variable {
+            continue;
         }
-        if let Some(after) = after.strip_prefix("{{") {
-            pieces.push(Piece::Literal("{"));
-            rest = after;
-        } else if let Some(after) = after.strip_prefix("}}") {
-            pieces.push(Piece::Literal("}"));
-            rest = after;
-        } else if let Some(after) = after.strip_prefix('{') {
-            let end = after.find('}').ok_or_else(|| {
-                format!("unclosed {{ in {text:?} (write {{{{ for a literal brace)")
-            })?;
-            let (name, after) = after.split_at(end);
-            pieces.push(Piece::Placeholder(name));
-            rest = after.get(1..).unwrap_or("");
-        } else {
-            return Err(format!(
-                "unmatched }} in {text:?} (write }}}} for a literal brace)"
-            ));
+        if let Some(literal) = text.get(literal_start..open).filter(|l| !l.is_empty()) {
+            pieces.push(Piece::Literal(literal));
         }
+        pieces.push(Piece::Placeholder(name));
+        literal_start = open + 1 + close + 1;
+        search_from = literal_start;
     }
-    if !rest.is_empty() {
-        pieces.push(Piece::Literal(rest));
+    if let Some(literal) = text.get(literal_start..).filter(|l| !l.is_empty()) {
+        pieces.push(Piece::Literal(literal));
     }
-    Ok(pieces)
+    pieces
 }
 
 #[derive(Deserialize)]
