@@ -371,7 +371,7 @@ fn host_path(mounts: &Mounts, sandbox_path: &str) -> Result<PathBuf, BuildError>
         (sandbox::OUT_MOUNT, &mounts.out),
         (sandbox::CACHE_MOUNT, &mounts.cache),
     ] {
-        if let Some(rest) = Path::new(sandbox_path).strip_prefix(mount).ok() {
+        if let Ok(rest) = Path::new(sandbox_path).strip_prefix(mount) {
             return Ok(host.join(rest));
         }
     }

@@ -685,3 +685,217 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     previous[b.len()]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"[image]
+repository = "rancher/crictl"
+tag = "{version}"
+
+[source]
+git = "https://example.com/cri-tools"
+ref = "{version}"
+
+[build]
+builder = "host"
+command = ["make", "crictl"]
+artifact = "build/bin/{os}/{arch}/crictl"
+
+[build.platforms."linux/amd64"]
+env = { GOOS = "{os}", GOARCH = "{arch}" }
+[build.platforms."linux/aarch64"]
+env = { GOARCH = "{arch}{variant}" }
+"#;
+
+    fn parse(text: &str) -> Result<Recipe, RecipeError> {
+        Recipe::parse("test.toml", text)
+    }
+
+    fn error(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn renders_version_bare_and_platform_placeholders() {
+        let recipe = parse(MINIMAL).unwrap();
+        assert_eq!(recipe.image.repository, "docker.io/rancher/crictl");
+        let arm64: Platform = "linux/arm64".parse().unwrap();
+        let vars = TemplateVars {
+            version: "v1.30.0",
+            platform: Some(&arm64),
+        };
+        let ArtifactSpec::Path(artifact) = &recipe.build.output else {
+            panic!("artifact expected");
+        };
+        assert_eq!(artifact.render(&vars), "build/bin/linux/arm64/crictl");
+        assert_eq!(
+            recipe.build.platforms[&arm64]["GOARCH"].render(&vars),
+            "arm64v8"
+        );
+        let bare = Template::parse("crictl-{version_bare}-{os}", Scope::Platform).unwrap();
+        assert_eq!(bare.render(&vars), "crictl-1.30.0-linux");
+        assert!(bare.uses_platform());
+        assert!(!recipe.image.tag.uses_platform());
+        assert_eq!(
+            recipe
+                .platforms()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["linux/amd64", "linux/arm64"]
+        );
+    }
+
+    #[test]
+    fn shell_braces_are_not_placeholders() {
+        let t = Template::parse("{ echo ${HOME} {}; } > /out/{arch}", Scope::Platform).unwrap();
+        let amd64: Platform = "linux/amd64".parse().unwrap();
+        let vars = TemplateVars {
+            version: "1",
+            platform: Some(&amd64),
+        };
+        assert_eq!(t.render(&vars), "{ echo ${HOME} {}; } > /out/amd64");
+    }
+
+    #[test]
+    fn unknown_placeholder_reports_its_location() {
+        let text = MINIMAL.replace(
+            r#"command = ["make", "crictl"]"#,
+            r#"command = ["make", "{verison}"]"#,
+        );
+        assert_eq!(
+            error(&text),
+            "recipe test.toml:11:20: unknown placeholder {verison} in \"{verison}\" (allowed here: {version}, {version_bare}, {os}, {arch}, {variant})"
+        );
+    }
+
+    #[test]
+    fn source_ref_accepts_only_version_placeholders() {
+        let text = MINIMAL.replace(r#"ref = "{version}""#, r#"ref = "{version}-{arch}""#);
+        assert_eq!(
+            error(&text),
+            "recipe test.toml:7:7: unknown placeholder {arch} in \"{version}-{arch}\" (allowed here: {version}, {version_bare})"
+        );
+    }
+
+    #[test]
+    fn published_takes_a_checksum_list_with_entry_or_a_single_digest() {
+        let sums = format!(
+            "{MINIMAL}\n[published]\nsha256sums = \"https://example.com/{{version}}/SHA256SUMS\"\nentry = \"crictl-{{version}}-{{os}}-{{arch}}.tar.gz\"\n"
+        );
+        let Some(Published::Sha256Sums { url, entry }) = parse(&sums).unwrap().published else {
+            panic!("sha256sums expected");
+        };
+        assert_eq!(url.as_str(), "https://example.com/{version}/SHA256SUMS");
+        assert_eq!(entry.as_str(), "crictl-{version}-{os}-{arch}.tar.gz");
+        let single =
+            format!("{MINIMAL}\n[published]\nsha256 = \"https://example.com/{{arch}}.sha256\"\n");
+        assert!(matches!(
+            parse(&single).unwrap().published,
+            Some(Published::Sha256 { .. })
+        ));
+        let both = format!("{MINIMAL}\n[published]\nsha256 = \"u\"\nentry = \"e\"\n");
+        assert_eq!(
+            error(&both),
+            "recipe test.toml:19:1: published needs either sha256sums and entry, or sha256 alone"
+        );
+    }
+
+    #[test]
+    fn artifact_and_cargo_bin_are_exclusive_and_one_is_needed() {
+        let both = MINIMAL.replace("artifact =", "cargo_bin = \"crictl\"\nartifact =");
+        assert_eq!(
+            error(&both),
+            "recipe test.toml:12:13: build.artifact and build.cargo_bin are exclusive: give one"
+        );
+        let cargo = MINIMAL.replace(
+            r#"artifact = "build/bin/{os}/{arch}/crictl""#,
+            r#"cargo_bin = "crictl""#,
+        );
+        assert!(
+            matches!(parse(&cargo).unwrap().build.output, ArtifactSpec::CargoBin(ref n) if n == "crictl")
+        );
+        let neither = MINIMAL.replace(r#"artifact = "build/bin/{os}/{arch}/crictl""#, "");
+        assert_eq!(
+            error(&neither),
+            "recipe test.toml:9:1: build needs artifact or cargo_bin"
+        );
+    }
+
+    #[test]
+    fn repository_must_not_carry_a_tag() {
+        let text = MINIMAL.replace(r#""rancher/crictl""#, r#""rancher/crictl:v1""#);
+        assert_eq!(
+            error(&text),
+            "recipe test.toml:2:14: image.repository \"rancher/crictl:v1\" must not carry a tag or digest (the tag goes in image.tag)"
+        );
+    }
+
+    #[test]
+    fn a_platform_spelled_twice_is_an_error() {
+        let text = format!("{MINIMAL}[build.platforms.\"linux/arm64/v8\"]\n");
+        assert!(
+            error(&text).contains("platform linux/arm64 is given twice"),
+            "{}",
+            error(&text)
+        );
+    }
+
+    #[test]
+    fn missing_section_is_reported() {
+        assert_eq!(
+            error("[image]\nrepository = \"a/b\"\ntag = \"x\"\n"),
+            "recipe test.toml:1:1: missing field `source`"
+        );
+    }
+
+    #[test]
+    fn builtin_catalogue_ships_every_recipe_file() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".toml"))
+            .collect();
+        on_disk.sort();
+        let mut shipped: Vec<String> = BUILTIN_RECIPES.iter().map(|(n, _)| n.to_string()).collect();
+        shipped.sort();
+        assert_eq!(on_disk, shipped);
+        let catalogue = Catalogue::builtin().unwrap();
+        assert_eq!(
+            catalogue.repositories().collect::<Vec<_>>(),
+            ["docker.io/rancher/crictl"]
+        );
+    }
+
+    #[test]
+    fn lookup_accepts_any_spelling_of_the_repository() {
+        let catalogue = Catalogue::builtin().unwrap();
+        for spelling in [
+            "rancher/crictl",
+            "docker.io/rancher/crictl:v1.30.0",
+            "index.docker.io/rancher/crictl",
+        ] {
+            assert_eq!(
+                catalogue.lookup(spelling).map(|r| r.origin.as_str()).ok(),
+                Some("builtin:rancher-crictl.toml"),
+                "{spelling}"
+            );
+        }
+        assert_eq!(
+            catalogue.lookup("library/ubuntu").unwrap_err().to_string(),
+            "no recipe for docker.io/library/ubuntu; write one (see recipes/README.md) and pass it with --recipe FILE"
+        );
+    }
+
+    #[test]
+    fn recipes_dir_replaces_a_shipped_recipe() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("mine.toml"), MINIMAL).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "ignored").unwrap();
+        let catalogue = Catalogue::with_dir(dir.path()).unwrap();
+        let origin = &catalogue.lookup("rancher/crictl").unwrap().origin;
+        assert_eq!(origin, &dir.path().join("mine.toml").display().to_string());
+    }
+}
