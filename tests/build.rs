@@ -681,3 +681,72 @@ fn unknown_image_points_to_close_recipes_and_to_recipe_flag() {
         "error: no recipe for docker.io/rancher/critcl (close matches: docker.io/rancher/crictl); write one (see recipes/README.md) and pass it with --recipe FILE\n"
     );
 }
+
+/// The directory holding `program` on this test's PATH.
+fn directory_of(program: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap();
+    std::env::split_paths(&path)
+        .find(|dir| dir.join(program).is_file())
+        .unwrap_or_else(|| panic!("{program} is not on PATH"))
+}
+
+#[test]
+fn cargo_bin_is_located_with_cargo_metadata_under_the_target_triple() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(
+        &source,
+        &[
+            ("Cargo.toml", "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[bin]]\nname = \"hello-bin\"\npath = \"src/main.rs\"\n"),
+            ("src/main.rs", "fn main() { println!(\"hello from cargo\"); }\n"),
+            ("Cargo.lock", "version = 3\n\n[[package]]\nname = \"hello\"\nversion = \"0.1.0\"\n"),
+        ],
+    );
+    // Cargo lives in the user's home here, which the sandbox never shows, so
+    // this runs unsandboxed with the toolchain named explicitly.
+    let cargo_bin = directory_of("cargo");
+    let cargo_home = cargo_bin.parent().unwrap().to_path_buf();
+    let rustup_home = std::env::var_os("RUSTUP_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cargo_home.parent().unwrap().join(".rustup"));
+    let toolchain = std::env::var("RUSTUP_TOOLCHAIN")
+        .map(|t| format!(", RUSTUP_TOOLCHAIN = {t:?}"))
+        .unwrap_or_default();
+    let recipe = write_recipe(
+        tmp.path(),
+        &source,
+        &format!(
+            "[build]\nbuilder = \"host\"\ncommand = [\"cargo\", \"build\", \"--release\", \"--offline\", \"--locked\"]\n\
+             cargo_bin = \"hello-bin\"\n\
+             env = {{ PATH = \"{}:/usr/bin:/bin\", CARGO_HOME = \"{}\", RUSTUP_HOME = \"{}\"{toolchain} }}\n\n\
+             [build.platforms.\"linux/amd64\"]\nenv = {{ CARGO_BUILD_TARGET = \"x86_64-unknown-linux-gnu\" }}\n",
+            cargo_bin.display(),
+            cargo_home.display(),
+            rustup_home.display()
+        ),
+    );
+    let output = rebuild_compare(
+        tmp.path(),
+        &[
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--format",
+            "json",
+            "--no-sandbox",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output);
+    let path = report["platforms"][0]["path"].as_str().unwrap();
+    assert_eq!(
+        path,
+        tmp.path()
+            .join("rebuild-out/v1.0.0/linux-amd64/hello-bin")
+            .to_str()
+            .unwrap()
+    );
+    let run = Command::new(path).output().unwrap();
+    assert_eq!(String::from_utf8(run.stdout).unwrap(), "hello from cargo\n");
+}
