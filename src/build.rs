@@ -79,7 +79,7 @@ pub struct BuildOptions {
 }
 
 /// Turns a recipe's builder image reference into a root to build on.
-pub type BuilderResolver<'a> = dyn Fn(&str) -> Result<BuilderRoot, BuildError> + Sync + 'a;
+pub type BuilderResolver<'a> = dyn Fn(&str) -> Result<BuilderRoot, BuildError> + 'a;
 
 /// Everything a platform build needs, resolved once for all platforms.
 #[derive(Debug, Clone)]

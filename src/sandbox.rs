@@ -431,3 +431,99 @@ pub fn shell_words(argv: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step<'a>(
+        root: &'a BuilderRoot,
+        mounts: &'a Mounts,
+        argv: &'a [String],
+        env: &'a BTreeMap<String, String>,
+        network: bool,
+    ) -> Step<'a> {
+        Step {
+            name: "command",
+            root,
+            mounts,
+            argv,
+            env,
+            network,
+            sandboxed: true,
+            deadline: Instant::now(),
+            limit: Duration::from_secs(1),
+            log: Path::new("/nonexistent/log"),
+            stdout: None,
+        }
+    }
+
+    #[test]
+    fn image_env_overrides_the_fixed_base_environment() {
+        let root = BuilderRoot::Image {
+            rootfs: PathBuf::from("/nonexistent"),
+            env: vec![
+                "PATH=/go/bin:/usr/bin".into(),
+                "GOLANG_VERSION=1.22.5".into(),
+                "junk".into(),
+            ],
+            reference: "golang".into(),
+            digest: "sha256:00".into(),
+        };
+        let env = base_env(&root, 1_700_000_000);
+        let pairs: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(
+            pairs,
+            [
+                "GOLANG_VERSION=1.22.5",
+                "HOME=/tmp",
+                "LC_ALL=C.UTF-8",
+                "PATH=/go/bin:/usr/bin",
+                "SOURCE_DATE_EPOCH=1700000000",
+                "TZ=UTC"
+            ]
+        );
+        assert_eq!(base_env(&BuilderRoot::Host, 0)["PATH"], DEFAULT_PATH);
+    }
+
+    #[test]
+    fn image_rootfs_entries_are_bound_read_only_and_symlinks_recreated() {
+        let rootfs = tempfile::tempdir().unwrap();
+        std::fs::create_dir(rootfs.path().join("usr")).unwrap();
+        std::fs::create_dir(rootfs.path().join("tmp")).unwrap();
+        std::os::unix::fs::symlink("usr/bin", rootfs.path().join("bin")).unwrap();
+        let root = BuilderRoot::Image {
+            rootfs: rootfs.path().to_path_buf(),
+            env: Vec::new(),
+            reference: "r".into(),
+            digest: "sha256:00".into(),
+        };
+        let mounts = Mounts {
+            source: PathBuf::from("/w/src"),
+            out: PathBuf::from("/w/out"),
+            cache: PathBuf::from("/c"),
+        };
+        let argv = vec!["make".to_string()];
+        let env = BTreeMap::from([("A".to_string(), "1".to_string())]);
+        let line = command_line(&step(&root, &mounts, &argv, &env, false)).unwrap();
+        let usr = rootfs.path().join("usr").display().to_string();
+        let expected = format!(
+            "bwrap --unshare-all --die-with-parent --new-session --clearenv \
+             --symlink usr/bin /bin --ro-bind {usr} /usr \
+             --proc /proc --dev /dev --tmpfs /tmp --bind /w/src /src --bind /w/out /out --bind /c /cache \
+             --remount-ro / --chdir /src --setenv A 1 -- make"
+        );
+        assert_eq!(line.join(" "), expected);
+        let with_network = command_line(&step(&root, &mounts, &argv, &env, true)).unwrap();
+        assert_eq!(
+            with_network.get(..3).unwrap(),
+            ["bwrap", "--unshare-all", "--share-net"]
+        );
+    }
+
+    #[test]
+    fn shell_words_quote_only_what_needs_it() {
+        let argv = ["sh", "-c", "echo 'hi' $X", ""].map(String::from);
+        assert_eq!(shell_words(&argv), r"sh -c 'echo '\''hi'\'' $X' ''");
+    }
+}

@@ -18,6 +18,11 @@ use sha2::{Digest as _, Sha256};
 pub enum SourceError {
     #[error("cannot create the git mirror {path}: {source}")]
     Mirror { path: PathBuf, source: git2::Error },
+    #[error("cannot create the cache directory {path}: {source}")]
+    CacheDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot fetch {url}: {source}")]
     Fetch { url: String, source: git2::Error },
     #[error("tag {tag:?} does not exist in {url}")]
@@ -66,11 +71,17 @@ pub struct PinnedSource {
 }
 
 fn rfc3339<S: Serializer>(seconds: &i64, s: S) -> Result<S::Ok, S::Error> {
-    let time = u64::try_from(*seconds)
+    s.collect_str(&format_time(*seconds))
+}
+
+/// Seconds since the epoch as RFC 3339 UTC (`2023-11-14T22:13:20Z`); times
+/// before the epoch show as the epoch.
+pub fn format_time(seconds: i64) -> String {
+    let time = u64::try_from(seconds)
         .ok()
         .and_then(|secs| std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(secs)))
         .unwrap_or(std::time::UNIX_EPOCH);
-    s.collect_str(&humantime::format_rfc3339(time))
+    humantime::format_rfc3339(time).to_string()
 }
 
 /// The cache directory: `$XDG_CACHE_HOME/rebuild-compare`, else
@@ -119,9 +130,9 @@ pub fn prepare(url: &str, git_ref: &str, cache_dir: &Path) -> Result<PinnedSourc
     let repo = if mirror.join("HEAD").exists() {
         Repository::open_bare(&mirror).map_err(mirror_error)?
     } else {
-        std::fs::create_dir_all(&mirror).map_err(|e| SourceError::Mirror {
+        std::fs::create_dir_all(&mirror).map_err(|source| SourceError::CacheDir {
             path: mirror.clone(),
-            source: git2::Error::from_str(&e.to_string()),
+            source,
         })?;
         Repository::init_bare(&mirror).map_err(mirror_error)?
     };

@@ -583,7 +583,7 @@ fn no_sandbox_is_reported_and_keeps_the_environment_cleared() {
         tmp.path(),
         &source,
         None,
-        "env | cut -d= -f1 | sort | tr '\\n' ' ' > /tmp/rebuild-compare-env-$$; mv /tmp/rebuild-compare-env-$$ result",
+        "env | cut -d= -f1 | sort | tr '\\n' ' ' > result",
     );
     let recipe_text = std::fs::read_to_string(&recipe)
         .unwrap()
