@@ -750,3 +750,54 @@ fn cargo_bin_is_located_with_cargo_metadata_under_the_target_triple() {
     let run = Command::new(path).output().unwrap();
     assert_eq!(String::from_utf8(run.stdout).unwrap(), "hello from cargo\n");
 }
+
+#[test]
+fn source_flag_overrides_the_recipes_git_url() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    let tagged = tagged_repo(&source, &[("README", "x\n")]);
+    let recipe = shell_recipe(
+        tmp.path(),
+        &tmp.path().join("does-not-exist"),
+        None,
+        "echo > /out/result",
+    );
+    let url = format!("file://{}", source.display());
+    let output = rebuild_compare(
+        tmp.path(),
+        &[
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--source",
+            &url,
+            "--format",
+            "json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["source"]["url"], url);
+    assert_eq!(report["source"]["commit"], tagged.to_string());
+}
+
+#[test]
+fn missing_bwrap_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    let recipe = shell_recipe(tmp.path(), &source, None, "echo > /out/result");
+    let output = Command::new(env!("CARGO_BIN_EXE_rebuild-compare"))
+        .current_dir(tmp.path())
+        .env("PATH", tmp.path())
+        .args(["build", "v1.0.0", "--recipe", recipe.to_str().unwrap()])
+        .args(["--cache-dir", tmp.path().join("cache").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: bwrap (bubblewrap) is not installed: install it (Debian: apt-get install bubblewrap) or pass --no-sandbox to build without isolation\n"
+    );
+}
