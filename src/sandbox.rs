@@ -131,7 +131,9 @@ pub struct Step<'a> {
     pub env: &'a BTreeMap<String, String>,
     /// Whether the step shares the host's network.
     pub network: bool,
-    /// `false` (`--no-sandbox`): a plain process in the source directory.
+    /// `false` (`--no-sandbox`): a plain process in the source directory, with
+    /// `/src`, `/out`, `/cache` at the start of arguments and env values
+    /// rewritten to the host directories.
     pub sandboxed: bool,
     /// When the step is killed, and the limit that deadline came from (for the message).
     pub deadline: Instant,
@@ -199,7 +201,11 @@ pub fn base_env(root: &BuilderRoot, source_date_epoch: i64) -> BTreeMap<String, 
 /// the step's own argv without the sandbox. Same step, same command line.
 pub fn command_line(step: &Step<'_>) -> Result<Vec<String>, SandboxError> {
     if !step.sandboxed {
-        return Ok(step.argv.to_vec());
+        return Ok(step
+            .argv
+            .iter()
+            .map(|arg| unsandboxed_value(step.mounts, arg))
+            .collect());
     }
     let mut args: Vec<String> = ["bwrap", "--unshare-all"].map(String::from).to_vec();
     if step.network {
@@ -259,6 +265,24 @@ pub fn command_line(step: &Step<'_>) -> Result<Vec<String>, SandboxError> {
     args.push("--".into());
     args.extend(step.argv.iter().cloned());
     Ok(args)
+}
+
+/// Without the sandbox the fixed mount points do not exist: a value that
+/// starts with `/src`, `/out` or `/cache` (as a whole path component) is
+/// rewritten to the host directory behind it, so nothing lands in the host's `/`.
+fn unsandboxed_value(mounts: &Mounts, value: &str) -> String {
+    for (mount, host) in [
+        (SOURCE_MOUNT, &mounts.source),
+        (OUT_MOUNT, &mounts.out),
+        (CACHE_MOUNT, &mounts.cache),
+    ] {
+        if let Some(rest) = value.strip_prefix(mount) {
+            if rest.is_empty() || rest.starts_with('/') {
+                return format!("{}{rest}", host.display());
+            }
+        }
+    }
+    value.to_string()
 }
 
 /// Binds one top-level entry of the root: symlinks are recreated (merged-usr
@@ -332,7 +356,11 @@ pub fn run(step: &Step<'_>) -> Result<(), SandboxError> {
         expression = expression.full_env(std::iter::empty::<(String, String)>());
     } else {
         expression = expression
-            .full_env(step.env.iter())
+            .full_env(
+                step.env
+                    .iter()
+                    .map(|(key, value)| (key, unsandboxed_value(step.mounts, value))),
+            )
             .dir(&step.mounts.source)
             .before_spawn(|command| {
                 std::os::unix::process::CommandExt::process_group(command, 0);
@@ -518,6 +546,42 @@ mod tests {
         assert_eq!(
             with_network.get(..3).unwrap(),
             ["bwrap", "--unshare-all", "--share-net"]
+        );
+    }
+
+    #[test]
+    fn without_sandbox_mount_paths_become_host_paths() {
+        let mounts = Mounts {
+            source: PathBuf::from("/w/src"),
+            out: PathBuf::from("/w/out"),
+            cache: PathBuf::from("/c"),
+        };
+        let argv = [
+            "go",
+            "build",
+            "-o",
+            "/out/hello",
+            "/cache",
+            "/output",
+            "/src2/x",
+            "a/out/b",
+        ]
+        .map(String::from);
+        let env = BTreeMap::new();
+        let mut unsandboxed = step(&BuilderRoot::Host, &mounts, &argv, &env, false);
+        unsandboxed.sandboxed = false;
+        assert_eq!(
+            command_line(&unsandboxed).unwrap(),
+            [
+                "go",
+                "build",
+                "-o",
+                "/w/out/hello",
+                "/c",
+                "/output",
+                "/src2/x",
+                "a/out/b"
+            ]
         );
     }
 
