@@ -7,6 +7,9 @@
 //! digest and reads its [`manifest`]s and blobs, every one checked by
 //! [`digest`] and kept in the content-addressed [`cache`]; [`platform`]
 //! selects what to compare. [`inspect`] describes what an image runs.
+//! The rebuild side turns a version into rebuilt bytes: [`recipe`] says how,
+//! [`source`] pins the tag to a commit and checks it out, [`sandbox`]
+//! isolates each step, and [`build`] runs every platform and reports digests.
 //! At the end, [`diff`] explains how the published binary and the rebuilt
 //! one differ, and [`report`] renders results for people.
 //! `src/main.rs` only parses arguments, calls into this library and maps
@@ -14,6 +17,7 @@
 
 pub mod archive;
 pub mod auth;
+pub mod build;
 pub mod cache;
 pub mod diff;
 pub mod digest;
@@ -24,6 +28,9 @@ pub mod manifest;
 pub mod platform;
 pub mod progress;
 pub mod published;
+pub mod recipe;
 pub mod reference;
 pub mod registry;
 pub mod report;
+pub mod sandbox;
+pub mod source;

@@ -2,30 +2,35 @@
 //! renders, and maps the outcome to an exit code (0 match, 1 differs, 2 error).
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rebuild_compare::build::{self, BuildOptions};
 use rebuild_compare::cache::Cache;
 use rebuild_compare::diff::{diff_files, DiffOptions};
+use rebuild_compare::extract::{self, BinaryRequest, DigestReport};
 use rebuild_compare::image::{AccessOptions, Image};
 use rebuild_compare::platform::Platform;
 use rebuild_compare::progress::SharedProgress;
+use rebuild_compare::recipe::{Catalogue, Recipe};
 use rebuild_compare::reference::ImageLocation;
 use rebuild_compare::report;
 use rebuild_compare::report::progress::TerminalProgress;
+use rebuild_compare::verify::{self, Verdict, VerifyRequest};
+use rebuild_compare::{attest, builder};
 
 /// Prove, or disprove, that the binary inside a published container image is
 /// the one its public source builds.
+///
+/// `rebuild-compare IMAGE VERSION` (or `rebuild-compare verify IMAGE VERSION`)
+/// rebuilds VERSION from source for every platform of IMAGE and compares.
 #[derive(Parser)]
-#[command(
-    name = "rebuild-compare",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "rebuild-compare", version, about, long_about = None)]
+#[command(subcommand_negates_reqs = true)]
 struct Cli {
     /// More detail on stderr (-v: info, -vv: debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -35,12 +40,22 @@ struct Cli {
     quiet: bool,
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    verify: VerifyArgs,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Rebuild IMAGE's binary at VERSION for every platform and compare (the default command).
+    Verify(VerifyArgs),
     /// Show what an image runs, per platform: digests, Entrypoint, Cmd, Env, layers.
     Inspect(InspectArgs),
+    /// Find the binary an image runs (Entrypoint/Cmd through PATH) and print its sha256.
+    Digest(DigestArgs),
+    /// Write the binary an image runs to a file.
+    Extract(ExtractArgs),
+    /// Rebuild an image's binary from its public source, per platform, in a sandbox.
+    Build(BuildArgs),
     /// Compare two binaries section by section and explain the differences
     /// (exit 0 identical, 1 different, 2 error).
     Diff(DiffArgs),
@@ -78,13 +93,85 @@ impl AccessArgs {
     }
 }
 
-/// Progress bars on stderr when it is a terminal and `--quiet` is not given.
-fn progress(quiet: bool) -> SharedProgress {
-    if !quiet && std::io::stderr().is_terminal() {
-        Arc::new(TerminalProgress::new())
-    } else {
-        rebuild_compare::progress::silent()
+/// How rebuilds run: shared by `build` and `verify`.
+#[derive(Args)]
+struct RebuildArgs {
+    /// Build from this git URL or local repository instead of the recipe's `source.git`.
+    #[arg(long, value_name = "URL|PATH")]
+    source: Option<String>,
+    /// Use this recipe file instead of looking one up by image.
+    #[arg(long, value_name = "FILE", conflicts_with = "recipes")]
+    recipe: Option<PathBuf>,
+    /// Look recipes up in this directory's `*.toml` files too (they override shipped ones).
+    #[arg(long, value_name = "DIR")]
+    recipes: Option<PathBuf>,
+    /// Where artifacts and logs go [default: ./rebuild-out/VERSION].
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Kill a platform's build after this long (`30m`, `2h`).
+    #[arg(long, value_name = "DURATION", default_value = "2h", value_parser = humantime::parse_duration)]
+    build_timeout: Duration,
+    /// Build without bubblewrap isolation (reported as `"sandboxed": false`).
+    #[arg(long)]
+    no_sandbox: bool,
+}
+
+impl RebuildArgs {
+    /// The recipe: `--recipe`, else the one whose repository matches `image`.
+    fn recipe(&self, image: Option<&str>) -> anyhow::Result<Recipe> {
+        if let Some(path) = &self.recipe {
+            return Ok(Recipe::load(path)?);
+        }
+        let Some(image) = image else {
+            anyhow::bail!("give an IMAGE or --recipe FILE");
+        };
+        let location = ImageLocation::parse(image)?;
+        let Some(reference) = location.registry_reference() else {
+            anyhow::bail!("{location} names no repository to look a recipe up by; pass --recipe FILE");
+        };
+        let catalogue = match &self.recipes {
+            Some(dir) => Catalogue::with_dir(dir)?,
+            None => Catalogue::builtin()?,
+        };
+        Ok(catalogue.lookup(&reference.name())?.clone())
     }
+
+    fn options(&self, version: &str, cache: &Cache) -> BuildOptions {
+        BuildOptions {
+            out_dir: self
+                .out_dir
+                .clone()
+                .unwrap_or_else(|| build::default_out_dir(version)),
+            cache_dir: cache.root().to_path_buf(),
+            timeout: self.build_timeout,
+            sandboxed: !self.no_sandbox,
+        }
+    }
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// The published image: REF (its tag defaults to the recipe's for VERSION), oci:DIR[:TAG] or docker-archive:FILE[:REF].
+    #[arg(required = true)]
+    image: Option<String>,
+    /// The release to rebuild, as tagged (`v1.20.0`).
+    #[arg(required = true)]
+    version: Option<String>,
+    /// Only this platform (os/arch[/variant]); repeatable. Default: every platform of the image.
+    #[arg(long = "platform", value_name = "OS/ARCH[/VARIANT]")]
+    platforms: Vec<Platform>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Also write an in-toto attestation (SLSA verification summary) here.
+    #[arg(long, value_name = "FILE")]
+    attest: Option<PathBuf>,
+    /// The verifier's URI recorded in the attestation.
+    #[arg(long, value_name = "URI", default_value = attest::DEFAULT_VERIFIER_ID)]
+    verifier_id: String,
+    #[command(flatten)]
+    rebuild: RebuildArgs,
+    #[command(flatten)]
+    access: AccessArgs,
 }
 
 #[derive(Args)]
@@ -100,15 +187,67 @@ struct InspectArgs {
     access: AccessArgs,
 }
 
-/// Arguments of `rebuild-compare diff`.
+#[derive(Args)]
+struct DigestArgs {
+    /// The image: REF (registry), oci:DIR[:TAG] or docker-archive:FILE[:REF].
+    image: String,
+    /// Only this platform (os/arch[/variant]); repeatable. Default: every platform.
+    #[arg(long = "platform", value_name = "OS/ARCH[/VARIANT]")]
+    platforms: Vec<Platform>,
+    /// The binary's absolute path in the image, instead of Entrypoint/Cmd through PATH.
+    #[arg(long, value_name = "PATH")]
+    path: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
+#[derive(Args)]
+struct ExtractArgs {
+    /// The image: REF (registry), oci:DIR[:TAG] or docker-archive:FILE[:REF].
+    image: String,
+    /// The platform to extract from (os/arch[/variant]).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    platform: Platform,
+    /// The binary's absolute path in the image, instead of Entrypoint/Cmd through PATH.
+    #[arg(long, value_name = "PATH")]
+    path: Option<String>,
+    /// Where to write the binary (mode 0755).
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    /// Overwrite FILE if it exists.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    /// The version to rebuild, as tagged (`v1.30.0`).
+    version: String,
+    /// The image whose recipe to use, looked up in the catalogue (`rancher/crictl`).
+    #[arg(required_unless_present = "recipe")]
+    image: Option<String>,
+    /// Build only this platform (repeatable; default: every platform of the recipe).
+    #[arg(long = "platform", value_name = "OS/ARCH[/VARIANT]")]
+    platforms: Vec<Platform>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    #[command(flatten)]
+    rebuild: RebuildArgs,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
 #[derive(Args)]
 struct DiffArgs {
     /// The first file (e.g. the binary from the image).
     a: PathBuf,
     /// The second file (e.g. the rebuilt binary).
     b: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value = "text")]
     format: Format,
     /// Unchanged hex-dump lines shown around each change.
     #[arg(long, default_value_t = 2)]
@@ -121,12 +260,66 @@ struct DiffArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let result: anyhow::Result<bool> = match cli.command {
-        Some(Command::Inspect(args)) => inspect(&args, cli.quiet),
-        Some(Command::Diff(args)) => diff(args),
-        None => Ok(true),
+    let quiet = cli.quiet;
+    let result = match cli.command {
+        Some(Command::Verify(args)) => verify(&args, quiet),
+        Some(Command::Inspect(args)) => inspect(&args, quiet),
+        Some(Command::Digest(args)) => digest(&args, quiet),
+        Some(Command::Extract(args)) => extract(&args, quiet),
+        Some(Command::Build(args)) => build(&args, quiet),
+        Some(Command::Diff(args)) => diff(&args),
+        None => verify(&cli.verify, quiet),
     };
     exit_code(result)
+}
+
+/// `rebuild-compare IMAGE VERSION`: pins the image, rebuilds every platform
+/// the recipe can build, compares, explains mismatches, and reports (text or
+/// JSON, optionally an attestation). Matches when every compared platform
+/// was reproduced; a mismatch is exit 1; nothing compared or an error, exit 2.
+fn verify(args: &VerifyArgs, quiet: bool) -> anyhow::Result<bool> {
+    let (Some(image), Some(version)) = (&args.image, &args.version) else {
+        anyhow::bail!("usage: rebuild-compare IMAGE VERSION (see --help)");
+    };
+    let recipe = args.rebuild.recipe(Some(image))?;
+    let access = args.access.options(quiet)?;
+    let request = VerifyRequest {
+        image,
+        version,
+        recipe: &recipe,
+        source_override: args.rebuild.source.as_deref(),
+        platforms: &args.platforms,
+        build: args.rebuild.options(version, &access.cache),
+        access: &access,
+        diff: DiffOptions::default(),
+    };
+    let report = verify::verify(&request)?;
+    if let Some(path) = &args.attest {
+        let statement = attest::statement(
+            &report,
+            &attest::AttestOptions {
+                verifier_id: args.verifier_id.clone(),
+                time: SystemTime::now(),
+            },
+        );
+        write_json_file(path, &statement)?;
+    }
+    let stdout = std::io::stdout();
+    let color = color_for(&stdout);
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        Format::Text => report::verify::render_text(&report, &mut out, color)?,
+    }
+    out.flush()?;
+    match report.verdict {
+        Verdict::Reproducible => Ok(true),
+        Verdict::Mismatch => Ok(false),
+        Verdict::Error => anyhow::bail!(
+            "verification incomplete: {}",
+            report.notes.join("; ")
+        ),
+    }
 }
 
 /// `inspect`: resolves the image and prints, per platform, what it runs.
@@ -142,23 +335,105 @@ fn inspect(args: &InspectArgs, quiet: bool) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-fn open_image(image: &str, access: &AccessArgs, quiet: bool) -> anyhow::Result<Image> {
-    let location = ImageLocation::parse(image)?;
-    Image::open(&location, &access.options(quiet)?)
-        .with_context(|| format!("cannot open {location}"))
+/// `digest`: locates the binary each platform runs and prints its sha256,
+/// reading only the layers the answer needs. Success is exit 0.
+fn digest(args: &DigestArgs, quiet: bool) -> anyhow::Result<bool> {
+    let image = open_image(&args.image, &args.access, quiet)?;
+    let resolved = image.resolve()?;
+    let request = BinaryRequest {
+        path: args.path.as_deref(),
+    };
+    let mut platforms = Vec::new();
+    for platform_image in image.platforms(&resolved, &args.platforms)? {
+        let found = extract::digest_binary(&image, &platform_image, &request)
+            .with_context(|| format!("platform {}", platform_image.platform))?;
+        platforms.push((&found).into());
+    }
+    let report = DigestReport {
+        reference: resolved.reference,
+        digest: resolved.digest,
+        platforms,
+    };
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        Format::Text => report::digest::render_text(&report, &mut out)?,
+    }
+    Ok(true)
 }
 
-/// `rebuild-compare diff A B`: compares the two files, prints the text report
-/// (coloured only on a terminal without NO_COLOR) or the JSON `BinaryDiff`,
-/// and returns whether they are identical.
-fn diff(args: DiffArgs) -> anyhow::Result<bool> {
+/// `extract`: writes the binary one platform runs to `-o FILE` (atomically,
+/// mode 0755, never over an existing file without `--force`).
+fn extract(args: &ExtractArgs, quiet: bool) -> anyhow::Result<bool> {
+    let image = open_image(&args.image, &args.access, quiet)?;
+    let resolved = image.resolve()?;
+    let platform_image = image
+        .platforms(&resolved, std::slice::from_ref(&args.platform))?
+        .into_iter()
+        .next()
+        .context("the image has no such platform")?;
+    let request = BinaryRequest {
+        path: args.path.as_deref(),
+    };
+    let found = extract::extract_to(&image, &platform_image, &request, &args.output, args.force)?;
+    if !quiet {
+        eprintln!(
+            "wrote {} ({} bytes, {}) from {}",
+            args.output.display(),
+            found.size,
+            found.sha256,
+            found.located.path
+        );
+    }
+    Ok(true)
+}
+
+/// `build`: rebuilds every requested platform of the recipe and prints where
+/// the artifacts are with their digests. A platform that failed is reported
+/// with the others and then makes it an error (exit 2).
+fn build(args: &BuildArgs, quiet: bool) -> anyhow::Result<bool> {
+    let recipe = args.rebuild.recipe(args.image.as_deref())?;
+    let platforms = build::select_platforms(&recipe, &args.platforms)?;
+    let access = args.access.options(quiet)?;
+    let resolve_builder = |reference: &str| builder::resolve(reference, &access);
+    let plan = build::plan(
+        &recipe,
+        &args.version,
+        args.rebuild.source.as_deref(),
+        args.rebuild.options(&args.version, &access.cache),
+        &resolve_builder,
+    )?;
+    let report = build::build_all(&plan, &platforms);
+    match args.format {
+        Format::Text => print!("{}", build::render_text(&report)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    if report.failed.is_empty() {
+        return Ok(true);
+    }
+    let failed: Vec<String> = report
+        .failed
+        .iter()
+        .map(|f| format!("{}: {}", f.platform, f.error))
+        .collect();
+    anyhow::bail!(
+        "{} of {} platform builds failed\n{}",
+        report.failed.len(),
+        platforms.len(),
+        failed.join("\n")
+    )
+}
+
+/// `diff A B`: compares the two files, prints the text report (coloured only
+/// on a terminal without NO_COLOR) or the JSON, and returns whether they are identical.
+fn diff(args: &DiffArgs) -> anyhow::Result<bool> {
     let options = DiffOptions {
         context_lines: args.context,
         max_hunks: args.max_hunks,
     };
     let result = diff_files(&args.a, &args.b, &options)?;
     let stdout = std::io::stdout();
-    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = color_for(&stdout);
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
         Format::Text => {
@@ -171,6 +446,41 @@ fn diff(args: DiffArgs) -> anyhow::Result<bool> {
     }
     out.flush().context("writing the report")?;
     Ok(result.identical)
+}
+
+fn open_image(image: &str, access: &AccessArgs, quiet: bool) -> anyhow::Result<Image> {
+    let location = ImageLocation::parse(image)?;
+    Image::open(&location, &access.options(quiet)?)
+        .with_context(|| format!("cannot open {location}"))
+}
+
+/// Colour only on a terminal, and never with `NO_COLOR` set.
+fn color_for(stdout: &std::io::Stdout) -> bool {
+    stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Progress bars on stderr when it is a terminal and `--quiet` is not given.
+fn progress(quiet: bool) -> SharedProgress {
+    if !quiet && std::io::stderr().is_terminal() {
+        Arc::new(TerminalProgress::new())
+    } else {
+        rebuild_compare::progress::silent()
+    }
+}
+
+/// Writes pretty JSON to `path` atomically.
+fn write_json_file(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    serde_json::to_writer_pretty(&mut tmp, value)?;
+    writeln!(tmp)?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// Sends library tracing to stderr: `-v` info, `-vv` debug, or whatever `RUST_LOG` says.

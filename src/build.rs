@@ -1,0 +1,548 @@
+//! Build: rebuilds a recipe's binary for each platform and hands back its digest.
+//!
+//! The last stage of the rebuild side, tying the others together:
+//! [`plan`] renders the recipe for a version, pins the source ([`crate::source`])
+//! and resolves the builder (the caller supplies how builder images become a
+//! rootfs); [`build_platform`] checks the commit out afresh, runs `fetch`
+//! (with network) and `command` (without) in the [`crate::sandbox`], locates
+//! the artifact and copies it to the output directory; [`build_all`] does
+//! every platform, concurrently, and reports which succeeded.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::digest::{hash_reader, Digest};
+use crate::platform::Platform;
+use crate::recipe::{ArtifactSpec, Builder, Recipe, RecipeError, TemplateVars};
+use crate::sandbox::{self, BuilderRoot, Mounts, SandboxError, Step};
+use crate::source::{self, PinnedSource, SourceError};
+
+/// Why a build could not be planned or a platform did not build.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Recipe(#[from] RecipeError),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    #[error("builder image {reference}: {message}")]
+    Builder { reference: String, message: String },
+    #[error("recipe {origin} cannot rebuild {platform}; it rebuilds {available}")]
+    UnsupportedPlatform {
+        origin: String,
+        platform: Platform,
+        available: String,
+    },
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the build left no artifact at {sandbox_path} (host: {}); log: {}", path.display(), log.display())]
+    MissingArtifact {
+        sandbox_path: String,
+        path: PathBuf,
+        log: PathBuf,
+    },
+    #[error(
+        "artifact {sandbox_path} is not under {}, {} or {}",
+        sandbox::SOURCE_MOUNT,
+        sandbox::OUT_MOUNT,
+        sandbox::CACHE_MOUNT
+    )]
+    ArtifactOutside { sandbox_path: String },
+    #[error("artifact {} resolves to {}, outside the build's directories", path.display(), resolved.display())]
+    ArtifactEscapes { path: PathBuf, resolved: PathBuf },
+    #[error("cargo metadata: {message}")]
+    CargoMetadata { message: String },
+}
+
+/// How builds run and where their results go.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Artifacts land in `OUT_DIR/<os>-<arch>[-variant]/`, logs beside them.
+    pub out_dir: PathBuf,
+    /// Holds the git mirrors (`git/`) and the per-recipe dependency caches (`deps/`).
+    pub cache_dir: PathBuf,
+    /// Each platform's build is killed after this long.
+    pub timeout: Duration,
+    /// `false` for `--no-sandbox`.
+    pub sandboxed: bool,
+}
+
+/// Turns a recipe's builder image reference into a root to build on.
+pub type BuilderResolver<'a> = dyn Fn(&str) -> Result<BuilderRoot, BuildError> + 'a;
+
+/// Everything a platform build needs, resolved once for all platforms.
+#[derive(Debug, Clone)]
+pub struct BuildPlan {
+    pub recipe: Recipe,
+    /// The version as typed (`v1.30.0`).
+    pub version: String,
+    pub source: PinnedSource,
+    pub builder: BuilderRoot,
+    pub options: BuildOptions,
+}
+
+/// One platform's rebuilt binary.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuiltArtifact {
+    pub platform: Platform,
+    pub sha256: Digest,
+    pub size: u64,
+    /// The copy in the output directory.
+    pub path: PathBuf,
+    pub log: PathBuf,
+}
+
+/// A platform that did not build.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlatformFailure {
+    pub platform: Platform,
+    /// The error with its causes, including the log's last lines.
+    pub error: String,
+    pub log: PathBuf,
+}
+
+/// The outcome of building every requested platform.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildReport {
+    pub source: PinnedSource,
+    pub builder: BuilderRoot,
+    pub sandboxed: bool,
+    /// The platforms that built, in platform order.
+    pub platforms: Vec<BuiltArtifact>,
+    /// The platforms that did not, in platform order.
+    pub failed: Vec<PlatformFailure>,
+}
+
+/// The default output directory: `./rebuild-out/<version>`.
+pub fn default_out_dir(version: &str) -> PathBuf {
+    Path::new("rebuild-out").join(version)
+}
+
+/// The platforms to build: the requested ones (each must be in the recipe),
+/// or every platform of the recipe when none is requested.
+pub fn select_platforms(
+    recipe: &Recipe,
+    requested: &[Platform],
+) -> Result<Vec<Platform>, BuildError> {
+    if requested.is_empty() {
+        return Ok(recipe.platforms().cloned().collect());
+    }
+    let mut selected = Vec::new();
+    for platform in requested {
+        if !recipe.build.platforms.contains_key(platform) {
+            return Err(BuildError::UnsupportedPlatform {
+                origin: recipe.origin.clone(),
+                platform: platform.clone(),
+                available: recipe
+                    .platforms()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        if !selected.contains(platform) {
+            selected.push(platform.clone());
+        }
+    }
+    selected.sort();
+    Ok(selected)
+}
+
+/// Checks the sandbox (unless disabled), pins the source (`source_override`
+/// replaces `source.git`) and resolves the builder.
+pub fn plan(
+    recipe: &Recipe,
+    version: &str,
+    source_override: Option<&str>,
+    mut options: BuildOptions,
+    resolve_builder: &BuilderResolver<'_>,
+) -> Result<BuildPlan, BuildError> {
+    for dir in [&mut options.out_dir, &mut options.cache_dir] {
+        *dir = std::path::absolute(&*dir).map_err(io_error("cannot resolve", dir))?;
+    }
+    if options.sandboxed {
+        sandbox::probe()?;
+    }
+    let vars = TemplateVars {
+        version,
+        platform: None,
+    };
+    let git_ref = recipe.source.git_ref.render(&vars);
+    let url = source_override.unwrap_or(&recipe.source.git);
+    let source = source::prepare(url, &git_ref, &options.cache_dir)?;
+    let builder = match &recipe.build.builder {
+        Builder::Host => BuilderRoot::Host,
+        Builder::Image(reference) => resolve_builder(reference)?,
+    };
+    Ok(BuildPlan {
+        recipe: recipe.clone(),
+        version: version.to_string(),
+        source,
+        builder,
+        options,
+    })
+}
+
+/// `os-arch[-variant]`: the platform's directory name under the output directory.
+pub fn platform_dir_name(platform: &Platform) -> String {
+    platform.to_string().replace('/', "-")
+}
+
+/// The complete, sorted environment of a platform's build steps.
+pub fn platform_env(plan: &BuildPlan, platform: &Platform) -> BTreeMap<String, String> {
+    let vars = TemplateVars {
+        version: &plan.version,
+        platform: Some(platform),
+    };
+    let mut env = sandbox::base_env(&plan.builder, plan.source.commit_time);
+    for (key, value) in &plan.recipe.build.env {
+        env.insert(key.clone(), value.render(&vars));
+    }
+    if let Some(platform_env) = plan.recipe.build.platforms.get(platform) {
+        for (key, value) in platform_env {
+            env.insert(key.clone(), value.render(&vars));
+        }
+    }
+    env
+}
+
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BuildError {
+    let path = path.to_path_buf();
+    move |source| BuildError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// Builds one platform in a fresh checkout and copies the artifact to
+/// `OUT_DIR/<os>-<arch>[-variant]/`, with the log `build.log` beside it.
+/// The checkout and `/out` live in `work/` there (fixed paths, so the same
+/// inputs give the same command lines); it is removed after a success and
+/// kept after a failure for inspection.
+pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArtifact, BuildError> {
+    let started = Instant::now();
+    let deadline = started
+        .checked_add(plan.options.timeout)
+        .unwrap_or(started + Duration::from_secs(365 * 24 * 3600));
+    let platform_dir = plan.options.out_dir.join(platform_dir_name(platform));
+    std::fs::create_dir_all(&platform_dir).map_err(io_error("cannot create", &platform_dir))?;
+    let log = platform_dir.join("build.log");
+    std::fs::write(&log, "").map_err(io_error("cannot write", &log))?;
+
+    let work = platform_dir.join("work");
+    if work.exists() {
+        std::fs::remove_dir_all(&work).map_err(io_error("cannot clear", &work))?;
+    }
+    let mounts = Mounts {
+        source: work.join("src"),
+        out: work.join("out"),
+        cache: dependency_cache(&plan.options.cache_dir, &plan.recipe),
+    };
+    for dir in [&mounts.out, &mounts.cache] {
+        std::fs::create_dir_all(dir).map_err(io_error("cannot create", dir))?;
+    }
+    source::checkout(&plan.source, &mounts.source, plan.recipe.source.submodules)?;
+
+    let vars = TemplateVars {
+        version: &plan.version,
+        platform: Some(platform),
+    };
+    let env = platform_env(plan, platform);
+    tracing::info!(%platform, env = ?env, "build environment");
+    let render = |argv: &[crate::recipe::Template]| -> Vec<String> {
+        argv.iter().map(|t| t.render(&vars)).collect()
+    };
+    let step = |name, argv, network, stdout| Step {
+        name,
+        root: &plan.builder,
+        mounts: &mounts,
+        argv,
+        env: &env,
+        network,
+        sandboxed: plan.options.sandboxed,
+        deadline,
+        limit: plan.options.timeout,
+        log: &log,
+        stdout,
+    };
+    let fetch = plan.recipe.build.fetch.as_deref().map(render);
+    let command = render(&plan.recipe.build.command);
+    let metadata_argv = [
+        "cargo",
+        "metadata",
+        "--format-version",
+        "1",
+        "--no-deps",
+        "--offline",
+    ]
+    .map(String::from);
+    let metadata_file = work.join("cargo-metadata.json");
+    if let Some(fetch) = &fetch {
+        sandbox::run(&step("fetch", fetch, true, None))?;
+    }
+    sandbox::run(&step("command", &command, false, None))?;
+
+    let (sandbox_path, host_path) = match &plan.recipe.build.output {
+        ArtifactSpec::Path(template) => {
+            let rendered = template.render(&vars);
+            let host = host_path(&mounts, &rendered)?;
+            (rendered, host)
+        }
+        ArtifactSpec::CargoBin(name) => {
+            sandbox::run(&step(
+                "cargo metadata",
+                &metadata_argv,
+                false,
+                Some(&metadata_file),
+            ))?;
+            let sandbox_path = cargo_artifact(&metadata_file, name, &env, &command)?;
+            let host = if plan.options.sandboxed {
+                host_path(&mounts, &sandbox_path)?
+            } else {
+                PathBuf::from(&sandbox_path)
+            };
+            (sandbox_path, host)
+        }
+    };
+    if !host_path.is_file() {
+        return Err(BuildError::MissingArtifact {
+            sandbox_path,
+            path: host_path,
+            log,
+        });
+    }
+    let resolved =
+        std::fs::canonicalize(&host_path).map_err(io_error("cannot resolve", &host_path))?;
+    let inside = [&mounts.source, &mounts.out, &mounts.cache]
+        .iter()
+        .filter_map(|dir| std::fs::canonicalize(dir).ok())
+        .any(|dir| resolved.starts_with(dir));
+    if !inside {
+        return Err(BuildError::ArtifactEscapes {
+            path: host_path,
+            resolved,
+        });
+    }
+    let file_name = resolved
+        .file_name()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("artifact"));
+    let dest = platform_dir.join(file_name);
+    std::fs::copy(&resolved, &dest).map_err(io_error("cannot copy the artifact to", &dest))?;
+    let file = std::fs::File::open(&dest).map_err(io_error("cannot read", &dest))?;
+    let (sha256, size) = hash_reader(file).map_err(io_error("cannot read", &dest))?;
+    std::fs::remove_dir_all(&work).map_err(io_error("cannot remove", &work))?;
+    tracing::info!(%platform, %sha256, size, seconds = started.elapsed().as_secs_f64(), "built");
+    Ok(BuiltArtifact {
+        platform: platform.clone(),
+        sha256,
+        size,
+        path: dest,
+        log,
+    })
+}
+
+/// `CACHE/deps/<first 16 hex of sha256(repository)>`: shared by one recipe's builds.
+fn dependency_cache(cache_dir: &Path, recipe: &Recipe) -> PathBuf {
+    let hash = hex::encode(Sha256::digest(recipe.image.repository.as_bytes()));
+    cache_dir.join("deps").join(hash.get(..16).unwrap_or(&hash))
+}
+
+/// Maps a path as the build sees it to the host: relative paths are under
+/// the source root; absolute ones must be under `/src`, `/out` or `/cache`.
+fn host_path(mounts: &Mounts, sandbox_path: &str) -> Result<PathBuf, BuildError> {
+    if !sandbox_path.starts_with('/') {
+        return Ok(mounts.source.join(sandbox_path));
+    }
+    for (mount, host) in [
+        (sandbox::SOURCE_MOUNT, &mounts.source),
+        (sandbox::OUT_MOUNT, &mounts.out),
+        (sandbox::CACHE_MOUNT, &mounts.cache),
+    ] {
+        if let Ok(rest) = Path::new(sandbox_path).strip_prefix(mount) {
+            return Ok(host.join(rest));
+        }
+    }
+    Err(BuildError::ArtifactOutside {
+        sandbox_path: sandbox_path.to_string(),
+    })
+}
+
+/// Where Cargo leaves binary `name`: `<target dir>/[<CARGO_BUILD_TARGET>/]<profile>/name`,
+/// the profile being `release` for `--release`/`-r`, the one named by
+/// `--profile` (`dev` is `debug`), else `debug`.
+fn cargo_artifact(
+    metadata_file: &Path,
+    name: &str,
+    env: &BTreeMap<String, String>,
+    command: &[String],
+) -> Result<String, BuildError> {
+    let text =
+        std::fs::read_to_string(metadata_file).map_err(io_error("cannot read", metadata_file))?;
+    let metadata: cargo_metadata::Metadata =
+        serde_json::from_str(&text).map_err(|e| BuildError::CargoMetadata {
+            message: format!("unreadable output: {e}"),
+        })?;
+    let found = metadata.packages.iter().any(|package| {
+        package
+            .targets
+            .iter()
+            .any(|t| t.name == name && t.kind.contains(&cargo_metadata::TargetKind::Bin))
+    });
+    if !found {
+        return Err(BuildError::CargoMetadata {
+            message: format!("no package of the workspace has a binary target named {name:?}"),
+        });
+    }
+    let mut profile = "debug".to_string();
+    let mut args = command.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--release" | "-r" => profile = "release".into(),
+            "--profile" => {
+                if let Some(p) = args.next() {
+                    profile = p.clone();
+                }
+            }
+            other => {
+                if let Some(p) = other.strip_prefix("--profile=") {
+                    profile = p.to_string();
+                }
+            }
+        }
+    }
+    if profile == "dev" || profile == "test" {
+        profile = "debug".into();
+    } else if profile == "bench" {
+        profile = "release".into();
+    }
+    let mut path = PathBuf::from(metadata.target_directory.as_std_path());
+    if let Some(triple) = env.get("CARGO_BUILD_TARGET").filter(|t| !t.is_empty()) {
+        path.push(triple);
+    }
+    path.push(profile);
+    path.push(name);
+    Ok(path.display().to_string())
+}
+
+/// Builds every platform, concurrently up to the number of cores; a failed
+/// platform does not stop the others.
+pub fn build_all(plan: &BuildPlan, platforms: &[Platform]) -> BuildReport {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(platforms.len())
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Result<BuiltArtifact, BuildError>)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::SeqCst);
+                let Some(platform) = platforms.get(index) else {
+                    break;
+                };
+                let result = build_platform(plan, platform);
+                if let Ok(mut results) = results.lock() {
+                    results.push((index, result));
+                }
+            });
+        }
+    });
+    let mut results = results
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    results.sort_by_key(|(index, _)| *index);
+    let mut report = BuildReport {
+        source: plan.source.clone(),
+        builder: plan.builder.clone(),
+        sandboxed: plan.options.sandboxed,
+        platforms: Vec::new(),
+        failed: Vec::new(),
+    };
+    for (index, result) in results {
+        let Some(platform) = platforms.get(index) else {
+            continue;
+        };
+        match result {
+            Ok(artifact) => report.platforms.push(artifact),
+            Err(error) => report.failed.push(PlatformFailure {
+                platform: platform.clone(),
+                error: error_chain(&error),
+                log: plan
+                    .options
+                    .out_dir
+                    .join(platform_dir_name(platform))
+                    .join("build.log"),
+            }),
+        }
+    }
+    report
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
+}
+
+/// The report as text for a terminal.
+pub fn render_text(report: &BuildReport) -> String {
+    let mut out = String::new();
+    let source = &report.source;
+    let time = serde_json::to_value(source)
+        .ok()
+        .and_then(|v| {
+            v.get("commit_time")
+                .and_then(|t| t.as_str().map(String::from))
+        })
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "source    {} {} = {} ({})\n",
+        source.url, source.git_ref, source.commit, time
+    ));
+    match &report.builder {
+        BuilderRoot::Host => out.push_str("builder   host\n"),
+        BuilderRoot::Image {
+            reference, digest, ..
+        } => out.push_str(&format!("builder   {reference} ({digest})\n")),
+    }
+    out.push_str(if report.sandboxed {
+        "sandboxed yes\n"
+    } else {
+        "sandboxed NO (--no-sandbox)\n"
+    });
+    for artifact in &report.platforms {
+        out.push_str(&format!(
+            "{}  {}  {} bytes  {}  (log {})\n",
+            artifact.platform,
+            artifact.sha256,
+            artifact.size,
+            artifact.path.display(),
+            artifact.log.display()
+        ));
+    }
+    for failure in &report.failed {
+        out.push_str(&format!(
+            "{}  FAILED  (log {})\n",
+            failure.platform,
+            failure.log.display()
+        ));
+    }
+    out
+}

@@ -1,0 +1,803 @@
+//! The `build` command end to end: real git repositories made with git2,
+//! file paths as sources, real bubblewrap, real compilers.
+
+use std::io::ErrorKind;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use git2::{Oid, Repository, Signature, Time};
+use rebuild_compare::build::{self, BuildError, BuildOptions};
+use rebuild_compare::recipe::Recipe;
+use rebuild_compare::sandbox::BuilderRoot;
+use serde_json::Value;
+
+const GO_MAIN: &str = "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello\") }\n";
+
+fn signature() -> Signature<'static> {
+    Signature::new("Test", "test@example.com", &Time::new(1_700_000_000, 0)).unwrap()
+}
+
+/// Writes `files` into the work tree and commits them on the current branch.
+fn commit(repo: &Repository, files: &[(&str, &str)], message: &str) -> Oid {
+    let workdir = repo.workdir().unwrap().to_path_buf();
+    let mut index = repo.index().unwrap();
+    for (name, contents) in files {
+        let path = workdir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        index.add_path(Path::new(name)).unwrap();
+    }
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    repo.commit(
+        Some("HEAD"),
+        &signature(),
+        &signature(),
+        message,
+        &tree,
+        &parents,
+    )
+    .unwrap()
+}
+
+/// A repository whose annotated tag `v1.0.0` holds `files`, with a later
+/// commit on the branch (so HEAD is not the tag). Returns the tag's commit.
+fn tagged_repo(dir: &Path, files: &[(&str, &str)]) -> Oid {
+    let repo = Repository::init(dir).unwrap();
+    let tagged = commit(&repo, files, "release");
+    let object = repo.find_object(tagged, None).unwrap();
+    repo.tag("v1.0.0", &object, &signature(), "v1.0.0", false)
+        .unwrap();
+    commit(&repo, &[("LATER", "after the release\n")], "later work");
+    tagged
+}
+
+fn write_recipe(dir: &Path, source: &Path, build: &str) -> PathBuf {
+    let path = dir.join("recipe.toml");
+    let text = format!(
+        "[image]\nrepository = \"example.com/test/app\"\ntag = \"{{version}}\"\n\n\
+         [source]\ngit = \"{}\"\nref = \"{{version}}\"\n\n{build}",
+        source.display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn rebuild_compare(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rebuild-compare"))
+        .current_dir(dir)
+        .args(args)
+        .args(["--cache-dir", dir.join("cache").to_str().unwrap()])
+        .output()
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            stderr(output)
+        )
+    })
+}
+
+/// A recipe that runs one shell script on the host builder and keeps `/out/result`.
+fn shell_recipe(dir: &Path, source: &Path, fetch: Option<&str>, script: &str) -> PathBuf {
+    let fetch = fetch
+        .map(|f| format!("fetch = [\"bash\", \"-c\", {f:?}]\n"))
+        .unwrap_or_default();
+    write_recipe(
+        dir,
+        source,
+        &format!(
+            "[build]\nbuilder = \"host\"\n{fetch}command = [\"bash\", \"-c\", {script:?}]\n\
+             artifact = \"/out/result\"\n\n[build.platforms.\"linux/amd64\"]\n"
+        ),
+    )
+}
+
+fn artifact_text(report: &Value, index: usize) -> String {
+    let path = report["platforms"][index]["path"].as_str().unwrap();
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn go_build_reproduces_bit_for_bit_for_two_platforms_with_clean_vcs_stamp() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    let tagged = tagged_repo(
+        &source,
+        &[
+            ("main.go", GO_MAIN),
+            ("go.mod", "module example.com/hello\n\ngo 1.19\n"),
+        ],
+    );
+    let recipe = write_recipe(
+        tmp.path(),
+        &source,
+        r#"[build]
+builder = "host"
+command = ["go", "build", "-o", "/out/hello", "."]
+artifact = "/out/hello"
+env = { CGO_ENABLED = "0", GOCACHE = "/tmp/gocache", GOPROXY = "off", GOFLAGS = "-trimpath -buildvcs=true" }
+
+[build.platforms."linux/amd64"]
+env = { GOOS = "{os}", GOARCH = "{arch}" }
+
+[build.platforms."linux/arm64"]
+env = { GOOS = "{os}", GOARCH = "{arch}" }
+"#,
+    );
+    let mut reports = Vec::new();
+    for run in ["first", "second"] {
+        let output = rebuild_compare(
+            tmp.path(),
+            &[
+                "build",
+                "v1.0.0",
+                "--recipe",
+                recipe.to_str().unwrap(),
+                "--format",
+                "json",
+                "--out-dir",
+                run,
+            ],
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        reports.push(json(&output));
+    }
+    let (first, second) = (&reports[0], &reports[1]);
+    assert_eq!(first["source"]["commit"], tagged.to_string());
+    assert_eq!(first["source"]["ref"], "v1.0.0");
+    assert_eq!(first["source"]["commit_time"], "2023-11-14T22:13:20Z");
+    assert_eq!(first["builder"], "host");
+    assert_eq!(first["sandboxed"], true);
+    for index in 0..2 {
+        let a = &first["platforms"][index];
+        let b = &second["platforms"][index];
+        assert_eq!(a["platform"], ["linux/amd64", "linux/arm64"][index]);
+        assert_eq!(a["sha256"], b["sha256"]);
+        assert_eq!(a["size"], b["size"]);
+        let bytes_a = std::fs::read(a["path"].as_str().unwrap()).unwrap();
+        let bytes_b = std::fs::read(b["path"].as_str().unwrap()).unwrap();
+        assert!(
+            bytes_a == bytes_b,
+            "{} differs between builds",
+            a["platform"]
+        );
+        let version = Command::new("go")
+            .args(["version", "-m", a["path"].as_str().unwrap()])
+            .output()
+            .unwrap();
+        let version = String::from_utf8(version.stdout).unwrap();
+        assert!(
+            version.contains("\tbuild\tvcs.modified=false\n"),
+            "{version}"
+        );
+        assert!(
+            version.contains(&format!("\tbuild\tvcs.revision={tagged}\n")),
+            "{version}"
+        );
+        assert!(
+            version.contains(&format!("\tbuild\tGOARCH={}\n", ["amd64", "arm64"][index])),
+            "{version}"
+        );
+        assert!(Path::new(a["log"].as_str().unwrap()).is_file());
+    }
+    assert_ne!(
+        first["platforms"][0]["sha256"],
+        first["platforms"][1]["sha256"]
+    );
+}
+
+#[test]
+fn c_program_built_by_cc_reproduces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(
+        &source,
+        &[(
+            "hello.c",
+            "#include <stdio.h>\nint main(void) { puts(__DATE__); return 0; }\n",
+        )],
+    );
+    let recipe = write_recipe(
+        tmp.path(),
+        &source,
+        "[build]\nbuilder = \"host\"\ncommand = [\"cc\", \"-O2\", \"-o\", \"hello\", \"hello.c\"]\n\
+         artifact = \"hello\"\n\n[build.platforms.\"linux/amd64\"]\n",
+    );
+    let digests: Vec<Value> = ["one", "two"]
+        .iter()
+        .map(|out| {
+            let output = rebuild_compare(
+                tmp.path(),
+                &[
+                    "build",
+                    "v1.0.0",
+                    "--recipe",
+                    recipe.to_str().unwrap(),
+                    "--format",
+                    "json",
+                    "--out-dir",
+                    out,
+                ],
+            );
+            assert!(output.status.success(), "{}", stderr(&output));
+            json(&output)["platforms"][0]["sha256"].clone()
+        })
+        .collect();
+    assert_eq!(digests[0], digests[1]);
+    // __DATE__ follows SOURCE_DATE_EPOCH (the tag's commit time), not the clock.
+    let run = Command::new(tmp.path().join("one/linux-amd64/hello"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(run.stdout).unwrap(), "Nov 14 2023\n");
+}
+
+#[test]
+fn build_cannot_reach_a_loopback_server_but_fetch_can() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connect = format!("echo hi > /dev/tcp/127.0.0.1/{port}");
+    let recipe = shell_recipe(
+        tmp.path(),
+        &source,
+        None,
+        &format!("if {connect}; then echo connected; else echo refused; fi > /out/result"),
+    );
+    let output = rebuild_compare(
+        tmp.path(),
+        &[
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(artifact_text(&json(&output), 0), "refused\n");
+    assert_eq!(listener.accept().unwrap_err().kind(), ErrorKind::WouldBlock);
+
+    let recipe = shell_recipe(
+        tmp.path(),
+        &source,
+        Some(&format!(
+            "if {connect}; then echo connected; else echo refused; fi > fetched"
+        )),
+        "cp fetched /out/result",
+    );
+    let output = rebuild_compare(
+        tmp.path(),
+        &[
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(artifact_text(&json(&output), 0), "connected\n");
+    assert!(listener.accept().is_ok());
+}
+
+#[test]
+fn build_sees_neither_the_callers_credentials_nor_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(home.join(".docker")).unwrap();
+    std::fs::write(
+        home.join(".docker/config.json"),
+        "{\"auths\":{\"x\":{\"auth\":\"c2VjcmV0\"}}}",
+    )
+    .unwrap();
+    let script = format!(
+        "{{ cat ~/.docker/config.json {home}/.docker/config.json /root/.docker/config.json; \
+         env | grep -e SECRET -e {home}; }} > /out/result 2>/dev/null; true",
+        home = home.display()
+    );
+    let recipe = shell_recipe(tmp.path(), &source, None, &script);
+    let output = Command::new(env!("CARGO_BIN_EXE_rebuild-compare"))
+        .current_dir(tmp.path())
+        .env("HOME", &home)
+        .env("SECRET_TOKEN", "hunter2")
+        .env("XDG_CACHE_HOME", tmp.path().join("xdg"))
+        .args([
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(artifact_text(&json(&output), 0), "");
+    // The mirror went to $XDG_CACHE_HOME/rebuild-compare/git/<sha256 of url>.
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("xdg/rebuild-compare/git"))
+            .unwrap()
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn writes_to_system_directories_change_nothing_on_the_host() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    let marker = format!("rebuild-compare-marker-{}", std::process::id());
+    let dirs = ["/root", "/usr/local", "/etc", "/"];
+    let script = format!(
+        "for d in {}; do touch $d/{marker} 2>/dev/null && echo wrote $d; done > /out/result; true",
+        dirs.join(" ")
+    );
+    let recipe = shell_recipe(tmp.path(), &source, None, &script);
+    let output = rebuild_compare(
+        tmp.path(),
+        &[
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(artifact_text(&json(&output), 0), "");
+    for dir in dirs {
+        assert!(
+            !Path::new(dir).join(&marker).exists(),
+            "{dir}/{marker} exists"
+        );
+    }
+}
+
+#[test]
+fn missing_tag_is_an_error_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    let recipe = shell_recipe(tmp.path(), &source, None, "echo > /out/result");
+    let output = rebuild_compare(
+        tmp.path(),
+        &["build", "v9.9.9", "--recipe", recipe.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: tag \"v9.9.9\" does not exist in {}\n",
+            source.canonicalize().unwrap().display()
+        )
+    );
+}
+
+#[test]
+fn malformed_recipe_reports_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let recipe = tmp.path().join("bad.toml");
+    std::fs::write(
+        &recipe,
+        "[image]\nrepository = \"example.com/a\"\ntag = v1\n",
+    )
+    .unwrap();
+    let output = rebuild_compare(
+        tmp.path(),
+        &["build", "v1", "--recipe", recipe.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: recipe {}:3:7: string values must be quoted, expected literal string\n",
+            recipe.display()
+        )
+    );
+}
+
+#[test]
+fn unknown_recipe_key_reports_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    std::fs::create_dir_all(&source).unwrap();
+    let recipe = write_recipe(
+        tmp.path(),
+        &source,
+        "[build]\nbuilder = \"host\"\ncommand = [\"true\"]\nartifact = \"x\"\nnetwork = true\n",
+    );
+    let output = rebuild_compare(
+        tmp.path(),
+        &["build", "v1", "--recipe", recipe.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: recipe {}:13:1: unknown field `network`, expected one of `builder`, `fetch`, `command`, `artifact`, `cargo_bin`, `env`, `platforms`\n",
+            recipe.display()
+        )
+    );
+}
+
+/// Whether any process on the machine has `needle` in its command line.
+fn process_running(needle: &str) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
+        std::fs::read(entry.path().join("cmdline"))
+            .map(|cmdline| {
+                String::from_utf8_lossy(&cmdline)
+                    .replace('\0', " ")
+                    .contains(needle)
+            })
+            .unwrap_or(false)
+    })
+}
+
+#[test]
+fn build_timeout_kills_the_whole_sandbox() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    let recipe = shell_recipe(
+        tmp.path(),
+        &source,
+        None,
+        "sleep 61.371 & sleep 61.371; wait",
+    );
+    let output = rebuild_compare(
+        tmp.path(),
+        &[
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--build-timeout",
+            "1s",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("command exceeded the build time limit of 1s and was killed; log: "),
+        "{err}"
+    );
+    assert!(
+        !process_running("sleep 61.371"),
+        "a sandboxed sleep survived the timeout"
+    );
+}
+
+#[test]
+fn build_timeout_kills_the_process_group_without_sandbox() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    let recipe = shell_recipe(
+        tmp.path(),
+        &source,
+        None,
+        "sleep 62.371 & sleep 62.371; wait",
+    );
+    let output = rebuild_compare(
+        tmp.path(),
+        &[
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--build-timeout",
+            "1s",
+            "--no-sandbox",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        !process_running("sleep 62.371"),
+        "an unsandboxed sleep survived the timeout"
+    );
+}
+
+#[test]
+fn failed_platform_is_exit_2_and_the_others_are_still_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    let recipe = write_recipe(
+        tmp.path(),
+        &source,
+        r#"[build]
+builder = "host"
+command = ["bash", "-c", "for i in $(seq 30); do echo line $i; done; test $ARCH = amd64 && echo built > /out/result"]
+artifact = "/out/result"
+
+[build.platforms."linux/amd64"]
+env = { ARCH = "{arch}" }
+[build.platforms."linux/arm64"]
+env = { ARCH = "{arch}" }
+"#,
+    );
+    let output = rebuild_compare(
+        tmp.path(),
+        &[
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let report = json(&output);
+    assert_eq!(report["platforms"].as_array().unwrap().len(), 1);
+    assert_eq!(report["platforms"][0]["platform"], "linux/amd64");
+    assert_eq!(artifact_text(&report, 0), "built\n");
+    assert_eq!(report["failed"][0]["platform"], "linux/arm64");
+    let error = report["failed"][0]["error"].as_str().unwrap();
+    let log = tmp.path().join("rebuild-out/v1.0.0/linux-arm64/build.log");
+    assert!(
+        error.starts_with(&format!(
+            "command failed (exit status 1); log: {}\n",
+            log.display()
+        )),
+        "{error}"
+    );
+    assert!(error.ends_with("  | line 29\n  | line 30"), "{error}");
+    assert!(
+        !error.contains("| line 10\n"),
+        "more than the last 20 lines: {error}"
+    );
+    assert_eq!(
+        stderr(&output),
+        format!("error: 1 of 2 platform builds failed\nlinux/arm64: {error}\n")
+    );
+}
+
+#[test]
+fn no_sandbox_is_reported_and_keeps_the_environment_cleared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    let recipe = shell_recipe(
+        tmp.path(),
+        &source,
+        None,
+        "env | cut -d= -f1 | sort | tr '\\n' ' ' > result",
+    );
+    let recipe_text = std::fs::read_to_string(&recipe)
+        .unwrap()
+        .replace("\"/out/result\"", "\"result\"");
+    std::fs::write(&recipe, recipe_text).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_rebuild-compare"))
+        .current_dir(tmp.path())
+        .env("SECRET_TOKEN", "hunter2")
+        .args([
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--format",
+            "json",
+            "--no-sandbox",
+        ])
+        .args(["--cache-dir", tmp.path().join("cache").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["sandboxed"], false);
+    assert_eq!(
+        artifact_text(&report, 0),
+        "HOME LC_ALL PATH PWD SHLVL SOURCE_DATE_EPOCH TZ _ "
+    );
+}
+
+#[test]
+fn image_builder_root_replaces_the_host_and_its_env_is_the_base() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "from the source\n")]);
+    let rootfs = tmp.path().join("rootfs");
+    std::fs::create_dir_all(rootfs.join("bin")).unwrap();
+    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).unwrap();
+    for tool in ["sh", "cat", "cp", "env", "ls", "sort", "tr", "cut"] {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(tool)).unwrap();
+    }
+    std::os::unix::fs::symlink("bin", rootfs.join("sbin")).unwrap();
+    let recipe_path = write_recipe(
+        tmp.path(),
+        &source,
+        r#"[build]
+builder = "registry.example/busybox:1@sha256:0000000000000000000000000000000000000000000000000000000000000000"
+command = ["sh", "-c", "{ cat README; ls /; env | cut -d= -f1 | sort | tr '\\n' ' '; echo; echo $PATH $IMAGE_VAR $RECIPE_VAR; } > /out/seen"]
+artifact = "/out/seen"
+env = { RECIPE_VAR = "from-recipe-{arch}" }
+
+[build.platforms."linux/amd64"]
+"#,
+    );
+    let recipe = Recipe::load(&recipe_path).unwrap();
+    let resolver_rootfs = rootfs.clone();
+    let resolve = move |reference: &str| -> Result<BuilderRoot, BuildError> {
+        Ok(BuilderRoot::Image {
+            rootfs: resolver_rootfs.clone(),
+            env: vec!["PATH=/bin".into(), "IMAGE_VAR=from-image".into()],
+            reference: reference.to_string(),
+            digest: "sha256:00".into(),
+        })
+    };
+    let options = BuildOptions {
+        out_dir: tmp.path().join("out"),
+        cache_dir: tmp.path().join("cache"),
+        timeout: std::time::Duration::from_secs(600),
+        sandboxed: true,
+    };
+    let plan = build::plan(&recipe, "v1.0.0", None, options, &resolve).unwrap();
+    let platforms = build::select_platforms(&recipe, &[]).unwrap();
+    let report = build::build_all(&plan, &platforms);
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let seen = std::fs::read_to_string(&report.platforms[0].path).unwrap();
+    assert_eq!(
+        seen,
+        "from the source\nbin\ncache\ndev\nout\nproc\nsbin\nsrc\ntmp\n\
+         HOME IMAGE_VAR LC_ALL PATH PWD RECIPE_VAR SHLVL SOURCE_DATE_EPOCH TZ \n\
+         /bin from-image from-recipe-amd64\n"
+    );
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(
+        json["builder"],
+        serde_json::json!({"reference": "registry.example/busybox:1@sha256:0000000000000000000000000000000000000000000000000000000000000000", "digest": "sha256:00"})
+    );
+}
+
+#[test]
+fn unknown_image_points_to_close_recipes_and_to_recipe_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = rebuild_compare(tmp.path(), &["build", "v1.30.0", "rancher/critcl"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: no recipe for docker.io/rancher/critcl (close matches: docker.io/rancher/crictl); write one (see recipes/README.md) and pass it with --recipe FILE\n"
+    );
+}
+
+/// The directory holding `program` on this test's PATH.
+fn directory_of(program: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap();
+    std::env::split_paths(&path)
+        .find(|dir| dir.join(program).is_file())
+        .unwrap_or_else(|| panic!("{program} is not on PATH"))
+}
+
+#[test]
+fn cargo_bin_is_located_with_cargo_metadata_under_the_target_triple() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(
+        &source,
+        &[
+            ("Cargo.toml", "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[bin]]\nname = \"hello-bin\"\npath = \"src/main.rs\"\n"),
+            ("src/main.rs", "fn main() { println!(\"hello from cargo\"); }\n"),
+            ("Cargo.lock", "version = 3\n\n[[package]]\nname = \"hello\"\nversion = \"0.1.0\"\n"),
+        ],
+    );
+    // Cargo lives in the user's home here, which the sandbox never shows, so
+    // this runs unsandboxed with the toolchain named explicitly.
+    let cargo_bin = directory_of("cargo");
+    let cargo_home = cargo_bin.parent().unwrap().to_path_buf();
+    let rustup_home = std::env::var_os("RUSTUP_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cargo_home.parent().unwrap().join(".rustup"));
+    let toolchain = std::env::var("RUSTUP_TOOLCHAIN")
+        .map(|t| format!(", RUSTUP_TOOLCHAIN = {t:?}"))
+        .unwrap_or_default();
+    let recipe = write_recipe(
+        tmp.path(),
+        &source,
+        &format!(
+            "[build]\nbuilder = \"host\"\ncommand = [\"cargo\", \"build\", \"--release\", \"--offline\", \"--locked\"]\n\
+             cargo_bin = \"hello-bin\"\n\
+             env = {{ PATH = \"{}:/usr/bin:/bin\", CARGO_HOME = \"{}\", RUSTUP_HOME = \"{}\"{toolchain} }}\n\n\
+             [build.platforms.\"linux/amd64\"]\nenv = {{ CARGO_BUILD_TARGET = \"x86_64-unknown-linux-gnu\" }}\n",
+            cargo_bin.display(),
+            cargo_home.display(),
+            rustup_home.display()
+        ),
+    );
+    let output = rebuild_compare(
+        tmp.path(),
+        &[
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--format",
+            "json",
+            "--no-sandbox",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output);
+    let path = report["platforms"][0]["path"].as_str().unwrap();
+    assert_eq!(
+        path,
+        tmp.path()
+            .join("rebuild-out/v1.0.0/linux-amd64/hello-bin")
+            .to_str()
+            .unwrap()
+    );
+    let run = Command::new(path).output().unwrap();
+    assert_eq!(String::from_utf8(run.stdout).unwrap(), "hello from cargo\n");
+}
+
+#[test]
+fn source_flag_overrides_the_recipes_git_url() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    let tagged = tagged_repo(&source, &[("README", "x\n")]);
+    let recipe = shell_recipe(
+        tmp.path(),
+        &tmp.path().join("does-not-exist"),
+        None,
+        "echo > /out/result",
+    );
+    let url = format!("file://{}", source.display());
+    let output = rebuild_compare(
+        tmp.path(),
+        &[
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--source",
+            &url,
+            "--format",
+            "json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["source"]["url"], url);
+    assert_eq!(report["source"]["commit"], tagged.to_string());
+}
+
+#[test]
+fn missing_bwrap_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    let recipe = shell_recipe(tmp.path(), &source, None, "echo > /out/result");
+    let output = Command::new(env!("CARGO_BIN_EXE_rebuild-compare"))
+        .current_dir(tmp.path())
+        .env("PATH", tmp.path())
+        .args(["build", "v1.0.0", "--recipe", recipe.to_str().unwrap()])
+        .args(["--cache-dir", tmp.path().join("cache").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: bwrap (bubblewrap) is not installed: install it (Debian: apt-get install bubblewrap) or pass --no-sandbox to build without isolation\n"
+    );
+}
