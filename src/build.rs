@@ -479,7 +479,7 @@ pub fn build_all(plan: &BuildPlan, platforms: &[Platform]) -> BuildReport {
             Ok(artifact) => report.platforms.push(artifact),
             Err(error) => report.failed.push(PlatformFailure {
                 platform: platform.clone(),
-                error: error_chain(&error),
+                error: crate::error_chain(&error),
                 log: plan
                     .options
                     .out_dir
@@ -489,16 +489,6 @@ pub fn build_all(plan: &BuildPlan, platforms: &[Platform]) -> BuildReport {
         }
     }
     report
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(c) = cause {
-        text.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
-    text
 }
 
 /// The report as text for a terminal.

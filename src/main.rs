@@ -127,7 +127,9 @@ impl RebuildArgs {
         };
         let location = ImageLocation::parse(image)?;
         let Some(reference) = location.registry_reference() else {
-            anyhow::bail!("{location} names no repository to look a recipe up by; pass --recipe FILE");
+            anyhow::bail!(
+                "{location} names no repository to look a recipe up by; pass --recipe FILE"
+            );
         };
         let catalogue = match &self.recipes {
             Some(dir) => Catalogue::with_dir(dir)?,
@@ -155,8 +157,8 @@ struct VerifyArgs {
     #[arg(required = true)]
     image: Option<String>,
     /// The release to rebuild, as tagged (`v1.20.0`).
-    #[arg(required = true)]
-    version: Option<String>,
+    #[arg(required = true, value_name = "VERSION")]
+    release: Option<String>,
     /// Only this platform (os/arch[/variant]); repeatable. Default: every platform of the image.
     #[arg(long = "platform", value_name = "OS/ARCH[/VARIANT]")]
     platforms: Vec<Platform>,
@@ -226,7 +228,8 @@ struct ExtractArgs {
 #[derive(Args)]
 struct BuildArgs {
     /// The version to rebuild, as tagged (`v1.30.0`).
-    version: String,
+    #[arg(value_name = "VERSION")]
+    release: String,
     /// The image whose recipe to use, looked up in the catalogue (`rancher/crictl`).
     #[arg(required_unless_present = "recipe")]
     image: Option<String>,
@@ -278,7 +281,7 @@ fn main() -> ExitCode {
 /// JSON, optionally an attestation). Matches when every compared platform
 /// was reproduced; a mismatch is exit 1; nothing compared or an error, exit 2.
 fn verify(args: &VerifyArgs, quiet: bool) -> anyhow::Result<bool> {
-    let (Some(image), Some(version)) = (&args.image, &args.version) else {
+    let (Some(image), Some(version)) = (&args.image, &args.release) else {
         anyhow::bail!("usage: rebuild-compare IMAGE VERSION (see --help)");
     };
     let recipe = args.rebuild.recipe(Some(image))?;
@@ -315,10 +318,7 @@ fn verify(args: &VerifyArgs, quiet: bool) -> anyhow::Result<bool> {
     match report.verdict {
         Verdict::Reproducible => Ok(true),
         Verdict::Mismatch => Ok(false),
-        Verdict::Error => anyhow::bail!(
-            "verification incomplete: {}",
-            report.notes.join("; ")
-        ),
+        Verdict::Error => anyhow::bail!("verification incomplete: {}", report.notes.join("; ")),
     }
 }
 
@@ -398,9 +398,9 @@ fn build(args: &BuildArgs, quiet: bool) -> anyhow::Result<bool> {
     let resolve_builder = |reference: &str| builder::resolve(reference, &access);
     let plan = build::plan(
         &recipe,
-        &args.version,
+        &args.release,
         args.rebuild.source.as_deref(),
-        args.rebuild.options(&args.version, &access.cache),
+        args.rebuild.options(&args.release, &access.cache),
         &resolve_builder,
     )?;
     let report = build::build_all(&plan, &platforms);
@@ -521,5 +521,15 @@ fn exit_code(result: anyhow::Result<bool>) -> ExitCode {
             }
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

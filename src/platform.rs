@@ -57,7 +57,7 @@ impl Platform {
             "arm64" => "aarch64",
             "386" => "x86",
             "arm" => "arm",
-            "ppc64le" => "powerpc64",
+            "ppc64le" => "ppc64le",
             "s390x" => "s390x",
             "riscv64" => "riscv64",
             other => other,

@@ -84,20 +84,6 @@ pub fn format_time(seconds: i64) -> String {
     humantime::format_rfc3339(time).to_string()
 }
 
-/// The cache directory: `$XDG_CACHE_HOME/rebuild-compare`, else
-/// `$HOME/.cache/rebuild-compare`; `None` when neither variable is set.
-pub fn default_cache_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|home| PathBuf::from(home).join(".cache"))
-        })?;
-    Some(base.join("rebuild-compare"))
-}
-
 /// Where the bare mirror of `url` lives: `CACHE/git/<sha256 of url>`.
 pub fn mirror_dir(cache_dir: &Path, url: &str) -> PathBuf {
     cache_dir

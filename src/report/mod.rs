@@ -3,8 +3,10 @@
 //! text. Nothing here computes; JSON output is `serde_json` of the data.
 
 pub mod diff;
+pub mod digest;
 pub mod inspect;
 pub mod progress;
+pub mod verify;
 
 /// Shell-like quoting of an argv for display: `["/bin/sh", "-c", "a b"]` -> `/bin/sh -c 'a b'`.
 pub fn quote_argv(argv: &[String]) -> String {

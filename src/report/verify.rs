@@ -1,0 +1,176 @@
+//! Text rendering of a [`VerifyReport`]: a header naming what was compared,
+//! a table a person reads at a glance (fits 80 columns), then for each
+//! mismatch its top explanations and differing sections.
+
+use std::io::{self, Write};
+
+use crate::diff::SectionStatus;
+use crate::digest::Digest;
+use crate::sandbox::BuilderRoot;
+use crate::verify::{PlatformResult, PlatformVerdict, Verdict, VerifyReport};
+
+/// How many explanations and sections a mismatch shows.
+const TOP: usize = 5;
+
+/// Writes the report as text; `color` adds ANSI colours to verdicts.
+pub fn render_text(report: &VerifyReport, w: &mut impl Write, color: bool) -> io::Result<()> {
+    writeln!(w, "Image    {}", report.image.reference)?;
+    writeln!(w, "         {}", report.image.digest)?;
+    writeln!(
+        w,
+        "Source   {} {} (commit {})",
+        report.source.url,
+        report.source.git_ref,
+        short_commit(&report.source.commit)
+    )?;
+    writeln!(
+        w,
+        "Recipe   {} ({})",
+        report.recipe.path, report.recipe.sha256
+    )?;
+    let builder = match &report.builder {
+        BuilderRoot::Host => "host".to_string(),
+        BuilderRoot::Image {
+            reference, digest, ..
+        } => format!("{reference}@{digest}"),
+    };
+    let sandbox = if report.sandboxed {
+        "sandboxed"
+    } else {
+        "NOT SANDBOXED (--no-sandbox)"
+    };
+    writeln!(w, "Builder  {builder} ({sandbox})")?;
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{:<14} {:<13} {:<13} {:<13} VERDICT",
+        "PLATFORM", "IMAGE BINARY", "REBUILT", "PUBLISHED"
+    )?;
+    for p in &report.platforms {
+        let image = p.image_binary.as_ref().map(|b| &b.sha256);
+        let rebuilt = p.rebuilt.as_ref().map(|b| &b.sha256);
+        let published = p.published.as_ref().map(|b| &b.sha256);
+        writeln!(
+            w,
+            "{:<14} {:<13} {:<13} {:<13} {}",
+            p.platform,
+            short(image),
+            short(rebuilt),
+            short(published),
+            paint(verdict_word(p.verdict), p.verdict, color)
+        )?;
+    }
+    for p in &report.platforms {
+        render_details(p, w)?;
+    }
+    writeln!(w)?;
+    for note in &report.notes {
+        writeln!(w, "note: {note}")?;
+    }
+    let overall = match report.verdict {
+        Verdict::Reproducible => paint("REPRODUCIBLE", PlatformVerdict::Reproducible, color),
+        Verdict::Mismatch => paint("MISMATCH", PlatformVerdict::Mismatch, color),
+        Verdict::Error => paint("ERROR", PlatformVerdict::Error, color),
+    };
+    writeln!(w, "verdict: {overall}")
+}
+
+fn render_details(p: &PlatformResult, w: &mut impl Write) -> io::Result<()> {
+    let interesting = !p.cross_checks.is_empty()
+        || p.error.is_some()
+        || p.diff.is_some()
+        || p.published.as_ref().is_some_and(|x| !x.matches_image);
+    if !interesting {
+        return Ok(());
+    }
+    writeln!(w)?;
+    writeln!(w, "{} ({}):", p.platform, verdict_word(p.verdict))?;
+    if let Some(b) = &p.image_binary {
+        writeln!(w, "  image binary {} ({} bytes)", b.path, b.size)?;
+    }
+    for check in &p.cross_checks {
+        writeln!(w, "  cross-check: {check}")?;
+    }
+    if let Some(published) = &p.published {
+        if !published.matches_image {
+            writeln!(
+                w,
+                "  published {} ({}) does not match the image binary",
+                published.sha256, published.url
+            )?;
+        }
+    }
+    if let Some(error) = &p.error {
+        for (i, line) in error.lines().enumerate() {
+            let lead = if i == 0 { "  " } else { "    " };
+            writeln!(w, "{lead}{line}")?;
+        }
+    }
+    if let Some(diff) = &p.diff {
+        for e in diff.explanations.iter().take(TOP) {
+            writeln!(w, "  - {e}")?;
+        }
+        let differing: Vec<String> = diff
+            .sections
+            .iter()
+            .filter(|s| s.status != SectionStatus::Same)
+            .take(TOP)
+            .map(|s| match s.status {
+                SectionStatus::Differs => format!("{} ({} bytes)", s.name, s.differing_bytes),
+                _ => format!("{} ({})", s.name, status_word(s.status)),
+            })
+            .collect();
+        if !differing.is_empty() {
+            writeln!(w, "  differing sections: {}", differing.join(", "))?;
+        }
+        writeln!(
+            w,
+            "  full diff: rebuild-compare diff {} {}",
+            p.image_binary
+                .as_ref()
+                .map_or("IMAGE-BINARY", |b| b.extracted.as_str()),
+            p.rebuilt.as_ref().map_or("REBUILT", |b| b.path.as_str())
+        )?;
+    }
+    Ok(())
+}
+
+fn status_word(status: SectionStatus) -> &'static str {
+    match status {
+        SectionStatus::Same => "same",
+        SectionStatus::Differs => "differs",
+        SectionStatus::OnlyA => "only in the image binary",
+        SectionStatus::OnlyB => "only in the rebuild",
+    }
+}
+
+fn verdict_word(v: PlatformVerdict) -> &'static str {
+    match v {
+        PlatformVerdict::Reproducible => "reproducible",
+        PlatformVerdict::Mismatch => "MISMATCH",
+        PlatformVerdict::Error => "error",
+        PlatformVerdict::Skipped => "skipped",
+    }
+}
+
+fn paint(text: &str, v: PlatformVerdict, color: bool) -> String {
+    if !color {
+        return text.to_string();
+    }
+    let code = match v {
+        PlatformVerdict::Reproducible => "32",
+        PlatformVerdict::Mismatch => "1;31",
+        PlatformVerdict::Error => "31",
+        PlatformVerdict::Skipped => "33",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// The first 12 hex digits, or `-`.
+fn short(digest: Option<&Digest>) -> String {
+    digest.map_or("-".to_string(), |d| d.hex()[..12].to_string())
+}
+
+fn short_commit(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}

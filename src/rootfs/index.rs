@@ -1,0 +1,289 @@
+//! Per-layer path indexes: what one layer adds, replaces and deletes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Read;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use tar::EntryType;
+
+use super::decode::LayerReader;
+use super::path::{clean_entry_path, split_parent, strict_ancestors};
+use super::RootfsError;
+use crate::digest::Digest;
+
+/// Version of the [`LayerIndex`] layout; stored indexes of another version are ignored.
+pub const INDEX_FORMAT: u32 = 1;
+
+const WHITEOUT_PREFIX: &str = ".wh.";
+const OPAQUE_MARKER: &str = ".wh..wh..opq";
+/// Prefix of aufs bookkeeping names (`.wh..wh.plnk`), which are no whiteouts.
+const AUFS_META_PREFIX: &str = ".wh..wh.";
+
+/// Everything one layer says about paths, keyed by absolute clean path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerIndex {
+    /// [`INDEX_FORMAT`] of the code that built it.
+    pub format: u32,
+    /// The layer's own entries (the last of duplicates wins, as on extraction),
+    /// plus the parent directories its entries imply.
+    pub entries: BTreeMap<String, IndexEntry>,
+    /// Paths this layer deletes from the layers below (`.wh.NAME`).
+    pub whiteouts: BTreeSet<String>,
+    /// Directories whose contents in the layers below this layer hides (`.wh..wh..opq`).
+    pub opaque_dirs: BTreeSet<String>,
+    /// Entries skipped because their names climb above the root.
+    pub unsafe_entries: u64,
+}
+
+/// What a layer holds at one path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IndexEntry {
+    /// A regular file whose bytes are the data of tar entry number `entry`
+    /// (counting from 0), named `entry_path`; for a hardlink to a file of the
+    /// same layer that is the link target's entry.
+    File {
+        size: u64,
+        mode: u32,
+        entry: u64,
+        entry_path: String,
+    },
+    Directory {
+        mode: u32,
+    },
+    /// A directory this layer has no entry for but which its entries need.
+    ImpliedDirectory,
+    Symlink {
+        target: String,
+    },
+    /// A hardlink to a path that this layer does not hold, so to a file of a layer below.
+    HardlinkBelow {
+        target: String,
+    },
+    /// A device node, fifo or other entry that holds no file content.
+    Special,
+}
+
+impl IndexEntry {
+    fn is_directory(&self) -> bool {
+        matches!(self, Self::Directory { .. } | Self::ImpliedDirectory)
+    }
+}
+
+impl LayerIndex {
+    /// True when this layer hides whatever the layers below hold at `path`:
+    /// it whites the path or an ancestor out, makes an ancestor opaque, or
+    /// replaces an ancestor with a non-directory.
+    pub(crate) fn hides_below(&self, path: &str) -> bool {
+        self.whiteouts.contains(path)
+            || self.opaque_dirs.contains("/")
+            || strict_ancestors(path).any(|ancestor| {
+                self.whiteouts.contains(ancestor)
+                    || self.opaque_dirs.contains(ancestor)
+                    || self
+                        .entries
+                        .get(ancestor)
+                        .is_some_and(|entry| !entry.is_directory())
+            })
+    }
+}
+
+/// Persists per-layer path indexes (keyed by layer digest) so a repeat run
+/// reads only the layers it needs.
+pub trait IndexStore {
+    fn load(&self, layer: &Digest) -> Option<LayerIndex>;
+    fn save(&self, layer: &Digest, index: &LayerIndex);
+}
+
+impl<T: IndexStore + ?Sized> IndexStore for &T {
+    fn load(&self, layer: &Digest) -> Option<LayerIndex> {
+        (**self).load(layer)
+    }
+    fn save(&self, layer: &Digest, index: &LayerIndex) {
+        (**self).save(layer, index)
+    }
+}
+
+/// Keeps no index: every run reads the layers it consults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoIndexStore;
+
+impl IndexStore for NoIndexStore {
+    fn load(&self, _layer: &Digest) -> Option<LayerIndex> {
+        None
+    }
+    fn save(&self, _layer: &Digest, _index: &LayerIndex) {}
+}
+
+/// Keeps indexes in memory for the life of the value.
+#[derive(Debug, Default)]
+pub struct MemoryIndexStore {
+    indexes: Mutex<HashMap<Digest, LayerIndex>>,
+}
+
+impl MemoryIndexStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many layer indexes it holds.
+    pub fn len(&self) -> usize {
+        self.indexes.lock().map_or(0, |indexes| indexes.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl IndexStore for MemoryIndexStore {
+    fn load(&self, layer: &Digest) -> Option<LayerIndex> {
+        self.indexes.lock().ok()?.get(layer).cloned()
+    }
+    fn save(&self, layer: &Digest, index: &LayerIndex) {
+        if let Ok(mut indexes) = self.indexes.lock() {
+            indexes.insert(layer.clone(), index.clone());
+        }
+    }
+}
+
+/// Reads a whole layer and indexes it.
+pub(crate) fn build_index(reader: LayerReader, layer: &Digest) -> Result<LayerIndex, RootfsError> {
+    let mut archive = tar::Archive::new(reader);
+    let mut index = LayerIndex {
+        format: INDEX_FORMAT,
+        entries: BTreeMap::new(),
+        whiteouts: BTreeSet::new(),
+        opaque_dirs: BTreeSet::new(),
+        unsafe_entries: 0,
+    };
+    let entries = archive
+        .entries()
+        .map_err(|e| RootfsError::corrupt(layer, e))?;
+    for (ordinal, entry) in (0u64..).zip(entries) {
+        let entry = entry.map_err(|e| RootfsError::corrupt(layer, e))?;
+        add_entry(&mut index, &entry, ordinal, layer);
+    }
+    let mut reader = archive.into_inner();
+    // Whatever follows the end-of-archive marker is read too, so the blob's
+    // verification runs to its end.
+    std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| RootfsError::corrupt(layer, e))?;
+    reader
+        .finish()
+        .map_err(|e| RootfsError::corrupt(layer, e))?;
+    add_implied_directories(&mut index);
+    if index.unsafe_entries > 0 {
+        tracing::warn!(
+            layer = %layer,
+            count = index.unsafe_entries,
+            "ignored layer entries whose names climb above the root"
+        );
+    }
+    Ok(index)
+}
+
+fn add_entry<R: Read>(
+    index: &mut LayerIndex,
+    entry: &tar::Entry<'_, R>,
+    ordinal: u64,
+    layer: &Digest,
+) {
+    let header = entry.header();
+    let entry_type = header.entry_type();
+    if matches!(
+        entry_type,
+        EntryType::XGlobalHeader
+            | EntryType::XHeader
+            | EntryType::GNULongName
+            | EntryType::GNULongLink
+    ) {
+        return;
+    }
+    let Some(path) = clean_entry_path(&entry.path_bytes()) else {
+        tracing::debug!(layer = %layer, name = %String::from_utf8_lossy(&entry.path_bytes()), "entry climbs above the root");
+        index.unsafe_entries += 1;
+        return;
+    };
+    let Some((parent, name)) = split_parent(&path) else {
+        return; // the root directory itself
+    };
+    if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
+        if name == OPAQUE_MARKER {
+            index.opaque_dirs.insert(parent.to_string());
+        } else if !name.starts_with(AUFS_META_PREFIX) && !hidden.is_empty() {
+            let hidden_path = if parent == "/" {
+                format!("/{hidden}")
+            } else {
+                format!("{parent}/{hidden}")
+            };
+            index.whiteouts.insert(hidden_path);
+        }
+        return;
+    }
+    let mode = header.mode().unwrap_or(0o644) & 0o7777;
+    let indexed = match entry_type {
+        EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => IndexEntry::File {
+            size: entry.size(),
+            mode,
+            entry: ordinal,
+            entry_path: path.clone(),
+        },
+        EntryType::Directory => IndexEntry::Directory { mode },
+        EntryType::Symlink => IndexEntry::Symlink {
+            target: entry
+                .link_name_bytes()
+                .map(|target| String::from_utf8_lossy(&target).into_owned())
+                .unwrap_or_default(),
+        },
+        EntryType::Link => {
+            let target = entry
+                .link_name_bytes()
+                .and_then(|target| clean_entry_path(&target));
+            match target {
+                None => {
+                    index.unsafe_entries += 1;
+                    return;
+                }
+                Some(target) => match index.entries.get(&target) {
+                    Some(file @ IndexEntry::File { .. }) => file.clone(),
+                    Some(
+                        link @ (IndexEntry::Symlink { .. } | IndexEntry::HardlinkBelow { .. }),
+                    ) => link.clone(),
+                    Some(_) => IndexEntry::Special,
+                    None => IndexEntry::HardlinkBelow { target },
+                },
+            }
+        }
+        _ => IndexEntry::Special,
+    };
+    index.entries.insert(path, indexed);
+}
+
+/// Records the parent directories that entries, whiteouts and opaque markers
+/// need but the layer has no entry for.
+fn add_implied_directories(index: &mut LayerIndex) {
+    let mut implied = BTreeSet::new();
+    let paths = index
+        .entries
+        .keys()
+        .chain(index.whiteouts.iter())
+        .map(String::as_str);
+    for path in paths {
+        for ancestor in strict_ancestors(path) {
+            if !index.entries.contains_key(ancestor) {
+                implied.insert(ancestor.to_string());
+            }
+        }
+    }
+    for dir in &index.opaque_dirs {
+        for ancestor in strict_ancestors(dir).chain(std::iter::once(dir.as_str())) {
+            if ancestor != "/" && !index.entries.contains_key(ancestor) {
+                implied.insert(ancestor.to_string());
+            }
+        }
+    }
+    for path in implied {
+        index.entries.insert(path, IndexEntry::ImpliedDirectory);
+    }
+}

@@ -1,0 +1,390 @@
+//! The merged view: path look-ups across layers, newest first, and file content streaming.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use super::decode::{check_media_type, LayerReader};
+use super::index::{build_index, IndexEntry, IndexStore, LayerIndex, NoIndexStore, INDEX_FORMAT};
+use super::path::{clean_entry_path, join_components};
+use super::{LayerInfo, LayerSource, RootfsError};
+use crate::digest::Digest;
+use crate::locate::Located;
+
+/// Most symlinks one resolution follows, as Linux (`ELOOP`).
+pub const MAX_SYMLINKS: usize = 40;
+
+/// Mode reported for a directory no layer has an entry for.
+const IMPLIED_DIRECTORY_MODE: u32 = 0o755;
+
+/// Where a regular file's bytes live: one entry of one layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileContent {
+    /// Index of the layer in the image, 0 = bottom.
+    pub layer_index: usize,
+    pub layer: Digest,
+    /// Number of the tar entry within the layer, counting from 0.
+    pub entry: u64,
+    /// Name of that tar entry (the link target, for a hardlink).
+    pub entry_path: String,
+    pub size: u64,
+    pub mode: u32,
+}
+
+/// What the merged tree holds at a path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NodeKind {
+    File(FileContent),
+    Directory {
+        mode: u32,
+    },
+    Symlink {
+        target: String,
+    },
+    /// Device node, fifo, or a hardlink whose target is missing.
+    Special,
+}
+
+/// One path of the merged tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    /// Absolute clean path (after symlinks, when resolved).
+    pub path: String,
+    pub kind: NodeKind,
+}
+
+/// A merged root filesystem that resolves paths as a process inside the image would.
+pub trait MergedView {
+    /// Resolves an absolute path, following every symlink inside the image
+    /// (absolute targets start at the image root, `..` stops at it).
+    fn resolve(&self, path: &str) -> Result<Node, RootfsError>;
+}
+
+/// The merged root filesystem of one image, read lazily from its layers.
+pub struct Rootfs<S, I = NoIndexStore> {
+    source: S,
+    store: I,
+    indexes: Mutex<Vec<Option<Arc<LayerIndex>>>>,
+}
+
+impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
+    /// A view of `source`'s layers; fails for a layer media type no runtime unpacks.
+    pub fn new(source: S, store: I) -> Result<Self, RootfsError> {
+        for layer in source.layers() {
+            check_media_type(layer)?;
+        }
+        let count = source.layers().len();
+        Ok(Self {
+            source,
+            store,
+            indexes: Mutex::new(vec![None; count]),
+        })
+    }
+
+    pub fn layers(&self) -> &[LayerInfo] {
+        self.source.layers()
+    }
+
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+
+    /// The index of layer `index` (0 = bottom), from memory, the store, or
+    /// by reading the layer once.
+    pub fn layer_index(&self, index: usize) -> Result<Arc<LayerIndex>, RootfsError> {
+        if let Some(Some(known)) = self.lock_indexes().get(index) {
+            return Ok(Arc::clone(known));
+        }
+        let info = self.layer_info(index)?;
+        let layer_index = match self
+            .store
+            .load(&info.digest)
+            .filter(|stored| stored.format == INDEX_FORMAT)
+        {
+            Some(stored) => stored,
+            None => {
+                tracing::debug!(layer = %info.digest, index, "indexing layer");
+                let built = build_index(self.open_layer(index)?, &info.digest)?;
+                self.store.save(&info.digest, &built);
+                built
+            }
+        };
+        let layer_index = Arc::new(layer_index);
+        if let Some(slot) = self.lock_indexes().get_mut(index) {
+            *slot = Some(Arc::clone(&layer_index));
+        }
+        Ok(layer_index)
+    }
+
+    /// What the merged tree holds at the absolute clean `path`, following no symlink.
+    pub fn lookup(&self, path: &str) -> Result<Option<Node>, RootfsError> {
+        if path == "/" {
+            return Ok(Some(Node {
+                path: path.to_string(),
+                kind: NodeKind::Directory {
+                    mode: IMPLIED_DIRECTORY_MODE,
+                },
+            }));
+        }
+        match self.layers().len().checked_sub(1) {
+            Some(top) => self.lookup_from(path, top),
+            None => Ok(None),
+        }
+    }
+
+    /// Resolves `path` inside the image; `follow_final` says whether a
+    /// symlink in the last component is followed too.
+    pub fn resolve_path(&self, path: &str, follow_final: bool) -> Result<Node, RootfsError> {
+        let mut pending: VecDeque<String> = split(path).collect();
+        let mut resolved: Vec<String> = Vec::new();
+        let mut directory_mode = IMPLIED_DIRECTORY_MODE;
+        let mut links = 0usize;
+        while let Some(component) = pending.pop_front() {
+            if component == ".." {
+                resolved.pop();
+                continue;
+            }
+            let candidate = join_components(resolved.iter().chain(std::iter::once(&component)));
+            let is_final = pending.is_empty();
+            let Some(node) = self.lookup(&candidate)? else {
+                return Err(RootfsError::NotFound {
+                    path: path.to_string(),
+                    missing: candidate,
+                });
+            };
+            match node.kind {
+                NodeKind::Directory { mode } => {
+                    directory_mode = mode;
+                    resolved.push(component);
+                }
+                NodeKind::Symlink { target } if !is_final || follow_final => {
+                    links += 1;
+                    if links > MAX_SYMLINKS {
+                        return Err(RootfsError::SymlinkLoop {
+                            path: path.to_string(),
+                        });
+                    }
+                    if target.is_empty() {
+                        return Err(RootfsError::NotFound {
+                            path: path.to_string(),
+                            missing: candidate,
+                        });
+                    }
+                    if target.starts_with('/') {
+                        resolved.clear();
+                    }
+                    for component in split(&target).collect::<Vec<_>>().into_iter().rev() {
+                        pending.push_front(component);
+                    }
+                }
+                _ if !is_final => {
+                    return Err(RootfsError::NotADirectory {
+                        path: path.to_string(),
+                        component: candidate,
+                    });
+                }
+                kind => {
+                    return Ok(Node {
+                        path: candidate,
+                        kind,
+                    })
+                }
+            }
+        }
+        Ok(Node {
+            path: join_components(&resolved),
+            kind: NodeKind::Directory {
+                mode: directory_mode,
+            },
+        })
+    }
+
+    /// Streams the located file's bytes to `out`, reading its layer only up
+    /// to its entry; returns the number of bytes written.
+    pub fn copy_file(&self, located: &Located, out: &mut dyn Write) -> Result<u64, RootfsError> {
+        self.stream_entry(located, out, u64::MAX)
+    }
+
+    /// The first `limit` bytes of the located file (fewer if it is shorter),
+    /// enough to recognise ELF, PE, Mach-O or a script.
+    pub fn read_head(&self, located: &Located, limit: usize) -> Result<Vec<u8>, RootfsError> {
+        let mut head = Vec::with_capacity(limit.min(1 << 20));
+        self.stream_entry(located, &mut head, limit as u64)?;
+        Ok(head)
+    }
+
+    fn stream_entry(
+        &self,
+        located: &Located,
+        out: &mut dyn Write,
+        limit: u64,
+    ) -> Result<u64, RootfsError> {
+        let info = self.layer_info(located.layer_index)?;
+        if info.digest != located.layer {
+            return Err(RootfsError::NoSuchLayer {
+                index: located.layer_index,
+                count: self.layers().len(),
+            });
+        }
+        let layer = &info.digest;
+        let mut archive = tar::Archive::new(self.open_layer(located.layer_index)?);
+        let entries = archive
+            .entries()
+            .map_err(|e| RootfsError::corrupt(layer, e))?;
+        for (ordinal, entry) in (0u64..).zip(entries) {
+            let entry = entry.map_err(|e| RootfsError::corrupt(layer, e))?;
+            if ordinal < located.entry {
+                continue;
+            }
+            let name = clean_entry_path(&entry.path_bytes());
+            let entry_type = entry.header().entry_type();
+            let is_file = matches!(
+                entry_type,
+                tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse
+            );
+            if name.as_deref() != Some(located.entry_path.as_str()) || !is_file {
+                return Err(RootfsError::corrupt(
+                    layer,
+                    format!(
+                        "entry {} is no longer the file {} (the layer changed since it was indexed)",
+                        located.entry, located.entry_path
+                    ),
+                ));
+            }
+            return copy_bounded(entry.take(limit), out, layer, &located.path);
+        }
+        Err(RootfsError::corrupt(
+            layer,
+            format!(
+                "entry {} ({}) is missing",
+                located.entry, located.entry_path
+            ),
+        ))
+    }
+
+    fn lookup_from(&self, path: &str, top: usize) -> Result<Option<Node>, RootfsError> {
+        let mut implied_directory = false;
+        for layer_index in (0..=top).rev() {
+            let index = self.layer_index(layer_index)?;
+            match index.entries.get(path) {
+                Some(IndexEntry::ImpliedDirectory) => implied_directory = true,
+                Some(entry) => return self.node(path, layer_index, entry).map(Some),
+                None => {}
+            }
+            if index.hides_below(path) {
+                break;
+            }
+        }
+        Ok(implied_directory.then(|| Node {
+            path: path.to_string(),
+            kind: NodeKind::Directory {
+                mode: IMPLIED_DIRECTORY_MODE,
+            },
+        }))
+    }
+
+    fn node(
+        &self,
+        path: &str,
+        layer_index: usize,
+        entry: &IndexEntry,
+    ) -> Result<Node, RootfsError> {
+        let kind = match entry {
+            IndexEntry::File {
+                size,
+                mode,
+                entry,
+                entry_path,
+            } => NodeKind::File(FileContent {
+                layer_index,
+                layer: self.layer_info(layer_index)?.digest.clone(),
+                entry: *entry,
+                entry_path: entry_path.clone(),
+                size: *size,
+                mode: *mode,
+            }),
+            IndexEntry::Directory { mode } => NodeKind::Directory { mode: *mode },
+            IndexEntry::ImpliedDirectory => NodeKind::Directory {
+                mode: IMPLIED_DIRECTORY_MODE,
+            },
+            IndexEntry::Symlink { target } => NodeKind::Symlink {
+                target: target.clone(),
+            },
+            IndexEntry::Special => NodeKind::Special,
+            IndexEntry::HardlinkBelow { target } => {
+                let below = match layer_index.checked_sub(1) {
+                    Some(below) => self.lookup_from(target, below)?,
+                    None => None,
+                };
+                match below.map(|node| node.kind) {
+                    Some(kind @ (NodeKind::File(_) | NodeKind::Symlink { .. })) => kind,
+                    _ => NodeKind::Special,
+                }
+            }
+        };
+        Ok(Node {
+            path: path.to_string(),
+            kind,
+        })
+    }
+
+    fn layer_info(&self, index: usize) -> Result<&LayerInfo, RootfsError> {
+        self.layers().get(index).ok_or(RootfsError::NoSuchLayer {
+            index,
+            count: self.layers().len(),
+        })
+    }
+
+    fn open_layer(&self, index: usize) -> Result<LayerReader, RootfsError> {
+        let info = self.layer_info(index)?;
+        let blob = self.source.open(index)?;
+        LayerReader::new(blob).map_err(|e| RootfsError::corrupt(&info.digest, e))
+    }
+
+    fn lock_indexes(&self) -> std::sync::MutexGuard<'_, Vec<Option<Arc<LayerIndex>>>> {
+        self.indexes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl<S: LayerSource, I: IndexStore> MergedView for Rootfs<S, I> {
+    fn resolve(&self, path: &str) -> Result<Node, RootfsError> {
+        self.resolve_path(path, true)
+    }
+}
+
+/// The meaningful components of a path (no empty or `.` ones; `..` kept).
+fn split(path: &str) -> impl Iterator<Item = String> + '_ {
+    path.split('/')
+        .filter(|component| !component.is_empty() && *component != ".")
+        .map(str::to_string)
+}
+
+/// Copies with a fixed buffer, telling layer read errors from output write errors.
+fn copy_bounded(
+    mut from: impl Read,
+    out: &mut dyn Write,
+    layer: &Digest,
+    path: &str,
+) -> Result<u64, RootfsError> {
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut copied = 0u64;
+    loop {
+        let n = match from.read(&mut buffer) {
+            Ok(0) => return Ok(copied),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(RootfsError::corrupt(layer, e)),
+        };
+        out.write_all(buffer.get(..n).unwrap_or_default())
+            .map_err(|source| RootfsError::Output {
+                path: path.to_string(),
+                source,
+            })?;
+        copied += n as u64;
+    }
+}

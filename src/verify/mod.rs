@@ -1,0 +1,392 @@
+//! The main job, `rebuild-compare IMAGE VERSION`: pin the published image
+//! to one digest, rebuild the source at the tag for every platform the
+//! image ships and the recipe can build, compare the binaries, explain any
+//! mismatch with [`crate::diff`], and check the maintainers' published
+//! checksums. Pulling and building overlap in time; one platform's failure
+//! is reported for that platform while the others go on.
+
+mod report;
+
+use std::path::{Path, PathBuf};
+
+pub use report::{
+    ImageBinary, ImageInfo, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo,
+    SourceInfo, Verdict, VerifyReport,
+};
+
+use crate::build::{BuildOptions, BuildPlan, BuiltArtifact};
+use crate::diff::{DiffOptions, GoBuildInfo};
+use crate::digest::Digest;
+use crate::extract::{self, BinaryRequest, FoundBinary};
+use crate::image::{AccessOptions, Image, ImageError, PlatformImage};
+use crate::platform::Platform;
+use crate::published::ChecksumSource;
+use crate::recipe::{Published, Recipe, TemplateVars};
+use crate::reference::{ImageLocation, Reference};
+
+/// A failure that stops the whole run (per-platform failures are reported instead).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Reference(#[from] crate::reference::ReferenceError),
+    #[error("cannot read the published image {image}")]
+    Image {
+        image: String,
+        #[source]
+        source: ImageError,
+    },
+    #[error("cannot prepare the rebuild")]
+    Build(#[from] crate::build::BuildError),
+}
+
+/// What to verify and how.
+pub struct VerifyRequest<'a> {
+    /// The published image as typed: a registry reference (its tag defaults
+    /// to the recipe's), `oci:DIR[:TAG]` or `docker-archive:FILE[:REF]`.
+    pub image: &'a str,
+    /// The release, as typed (`v1.20.0`).
+    pub version: &'a str,
+    pub recipe: &'a Recipe,
+    /// `--source`: another URL or path for the recipe's git repository.
+    pub source_override: Option<&'a str>,
+    /// `--platform`: only these (each must be in the image). Empty: all.
+    pub platforms: &'a [Platform],
+    pub build: BuildOptions,
+    pub access: &'a AccessOptions,
+    pub diff: DiffOptions,
+}
+
+/// Where the published image is read from: the typed location, with the
+/// recipe's tag for the version when a registry reference names no tag or digest.
+pub fn image_location(
+    typed: &str,
+    recipe: &Recipe,
+    version: &str,
+) -> Result<ImageLocation, crate::reference::ReferenceError> {
+    let location = ImageLocation::parse(typed)?;
+    match &location {
+        ImageLocation::Registry(reference) if !Reference::names_tag_or_digest(typed) => {
+            let tag = recipe.image.tag.render(&TemplateVars {
+                version,
+                platform: None,
+            });
+            Ok(ImageLocation::Registry(reference.with_tag(&tag)))
+        }
+        _ => Ok(location),
+    }
+}
+
+/// Runs the whole verification.
+pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> {
+    let recipe = request.recipe;
+    let location = image_location(request.image, recipe, request.version)?;
+    let image_error = |source| VerifyError::Image {
+        image: location.to_string(),
+        source,
+    };
+
+    // Pin first: from here on everything is read by this digest.
+    let image = Image::open(&location, request.access).map_err(image_error)?;
+    let resolved = image.resolve().map_err(image_error)?;
+    tracing::info!("{} resolved to {}", resolved.reference, resolved.digest);
+    let platform_images = image
+        .platforms(&resolved, request.platforms)
+        .map_err(image_error)?;
+
+    let access = request.access.clone();
+    let resolver = move |reference: &str| crate::builder::resolve(reference, &access);
+    let plan = crate::build::plan(
+        recipe,
+        request.version,
+        request.source_override,
+        request.build.clone(),
+        &resolver,
+    )?;
+
+    let mut results = Vec::new();
+    let mut to_compare = Vec::new();
+    for platform_image in &platform_images {
+        match buildable(recipe, &platform_image.platform) {
+            Some(build_platform) => to_compare.push((platform_image, build_platform)),
+            None => results.push((
+                platform_image.platform.clone(),
+                PlatformResult::skipped(
+                    platform_image.platform.to_string(),
+                    format!(
+                        "the recipe cannot build {} (it builds {})",
+                        platform_image.platform,
+                        recipe
+                            .platforms()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            )),
+        }
+    }
+
+    let compared: Vec<(Platform, PlatformResult)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = to_compare
+            .iter()
+            .map(|(platform_image, build_platform)| {
+                let plan = &plan;
+                let image = &image;
+                scope.spawn(move || {
+                    let result =
+                        verify_platform(request, plan, image, platform_image, build_platform);
+                    (platform_image.platform.clone(), result)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&to_compare)
+            .map(|(handle, (platform_image, _))| {
+                handle.join().unwrap_or_else(|_| {
+                    let platform = platform_image.platform.clone();
+                    let mut failed = PlatformResult::skipped(
+                        platform.to_string(),
+                        "internal error: the platform's worker panicked".into(),
+                    );
+                    failed.verdict = PlatformVerdict::Error;
+                    (platform, failed)
+                })
+            })
+            .collect()
+    });
+    results.extend(compared);
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    let platforms: Vec<PlatformResult> = results.into_iter().map(|(_, r)| r).collect();
+
+    let (verdict, notes) = overall_verdict(&platforms);
+    Ok(VerifyReport {
+        verdict,
+        image: ImageInfo {
+            reference: resolved.reference.clone(),
+            digest: resolved.digest.clone(),
+            name: image_name(&location),
+        },
+        source: SourceInfo {
+            url: plan.source.url.clone(),
+            git_ref: plan.source.git_ref.clone(),
+            commit: plan.source.commit.clone(),
+        },
+        recipe: RecipeInfo {
+            path: recipe.origin.clone(),
+            sha256: recipe.sha256.clone(),
+        },
+        sandboxed: plan.options.sandboxed,
+        builder: plan.builder.clone(),
+        platforms,
+        notes,
+    })
+}
+
+/// The recipe's platform that builds an image platform, if any.
+fn buildable(recipe: &Recipe, platform: &Platform) -> Option<Platform> {
+    recipe
+        .platforms()
+        .find(|p| p.matches(platform) || platform.matches(p))
+        .cloned()
+}
+
+/// `registry/repository` or the layout/archive path, without tag or digest.
+fn image_name(location: &ImageLocation) -> String {
+    match location {
+        ImageLocation::Registry(r) => r.name(),
+        ImageLocation::OciLayout { dir, .. } => format!("oci:{}", dir.display()),
+        ImageLocation::DockerArchive { file, .. } => format!("docker-archive:{}", file.display()),
+    }
+}
+
+/// Image side and build side of one platform, in parallel, then the comparison.
+fn verify_platform(
+    request: &VerifyRequest<'_>,
+    plan: &BuildPlan,
+    image: &Image,
+    platform_image: &PlatformImage,
+    build_platform: &Platform,
+) -> PlatformResult {
+    let platform = platform_image.platform.to_string();
+    let dest = plan
+        .options
+        .out_dir
+        .join(crate::build::platform_dir_name(build_platform))
+        .join("image");
+    let (found, built) = std::thread::scope(|scope| {
+        let image_side = scope.spawn(|| {
+            let binary = BinaryRequest {
+                path: request.recipe.image.binary.as_deref(),
+            };
+            extract::extract_to_dir(image, platform_image, &binary, &dest)
+        });
+        let built = crate::build::build_platform(plan, build_platform);
+        let found = image_side
+            .join()
+            .unwrap_or_else(|_| Err(extract::ExtractError::Panicked));
+        (found, built)
+    });
+
+    let mut result = PlatformResult::skipped(platform, String::new());
+    result.error = None;
+    let found = match found {
+        Ok(found) => Some(found),
+        Err(e) => {
+            result.error = Some(format!("image binary: {}", crate::error_chain(&e)));
+            None
+        }
+    };
+    let built = match built {
+        Ok(built) => Some(built),
+        Err(e) => {
+            let message = format!("rebuild: {}", crate::error_chain(&e));
+            result.error = Some(match result.error.take() {
+                Some(first) => format!("{first}\n{message}"),
+                None => message,
+            });
+            None
+        }
+    };
+    if let Some(found) = &found {
+        result.cross_checks = cross_checks(found, built.as_ref(), &plan.source.commit);
+        result.image_binary = Some(ImageBinary {
+            path: found.located.path.clone(),
+            sha256: found.sha256.clone(),
+            size: found.size,
+            layer: found.located.layer.clone(),
+            extracted: found.extracted.display().to_string(),
+        });
+    }
+    if let Some(built) = &built {
+        result.rebuilt = Some(Rebuilt {
+            sha256: built.sha256.clone(),
+            size: built.size,
+            path: built.path.display().to_string(),
+            log: built.log.display().to_string(),
+        });
+    }
+    if let Some(published) = &request.recipe.published {
+        match published_digest(published, request.version, build_platform) {
+            Ok((sha256, url)) => {
+                result.published = Some(PublishedDigest {
+                    matches_image: found.as_ref().is_some_and(|f| f.sha256 == sha256),
+                    matches_rebuilt: built.as_ref().map(|b| b.sha256 == sha256),
+                    sha256,
+                    url,
+                })
+            }
+            Err(e) => result.cross_checks.push(format!("published checksum: {e}")),
+        }
+    }
+    let (Some(found), Some(built)) = (found, built) else {
+        result.verdict = PlatformVerdict::Error;
+        return result;
+    };
+    let published_agrees = result.published.as_ref().is_none_or(|p| p.matches_image);
+    if found.sha256 == built.sha256 && published_agrees {
+        result.verdict = PlatformVerdict::Reproducible;
+        return result;
+    }
+    result.verdict = PlatformVerdict::Mismatch;
+    if found.sha256 != built.sha256 {
+        match crate::diff::diff_files(&found.extracted, &built.path, &request.diff) {
+            Ok(diff) => result.diff = Some(diff),
+            Err(e) => result.error = Some(format!("diff: {e}")),
+        }
+    }
+    result
+}
+
+/// Checks that need no rebuild: the image binary's Go build info against the
+/// tag's commit, and its toolchain against the one the rebuild used.
+fn cross_checks(found: &FoundBinary, built: Option<&BuiltArtifact>, commit: &str) -> Vec<String> {
+    let mut checks = found.warnings.clone();
+    let Ok(Some(info)) = crate::diff::go_build_info(&found.extracted) else {
+        return checks;
+    };
+    match setting(&info, "vcs.revision") {
+        Some(revision) if revision != commit => checks.push(format!(
+            "the image binary's Go build info says vcs.revision {revision}, but the tag is commit {commit}"
+        )),
+        _ => {}
+    }
+    if setting(&info, "vcs.modified") == Some("true") {
+        checks.push("the image binary was built from a modified tree (vcs.modified=true)".into());
+    }
+    if let Some(built) = built {
+        if let Ok(Some(rebuilt)) = crate::diff::go_build_info(&built.path) {
+            if rebuilt.go_version != info.go_version {
+                checks.push(format!(
+                    "toolchain differs: the image binary was built with {}, the builder has {}",
+                    info.go_version, rebuilt.go_version
+                ));
+            }
+        }
+    }
+    checks
+}
+
+fn setting<'a>(info: &'a GoBuildInfo, key: &str) -> Option<&'a str> {
+    info.settings
+        .iter()
+        .find(|s| s.key == key)
+        .map(|s| s.value.as_str())
+}
+
+/// Fetches the maintainers' digest for this platform's binary.
+fn published_digest(
+    published: &Published,
+    version: &str,
+    platform: &Platform,
+) -> Result<(Digest, String), crate::published::PublishedError> {
+    let vars = TemplateVars {
+        version,
+        platform: Some(platform),
+    };
+    let source = match published {
+        Published::Sha256Sums { url, entry } => ChecksumSource::Sums {
+            url: url.render(&vars),
+            entry: entry.render(&vars),
+        },
+        Published::Sha256 { url } => ChecksumSource::Single {
+            url: url.render(&vars),
+        },
+    };
+    let digest = crate::published::fetch(&source)?;
+    Ok((digest, source.url().to_string()))
+}
+
+/// The run's verdict from its platforms, with the notes that explain it.
+fn overall_verdict(platforms: &[PlatformResult]) -> (Verdict, Vec<String>) {
+    let count = |v: PlatformVerdict| platforms.iter().filter(|p| p.verdict == v).count();
+    let (reproduced, mismatched, failed, skipped) = (
+        count(PlatformVerdict::Reproducible),
+        count(PlatformVerdict::Mismatch),
+        count(PlatformVerdict::Error),
+        count(PlatformVerdict::Skipped),
+    );
+    let mut notes = Vec::new();
+    if skipped > 0 {
+        notes.push(format!(
+            "{skipped} platform(s) skipped: the recipe cannot build them; they were not verified"
+        ));
+    }
+    let verdict = if mismatched > 0 {
+        Verdict::Mismatch
+    } else if failed > 0 {
+        notes.push(format!("{failed} platform(s) could not be compared"));
+        Verdict::Error
+    } else if reproduced == 0 {
+        notes.push("no platform could be compared, so nothing was verified".into());
+        Verdict::Error
+    } else {
+        Verdict::Reproducible
+    };
+    (verdict, notes)
+}
+
+/// The default output directory of a verification.
+pub fn default_out_dir(version: &str) -> PathBuf {
+    Path::new("rebuild-out").join(version)
+}

@@ -1,0 +1,148 @@
+//! The result of a verification, as plain data: its JSON form is the
+//! contract CI gates and other tools read.
+
+use serde::Serialize;
+
+use crate::diff::BinaryDiff;
+use crate::digest::Digest;
+use crate::sandbox::BuilderRoot;
+
+/// The verdict of the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Every compared platform was reproduced bit for bit (exit 0).
+    Reproducible,
+    /// At least one platform's image binary differs from the rebuild (exit 1).
+    Mismatch,
+    /// Nothing could be compared, or a platform failed (exit 2).
+    Error,
+}
+
+/// The verdict for one platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlatformVerdict {
+    Reproducible,
+    Mismatch,
+    Error,
+    Skipped,
+}
+
+/// The full report of `rebuild-compare IMAGE VERSION`.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub verdict: Verdict,
+    pub image: ImageInfo,
+    pub source: SourceInfo,
+    pub recipe: RecipeInfo,
+    pub sandboxed: bool,
+    pub builder: BuilderRoot,
+    pub platforms: Vec<PlatformResult>,
+    /// Run-level remarks (skipped platforms, why the verdict is what it is).
+    pub notes: Vec<String>,
+}
+
+/// The published image, pinned.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageInfo {
+    /// The reference as resolved (normalised, with the tag that was read).
+    pub reference: String,
+    /// The digest the reference resolved to; everything was read by this digest.
+    pub digest: Digest,
+    /// Where the image was read from, without tag or digest (`registry/repository`, `oci:DIR`).
+    pub name: String,
+}
+
+/// The source that was rebuilt.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    pub url: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    pub commit: String,
+}
+
+/// The recipe that said how.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipeInfo {
+    /// A file path, or `builtin:NAME` for a shipped recipe.
+    pub path: String,
+    pub sha256: Digest,
+}
+
+impl RecipeInfo {
+    /// The recipe as a URI, for the attestation's policy.
+    pub fn uri(&self) -> String {
+        if self.path.contains(':') {
+            self.path.clone()
+        } else {
+            let absolute = std::path::absolute(&self.path)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| self.path.clone());
+            format!("file://{absolute}")
+        }
+    }
+}
+
+/// The outcome for one platform.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlatformResult {
+    pub platform: String,
+    pub verdict: PlatformVerdict,
+    pub image_binary: Option<ImageBinary>,
+    pub rebuilt: Option<Rebuilt>,
+    pub published: Option<PublishedDigest>,
+    /// The diff of the image binary (A) against the rebuild (B), on mismatch.
+    pub diff: Option<BinaryDiff>,
+    pub error: Option<String>,
+    /// Disagreements found without a rebuild (Go build info vs the tag and toolchain).
+    pub cross_checks: Vec<String>,
+}
+
+impl PlatformResult {
+    /// A platform not compared, with why.
+    pub fn skipped(platform: String, reason: String) -> Self {
+        Self {
+            platform,
+            verdict: PlatformVerdict::Skipped,
+            image_binary: None,
+            rebuilt: None,
+            published: None,
+            diff: None,
+            error: Some(reason),
+            cross_checks: Vec::new(),
+        }
+    }
+}
+
+/// The binary the image runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageBinary {
+    pub path: String,
+    pub sha256: Digest,
+    pub size: u64,
+    /// The layer that supplied it.
+    pub layer: Digest,
+    /// Where it was extracted to on the host.
+    pub extracted: String,
+}
+
+/// The binary the source built.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rebuilt {
+    pub sha256: Digest,
+    pub size: u64,
+    /// The artifact on the host.
+    pub path: String,
+    pub log: String,
+}
+
+/// The maintainers' published digest and how it compares.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishedDigest {
+    pub sha256: Digest,
+    pub url: String,
+    pub matches_image: bool,
+    pub matches_rebuilt: Option<bool>,
+}
