@@ -152,6 +152,9 @@ impl<'data> Layout<'data> {
             }
             Err(err) => {
                 kind.parse_error = Some(err);
+                if let Some(machine) = header_machine(data) {
+                    kind.machine = machine.to_string();
+                }
                 empty(kind)
             }
         }
@@ -367,6 +370,74 @@ fn interpreter(data: &[u8]) -> String {
 }
 
 /// The conventional name of an architecture (`x86_64`, `aarch64`, ...).
+/// The machine named by the file header alone, for files too short or
+/// damaged to parse whole (e.g. the first bytes of a binary in a layer).
+fn header_machine(data: &[u8]) -> Option<&'static str> {
+    let u16_at = |at: usize, little: bool| {
+        let b: [u8; 2] = data.get(at..at + 2)?.try_into().ok()?;
+        Some(if little {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
+    };
+    let u32_at = |at: usize, little: bool| {
+        let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
+        Some(if little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
+    };
+    if data.starts_with(b"\x7fELF") {
+        let wide = *data.get(4)? == 2;
+        let little = *data.get(5)? == 1;
+        return Some(match (u16_at(18, little)?, wide, little) {
+            (62, _, _) => "x86_64",
+            (3, _, _) => "x86",
+            (183, _, _) => "aarch64",
+            (40, _, _) => "arm",
+            (243, true, _) => "riscv64",
+            (243, false, _) => "riscv32",
+            (21, _, true) => "ppc64le",
+            (21, _, false) => "ppc64",
+            (20, _, _) => "ppc",
+            (22, _, _) => "s390x",
+            (8, false, true) => "mipsel",
+            (8, false, false) => "mips",
+            (8, true, true) => "mips64el",
+            (8, true, false) => "mips64",
+            (258, _, _) => "loongarch64",
+            _ => return None,
+        });
+    }
+    if data.starts_with(b"MZ") {
+        let pe = usize::try_from(u32_at(0x3c, true)?).ok()?;
+        if data.get(pe..pe + 4)? != b"PE\0\0" {
+            return None;
+        }
+        return Some(match u16_at(pe + 4, true)? {
+            0x8664 => "x86_64",
+            0x14c => "x86",
+            0xaa64 => "aarch64",
+            0x1c0 | 0x1c4 => "arm",
+            _ => return None,
+        });
+    }
+    let little = match data.get(..4)? {
+        [0xcf, 0xfa, 0xed, 0xfe] | [0xce, 0xfa, 0xed, 0xfe] => true,
+        [0xfe, 0xed, 0xfa, 0xcf] | [0xfe, 0xed, 0xfa, 0xce] => false,
+        _ => return None,
+    };
+    Some(match u32_at(4, little)? {
+        0x0100_0007 => "x86_64",
+        7 => "x86",
+        0x0100_000c => "aarch64",
+        12 => "arm",
+        _ => return None,
+    })
+}
+
 pub fn machine_name(arch: Architecture, endian: Endianness) -> String {
     let little = endian == Endianness::Little;
     match arch {
@@ -496,6 +567,26 @@ fn compare_pair(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn machine_of_a_truncated_binary_comes_from_its_header() {
+        let mut elf = vec![0u8; 64];
+        elf[..4].copy_from_slice(b"\x7fELF");
+        elf[4] = 2; // 64-bit
+        elf[5] = 1; // little-endian
+        elf[18..20].copy_from_slice(&183u16.to_le_bytes());
+        let kind = Layout::parse(&elf).kind;
+        assert_eq!(kind.format, Format::Elf);
+        assert_eq!(kind.machine, "aarch64");
+        assert!(kind.parse_error.is_some());
+
+        let mut pe = vec![0u8; 0x90];
+        pe[..2].copy_from_slice(b"MZ");
+        pe[0x3c..0x40].copy_from_slice(&0x80u32.to_le_bytes());
+        pe[0x80..0x84].copy_from_slice(b"PE\0\0");
+        pe[0x84..0x86].copy_from_slice(&0x8664u16.to_le_bytes());
+        assert_eq!(header_machine(&pe), Some("x86_64"));
+    }
 
     #[test]
     fn outside_region_collects_gaps_and_trailing_bytes() {
