@@ -8,12 +8,7 @@ use clap::{Parser, Subcommand};
 /// Prove, or disprove, that the binary inside a published container image is
 /// the one its public source builds.
 #[derive(Parser)]
-#[command(
-    name = "rebuild-compare",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "rebuild-compare", version, about, args_conflicts_with_subcommands = true)]
 struct Cli {
     /// More detail on stderr (-v: info, -vv: debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

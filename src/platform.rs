@@ -26,9 +26,7 @@ impl Platform {
         let os = os.to_ascii_lowercase();
         let (architecture, variant) = normalise_arch(
             &architecture.to_ascii_lowercase(),
-            variant
-                .map(str::to_ascii_lowercase)
-                .filter(|v| !v.is_empty()),
+            variant.map(str::to_ascii_lowercase).filter(|v| !v.is_empty()),
         );
         Self {
             os,
@@ -83,7 +81,8 @@ impl FromStr for Platform {
         let parts: Vec<&str> = s.split('/').collect();
         let valid = |p: &str| {
             !p.is_empty()
-                && p.chars()
+                && p
+                    .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
         };
         match parts.as_slice() {
@@ -123,14 +122,8 @@ mod tests {
         assert_eq!(p.to_string(), "linux/arm64");
         assert!(p.matches(&Platform::new("linux", "arm64", Some("v8"))));
         assert!(p.matches(&Platform::new("linux", "arm64", None)));
-        assert_eq!(
-            "linux/x86_64".parse::<Platform>().unwrap().to_string(),
-            "linux/amd64"
-        );
-        assert_eq!(
-            "linux/arm".parse::<Platform>().unwrap().to_string(),
-            "linux/arm/v7"
-        );
+        assert_eq!("linux/x86_64".parse::<Platform>().unwrap().to_string(), "linux/amd64");
+        assert_eq!("linux/arm".parse::<Platform>().unwrap().to_string(), "linux/arm/v7");
     }
 
     #[test]

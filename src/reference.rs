@@ -58,7 +58,10 @@ impl Reference {
         let (name_tag, digest) = match s.split_once('@') {
             Some((name, digest)) => (
                 name,
-                Some(Digest::parse(digest).map_err(|e| ReferenceError::new(input, e.to_string()))?),
+                Some(
+                    Digest::parse(digest)
+                        .map_err(|e| ReferenceError::new(input, e.to_string()))?,
+                ),
             ),
             None => (s, None),
         };
@@ -316,7 +319,10 @@ mod tests {
             norm("index.docker.io/library/ubuntu"),
             "docker.io/library/ubuntu:latest"
         );
-        assert_eq!(norm("127.0.0.1:5000/ns/app:v1"), "127.0.0.1:5000/ns/app:v1");
+        assert_eq!(
+            norm("127.0.0.1:5000/ns/app:v1"),
+            "127.0.0.1:5000/ns/app:v1"
+        );
         assert_eq!(norm("localhost/app"), "localhost/app:latest");
         assert_eq!(norm("ghcr.io/o/r/x:1.0"), "ghcr.io/o/r/x:1.0");
         assert_eq!(norm("docker://busybox"), "docker.io/library/busybox:latest");
