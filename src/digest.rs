@@ -116,9 +116,7 @@ pub enum VerifyError {
         expected: u64,
         actual: u64,
     },
-    #[error(
-        "blob {digest} failed verification: more than the {expected} bytes its descriptor declares"
-    )]
+    #[error("blob {digest} failed verification: more than the {expected} bytes its descriptor declares")]
     TooLong { digest: Digest, expected: u64 },
 }
 
@@ -270,10 +268,7 @@ mod tests {
         let err = VerifyingReader::new(&b"hello"[..], d, Some(3))
             .read_to_end(&mut Vec::new())
             .unwrap_err();
-        assert!(matches!(
-            verify_error(&err),
-            Some(VerifyError::TooLong { .. })
-        ));
+        assert!(matches!(verify_error(&err), Some(VerifyError::TooLong { .. })));
     }
 
     #[test]
