@@ -105,6 +105,24 @@ impl<T: IndexStore + ?Sized> IndexStore for &T {
     }
 }
 
+impl<T: IndexStore + ?Sized> IndexStore for Box<T> {
+    fn load(&self, layer: &Digest) -> Option<LayerIndex> {
+        (**self).load(layer)
+    }
+    fn save(&self, layer: &Digest, index: &LayerIndex) {
+        (**self).save(layer, index)
+    }
+}
+
+impl<T: IndexStore + ?Sized> IndexStore for std::sync::Arc<T> {
+    fn load(&self, layer: &Digest) -> Option<LayerIndex> {
+        (**self).load(layer)
+    }
+    fn save(&self, layer: &Digest, index: &LayerIndex) {
+        (**self).save(layer, index)
+    }
+}
+
 /// Keeps no index: every run reads the layers it consults.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoIndexStore;
@@ -165,11 +183,10 @@ pub(crate) fn build_index(reader: LayerReader, layer: &Digest) -> Result<LayerIn
         let entry = entry.map_err(|e| RootfsError::corrupt(layer, e))?;
         add_entry(&mut index, &entry, ordinal, layer);
     }
-    let mut reader = archive.into_inner();
     // Whatever follows the end-of-archive marker is read too, so the blob's
     // verification runs to its end.
-    std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| RootfsError::corrupt(layer, e))?;
-    reader
+    archive
+        .into_inner()
         .finish()
         .map_err(|e| RootfsError::corrupt(layer, e))?;
     add_implied_directories(&mut index);
@@ -285,5 +302,103 @@ fn add_implied_directories(index: &mut LayerIndex) {
     }
     for path in implied {
         index.entries.insert(path, IndexEntry::ImpliedDirectory);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rootfs::decode::LayerReader;
+
+    fn tar(entries: &[(&str, tar::EntryType, &str, &[u8])]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (name, entry_type, link, data) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(*entry_type);
+            header.set_size(data.len() as u64);
+            header.set_mode(0o755);
+            header.set_path(name).unwrap();
+            if !link.is_empty() {
+                header.set_link_name(link).unwrap();
+            }
+            header.set_cksum();
+            builder.append(&header, *data).unwrap();
+        }
+        builder.into_inner().unwrap()
+    }
+
+    fn index_of(blob: Vec<u8>) -> LayerIndex {
+        let reader = LayerReader::new(Box::new(std::io::Cursor::new(blob))).unwrap();
+        build_index(reader, &Digest::of(b"layer")).unwrap()
+    }
+
+    #[test]
+    fn index_records_entries_whiteouts_opaque_dirs_and_implied_parents() {
+        use tar::EntryType::{Directory, Link, Regular, Symlink};
+        let index = index_of(tar(&[
+            ("usr/", Directory, "", b""),
+            ("usr/bin/app", Regular, "", b"app"),
+            ("usr/bin/alias", Link, "usr/bin/app", b""),
+            ("usr/bin/old", Link, "usr/bin/gone-below", b""),
+            ("usr/bin/sh", Symlink, "dash", b""),
+            ("etc/.wh.passwd", Regular, "", b""),
+            ("var/lib/.wh..wh..opq", Regular, "", b""),
+            (".wh..wh.plnk", Regular, "", b""),
+        ]));
+        let app = IndexEntry::File {
+            size: 3,
+            mode: 0o755,
+            entry: 1,
+            entry_path: "/usr/bin/app".to_string(),
+        };
+        let expected: BTreeMap<String, IndexEntry> = [
+            ("/etc", IndexEntry::ImpliedDirectory),
+            ("/usr", IndexEntry::Directory { mode: 0o755 }),
+            ("/usr/bin", IndexEntry::ImpliedDirectory),
+            ("/usr/bin/alias", app.clone()),
+            ("/usr/bin/app", app),
+            (
+                "/usr/bin/old",
+                IndexEntry::HardlinkBelow {
+                    target: "/usr/bin/gone-below".to_string(),
+                },
+            ),
+            (
+                "/usr/bin/sh",
+                IndexEntry::Symlink {
+                    target: "dash".to_string(),
+                },
+            ),
+            ("/var", IndexEntry::ImpliedDirectory),
+            ("/var/lib", IndexEntry::ImpliedDirectory),
+        ]
+        .into_iter()
+        .map(|(path, entry)| (path.to_string(), entry))
+        .collect();
+        assert_eq!(index.entries, expected);
+        assert_eq!(index.whiteouts, BTreeSet::from(["/etc/passwd".to_string()]));
+        assert_eq!(index.opaque_dirs, BTreeSet::from(["/var/lib".to_string()]));
+        assert!(index.hides_below("/etc/passwd"));
+        assert!(index.hides_below("/var/lib/dpkg/status"));
+        assert!(!index.hides_below("/var/lib"));
+        assert!(!index.hides_below("/usr/bin/other"));
+    }
+
+    #[test]
+    fn index_survives_a_json_round_trip() {
+        let index = index_of(tar(&[("usr/bin/app", tar::EntryType::Regular, "", b"app")]));
+        let json = serde_json::to_string(&index).unwrap();
+        assert_eq!(serde_json::from_str::<LayerIndex>(&json).unwrap(), index);
+    }
+
+    #[test]
+    fn memory_store_returns_what_was_saved() {
+        let store = MemoryIndexStore::new();
+        let index = index_of(tar(&[("app", tar::EntryType::Regular, "", b"x")]));
+        let digest = Digest::of(b"layer");
+        assert!(store.load(&digest).is_none());
+        store.save(&digest, &index);
+        assert_eq!(store.load(&digest), Some(index));
+        assert_eq!(NoIndexStore.load(&digest), None);
     }
 }

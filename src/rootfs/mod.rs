@@ -88,6 +88,14 @@ pub enum RootfsError {
     Source(Box<dyn Error + Send + Sync>),
     #[error("layer index {index} is out of range: the image has {count} layers")]
     NoSuchLayer { index: usize, count: usize },
+    #[error(
+        "the located file comes from layer {expected}, but layer {index} of this image is {actual}"
+    )]
+    LayerMismatch {
+        index: usize,
+        expected: Digest,
+        actual: Digest,
+    },
     #[error("{}", not_found_message(path, missing))]
     NotFound { path: String, missing: String },
     #[error("too many levels of symbolic links resolving {path} (symlink loop? more than {MAX_SYMLINKS} links)")]

@@ -106,9 +106,10 @@ impl Unpacker {
             let entry = entry.map_err(|e| RootfsError::corrupt(layer, e))?;
             self.apply_entry(entry, layer, &mut touched)?;
         }
-        let mut reader = archive.into_inner();
-        io::copy(&mut reader, &mut io::sink()).map_err(|e| RootfsError::corrupt(layer, e))?;
-        reader.finish().map_err(|e| RootfsError::corrupt(layer, e))
+        archive
+            .into_inner()
+            .finish()
+            .map_err(|e| RootfsError::corrupt(layer, e))
     }
 
     fn apply_entry<R: Read>(

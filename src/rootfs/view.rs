@@ -224,9 +224,10 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
     ) -> Result<u64, RootfsError> {
         let info = self.layer_info(located.layer_index)?;
         if info.digest != located.layer {
-            return Err(RootfsError::NoSuchLayer {
+            return Err(RootfsError::LayerMismatch {
                 index: located.layer_index,
-                count: self.layers().len(),
+                expected: located.layer.clone(),
+                actual: info.digest.clone(),
             });
         }
         let layer = &info.digest;
