@@ -21,10 +21,16 @@ use crate::reference::Reference;
 
 /// The recipes shipped inside the binary: `(file name, contents)`.
 /// Every `recipes/*.toml` file must be listed here (a unit test checks it).
-const BUILTIN_RECIPES: &[(&str, &str)] = &[(
-    "rancher-crictl.toml",
-    include_str!("../recipes/rancher-crictl.toml"),
-)];
+const BUILTIN_RECIPES: &[(&str, &str)] = &[
+    (
+        "bitnami-kubectl.toml",
+        include_str!("../recipes/bitnami-kubectl.toml"),
+    ),
+    (
+        "rancher-crictl.toml",
+        include_str!("../recipes/rancher-crictl.toml"),
+    ),
+];
 
 /// Why a recipe could not be loaded or found.
 #[derive(Debug, thiserror::Error)]
@@ -869,8 +875,47 @@ env = { GOARCH = "{arch}{variant}" }
         let catalogue = Catalogue::builtin().unwrap();
         assert_eq!(
             catalogue.repositories().collect::<Vec<_>>(),
-            ["docker.io/rancher/crictl"]
+            ["docker.io/bitnami/kubectl", "docker.io/rancher/crictl"]
         );
+    }
+
+    #[test]
+    fn every_shipped_recipe_renders_for_each_of_its_platforms() {
+        let catalogue = Catalogue::builtin().unwrap();
+        for (name, _) in BUILTIN_RECIPES {
+            let recipe = catalogue
+                .by_repository
+                .values()
+                .find(|r| r.origin == format!("builtin:{name}"))
+                .unwrap();
+            assert!(recipe.platforms().count() > 0, "{name} builds no platform");
+            for platform in recipe.platforms() {
+                let vars = TemplateVars {
+                    version: "v1.2.3",
+                    platform: Some(platform),
+                };
+                let mut rendered = vec![
+                    recipe.image.tag.render(&vars),
+                    recipe.source.git_ref.render(&vars),
+                ];
+                rendered.extend(recipe.build.command.iter().map(|t| t.render(&vars)));
+                rendered.extend(recipe.build.fetch.iter().flatten().map(|t| t.render(&vars)));
+                rendered.extend(recipe.build.env.values().map(|t| t.render(&vars)));
+                if let ArtifactSpec::Path(artifact) = &recipe.build.output {
+                    rendered.push(artifact.render(&vars));
+                }
+                for text in rendered {
+                    for placeholder in
+                        ["{version}", "{version_bare}", "{os}", "{arch}", "{variant}"]
+                    {
+                        assert!(
+                            !text.contains(placeholder),
+                            "{name}: {placeholder} left in {text:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
