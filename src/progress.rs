@@ -36,3 +36,37 @@ pub type SharedProgress = Arc<dyn Progress>;
 pub fn silent() -> SharedProgress {
     Arc::new(Silent)
 }
+
+/// Reports the last line of a growing log file every 200 ms until `done`
+/// is set: how a build's spinner shows what the build is doing.
+pub fn follow_log(
+    log: &std::path::Path,
+    label: &str,
+    progress: &dyn Progress,
+    done: &std::sync::atomic::AtomicBool,
+) {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut shown = String::new();
+    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let Ok(mut file) = std::fs::File::open(log) else {
+            continue;
+        };
+        let len = file.metadata().map_or(0, |m| m.len());
+        let mut tail = Vec::new();
+        if file
+            .seek(SeekFrom::Start(len.saturating_sub(4096)))
+            .is_err()
+            || file.read_to_end(&mut tail).is_err()
+        {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&tail);
+        if let Some(line) = text.lines().rev().find(|l| !l.trim().is_empty()) {
+            if line != shown {
+                shown = line.to_string();
+                progress.build_line(label, line.trim());
+            }
+        }
+    }
+}

@@ -214,6 +214,8 @@ fn verify_platform(
         .out_dir
         .join(crate::build::platform_dir_name(build_platform))
         .join("image");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let label = platform_image.platform.to_string();
     let (found, built) = std::thread::scope(|scope| {
         let image_side = scope.spawn(|| {
             let binary = BinaryRequest {
@@ -221,7 +223,15 @@ fn verify_platform(
             };
             extract::extract_to_dir(image, platform_image, &binary, &dest)
         });
+        let progress = request.access.progress.as_ref();
+        let follower = scope.spawn(|| {
+            let log = dest.with_file_name("build.log");
+            crate::progress::follow_log(&log, &label, progress, &done)
+        });
         let built = crate::build::build_platform(plan, build_platform);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = follower.join();
+        progress.build_done(&label, built.is_ok());
         let found = image_side
             .join()
             .unwrap_or_else(|_| Err(extract::ExtractError::Panicked));
