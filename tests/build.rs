@@ -1,6 +1,8 @@
 //! The `build` command end to end: real git repositories made with git2,
 //! file paths as sources, real bubblewrap, real compilers.
 
+mod support;
+
 use std::io::ErrorKind;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -669,6 +671,89 @@ env = { RECIPE_VAR = "from-recipe-{arch}" }
         json["builder"],
         serde_json::json!({"reference": "registry.example/busybox:1@sha256:0000000000000000000000000000000000000000000000000000000000000000", "digest": "sha256:00"})
     );
+}
+
+#[test]
+fn builder_image_is_pulled_from_the_registry_verified_and_unpacked_once() {
+    let registry = support::Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let busybox = std::fs::read("/bin/busybox").unwrap();
+    let mut tools =
+        support::LayerBuilder::new()
+            .dir("bin", 0o755)
+            .file("bin/busybox", &busybox, 0o755);
+    for tool in ["sh", "cat", "ls", "tr"] {
+        tools = tools.symlink(&format!("bin/{tool}"), "busybox");
+    }
+    // A second layer whites out a tool, as a real image's later layer might.
+    let image = support::ImageBuilder::new("linux/amd64")
+        .env("PATH=/bin")
+        .env("IMAGE_VAR=from-image")
+        .layer(tools.build(support::Compression::Gzip))
+        .layer(
+            support::LayerBuilder::new()
+                .whiteout("bin/tr")
+                .build(support::Compression::Zstd),
+        )
+        .build();
+    let layout = tmp.path().join("layout");
+    support::write_oci_layout(
+        &layout,
+        "1",
+        &support::ImageSet::single(image),
+        support::IndexStyle::SingleManifest,
+        support::MediaTypes::Oci,
+    );
+    let builder = registry.reference("tools/busybox:1");
+    support::push(&layout, "1", &builder, None);
+
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "from the source\n")]);
+    let recipe = write_recipe(
+        tmp.path(),
+        &source,
+        &format!(
+            "[build]\nbuilder = \"{builder}\"\n\
+             command = [\"sh\", \"-c\", \"{{ cat README; ls /bin; ls /; echo $IMAGE_VAR; }} > /out/seen\"]\n\
+             artifact = \"/out/seen\"\n\n[build.platforms.\"linux/amd64\"]\n"
+        ),
+    );
+    let run = || {
+        rebuild_compare(
+            tmp.path(),
+            &[
+                "build",
+                "v1.0.0",
+                "--recipe",
+                recipe.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let first = run();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let report = json(&first);
+    assert_eq!(
+        artifact_text(&report, 0),
+        "from the source\nbusybox\ncat\nls\nsh\nbin\ncache\ndev\nout\nproc\nsrc\ntmp\nfrom-image\n"
+    );
+    assert_eq!(report["builder"]["reference"], builder);
+    let digest = report["builder"]["digest"].as_str().unwrap().to_string();
+    assert!(digest.starts_with("sha256:"), "{digest}");
+    let roots: Vec<_> = std::fs::read_dir(tmp.path().join("cache/rootfs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(roots.len(), 1, "unpacked once, keyed by manifest digest");
+
+    let second = run();
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(json(&second)["builder"]["digest"], digest);
+    let roots_again = std::fs::read_dir(tmp.path().join("cache/rootfs"))
+        .unwrap()
+        .count();
+    assert_eq!(roots_again, 1, "the second build reuses the unpacked root");
 }
 
 #[test]
