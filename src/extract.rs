@@ -16,7 +16,7 @@ use crate::cache::Cache;
 use crate::diff::{identify_bytes, FileKind, Format};
 use crate::digest::Digest;
 use crate::image::{Image, PlatformImage};
-use crate::locate::{locate, LocateError, Located, RunConfig};
+use crate::locate::{locate, LocateError, Located};
 use crate::manifest::Descriptor;
 use crate::platform::Platform;
 use crate::rootfs::{IndexStore, LayerIndex, LayerInfo, LayerSource, Rootfs, RootfsError};
@@ -194,17 +194,6 @@ impl IndexStore for DiskIndexStore {
     }
 }
 
-/// The config fields that say what the image runs.
-fn run_config(platform_image: &PlatformImage) -> RunConfig {
-    let c = platform_image.config.container();
-    RunConfig {
-        entrypoint: c.entrypoint,
-        cmd: c.cmd,
-        env: c.env,
-        working_dir: c.working_dir,
-    }
-}
-
 /// Locates the binary and streams it to `out`, hashing it as it goes.
 fn find_and_copy(
     image: &Image,
@@ -214,7 +203,7 @@ fn find_and_copy(
 ) -> Result<FoundBinary, ExtractError> {
     let store = DiskIndexStore::new(image.cache());
     let view = Rootfs::new(ImageLayers::new(image, platform_image), store)?;
-    let located = locate(&view, &run_config(platform_image), request.path)?;
+    let located = locate(&view, &platform_image.config.container(), request.path)?;
     let mut sink = HashingSink {
         hasher: Sha256::new(),
         head: Vec::with_capacity(HEAD_BYTES),

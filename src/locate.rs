@@ -20,20 +20,9 @@ const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"];
 /// Longest command shown in a shell-wrapper error.
 const SHOWN_COMMAND_CHARS: usize = 80;
 
-/// The part of an OCI image config (`config` object) that says what runs.
-/// Field names are the config's own, so it deserialises from it directly.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct RunConfig {
-    #[serde(default)]
-    pub entrypoint: Option<Vec<String>>,
-    #[serde(default)]
-    pub cmd: Option<Vec<String>>,
-    #[serde(default)]
-    pub env: Option<Vec<String>>,
-    #[serde(default)]
-    pub working_dir: Option<String>,
-}
+/// What the image runs: the image config's `config` object (Entrypoint,
+/// Cmd, Env, WorkingDir), read by the manifest stage.
+pub use crate::manifest::ContainerConfig as RunConfig;
 
 impl RunConfig {
     /// The program and its arguments: Entrypoint followed by Cmd, or Cmd

@@ -265,7 +265,7 @@ pub struct ImageConfig {
 }
 
 /// The `config` object of an image config: what a runtime uses to start the container.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ContainerConfig {
     #[serde(default)]

@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use git2::{Oid, Repository, Signature, Time};
+use git2::{Oid, Repository};
 use rebuild_compare::build::{self, BuildError, BuildOptions};
 use rebuild_compare::recipe::Recipe;
 use rebuild_compare::sandbox::BuilderRoot;
@@ -16,33 +16,12 @@ use serde_json::Value;
 
 const GO_MAIN: &str = "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello\") }\n";
 
-fn signature() -> Signature<'static> {
-    Signature::new("Test", "test@example.com", &Time::new(1_700_000_000, 0)).unwrap()
+fn signature() -> git2::Signature<'static> {
+    support::git::signature(1_700_000_000)
 }
 
-/// Writes `files` into the work tree and commits them on the current branch.
 fn commit(repo: &Repository, files: &[(&str, &str)], message: &str) -> Oid {
-    let workdir = repo.workdir().unwrap().to_path_buf();
-    let mut index = repo.index().unwrap();
-    for (name, contents) in files {
-        let path = workdir.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, contents).unwrap();
-        index.add_path(Path::new(name)).unwrap();
-    }
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-    let parents: Vec<&git2::Commit> = parent.iter().collect();
-    repo.commit(
-        Some("HEAD"),
-        &signature(),
-        &signature(),
-        message,
-        &tree,
-        &parents,
-    )
-    .unwrap()
+    support::git::commit(repo, files, message, 1_700_000_000)
 }
 
 /// A repository whose annotated tag `v1.0.0` holds `files`, with a later

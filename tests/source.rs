@@ -1,34 +1,14 @@
 //! Pinning tags to commits through the cache mirror, and pristine checkouts,
 //! against real repositories made with git2.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
-use git2::{Oid, Repository, Signature, Time};
+use git2::{Oid, Repository};
 use rebuild_compare::source::{self, SourceError};
-
-fn signature(seconds: i64) -> Signature<'static> {
-    Signature::new("Test", "test@example.com", &Time::new(seconds, 0)).unwrap()
-}
-
-/// Writes `files` into the work tree and commits them on the current branch.
-fn commit(repo: &Repository, files: &[(&str, &str)], seconds: i64) -> Oid {
-    let workdir = repo.workdir().unwrap().to_path_buf();
-    let mut index = repo.index().unwrap();
-    for (name, contents) in files {
-        let path = workdir.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, contents).unwrap();
-        index.add_path(Path::new(name)).unwrap();
-    }
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-    let parents: Vec<&git2::Commit> = parent.iter().collect();
-    let sig = signature(seconds);
-    repo.commit(Some("HEAD"), &sig, &sig, "commit", &tree, &parents)
-        .unwrap()
-}
+use support::git::signature;
 
 fn lightweight_tag(repo: &Repository, name: &str, commit: Oid) {
     let object = repo.find_object(commit, None).unwrap();
@@ -45,11 +25,11 @@ fn annotated_tag(repo: &Repository, name: &str, commit: Oid) {
 fn lightweight_and_annotated_tags_pin_their_commit_not_head() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = Repository::init(tmp.path().join("up")).unwrap();
-    let first = commit(&repo, &[("a", "1")], 1_600_000_000);
+    let first = support::git::commit(&repo, &[("a", "1")], "commit", 1_600_000_000);
     lightweight_tag(&repo, "v1.0.0", first);
-    let second = commit(&repo, &[("a", "2")], 1_700_000_000);
+    let second = support::git::commit(&repo, &[("a", "2")], "commit", 1_700_000_000);
     annotated_tag(&repo, "v2.0.0", second);
-    commit(&repo, &[("a", "3")], 1_750_000_000);
+    support::git::commit(&repo, &[("a", "3")], "commit", 1_750_000_000);
     let url = format!("file://{}", tmp.path().join("up").display());
     let cache = tmp.path().join("cache");
 
@@ -71,7 +51,7 @@ fn lightweight_and_annotated_tags_pin_their_commit_not_head() {
 fn missing_tag_never_falls_back_to_a_branch() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = Repository::init(tmp.path().join("up")).unwrap();
-    let head = commit(&repo, &[("a", "1")], 1_600_000_000);
+    let head = support::git::commit(&repo, &[("a", "1")], "commit", 1_600_000_000);
     repo.branch("v3.0.0", &repo.find_commit(head).unwrap(), false)
         .unwrap();
     let path = tmp.path().join("up").display().to_string();
@@ -87,14 +67,14 @@ fn missing_tag_never_falls_back_to_a_branch() {
 fn later_runs_fetch_new_and_moved_tags_into_the_same_mirror() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = Repository::init(tmp.path().join("up")).unwrap();
-    let first = commit(&repo, &[("a", "1")], 1_600_000_000);
+    let first = support::git::commit(&repo, &[("a", "1")], "commit", 1_600_000_000);
     lightweight_tag(&repo, "v1", first);
     let path = tmp.path().join("up").display().to_string();
     let cache = tmp.path().join("cache");
     let pinned = source::prepare(&path, "v1", &cache).unwrap();
     std::fs::write(pinned.mirror.join("marker"), "kept").unwrap();
 
-    let second = commit(&repo, &[("a", "2")], 1_700_000_000);
+    let second = support::git::commit(&repo, &[("a", "2")], "commit", 1_700_000_000);
     lightweight_tag(&repo, "v2", second);
     repo.find_reference("refs/tags/v1")
         .unwrap()
@@ -120,13 +100,14 @@ fn later_runs_fetch_new_and_moved_tags_into_the_same_mirror() {
 fn checkout_is_a_clean_real_repository_detached_at_the_tag() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = Repository::init(tmp.path().join("up")).unwrap();
-    let tagged = commit(
+    let tagged = support::git::commit(
         &repo,
         &[("main.go", "package main\n"), ("dir/x.sh", "#!/bin/sh\n")],
+        "commit",
         1_600_000_000,
     );
     annotated_tag(&repo, "v1.0.0", tagged);
-    commit(&repo, &[("later", "x")], 1_700_000_000);
+    support::git::commit(&repo, &[("later", "x")], "commit", 1_700_000_000);
     let url = tmp.path().join("up").display().to_string();
     let pinned = source::prepare(&url, "v1.0.0", &tmp.path().join("cache")).unwrap();
 
@@ -163,9 +144,9 @@ fn checkout_is_a_clean_real_repository_detached_at_the_tag() {
 fn submodules_are_checked_out_when_asked() {
     let tmp = tempfile::tempdir().unwrap();
     let lib = Repository::init(tmp.path().join("lib")).unwrap();
-    commit(&lib, &[("lib.txt", "library\n")], 1_600_000_000);
+    support::git::commit(&lib, &[("lib.txt", "library\n")], "commit", 1_600_000_000);
     let app = Repository::init(tmp.path().join("app")).unwrap();
-    commit(&app, &[("app.txt", "app\n")], 1_600_000_000);
+    support::git::commit(&app, &[("app.txt", "app\n")], "commit", 1_600_000_000);
     let lib_url = format!("file://{}", tmp.path().join("lib").display());
     let mut module = app
         .submodule(&lib_url, Path::new("vendor/lib"), true)

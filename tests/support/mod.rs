@@ -12,6 +12,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod cli;
+pub mod git;
 pub mod http;
 pub mod image;
 pub mod layout;
