@@ -422,6 +422,24 @@ fn unknown_recipe_key_reports_line_and_column() {
     );
 }
 
+/// A `sleep` argument unique to this test process, so that concurrent test
+/// runs on the same machine never see each other's sleepers.
+fn unique_sleep(seconds: u32) -> String {
+    format!("{seconds}.{}", std::process::id())
+}
+
+/// Whether a process with `needle` in its command line is still there after
+/// the kernel has had a moment (up to 5 s) to reap a killed tree.
+fn process_survives(needle: &str) -> bool {
+    for _ in 0..50 {
+        if !process_running(needle) {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    true
+}
+
 /// Whether any process on the machine has `needle` in its command line.
 fn process_running(needle: &str) -> bool {
     std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
@@ -440,11 +458,12 @@ fn build_timeout_kills_the_whole_sandbox() {
     let tmp = tempfile::tempdir().unwrap();
     let source = tmp.path().join("upstream");
     tagged_repo(&source, &[("README", "x\n")]);
+    let sleep = format!("sleep {}", unique_sleep(61));
     let recipe = shell_recipe(
         tmp.path(),
         &source,
         None,
-        "sleep 61.371 & sleep 61.371; wait",
+        &format!("{sleep} & {sleep}; wait"),
     );
     let output = rebuild_compare(
         tmp.path(),
@@ -464,7 +483,7 @@ fn build_timeout_kills_the_whole_sandbox() {
         "{err}"
     );
     assert!(
-        !process_running("sleep 61.371"),
+        !process_survives(&sleep),
         "a sandboxed sleep survived the timeout"
     );
 }
@@ -474,11 +493,12 @@ fn build_timeout_kills_the_process_group_without_sandbox() {
     let tmp = tempfile::tempdir().unwrap();
     let source = tmp.path().join("upstream");
     tagged_repo(&source, &[("README", "x\n")]);
+    let sleep = format!("sleep {}", unique_sleep(62));
     let recipe = shell_recipe(
         tmp.path(),
         &source,
         None,
-        "sleep 62.371 & sleep 62.371; wait",
+        &format!("{sleep} & {sleep}; wait"),
     );
     let output = rebuild_compare(
         tmp.path(),
@@ -494,7 +514,7 @@ fn build_timeout_kills_the_process_group_without_sandbox() {
     );
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        !process_running("sleep 62.371"),
+        !process_survives(&sleep),
         "an unsandboxed sleep survived the timeout"
     );
 }
