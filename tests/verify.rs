@@ -503,6 +503,32 @@ fn go_image_with_a_planted_string_is_a_mismatch_explained_by_the_string() {
         .find(|e| e.starts_with("strings only in A: "))
         .unwrap_or_else(|| panic!("no strings explanation in {explanations:#?}"));
     assert!(strings_line.contains(PLANTED), "{strings_line}");
+    assert!(
+        explanations
+            .iter()
+            .any(|e| e.starts_with("strings only in B: ") && e.contains(BANNER)),
+        "{explanations:#?}"
+    );
+    // The bytes planted are the only difference: one section, those bytes.
+    let planted_bytes = BANNER
+        .bytes()
+        .zip(PLANTED.bytes())
+        .filter(|(a, b)| a != b)
+        .count();
+    let differing: Vec<(&str, &str, u64)> = diff["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] != "same")
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap(),
+                s["status"].as_str().unwrap(),
+                s["differing_bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(differing, [(".rodata", "differs", planted_bytes as u64)]);
     let arm64 = platform(&report, ARM64);
     assert_eq!(arm64["diff"], Value::Null);
     assert_eq!(arm64["image_binary"]["sha256"], arm64["rebuilt"]["sha256"]);
@@ -632,16 +658,17 @@ fn a_tag_moved_after_resolving_is_not_followed() {
     assert_eq!(configs, first_configs);
 
     // The command line reports the digest the tag pointed to when it
-    // started, run after run (the cache never answers for a tag).
+    // started, run after run (the cache never answers for a tag), and a
+    // second run may reuse the first one's output directory.
     let (source, _) = fast_source(tmp.path());
     let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", FAST_BUILD);
     let home = tmp.path().join("home");
     let source = source.to_str().unwrap();
-    let report = report_of(&verify(&home, "out-1", &reference, &recipe, source, &[]), 0);
+    let report = report_of(&verify(&home, "out", &reference, &recipe, source, &[]), 0);
     assert_eq!(report["image"]["digest"], second.top.digest.as_str());
     let third = publish(&registry, &tmp.path().join("third"), &first_set, "test/app");
     assert_eq!(third.top.digest, first.top.digest);
-    let report = report_of(&verify(&home, "out-2", &reference, &recipe, source, &[]), 0);
+    let report = report_of(&verify(&home, "out", &reference, &recipe, source, &[]), 0);
     assert_eq!(report["image"]["digest"], first.top.digest.as_str());
 }
 
@@ -926,7 +953,12 @@ env = { BREAK = "1" }
     );
     assert_eq!(arm64["rebuilt"], Value::Null);
     let error = arm64["error"].as_str().unwrap();
-    assert!(error.starts_with("rebuild: "), "{error}");
+    let log = tmp.path().join("out/linux-arm64/build.log");
+    let head = format!(
+        "rebuild: command failed (exit status 3); log: {}\n",
+        log.display()
+    );
+    assert!(error.starts_with(&head), "{error}");
     assert!(
         error.ends_with("\n  | linker ran out of arm64 bytes"),
         "{error}"
@@ -1028,4 +1060,63 @@ fn image_with_only_platforms_the_recipe_cannot_build_is_an_error() {
         "error: verification incomplete: 2 platform(s) skipped: the recipe cannot build them; \
          they were not verified; no platform could be compared, so nothing was verified\n"
     );
+}
+
+#[test]
+fn mismatch_outranks_a_failed_platform_and_the_notes_say_it_was_not_compared() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    let tampered = b"app linux/amd64 with a backdoor\n";
+    let set = ImageSet::new(vec![
+        app_image(AMD64, tampered),
+        app_image(ARM64, &fast_binary(ARM64)),
+    ]);
+    publish(&registry, &tmp.path().join("layout"), &set, "test/app");
+    let recipe = write_recipe(
+        tmp.path(),
+        "app",
+        "127.0.0.1/test/app",
+        r#"[build]
+builder = "host"
+command = ["/bin/sh", "-c", "test {arch} = amd64 && printf 'app {os}/{arch}\\n' > /out/app"]
+artifact = "/out/app"
+
+[build.platforms."linux/amd64"]
+[build.platforms."linux/arm64"]
+"#,
+    );
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &[],
+    );
+    let report = report_of(&run, 1);
+
+    assert_eq!(report["verdict"], "mismatch");
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[(AMD64, "mismatch"), (ARM64, "error")])
+    );
+    let amd64 = platform(&report, AMD64);
+    assert_eq!(
+        amd64["image_binary"]["sha256"],
+        sha256_digest(tampered).as_str()
+    );
+    assert_eq!(
+        amd64["rebuilt"]["sha256"],
+        sha256_digest(&fast_binary(AMD64)).as_str()
+    );
+    assert_eq!(
+        amd64["diff"]["explanations"][0],
+        "strings only in A: \"app linux/amd64 with a backdoor\""
+    );
+    assert_eq!(
+        report["notes"],
+        json!(["1 platform(s) could not be compared"])
+    );
+    assert_eq!(run.stderr, "");
 }
