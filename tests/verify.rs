@@ -672,8 +672,9 @@ fn a_tag_moved_after_resolving_is_not_followed() {
     assert_eq!(report["image"]["digest"], first.top.digest.as_str());
 }
 
-/// A loopback HTTP server answering `GET path` with `body` (404 for any
-/// other path) for at most `limit` requests or until stopped, then gone.
+/// A loopback HTTP server answering `GET PATH` with the body of `files`
+/// (404 for any other path) for at most `limit` requests or until stopped,
+/// then gone.
 struct ChecksumServer {
     port: u16,
     stop: Arc<AtomicBool>,
@@ -681,13 +682,16 @@ struct ChecksumServer {
 }
 
 impl ChecksumServer {
-    fn start(path: &str, body: String, limit: usize) -> Self {
+    fn start(files: &[(&str, String)], limit: usize) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
-        let path = path.to_string();
+        let files: Vec<(String, String)> = files
+            .iter()
+            .map(|(path, body)| (path.to_string(), body.clone()))
+            .collect();
         let thread = thread::spawn(move || {
             let deadline = Instant::now() + Duration::from_secs(300);
             let mut requested = Vec::new();
@@ -696,7 +700,7 @@ impl ChecksumServer {
                 && Instant::now() < deadline
             {
                 match listener.accept() {
-                    Ok((stream, _)) => requested.push(answer(stream, &path, &body)),
+                    Ok((stream, _)) => requested.push(answer(stream, &files)),
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                         thread::sleep(Duration::from_millis(10))
                     }
@@ -733,7 +737,7 @@ impl Drop for ChecksumServer {
 }
 
 /// Reads one request's head from `stream`, answers it and returns its target.
-fn answer(stream: TcpStream, path: &str, body: &str) -> String {
+fn answer(stream: TcpStream, files: &[(String, String)]) -> String {
     stream.set_nonblocking(false).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -752,10 +756,12 @@ fn answer(stream: TcpStream, path: &str, body: &str) -> String {
         .nth(1)
         .unwrap_or_default()
         .to_string();
-    let (status, body) = if request_line.starts_with("GET ") && target == path {
-        ("200 OK", body)
-    } else {
-        ("404 Not Found", "not found\n")
+    let file = files
+        .iter()
+        .find(|(path, _)| request_line.starts_with("GET ") && *path == target);
+    let (status, body) = match file {
+        Some((_, body)) => ("200 OK", body.as_str()),
+        None => ("404 Not Found", "not found\n"),
     };
     let mut writer = &stream;
     write!(
@@ -768,11 +774,10 @@ fn answer(stream: TcpStream, path: &str, body: &str) -> String {
     target
 }
 
-/// [`FAST_BUILD`] with the maintainers' SHA256SUMS on `server`.
-fn published_recipe(dir: &Path, server: &ChecksumServer) -> PathBuf {
+/// [`FAST_BUILD`] with the maintainers' SHA256SUMS at `base`.
+fn published_recipe(dir: &Path, base: &str) -> PathBuf {
     let published = format!(
-        "\n[published]\nsha256sums = \"{}/{{version}}/SHA256SUMS\"\nentry = \"app-{{os}}-{{arch}}\"\n",
-        server.url()
+        "\n[published]\nsha256sums = \"{base}/{{version}}/SHA256SUMS\"\nentry = \"app-{{os}}-{{arch}}\"\n"
     );
     write_recipe(
         dir,
@@ -798,8 +803,8 @@ fn published_checksums_that_match_the_image_keep_it_reproducible() {
         sha256_hex(&fast_binary(AMD64)),
         sha256_hex(&fast_binary(ARM64))
     );
-    let server = ChecksumServer::start("/v1.0.0/SHA256SUMS", sums, 4);
-    let recipe = published_recipe(tmp.path(), &server);
+    let server = ChecksumServer::start(&[("/v1.0.0/SHA256SUMS", sums)], 4);
+    let recipe = published_recipe(tmp.path(), &server.url());
     let run = verify(
         tmp.path(),
         "out",
@@ -842,8 +847,8 @@ fn published_checksum_disagreeing_with_the_image_is_a_mismatch() {
         sha256_hex(other),
         sha256_hex(&fast_binary(ARM64))
     );
-    let server = ChecksumServer::start("/v1.0.0/SHA256SUMS", sums, 4);
-    let recipe = published_recipe(tmp.path(), &server);
+    let server = ChecksumServer::start(&[("/v1.0.0/SHA256SUMS", sums)], 4);
+    let recipe = published_recipe(tmp.path(), &server.url());
     let run = verify(
         tmp.path(),
         "out",
@@ -1119,4 +1124,120 @@ artifact = "/out/app"
         json!(["1 platform(s) could not be compared"])
     );
     assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn published_single_digest_file_is_fetched_for_the_requested_platform_only() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    let set = faithful_set(&[AMD64, ARM64]);
+    publish(&registry, &tmp.path().join("layout"), &set, "test/app");
+    let digest_file = format!("sha256:{}\n", sha256_hex(&fast_binary(ARM64)));
+    let server = ChecksumServer::start(&[("/v1.0.0/app-linux-arm64.sha256", digest_file)], 4);
+    let published = format!(
+        "\n[published]\nsha256 = \"{}/{{version}}/app-{{os}}-{{arch}}.sha256\"\n",
+        server.url()
+    );
+    let recipe = write_recipe(
+        tmp.path(),
+        "app",
+        "127.0.0.1/test/app",
+        &format!("{FAST_BUILD}{published}"),
+    );
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &["--platform", ARM64],
+    );
+    let url = format!("{}/v1.0.0/app-linux-arm64.sha256", server.url());
+    assert_eq!(server.requests(), ["/v1.0.0/app-linux-arm64.sha256"]);
+    let report = report_of(&run, 0);
+
+    assert_eq!(verdicts(&report), pairs(&[(ARM64, "reproducible")]));
+    assert_reproduced(&report, ARM64, &fast_binary(ARM64));
+    assert_eq!(
+        platform(&report, ARM64)["published"],
+        json!({"sha256": sha256_digest(&fast_binary(ARM64)), "url": url,
+               "matches_image": true, "matches_rebuilt": true})
+    );
+}
+
+#[test]
+fn published_checksums_over_plain_http_off_loopback_are_refused_and_noted() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    let set = faithful_set(&[AMD64]);
+    publish(&registry, &tmp.path().join("layout"), &set, "test/app");
+    let recipe = published_recipe(tmp.path(), "http://checksums.invalid");
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &[],
+    );
+    let report = report_of(&run, 0);
+
+    assert_reproduced(&report, AMD64, &fast_binary(AMD64));
+    let amd64 = platform(&report, AMD64);
+    assert_eq!(amd64["published"], Value::Null);
+    assert_eq!(
+        amd64["cross_checks"],
+        json!([
+            "published checksum: refusing to fetch published checksums over plain HTTP \
+                from http://checksums.invalid/v1.0.0/SHA256SUMS: use https (plain HTTP is \
+                allowed for loopback hosts only)"
+        ])
+    );
+}
+
+#[test]
+fn missing_image_binary_is_that_platforms_error_and_the_rebuild_is_still_reported() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    let without_binary = ImageBuilder::new(ARM64)
+        .entrypoint(&["app"])
+        .env("PATH=/usr/local/bin:/usr/bin:/bin")
+        .layer(
+            LayerBuilder::new()
+                .file("etc/os-release", b"ID=test\n", 0o644)
+                .build(Compression::Gzip),
+        )
+        .build();
+    let set = ImageSet::new(vec![app_image(AMD64, &fast_binary(AMD64)), without_binary]);
+    publish(&registry, &tmp.path().join("layout"), &set, "test/app");
+    let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", FAST_BUILD);
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &[],
+    );
+    let report = report_of(&run, 2);
+
+    assert_eq!(report["verdict"], "error");
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[(AMD64, "reproducible"), (ARM64, "error")])
+    );
+    let arm64 = platform(&report, ARM64);
+    assert_eq!(arm64["image_binary"], Value::Null);
+    assert_eq!(
+        arm64["rebuilt"]["sha256"],
+        sha256_digest(&fast_binary(ARM64)).as_str()
+    );
+    assert_eq!(
+        arm64["error"],
+        "image binary: program \"app\" not found: no executable regular file of that name \
+         in PATH /usr/local/bin:/usr/bin:/bin"
+    );
 }
