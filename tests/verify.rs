@@ -672,26 +672,91 @@ fn a_tag_moved_after_resolving_is_not_followed() {
     assert_eq!(report["image"]["digest"], first.top.digest.as_str());
 }
 
-/// A loopback HTTP server answering `GET PATH` with the body of `files`
-/// (404 for any other path) for at most `limit` requests or until stopped,
-/// then gone.
-struct ChecksumServer {
+#[test]
+fn a_tag_moved_while_the_command_runs_is_not_followed() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    let first = publish(
+        &registry,
+        &tmp.path().join("first"),
+        &faithful_set(&[AMD64, ARM64]),
+        "test/app",
+    );
+    // What the tag moves to: other binaries, so reading any of it would be a mismatch.
+    let moved_dir = tmp.path().join("moved");
+    let moved_set = ImageSet::new(vec![
+        app_image(AMD64, b"app moved\n"),
+        app_image(ARM64, b"app moved\n"),
+    ]);
+    let moved = write_oci_layout(
+        &moved_dir,
+        VERSION,
+        &moved_set,
+        IndexStyle::Index,
+        MediaTypes::Oci,
+    );
+    let reference = registry.reference(&format!("test/app:{VERSION}"));
+    // The first build's fetch step (which has the network) moves the tag.
+    let target = reference.clone();
+    let mut pushed = false;
+    let server = LoopbackServer::start(
+        2,
+        Box::new(move |path| {
+            if path != "/move" {
+                return None;
+            }
+            if !pushed {
+                push(&moved_dir, VERSION, &target, None);
+                pushed = true;
+            }
+            Some("moved\n".to_string())
+        }),
+    );
+    let build = FAST_BUILD.replacen(
+        "builder = \"host\"\n",
+        &format!(
+            "builder = \"host\"\nfetch = [\"busybox\", \"wget\", \"-q\", \"-O\", \"-\", \"{}/move\"]\n",
+            server.url()
+        ),
+        1,
+    );
+    let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", &build);
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &[],
+    );
+    assert_eq!(server.requests(), ["/move", "/move"]);
+    assert_eq!(current_digest(&reference), moved.top.digest);
+    let report = report_of(&run, 0);
+
+    assert_eq!(report["image"]["digest"], first.top.digest.as_str());
+    assert_reproduced(&report, AMD64, &fast_binary(AMD64));
+    assert_reproduced(&report, ARM64, &fast_binary(ARM64));
+}
+
+/// What a [`LoopbackServer`] answers for a request target: a 200 body, or 404.
+type Respond = Box<dyn FnMut(&str) -> Option<String> + Send>;
+
+/// A loopback HTTP server answering `GET`s through `respond` for at most
+/// `limit` requests or until stopped, then gone.
+struct LoopbackServer {
     port: u16,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<Vec<String>>>,
 }
 
-impl ChecksumServer {
-    fn start(files: &[(&str, String)], limit: usize) -> Self {
+impl LoopbackServer {
+    fn start(limit: usize, mut respond: Respond) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
-        let files: Vec<(String, String)> = files
-            .iter()
-            .map(|(path, body)| (path.to_string(), body.clone()))
-            .collect();
         let thread = thread::spawn(move || {
             let deadline = Instant::now() + Duration::from_secs(300);
             let mut requested = Vec::new();
@@ -700,20 +765,37 @@ impl ChecksumServer {
                 && Instant::now() < deadline
             {
                 match listener.accept() {
-                    Ok((stream, _)) => requested.push(answer(stream, &files)),
+                    Ok((stream, _)) => requested.push(answer(stream, &mut respond)),
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                         thread::sleep(Duration::from_millis(10))
                     }
-                    Err(e) => panic!("checksum server accept: {e}"),
+                    Err(e) => panic!("loopback server accept: {e}"),
                 }
             }
             requested
         });
-        ChecksumServer {
+        LoopbackServer {
             port,
             stop,
             thread: Some(thread),
         }
+    }
+
+    /// Serves `files` (`(path, body)`), 404 for anything else.
+    fn serve_files(files: &[(&str, String)], limit: usize) -> Self {
+        let files: Vec<(String, String)> = files
+            .iter()
+            .map(|(path, body)| (path.to_string(), body.clone()))
+            .collect();
+        Self::start(
+            limit,
+            Box::new(move |target| {
+                files
+                    .iter()
+                    .find(|(path, _)| path == target)
+                    .map(|(_, body)| body.clone())
+            }),
+        )
     }
 
     fn url(&self) -> String {
@@ -727,7 +809,7 @@ impl ChecksumServer {
     }
 }
 
-impl Drop for ChecksumServer {
+impl Drop for LoopbackServer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(thread) = self.thread.take() {
@@ -737,7 +819,7 @@ impl Drop for ChecksumServer {
 }
 
 /// Reads one request's head from `stream`, answers it and returns its target.
-fn answer(stream: TcpStream, files: &[(String, String)]) -> String {
+fn answer(stream: TcpStream, respond: &mut Respond) -> String {
     stream.set_nonblocking(false).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -756,12 +838,14 @@ fn answer(stream: TcpStream, files: &[(String, String)]) -> String {
         .nth(1)
         .unwrap_or_default()
         .to_string();
-    let file = files
-        .iter()
-        .find(|(path, _)| request_line.starts_with("GET ") && *path == target);
-    let (status, body) = match file {
-        Some((_, body)) => ("200 OK", body.as_str()),
-        None => ("404 Not Found", "not found\n"),
+    let body = if request_line.starts_with("GET ") {
+        respond(&target)
+    } else {
+        None
+    };
+    let (status, body) = match body {
+        Some(body) => ("200 OK", body),
+        None => ("404 Not Found", "not found\n".to_string()),
     };
     let mut writer = &stream;
     write!(
@@ -803,7 +887,7 @@ fn published_checksums_that_match_the_image_keep_it_reproducible() {
         sha256_hex(&fast_binary(AMD64)),
         sha256_hex(&fast_binary(ARM64))
     );
-    let server = ChecksumServer::start(&[("/v1.0.0/SHA256SUMS", sums)], 4);
+    let server = LoopbackServer::serve_files(&[("/v1.0.0/SHA256SUMS", sums)], 4);
     let recipe = published_recipe(tmp.path(), &server.url());
     let run = verify(
         tmp.path(),
@@ -847,7 +931,7 @@ fn published_checksum_disagreeing_with_the_image_is_a_mismatch() {
         sha256_hex(other),
         sha256_hex(&fast_binary(ARM64))
     );
-    let server = ChecksumServer::start(&[("/v1.0.0/SHA256SUMS", sums)], 4);
+    let server = LoopbackServer::serve_files(&[("/v1.0.0/SHA256SUMS", sums)], 4);
     let recipe = published_recipe(tmp.path(), &server.url());
     let run = verify(
         tmp.path(),
@@ -1134,7 +1218,7 @@ fn published_single_digest_file_is_fetched_for_the_requested_platform_only() {
     let set = faithful_set(&[AMD64, ARM64]);
     publish(&registry, &tmp.path().join("layout"), &set, "test/app");
     let digest_file = format!("sha256:{}\n", sha256_hex(&fast_binary(ARM64)));
-    let server = ChecksumServer::start(&[("/v1.0.0/app-linux-arm64.sha256", digest_file)], 4);
+    let server = LoopbackServer::serve_files(&[("/v1.0.0/app-linux-arm64.sha256", digest_file)], 4);
     let published = format!(
         "\n[published]\nsha256 = \"{}/{{version}}/app-{{os}}-{{arch}}.sha256\"\n",
         server.url()
