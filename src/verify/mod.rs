@@ -382,10 +382,12 @@ fn overall_verdict(platforms: &[PlatformResult]) -> (Verdict, Vec<String>) {
             "{skipped} platform(s) skipped: the recipe cannot build them; they were not verified"
         ));
     }
+    if failed > 0 {
+        notes.push(format!("{failed} platform(s) could not be compared"));
+    }
     let verdict = if mismatched > 0 {
         Verdict::Mismatch
     } else if failed > 0 {
-        notes.push(format!("{failed} platform(s) could not be compared"));
         Verdict::Error
     } else if reproduced == 0 {
         notes.push("no platform could be compared, so nothing was verified".into());

@@ -1,0 +1,1327 @@
+//! `rebuild-compare IMAGE VERSION` (and `rebuild-compare verify IMAGE
+//! VERSION`) end to end: images pushed by skopeo to a loopback registry or
+//! written as OCI layouts, git repositories made with git2, real bubblewrap
+//! builds, the maintainers' checksums served by a loopback HTTP server.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use git2::{Repository, Signature, Time};
+use rebuild_compare::cache::Cache;
+use rebuild_compare::image::{AccessOptions, Image};
+use rebuild_compare::reference::ImageLocation;
+use serde_json::{json, Value};
+use support::cli::{run_in, Run};
+use support::{
+    inspect_raw, push, sha256_digest, write_oci_layout, Compression, ImageBuilder, ImageSet,
+    IndexStyle, LayerBuilder, MediaTypes, Registry, WrittenLayout,
+};
+
+const VERSION: &str = "v1.0.0";
+const AMD64: &str = "linux/amd64";
+const ARM64: &str = "linux/arm64";
+
+/// A build that takes no time: `/out/app` holds `app OS/ARCH\n`.
+const FAST_BUILD: &str = r#"[build]
+builder = "host"
+command = ["/bin/sh", "-c", "printf 'app {os}/{arch}\\n' > /out/app"]
+artifact = "/out/app"
+
+[build.platforms."linux/amd64"]
+[build.platforms."linux/arm64"]
+"#;
+
+/// What [`FAST_BUILD`] makes for `platform`.
+fn fast_binary(platform: &str) -> Vec<u8> {
+    format!("app {platform}\n").into_bytes()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    sha256_digest(bytes)
+        .trim_start_matches("sha256:")
+        .to_string()
+}
+
+fn signature() -> Signature<'static> {
+    Signature::new(
+        "Maintainer",
+        "maintainer@example.com",
+        &Time::new(1_700_000_000, 0),
+    )
+    .unwrap()
+}
+
+/// A repository whose annotated tag `v1.0.0` holds `files`, with a later
+/// commit on the branch (so HEAD is not the tag). Returns the tag's commit.
+fn tagged_repo(dir: &Path, files: &[(&str, &str)]) -> String {
+    let repo = Repository::init(dir).unwrap();
+    let mut index = repo.index().unwrap();
+    for (name, contents) in files {
+        std::fs::write(dir.join(name), contents).unwrap();
+        index.add_path(Path::new(name)).unwrap();
+    }
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let tagged = repo
+        .commit(
+            Some("HEAD"),
+            &signature(),
+            &signature(),
+            "release",
+            &tree,
+            &[],
+        )
+        .unwrap();
+    let object = repo.find_object(tagged, None).unwrap();
+    repo.tag(VERSION, &object, &signature(), VERSION, false)
+        .unwrap();
+    std::fs::write(dir.join("LATER"), "after the release\n").unwrap();
+    index.add_path(Path::new("LATER")).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let parent = repo.find_commit(tagged).unwrap();
+    repo.commit(
+        Some("HEAD"),
+        &signature(),
+        &signature(),
+        "later work",
+        &tree,
+        &[&parent],
+    )
+    .unwrap();
+    tagged.to_string()
+}
+
+/// A source repository for [`FAST_BUILD`]; returns (path, tag commit).
+fn fast_source(dir: &Path) -> (PathBuf, String) {
+    let source = dir.join("upstream");
+    let commit = tagged_repo(&source, &[("README", "the app\n")]);
+    (source, commit)
+}
+
+/// Writes `dir/NAME.toml` for `repository` with the given `[build]` (and
+/// optional further) sections; the source is always given with `--source`.
+fn write_recipe(dir: &Path, name: &str, repository: &str, rest: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.toml"));
+    let text = format!(
+        "[image]\nrepository = \"{repository}\"\ntag = \"{{version}}\"\n\n\
+         [source]\ngit = \"file:///replaced/by/--source\"\nref = \"{{version}}\"\n\n{rest}"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// One platform of the app image: `/usr/local/bin/app` (found through the
+/// Entrypoint and PATH) over a base layer.
+fn app_image(platform: &str, binary: &[u8]) -> support::Image {
+    ImageBuilder::new(platform)
+        .entrypoint(&["app"])
+        .env("PATH=/usr/local/bin:/usr/bin:/bin")
+        .layer(
+            LayerBuilder::new()
+                .file("etc/os-release", b"ID=test\n", 0o644)
+                .build(Compression::Gzip),
+        )
+        .layer(
+            LayerBuilder::new()
+                .file("usr/local/bin/app", binary, 0o755)
+                .build(Compression::Gzip),
+        )
+        .build()
+}
+
+/// An image of [`FAST_BUILD`]'s output for each of `platforms`.
+fn faithful_set(platforms: &[&str]) -> ImageSet {
+    ImageSet::new(
+        platforms
+            .iter()
+            .map(|p| app_image(p, &fast_binary(p)))
+            .collect(),
+    )
+}
+
+/// Writes `set` as an OCI layout in `dir` tagged VERSION and pushes it to
+/// `registry` as `repo:VERSION`.
+fn publish(registry: &Registry, dir: &Path, set: &ImageSet, repo: &str) -> WrittenLayout {
+    let written = write_oci_layout(dir, VERSION, set, IndexStyle::Index, MediaTypes::Oci);
+    push(
+        dir,
+        VERSION,
+        &registry.reference(&format!("{repo}:{VERSION}")),
+        None,
+    );
+    written
+}
+
+/// `rebuild-compare IMAGE VERSION --recipe R --source S --format json
+/// --out-dir HOME/OUT` plus `extra`.
+fn verify(home: &Path, out: &str, image: &str, recipe: &Path, source: &str, extra: &[&str]) -> Run {
+    let out_dir = home.join(out);
+    let mut args = vec![
+        image,
+        VERSION,
+        "--recipe",
+        recipe.to_str().unwrap(),
+        "--source",
+        source,
+        "--format",
+        "json",
+        "--out-dir",
+        out_dir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run_in(home, &args)
+}
+
+fn report_of(run: &Run, code: i32) -> Value {
+    assert_eq!(
+        run.code, code,
+        "exit code\nstdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    run.json()
+}
+
+/// The report's entry for `platform`.
+fn platform<'a>(report: &'a Value, platform: &str) -> &'a Value {
+    report["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["platform"] == platform)
+        .unwrap_or_else(|| panic!("no {platform} in {report:#}"))
+}
+
+fn verdicts(report: &Value) -> Vec<(String, String)> {
+    report["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["platform"].as_str().unwrap().to_string(),
+                p["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+/// Asserts that `platform` was reproduced: the image binary at
+/// `/usr/local/bin/app` and the rebuild are `binary`, nothing else to say.
+fn assert_reproduced(report: &Value, name: &str, binary: &[u8]) {
+    let p = platform(report, name);
+    let digest = sha256_digest(binary);
+    assert_eq!(p["verdict"], "reproducible", "{p:#}");
+    assert_eq!(p["image_binary"]["path"], "/usr/local/bin/app");
+    assert_eq!(p["image_binary"]["sha256"], digest.as_str());
+    assert_eq!(p["image_binary"]["size"], binary.len());
+    assert_eq!(p["rebuilt"]["sha256"], digest.as_str());
+    assert_eq!(p["rebuilt"]["size"], binary.len());
+    assert_eq!(p["diff"], Value::Null);
+    assert_eq!(p["error"], Value::Null);
+}
+
+// --- The Go release shared by the two Go tests -------------------------------
+
+const GO_MAIN: &str = "package main\n\nimport \"fmt\"\n\n\
+                       var banner = \"hello from the verify test\"\n\n\
+                       func main() { fmt.Println(banner) }\n";
+const BANNER: &str = "hello from the verify test";
+const PLANTED: &str = "beacon: https://c2.example";
+
+const GO_BUILD: &str = r#"[build]
+builder = "host"
+command = ["go", "build", "-trimpath", "-o", "/out/hello", "."]
+artifact = "/out/hello"
+env = { CGO_ENABLED = "0", GOCACHE = "/tmp/gocache", GOPROXY = "off", GOFLAGS = "-buildvcs=true" }
+
+[build.platforms."linux/amd64"]
+env = { GOOS = "{os}", GOARCH = "{arch}" }
+
+[build.platforms."linux/arm64"]
+env = { GOOS = "{os}", GOARCH = "{arch}" }
+"#;
+
+/// A Go program tagged v1.0.0 and the binaries its maintainers published,
+/// built from the tag by `rebuild-compare build` (once per test binary).
+struct GoRelease {
+    source: PathBuf,
+    recipe: PathBuf,
+    commit: String,
+    amd64: Vec<u8>,
+    arm64: Vec<u8>,
+}
+
+fn go_release() -> &'static GoRelease {
+    static RELEASE: OnceLock<GoRelease> = OnceLock::new();
+    RELEASE.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("verify-go-release");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        let source = dir.join("hello");
+        let commit = tagged_repo(
+            &source,
+            &[
+                ("main.go", GO_MAIN),
+                ("go.mod", "module example.com/hello\n\ngo 1.19\n"),
+            ],
+        );
+        let recipe = write_recipe(&dir, "hello", "127.0.0.1/test/hello", GO_BUILD);
+        let out = dir.join("published");
+        let run = run_in(
+            &dir.join("publisher"),
+            &[
+                "build",
+                VERSION,
+                "--recipe",
+                recipe.to_str().unwrap(),
+                "--source",
+                source.to_str().unwrap(),
+                "--out-dir",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(run.code, 0, "publishing build failed:\n{}", run.stderr);
+        GoRelease {
+            amd64: std::fs::read(out.join("linux-amd64/hello")).unwrap(),
+            arm64: std::fs::read(out.join("linux-arm64/hello")).unwrap(),
+            source,
+            recipe,
+            commit,
+        }
+    })
+}
+
+/// A two-platform image of the Go release's binaries at /usr/local/bin/hello.
+fn go_image_set(amd64: &[u8], arm64: &[u8]) -> ImageSet {
+    let image = |platform: &str, binary: &[u8]| {
+        ImageBuilder::new(platform)
+            .entrypoint(&["hello"])
+            .env("PATH=/usr/local/bin:/usr/bin:/bin")
+            .layer(
+                LayerBuilder::new()
+                    .file("usr/local/bin/hello", binary, 0o755)
+                    .build(Compression::Gzip),
+            )
+            .build()
+    };
+    ImageSet::new(vec![image(AMD64, amd64), image(ARM64, arm64)])
+}
+
+/// Overwrites `from` with `to` (same length) inside `binary`, in place.
+fn plant(binary: &mut [u8], from: &str, to: &str) {
+    assert_eq!(from.len(), to.len());
+    let at = binary
+        .windows(from.len())
+        .position(|w| w == from.as_bytes())
+        .expect("the banner is in the binary");
+    binary[at..at + to.len()].copy_from_slice(to.as_bytes());
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn go_image_built_from_the_tag_is_reproducible_with_a_passed_attestation() {
+    let release = go_release();
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let set = go_image_set(&release.amd64, &release.arm64);
+    let written = publish(&registry, &tmp.path().join("layout"), &set, "test/hello");
+    let image = registry.reference("test/hello");
+    let attestation = tmp.path().join("attestation.json");
+    let run = verify(
+        tmp.path(),
+        "out",
+        &image,
+        &release.recipe,
+        release.source.to_str().unwrap(),
+        &[
+            "--attest",
+            attestation.to_str().unwrap(),
+            "--verifier-id",
+            "https://ci.example/verifier",
+        ],
+    );
+    let report = report_of(&run, 0);
+
+    let reference = registry.reference(&format!("test/hello:{VERSION}"));
+    assert_eq!(report["verdict"], "reproducible");
+    assert_eq!(
+        report["image"],
+        json!({"reference": reference, "digest": written.top.digest,
+               "name": registry.reference("test/hello")})
+    );
+    assert_eq!(
+        report["source"],
+        json!({"url": release.source.to_str().unwrap(), "ref": VERSION, "commit": release.commit})
+    );
+    let recipe_text = std::fs::read(&release.recipe).unwrap();
+    assert_eq!(
+        report["recipe"],
+        json!({"path": release.recipe.to_str().unwrap(), "sha256": sha256_digest(&recipe_text)})
+    );
+    assert_eq!(report["sandboxed"], true);
+    assert_eq!(report["builder"], "host");
+    assert_eq!(report["notes"], json!([]));
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[(AMD64, "reproducible"), (ARM64, "reproducible")])
+    );
+    for (name, binary) in [(AMD64, &release.amd64), (ARM64, &release.arm64)] {
+        let p = platform(&report, name);
+        let digest = sha256_digest(binary);
+        assert_eq!(p["image_binary"]["path"], "/usr/local/bin/hello");
+        assert_eq!(p["image_binary"]["sha256"], digest.as_str());
+        assert_eq!(p["image_binary"]["size"], binary.len());
+        assert_eq!(p["rebuilt"]["sha256"], digest.as_str());
+        assert_eq!(p["rebuilt"]["size"], binary.len());
+        assert_eq!(p["published"], Value::Null);
+        assert_eq!(p["diff"], Value::Null);
+        assert_eq!(p["error"], Value::Null);
+        // The Go build info names the tag's commit, unmodified, and the same toolchain.
+        assert_eq!(p["cross_checks"], json!([]), "{name}");
+    }
+
+    let statement = read_json(&attestation);
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(
+        statement["predicateType"],
+        "https://slsa.dev/verification_summary/v1"
+    );
+    assert_eq!(
+        statement["subject"],
+        json!([
+            {"name": reference, "digest": {"sha256": written.top.digest.trim_start_matches("sha256:")}},
+            {"name": "linux/amd64:/usr/local/bin/hello", "digest": {"sha256": sha256_hex(&release.amd64)}},
+            {"name": "linux/arm64:/usr/local/bin/hello", "digest": {"sha256": sha256_hex(&release.arm64)}},
+        ])
+    );
+    let predicate = &statement["predicate"];
+    assert_eq!(
+        predicate["verifier"],
+        json!({"id": "https://ci.example/verifier",
+               "version": {"rebuild-compare": env!("CARGO_PKG_VERSION")}})
+    );
+    let time = predicate["timeVerified"].as_str().unwrap();
+    assert!(humantime::parse_rfc3339(time).is_ok(), "{time}");
+    assert_eq!(
+        predicate["resourceUri"],
+        format!(
+            "{}@{}",
+            registry.reference("test/hello"),
+            written.top.digest
+        )
+    );
+    assert_eq!(
+        predicate["policy"],
+        json!({"uri": format!("file://{}", release.recipe.display()),
+               "digest": {"sha256": sha256_hex(&recipe_text)}})
+    );
+    assert_eq!(predicate["inputAttestations"], json!([]));
+    assert_eq!(predicate["verificationResult"], "PASSED");
+    assert_eq!(
+        predicate["verifiedLevels"],
+        json!(["REBUILD_COMPARE_REPRODUCED"])
+    );
+    assert_eq!(
+        predicate["rebuildCompare"],
+        json!({
+            "source": report["source"],
+            "builder": "host",
+            "sandboxed": true,
+            "platforms": [
+                {"platform": AMD64, "verdict": "reproducible"},
+                {"platform": ARM64, "verdict": "reproducible"},
+            ],
+        })
+    );
+}
+
+#[test]
+fn go_image_with_a_planted_string_is_a_mismatch_explained_by_the_string() {
+    let release = go_release();
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut tampered = release.amd64.clone();
+    plant(&mut tampered, BANNER, PLANTED);
+    let set = go_image_set(&tampered, &release.arm64);
+    publish(&registry, &tmp.path().join("layout"), &set, "test/hello");
+    let attestation = tmp.path().join("attestation.json");
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/hello"),
+        &release.recipe,
+        release.source.to_str().unwrap(),
+        &["--attest", attestation.to_str().unwrap()],
+    );
+    let report = report_of(&run, 1);
+
+    assert_eq!(report["verdict"], "mismatch");
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[(AMD64, "mismatch"), (ARM64, "reproducible")])
+    );
+    let amd64 = platform(&report, AMD64);
+    assert_eq!(
+        amd64["image_binary"]["sha256"],
+        sha256_digest(&tampered).as_str()
+    );
+    assert_eq!(
+        amd64["rebuilt"]["sha256"],
+        sha256_digest(&release.amd64).as_str()
+    );
+    assert_eq!(amd64["error"], Value::Null);
+    let diff = &amd64["diff"];
+    assert_eq!(diff["identical"], false);
+    let explanations: Vec<&str> = diff["explanations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    let strings_line = explanations
+        .iter()
+        .find(|e| e.starts_with("strings only in A: "))
+        .unwrap_or_else(|| panic!("no strings explanation in {explanations:#?}"));
+    assert!(strings_line.contains(PLANTED), "{strings_line}");
+    assert!(
+        explanations
+            .iter()
+            .any(|e| e.starts_with("strings only in B: ") && e.contains(BANNER)),
+        "{explanations:#?}"
+    );
+    // The bytes planted are the only difference: one section, those bytes.
+    let planted_bytes = BANNER
+        .bytes()
+        .zip(PLANTED.bytes())
+        .filter(|(a, b)| a != b)
+        .count();
+    let differing: Vec<(&str, &str, u64)> = diff["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] != "same")
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap(),
+                s["status"].as_str().unwrap(),
+                s["differing_bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(differing, [(".rodata", "differs", planted_bytes as u64)]);
+    let arm64 = platform(&report, ARM64);
+    assert_eq!(arm64["diff"], Value::Null);
+    assert_eq!(arm64["image_binary"]["sha256"], arm64["rebuilt"]["sha256"]);
+
+    let statement = read_json(&attestation);
+    assert_eq!(statement["predicate"]["verificationResult"], "FAILED");
+    assert_eq!(statement["predicate"]["verifiedLevels"], json!([]));
+    assert_eq!(
+        statement["subject"][1],
+        json!({"name": "linux/amd64:/usr/local/bin/hello", "digest": {"sha256": sha256_hex(&tampered)}})
+    );
+}
+
+#[test]
+fn oci_layout_image_is_verified_with_the_verify_subcommand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, commit) = fast_source(tmp.path());
+    let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", FAST_BUILD);
+    let layout = tmp.path().join("layout");
+    let written = write_oci_layout(
+        &layout,
+        VERSION,
+        &faithful_set(&[AMD64, ARM64]),
+        IndexStyle::Index,
+        MediaTypes::Oci,
+    );
+    let image = format!("oci:{}:{VERSION}", layout.display());
+    let source_url = format!("file://{}", source.display());
+    let out_dir = tmp.path().join("out");
+    let run = run_in(
+        tmp.path(),
+        &[
+            "verify",
+            &image,
+            VERSION,
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--source",
+            &source_url,
+            "--format",
+            "json",
+            "--out-dir",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    let report = report_of(&run, 0);
+
+    assert_eq!(report["verdict"], "reproducible");
+    assert_eq!(
+        report["image"],
+        json!({"reference": image, "digest": written.top.digest,
+               "name": format!("oci:{}", layout.display())})
+    );
+    assert_eq!(
+        report["source"],
+        json!({"url": source_url, "ref": VERSION, "commit": commit})
+    );
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[(AMD64, "reproducible"), (ARM64, "reproducible")])
+    );
+    assert_reproduced(&report, AMD64, &fast_binary(AMD64));
+    assert_reproduced(&report, ARM64, &fast_binary(ARM64));
+    let rebuilt = platform(&report, ARM64)["rebuilt"]["path"]
+        .as_str()
+        .unwrap();
+    assert_eq!(Path::new(rebuilt), out_dir.join("linux-arm64/app"));
+}
+
+/// The manifest digest the registry serves for `reference` now.
+fn current_digest(reference: &str) -> String {
+    sha256_digest(&inspect_raw(reference, None))
+}
+
+#[test]
+fn a_tag_moved_after_resolving_is_not_followed() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let first_set = faithful_set(&[AMD64, ARM64]);
+    let first = publish(&registry, &tmp.path().join("first"), &first_set, "test/app");
+    // The same binaries, repackaged: a new config, so new manifests and index.
+    let second_set = ImageSet::new(
+        [AMD64, ARM64]
+            .iter()
+            .map(|p| {
+                ImageBuilder::new(p)
+                    .entrypoint(&["/usr/local/bin/app"])
+                    .label("release", "second")
+                    .layer(
+                        LayerBuilder::new()
+                            .file("usr/local/bin/app", &fast_binary(p), 0o755)
+                            .build(Compression::Gzip),
+                    )
+                    .build()
+            })
+            .collect(),
+    );
+    let reference = registry.reference(&format!("test/app:{VERSION}"));
+
+    let access = AccessOptions::new(Cache::new(Some(&tmp.path().join("cache"))).unwrap());
+    let image = Image::open(&ImageLocation::parse(&reference).unwrap(), &access).unwrap();
+    let resolved = image.resolve().unwrap();
+    assert_eq!(resolved.digest.to_string(), first.top.digest);
+    let second = publish(
+        &registry,
+        &tmp.path().join("second"),
+        &second_set,
+        "test/app",
+    );
+    assert_eq!(current_digest(&reference), second.top.digest);
+    let platforms = image.platforms(&resolved, &[]).unwrap();
+    let manifests: Vec<String> = platforms
+        .iter()
+        .map(|p| p.manifest_digest.to_string())
+        .collect();
+    let first_manifests: Vec<String> = first.manifests.iter().map(|d| d.digest.clone()).collect();
+    assert_eq!(manifests, first_manifests);
+    let configs: Vec<String> = platforms
+        .iter()
+        .map(|p| p.config_digest().to_string())
+        .collect();
+    let first_configs: Vec<String> = first_set
+        .images
+        .iter()
+        .map(|i| i.config_digest.clone())
+        .collect();
+    assert_eq!(configs, first_configs);
+
+    // The command line reports the digest the tag pointed to when it
+    // started, run after run (the cache never answers for a tag), and a
+    // second run may reuse the first one's output directory.
+    let (source, _) = fast_source(tmp.path());
+    let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", FAST_BUILD);
+    let home = tmp.path().join("home");
+    let source = source.to_str().unwrap();
+    let report = report_of(&verify(&home, "out", &reference, &recipe, source, &[]), 0);
+    assert_eq!(report["image"]["digest"], second.top.digest.as_str());
+    let third = publish(&registry, &tmp.path().join("third"), &first_set, "test/app");
+    assert_eq!(third.top.digest, first.top.digest);
+    let report = report_of(&verify(&home, "out", &reference, &recipe, source, &[]), 0);
+    assert_eq!(report["image"]["digest"], first.top.digest.as_str());
+}
+
+#[test]
+fn a_tag_moved_while_the_command_runs_is_not_followed() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    let first = publish(
+        &registry,
+        &tmp.path().join("first"),
+        &faithful_set(&[AMD64, ARM64]),
+        "test/app",
+    );
+    // What the tag moves to: other binaries, so reading any of it would be a mismatch.
+    let moved_dir = tmp.path().join("moved");
+    let moved_set = ImageSet::new(vec![
+        app_image(AMD64, b"app moved\n"),
+        app_image(ARM64, b"app moved\n"),
+    ]);
+    let moved = write_oci_layout(
+        &moved_dir,
+        VERSION,
+        &moved_set,
+        IndexStyle::Index,
+        MediaTypes::Oci,
+    );
+    let reference = registry.reference(&format!("test/app:{VERSION}"));
+    // The first build's fetch step (which has the network) moves the tag.
+    let target = reference.clone();
+    let mut pushed = false;
+    let server = LoopbackServer::start(
+        2,
+        Box::new(move |path| {
+            if path != "/move" {
+                return None;
+            }
+            if !pushed {
+                push(&moved_dir, VERSION, &target, None);
+                pushed = true;
+            }
+            Some("moved\n".to_string())
+        }),
+    );
+    let build = FAST_BUILD.replacen(
+        "builder = \"host\"\n",
+        &format!(
+            "builder = \"host\"\nfetch = [\"busybox\", \"wget\", \"-q\", \"-O\", \"-\", \"{}/move\"]\n",
+            server.url()
+        ),
+        1,
+    );
+    let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", &build);
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &[],
+    );
+    assert_eq!(server.requests(), ["/move", "/move"]);
+    assert_eq!(current_digest(&reference), moved.top.digest);
+    let report = report_of(&run, 0);
+
+    assert_eq!(report["image"]["digest"], first.top.digest.as_str());
+    assert_reproduced(&report, AMD64, &fast_binary(AMD64));
+    assert_reproduced(&report, ARM64, &fast_binary(ARM64));
+}
+
+/// What a [`LoopbackServer`] answers for a request target: a 200 body, or 404.
+type Respond = Box<dyn FnMut(&str) -> Option<String> + Send>;
+
+/// A loopback HTTP server answering `GET`s through `respond` for at most
+/// `limit` requests or until stopped, then gone.
+struct LoopbackServer {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Vec<String>>>,
+}
+
+impl LoopbackServer {
+    fn start(limit: usize, mut respond: Respond) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(300);
+            let mut requested = Vec::new();
+            while requested.len() < limit
+                && !stopped.load(Ordering::SeqCst)
+                && Instant::now() < deadline
+            {
+                match listener.accept() {
+                    Ok((stream, _)) => requested.push(answer(stream, &mut respond)),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        thread::sleep(Duration::from_millis(10))
+                    }
+                    Err(e) => panic!("loopback server accept: {e}"),
+                }
+            }
+            requested
+        });
+        LoopbackServer {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Serves `files` (`(path, body)`), 404 for anything else.
+    fn serve_files(files: &[(&str, String)], limit: usize) -> Self {
+        let files: Vec<(String, String)> = files
+            .iter()
+            .map(|(path, body)| (path.to_string(), body.clone()))
+            .collect();
+        Self::start(
+            limit,
+            Box::new(move |target| {
+                files
+                    .iter()
+                    .find(|(path, _)| path == target)
+                    .map(|(_, body)| body.clone())
+            }),
+        )
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server and returns the request targets it answered, in order.
+    fn requests(mut self) -> Vec<String> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+impl Drop for LoopbackServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Reads one request's head from `stream`, answers it and returns its target.
+fn answer(stream: TcpStream, respond: &mut Respond) -> String {
+    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut reader = BufReader::new(&stream);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).unwrap();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+            break;
+        }
+    }
+    let target = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    let body = if request_line.starts_with("GET ") {
+        respond(&target)
+    } else {
+        None
+    };
+    let (status, body) = match body {
+        Some(body) => ("200 OK", body),
+        None => ("404 Not Found", "not found\n".to_string()),
+    };
+    let mut writer = &stream;
+    write!(
+        writer,
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    target
+}
+
+/// [`FAST_BUILD`] with the maintainers' SHA256SUMS at `base`.
+fn published_recipe(dir: &Path, base: &str) -> PathBuf {
+    let published = format!(
+        "\n[published]\nsha256sums = \"{base}/{{version}}/SHA256SUMS\"\nentry = \"app-{{os}}-{{arch}}\"\n"
+    );
+    write_recipe(
+        dir,
+        "app",
+        "127.0.0.1/test/app",
+        &format!("{FAST_BUILD}{published}"),
+    )
+}
+
+#[test]
+fn published_checksums_that_match_the_image_keep_it_reproducible() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    publish(
+        &registry,
+        &tmp.path().join("layout"),
+        &faithful_set(&[AMD64, ARM64]),
+        "test/app",
+    );
+    let sums = format!(
+        "{}  app-linux-amd64\n{}  app-linux-arm64\n",
+        sha256_hex(&fast_binary(AMD64)),
+        sha256_hex(&fast_binary(ARM64))
+    );
+    let server = LoopbackServer::serve_files(&[("/v1.0.0/SHA256SUMS", sums)], 4);
+    let recipe = published_recipe(tmp.path(), &server.url());
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &[],
+    );
+    let sums_url = format!("{}/v1.0.0/SHA256SUMS", server.url());
+    assert_eq!(server.requests(), vec!["/v1.0.0/SHA256SUMS"; 2]);
+    let report = report_of(&run, 0);
+
+    assert_eq!(report["verdict"], "reproducible");
+    for name in [AMD64, ARM64] {
+        assert_reproduced(&report, name, &fast_binary(name));
+        let p = platform(&report, name);
+        assert_eq!(
+            p["published"],
+            json!({"sha256": sha256_digest(&fast_binary(name)), "url": sums_url,
+                   "matches_image": true, "matches_rebuilt": true})
+        );
+        assert_eq!(p["published"]["sha256"], p["image_binary"]["sha256"]);
+    }
+}
+
+#[test]
+fn published_checksum_disagreeing_with_the_image_is_a_mismatch() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    publish(
+        &registry,
+        &tmp.path().join("layout"),
+        &faithful_set(&[AMD64, ARM64]),
+        "test/app",
+    );
+    let other = b"app linux/amd64 as the maintainers built it\n";
+    let sums = format!(
+        "{}  app-linux-amd64\n{}  app-linux-arm64\n",
+        sha256_hex(other),
+        sha256_hex(&fast_binary(ARM64))
+    );
+    let server = LoopbackServer::serve_files(&[("/v1.0.0/SHA256SUMS", sums)], 4);
+    let recipe = published_recipe(tmp.path(), &server.url());
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &[],
+    );
+    let sums_url = format!("{}/v1.0.0/SHA256SUMS", server.url());
+    assert_eq!(server.requests(), vec!["/v1.0.0/SHA256SUMS"; 2]);
+    let report = report_of(&run, 1);
+
+    assert_eq!(report["verdict"], "mismatch");
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[(AMD64, "mismatch"), (ARM64, "reproducible")])
+    );
+    let amd64 = platform(&report, AMD64);
+    let image_digest = sha256_digest(&fast_binary(AMD64));
+    // The rebuild agrees with the image: only the published digest disagrees.
+    assert_eq!(amd64["image_binary"]["sha256"], image_digest.as_str());
+    assert_eq!(amd64["rebuilt"]["sha256"], image_digest.as_str());
+    assert_eq!(
+        amd64["published"],
+        json!({"sha256": sha256_digest(other), "url": sums_url,
+               "matches_image": false, "matches_rebuilt": false})
+    );
+    assert_eq!(amd64["diff"], Value::Null);
+    assert_eq!(platform(&report, ARM64)["published"]["matches_image"], true);
+}
+
+#[test]
+fn image_without_a_recipe_lists_close_matches_and_points_to_the_recipe_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let recipes = tmp.path().join("recipes");
+    std::fs::create_dir_all(&recipes).unwrap();
+    write_recipe(
+        &recipes,
+        "known",
+        "127.0.0.1:5000/nothing/knwon",
+        FAST_BUILD,
+    );
+    let run = run_in(
+        tmp.path(),
+        &[
+            "127.0.0.1:5000/nothing/known",
+            "v1",
+            "--recipes",
+            recipes.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "error: no recipe for 127.0.0.1:5000/nothing/known (close matches: \
+         127.0.0.1:5000/nothing/knwon); write one (see recipes/README.md) and pass it \
+         with --recipe FILE\n"
+    );
+}
+
+#[test]
+fn failed_build_is_that_platforms_error_while_the_other_is_still_compared() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    publish(
+        &registry,
+        &tmp.path().join("layout"),
+        &faithful_set(&[AMD64, ARM64]),
+        "test/app",
+    );
+    let recipe = write_recipe(
+        tmp.path(),
+        "app",
+        "127.0.0.1/test/app",
+        r#"[build]
+builder = "host"
+command = ["/bin/sh", "-c", "if [ -n \"$BREAK\" ]; then echo \"linker ran out of {arch} bytes\" >&2; exit 3; fi; printf 'app {os}/{arch}\\n' > /out/app"]
+artifact = "/out/app"
+
+[build.platforms."linux/amd64"]
+[build.platforms."linux/arm64"]
+env = { BREAK = "1" }
+"#,
+    );
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &[],
+    );
+    let report = report_of(&run, 2);
+
+    assert_eq!(report["verdict"], "error");
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[(AMD64, "reproducible"), (ARM64, "error")])
+    );
+    assert_reproduced(&report, AMD64, &fast_binary(AMD64));
+    let arm64 = platform(&report, ARM64);
+    assert_eq!(
+        arm64["image_binary"]["sha256"],
+        sha256_digest(&fast_binary(ARM64)).as_str()
+    );
+    assert_eq!(arm64["rebuilt"], Value::Null);
+    let error = arm64["error"].as_str().unwrap();
+    let log = tmp.path().join("out/linux-arm64/build.log");
+    let head = format!(
+        "rebuild: command failed (exit status 3); log: {}\n",
+        log.display()
+    );
+    assert!(error.starts_with(&head), "{error}");
+    assert!(
+        error.ends_with("\n  | linker ran out of arm64 bytes"),
+        "{error}"
+    );
+    assert_eq!(
+        report["notes"],
+        json!(["1 platform(s) could not be compared"])
+    );
+    assert_eq!(
+        run.stderr,
+        "error: verification incomplete: 1 platform(s) could not be compared\n"
+    );
+}
+
+#[test]
+fn platform_the_recipe_cannot_build_is_skipped_and_the_rest_passes() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    let set = faithful_set(&[AMD64, "linux/s390x"]);
+    publish(&registry, &tmp.path().join("layout"), &set, "test/app");
+    let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", FAST_BUILD);
+    let attestation = tmp.path().join("attestation.json");
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &["--attest", attestation.to_str().unwrap()],
+    );
+    let report = report_of(&run, 0);
+
+    assert_eq!(report["verdict"], "reproducible");
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[(AMD64, "reproducible"), ("linux/s390x", "skipped")])
+    );
+    assert_reproduced(&report, AMD64, &fast_binary(AMD64));
+    let s390x = platform(&report, "linux/s390x");
+    assert_eq!(
+        s390x["error"],
+        "the recipe cannot build linux/s390x (it builds linux/amd64, linux/arm64)"
+    );
+    assert_eq!(s390x["image_binary"], Value::Null);
+    assert_eq!(s390x["rebuilt"], Value::Null);
+    assert_eq!(
+        report["notes"],
+        json!(["1 platform(s) skipped: the recipe cannot build them; they were not verified"])
+    );
+    // Only what was compared is attested.
+    let statement = read_json(&attestation);
+    assert_eq!(statement["predicate"]["verificationResult"], "PASSED");
+    let subjects: Vec<&str> = statement["subject"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    let reference = registry.reference(&format!("test/app:{VERSION}"));
+    assert_eq!(
+        subjects,
+        [reference.as_str(), "linux/amd64:/usr/local/bin/app"]
+    );
+}
+
+#[test]
+fn image_with_only_platforms_the_recipe_cannot_build_is_an_error() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    let set = faithful_set(&["linux/s390x", "linux/riscv64"]);
+    publish(&registry, &tmp.path().join("layout"), &set, "test/app");
+    let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", FAST_BUILD);
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &[],
+    );
+    let report = report_of(&run, 2);
+
+    assert_eq!(report["verdict"], "error");
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[("linux/riscv64", "skipped"), ("linux/s390x", "skipped")])
+    );
+    assert_eq!(
+        report["notes"],
+        json!([
+            "2 platform(s) skipped: the recipe cannot build them; they were not verified",
+            "no platform could be compared, so nothing was verified"
+        ])
+    );
+    assert_eq!(
+        run.stderr,
+        "error: verification incomplete: 2 platform(s) skipped: the recipe cannot build them; \
+         they were not verified; no platform could be compared, so nothing was verified\n"
+    );
+}
+
+#[test]
+fn mismatch_outranks_a_failed_platform_and_the_notes_say_it_was_not_compared() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    let tampered = b"app linux/amd64 with a backdoor\n";
+    let set = ImageSet::new(vec![
+        app_image(AMD64, tampered),
+        app_image(ARM64, &fast_binary(ARM64)),
+    ]);
+    publish(&registry, &tmp.path().join("layout"), &set, "test/app");
+    let recipe = write_recipe(
+        tmp.path(),
+        "app",
+        "127.0.0.1/test/app",
+        r#"[build]
+builder = "host"
+command = ["/bin/sh", "-c", "test {arch} = amd64 && printf 'app {os}/{arch}\\n' > /out/app"]
+artifact = "/out/app"
+
+[build.platforms."linux/amd64"]
+[build.platforms."linux/arm64"]
+"#,
+    );
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &[],
+    );
+    let report = report_of(&run, 1);
+
+    assert_eq!(report["verdict"], "mismatch");
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[(AMD64, "mismatch"), (ARM64, "error")])
+    );
+    let amd64 = platform(&report, AMD64);
+    assert_eq!(
+        amd64["image_binary"]["sha256"],
+        sha256_digest(tampered).as_str()
+    );
+    assert_eq!(
+        amd64["rebuilt"]["sha256"],
+        sha256_digest(&fast_binary(AMD64)).as_str()
+    );
+    assert_eq!(
+        amd64["diff"]["explanations"][0],
+        "strings only in A: \"app linux/amd64 with a backdoor\""
+    );
+    assert_eq!(
+        report["notes"],
+        json!(["1 platform(s) could not be compared"])
+    );
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn published_single_digest_file_is_fetched_for_the_requested_platform_only() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    let set = faithful_set(&[AMD64, ARM64]);
+    publish(&registry, &tmp.path().join("layout"), &set, "test/app");
+    let digest_file = format!("sha256:{}\n", sha256_hex(&fast_binary(ARM64)));
+    let server = LoopbackServer::serve_files(&[("/v1.0.0/app-linux-arm64.sha256", digest_file)], 4);
+    let published = format!(
+        "\n[published]\nsha256 = \"{}/{{version}}/app-{{os}}-{{arch}}.sha256\"\n",
+        server.url()
+    );
+    let recipe = write_recipe(
+        tmp.path(),
+        "app",
+        "127.0.0.1/test/app",
+        &format!("{FAST_BUILD}{published}"),
+    );
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &["--platform", ARM64],
+    );
+    let url = format!("{}/v1.0.0/app-linux-arm64.sha256", server.url());
+    assert_eq!(server.requests(), ["/v1.0.0/app-linux-arm64.sha256"]);
+    let report = report_of(&run, 0);
+
+    assert_eq!(verdicts(&report), pairs(&[(ARM64, "reproducible")]));
+    assert_reproduced(&report, ARM64, &fast_binary(ARM64));
+    assert_eq!(
+        platform(&report, ARM64)["published"],
+        json!({"sha256": sha256_digest(&fast_binary(ARM64)), "url": url,
+               "matches_image": true, "matches_rebuilt": true})
+    );
+}
+
+#[test]
+fn published_checksums_over_plain_http_off_loopback_are_refused_and_noted() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    let set = faithful_set(&[AMD64]);
+    publish(&registry, &tmp.path().join("layout"), &set, "test/app");
+    let recipe = published_recipe(tmp.path(), "http://checksums.invalid");
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &[],
+    );
+    let report = report_of(&run, 0);
+
+    assert_reproduced(&report, AMD64, &fast_binary(AMD64));
+    let amd64 = platform(&report, AMD64);
+    assert_eq!(amd64["published"], Value::Null);
+    assert_eq!(
+        amd64["cross_checks"],
+        json!([
+            "published checksum: refusing to fetch published checksums over plain HTTP \
+                from http://checksums.invalid/v1.0.0/SHA256SUMS: use https (plain HTTP is \
+                allowed for loopback hosts only)"
+        ])
+    );
+}
+
+#[test]
+fn missing_image_binary_is_that_platforms_error_and_the_rebuild_is_still_reported() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    let without_binary = ImageBuilder::new(ARM64)
+        .entrypoint(&["app"])
+        .env("PATH=/usr/local/bin:/usr/bin:/bin")
+        .layer(
+            LayerBuilder::new()
+                .file("etc/os-release", b"ID=test\n", 0o644)
+                .build(Compression::Gzip),
+        )
+        .build();
+    let set = ImageSet::new(vec![app_image(AMD64, &fast_binary(AMD64)), without_binary]);
+    publish(&registry, &tmp.path().join("layout"), &set, "test/app");
+    let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", FAST_BUILD);
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &[],
+    );
+    let report = report_of(&run, 2);
+
+    assert_eq!(report["verdict"], "error");
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[(AMD64, "reproducible"), (ARM64, "error")])
+    );
+    let arm64 = platform(&report, ARM64);
+    assert_eq!(arm64["image_binary"], Value::Null);
+    assert_eq!(
+        arm64["rebuilt"]["sha256"],
+        sha256_digest(&fast_binary(ARM64)).as_str()
+    );
+    assert_eq!(
+        arm64["error"],
+        "image binary: program \"app\" not found: no executable regular file of that name \
+         in PATH /usr/local/bin:/usr/bin:/bin"
+    );
+}
