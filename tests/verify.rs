@@ -269,11 +269,13 @@ struct GoRelease {
 fn go_release() -> &'static GoRelease {
     static RELEASE: OnceLock<GoRelease> = OnceLock::new();
     RELEASE.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("verify-go-release");
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).unwrap();
-        }
-        std::fs::create_dir_all(&dir).unwrap();
+        // Kept for the life of the test process (statics are never dropped),
+        // unique to it so concurrent test runs never share it.
+        let dir = tempfile::Builder::new()
+            .prefix("verify-go-release-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .unwrap()
+            .keep();
         let source = dir.join("hello");
         let commit = tagged_repo(
             &source,
