@@ -4,8 +4,16 @@
 //! applied is then recognised from the stream's magic bytes (as containerd
 //! does), so a `docker save` layer labelled `.tar` that is really gzip still
 //! reads.
+//!
+//! Some writers (umoci 0.4 among them) end a layer right after the last
+//! file's bytes, without the padding to a 512-byte block and without the
+//! end-of-archive blocks. Go's `archive/tar`, and so every runtime, reads
+//! such a layer; so do we, by completing the last block with zeros and
+//! remembering where the real stream ended: a file whose bytes would come
+//! from that padding is truncated, never zero-filled (see [`StreamEnd`]).
 
 use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::sync::{Arc, OnceLock};
 
 use super::{LayerInfo, RootfsError};
 
@@ -37,12 +45,43 @@ pub(crate) fn check_media_type(layer: &LayerInfo) -> Result<(), RootfsError> {
 
 type Raw = BufReader<io::Chain<Cursor<Vec<u8>>, Box<dyn Read + Send>>>;
 
-/// A layer's tar stream, decompressed as it is read.
-pub(crate) enum LayerReader {
+/// A layer's tar stream, decompressed as it is read, its last block completed.
+pub(crate) struct LayerReader {
+    decoder: Decoder,
+    /// Bytes of the tar stream read so far, padding included.
+    position: u64,
+    /// Zero bytes still to give to complete the last block.
+    padding: u64,
+    end: StreamEnd,
+}
+
+/// Where a layer's tar stream really ended, once it ended inside a
+/// 512-byte block; shared with the code that reads its entries.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StreamEnd(Arc<OnceLock<u64>>);
+
+impl StreamEnd {
+    /// Fails if an entry whose content ends at `content_end` (offset in the
+    /// tar stream) had bytes made up by the padding.
+    pub(crate) fn check(&self, content_end: u64, name: &str) -> Result<(), String> {
+        match self.0.get() {
+            Some(&end) if content_end > end => Err(format!(
+                "the layer ends inside {name}: {} bytes of it are missing",
+                content_end - end
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+enum Decoder {
     Plain(Raw),
     Gzip(Box<flate2::bufread::MultiGzDecoder<Raw>>),
     Zstd(Box<zstd::stream::read::Decoder<'static, Raw>>),
 }
+
+/// The tar block size.
+const BLOCK: u64 = 512;
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
@@ -64,23 +103,34 @@ impl LayerReader {
         let gzip = magic.starts_with(GZIP_MAGIC);
         let zstd = magic.starts_with(ZSTD_MAGIC);
         let raw = BufReader::with_capacity(64 * 1024, Cursor::new(magic).chain(blob));
-        Ok(if gzip {
-            Self::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(raw)))
+        let decoder = if gzip {
+            Decoder::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(raw)))
         } else if zstd {
-            Self::Zstd(Box::new(zstd::stream::read::Decoder::with_buffer(raw)?))
+            Decoder::Zstd(Box::new(zstd::stream::read::Decoder::with_buffer(raw)?))
         } else {
-            Self::Plain(raw)
+            Decoder::Plain(raw)
+        };
+        Ok(Self {
+            decoder,
+            position: 0,
+            padding: 0,
+            end: StreamEnd::default(),
         })
+    }
+
+    /// Where the stream really ended, known once it has.
+    pub(crate) fn end(&self) -> StreamEnd {
+        self.end.clone()
     }
 
     /// Reads the rest of the decompressed stream and then of the blob, so a
     /// verifying reader underneath sees the blob's end and checks it.
     pub(crate) fn finish(mut self) -> io::Result<()> {
         io::copy(&mut self, &mut io::sink())?;
-        let mut raw = match self {
-            Self::Plain(raw) => raw,
-            Self::Gzip(decoder) => decoder.into_inner(),
-            Self::Zstd(decoder) => decoder.finish(),
+        let mut raw = match self.decoder {
+            Decoder::Plain(raw) => raw,
+            Decoder::Gzip(decoder) => decoder.into_inner(),
+            Decoder::Zstd(decoder) => decoder.finish(),
         };
         loop {
             let available = raw.fill_buf()?.len();
@@ -94,11 +144,31 @@ impl LayerReader {
 
 impl Read for LayerReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Self::Plain(r) => r.read(buf),
-            Self::Gzip(r) => r.read(buf),
-            Self::Zstd(r) => r.read(buf),
+        if self.padding == 0 {
+            let n = match &mut self.decoder {
+                Decoder::Plain(r) => r.read(buf)?,
+                Decoder::Gzip(r) => r.read(buf)?,
+                Decoder::Zstd(r) => r.read(buf)?,
+            };
+            self.position += n as u64;
+            if n > 0 || buf.is_empty() || self.end.0.get().is_some() {
+                return Ok(n);
+            }
+            let partial = self.position % BLOCK;
+            if partial == 0 {
+                return Ok(0);
+            }
+            // Only the last block's completion; what follows is a clean end.
+            let _ = self.end.0.set(self.position);
+            self.padding = BLOCK - partial;
         }
+        let n = buf
+            .len()
+            .min(usize::try_from(self.padding).unwrap_or(usize::MAX));
+        buf[..n].fill(0);
+        self.padding -= n as u64;
+        self.position += n as u64;
+        Ok(n)
     }
 }
 
@@ -150,8 +220,34 @@ mod tests {
             let mut reader = LayerReader::new(Box::new(Cursor::new(blob))).unwrap();
             let mut out = Vec::new();
             reader.read_to_end(&mut out).unwrap();
-            assert_eq!(out, expected);
+            assert_eq!(out[..expected.len()], expected);
             reader.finish().unwrap();
         }
+    }
+
+    #[test]
+    fn a_stream_ending_inside_a_block_is_completed_with_zeros_and_its_end_kept() {
+        let mut reader = LayerReader::new(Box::new(Cursor::new(vec![7u8; 700]))).unwrap();
+        let end = reader.end();
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).unwrap();
+        assert_eq!(out.len(), 1024);
+        assert_eq!(out[..700], [7u8; 700]);
+        assert!(out[700..].iter().all(|&b| b == 0));
+        assert_eq!(end.check(700, "/bin/app"), Ok(()));
+        assert_eq!(
+            end.check(710, "/bin/app"),
+            Err("the layer ends inside /bin/app: 10 bytes of it are missing".to_string())
+        );
+    }
+
+    #[test]
+    fn a_stream_ending_on_a_block_boundary_is_left_alone() {
+        let mut reader = LayerReader::new(Box::new(Cursor::new(vec![7u8; 1024]))).unwrap();
+        let end = reader.end();
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).unwrap();
+        assert_eq!(out.len(), 1024);
+        assert_eq!(end.check(4096, "/bin/app"), Ok(()));
     }
 }

@@ -91,7 +91,7 @@ impl LayerIndex {
 
 /// Persists per-layer path indexes (keyed by layer digest) so a repeat run
 /// reads only the layers it needs.
-pub trait IndexStore {
+pub trait IndexStore: Sync {
     fn load(&self, layer: &Digest) -> Option<LayerIndex>;
     fn save(&self, layer: &Digest, index: &LayerIndex);
 }
@@ -114,7 +114,7 @@ impl<T: IndexStore + ?Sized> IndexStore for Box<T> {
     }
 }
 
-impl<T: IndexStore + ?Sized> IndexStore for std::sync::Arc<T> {
+impl<T: IndexStore + Send + ?Sized> IndexStore for std::sync::Arc<T> {
     fn load(&self, layer: &Digest) -> Option<LayerIndex> {
         (**self).load(layer)
     }
@@ -168,6 +168,7 @@ impl IndexStore for MemoryIndexStore {
 
 /// Reads a whole layer and indexes it.
 pub(crate) fn build_index(reader: LayerReader, layer: &Digest) -> Result<LayerIndex, RootfsError> {
+    let end = reader.end();
     let mut archive = tar::Archive::new(reader);
     let mut index = LayerIndex {
         format: INDEX_FORMAT,
@@ -178,17 +179,26 @@ pub(crate) fn build_index(reader: LayerReader, layer: &Digest) -> Result<LayerIn
     };
     let entries = archive
         .entries()
-        .map_err(|e| RootfsError::corrupt(layer, e))?;
+        .map_err(|e| RootfsError::reading(layer, e))?;
+    let mut last_entry = None;
     for (ordinal, entry) in (0u64..).zip(entries) {
-        let entry = entry.map_err(|e| RootfsError::corrupt(layer, e))?;
+        let entry = entry.map_err(|e| RootfsError::reading(layer, e))?;
         add_entry(&mut index, &entry, ordinal, layer);
+        last_entry = Some((
+            entry.raw_file_position() + entry.size(),
+            String::from_utf8_lossy(&entry.path_bytes()).into_owned(),
+        ));
     }
     // Whatever follows the end-of-archive marker is read too, so the blob's
     // verification runs to its end.
     archive
         .into_inner()
         .finish()
-        .map_err(|e| RootfsError::corrupt(layer, e))?;
+        .map_err(|e| RootfsError::reading(layer, e))?;
+    if let Some((content_end, name)) = last_entry {
+        end.check(content_end, &name)
+            .map_err(|detail| RootfsError::corrupt(layer, detail))?;
+    }
     add_implied_directories(&mut index);
     if index.unsafe_entries > 0 {
         tracing::warn!(

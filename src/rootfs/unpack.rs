@@ -98,13 +98,18 @@ type Touched = HashSet<PathBuf>;
 impl Unpacker {
     fn apply_layer(&mut self, reader: LayerReader, layer: &Digest) -> Result<(), RootfsError> {
         let mut touched = Touched::new();
+        let end = reader.end();
         let mut archive = tar::Archive::new(reader);
         let entries = archive
             .entries()
             .map_err(|e| RootfsError::corrupt(layer, e))?;
         for entry in entries {
             let entry = entry.map_err(|e| RootfsError::corrupt(layer, e))?;
+            let content_end = entry.raw_file_position() + entry.size();
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             self.apply_entry(entry, layer, &mut touched)?;
+            end.check(content_end, &name)
+                .map_err(|detail| RootfsError::corrupt(layer, detail))?;
         }
         archive
             .into_inner()
