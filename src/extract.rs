@@ -2,14 +2,16 @@
 //! sha256? Connects an [`Image`]'s verified layers to the merged view of
 //! [`crate::rootfs`], locates the program with [`crate::locate`], and hashes
 //! or extracts it without unpacking anything else. Per-layer path indexes
-//! are kept in the cache so a repeat run reads only the layer it needs.
+//! and the digests of files hashed are kept in the cache, so a repeat
+//! `digest` reads no layer at all.
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::cache::Cache;
@@ -19,7 +21,9 @@ use crate::image::{Image, PlatformImage};
 use crate::locate::{locate, LocateError, Located};
 use crate::manifest::Descriptor;
 use crate::platform::Platform;
-use crate::rootfs::{IndexStore, LayerIndex, LayerInfo, LayerSource, Rootfs, RootfsError};
+use crate::rootfs::{
+    IndexStore, LayerIndex, LayerInfo, LayerSource, Rootfs, RootfsError, SourceFailure,
+};
 
 /// How many leading bytes identify a binary's format and machine.
 const HEAD_BYTES: usize = 64 * 1024;
@@ -153,57 +157,159 @@ impl LayerSource for ImageLayers<'_> {
         })?;
         Ok(Box::new(io::BufReader::with_capacity(256 * 1024, file)))
     }
+
+    fn open_to_end(&self, index: usize) -> Result<Box<dyn Read + Send>, RootfsError> {
+        let desc = self
+            .descriptors
+            .get(index)
+            .ok_or(RootfsError::NoSuchLayer {
+                index,
+                count: self.descriptors.len(),
+            })?;
+        tracing::debug!("reading layer {}", desc.digest);
+        let blob = self
+            .image
+            .open_blob(desc)
+            .map_err(|e| RootfsError::Source(Box::new(e)))?;
+        Ok(Box::new(SourceRead(blob)))
+    }
 }
 
-/// Per-layer path indexes kept in the cache (`index/<hex>.json`), written
-/// atomically; an unreadable or foreign-format index is ignored and rebuilt.
-pub struct DiskIndexStore {
+/// Derived data kept as JSON files in one cache subdirectory, written
+/// atomically; an unreadable or foreign-format file is ignored and rebuilt.
+/// Everything stored is a function of content-addressed layers, so a file
+/// is trusted like the cache it lives in.
+struct JsonDir {
     dir: Option<PathBuf>,
+}
+
+impl JsonDir {
+    fn new(cache: &Cache, name: &str) -> Self {
+        Self {
+            dir: cache.dir(name).ok(),
+        }
+    }
+
+    fn load<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
+        let bytes = fs::read(self.dir.as_ref()?.join(name)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    fn save<T: Serialize>(&self, name: &str, value: &T) -> io::Result<()> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        serde_json::to_writer(&mut tmp, value)?;
+        tmp.persist(dir.join(name)).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+/// Turns a layer stream's read errors that are the image side failing into [`SourceFailure`]s.
+struct SourceRead(Box<dyn Read + Send>);
+
+impl Read for SourceRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| match e.into_inner() {
+            Some(inner) => io::Error::other(SourceFailure(inner)),
+            None => io::Error::other("reading the layer failed"),
+        })
+    }
+}
+
+/// Per-layer path indexes kept in the cache (`index/<hex>.json`).
+pub struct DiskIndexStore {
+    files: JsonDir,
 }
 
 impl DiskIndexStore {
     pub fn new(cache: &Cache) -> Self {
         Self {
-            dir: cache.dir("index").ok(),
+            files: JsonDir::new(cache, "index"),
         }
-    }
-
-    fn path(&self, layer: &Digest) -> Option<PathBuf> {
-        Some(self.dir.as_ref()?.join(format!("{}.json", layer.hex())))
     }
 }
 
 impl IndexStore for DiskIndexStore {
     fn load(&self, layer: &Digest) -> Option<LayerIndex> {
-        let bytes = fs::read(self.path(layer)?).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        self.files.load(&format!("{}.json", layer.hex()))
     }
 
     fn save(&self, layer: &Digest, index: &LayerIndex) {
-        let (Some(dir), Some(path)) = (&self.dir, self.path(layer)) else {
-            return;
-        };
-        let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut tmp| {
-            serde_json::to_writer(&mut tmp, index)?;
-            tmp.persist(&path).map_err(|e| e.error)?;
-            Ok(())
-        });
-        if let Err(e) = written {
+        if let Err(e) = self.files.save(&format!("{}.json", layer.hex()), index) {
             tracing::warn!("cannot cache the path index of layer {layer}: {e}");
         }
     }
 }
 
-/// Locates the binary and streams it to `out`, hashing it as it goes.
-fn find_and_copy(
-    image: &Image,
+/// Version of the [`HashedFile`] format; files of another version are ignored.
+const HASHED_FORMAT: u32 = 1;
+
+/// A file's digest and kind, cached (`hashed/<layer hex>-<entry>.json`) so a
+/// repeat `digest` need not decompress the layer that holds the file.
+#[derive(Debug, Serialize, Deserialize)]
+struct HashedFile {
+    format: u32,
+    sha256: Digest,
+    size: u64,
+    kind: FileKind,
+}
+
+/// The cache of [`HashedFile`]s, keyed by layer and tar entry.
+struct HashedFiles {
+    files: JsonDir,
+}
+
+impl HashedFiles {
+    fn new(cache: &Cache) -> Self {
+        Self {
+            files: JsonDir::new(cache, "hashed"),
+        }
+    }
+
+    fn name(located: &Located) -> String {
+        format!("{}-{}.json", located.layer.hex(), located.entry)
+    }
+
+    fn load(&self, located: &Located) -> Option<HashedFile> {
+        self.files
+            .load::<HashedFile>(&Self::name(located))
+            .filter(|h| h.format == HASHED_FORMAT && h.size == located.size)
+    }
+
+    fn save(&self, located: &Located, found: &FoundBinary) {
+        let hashed = HashedFile {
+            format: HASHED_FORMAT,
+            sha256: found.sha256.clone(),
+            size: found.size,
+            kind: found.kind.clone(),
+        };
+        if let Err(e) = self.files.save(&Self::name(located), &hashed) {
+            tracing::warn!("cannot cache the digest of {}: {e}", located.path);
+        }
+    }
+}
+
+/// Locates the binary in the merged view of `platform_image`'s layers.
+fn open_view<'a>(
+    image: &'a Image,
     platform_image: &PlatformImage,
     request: &BinaryRequest<'_>,
-    out: &mut dyn Write,
-) -> Result<FoundBinary, ExtractError> {
+) -> Result<(Rootfs<ImageLayers<'a>, DiskIndexStore>, Located), ExtractError> {
     let store = DiskIndexStore::new(image.cache());
     let view = Rootfs::new(ImageLayers::new(image, platform_image), store)?;
     let located = locate(&view, &platform_image.config.container(), request.path)?;
+    Ok((view, located))
+}
+
+/// Streams the located file to `out`, hashing it as it goes.
+fn copy_and_hash(
+    view: &Rootfs<ImageLayers<'_>, DiskIndexStore>,
+    platform_image: &PlatformImage,
+    located: Located,
+    out: &mut dyn Write,
+) -> Result<FoundBinary, ExtractError> {
     let mut sink = HashingSink {
         hasher: Sha256::new(),
         head: Vec::with_capacity(HEAD_BYTES),
@@ -211,28 +317,54 @@ fn find_and_copy(
     };
     let size = view.copy_file(&located, &mut sink)?;
     let kind = identify_bytes(&sink.head);
+    Ok(found_binary(
+        platform_image,
+        located,
+        Digest::from_hasher(sink.hasher),
+        size,
+        kind,
+    ))
+}
+
+fn found_binary(
+    platform_image: &PlatformImage,
+    located: Located,
+    sha256: Digest,
+    size: u64,
+    kind: FileKind,
+) -> FoundBinary {
     let platform = platform_image.platform.clone();
     let warnings = platform_claim(&platform, &kind, &located.path)
         .into_iter()
         .collect();
-    Ok(FoundBinary {
+    FoundBinary {
         platform,
         located,
-        sha256: Digest::from_hasher(sink.hasher),
+        sha256,
         size,
         kind,
         extracted: PathBuf::new(),
         warnings,
-    })
+    }
 }
 
-/// Finds the binary and hashes it without writing it anywhere.
+/// Finds the binary and hashes it without writing it anywhere; a file
+/// hashed before (same layer, same entry) is not read again.
 pub fn digest_binary(
     image: &Image,
     platform_image: &PlatformImage,
     request: &BinaryRequest<'_>,
 ) -> Result<FoundBinary, ExtractError> {
-    let found = find_and_copy(image, platform_image, request, &mut io::sink())?;
+    let (view, located) = open_view(image, platform_image, request)?;
+    let hashed = HashedFiles::new(image.cache());
+    let found = match hashed.load(&located) {
+        Some(h) => found_binary(platform_image, located, h.sha256, h.size, h.kind),
+        None => {
+            let found = copy_and_hash(&view, platform_image, located, &mut io::sink())?;
+            hashed.save(&found.located, &found);
+            found
+        }
+    };
     for warning in &found.warnings {
         tracing::warn!("{warning}");
     }
@@ -267,7 +399,9 @@ pub fn extract_to(
         .map_err(write_err)?;
     let mut found = {
         let mut writer = io::BufWriter::new(tmp.as_file_mut());
-        let found = find_and_copy(image, platform_image, request, &mut writer)?;
+        let (view, located) = open_view(image, platform_image, request)?;
+        let found = copy_and_hash(&view, platform_image, located, &mut writer)?;
+        HashedFiles::new(image.cache()).save(&found.located, &found);
         writer.flush().map_err(write_err)?;
         found
     };

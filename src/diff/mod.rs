@@ -22,7 +22,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
 
@@ -64,7 +64,7 @@ pub enum DiffError {
 }
 
 /// Container format of a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Elf,
@@ -89,7 +89,7 @@ impl Format {
 }
 
 /// What a single file is: its format and the machine it runs on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileKind {
     pub format: Format,
     /// `x86_64`, `aarch64`, `arm`, `x86`, `riscv64`, ...; `any` for scripts,
