@@ -150,6 +150,11 @@ impl BlobWriter {
         })
     }
 
+    /// How many bytes were written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
     /// Verifies what was written and moves it to its content address.
     pub fn commit(self) -> Result<PathBuf, CacheError> {
         if let Some(expected) = self.size {

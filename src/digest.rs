@@ -230,8 +230,18 @@ impl<R: Read> Read for VerifyingReader<R> {
 /// Hashes a whole stream, returning its digest and length.
 pub fn hash_reader(mut reader: impl Read) -> io::Result<(Digest, u64)> {
     let mut hasher = Sha256::new();
-    let n = io::copy(&mut reader, &mut hasher)?;
-    Ok((Digest::from_hasher(hasher), n))
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok((Digest::from_hasher(hasher), total)),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        sha2::Digest::update(&mut hasher, &buf[..n]);
+        total += n as u64;
+    }
 }
 
 #[cfg(test)]

@@ -91,6 +91,22 @@ pub trait Transport: Send + Sync {
     fn manifest(&self, desc: &Descriptor) -> Result<Vec<u8>, ImageError>;
     /// A blob as a verified local file (downloaded into `cache` when remote).
     fn blob(&self, desc: &Descriptor, cache: &Cache) -> Result<PathBuf, ImageError>;
+    /// A blob for a reader that reads it to the end: a remote blob may be
+    /// read while it downloads, and is verified only by that end, which
+    /// comes as an error instead if the bytes do not match. Local
+    /// transports give the verified file.
+    fn open_blob(
+        &self,
+        desc: &Descriptor,
+        cache: &Cache,
+    ) -> Result<Box<dyn std::io::Read + Send>, ImageError> {
+        let path = self.blob(desc, cache)?;
+        let file = crate::cache::open(&path)?;
+        Ok(Box::new(std::io::BufReader::with_capacity(
+            256 * 1024,
+            file,
+        )))
+    }
 }
 
 /// What a location resolved to, pinned by digest.
@@ -250,6 +266,14 @@ impl Image {
     /// A layer (or any blob) as a verified local file, fetched on first use.
     pub fn blob(&self, desc: &Descriptor) -> Result<PathBuf, ImageError> {
         self.transport.blob(desc, &self.cache)
+    }
+
+    /// A blob for reading to its end; see [`Transport::open_blob`].
+    pub fn open_blob(
+        &self,
+        desc: &Descriptor,
+    ) -> Result<Box<dyn std::io::Read + Send>, ImageError> {
+        self.transport.open_blob(desc, &self.cache)
     }
 
     /// The cache this image reads through.

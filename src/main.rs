@@ -497,7 +497,7 @@ fn init_logging(verbose: u8) {
         .with_env_filter(filter)
         .with_ansi(ansi)
         .with_writer(std::io::stderr)
-        .without_time()
+        .with_timer(tracing_subscriber::fmt::time::Uptime::default())
         .init();
 }
 

@@ -5,14 +5,17 @@
 //! land there only once verified.
 
 use std::future::Future;
+use std::io::{self, Read};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_util::StreamExt;
-use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::client::{BlobResponse, ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
+use sha2::{Digest as _, Sha256};
 
 use crate::cache::Cache;
 use crate::digest::Digest;
@@ -38,6 +41,8 @@ pub enum RegistryError {
         #[source]
         source: OciDistributionError,
     },
+    #[error("{reference}: blob {digest} changed between two download attempts")]
+    ChangedOnRetry { reference: String, digest: Digest },
     #[error("cannot start the network runtime: {0}")]
     Runtime(std::io::Error),
     #[error("{reference}: blob {digest}: {source}")]
@@ -156,66 +161,231 @@ impl RegistryTransport {
         }
     }
 
-    fn download(&self, desc: &Descriptor, cache: &Cache) -> Result<PathBuf, ImageError> {
-        let reference = self.oci_reference(None);
-        let digest = desc.digest.to_string();
-        let shown = self.reference.name();
+    /// Starts pulling a blob into the cache on the runtime's threads and
+    /// returns a reader of its bytes as they arrive.
+    fn stream(&self, desc: &Descriptor, cache: &Cache) -> Result<BlobStream, ImageError> {
+        let writer = cache.writer(&desc.digest, Some(desc.size))?;
+        let (sender, receiver) = tokio::sync::mpsc::channel(STREAM_CHUNKS);
+        let pull = BlobPull {
+            client: self.client.clone(),
+            reference: self.oci_reference(None),
+            shown: self.reference.name(),
+            desc: desc.clone(),
+            cache: cache.clone(),
+            progress: self.progress.clone(),
+            sender,
+        };
+        self.runtime.spawn(pull.run(writer));
+        Ok(BlobStream {
+            receiver,
+            current: Bytes::new(),
+            ended: false,
+        })
+    }
+}
+
+/// Chunks buffered between the download and the reader.
+const STREAM_CHUNKS: usize = 64;
+
+/// What the download task tells the reader.
+enum StreamMessage {
+    Data(Bytes),
+    /// The blob is complete, verified and in the cache.
+    End,
+    Failed(ImageError),
+}
+
+/// One blob being pulled by a task on the runtime. The request asks for a
+/// range from the first byte not yet received, so a retry resumes where a
+/// dropped connection stopped; a registry that answers with the whole blob
+/// instead starts it again, and the bytes the reader already has must then
+/// come again unchanged (checked by hash) and are not sent twice. The
+/// reader sees one consistent stream, and its end only once the whole blob
+/// verified. (Ranged responses also spare oci-client hashing the blob a
+/// second time: our own check is the one that decides.)
+struct BlobPull {
+    client: oci_client::Client,
+    reference: oci_client::Reference,
+    shown: String,
+    desc: Descriptor,
+    cache: Cache,
+    progress: crate::progress::SharedProgress,
+    sender: tokio::sync::mpsc::Sender<StreamMessage>,
+}
+
+/// Why a download attempt stopped.
+enum Stop {
+    /// The reader went away: nothing more to do.
+    ReaderGone,
+    Failed(ImageError),
+}
+
+impl From<ImageError> for Stop {
+    fn from(e: ImageError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<crate::cache::CacheError> for Stop {
+    fn from(e: crate::cache::CacheError) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+/// The bytes the reader already has: how many, and their hash.
+#[derive(Default)]
+struct Sent {
+    bytes: u64,
+    hasher: Sha256,
+}
+
+impl BlobPull {
+    async fn run(self, writer: crate::cache::BlobWriter) {
+        let mut sent = Sent::default();
+        let mut writer = writer;
         let mut attempt = 0;
         let mut backoff = FIRST_BACKOFF;
-        loop {
-            let mut writer = cache.writer(&desc.digest, Some(desc.size))?;
-            let mut transfer = self.progress.download(&short(&desc.digest), desc.size);
-            let result: Result<(), ImageError> = self.runtime.block_on(async {
-                let mut stream = self
-                    .client
-                    .pull_blob_stream(&reference, digest.as_str())
-                    .await
-                    .map_err(|e| classify(&shown, e))?;
-                while let Some(chunk) = stream.next().await {
-                    let chunk = match chunk {
-                        Ok(chunk) => chunk,
-                        // oci-client checks the digest too, at the end of the
-                        // stream: our own check of the same bytes decides.
-                        Err(e) if is_digest_error(&e) => break,
-                        Err(source) => {
-                            return Err(RegistryError::Stream {
-                                reference: shown.clone(),
-                                digest: desc.digest.clone(),
-                                source,
-                            }
-                            .into())
-                        }
-                    };
-                    writer.write_chunk(&chunk)?;
-                    transfer.advance(chunk.len() as u64);
-                }
-                transfer.finish();
-                Ok(())
-            });
-            match result {
-                Ok(()) => return Ok(writer.commit()?),
-                Err(ImageError::Registry(RegistryError::Stream { source, .. }))
-                    if attempt < RETRIES =>
-                {
+        let message = loop {
+            match self.attempt(&mut writer, &mut sent).await {
+                Ok(()) => break StreamMessage::End,
+                Err(Stop::ReaderGone) => return,
+                Err(Stop::Failed(e)) if attempt < RETRIES && is_retryable(&e) => {
                     tracing::warn!(
-                        "{shown}: blob {}: {source}; retrying in {backoff:?}",
-                        desc.digest
+                        "{}: blob {}: {e}; retrying in {backoff:?}",
+                        self.shown,
+                        self.desc.digest
                     );
                 }
-                Err(ImageError::Registry(RegistryError::Request { source, .. }))
-                    if attempt < RETRIES && is_transient(&source) =>
-                {
-                    tracing::warn!(
-                        "{shown}: blob {}: {source}; retrying in {backoff:?}",
-                        desc.digest
-                    );
-                }
-                Err(e) => return Err(e),
+                Err(Stop::Failed(e)) => break StreamMessage::Failed(e),
             }
-            std::thread::sleep(backoff);
+            tokio::time::sleep(backoff).await;
             backoff *= 2;
             attempt += 1;
+        };
+        let message = match message {
+            StreamMessage::End => match writer.commit() {
+                Ok(_) => StreamMessage::End,
+                Err(e) => StreamMessage::Failed(e.into()),
+            },
+            other => other,
+        };
+        // The reader may be gone by now; then there is no one to tell.
+        let _ = self.sender.send(message).await;
+    }
+
+    /// One request, from the first byte `writer` lacks to the end.
+    async fn attempt(
+        &self,
+        writer: &mut crate::cache::BlobWriter,
+        sent: &mut Sent,
+    ) -> Result<(), Stop> {
+        let digest = self.desc.digest.to_string();
+        let response = self
+            .client
+            .pull_blob_stream_partial(&self.reference, digest.as_str(), writer.written(), None)
+            .await
+            .map_err(|e| ImageError::from(classify(&self.shown, e)))?;
+        let mut stream = match response {
+            BlobResponse::Partial(stream) => stream,
+            BlobResponse::Full(stream) => {
+                if writer.written() > 0 {
+                    *writer = self.cache.writer(&self.desc.digest, Some(self.desc.size))?;
+                }
+                stream
+            }
+        };
+        let mut transfer = self
+            .progress
+            .download(&short(&self.desc.digest), self.desc.size);
+        transfer.advance(writer.written());
+        let mut resent = Sha256::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                // oci-client checks the digest too, at the end of a whole
+                // blob: our own check of the same bytes decides.
+                Err(e) if is_digest_error(&e) => break,
+                Err(source) => {
+                    return Err(ImageError::from(RegistryError::Stream {
+                        reference: self.shown.clone(),
+                        digest: self.desc.digest.clone(),
+                        source,
+                    })
+                    .into())
+                }
+            };
+            let start = writer.written();
+            writer.write_chunk(&chunk)?;
+            transfer.advance(chunk.len() as u64);
+            // The part of this chunk the reader already has (a whole blob
+            // sent again after a failed attempt).
+            let known = usize::try_from(sent.bytes.saturating_sub(start))
+                .unwrap_or(usize::MAX)
+                .min(chunk.len());
+            if known > 0 {
+                resent.update(&chunk[..known]);
+                if start + known as u64 == sent.bytes
+                    && resent.clone().finalize() != sent.hasher.clone().finalize()
+                {
+                    return Err(ImageError::from(RegistryError::ChangedOnRetry {
+                        reference: self.shown.clone(),
+                        digest: self.desc.digest.clone(),
+                    })
+                    .into());
+                }
+            }
+            let fresh = chunk.slice(known..);
+            if !fresh.is_empty() {
+                sent.bytes += fresh.len() as u64;
+                sent.hasher.update(&fresh);
+                if self.sender.send(StreamMessage::Data(fresh)).await.is_err() {
+                    return Err(Stop::ReaderGone);
+                }
+            }
         }
+        transfer.finish();
+        Ok(())
+    }
+}
+
+/// Whether a failed download is worth starting again.
+fn is_retryable(e: &ImageError) -> bool {
+    match e {
+        ImageError::Registry(RegistryError::Stream { .. }) => true,
+        ImageError::Registry(RegistryError::Request { source, .. }) => is_transient(source),
+        _ => false,
+    }
+}
+
+/// A blob's bytes as the download task delivers them. The read that
+/// returns 0 (the end) comes only after the whole blob was verified and
+/// cached; a mismatch or a failed download is an error instead.
+pub struct BlobStream {
+    receiver: tokio::sync::mpsc::Receiver<StreamMessage>,
+    current: Bytes,
+    ended: bool,
+}
+
+impl Read for BlobStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            if self.ended {
+                return Ok(0);
+            }
+            match self.receiver.blocking_recv() {
+                Some(StreamMessage::Data(chunk)) => self.current = chunk,
+                Some(StreamMessage::End) => self.ended = true,
+                Some(StreamMessage::Failed(e)) => return Err(io::Error::other(e)),
+                None => {
+                    return Err(io::Error::other(
+                        "the download stopped before the blob was complete",
+                    ))
+                }
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
     }
 }
 
@@ -239,7 +409,46 @@ impl Transport for RegistryTransport {
             return Ok(path);
         }
         tracing::info!("pulling blob {} ({} bytes)", desc.digest, desc.size);
-        self.download(desc, cache)
+        let mut stream = self.stream(desc, cache)?;
+        io::copy(&mut stream, &mut io::sink()).map_err(|e| stream_error(e, desc))?;
+        Ok(cache.blob_path(&desc.digest))
+    }
+
+    fn open_blob(
+        &self,
+        desc: &Descriptor,
+        cache: &Cache,
+    ) -> Result<Box<dyn Read + Send>, ImageError> {
+        if let Some(path) = cache.blob(&desc.digest) {
+            tracing::debug!("blob {} from cache", desc.digest);
+            let file = crate::cache::open(&path)?;
+            return Ok(Box::new(io::BufReader::with_capacity(256 * 1024, file)));
+        }
+        tracing::info!(
+            "pulling blob {} ({} bytes), reading it as it arrives",
+            desc.digest,
+            desc.size
+        );
+        Ok(Box::new(self.stream(desc, cache)?))
+    }
+}
+
+/// The error a [`BlobStream`] failed with, as the [`ImageError`] it carries.
+fn stream_error(e: io::Error, desc: &Descriptor) -> ImageError {
+    match e.into_inner().map(|inner| inner.downcast::<ImageError>()) {
+        Some(Ok(image_error)) => *image_error,
+        Some(Err(other)) => RegistryError::Stream {
+            reference: String::new(),
+            digest: desc.digest.clone(),
+            source: io::Error::other(other),
+        }
+        .into(),
+        None => RegistryError::Stream {
+            reference: String::new(),
+            digest: desc.digest.clone(),
+            source: io::Error::other("read failed"),
+        }
+        .into(),
     }
 }
 

@@ -42,12 +42,24 @@ pub struct LayerInfo {
 }
 
 /// The layers of one image, bottom (index 0) to top, as the image side provides them.
-pub trait LayerSource {
+pub trait LayerSource: Sync {
     /// The layer descriptors, bottom (index 0) to top.
     fn layers(&self) -> &[LayerInfo];
     /// Opens the layer's verified (still compressed) bytes; may download on first use.
     fn open(&self, index: usize) -> Result<Box<dyn Read + Send>, RootfsError>;
+    /// Opens the layer for a reader that reads it to the end: the bytes may
+    /// be verified only by that end, which is then an error wrapped in
+    /// [`SourceFailure`] if they do not match.
+    fn open_to_end(&self, index: usize) -> Result<Box<dyn Read + Send>, RootfsError> {
+        self.open(index)
+    }
 }
+
+/// A read error that is the layer source failing (a download, a
+/// verification), not the layer's content being corrupt.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct SourceFailure(pub Box<dyn Error + Send + Sync>);
 
 impl<T: LayerSource + ?Sized> LayerSource for &T {
     fn layers(&self) -> &[LayerInfo] {
@@ -67,7 +79,7 @@ impl<T: LayerSource + ?Sized> LayerSource for Box<T> {
     }
 }
 
-impl<T: LayerSource + ?Sized> LayerSource for std::sync::Arc<T> {
+impl<T: LayerSource + Send + ?Sized> LayerSource for std::sync::Arc<T> {
     fn layers(&self) -> &[LayerInfo] {
         (**self).layers()
     }
@@ -135,6 +147,21 @@ impl RootfsError {
             self,
             Self::NotFound { .. } | Self::SymlinkLoop { .. } | Self::NotADirectory { .. }
         )
+    }
+
+    /// A read error: the source's own failure when it is one, else a corrupt layer.
+    fn reading(layer: &Digest, e: io::Error) -> Self {
+        if !e.get_ref().is_some_and(|inner| inner.is::<SourceFailure>()) {
+            return Self::corrupt(layer, e);
+        }
+        match e
+            .into_inner()
+            .map(|inner| inner.downcast::<SourceFailure>())
+        {
+            Some(Ok(failure)) => Self::Source(failure.0),
+            Some(Err(other)) => Self::corrupt(layer, other),
+            None => Self::corrupt(layer, "read failed"),
+        }
     }
 
     fn corrupt(layer: &Digest, detail: impl std::fmt::Display) -> Self {

@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -107,7 +108,10 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
             Some(stored) => stored,
             None => {
                 tracing::debug!(layer = %info.digest, index, "indexing layer");
-                let built = build_index(self.open_layer(index)?, &info.digest)?;
+                let blob = self.source.open_to_end(index)?;
+                let reader =
+                    LayerReader::new(blob).map_err(|e| RootfsError::reading(&info.digest, e))?;
+                let built = build_index(reader, &info.digest)?;
                 self.store.save(&info.digest, &built);
                 built
             }
@@ -231,12 +235,14 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
             });
         }
         let layer = &info.digest;
-        let mut archive = tar::Archive::new(self.open_layer(located.layer_index)?);
+        let reader = self.open_layer(located.layer_index)?;
+        let end = reader.end();
+        let mut archive = tar::Archive::new(reader);
         let entries = archive
             .entries()
-            .map_err(|e| RootfsError::corrupt(layer, e))?;
+            .map_err(|e| RootfsError::reading(layer, e))?;
         for (ordinal, entry) in (0u64..).zip(entries) {
-            let entry = entry.map_err(|e| RootfsError::corrupt(layer, e))?;
+            let entry = entry.map_err(|e| RootfsError::reading(layer, e))?;
             if ordinal < located.entry {
                 continue;
             }
@@ -255,7 +261,22 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
                     ),
                 ));
             }
-            return copy_bounded(entry.take(limit), out, layer, &located.path);
+            let size = entry.size();
+            let content_end = entry.raw_file_position() + size;
+            let copied = copy_bounded(entry.take(limit), out, layer, &located.path)?;
+            if copied < size.min(limit) {
+                return Err(RootfsError::corrupt(
+                    layer,
+                    format!(
+                        "the layer ends inside {}: {} bytes of it are missing",
+                        located.entry_path,
+                        size.min(limit) - copied
+                    ),
+                ));
+            }
+            end.check(content_end, &located.entry_path)
+                .map_err(|detail| RootfsError::corrupt(layer, detail))?;
+            return Ok(copied);
         }
         Err(RootfsError::corrupt(
             layer,
@@ -266,9 +287,54 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
         ))
     }
 
+    /// Indexes every layer from `top` down that is not indexed yet, several
+    /// at a time, biggest first: a look-up that falls through the top layer
+    /// usually has to reach the bottom (the default PATH starts with
+    /// `/usr/local/sbin`, which hardly any image has), so reading the rest of
+    /// the stack in parallel is what makes a cold answer fast.
+    fn index_down_from(&self, top: usize) -> Result<(), RootfsError> {
+        let mut missing: Vec<usize> = {
+            let known = self.lock_indexes();
+            (0..=top)
+                .filter(|&i| known.get(i).is_some_and(Option::is_none))
+                .collect()
+        };
+        missing.sort_by_key(|&i| std::cmp::Reverse(self.layers().get(i).map_or(0, |l| l.size)));
+        let workers = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(missing.len());
+        if workers <= 1 {
+            return missing
+                .iter()
+                .try_for_each(|&i| self.layer_index(i).map(drop));
+        }
+        let next = AtomicUsize::new(0);
+        let work = || -> Result<(), RootfsError> {
+            while let Some(&i) = missing.get(next.fetch_add(1, Ordering::Relaxed)) {
+                if let Err(e) = self.layer_index(i) {
+                    next.store(missing.len(), Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
+            Ok(())
+        };
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
+            handles.into_iter().try_for_each(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+        })
+    }
+
     fn lookup_from(&self, path: &str, top: usize) -> Result<Option<Node>, RootfsError> {
         let mut implied_directory = false;
+        let image_top = self.layers().len().saturating_sub(1);
         for layer_index in (0..=top).rev() {
+            if layer_index < image_top && !self.is_indexed(layer_index) {
+                self.index_down_from(layer_index)?;
+            }
             let index = self.layer_index(layer_index)?;
             match index.entries.get(path) {
                 Some(IndexEntry::ImpliedDirectory) => implied_directory = true,
@@ -342,7 +408,11 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
     fn open_layer(&self, index: usize) -> Result<LayerReader, RootfsError> {
         let info = self.layer_info(index)?;
         let blob = self.source.open(index)?;
-        LayerReader::new(blob).map_err(|e| RootfsError::corrupt(&info.digest, e))
+        LayerReader::new(blob).map_err(|e| RootfsError::reading(&info.digest, e))
+    }
+
+    fn is_indexed(&self, index: usize) -> bool {
+        self.lock_indexes().get(index).is_some_and(Option::is_some)
     }
 
     fn lock_indexes(&self) -> std::sync::MutexGuard<'_, Vec<Option<Arc<LayerIndex>>>> {
@@ -379,7 +449,7 @@ fn copy_bounded(
             Ok(0) => return Ok(copied),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(RootfsError::corrupt(layer, e)),
+            Err(e) => return Err(RootfsError::reading(layer, e)),
         };
         out.write_all(buffer.get(..n).unwrap_or_default())
             .map_err(|source| RootfsError::Output {
