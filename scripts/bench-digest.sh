@@ -18,7 +18,10 @@ set -euo pipefail
 runs=${1:-3}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/bench-digest.XXXXXX)
-trap 'kill $registry_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+# BENCH_KEEP=1 leaves the registry running and the work directory in place.
+if [ -z "${BENCH_KEEP:-}" ]; then
+  trap 'kill $registry_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+fi
 
 for tool in docker-registry skopeo umoci gzip; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install docker-registry skopeo umoci)" >&2; exit 2; }
@@ -93,15 +96,15 @@ ours() {
 clean_peer() { rm -rf "$work/peer" "$work/peer-bundle"; }
 clean_cache() { rm -rf "$work/cache"; }
 nothing() { :; }
-# gzip -dc over the layers rebuild-compare had to read for this image (cold).
+# gzip -dc over the layers a cold rebuild-compare run read (listed in $work/read).
 gunzip_read() {
-  for blob in $("$bin" digest "127.0.0.1:$port/bench:$1" --cache-dir "$work/gz" -vv 2>&1 >/dev/null \
-      | sed -n 's/.*reading layer \(sha256:[0-9a-f]*\).*/\1/p' | sort -u); do
+  while read -r blob; do
     gzip -dc "$work/gz/blobs/sha256/${blob#sha256:}" >/dev/null
-  done
+  done <"$work/read"
 }
 
 echo "image blobs: $sizes; $runs runs each, median seconds"
+[ -n "${BENCH_KEEP:-}" ] && echo "kept: $work, registry 127.0.0.1:$port (pid $registry_pid)"
 echo
 echo "| image | skopeo copy + umoci unpack + sha256sum | rebuild-compare cold | rebuild-compare warm | gzip -dc of layers read | cold speed-up | warm speed-up | cold / gzip |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -109,7 +112,9 @@ for tag in first-path default-path; do
   prepare=clean_peer; p=$(time_median peer "$tag")
   prepare=clean_cache; c=$(time_median ours "$tag")
   prepare=nothing; w=$(time_median ours "$tag")
-  rm -rf "$work/gz"; "$bin" digest "127.0.0.1:$port/bench:$tag" --cache-dir "$work/gz" >/dev/null
+  rm -rf "$work/gz"
+  "$bin" digest "127.0.0.1:$port/bench:$tag" --cache-dir "$work/gz" -vv 2>&1 >/dev/null \
+    | sed -n 's/.*reading layer \(sha256:[0-9a-f]*\).*/\1/p' | sort -u >"$work/read"
   prepare=nothing; g=$(time_median gunzip_read "$tag")
   printf '| %s | %.2f | %.2f | %.3f | %.2f | %.0fx | %.0fx | %.2f |\n' "$tag" "$p" "$c" "$w" "$g" \
     "$(echo "$p / $c" | bc -l)" "$(echo "$p / $w" | bc -l)" "$(echo "$c / $g" | bc -l)"
