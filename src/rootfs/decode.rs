@@ -3,9 +3,14 @@
 //! The media type must be one a runtime accepts; the compression actually
 //! applied is then recognised from the stream's magic bytes (as containerd
 //! does), so a `docker save` layer labelled `.tar` that is really gzip still
-//! reads.
+//! reads. [`TarStream`] reads the tar inside leniently where real writers
+//! are sloppy: umoci, for one, ends a layer right after its last entry's
+//! data, without the padding to a 512-byte block or the two zero blocks that
+//! mark the end of the archive.
 
+use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::rc::Rc;
 
 use super::{LayerInfo, RootfsError};
 
@@ -102,6 +107,65 @@ impl Read for LayerReader {
     }
 }
 
+/// Size of a tar block: headers and the padding after entry data.
+const TAR_BLOCK: u64 = 512;
+
+/// A layer's tar stream that counts the bytes read from it, so that a stream
+/// ending right after the last entry's data (no padding, no end-of-archive
+/// blocks) can be told from one that was cut inside an entry.
+pub(crate) struct TarStream {
+    reader: LayerReader,
+    read: Rc<Cell<u64>>,
+}
+
+/// Where the data of the last entry handed out by a [`TarStream`]'s archive
+/// ends, compared with where the stream ended.
+pub(crate) struct TarEnd {
+    read: Rc<Cell<u64>>,
+    data_end: Option<u64>,
+}
+
+impl TarStream {
+    /// Wraps a layer's decompressed stream; the [`TarEnd`] watches it.
+    pub(crate) fn new(reader: LayerReader) -> (Self, TarEnd) {
+        let read = Rc::new(Cell::new(0));
+        let end = TarEnd {
+            read: Rc::clone(&read),
+            data_end: None,
+        };
+        (Self { reader, read }, end)
+    }
+
+    /// Reads the rest of the layer, see [`LayerReader::finish`].
+    pub(crate) fn finish(self) -> io::Result<()> {
+        self.reader.finish()
+    }
+}
+
+impl Read for TarStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.reader.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl TarEnd {
+    /// Notes an entry the archive handed out (call before reading the next one).
+    pub(crate) fn saw<R: Read>(&mut self, entry: &tar::Entry<'_, R>) {
+        self.data_end = entry.raw_file_position().checked_add(entry.size());
+    }
+
+    /// True when the stream ended exactly where the last entry's data did,
+    /// short of a block boundary: the archive lacks only the padding after
+    /// that data (and the end-of-archive blocks), so the error reading past
+    /// it means the end of the archive, not a truncated entry.
+    pub(crate) fn ended_without_padding(&self) -> bool {
+        let read = self.read.get();
+        self.data_end == Some(read) && read % TAR_BLOCK != 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +216,67 @@ mod tests {
             reader.read_to_end(&mut out).unwrap();
             assert_eq!(out, expected);
             reader.finish().unwrap();
+        }
+    }
+
+    /// Reads every entry's name and data, as the index and unpacker do.
+    fn entries(tar_bytes: Vec<u8>) -> io::Result<Vec<(String, Vec<u8>)>> {
+        let reader = LayerReader::new(Box::new(Cursor::new(tar_bytes)))?;
+        let (stream, mut end) = TarStream::new(reader);
+        let mut archive = tar::Archive::new(stream);
+        let mut found = Vec::new();
+        for entry in archive.entries()? {
+            let mut entry = match entry {
+                Ok(entry) => entry,
+                Err(_) if end.ended_without_padding() => break,
+                Err(e) => return Err(e),
+            };
+            end.saw(&entry);
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data)?;
+            found.push((
+                String::from_utf8_lossy(&entry.path_bytes()).into_owned(),
+                data,
+            ));
+        }
+        archive.into_inner().finish()?;
+        Ok(found)
+    }
+
+    fn two_entry_tar() -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (name, data) in [("a", &b"first"[..]), ("b", &b"second entry"[..])] {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o755);
+            header.set_cksum();
+            builder.append_data(&mut header, name, data).unwrap();
+        }
+        builder.into_inner().unwrap()
+    }
+
+    #[test]
+    fn tar_without_final_padding_or_end_blocks_reads_to_its_last_entry() {
+        let full = two_entry_tar();
+        let expected = vec![
+            ("a".to_string(), b"first".to_vec()),
+            ("b".to_string(), b"second entry".to_vec()),
+        ];
+        assert_eq!(entries(full.clone()).unwrap(), expected);
+        // Without the two zero blocks, then without the last entry's padding too.
+        let data_end = 3 * 512 + b"second entry".len();
+        for cut in [full.len() - 1024, data_end] {
+            assert_eq!(entries(full[..cut].to_vec()).unwrap(), expected, "{cut}");
+        }
+    }
+
+    #[test]
+    fn tar_cut_inside_an_entry_is_still_an_error() {
+        let full = two_entry_tar();
+        let data_end = 3 * 512 + b"second entry".len();
+        for cut in [data_end - 1, 3 * 512 + 1, 3 * 512 - 100] {
+            let result = entries(full[..cut].to_vec());
+            assert!(result.is_err(), "cut at {cut}: {result:?}");
         }
     }
 }

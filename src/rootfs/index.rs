@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use tar::EntryType;
 
-use super::decode::LayerReader;
+use super::decode::{LayerReader, TarStream};
 use super::path::{clean_entry_path, split_parent, strict_ancestors};
 use super::RootfsError;
 use crate::digest::Digest;
@@ -168,7 +168,8 @@ impl IndexStore for MemoryIndexStore {
 
 /// Reads a whole layer and indexes it.
 pub(crate) fn build_index(reader: LayerReader, layer: &Digest) -> Result<LayerIndex, RootfsError> {
-    let mut archive = tar::Archive::new(reader);
+    let (stream, mut end) = TarStream::new(reader);
+    let mut archive = tar::Archive::new(stream);
     let mut index = LayerIndex {
         format: INDEX_FORMAT,
         entries: BTreeMap::new(),
@@ -180,7 +181,12 @@ pub(crate) fn build_index(reader: LayerReader, layer: &Digest) -> Result<LayerIn
         .entries()
         .map_err(|e| RootfsError::corrupt(layer, e))?;
     for (ordinal, entry) in (0u64..).zip(entries) {
-        let entry = entry.map_err(|e| RootfsError::corrupt(layer, e))?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(_) if end.ended_without_padding() => break,
+            Err(e) => return Err(RootfsError::corrupt(layer, e)),
+        };
+        end.saw(&entry);
         add_entry(&mut index, &entry, ordinal, layer);
     }
     // Whatever follows the end-of-archive marker is read too, so the blob's

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tar::EntryType;
 
-use super::decode::{check_media_type, LayerReader};
+use super::decode::{check_media_type, LayerReader, TarStream};
 use super::path::clean_components;
 use super::view::MAX_SYMLINKS;
 use super::{LayerSource, RootfsError};
@@ -98,12 +98,18 @@ type Touched = HashSet<PathBuf>;
 impl Unpacker {
     fn apply_layer(&mut self, reader: LayerReader, layer: &Digest) -> Result<(), RootfsError> {
         let mut touched = Touched::new();
-        let mut archive = tar::Archive::new(reader);
+        let (stream, mut end) = TarStream::new(reader);
+        let mut archive = tar::Archive::new(stream);
         let entries = archive
             .entries()
             .map_err(|e| RootfsError::corrupt(layer, e))?;
         for entry in entries {
-            let entry = entry.map_err(|e| RootfsError::corrupt(layer, e))?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(_) if end.ended_without_padding() => break,
+                Err(e) => return Err(RootfsError::corrupt(layer, e)),
+            };
+            end.saw(&entry);
             self.apply_entry(entry, layer, &mut touched)?;
         }
         archive
