@@ -2,11 +2,13 @@
 # Installs what the test suite runs for real (Debian): the CNCF registry,
 # skopeo to push test images, bubblewrap for the build sandbox, busybox-static
 # for a builder image, Go and a C compiler for the binaries the diff tests build,
-# htpasswd for the authenticated registry.
+# htpasswd for the authenticated registry, umoci to build an image the way
+# another tool does.
 set -euo pipefail
 declare -A need=(
   [docker-registry]=docker-registry
   [skopeo]=skopeo
+  [umoci]=umoci
   [bwrap]=bubblewrap
   [busybox]=busybox-static
   [go]=golang-go

@@ -345,8 +345,12 @@ fn digest(args: &DigestArgs, quiet: bool) -> anyhow::Result<bool> {
     };
     let mut platforms = Vec::new();
     for platform_image in image.platforms(&resolved, &args.platforms)? {
-        let found = extract::digest_binary(&image, &platform_image, &request)
-            .with_context(|| format!("platform {}", platform_image.platform))?;
+        let found = extract::digest_binary(&image, &platform_image, &request).map_err(|error| {
+            PlatformFailed {
+                platform: platform_image.platform.clone(),
+                error,
+            }
+        })?;
         platforms.push((&found).into());
     }
     let report = DigestReport {
@@ -360,6 +364,26 @@ fn digest(args: &DigestArgs, quiet: bool) -> anyhow::Result<bool> {
         Format::Text => report::digest::render_text(&report, &mut out)?,
     }
     Ok(true)
+}
+
+/// One platform's failure, with the platform and the reason on one line
+/// (`linux/arm64: program "app" not found: ...`); the reason's own causes follow.
+#[derive(Debug)]
+struct PlatformFailed {
+    platform: Platform,
+    error: extract::ExtractError,
+}
+
+impl std::fmt::Display for PlatformFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.platform, self.error)
+    }
+}
+
+impl std::error::Error for PlatformFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.error)
+    }
 }
 
 /// `extract`: writes the binary one platform runs to `-o FILE` (atomically,

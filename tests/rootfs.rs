@@ -256,6 +256,41 @@ fn corrupt_layer_error_names_the_layer() {
     );
 }
 
+/// A plain tar of `/usr/bin/app` (content `data`) cut right after that data:
+/// no padding to a block and no end-of-archive blocks, as umoci writes them.
+fn unpadded_tar(data: &[u8]) -> Vec<u8> {
+    let mut tar = Layer::new().exe("usr/bin/app", data).tar();
+    tar.truncate(512 + data.len());
+    tar
+}
+
+#[test]
+fn layer_ending_right_after_its_last_entry_data_is_read_and_unpacked() {
+    let mut source = MemoryLayerSource::new();
+    source.push(OCI_TAR, unpadded_tar(b"no padding after me"));
+    let view = rootfs(&source);
+    assert_eq!(content(&view, "/usr/bin/app"), b"no padding after me");
+    let dest = tempfile::tempdir().unwrap();
+    unpack(&source, dest.path()).unwrap();
+    assert_eq!(
+        fs::read(dest.path().join("usr/bin/app")).unwrap(),
+        b"no padding after me"
+    );
+}
+
+#[test]
+fn layer_cut_inside_its_last_entry_data_is_corrupt() {
+    let mut tar = unpadded_tar(b"cut short");
+    tar.pop();
+    let mut source = MemoryLayerSource::new();
+    source.push(OCI_TAR, tar);
+    let err = rootfs(&source).lookup("/usr/bin/app").unwrap_err();
+    assert!(matches!(err, RootfsError::CorruptLayer { .. }), "{err}");
+    let dest = tempfile::tempdir().unwrap();
+    let err = unpack(&source, dest.path()).unwrap_err();
+    assert!(matches!(err, RootfsError::CorruptLayer { .. }), "{err}");
+}
+
 #[test]
 fn gnu_and_pax_long_names_are_found() {
     let long_dir = format!("opt/{}", "d".repeat(120));

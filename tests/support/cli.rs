@@ -26,8 +26,14 @@ impl Run {
 /// Runs `rebuild-compare ARGS` with `--cache-dir`-free isolation: HOME,
 /// XDG_CACHE_HOME, DOCKER_CONFIG and REGISTRY_AUTH_FILE point into `home`.
 pub fn run_in(home: &Path, args: &[&str]) -> Run {
+    run_at(home, home, args)
+}
+
+/// [`run_in`] with `cwd` as the working directory.
+pub fn run_at(home: &Path, cwd: &Path, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_rebuild-compare"))
         .args(args)
+        .current_dir(cwd)
         .env("HOME", home)
         .env("XDG_CACHE_HOME", home.join("cache"))
         .env("DOCKER_CONFIG", home.join(".docker"))

@@ -330,6 +330,18 @@ impl LayerBuilder {
         seed: u64,
         compression: Compression,
     ) -> Layer {
+        Self::large_file_from(tmp_dir, path, size, PseudoRandom::new(seed), compression)
+    }
+
+    /// Like [`LayerBuilder::large_file`], with the file's `size` bytes read
+    /// from `content` (which must yield at least that many).
+    pub fn large_file_from(
+        tmp_dir: &Path,
+        path: &str,
+        size: u64,
+        content: impl Read,
+        compression: Compression,
+    ) -> Layer {
         let file = tempfile::Builder::new()
             .prefix("large-layer-")
             .tempfile_in(tmp_dir)
@@ -339,7 +351,7 @@ impl LayerBuilder {
         let (blob_hasher, tar_hasher_digest) = match compression {
             Compression::None => {
                 // Blob and tar are the same bytes: hash them once.
-                let hw = write_large_tar(blob_hasher, path, size, seed);
+                let hw = write_large_tar(blob_hasher, path, size, content);
                 let (mut buf, digest, blob_size) = hw.finish();
                 buf.flush().expect("flush large layer");
                 return Layer {
@@ -352,13 +364,13 @@ impl LayerBuilder {
             }
             Compression::Gzip => {
                 let enc = flate2::write::GzEncoder::new(blob_hasher, flate2::Compression::fast());
-                let hw = write_large_tar(HashingWriter::new(enc), path, size, seed);
+                let hw = write_large_tar(HashingWriter::new(enc), path, size, content);
                 let (enc, tar_digest, _) = hw.finish();
                 (enc.finish().expect("finish gzip"), tar_digest)
             }
             Compression::Zstd => {
                 let enc = zstd::Encoder::new(blob_hasher, 1).expect("zstd encoder");
-                let hw = write_large_tar(HashingWriter::new(enc), path, size, seed);
+                let hw = write_large_tar(HashingWriter::new(enc), path, size, content);
                 let (enc, tar_digest, _) = hw.finish();
                 (enc.finish().expect("finish zstd"), tar_digest)
             }
@@ -382,7 +394,7 @@ fn write_name(h: &mut Header, name: &[u8]) {
     field[..name.len()].copy_from_slice(name);
 }
 
-fn write_large_tar<W: Write>(out: W, path: &str, size: u64, seed: u64) -> W {
+fn write_large_tar<W: Write>(out: W, path: &str, size: u64, content: impl Read) -> W {
     let mut tar = tar::Builder::new(out);
     let mut h = Header::new_gnu();
     h.set_entry_type(EntryType::Regular);
@@ -391,7 +403,7 @@ fn write_large_tar<W: Write>(out: W, path: &str, size: u64, seed: u64) -> W {
     h.set_gid(0);
     h.set_mtime(0);
     h.set_size(size);
-    tar.append_data(&mut h, path, PseudoRandom::new(seed).take(size))
+    tar.append_data(&mut h, path, content.take(size))
         .expect("stream large file into tar");
     tar.into_inner().expect("finish large tar")
 }

@@ -135,10 +135,21 @@ pub fn push(layout_dir: &Path, tag: &str, registry_ref: &str, creds: Option<(&st
 
 /// Writes `layout_dir:tag` (one platform: skopeo picks the host's from an
 /// index) as a `docker save`-style archive at `file`, tagged `reference`.
+///
+/// skopeo 1.9 refuses to write an image with zstd layers into a docker
+/// archive ("zstd compression is not supported for docker images"), so the
+/// image is first copied to a temp `dir:` with its layers decompressed; a
+/// docker archive holds uncompressed layers anyway, so it is the same archive.
 pub fn to_docker_archive(layout_dir: &Path, tag: &str, file: &Path, reference: &str) {
     let (src, _guard) = source(layout_dir, tag);
+    let plain = tempfile::Builder::new()
+        .prefix("skopeo-plain-")
+        .tempdir()
+        .expect("create dir: transport temp dir");
+    let plain = format!("dir:{}", plain.path().display());
+    skopeo_ok(&["copy", "--dest-decompress", &src, &plain]);
     let dst = format!("docker-archive:{}:{reference}", file.display());
-    skopeo_ok(&["copy", &src, &dst]);
+    skopeo_ok(&["copy", &plain, &dst]);
 }
 
 /// `skopeo inspect --raw` of `registry_ref`: the manifest bytes as served.
