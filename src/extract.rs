@@ -458,8 +458,12 @@ fn platform_claim(platform: &Platform, kind: &FileKind, path: &str) -> Option<St
     let agrees = actual == claimed || actual.contains(claimed);
     (!agrees).then(|| {
         format!(
-            "PLATFORM MISMATCH: the manifest says {platform}, but {path} is a {} binary for {actual}",
-            kind.format.name()
+            "PLATFORM MISMATCH: the manifest says {platform}, but {path} is {} binary for {actual}",
+            match kind.format {
+                Format::Elf => "an ELF",
+                Format::Pe => "a PE",
+                _ => "a Mach-O",
+            }
         )
     })
 }

@@ -15,8 +15,8 @@ use std::process::Command;
 
 use object::write::{Object as WriteObject, StandardSection};
 use object::{Architecture, BinaryFormat, Endianness};
+use rebuild_compare::digest::hash_reader;
 use serde_json::{json, Value};
-use sha2::{Digest as _, Sha256};
 use support::cli::{run_at, run_in, Run};
 use support::layout::{tag_in_layout, write_blob};
 use support::{
@@ -856,18 +856,18 @@ impl Read for SparseIsh {
 }
 
 fn sha256_of_file(path: &Path) -> (String, u64) {
-    let mut hasher = Sha256::new();
-    let size = io::copy(&mut fs::File::open(path).unwrap(), &mut hasher).unwrap();
-    (format!("sha256:{}", hex::encode(hasher.finalize())), size)
+    let (digest, size) = hash_reader(fs::File::open(path).unwrap()).unwrap();
+    (digest.to_string(), size)
 }
 
 #[test]
 fn large_file_is_streamed_and_extracted_byte_for_byte() {
     let fx = Fixture::new();
     let size: u64 = 208 * 1024 * 1024 + 123;
-    let mut hasher = Sha256::new();
-    io::copy(&mut SparseIsh::new().take(size), &mut hasher).unwrap();
-    let sha256 = format!("sha256:{}", hex::encode(hasher.finalize()));
+    let sha256 = hash_reader(SparseIsh::new().take(size))
+        .unwrap()
+        .0
+        .to_string();
     let big = LayerBuilder::large_file_from(
         fx.home(),
         "usr/bin/big",
@@ -1317,7 +1317,7 @@ fn binary_for_another_machine_than_the_manifest_claims_is_a_loud_warning() {
         )
         .build();
     let layers = image.layers.clone();
-    let warning = "PLATFORM MISMATCH: the manifest says linux/amd64, but /usr/bin/app is a elf \
+    let warning = "PLATFORM MISMATCH: the manifest says linux/amd64, but /usr/bin/app is an ELF \
                    binary for aarch64";
     for case in fx.publish("claim", image) {
         let run = fx.digest(&case, &[]);

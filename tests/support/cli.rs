@@ -26,23 +26,32 @@ impl Run {
 /// Runs `rebuild-compare ARGS` with `--cache-dir`-free isolation: HOME,
 /// XDG_CACHE_HOME, DOCKER_CONFIG and REGISTRY_AUTH_FILE point into `home`.
 pub fn run_in(home: &Path, args: &[&str]) -> Run {
-    run_at(home, home, args)
+    run(command(home, args))
 }
 
 /// [`run_in`] with `cwd` as the working directory.
 pub fn run_at(home: &Path, cwd: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_rebuild-compare"))
+    let mut command = command(home, args);
+    command.current_dir(cwd);
+    run(command)
+}
+
+fn command(home: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rebuild-compare"));
+    command
         .args(args)
-        .current_dir(cwd)
         .env("HOME", home)
         .env("XDG_CACHE_HOME", home.join("cache"))
         .env("DOCKER_CONFIG", home.join(".docker"))
         .env_remove("REGISTRY_AUTH_FILE")
         .env_remove("REBUILD_COMPARE_CACHE")
         .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run rebuild-compare");
+        .env("NO_COLOR", "1");
+    command
+}
+
+fn run(mut command: Command) -> Run {
+    let out = command.output().expect("run rebuild-compare");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
