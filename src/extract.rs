@@ -18,11 +18,12 @@ use crate::cache::Cache;
 use crate::diff::{identify_bytes, FileKind, Format};
 use crate::digest::Digest;
 use crate::image::{Image, PlatformImage};
-use crate::locate::{locate, LocateError, Located};
+use crate::locate::{locate, LocateError, Located, RunConfig};
 use crate::manifest::Descriptor;
 use crate::platform::Platform;
 use crate::rootfs::{
-    IndexStore, LayerIndex, LayerInfo, LayerSource, Rootfs, RootfsError, SourceFailure,
+    ContentObserver, IndexStore, LayerIndex, LayerInfo, LayerSource, Rootfs, RootfsError,
+    SourceFailure,
 };
 
 /// How many leading bytes identify a binary's format and machine.
@@ -268,38 +269,112 @@ impl HashedFiles {
         }
     }
 
-    fn name(located: &Located) -> String {
-        format!("{}-{}.json", located.layer.hex(), located.entry)
+    fn name(layer: &Digest, entry: u64) -> String {
+        format!("{}-{entry}.json", layer.hex())
     }
 
     fn load(&self, located: &Located) -> Option<HashedFile> {
         self.files
-            .load::<HashedFile>(&Self::name(located))
+            .load::<HashedFile>(&Self::name(&located.layer, located.entry))
             .filter(|h| h.format == HASHED_FORMAT && h.size == located.size)
     }
 
-    fn save(&self, located: &Located, found: &FoundBinary) {
+    fn save(&self, layer: &Digest, entry: u64, hashed: &HashedFile) {
+        if let Err(e) = self.files.save(&Self::name(layer, entry), hashed) {
+            tracing::warn!("cannot cache the digest of entry {entry} of layer {layer}: {e}");
+        }
+    }
+
+    fn save_found(&self, found: &FoundBinary) {
         let hashed = HashedFile {
             format: HASHED_FORMAT,
             sha256: found.sha256.clone(),
             size: found.size,
             kind: found.kind.clone(),
         };
-        if let Err(e) = self.files.save(&Self::name(located), &hashed) {
-            tracing::warn!("cannot cache the digest of {}: {e}", located.path);
-        }
+        self.save(&found.located.layer, found.located.entry, &hashed);
     }
 }
 
-/// Locates the binary in the merged view of `platform_image`'s layers.
+/// Hashes, while a layer is indexed, every regular file named like the
+/// program the image runs, so the file `locate` then picks is usually
+/// hashed already and its layer need not be decompressed a second time.
+/// Digests are cached only once their layer verified.
+struct HashWhileIndexing {
+    name: String,
+    hashed: HashedFiles,
+    pending: std::sync::Mutex<Vec<(Digest, u64, HashedFile)>>,
+}
+
+impl HashWhileIndexing {
+    /// For the program `request` or the config names, if it has a file name.
+    fn for_program(cache: &Cache, config: &RunConfig, request: &BinaryRequest<'_>) -> Option<Self> {
+        let program = match request.path {
+            Some(path) => path.to_string(),
+            None => config.command_line().into_iter().next()?,
+        };
+        let name = Path::new(&program).file_name()?.to_str()?.to_string();
+        Some(Self {
+            name,
+            hashed: HashedFiles::new(cache),
+            pending: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+}
+
+impl ContentObserver for HashWhileIndexing {
+    fn wants(&self, path: &str) -> bool {
+        path.rsplit('/').next() == Some(self.name.as_str())
+    }
+
+    fn observe(&self, layer: &Digest, entry: u64, data: &mut dyn Read) -> io::Result<()> {
+        let mut sink = HashingSink {
+            hasher: Sha256::new(),
+            head: Vec::with_capacity(HEAD_BYTES),
+            out: &mut io::sink(),
+        };
+        let size = io::copy(data, &mut sink)?;
+        let hashed = HashedFile {
+            format: HASHED_FORMAT,
+            kind: identify_bytes(&sink.head),
+            sha256: Digest::from_hasher(sink.hasher),
+            size,
+        };
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.push((layer.clone(), entry, hashed));
+        }
+        Ok(())
+    }
+
+    fn verified(&self, layer: &Digest) {
+        let Ok(mut pending) = self.pending.lock() else {
+            return;
+        };
+        for (_, entry, hashed) in pending.iter().filter(|(l, _, _)| l == layer) {
+            self.hashed.save(layer, *entry, hashed);
+        }
+        pending.retain(|(l, _, _)| l != layer);
+    }
+}
+
+/// Locates the binary in the merged view of `platform_image`'s layers;
+/// with `hash_candidates`, files that may turn out to be it are hashed as
+/// their layers are indexed.
 fn open_view<'a>(
     image: &'a Image,
     platform_image: &PlatformImage,
     request: &BinaryRequest<'_>,
+    hash_candidates: bool,
 ) -> Result<(Rootfs<ImageLayers<'a>, DiskIndexStore>, Located), ExtractError> {
     let store = DiskIndexStore::new(image.cache());
-    let view = Rootfs::new(ImageLayers::new(image, platform_image), store)?;
-    let located = locate(&view, &platform_image.config.container(), request.path)?;
+    let config = platform_image.config.container();
+    let mut view = Rootfs::new(ImageLayers::new(image, platform_image), store)?;
+    if hash_candidates {
+        if let Some(observer) = HashWhileIndexing::for_program(image.cache(), &config, request) {
+            view = view.with_observer(observer);
+        }
+    }
+    let located = locate(&view, &config, request.path)?;
     Ok((view, located))
 }
 
@@ -355,13 +430,13 @@ pub fn digest_binary(
     platform_image: &PlatformImage,
     request: &BinaryRequest<'_>,
 ) -> Result<FoundBinary, ExtractError> {
-    let (view, located) = open_view(image, platform_image, request)?;
+    let (view, located) = open_view(image, platform_image, request, true)?;
     let hashed = HashedFiles::new(image.cache());
     let found = match hashed.load(&located) {
         Some(h) => found_binary(platform_image, located, h.sha256, h.size, h.kind),
         None => {
             let found = copy_and_hash(&view, platform_image, located, &mut io::sink())?;
-            hashed.save(&found.located, &found);
+            hashed.save_found(&found);
             found
         }
     };
@@ -399,9 +474,9 @@ pub fn extract_to(
         .map_err(write_err)?;
     let mut found = {
         let mut writer = io::BufWriter::new(tmp.as_file_mut());
-        let (view, located) = open_view(image, platform_image, request)?;
+        let (view, located) = open_view(image, platform_image, request, false)?;
         let found = copy_and_hash(&view, platform_image, located, &mut writer)?;
-        HashedFiles::new(image.cache()).save(&found.located, &found);
+        HashedFiles::new(image.cache()).save_found(&found);
         writer.flush().map_err(write_err)?;
         found
     };

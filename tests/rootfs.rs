@@ -4,8 +4,10 @@
 mod layer_fixtures;
 
 use std::fs;
+use std::io::{self, Read};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use layer_fixtures::{
     base_dirs, image, Layer, DOCKER_GZIP, DOCKER_TAR, OCI_GZIP, OCI_TAR, OCI_ZSTD,
@@ -13,7 +15,8 @@ use layer_fixtures::{
 use rebuild_compare::digest::Digest;
 use rebuild_compare::locate::{locate, RunConfig};
 use rebuild_compare::rootfs::{
-    unpack, MemoryLayerSource, NoIndexStore, NodeKind, Rootfs, RootfsError, UnpackStats,
+    unpack, ContentObserver, MemoryLayerSource, NoIndexStore, NodeKind, Rootfs, RootfsError,
+    UnpackStats,
 };
 use tar::EntryType;
 
@@ -590,4 +593,64 @@ fn unpack_requires_an_empty_destination() {
     fs::write(dest.path().join("already-here"), b"x").unwrap();
     let err = unpack(&source, dest.path()).unwrap_err();
     assert!(matches!(err, RootfsError::DestinationNotEmpty(_)), "{err}");
+}
+
+/// Records what a [`ContentObserver`] is shown, in order.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<String>>>);
+
+impl Recorder {
+    fn log(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl ContentObserver for Recorder {
+    fn wants(&self, path: &str) -> bool {
+        path.ends_with("/app")
+    }
+
+    fn observe(&self, _layer: &Digest, entry: u64, data: &mut dyn Read) -> io::Result<()> {
+        let mut bytes = Vec::new();
+        data.read_to_end(&mut bytes)?;
+        let line = format!("entry {entry}: {}", String::from_utf8_lossy(&bytes));
+        self.0.lock().unwrap().push(line);
+        Ok(())
+    }
+
+    fn verified(&self, layer: &Digest) {
+        self.0.lock().unwrap().push(format!("verified {layer}"));
+    }
+}
+
+#[test]
+fn observer_sees_the_files_it_wants_and_hears_when_their_layer_verified() {
+    let source = image(vec![base_dirs()
+        .exe("usr/bin/app", b"the app")
+        .exe("usr/bin/other", b"not wanted")]);
+    let recorder = Recorder::default();
+    let view = rootfs(&source).with_observer(recorder.clone());
+    let located = locate(&view, &RunConfig::default(), Some("/usr/bin/app")).unwrap();
+    assert_eq!(
+        recorder.log(),
+        vec![
+            format!("entry {}: the app", located.entry),
+            format!("verified {}", digest_of(&source, 0)),
+        ]
+    );
+}
+
+#[test]
+fn observer_is_not_told_a_layer_verified_when_it_turns_out_corrupt() {
+    let mut tar = unpadded_tar(b"cut short");
+    tar.pop();
+    let mut source = MemoryLayerSource::new();
+    source.push(OCI_TAR, tar);
+    let recorder = Recorder::default();
+    let view = rootfs(&source).with_observer(recorder.clone());
+    let err = view.lookup("/usr/bin/app").unwrap_err();
+    assert!(matches!(err, RootfsError::CorruptLayer { .. }), "{err}");
+    // The observer was shown a zero of the padding that completes the last
+    // block, and is never told that what it saw holds.
+    assert_eq!(recorder.log(), vec!["entry 0: cut shor\0".to_string()]);
 }

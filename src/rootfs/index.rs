@@ -1,7 +1,7 @@
 //! Per-layer path indexes: what one layer adds, replaces and deletes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Read;
+use std::io::{self, Read};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -166,8 +166,25 @@ impl IndexStore for MemoryIndexStore {
     }
 }
 
-/// Reads a whole layer and indexes it.
-pub(crate) fn build_index(reader: LayerReader, layer: &Digest) -> Result<LayerIndex, RootfsError> {
+/// Sees the data of chosen regular files while their layer is indexed, so
+/// a caller that will want a file's digest need not read the layer again.
+pub trait ContentObserver: Send + Sync {
+    /// Whether the regular file at this absolute clean path is of interest.
+    fn wants(&self, path: &str) -> bool;
+    /// Reads the data of tar entry `entry` of `layer`. The layer's bytes are
+    /// verified only when indexing ends: keep what is learnt until
+    /// [`ContentObserver::verified`] says so.
+    fn observe(&self, layer: &Digest, entry: u64, data: &mut dyn Read) -> io::Result<()>;
+    /// The layer was read to its end and verified: what was observed of it holds.
+    fn verified(&self, layer: &Digest);
+}
+
+/// Reads a whole layer and indexes it, showing `observer` the files it wants.
+pub(crate) fn build_index(
+    reader: LayerReader,
+    layer: &Digest,
+    observer: Option<&dyn ContentObserver>,
+) -> Result<LayerIndex, RootfsError> {
     let end = reader.end();
     let mut archive = tar::Archive::new(reader);
     let mut index = LayerIndex {
@@ -182,8 +199,21 @@ pub(crate) fn build_index(reader: LayerReader, layer: &Digest) -> Result<LayerIn
         .map_err(|e| RootfsError::reading(layer, e))?;
     let mut last_entry = None;
     for (ordinal, entry) in (0u64..).zip(entries) {
-        let entry = entry.map_err(|e| RootfsError::reading(layer, e))?;
+        let mut entry = entry.map_err(|e| RootfsError::reading(layer, e))?;
         add_entry(&mut index, &entry, ordinal, layer);
+        if let Some(observer) = observer {
+            let regular = matches!(
+                entry.header().entry_type(),
+                EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse
+            );
+            let wanted = regular
+                && clean_entry_path(&entry.path_bytes()).is_some_and(|path| observer.wants(&path));
+            if wanted {
+                observer
+                    .observe(layer, ordinal, &mut entry)
+                    .map_err(|e| RootfsError::reading(layer, e))?;
+            }
+        }
         last_entry = Some((
             entry.raw_file_position() + entry.size(),
             String::from_utf8_lossy(&entry.path_bytes()).into_owned(),
@@ -198,6 +228,9 @@ pub(crate) fn build_index(reader: LayerReader, layer: &Digest) -> Result<LayerIn
     if let Some((content_end, name)) = last_entry {
         end.check(content_end, &name)
             .map_err(|detail| RootfsError::corrupt(layer, detail))?;
+    }
+    if let Some(observer) = observer {
+        observer.verified(layer);
     }
     add_implied_directories(&mut index);
     if index.unsafe_entries > 0 {
@@ -339,7 +372,7 @@ mod tests {
 
     fn index_of(blob: Vec<u8>) -> LayerIndex {
         let reader = LayerReader::new(Box::new(std::io::Cursor::new(blob))).unwrap();
-        build_index(reader, &Digest::of(b"layer")).unwrap()
+        build_index(reader, &Digest::of(b"layer"), None).unwrap()
     }
 
     #[test]

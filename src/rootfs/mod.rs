@@ -26,7 +26,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
 
-pub use index::{IndexEntry, IndexStore, LayerIndex, MemoryIndexStore, NoIndexStore, INDEX_FORMAT};
+pub use index::{
+    ContentObserver, IndexEntry, IndexStore, LayerIndex, MemoryIndexStore, NoIndexStore,
+    INDEX_FORMAT,
+};
 pub use memory::MemoryLayerSource;
 pub use path::clean_join;
 pub use unpack::{unpack, UnpackStats};

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use super::decode::{check_media_type, LayerReader};
-use super::index::{build_index, IndexEntry, IndexStore, LayerIndex, NoIndexStore, INDEX_FORMAT};
+use super::index::{
+    build_index, ContentObserver, IndexEntry, IndexStore, LayerIndex, NoIndexStore, INDEX_FORMAT,
+};
 use super::path::{clean_entry_path, join_components};
 use super::{LayerInfo, LayerSource, RootfsError};
 use crate::digest::Digest;
@@ -69,6 +71,7 @@ pub struct Rootfs<S, I = NoIndexStore> {
     source: S,
     store: I,
     indexes: Mutex<Vec<Option<Arc<LayerIndex>>>>,
+    observer: Option<Box<dyn ContentObserver>>,
 }
 
 impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
@@ -82,7 +85,14 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
             source,
             store,
             indexes: Mutex::new(vec![None; count]),
+            observer: None,
         })
+    }
+
+    /// Shows `observer` the files it wants in every layer this view indexes.
+    pub fn with_observer(mut self, observer: impl ContentObserver + 'static) -> Self {
+        self.observer = Some(Box::new(observer));
+        self
     }
 
     pub fn layers(&self) -> &[LayerInfo] {
@@ -111,7 +121,7 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
                 let blob = self.source.open_to_end(index)?;
                 let reader =
                     LayerReader::new(blob).map_err(|e| RootfsError::reading(&info.digest, e))?;
-                let built = build_index(reader, &info.digest)?;
+                let built = build_index(reader, &info.digest, self.observer.as_deref())?;
                 self.store.save(&info.digest, &built);
                 built
             }
