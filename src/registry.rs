@@ -410,7 +410,8 @@ impl Transport for RegistryTransport {
         }
         tracing::info!("pulling blob {} ({} bytes)", desc.digest, desc.size);
         let mut stream = self.stream(desc, cache)?;
-        io::copy(&mut stream, &mut io::sink()).map_err(|e| stream_error(e, desc))?;
+        io::copy(&mut stream, &mut io::sink())
+            .map_err(|e| stream_error(e, &self.reference.name(), desc))?;
         Ok(cache.blob_path(&desc.digest))
     }
 
@@ -433,22 +434,20 @@ impl Transport for RegistryTransport {
     }
 }
 
-/// The error a [`BlobStream`] failed with, as the [`ImageError`] it carries.
-fn stream_error(e: io::Error, desc: &Descriptor) -> ImageError {
+/// The [`ImageError`] a [`BlobStream`] read failed with.
+fn stream_error(e: io::Error, shown: &str, desc: &Descriptor) -> ImageError {
+    let stream = |source| {
+        ImageError::from(RegistryError::Stream {
+            reference: shown.to_string(),
+            digest: desc.digest.clone(),
+            source,
+        })
+    };
+    let kind = e.kind();
     match e.into_inner().map(|inner| inner.downcast::<ImageError>()) {
         Some(Ok(image_error)) => *image_error,
-        Some(Err(other)) => RegistryError::Stream {
-            reference: String::new(),
-            digest: desc.digest.clone(),
-            source: io::Error::other(other),
-        }
-        .into(),
-        None => RegistryError::Stream {
-            reference: String::new(),
-            digest: desc.digest.clone(),
-            source: io::Error::other("read failed"),
-        }
-        .into(),
+        Some(Err(other)) => stream(io::Error::new(kind, other)),
+        None => stream(io::Error::from(kind)),
     }
 }
 
