@@ -541,18 +541,72 @@ fn exit_code(result: anyhow::Result<bool>) -> ExitCode {
             if broken_pipe {
                 return ExitCode::from(0);
             }
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+            for line in error_lines(&err) {
+                eprintln!("{line}");
             }
             ExitCode::from(2)
         }
     }
 }
 
+/// `error: MESSAGE`, then a `caused by:` line for each cause whose text
+/// the lines before do not already contain (many errors put their cause in
+/// their own message).
+fn error_lines(err: &anyhow::Error) -> Vec<String> {
+    let mut said = err.to_string();
+    let mut lines = vec![format!("error: {said}")];
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !said.contains(&text) {
+            lines.push(format!("  caused by: {text}"));
+            said.push('\n');
+            said.push_str(&text);
+        }
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading {what}: {source}")]
+    struct Says {
+        what: &'static str,
+        source: std::io::Error,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading {what}")]
+    struct Hides {
+        what: &'static str,
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let err = anyhow::Error::new(Says {
+            what: "the layer",
+            source: std::io::Error::other("connection reset"),
+        });
+        assert_eq!(
+            super::error_lines(&err),
+            ["error: reading the layer: connection reset"]
+        );
+    }
+
+    #[test]
+    fn a_cause_not_in_the_message_gets_its_own_line() {
+        let err = anyhow::Error::new(Hides {
+            what: "the layer",
+            source: std::io::Error::other("connection reset"),
+        });
+        assert_eq!(
+            super::error_lines(&err),
+            ["error: reading the layer", "  caused by: connection reset"]
+        );
+    }
 
     #[test]
     fn command_line_definition_is_consistent() {

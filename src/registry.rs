@@ -250,11 +250,8 @@ impl BlobPull {
                 Ok(()) => break StreamMessage::End,
                 Err(Stop::ReaderGone) => return,
                 Err(Stop::Failed(e)) if attempt < RETRIES && is_retryable(&e) => {
-                    tracing::warn!(
-                        "{}: blob {}: {e}; retrying in {backoff:?}",
-                        self.shown,
-                        self.desc.digest
-                    );
+                    // The error names the repository and the blob already.
+                    tracing::warn!("{e}; retrying in {backoff:?}");
                 }
                 Err(Stop::Failed(e)) => break StreamMessage::Failed(e),
             }

@@ -66,6 +66,47 @@ pub trait MergedView {
     fn resolve(&self, path: &str) -> Result<Node, RootfsError>;
 }
 
+/// Indexes a layer opened with [`LayerSource::open_to_end`]. If its
+/// content looks corrupt, the rest of the blob is read anyway: a blob that
+/// is verified only at its end (one still downloading) may turn out not to
+/// be the layer the manifest names, and then that verification failure,
+/// not the content it happened to hold, is the error.
+fn index_to_end(
+    blob: Box<dyn Read + Send>,
+    layer: &Digest,
+    observer: Option<&dyn ContentObserver>,
+) -> Result<LayerIndex, RootfsError> {
+    let blob = SharedBlob(Arc::new(Mutex::new(blob)));
+    let result = LayerReader::new(Box::new(blob.clone()))
+        .map_err(|e| RootfsError::reading(layer, e))
+        .and_then(|reader| build_index(reader, layer, observer));
+    if !matches!(result, Err(RootfsError::CorruptLayer { .. })) {
+        return result;
+    }
+    match io::copy(&mut blob.clone(), &mut io::sink()) {
+        Err(e) => match RootfsError::reading(layer, e) {
+            source @ RootfsError::Source(_) => Err(source),
+            // A read error that is not the source's: the first error stands.
+            _ => result,
+        },
+        Ok(_) => result,
+    }
+}
+
+/// A layer blob shared by its decoder and, if decoding fails, the read of
+/// its remaining bytes.
+#[derive(Clone)]
+struct SharedBlob(Arc<Mutex<Box<dyn Read + Send>>>);
+
+impl Read for SharedBlob {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .read(buf)
+    }
+}
+
 /// The merged root filesystem of one image, read lazily from its layers.
 pub struct Rootfs<S, I = NoIndexStore> {
     source: S,
@@ -119,9 +160,7 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
             None => {
                 tracing::debug!(layer = %info.digest, index, "indexing layer");
                 let blob = self.source.open_to_end(index)?;
-                let reader =
-                    LayerReader::new(blob).map_err(|e| RootfsError::reading(&info.digest, e))?;
-                let built = build_index(reader, &info.digest, self.observer.as_deref())?;
+                let built = index_to_end(blob, &info.digest, self.observer.as_deref())?;
                 self.store.save(&info.digest, &built);
                 built
             }
@@ -467,5 +506,49 @@ fn copy_bounded(
                 source,
             })?;
         copied += n as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rootfs::SourceFailure;
+
+    /// Bytes, then, at their end, the failure of a source that verifies
+    /// a blob only once it has been read through.
+    struct FailsAtEnd(io::Cursor<Vec<u8>>);
+
+    impl Read for FailsAtEnd {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0.read(buf)? {
+                0 if !buf.is_empty() => Err(io::Error::other(SourceFailure(
+                    "the blob failed verification".into(),
+                ))),
+                n => Ok(n),
+            }
+        }
+    }
+
+    fn garbage() -> Vec<u8> {
+        vec![0xe0; 64 * 1024]
+    }
+
+    #[test]
+    fn corrupt_looking_layer_that_fails_verification_reports_the_verification() {
+        let blob = Box::new(FailsAtEnd(io::Cursor::new(garbage())));
+        let err = index_to_end(blob, &Digest::of(b"layer"), None).unwrap_err();
+        assert!(matches!(err, RootfsError::Source(_)), "{err:?}");
+        assert_eq!(err.to_string(), "the blob failed verification");
+    }
+
+    #[test]
+    fn corrupt_layer_that_verifies_is_reported_corrupt() {
+        let layer = Digest::of(b"layer");
+        let blob = Box::new(io::Cursor::new(garbage()));
+        let err = index_to_end(blob, &layer, None).unwrap_err();
+        assert!(
+            matches!(&err, RootfsError::CorruptLayer { layer: l, .. } if *l == layer),
+            "{err:?}"
+        );
     }
 }

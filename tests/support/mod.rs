@@ -3,6 +3,7 @@
 //!
 //! Use it from `tests/<topic>.rs` with `mod support;` and e.g.
 //! `use support::{Registry, LayerBuilder, ImageBuilder, ImageSet, ...};`.
+//! [`FaultProxy`] puts a misbehaving HTTP proxy in front of a registry.
 //! Nothing is mocked: `docker-registry`, `skopeo` and `htpasswd` must be
 //! installed (`scripts/install-test-deps.sh`). All traffic stays on 127.0.0.1.
 
@@ -17,6 +18,7 @@ pub mod http;
 pub mod image;
 pub mod layout;
 pub mod oversized;
+pub mod proxy;
 pub mod registry;
 pub mod skopeo;
 
@@ -26,5 +28,6 @@ pub use image::{
 };
 pub use layout::{write_oci_layout, Descriptor, IndexStyle, WrittenLayout};
 pub use oversized::{manifest_of_size, write_oversized_layout};
+pub use proxy::{Fault, FaultProxy, Rule, Seen};
 pub use registry::Registry;
 pub use skopeo::{inspect_raw, inspect_raw_json, push, to_docker_archive};
