@@ -201,6 +201,14 @@ pub fn open(path: &Path) -> Result<File, CacheError> {
     })
 }
 
+/// Opens a verified blob file for streaming through a decompressor.
+pub fn open_buffered(path: &Path) -> Result<Box<dyn Read + Send>, CacheError> {
+    Ok(Box::new(io::BufReader::with_capacity(
+        256 * 1024,
+        open(path)?,
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -139,14 +139,7 @@ impl LayerSource for ImageLayers<'_> {
     }
 
     fn open(&self, index: usize) -> Result<Box<dyn Read + Send>, RootfsError> {
-        let desc = self
-            .descriptors
-            .get(index)
-            .ok_or(RootfsError::NoSuchLayer {
-                index,
-                count: self.descriptors.len(),
-            })?;
-        tracing::debug!("reading layer {}", desc.digest);
+        let desc = self.descriptor(index)?;
         let path = self
             .image
             .blob(desc)
@@ -160,6 +153,18 @@ impl LayerSource for ImageLayers<'_> {
     }
 
     fn open_to_end(&self, index: usize) -> Result<Box<dyn Read + Send>, RootfsError> {
+        let desc = self.descriptor(index)?;
+        let blob = self
+            .image
+            .open_blob(desc)
+            .map_err(|e| RootfsError::Source(Box::new(e)))?;
+        Ok(Box::new(SourceRead(blob)))
+    }
+}
+
+impl ImageLayers<'_> {
+    /// Layer `index`'s descriptor, logged as it is read.
+    fn descriptor(&self, index: usize) -> Result<&Descriptor, RootfsError> {
         let desc = self
             .descriptors
             .get(index)
@@ -168,11 +173,7 @@ impl LayerSource for ImageLayers<'_> {
                 count: self.descriptors.len(),
             })?;
         tracing::debug!("reading layer {}", desc.digest);
-        let blob = self
-            .image
-            .open_blob(desc)
-            .map_err(|e| RootfsError::Source(Box::new(e)))?;
-        Ok(Box::new(SourceRead(blob)))
+        Ok(desc)
     }
 }
 
@@ -328,11 +329,8 @@ impl ContentObserver for HashWhileIndexing {
     }
 
     fn observe(&self, layer: &Digest, entry: u64, data: &mut dyn Read) -> io::Result<()> {
-        let mut sink = HashingSink {
-            hasher: Sha256::new(),
-            head: Vec::with_capacity(HEAD_BYTES),
-            out: &mut io::sink(),
-        };
+        let mut discard = io::sink();
+        let mut sink = HashingSink::new(&mut discard);
         let size = io::copy(data, &mut sink)?;
         let hashed = HashedFile {
             format: HASHED_FORMAT,
@@ -385,11 +383,7 @@ fn copy_and_hash(
     located: Located,
     out: &mut dyn Write,
 ) -> Result<FoundBinary, ExtractError> {
-    let mut sink = HashingSink {
-        hasher: Sha256::new(),
-        head: Vec::with_capacity(HEAD_BYTES),
-        out,
-    };
+    let mut sink = HashingSink::new(out);
     let size = view.copy_file(&located, &mut sink)?;
     let kind = identify_bytes(&sink.head);
     Ok(found_binary(
@@ -548,6 +542,16 @@ struct HashingSink<'a> {
     hasher: Sha256,
     head: Vec<u8>,
     out: &'a mut dyn Write,
+}
+
+impl<'a> HashingSink<'a> {
+    fn new(out: &'a mut dyn Write) -> Self {
+        Self {
+            hasher: Sha256::new(),
+            head: Vec::with_capacity(HEAD_BYTES),
+            out,
+        }
+    }
 }
 
 impl Write for HashingSink<'_> {

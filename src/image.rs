@@ -100,12 +100,7 @@ pub trait Transport: Send + Sync {
         desc: &Descriptor,
         cache: &Cache,
     ) -> Result<Box<dyn std::io::Read + Send>, ImageError> {
-        let path = self.blob(desc, cache)?;
-        let file = crate::cache::open(&path)?;
-        Ok(Box::new(std::io::BufReader::with_capacity(
-            256 * 1024,
-            file,
-        )))
+        Ok(crate::cache::open_buffered(&self.blob(desc, cache)?)?)
     }
 }
 

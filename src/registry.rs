@@ -419,8 +419,7 @@ impl Transport for RegistryTransport {
     ) -> Result<Box<dyn Read + Send>, ImageError> {
         if let Some(path) = cache.blob(&desc.digest) {
             tracing::debug!("blob {} from cache", desc.digest);
-            let file = crate::cache::open(&path)?;
-            return Ok(Box::new(io::BufReader::with_capacity(256 * 1024, file)));
+            return Ok(crate::cache::open_buffered(&path)?);
         }
         tracing::info!(
             "pulling blob {} ({} bytes), reading it as it arrives",

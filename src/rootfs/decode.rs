@@ -16,6 +16,7 @@ use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::sync::{Arc, OnceLock};
 
 use super::{LayerInfo, RootfsError};
+use crate::digest::Digest;
 
 /// Layer media types a container runtime unpacks.
 const SUPPORTED_MEDIA_TYPES: &[&str] = &[
@@ -63,12 +64,16 @@ pub(crate) struct StreamEnd(Arc<OnceLock<u64>>);
 impl StreamEnd {
     /// Fails if an entry whose content ends at `content_end` (offset in the
     /// tar stream) had bytes made up by the padding.
-    pub(crate) fn check(&self, content_end: u64, name: &str) -> Result<(), String> {
+    pub(crate) fn check(
+        &self,
+        layer: &Digest,
+        content_end: u64,
+        name: &str,
+    ) -> Result<(), RootfsError> {
         match self.0.get() {
-            Some(&end) if content_end > end => Err(format!(
-                "the layer ends inside {name}: {} bytes of it are missing",
-                content_end - end
-            )),
+            Some(&end) if content_end > end => {
+                Err(RootfsError::truncated(layer, name, content_end - end))
+            }
             _ => Ok(()),
         }
     }
@@ -234,10 +239,13 @@ mod tests {
         assert_eq!(out.len(), 1024);
         assert_eq!(out[..700], [7u8; 700]);
         assert!(out[700..].iter().all(|&b| b == 0));
-        assert_eq!(end.check(700, "/bin/app"), Ok(()));
+        let layer = Digest::of(b"layer");
+        assert!(end.check(&layer, 700, "/bin/app").is_ok());
         assert_eq!(
-            end.check(710, "/bin/app"),
-            Err("the layer ends inside /bin/app: 10 bytes of it are missing".to_string())
+            end.check(&layer, 710, "/bin/app").unwrap_err().to_string(),
+            format!(
+                "corrupt layer {layer}: the layer ends inside /bin/app: 10 bytes of it are missing"
+            )
         );
     }
 
@@ -248,6 +256,6 @@ mod tests {
         let mut out = Vec::new();
         reader.read_to_end(&mut out).unwrap();
         assert_eq!(out.len(), 1024);
-        assert_eq!(end.check(4096, "/bin/app"), Ok(()));
+        assert!(end.check(&Digest::of(b"layer"), 4096, "/bin/app").is_ok());
     }
 }

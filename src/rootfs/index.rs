@@ -226,8 +226,7 @@ pub(crate) fn build_index(
         .finish()
         .map_err(|e| RootfsError::reading(layer, e))?;
     if let Some((content_end, name)) = last_entry {
-        end.check(content_end, &name)
-            .map_err(|detail| RootfsError::corrupt(layer, detail))?;
+        end.check(layer, content_end, &name)?;
     }
     if let Some(observer) = observer {
         observer.verified(layer);

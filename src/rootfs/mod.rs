@@ -167,6 +167,14 @@ impl RootfsError {
         }
     }
 
+    /// A layer whose stream ends `missing` bytes short of the end of `name`'s data.
+    fn truncated(layer: &Digest, name: &str, missing: u64) -> Self {
+        Self::corrupt(
+            layer,
+            format!("the layer ends inside {name}: {missing} bytes of it are missing"),
+        )
+    }
+
     fn corrupt(layer: &Digest, detail: impl std::fmt::Display) -> Self {
         Self::CorruptLayer {
             layer: layer.clone(),

@@ -108,8 +108,7 @@ impl Unpacker {
             let content_end = entry.raw_file_position() + entry.size();
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             self.apply_entry(entry, layer, &mut touched)?;
-            end.check(content_end, &name)
-                .map_err(|detail| RootfsError::corrupt(layer, detail))?;
+            end.check(layer, content_end, &name)?;
         }
         archive
             .into_inner()

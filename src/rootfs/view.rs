@@ -314,17 +314,13 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
             let content_end = entry.raw_file_position() + size;
             let copied = copy_bounded(entry.take(limit), out, layer, &located.path)?;
             if copied < size.min(limit) {
-                return Err(RootfsError::corrupt(
+                return Err(RootfsError::truncated(
                     layer,
-                    format!(
-                        "the layer ends inside {}: {} bytes of it are missing",
-                        located.entry_path,
-                        size.min(limit) - copied
-                    ),
+                    &located.entry_path,
+                    size.min(limit) - copied,
                 ));
             }
-            end.check(content_end, &located.entry_path)
-                .map_err(|detail| RootfsError::corrupt(layer, detail))?;
+            end.check(layer, content_end, &located.entry_path)?;
             return Ok(copied);
         }
         Err(RootfsError::corrupt(
