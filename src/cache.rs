@@ -155,6 +155,11 @@ impl BlobWriter {
         self.written
     }
 
+    /// The digest of the bytes written so far.
+    pub fn digest_so_far(&self) -> Digest {
+        Digest::from_hasher(self.hasher.clone())
+    }
+
     /// Verifies what was written and moves it to its content address.
     pub fn commit(self) -> Result<PathBuf, CacheError> {
         if let Some(expected) = self.size {

@@ -15,7 +15,6 @@ use futures_util::StreamExt;
 use oci_client::client::{BlobResponse, ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
-use sha2::{Digest as _, Sha256};
 
 use crate::cache::Cache;
 use crate::digest::Digest;
@@ -232,21 +231,22 @@ impl From<crate::cache::CacheError> for Stop {
     }
 }
 
-/// The bytes the reader already has: how many, and their hash.
-#[derive(Default)]
-struct Sent {
+/// What the reader already had when a registry answered a resume with the
+/// whole blob: how many bytes, and their digest. The new download must
+/// bring those bytes again unchanged before it brings anything new.
+struct Delivered {
     bytes: u64,
-    hasher: Sha256,
+    digest: Digest,
 }
 
 impl BlobPull {
     async fn run(self, writer: crate::cache::BlobWriter) {
-        let mut sent = Sent::default();
         let mut writer = writer;
+        let mut resent = None;
         let mut attempt = 0;
         let mut backoff = FIRST_BACKOFF;
         let message = loop {
-            match self.attempt(&mut writer, &mut sent).await {
+            match self.attempt(&mut writer, &mut resent).await {
                 Ok(()) => break StreamMessage::End,
                 Err(Stop::ReaderGone) => return,
                 Err(Stop::Failed(e)) if attempt < RETRIES && is_retryable(&e) => {
@@ -270,11 +270,13 @@ impl BlobPull {
         let _ = self.sender.send(message).await;
     }
 
-    /// One request, from the first byte `writer` lacks to the end.
+    /// One request, from the first byte `writer` lacks to the end. Every
+    /// byte the cache writer holds was sent to the reader, except while
+    /// `resent` (the reader's part of a blob sent again) is being checked.
     async fn attempt(
         &self,
         writer: &mut crate::cache::BlobWriter,
-        sent: &mut Sent,
+        resent: &mut Option<Delivered>,
     ) -> Result<(), Stop> {
         let digest = self.desc.digest.to_string();
         let response = self
@@ -286,6 +288,12 @@ impl BlobPull {
             BlobResponse::Partial(stream) => stream,
             BlobResponse::Full(stream) => {
                 if writer.written() > 0 {
+                    if resent.is_none() {
+                        *resent = Some(Delivered {
+                            bytes: writer.written(),
+                            digest: writer.digest_so_far(),
+                        });
+                    }
                     *writer = self.cache.writer(&self.desc.digest, Some(self.desc.size))?;
                 }
                 stream
@@ -295,9 +303,8 @@ impl BlobPull {
             .progress
             .download(&short(&self.desc.digest), self.desc.size);
         transfer.advance(writer.written());
-        let mut resent = Sha256::new();
         while let Some(chunk) = stream.next().await {
-            let chunk = match chunk {
+            let mut chunk = match chunk {
                 Ok(chunk) => chunk,
                 // oci-client checks the digest too, at the end of a whole
                 // blob: our own check of the same bytes decides.
@@ -311,31 +318,27 @@ impl BlobPull {
                     .into())
                 }
             };
-            let start = writer.written();
-            writer.write_chunk(&chunk)?;
             transfer.advance(chunk.len() as u64);
-            // The part of this chunk the reader already has (a whole blob
-            // sent again after a failed attempt).
-            let known = usize::try_from(sent.bytes.saturating_sub(start))
-                .unwrap_or(usize::MAX)
-                .min(chunk.len());
-            if known > 0 {
-                resent.update(&chunk[..known]);
-                if start + known as u64 == sent.bytes
-                    && resent.clone().finalize() != sent.hasher.clone().finalize()
-                {
-                    return Err(ImageError::from(RegistryError::ChangedOnRetry {
-                        reference: self.shown.clone(),
-                        digest: self.desc.digest.clone(),
-                    })
-                    .into());
+            if let Some(delivered) = resent {
+                let known = usize::try_from(delivered.bytes - writer.written())
+                    .unwrap_or(usize::MAX)
+                    .min(chunk.len());
+                writer.write_chunk(&chunk[..known])?;
+                chunk = chunk.slice(known..);
+                if writer.written() == delivered.bytes {
+                    if writer.digest_so_far() != delivered.digest {
+                        return Err(ImageError::from(RegistryError::ChangedOnRetry {
+                            reference: self.shown.clone(),
+                            digest: self.desc.digest.clone(),
+                        })
+                        .into());
+                    }
+                    *resent = None;
                 }
             }
-            let fresh = chunk.slice(known..);
-            if !fresh.is_empty() {
-                sent.bytes += fresh.len() as u64;
-                sent.hasher.update(&fresh);
-                if self.sender.send(StreamMessage::Data(fresh)).await.is_err() {
+            if !chunk.is_empty() {
+                writer.write_chunk(&chunk)?;
+                if self.sender.send(StreamMessage::Data(chunk)).await.is_err() {
                     return Err(Stop::ReaderGone);
                 }
             }
