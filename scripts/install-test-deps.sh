@@ -3,7 +3,8 @@
 # skopeo to push test images, bubblewrap for the build sandbox, busybox-static
 # for a builder image, Go and a C compiler for the binaries the diff tests build,
 # htpasswd for the authenticated registry, umoci to build an image the way
-# another tool does.
+# another tool does; and what the build itself needs to compile ISA-L, the
+# gzip decoder (nasm and the autotools).
 set -euo pipefail
 declare -A need=(
   [docker-registry]=docker-registry
@@ -16,6 +17,11 @@ declare -A need=(
   [cc]=gcc
   [git]=git
   [pkg-config]=pkg-config
+  [nasm]=nasm
+  [make]=make
+  [autoconf]=autoconf
+  [automake]=automake
+  [libtoolize]=libtool
 )
 missing=()
 for cmd in "${!need[@]}"; do

@@ -15,6 +15,7 @@
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::sync::{Arc, OnceLock};
 
+use super::igzip::GzipDecoder;
 use super::{LayerInfo, RootfsError};
 use crate::digest::Digest;
 
@@ -81,7 +82,7 @@ impl StreamEnd {
 
 enum Decoder {
     Plain(Raw),
-    Gzip(Box<flate2::bufread::MultiGzDecoder<Raw>>),
+    Gzip(Box<GzipDecoder<Raw>>),
     Zstd(Box<zstd::stream::read::Decoder<'static, Raw>>),
 }
 
@@ -109,7 +110,7 @@ impl LayerReader {
         let zstd = magic.starts_with(ZSTD_MAGIC);
         let raw = BufReader::with_capacity(64 * 1024, Cursor::new(magic).chain(blob));
         let decoder = if gzip {
-            Decoder::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(raw)))
+            Decoder::Gzip(Box::new(GzipDecoder::new(raw)))
         } else if zstd {
             Decoder::Zstd(Box::new(zstd::stream::read::Decoder::with_buffer(raw)?))
         } else {

@@ -12,6 +12,7 @@
 //! [`IndexStore`] so that a repeat run reads no layer just to find a path.
 
 mod decode;
+mod igzip;
 mod index;
 mod memory;
 mod path;
