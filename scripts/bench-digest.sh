@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # Benchmark: `rebuild-compare digest` against the manual way (skopeo copy +
-# umoci unpack + sha256sum) on a realistic three-layer image pushed to a
+# umoci unpack + sha256sum) on realistic three-layer images pushed to a
 # loopback registry, plus `gzip -dc` over the layers rebuild-compare reads.
 #
-#   layer 1  base       /usr/bin and /usr/sbin of this machine  (~430 MB)
-#   layer 2  toolchain  /usr/lib/go-1.19                         (~330 MB)
+#   layer 1  base       one of:
+#              debian    `debootstrap --variant=minbase bookworm`  (~210 MB)
+#              host-usr  /usr/bin and /usr/sbin of this machine     (~450 MB)
+#   layer 2  toolchain  /usr/lib/go-1.19                             (~340 MB)
 #   layer 3  binary     /usr/local/bin/app (a release build of rebuild-compare)
 #
-# Two images: "first-path" runs `app` with PATH=/usr/local/bin:... (the
-# binary's directory first, so the top layer settles it) and "default-path"
-# runs `app` with Docker's default PATH, whose first entry /usr/local/sbin
-# must be proven absent in every layer on a cold run.
+# Each base gives two images: "first-path" runs `app` with
+# PATH=/usr/local/bin:... (the binary's directory first, so the top layer
+# settles it) and "default-path" runs `app` with Docker's default PATH, whose
+# first entry /usr/local/sbin must be proven absent in every layer on a cold
+# run.
 #
-# Usage: scripts/bench-digest.sh [RUNS]   (needs docker-registry, skopeo,
-# umoci, golang-go; prints a Markdown table)
+# Usage: scripts/bench-digest.sh [RUNS]   (as root; needs docker-registry,
+# skopeo, umoci, debootstrap, golang-go and a Debian mirror, by default
+# http://deb.debian.org/debian, or BENCH_MIRROR; prints a Markdown table)
 set -euo pipefail
 runs=${1:-3}
+mirror=${BENCH_MIRROR:-http://deb.debian.org/debian}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/bench-digest.XXXXXX)
 # BENCH_KEEP=1 leaves the registry running and the work directory in place.
@@ -23,8 +28,8 @@ if [ -z "${BENCH_KEEP:-}" ]; then
   trap 'kill $registry_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 fi
 
-for tool in docker-registry skopeo umoci gzip; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install docker-registry skopeo umoci)" >&2; exit 2; }
+for tool in docker-registry skopeo umoci gzip debootstrap; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install docker-registry skopeo umoci debootstrap)" >&2; exit 2; }
 done
 [ -d /usr/lib/go-1.19 ] || { echo "missing /usr/lib/go-1.19 (apt-get install golang-go)" >&2; exit 2; }
 
@@ -45,33 +50,42 @@ docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
 
-# The image, assembled with umoci, pushed with skopeo.
-export SKOPEO="skopeo --insecure-policy"
-umoci init --layout "$work/src"
-umoci new --image "$work/src:base"
-umoci insert --image "$work/src:base" /usr/bin /usr/bin
-umoci insert --image "$work/src:base" /usr/sbin /usr/sbin
-# umoci insert makes one layer per call; squash base into one by repacking.
-umoci unpack --rootless --image "$work/src:base" "$work/bundle-base" >/dev/null
-umoci new --image "$work/src:img"
-umoci unpack --rootless --image "$work/src:img" "$work/bundle-img" >/dev/null
-rm -rf "$work/bundle-img/rootfs"
-mv "$work/bundle-base/rootfs" "$work/bundle-img/rootfs"
-umoci repack --image "$work/src:img" "$work/bundle-img"
-rm -rf "$work/bundle-base" "$work/bundle-img"
-umoci insert --image "$work/src:img" /usr/lib/go-1.19 /usr/lib/go-1.19
+# The two base trees.
+debootstrap --variant=minbase bookworm "$work/base-debian" "$mirror" >"$work/debootstrap.log" 2>&1 \
+  || { echo "debootstrap failed, see $work/debootstrap.log" >&2; exit 2; }
+mkdir -p "$work/base-host-usr/usr"
+cp -a /usr/bin /usr/sbin "$work/base-host-usr/usr/"
 mkdir -p "$work/app/usr/local/bin"
 cp "$bin" "$work/app/usr/local/bin/app"
-umoci insert --image "$work/src:img" "$work/app/usr" /usr
-umoci config --image "$work/src:img" --tag first-path --os linux --architecture amd64 \
-  --config.entrypoint app --config.env PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin
-umoci config --image "$work/src:img" --tag default-path --os linux --architecture amd64 \
-  --config.entrypoint app
-for tag in first-path default-path; do
-  $SKOPEO copy -q --dest-tls-verify=false "oci:$work/src:$tag" "docker://127.0.0.1:$port/bench:$tag"
+
+# The images, assembled with umoci, pushed with skopeo.
+export SKOPEO="skopeo --insecure-policy"
+umoci init --layout "$work/src"
+bases=(debian host-usr)
+for base in "${bases[@]}"; do
+  # One layer holding the whole base tree, then the toolchain and the binary.
+  umoci new --image "$work/src:$base"
+  umoci unpack --image "$work/src:$base" "$work/bundle" >/dev/null
+  rm -rf "$work/bundle/rootfs"
+  mv "$work/base-$base" "$work/bundle/rootfs"
+  umoci repack --image "$work/src:$base" "$work/bundle"
+  rm -rf "$work/bundle"
+  umoci insert --image "$work/src:$base" /usr/lib/go-1.19 /usr/lib/go-1.19
+  umoci insert --image "$work/src:$base" "$work/app/usr" /usr
+  umoci config --image "$work/src:$base" --tag "$base-first-path" --os linux --architecture amd64 \
+    --config.entrypoint app --config.env PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin
+  umoci config --image "$work/src:$base" --tag "$base-default-path" --os linux --architecture amd64 \
+    --config.entrypoint app
+  for tag in "$base-first-path" "$base-default-path"; do
+    $SKOPEO copy -q --dest-tls-verify=false "oci:$work/src:$tag" "docker://127.0.0.1:$port/bench:$tag"
+  done
 done
+# Compressed sizes of an image's layers, in MB.
+layer_sizes() {
+  skopeo inspect --raw --tls-verify=false "docker://127.0.0.1:$port/bench:$1" \
+    | python3 -c 'import json, sys; print(", ".join(f"{l["size"] / 1e6:.0f}" for l in json.load(sys.stdin)["layers"]))'
+}
 expected=$(sha256sum "$bin" | cut -d' ' -f1)
-sizes=$(du -sh "$work/src/blobs" | cut -f1)
 
 now() { date +%s.%N; }
 # median of $runs timings of "$@"
@@ -103,12 +117,15 @@ gunzip_read() {
   done <"$work/read"
 }
 
-echo "image blobs: $sizes; $runs runs each, median seconds"
+echo "$runs runs each, median seconds"
+for base in "${bases[@]}"; do
+  echo "$base: layers of $(layer_sizes "$base-default-path") MB (gzip)"
+done
 [ -n "${BENCH_KEEP:-}" ] && echo "kept: $work, registry 127.0.0.1:$port (pid $registry_pid)"
 echo
 echo "| image | skopeo copy + umoci unpack + sha256sum | rebuild-compare cold | rebuild-compare warm | gzip -dc of layers read | cold speed-up | warm speed-up | cold / gzip |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-for tag in first-path default-path; do
+for tag in debian-first-path debian-default-path host-usr-first-path host-usr-default-path; do
   prepare=clean_peer; p=$(time_median peer "$tag")
   prepare=clean_cache; c=$(time_median ours "$tag")
   prepare=nothing; w=$(time_median ours "$tag")
