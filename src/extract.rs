@@ -202,7 +202,9 @@ impl JsonDir {
             return Ok(());
         };
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        serde_json::to_writer(&mut tmp, value)?;
+        // Serialised whole first: written straight to the file, every
+        // token would be a system call.
+        tmp.write_all(&serde_json::to_vec(value)?)?;
         tmp.persist(dir.join(name)).map_err(|e| e.error)?;
         Ok(())
     }
