@@ -331,15 +331,7 @@ impl ContentObserver for HashWhileIndexing {
     }
 
     fn observe(&self, layer: &Digest, entry: u64, data: &mut dyn Read) -> io::Result<()> {
-        let mut discard = io::sink();
-        let mut sink = HashingSink::new(&mut discard);
-        let size = io::copy(data, &mut sink)?;
-        let hashed = HashedFile {
-            format: HASHED_FORMAT,
-            kind: identify_bytes(&sink.head),
-            sha256: Digest::from_hasher(sink.hasher),
-            size,
-        };
+        let hashed = hash_alongside(data)?;
         if let Ok(mut pending) = self.pending.lock() {
             pending.push((layer.clone(), entry, hashed));
         }
@@ -355,6 +347,72 @@ impl ContentObserver for HashWhileIndexing {
         }
         pending.retain(|(l, _, _)| l != layer);
     }
+}
+
+/// Reads `data` to its end while a second thread hashes what was read, so
+/// that decompressing a large file and hashing it overlap.
+fn hash_alongside(data: &mut dyn Read) -> io::Result<HashedFile> {
+    const BUFFERS: usize = 4;
+    const BUFFER_SIZE: usize = 256 * 1024;
+    let (to_hash, filled) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(BUFFERS);
+    let (to_fill, emptied) = std::sync::mpsc::channel::<Vec<u8>>();
+    for _ in 0..BUFFERS {
+        // The receiver is right here: sending cannot fail.
+        let _ = to_fill.send(vec![0; BUFFER_SIZE]);
+    }
+    std::thread::scope(|scope| {
+        let hashing = scope.spawn(move || {
+            let mut hasher = Sha256::new();
+            for (buffer, len) in filled {
+                hasher.update(&buffer[..len]);
+                // The reader may have stopped: the buffer is then not needed.
+                let _ = to_fill.send(buffer);
+            }
+            hasher
+        });
+        let mut head = Vec::with_capacity(HEAD_BYTES);
+        let mut size = 0u64;
+        let read = loop {
+            let Ok(mut buffer) = emptied.recv() else {
+                break Err(io::Error::other("the hashing thread stopped"));
+            };
+            let len = match read_up_to(data, &mut buffer) {
+                Ok(0) => break Ok(()),
+                Ok(len) => len,
+                Err(e) => break Err(e),
+            };
+            let room = HEAD_BYTES.saturating_sub(head.len());
+            head.extend_from_slice(&buffer[..len.min(room)]);
+            size += len as u64;
+            if to_hash.send((buffer, len)).is_err() {
+                break Err(io::Error::other("the hashing thread stopped"));
+            }
+        };
+        drop(to_hash);
+        let hasher = hashing
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        read.map(|()| HashedFile {
+            format: HASHED_FORMAT,
+            kind: identify_bytes(&head),
+            sha256: Digest::from_hasher(hasher),
+            size,
+        })
+    })
+}
+
+/// Fills `buffer` from `data` as far as it goes; fewer bytes only at the end.
+fn read_up_to(data: &mut dyn Read, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match data.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Locates the binary in the merged view of `platform_image`'s layers;
@@ -567,5 +625,37 @@ impl Write for HashingSink<'_> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_alongside_gives_the_digest_size_and_kind_of_what_it_read() {
+        let mut data = b"#!/bin/sh\n".to_vec();
+        data.extend((0..3_000_000u32).map(|i| (i % 251) as u8));
+        let hashed = hash_alongside(&mut &data[..]).unwrap();
+        assert_eq!(hashed.sha256, Digest::of(&data));
+        assert_eq!(hashed.size, data.len() as u64);
+        assert_eq!(hashed.kind, identify_bytes(&data[..HEAD_BYTES]));
+    }
+
+    #[test]
+    fn hash_alongside_passes_on_a_read_error() {
+        struct Failing(usize);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, "bad layer"));
+                }
+                let n = buf.len().min(self.0);
+                self.0 -= n;
+                Ok(n)
+            }
+        }
+        let err = hash_alongside(&mut Failing(1_000_000)).unwrap_err();
+        assert_eq!(err.to_string(), "bad layer");
     }
 }
