@@ -83,7 +83,7 @@ done
 # Compressed sizes of an image's layers, in MB.
 layer_sizes() {
   skopeo inspect --raw --tls-verify=false "docker://127.0.0.1:$port/bench:$1" \
-    | python3 -c 'import json, sys; print(", ".join(f"{l["size"] / 1e6:.0f}" for l in json.load(sys.stdin)["layers"]))'
+    | python3 -c 'import json, sys; print(", ".join(str(round(l["size"] / 1e6)) for l in json.load(sys.stdin)["layers"]))'
 }
 expected=$(sha256sum "$bin" | cut -d' ' -f1)
 
@@ -101,7 +101,7 @@ time_median() {
 
 peer() {
   $SKOPEO copy -q --src-tls-verify=false "docker://127.0.0.1:$port/bench:$1" "oci:$work/peer:x"
-  umoci unpack --rootless --image "$work/peer:x" "$work/peer-bundle" >/dev/null
+  umoci unpack --rootless --image "$work/peer:x" "$work/peer-bundle" >/dev/null 2>>"$work/peer.log"
   sha256sum "$work/peer-bundle/rootfs/usr/local/bin/app" | grep -q "$expected"
 }
 ours() {
