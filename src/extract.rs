@@ -354,17 +354,17 @@ impl ContentObserver for HashWhileIndexing {
 fn hash_alongside(data: &mut dyn Read) -> io::Result<HashedFile> {
     const BUFFERS: usize = 4;
     const BUFFER_SIZE: usize = 256 * 1024;
-    let (to_hash, filled) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(BUFFERS);
+    let (to_hash, filled) = std::sync::mpsc::sync_channel::<Vec<u8>>(BUFFERS);
     let (to_fill, emptied) = std::sync::mpsc::channel::<Vec<u8>>();
     for _ in 0..BUFFERS {
         // The receiver is right here: sending cannot fail.
-        let _ = to_fill.send(vec![0; BUFFER_SIZE]);
+        let _ = to_fill.send(Vec::with_capacity(BUFFER_SIZE));
     }
     std::thread::scope(|scope| {
         let hashing = scope.spawn(move || {
             let mut hasher = Sha256::new();
-            for (buffer, len) in filled {
-                hasher.update(&buffer[..len]);
+            for buffer in filled {
+                hasher.update(&buffer);
                 // The reader may have stopped: the buffer is then not needed.
                 let _ = to_fill.send(buffer);
             }
@@ -376,15 +376,16 @@ fn hash_alongside(data: &mut dyn Read) -> io::Result<HashedFile> {
             let Ok(mut buffer) = emptied.recv() else {
                 break Err(io::Error::other("the hashing thread stopped"));
             };
-            let len = match read_up_to(data, &mut buffer) {
+            buffer.clear();
+            match data.take(BUFFER_SIZE as u64).read_to_end(&mut buffer) {
                 Ok(0) => break Ok(()),
-                Ok(len) => len,
+                Ok(_) => {}
                 Err(e) => break Err(e),
-            };
+            }
             let room = HEAD_BYTES.saturating_sub(head.len());
-            head.extend_from_slice(&buffer[..len.min(room)]);
-            size += len as u64;
-            if to_hash.send((buffer, len)).is_err() {
+            head.extend_from_slice(&buffer[..buffer.len().min(room)]);
+            size += buffer.len() as u64;
+            if to_hash.send(buffer).is_err() {
                 break Err(io::Error::other("the hashing thread stopped"));
             }
         };
@@ -399,20 +400,6 @@ fn hash_alongside(data: &mut dyn Read) -> io::Result<HashedFile> {
             size,
         })
     })
-}
-
-/// Fills `buffer` from `data` as far as it goes; fewer bytes only at the end.
-fn read_up_to(data: &mut dyn Read, buffer: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match data.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// Locates the binary in the merged view of `platform_image`'s layers;

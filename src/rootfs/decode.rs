@@ -95,17 +95,10 @@ const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 impl LayerReader {
     /// Wraps a compressed blob, choosing the decompressor from its first bytes.
     pub(crate) fn new(mut blob: Box<dyn Read + Send>) -> io::Result<Self> {
-        let mut magic = vec![0u8; ZSTD_MAGIC.len()];
-        let mut filled = 0;
-        while filled < magic.len() {
-            match blob.read(&mut magic[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        magic.truncate(filled);
+        let mut magic = Vec::with_capacity(ZSTD_MAGIC.len());
+        blob.by_ref()
+            .take(ZSTD_MAGIC.len() as u64)
+            .read_to_end(&mut magic)?;
         let gzip = magic.starts_with(GZIP_MAGIC);
         let zstd = magic.starts_with(ZSTD_MAGIC);
         let raw = BufReader::with_capacity(64 * 1024, Cursor::new(magic).chain(blob));
