@@ -11,9 +11,10 @@ use std::io::{self, BufRead, Read};
 use std::mem::MaybeUninit;
 
 use isal_sys::igzip_lib::{
-    inflate_state, isal_block_state_ISAL_BLOCK_FINISH, isal_inflate, isal_inflate_init,
-    isal_inflate_reset, ISAL_GZIP, ISAL_INCORRECT_CHECKSUM, ISAL_INVALID_BLOCK,
-    ISAL_INVALID_LOOKBACK, ISAL_INVALID_SYMBOL, ISAL_INVALID_WRAPPER, ISAL_UNSUPPORTED_METHOD,
+    inflate_state, isal_block_state_ISAL_BLOCK_FINISH, isal_gzip_header, isal_gzip_header_init,
+    isal_inflate, isal_inflate_init, isal_inflate_reset, isal_read_gzip_header, ISAL_END_INPUT,
+    ISAL_GZIP, ISAL_INCORRECT_CHECKSUM, ISAL_INVALID_BLOCK, ISAL_INVALID_LOOKBACK,
+    ISAL_INVALID_SYMBOL, ISAL_INVALID_WRAPPER, ISAL_UNSUPPORTED_METHOD,
 };
 
 /// A gzip stream of one or more members, decompressed as it is read.
@@ -22,21 +23,35 @@ pub(crate) struct GzipDecoder<R> {
     /// ISA-L's whole decoding state, the history window included. Boxed:
     /// it is large, and only ever touched through this one owner.
     state: Box<inflate_state>,
+    /// The current member's header, as far as it has been read. It must
+    /// outlive a call: `isal_inflate` parses headers with a fresh one each
+    /// call, and so loses the header's flags when the optional fields
+    /// (name, comment, extra) arrive in a later read than its first bytes.
+    header: isal_gzip_header,
 }
 
 impl<R: BufRead> GzipDecoder<R> {
     pub(crate) fn new(input: R) -> Self {
+        // SAFETY: both are plain C structs of integers, raw pointers and
+        // arrays of those, for which all zeroes is a valid value; the init
+        // functions then set them up as ISA-L's constructors, through
+        // pointers to live, aligned, exclusively owned values.
         let mut state = Box::<inflate_state>::new_uninit();
-        // SAFETY: `isal_inflate_init` writes every field of the state it is
-        // given (it is ISA-L's constructor for the type), so the value is
-        // initialised once it returns; the pointer is to a live, aligned,
-        // exclusively owned allocation of the right type.
-        let mut state = unsafe {
-            isal_inflate_init(MaybeUninit::as_mut_ptr(&mut *state));
-            state.assume_init()
+        let (state, header) = unsafe {
+            let state_ptr = MaybeUninit::as_mut_ptr(&mut *state);
+            std::ptr::write_bytes(state_ptr, 0, 1);
+            isal_inflate_init(state_ptr);
+            let mut header = std::mem::zeroed::<isal_gzip_header>();
+            isal_gzip_header_init(&mut header);
+            (state.assume_init(), header)
         };
-        state.crc_flag = ISAL_GZIP;
-        Self { input, state }
+        let mut decoder = Self {
+            input,
+            state,
+            header,
+        };
+        decoder.state.crc_flag = ISAL_GZIP;
+        decoder
     }
 
     pub(crate) fn into_inner(self) -> R {
@@ -45,6 +60,21 @@ impl<R: BufRead> GzipDecoder<R> {
 
     fn member_finished(&self) -> bool {
         self.state.block_state == isal_block_state_ISAL_BLOCK_FINISH
+    }
+
+    /// Whether the current member's header has been read.
+    fn header_read(&self) -> bool {
+        self.state.wrapper_flag != 0
+    }
+
+    /// Gets ready for the member that follows a finished one.
+    fn next_member(&mut self) {
+        // SAFETY: both values are initialised and exclusively ours.
+        unsafe {
+            isal_inflate_reset(&mut *self.state);
+            isal_gzip_header_init(&mut self.header);
+        }
+        self.state.crc_flag = ISAL_GZIP;
     }
 }
 
@@ -59,10 +89,9 @@ impl<R: BufRead> Read for GzipDecoder<R> {
                     return Ok(0);
                 }
                 // More bytes after a member: they must be another member.
-                // SAFETY: the state is initialised and exclusively ours.
-                unsafe { isal_inflate_reset(&mut *self.state) };
-                self.state.crc_flag = ISAL_GZIP;
+                self.next_member();
             }
+            let reading_header = !self.header_read();
             let input = self.input.fill_buf()?;
             let at_end = input.is_empty();
             let offered = u32::try_from(input.len()).unwrap_or(u32::MAX);
@@ -78,18 +107,28 @@ impl<R: BufRead> Read for GzipDecoder<R> {
             // writes it) and keeps what it has not finished with in the
             // state's own buffers, so the two pointers left in the state
             // after the call are never dereferenced: they are overwritten
-            // before the next one.
-            let status = unsafe { isal_inflate(&mut *self.state) };
+            // before the next one. The header's name, comment and extra
+            // pointers are null, which tells ISA-L to skip those fields.
+            let status = unsafe {
+                if reading_header {
+                    isal_read_gzip_header(&mut *self.state, &mut self.header)
+                } else {
+                    isal_inflate(&mut *self.state)
+                }
+            };
             let consumed = (offered - self.state.avail_in) as usize;
             let produced = (room - self.state.avail_out) as usize;
             self.input.consume(consumed);
-            if status != 0 {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, describe(status)));
+            match status {
+                0 => {}
+                // A header not yet whole: it wants more input.
+                s if reading_header && s == ISAL_END_INPUT as i32 => {}
+                s => return Err(io::Error::new(io::ErrorKind::InvalidData, describe(s))),
             }
             if produced > 0 {
                 return Ok(produced);
             }
-            if self.member_finished() {
+            if self.member_finished() || (reading_header && self.header_read()) {
                 continue;
             }
             if at_end {
@@ -199,6 +238,24 @@ mod tests {
         blob.extend(gzip(b""));
         blob.extend(gzip(b"second member"));
         assert_eq!(decode(&blob, 3, 5).unwrap(), b"first member, second member");
+    }
+
+    #[test]
+    fn optional_header_fields_are_skipped_even_when_they_arrive_in_pieces() {
+        let mut encoder = flate2::GzBuilder::new()
+            .filename("layer.tar")
+            .comment("made by a test")
+            .extra(vec![b'S', b'G', 4, 0, 1, 2, 3, 4])
+            .write(Vec::new(), Compression::default());
+        encoder.write_all(b"after a full header").unwrap();
+        let blob = encoder.finish().unwrap();
+        for (input_step, read_size) in [(4096, 64), (13, 64), (2, 1), (1, 8192)] {
+            assert_eq!(
+                decode(&blob, input_step, read_size).unwrap(),
+                b"after a full header",
+                "input pieces of {input_step}, reads of {read_size}"
+            );
+        }
     }
 
     #[test]
