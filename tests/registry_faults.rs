@@ -106,6 +106,15 @@ impl Fixture {
             .collect()
     }
 
+    /// The status the proxy answered to each GET of the layer, in order.
+    fn layer_statuses(&self) -> Vec<u16> {
+        self.proxy
+            .seen_for("GET", &self.layer_path())
+            .into_iter()
+            .map(|s| s.status)
+            .collect()
+    }
+
     /// `digest IMAGE --format json` through the proxy.
     fn digest(&self) -> Run {
         run_in(
@@ -227,11 +236,7 @@ fn connection_dropped_mid_layer_resumes_from_the_bytes_received() {
     // early end, so the resume starts at CUT itself, not at some chunk
     // boundary below it.
     assert_eq!(fx.layer_ranges(), vec![range_from(0), range_from(CUT)]);
-    let seen = fx.proxy.seen_for("GET", &fx.layer_path());
-    assert_eq!(
-        seen.iter().map(|s| s.status).collect::<Vec<_>>(),
-        vec![206, 206]
-    );
+    assert_eq!(fx.layer_statuses(), vec![206, 206]);
 }
 
 #[test]
@@ -241,11 +246,7 @@ fn server_errors_are_retried_until_the_layer_arrives() {
     fx.on_layer_get(2, &[Fault::Status(503)]);
     let run = fx.digest();
     fx.assert_found(&run);
-    let seen = fx.proxy.seen_for("GET", &fx.layer_path());
-    assert_eq!(
-        seen.iter().map(|s| s.status).collect::<Vec<_>>(),
-        vec![503, 503, 206]
-    );
+    assert_eq!(fx.layer_statuses(), vec![503, 503, 206]);
     assert_eq!(fx.layer_ranges(), vec![range_from(0); 3]);
 }
 
@@ -255,11 +256,7 @@ fn throttling_is_retried_until_the_layer_arrives() {
     fx.on_layer_get(1, &[Fault::Status(429)]);
     let run = fx.digest();
     fx.assert_found(&run);
-    let seen = fx.proxy.seen_for("GET", &fx.layer_path());
-    assert_eq!(
-        seen.iter().map(|s| s.status).collect::<Vec<_>>(),
-        vec![429, 206]
-    );
+    assert_eq!(fx.layer_statuses(), vec![429, 206]);
     assert_eq!(fx.layer_ranges(), vec![range_from(0); 2]);
 }
 
@@ -279,11 +276,7 @@ fn whole_blob_resent_with_other_first_bytes_is_changed_on_retry() {
         )
     );
     assert_eq!(fx.layer_ranges(), vec![range_from(0), range_from(CUT)]);
-    let seen = fx.proxy.seen_for("GET", &fx.layer_path());
-    assert_eq!(
-        seen.iter().map(|s| s.status).collect::<Vec<_>>(),
-        vec![206, 200]
-    );
+    assert_eq!(fx.layer_statuses(), vec![206, 200]);
 }
 
 #[test]
@@ -294,11 +287,7 @@ fn whole_blob_resent_unchanged_restarts_the_download() {
     let run = fx.digest();
     fx.assert_found(&run);
     assert_eq!(fx.layer_ranges(), vec![range_from(0), range_from(CUT)]);
-    let seen = fx.proxy.seen_for("GET", &fx.layer_path());
-    assert_eq!(
-        seen.iter().map(|s| s.status).collect::<Vec<_>>(),
-        vec![206, 200]
-    );
+    assert_eq!(fx.layer_statuses(), vec![206, 200]);
 }
 
 #[test]
