@@ -67,14 +67,14 @@ impl<R: BufRead> GzipDecoder<R> {
         self.state.wrapper_flag != 0
     }
 
-    /// Gets ready for the member that follows a finished one.
+    /// Gets ready for the member that follows a finished one. (The reset
+    /// keeps `crc_flag`, so trailers are still checked as gzip's.)
     fn next_member(&mut self) {
         // SAFETY: both values are initialised and exclusively ours.
         unsafe {
             isal_inflate_reset(&mut *self.state);
             isal_gzip_header_init(&mut self.header);
         }
-        self.state.crc_flag = ISAL_GZIP;
     }
 }
 
