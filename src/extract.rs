@@ -382,8 +382,7 @@ fn hash_alongside(data: &mut dyn Read) -> io::Result<HashedFile> {
                 Ok(_) => {}
                 Err(e) => break Err(e),
             }
-            let room = HEAD_BYTES.saturating_sub(head.len());
-            head.extend_from_slice(&buffer[..buffer.len().min(room)]);
+            keep_head(&mut head, &buffer);
             size += buffer.len() as u64;
             if to_hash.send(buffer).is_err() {
                 break Err(io::Error::other("the hashing thread stopped"));
@@ -584,6 +583,13 @@ fn platform_claim(platform: &Platform, kind: &FileKind, path: &str) -> Option<St
     })
 }
 
+/// Adds to `head` what it still lacks of a file's first [`HEAD_BYTES`]
+/// bytes, from the next `bytes` of the file.
+fn keep_head(head: &mut Vec<u8>, bytes: &[u8]) {
+    let room = HEAD_BYTES.saturating_sub(head.len());
+    head.extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
+
 /// Hashes everything written, keeps the first bytes, and passes it all on.
 struct HashingSink<'a> {
     hasher: Sha256,
@@ -605,8 +611,7 @@ impl Write for HashingSink<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.out.write(buf)?;
         self.hasher.update(&buf[..n]);
-        let room = HEAD_BYTES.saturating_sub(self.head.len());
-        self.head.extend_from_slice(&buf[..n.min(room)]);
+        keep_head(&mut self.head, &buf[..n]);
         Ok(n)
     }
 

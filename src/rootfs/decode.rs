@@ -82,7 +82,7 @@ impl StreamEnd {
 
 enum Decoder {
     Plain(Raw),
-    Gzip(Box<GzipDecoder<Raw>>),
+    Gzip(GzipDecoder<Raw>),
     Zstd(Box<zstd::stream::read::Decoder<'static, Raw>>),
 }
 
@@ -103,7 +103,7 @@ impl LayerReader {
         let zstd = magic.starts_with(ZSTD_MAGIC);
         let raw = BufReader::with_capacity(64 * 1024, Cursor::new(magic).chain(blob));
         let decoder = if gzip {
-            Decoder::Gzip(Box::new(GzipDecoder::new(raw)))
+            Decoder::Gzip(GzipDecoder::new(raw))
         } else if zstd {
             Decoder::Zstd(Box::new(zstd::stream::read::Decoder::with_buffer(raw)?))
         } else {
