@@ -17,11 +17,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
-use rebuild_compare::build::{self, BuildOptions};
-use rebuild_compare::cache::Cache;
 use rebuild_compare::diff::DiffOptions;
+use rebuild_compare::image::cache::Cache;
 use rebuild_compare::image::AccessOptions;
-use rebuild_compare::recipe::Recipe;
+use rebuild_compare::rebuild::build::{self, BuildOptions};
+use rebuild_compare::rebuild::recipe::Recipe;
 use rebuild_compare::report;
 use rebuild_compare::verify::{self, VerifyRequest};
 use serde_json::json;

@@ -65,7 +65,7 @@ pub struct Policy {
 #[derive(Debug, Serialize)]
 pub struct Extension {
     pub source: crate::verify::SourceInfo,
-    pub builder: crate::sandbox::BuilderRoot,
+    pub builder: crate::rebuild::sandbox::BuilderRoot,
     pub sandboxed: bool,
     pub platforms: Vec<PlatformSummary>,
 }

@@ -9,19 +9,20 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rebuild_compare::build::{self, BuildOptions};
-use rebuild_compare::cache::Cache;
+use rebuild_compare::attest;
 use rebuild_compare::diff::{diff_files, DiffOptions};
-use rebuild_compare::extract::{self, BinaryRequest, DigestReport};
+use rebuild_compare::image::cache::Cache;
+use rebuild_compare::image::platform::Platform;
+use rebuild_compare::image::reference::ImageLocation;
 use rebuild_compare::image::{AccessOptions, Image};
-use rebuild_compare::platform::Platform;
+use rebuild_compare::progress::terminal::TerminalProgress;
 use rebuild_compare::progress::SharedProgress;
-use rebuild_compare::recipe::{Catalogue, Recipe};
-use rebuild_compare::reference::ImageLocation;
+use rebuild_compare::rebuild::build::{self, BuildOptions};
+use rebuild_compare::rebuild::builder;
+use rebuild_compare::rebuild::recipe::{Catalogue, Recipe};
 use rebuild_compare::report;
-use rebuild_compare::report::progress::TerminalProgress;
+use rebuild_compare::rootfs::extract::{self, BinaryRequest, DigestReport};
 use rebuild_compare::verify::{self, Verdict, VerifyRequest};
-use rebuild_compare::{attest, builder};
 
 /// Prove, or disprove, that the binary inside a published container image is
 /// the one its public source builds.
@@ -326,7 +327,7 @@ fn verify(args: &VerifyArgs, quiet: bool) -> anyhow::Result<bool> {
 /// Always "matches": success is exit 0.
 fn inspect(args: &InspectArgs, quiet: bool) -> anyhow::Result<bool> {
     let image = open_image(&args.image, &args.access, quiet)?;
-    let report = rebuild_compare::inspect::inspect(&image, &args.platforms)?;
+    let report = image.inspect(&args.platforms)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use git2::{Oid, Repository};
-use rebuild_compare::build::{self, BuildError, BuildOptions};
-use rebuild_compare::recipe::Recipe;
-use rebuild_compare::sandbox::BuilderRoot;
+use rebuild_compare::rebuild::build::{self, BuildError, BuildOptions};
+use rebuild_compare::rebuild::recipe::Recipe;
+use rebuild_compare::rebuild::sandbox::BuilderRoot;
 use serde_json::Value;
 
 const GO_MAIN: &str = "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello\") }\n";

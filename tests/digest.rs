@@ -15,7 +15,7 @@ use std::process::Command;
 
 use object::write::{Object as WriteObject, StandardSection};
 use object::{Architecture, BinaryFormat, Endianness};
-use rebuild_compare::digest::hash_reader;
+use rebuild_compare::image::digest::hash_reader;
 use serde_json::{json, Value};
 use support::cli::{run_at, run_in, Run};
 use support::layout::{tag_in_layout, write_blob};

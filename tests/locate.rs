@@ -5,8 +5,8 @@
 mod layer_fixtures;
 
 use layer_fixtures::{base_dirs, image, Layer};
-use rebuild_compare::digest::Digest;
-use rebuild_compare::locate::{locate, LocateError, Located, RunConfig, DEFAULT_PATH};
+use rebuild_compare::image::digest::Digest;
+use rebuild_compare::rootfs::locate::{locate, LocateError, Located, RunConfig, DEFAULT_PATH};
 use rebuild_compare::rootfs::{
     IndexStore, LayerSource, MemoryIndexStore, MemoryLayerSource, NoIndexStore, Rootfs, RootfsError,
 };

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use layer_fixtures::{
     base_dirs, image, Layer, DOCKER_GZIP, DOCKER_TAR, OCI_GZIP, OCI_TAR, OCI_ZSTD,
 };
-use rebuild_compare::digest::Digest;
-use rebuild_compare::locate::{locate, RunConfig};
+use rebuild_compare::image::digest::Digest;
+use rebuild_compare::rootfs::locate::{locate, RunConfig};
 use rebuild_compare::rootfs::{
     unpack, ContentObserver, MemoryLayerSource, NoIndexStore, NodeKind, Rootfs, RootfsError,
     UnpackStats,

@@ -8,8 +8,8 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
 
 use layer_fixtures::OCI_GZIP;
-use rebuild_compare::digest::{hash_reader, Digest, VerifyingReader};
-use rebuild_compare::locate::{locate, RunConfig};
+use rebuild_compare::image::digest::{hash_reader, Digest, VerifyingReader};
+use rebuild_compare::rootfs::locate::{locate, RunConfig};
 use rebuild_compare::rootfs::{unpack, LayerInfo, LayerSource, NoIndexStore, Rootfs, RootfsError};
 
 const LARGE_FILE_SIZE: u64 = 200 * 1024 * 1024;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use git2::{Oid, Repository};
-use rebuild_compare::source::{self, SourceError};
+use rebuild_compare::rebuild::source::{self, SourceError};
 use support::git::signature;
 
 fn lightweight_tag(repo: &Repository, name: &str, commit: Oid) {

@@ -14,9 +14,9 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use git2::{Repository, Signature, Time};
-use rebuild_compare::cache::Cache;
+use rebuild_compare::image::cache::Cache;
+use rebuild_compare::image::reference::ImageLocation;
 use rebuild_compare::image::{AccessOptions, Image};
-use rebuild_compare::reference::ImageLocation;
 use serde_json::{json, Value};
 use support::cli::{run_in, Run};
 use support::{

@@ -1,8 +1,10 @@
 //! Explanations: short sentences a maintainer can act on, derived from the
 //! computed diff, most likely cause first.
 
+use super::gobuildinfo::KeyDifference;
+use super::result::{BinaryDiff, FileSummary};
+use super::sections::{RegionKind, SectionStatus};
 use super::strings::is_debug_section;
-use super::{BinaryDiff, KeyDifference, RegionKind, SectionStatus};
 
 /// Sections named in one sentence before "and N more".
 const LIST_LIMIT: usize = 5;
@@ -27,7 +29,7 @@ pub fn explain(diff: &BinaryDiff) -> Vec<String> {
 }
 
 fn formats(diff: &BinaryDiff, out: &mut Vec<String>) {
-    let describe = |f: &super::FileSummary| match &f.interpreter {
+    let describe = |f: &FileSummary| match &f.interpreter {
         Some(interpreter) => format!("{} ({interpreter})", f.format.name()),
         None => format!("{} ({})", f.format.name(), f.machine),
     };

@@ -12,8 +12,15 @@
 use serde::Serialize;
 
 use super::sections::Layout;
-use super::KeyDifference;
 use object::{Object, ObjectSection};
+
+/// A key whose value differs (`None`: absent on that side).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyDifference {
+    pub key: String,
+    pub a: Option<String>,
+    pub b: Option<String>,
+}
 
 /// Start of the build info blob.
 pub const BUILDINFO_MAGIC: &[u8] = b"\xff Go buildinf:";

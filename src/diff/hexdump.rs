@@ -5,7 +5,47 @@
 use similar::{ChangeTag, TextDiff};
 
 use super::ranges::{coalesce, Change};
-use super::{DiffOptions, Hunk, HunkLine};
+use serde::Serialize;
+
+/// How much byte-level detail [`super::diff_files`] keeps.
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    /// Unchanged hex-dump lines (16 bytes each) shown around each change.
+    pub context_lines: usize,
+    /// Hunks kept per differing section; the rest are only counted.
+    pub max_hunks: usize,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        Self {
+            context_lines: 2,
+            max_hunks: 8,
+        }
+    }
+}
+
+/// A line of a hex-dump hunk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HunkLine {
+    /// `' '` unchanged, `'-'` only in A, `'+'` only in B.
+    pub tag: char,
+    /// `00000010  48 65 6c ...  |Hel...|` (offset relative to the section).
+    pub text: String,
+}
+
+/// A unified hex-dump hunk of one section.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hunk {
+    pub section: String,
+    /// Section offset of the first line in A and in B.
+    pub a_offset: u64,
+    pub b_offset: u64,
+    pub lines: Vec<HunkLine>,
+    /// The change went on beyond the lines shown.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
 
 /// Bytes per hex-dump line.
 pub const LINE_BYTES: u64 = 16;

@@ -14,6 +14,7 @@ pub mod explain;
 pub mod gobuildinfo;
 pub mod hexdump;
 pub mod ranges;
+mod result;
 pub mod rust;
 pub mod sections;
 pub mod strings;
@@ -21,31 +22,15 @@ pub mod strings;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use crate::image::digest::Digest;
 use memmap2::Mmap;
-use serde::{Deserialize, Serialize};
 
-use crate::digest::Digest;
-
-pub use gobuildinfo::{BuildIds, GoBuildInfo, GoModule};
+pub use gobuildinfo::{BuildIds, GoBuildInfo, GoModule, KeyDifference};
+pub use hexdump::{DiffOptions, Hunk, HunkLine};
+pub use result::{BinaryDiff, BuildIdDiff, CompilerDiff, FileSummary, GoBuildInfoDiff, RustDiff};
 pub use rust::{RustInfo, RustPackage};
-
-/// How much byte-level detail [`diff_files`] keeps.
-#[derive(Debug, Clone)]
-pub struct DiffOptions {
-    /// Unchanged hex-dump lines (16 bytes each) shown around each change.
-    pub context_lines: usize,
-    /// Hunks kept per differing section; the rest are only counted.
-    pub max_hunks: usize,
-}
-
-impl Default for DiffOptions {
-    fn default() -> Self {
-        Self {
-            context_lines: 2,
-            max_hunks: 8,
-        }
-    }
-}
+pub use sections::{ByteRange, FileKind, Format, RegionKind, SectionDiff, SectionStatus};
+pub use strings::StringsDiff;
 
 /// Why two files could not be compared (format problems are not errors:
 /// they fall back to a raw byte comparison with a note).
@@ -61,223 +46,6 @@ pub enum DiffError {
         path: PathBuf,
         source: std::io::Error,
     },
-}
-
-/// Container format of a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Elf,
-    Pe,
-    Macho,
-    /// A text file starting with `#!`.
-    Script,
-    Unknown,
-}
-
-impl Format {
-    /// The lowercase name used in JSON and text output.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Elf => "elf",
-            Format::Pe => "pe",
-            Format::Macho => "macho",
-            Format::Script => "script",
-            Format::Unknown => "unknown",
-        }
-    }
-}
-
-/// What a single file is: its format and the machine it runs on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileKind {
-    pub format: Format,
-    /// `x86_64`, `aarch64`, `arm`, `x86`, `riscv64`, ...; `any` for scripts,
-    /// `unknown` when not known; a universal Mach-O lists its slices as
-    /// `universal(x86_64,aarch64)`.
-    pub machine: String,
-    /// The `#!` interpreter of a script (`/bin/sh`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub interpreter: Option<String>,
-    /// Why the file, although it looks like an executable format, could not
-    /// be parsed (e.g. truncated).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parse_error: Option<String>,
-}
-
-/// One side of the comparison.
-#[derive(Debug, Clone, Serialize)]
-pub struct FileSummary {
-    pub path: String,
-    pub sha256: Digest,
-    pub size: u64,
-    pub format: Format,
-    pub machine: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub interpreter: Option<String>,
-}
-
-/// How a section compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SectionStatus {
-    Same,
-    Differs,
-    OnlyA,
-    OnlyB,
-}
-
-/// A differing byte range of a section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ByteRange {
-    /// Offset from the start of the section (in A; equal in B).
-    pub offset: u64,
-    /// Length in A.
-    pub length: u64,
-    /// Offset from the start of file A, when the bytes are in the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_offset: Option<u64>,
-    /// Offset from the start of file B.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub b_file_offset: Option<u64>,
-    /// Length in B, present only when it differs from `length` (the section
-    /// changed size and the range is the changed middle part).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub b_length: Option<u64>,
-}
-
-/// One section (or pseudo-section such as `[ELF header]`) of both files.
-#[derive(Debug, Clone, Serialize)]
-pub struct SectionDiff {
-    pub name: String,
-    pub status: SectionStatus,
-    pub a_size: Option<u64>,
-    pub b_size: Option<u64>,
-    /// sha256 of the section's file bytes (null for sections with no file
-    /// bytes such as `.bss`, or absent on this side).
-    pub a_sha256: Option<Digest>,
-    pub b_sha256: Option<Digest>,
-    pub differing_bytes: u64,
-    /// Coalesced differing ranges (at most [`ranges::MAX_RANGES`]).
-    pub ranges: Vec<ByteRange>,
-    /// All ranges found, when more than `ranges` lists.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ranges_total: Option<usize>,
-    /// `section`, `header` (file/program/section headers), `outside`
-    /// (file bytes covered by no section) or `file` (raw comparison).
-    pub kind: RegionKind,
-    /// Hunks not shown because of `--max-hunks`.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub hunks_omitted: usize,
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
-}
-
-/// What a compared region is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RegionKind {
-    Section,
-    Header,
-    Outside,
-    File,
-}
-
-/// A line of a hex-dump hunk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct HunkLine {
-    /// `' '` unchanged, `'-'` only in A, `'+'` only in B.
-    pub tag: char,
-    /// `00000010  48 65 6c ...  |Hel...|` (offset relative to the section).
-    pub text: String,
-}
-
-/// A unified hex-dump hunk of one section.
-#[derive(Debug, Clone, Serialize)]
-pub struct Hunk {
-    pub section: String,
-    /// Section offset of the first line in A and in B.
-    pub a_offset: u64,
-    pub b_offset: u64,
-    pub lines: Vec<HunkLine>,
-    /// The change went on beyond the lines shown.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub truncated: bool,
-}
-
-/// Printable strings (>= 6 characters) of the differing sections found on
-/// one side only, in order of appearance.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct StringsDiff {
-    pub only_a: Vec<String>,
-    pub only_b: Vec<String>,
-    /// Counts before truncation to [`strings::MAX_LISTED`].
-    pub only_a_total: usize,
-    pub only_b_total: usize,
-    /// Most common directories of absolute paths among the one-sided
-    /// strings (`/home/runner/work`): a sign of builds without `-trimpath`
-    /// or in different directories.
-    pub path_prefixes_only_a: Vec<String>,
-    pub path_prefixes_only_b: Vec<String>,
-}
-
-/// A key whose value differs (`None`: absent on that side).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct KeyDifference {
-    pub key: String,
-    pub a: Option<String>,
-    pub b: Option<String>,
-}
-
-/// Go build info of both files, compared key by key.
-#[derive(Debug, Clone, Serialize)]
-pub struct GoBuildInfoDiff {
-    pub a: Option<GoBuildInfo>,
-    pub b: Option<GoBuildInfo>,
-    pub differences: Vec<KeyDifference>,
-}
-
-/// Build identifiers of both files.
-#[derive(Debug, Clone, Serialize)]
-pub struct BuildIdDiff {
-    pub a: BuildIds,
-    pub b: BuildIds,
-}
-
-/// Rust toolchain and cargo-auditable dependencies of both files.
-#[derive(Debug, Clone, Serialize)]
-pub struct RustDiff {
-    pub a: Option<RustInfo>,
-    pub b: Option<RustInfo>,
-    pub differences: Vec<KeyDifference>,
-}
-
-/// Everything known about how two files differ.
-#[derive(Debug, Clone, Serialize)]
-pub struct BinaryDiff {
-    pub identical: bool,
-    pub a: FileSummary,
-    pub b: FileSummary,
-    pub sections: Vec<SectionDiff>,
-    pub go_buildinfo: Option<GoBuildInfoDiff>,
-    pub strings: StringsDiff,
-    pub explanations: Vec<String>,
-    /// How the comparison was done (fallbacks, parse errors).
-    pub notes: Vec<String>,
-    pub build_id: BuildIdDiff,
-    /// `.comment` compiler identification strings of A and B.
-    pub compiler: CompilerDiff,
-    pub rust: Option<RustDiff>,
-    pub hunks: Vec<Hunk>,
-}
-
-/// Compiler identification strings (ELF `.comment`) of both files.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct CompilerDiff {
-    pub a: Vec<String>,
-    pub b: Vec<String>,
 }
 
 /// A read-only memory map of a whole file (empty files are not mapped).

@@ -8,9 +8,8 @@ use std::io::Read;
 use flate2::read::ZlibDecoder;
 use serde::Serialize;
 
-use super::gobuildinfo::compare_pairs;
+use super::gobuildinfo::{compare_pairs, KeyDifference};
 use super::sections::Layout;
-use super::KeyDifference;
 
 /// Largest decompressed `.dep-v0` accepted (guards against zlib bombs).
 pub const MAX_DEP_INFO_BYTES: u64 = 16 * 1024 * 1024;

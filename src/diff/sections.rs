@@ -11,8 +11,119 @@ use object::read::pe::{ImageNtHeaders, ImageOptionalHeader, PeFile};
 use object::{Architecture, Endianness, Object, ObjectSection, SectionKind};
 
 use super::ranges::{byte_changes, Change};
-use super::{ByteRange, FileKind, Format, RegionKind, SectionDiff, SectionStatus};
-use crate::digest::Digest;
+use serde::{Deserialize, Serialize};
+
+use crate::image::digest::Digest;
+
+/// Container format of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Elf,
+    Pe,
+    Macho,
+    /// A text file starting with `#!`.
+    Script,
+    Unknown,
+}
+
+impl Format {
+    /// The lowercase name used in JSON and text output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Elf => "elf",
+            Format::Pe => "pe",
+            Format::Macho => "macho",
+            Format::Script => "script",
+            Format::Unknown => "unknown",
+        }
+    }
+}
+
+/// What a single file is: its format and the machine it runs on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileKind {
+    pub format: Format,
+    /// `x86_64`, `aarch64`, `arm`, `x86`, `riscv64`, ...; `any` for scripts,
+    /// `unknown` when not known; a universal Mach-O lists its slices as
+    /// `universal(x86_64,aarch64)`.
+    pub machine: String,
+    /// The `#!` interpreter of a script (`/bin/sh`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interpreter: Option<String>,
+    /// Why the file, although it looks like an executable format, could not
+    /// be parsed (e.g. truncated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parse_error: Option<String>,
+}
+
+/// How a section compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SectionStatus {
+    Same,
+    Differs,
+    OnlyA,
+    OnlyB,
+}
+
+/// A differing byte range of a section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ByteRange {
+    /// Offset from the start of the section (in A; equal in B).
+    pub offset: u64,
+    /// Length in A.
+    pub length: u64,
+    /// Offset from the start of file A, when the bytes are in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_offset: Option<u64>,
+    /// Offset from the start of file B.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub b_file_offset: Option<u64>,
+    /// Length in B, present only when it differs from `length` (the section
+    /// changed size and the range is the changed middle part).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub b_length: Option<u64>,
+}
+
+/// One section (or pseudo-section such as `[ELF header]`) of both files.
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionDiff {
+    pub name: String,
+    pub status: SectionStatus,
+    pub a_size: Option<u64>,
+    pub b_size: Option<u64>,
+    /// sha256 of the section's file bytes (null for sections with no file
+    /// bytes such as `.bss`, or absent on this side).
+    pub a_sha256: Option<Digest>,
+    pub b_sha256: Option<Digest>,
+    pub differing_bytes: u64,
+    /// Coalesced differing ranges (at most [`super::ranges::MAX_RANGES`]).
+    pub ranges: Vec<ByteRange>,
+    /// All ranges found, when more than `ranges` lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranges_total: Option<usize>,
+    /// `section`, `header` (file/program/section headers), `outside`
+    /// (file bytes covered by no section) or `file` (raw comparison).
+    pub kind: RegionKind,
+    /// Hunks not shown because of `--max-hunks`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hunks_omitted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// What a compared region is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegionKind {
+    Section,
+    Header,
+    Outside,
+    File,
+}
 
 /// A named part of a file: its size and where its bytes are.
 #[derive(Debug, Clone, PartialEq, Eq)]

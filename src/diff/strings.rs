@@ -4,7 +4,25 @@
 use std::collections::HashSet;
 
 use super::sections::ComparedRegion;
-use super::{SectionStatus, StringsDiff};
+use serde::Serialize;
+
+use super::sections::SectionStatus;
+
+/// Printable strings (>= 6 characters) of the differing sections found on
+/// one side only, in order of appearance.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StringsDiff {
+    pub only_a: Vec<String>,
+    pub only_b: Vec<String>,
+    /// Counts before truncation to [`MAX_LISTED`].
+    pub only_a_total: usize,
+    pub only_b_total: usize,
+    /// Most common directories of absolute paths among the one-sided
+    /// strings (`/home/runner/work`): a sign of builds without `-trimpath`
+    /// or in different directories.
+    pub path_prefixes_only_a: Vec<String>,
+    pub path_prefixes_only_b: Vec<String>,
+}
 
 /// Shortest run of printable characters reported as a string.
 pub const MIN_LEN: usize = 6;

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::extract::DigestReport;
+use crate::rootfs::extract::DigestReport;
 
 /// Writes the report as a table.
 pub fn render_text(report: &DigestReport, w: &mut impl Write) -> io::Result<()> {

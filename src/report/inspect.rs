@@ -1,10 +1,9 @@
-//! Text rendering of [`crate::inspect::InspectReport`], laid out like
+//! Text rendering of [`crate::image::inspect::InspectReport`], laid out like
 //! `docker inspect` reads to a person: one block per platform.
 
 use std::io::{self, Write};
 
-use super::quote_argv;
-use crate::inspect::InspectReport;
+use crate::image::inspect::InspectReport;
 
 /// Writes the report as text.
 pub fn render_text(report: &InspectReport, w: &mut impl Write) -> io::Result<()> {
@@ -39,4 +38,21 @@ fn or_default<'a>(value: &'a str, default: &'a str) -> &'a str {
     } else {
         value
     }
+}
+
+/// Shell-like quoting of an argv for display: `["/bin/sh", "-c", "a b"]` -> `/bin/sh -c 'a b'`.
+fn quote_argv(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/._-=:,+@%".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

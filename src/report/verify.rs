@@ -5,8 +5,8 @@
 use std::io::{self, Write};
 
 use crate::diff::SectionStatus;
-use crate::digest::Digest;
-use crate::sandbox::BuilderRoot;
+use crate::image::digest::Digest;
+use crate::rebuild::sandbox::BuilderRoot;
 use crate::verify::{PlatformResult, PlatformVerdict, Verdict, VerifyReport};
 
 /// How many explanations and sections a mismatch shows.

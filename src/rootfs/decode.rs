@@ -15,9 +15,10 @@
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::sync::{Arc, OnceLock};
 
+use super::error::RootfsError;
 use super::igzip::GzipDecoder;
-use super::{LayerInfo, RootfsError};
-use crate::digest::Digest;
+use super::layer::LayerInfo;
+use crate::image::digest::Digest;
 
 /// Layer media types a container runtime unpacks.
 const SUPPORTED_MEDIA_TYPES: &[&str] = &[
@@ -174,7 +175,7 @@ impl Read for LayerReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::Digest;
+    use crate::image::digest::Digest;
 
     fn layer(media_type: &str) -> LayerInfo {
         LayerInfo {

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use tar::EntryType;
 
 use super::decode::LayerReader;
+use super::error::RootfsError;
 use super::path::{clean_entry_path, split_parent, strict_ancestors};
-use super::RootfsError;
-use crate::digest::Digest;
+use crate::image::digest::Digest;
 
 /// Version of the [`LayerIndex`] layout; stored indexes of another version are ignored.
 pub const INDEX_FORMAT: u32 = 1;

@@ -4,8 +4,9 @@
 use std::io::{Cursor, Read};
 use std::sync::{Arc, Mutex};
 
-use super::{LayerInfo, LayerSource, RootfsError};
-use crate::digest::Digest;
+use super::error::RootfsError;
+use super::layer::{LayerInfo, LayerSource};
+use crate::image::digest::Digest;
 
 /// Layers kept as byte vectors, bottom first.
 #[derive(Debug, Default)]

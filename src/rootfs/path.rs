@@ -1,5 +1,8 @@
 //! Lexical path handling for tar entry names and image paths.
 
+/// Most symlinks one resolution follows, as Linux (`ELOOP`).
+pub const MAX_SYMLINKS: usize = 40;
+
 /// Splits a tar entry name into clean components (`.`, empty and `..`
 /// resolved lexically); `None` when a `..` would climb above the root.
 /// The root itself yields an empty list.

@@ -21,10 +21,10 @@ use serde::{Deserialize, Serialize};
 use tar::EntryType;
 
 use super::decode::{check_media_type, LayerReader};
-use super::path::clean_components;
-use super::view::MAX_SYMLINKS;
-use super::{LayerSource, RootfsError};
-use crate::digest::Digest;
+use super::error::RootfsError;
+use super::layer::LayerSource;
+use super::path::{clean_components, MAX_SYMLINKS};
+use crate::image::digest::Digest;
 
 const WHITEOUT_PREFIX: &[u8] = b".wh.";
 const OPAQUE_MARKER: &[u8] = b".wh..wh..opq";

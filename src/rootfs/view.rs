@@ -8,16 +8,34 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use super::decode::{check_media_type, LayerReader};
+use super::error::RootfsError;
 use super::index::{
     build_index, ContentObserver, IndexEntry, IndexStore, LayerIndex, NoIndexStore, INDEX_FORMAT,
 };
-use super::path::{clean_entry_path, join_components};
-use super::{LayerInfo, LayerSource, RootfsError};
-use crate::digest::Digest;
-use crate::locate::Located;
+use super::layer::{LayerInfo, LayerSource};
+use super::path::{clean_entry_path, join_components, MAX_SYMLINKS};
+use crate::image::digest::Digest;
 
-/// Most symlinks one resolution follows, as Linux (`ELOOP`).
-pub const MAX_SYMLINKS: usize = 40;
+/// A file found in the merged view: the path asked for, the path after
+/// symlinks, and the layer entry that holds its bytes (for the program an
+/// image runs, what `locate` answers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Located {
+    /// The path as given or as found on PATH, before symlinks.
+    pub requested: String,
+    /// The path after every symlink is resolved.
+    pub path: String,
+    /// The layer that supplied the file content.
+    pub layer: Digest,
+    /// Index of that layer in the image, 0 = bottom.
+    pub layer_index: usize,
+    pub size: u64,
+    pub mode: u32,
+    /// Number of the tar entry holding the bytes within the layer, from 0.
+    pub entry: u64,
+    /// Name of that tar entry (the link target when the file is a hardlink).
+    pub entry_path: String,
+}
 
 /// Mode reported for a directory no layer has an entry for.
 const IMPLIED_DIRECTORY_MODE: u32 = 0o755;
@@ -508,7 +526,7 @@ fn copy_bounded(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rootfs::SourceFailure;
+    use crate::rootfs::error::SourceFailure;
 
     /// Bytes, then, at their end, the failure of a source that verifies
     /// a blob only once it has been read through.

@@ -14,21 +14,21 @@ pub use report::{
     SourceInfo, Verdict, VerifyReport,
 };
 
-use crate::build::{BuildOptions, BuildPlan, BuiltArtifact};
 use crate::diff::{DiffOptions, GoBuildInfo};
-use crate::digest::Digest;
-use crate::extract::{self, BinaryRequest, FoundBinary};
+use crate::image::digest::Digest;
+use crate::image::platform::Platform;
+use crate::image::reference::{ImageLocation, Reference};
 use crate::image::{AccessOptions, Image, ImageError, PlatformImage};
-use crate::platform::Platform;
-use crate::published::ChecksumSource;
-use crate::recipe::{Published, Recipe, TemplateVars};
-use crate::reference::{ImageLocation, Reference};
+use crate::rebuild::build::{BuildOptions, BuildPlan, BuiltArtifact};
+use crate::rebuild::published::ChecksumSource;
+use crate::rebuild::recipe::{Published, Recipe, TemplateVars};
+use crate::rootfs::extract::{self, BinaryRequest, FoundBinary};
 
 /// A failure that stops the whole run (per-platform failures are reported instead).
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
     #[error(transparent)]
-    Reference(#[from] crate::reference::ReferenceError),
+    Reference(#[from] crate::image::reference::ReferenceError),
     #[error("cannot read the published image {image}")]
     Image {
         image: String,
@@ -36,7 +36,7 @@ pub enum VerifyError {
         source: ImageError,
     },
     #[error("cannot prepare the rebuild")]
-    Build(#[from] crate::build::BuildError),
+    Build(#[from] crate::rebuild::build::BuildError),
 }
 
 /// What to verify and how.
@@ -62,7 +62,7 @@ pub fn image_location(
     typed: &str,
     recipe: &Recipe,
     version: &str,
-) -> Result<ImageLocation, crate::reference::ReferenceError> {
+) -> Result<ImageLocation, crate::image::reference::ReferenceError> {
     let location = ImageLocation::parse(typed)?;
     match &location {
         ImageLocation::Registry(reference) if !Reference::names_tag_or_digest(typed) => {
@@ -94,8 +94,8 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> 
         .map_err(image_error)?;
 
     let access = request.access.clone();
-    let resolver = move |reference: &str| crate::builder::resolve(reference, &access);
-    let plan = crate::build::plan(
+    let resolver = move |reference: &str| crate::rebuild::builder::resolve(reference, &access);
+    let plan = crate::rebuild::build::plan(
         recipe,
         request.version,
         request.source_override,
@@ -212,7 +212,7 @@ fn verify_platform(
     let dest = plan
         .options
         .out_dir
-        .join(crate::build::platform_dir_name(build_platform))
+        .join(crate::rebuild::build::platform_dir_name(build_platform))
         .join("image");
     let done = std::sync::atomic::AtomicBool::new(false);
     let label = platform_image.platform.to_string();
@@ -228,7 +228,7 @@ fn verify_platform(
             let log = dest.with_file_name("build.log");
             crate::progress::follow_log(&log, &label, progress, &done)
         });
-        let built = crate::build::build_platform(plan, build_platform);
+        let built = crate::rebuild::build::build_platform(plan, build_platform);
         done.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = follower.join();
         progress.build_done(&label, built.is_ok());
@@ -349,7 +349,7 @@ fn published_digest(
     published: &Published,
     version: &str,
     platform: &Platform,
-) -> Result<(Digest, String), crate::published::PublishedError> {
+) -> Result<(Digest, String), crate::rebuild::published::PublishedError> {
     let vars = TemplateVars {
         version,
         platform: Some(platform),
@@ -363,7 +363,7 @@ fn published_digest(
             url: url.render(&vars),
         },
     };
-    let digest = crate::published::fetch(&source)?;
+    let digest = crate::rebuild::published::fetch(&source)?;
     Ok((digest, source.url().to_string()))
 }
 

@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use crate::diff::BinaryDiff;
-use crate::digest::Digest;
-use crate::sandbox::BuilderRoot;
+use crate::image::digest::Digest;
+use crate::rebuild::sandbox::BuilderRoot;
 
 /// The verdict of the whole run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -138,7 +138,7 @@ pub fn credentials_for(
 
 /// The spellings under which a registry's credentials may be stored.
 fn candidate_keys(registry: &str) -> Vec<String> {
-    if registry == crate::reference::DOCKER_HUB {
+    if registry == super::reference::DOCKER_HUB {
         [
             "docker.io",
             "index.docker.io",
@@ -207,7 +207,7 @@ fn run_helper(helper: &str, registry: &str) -> Result<Option<Credentials>, AuthE
         registry: registry.to_string(),
         reason,
     };
-    let server = if registry == crate::reference::DOCKER_HUB {
+    let server = if registry == super::reference::DOCKER_HUB {
         "https://index.docker.io/v1/"
     } else {
         registry

@@ -1,5 +1,5 @@
 //! The registry transport, through `oci-client`: anonymous bearer-token
-//! flow or credentials from [`crate::auth`], plain HTTP only for loopback
+//! flow or credentials from [`super::auth`], plain HTTP only for loopback
 //! and `--insecure-registry` hosts, retries with backoff on throttling,
 //! server errors and dropped connections. Blobs stream into the cache and
 //! land there only once verified.
@@ -16,42 +16,17 @@ use oci_client::client::{BlobResponse, ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 
-use crate::cache::Cache;
-use crate::digest::Digest;
-use crate::image::{AccessOptions, ImageError, RawManifest, Transport};
-use crate::manifest::{Descriptor, ACCEPTED_MANIFEST_TYPES};
-use crate::reference::Reference;
+use super::cache::Cache;
+use super::digest::Digest;
+use super::error::{ImageError, RegistryError};
+use super::manifest::{Descriptor, ACCEPTED_MANIFEST_TYPES};
+use super::reference::Reference;
+use super::transport::{AccessOptions, RawManifest, Transport};
 
 /// How many times a transient failure is retried.
 const RETRIES: u32 = 4;
 /// The first backoff; it doubles on each retry.
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
-
-/// A registry request that failed.
-#[derive(Debug, thiserror::Error)]
-pub enum RegistryError {
-    #[error("{reference}: not found in the registry (check the repository and tag)")]
-    NotFound { reference: String },
-    #[error("{reference}: the registry refused the credentials; log in (docker login / skopeo login) or pass --authfile")]
-    Unauthorized { reference: String },
-    #[error("{reference}: {source}")]
-    Request {
-        reference: String,
-        #[source]
-        source: OciDistributionError,
-    },
-    #[error("{reference}: blob {digest} changed between two download attempts")]
-    ChangedOnRetry { reference: String, digest: Digest },
-    #[error("cannot start the network runtime: {0}")]
-    Runtime(std::io::Error),
-    #[error("{reference}: blob {digest}: {source}")]
-    Stream {
-        reference: String,
-        digest: Digest,
-        #[source]
-        source: std::io::Error,
-    },
-}
 
 /// A repository on a registry, reached through `oci-client`.
 pub struct RegistryTransport {
@@ -82,8 +57,8 @@ impl RegistryTransport {
             ..Default::default()
         });
         let explicit = options.authfile.is_some();
-        let auth = match crate::auth::auth_file(options.authfile.as_deref()) {
-            Some(file) => match crate::auth::credentials_for(&reference.registry, &file, explicit)?
+        let auth = match super::auth::auth_file(options.authfile.as_deref()) {
+            Some(file) => match super::auth::credentials_for(&reference.registry, &file, explicit)?
             {
                 Some(c) => RegistryAuth::Basic(c.username, c.password),
                 None => RegistryAuth::Anonymous,
@@ -120,7 +95,7 @@ impl RegistryTransport {
             (None, None) => oci_client::Reference::with_tag(
                 r.registry.clone(),
                 r.repository.clone(),
-                crate::reference::DEFAULT_TAG.to_string(),
+                super::reference::DEFAULT_TAG.to_string(),
             ),
         }
     }
@@ -225,8 +200,8 @@ impl From<ImageError> for Stop {
     }
 }
 
-impl From<crate::cache::CacheError> for Stop {
-    fn from(e: crate::cache::CacheError) -> Self {
+impl From<super::cache::CacheError> for Stop {
+    fn from(e: super::cache::CacheError) -> Self {
         Self::Failed(e.into())
     }
 }
@@ -240,7 +215,7 @@ struct Delivered {
 }
 
 impl BlobPull {
-    async fn run(self, writer: crate::cache::BlobWriter) {
+    async fn run(self, writer: super::cache::BlobWriter) {
         let mut writer = writer;
         let mut resent = None;
         let mut attempt = 0;
@@ -275,7 +250,7 @@ impl BlobPull {
     /// `resent` (the reader's part of a blob sent again) is being checked.
     async fn attempt(
         &self,
-        writer: &mut crate::cache::BlobWriter,
+        writer: &mut super::cache::BlobWriter,
         resent: &mut Option<Delivered>,
     ) -> Result<(), Stop> {
         let digest = self.desc.digest.to_string();
@@ -422,7 +397,7 @@ impl Transport for RegistryTransport {
     ) -> Result<Box<dyn Read + Send>, ImageError> {
         if let Some(path) = cache.blob(&desc.digest) {
             tracing::debug!("blob {} from cache", desc.digest);
-            return Ok(crate::cache::open_buffered(&path)?);
+            return Ok(super::cache::open_buffered(&path)?);
         }
         tracing::info!(
             "pulling blob {} ({} bytes), reading it as it arrives",

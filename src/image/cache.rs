@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::digest::{Digest, VerifyError};
+use super::digest::{Digest, VerifyError};
 
 /// A cache operation that failed.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,7 @@
-//! Progress events from long-running stages (blob downloads, builds), so
-//! the binary can draw progress bars on a terminal while the library stays
-//! free of terminal I/O. The default observer ignores everything.
+//! The library's half of progress: events from long-running stages (blob
+//! downloads, builds) sent to a [`Progress`] observer, so the command line
+//! can draw them (see [`super::terminal`]) while the library stays free of
+//! terminal I/O. The default observer ignores everything.
 
 use std::sync::Arc;
 

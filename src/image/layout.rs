@@ -6,39 +6,14 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::cache::Cache;
-use crate::digest::Digest;
-use crate::image::{verify_file, ImageError, RawManifest, Transport};
-use crate::manifest::{Descriptor, Index, MAX_MANIFEST_BYTES};
+use super::cache::Cache;
+use super::digest::Digest;
+use super::error::{ImageError, LayoutError};
+use super::manifest::{Descriptor, Index, MAX_MANIFEST_BYTES};
+use super::transport::{verify_file, RawManifest, Transport};
 
 /// The annotation that names an entry of a layout's `index.json`.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
-
-/// Why an OCI layout could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum LayoutError {
-    #[error("{dir} is not an OCI image layout: {reason}")]
-    NotALayout { dir: PathBuf, reason: String },
-    #[error("malformed {path}: {source}")]
-    Malformed {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
-    #[error("no image tagged {tag:?} in {dir}; tags: {available}")]
-    TagNotFound {
-        dir: PathBuf,
-        tag: String,
-        available: String,
-    },
-    #[error("{dir} holds {count} images; name one as oci:{dir}:TAG (tags: {available})")]
-    Ambiguous {
-        dir: PathBuf,
-        count: usize,
-        available: String,
-    },
-    #[error("blob {digest} is missing from {dir}")]
-    MissingBlob { dir: PathBuf, digest: Digest },
-}
 
 /// An OCI layout, with the entry the location names.
 pub struct LayoutTransport {
@@ -147,13 +122,13 @@ impl LayoutTransport {
 
     fn read_small(&self, desc: &Descriptor) -> Result<Vec<u8>, ImageError> {
         let path = self.verified_blob(desc)?;
-        std::fs::read(&path).map_err(|source| crate::cache::CacheError::Io { path, source }.into())
+        std::fs::read(&path).map_err(|source| super::cache::CacheError::Io { path, source }.into())
     }
 }
 
 impl Transport for LayoutTransport {
     fn resolve(&self) -> Result<RawManifest, ImageError> {
-        crate::manifest::check_declared_size("manifest", &self.entry, MAX_MANIFEST_BYTES)?;
+        super::manifest::check_declared_size("manifest", &self.entry, MAX_MANIFEST_BYTES)?;
         Ok(RawManifest {
             bytes: self.read_small(&self.entry)?,
             media_type_hint: Some(self.entry.media_type.clone()),

@@ -1,85 +1,19 @@
-//! Recipes: how to rebuild the binary of an image from its public source.
-//!
-//! The first stage of the rebuild side. A recipe is a TOML file (schema in
-//! `recipes/README.md`) naming the image repository it covers, the git
-//! source and tag, the builder, the commands and the artifact, per platform.
-//! [`Recipe::load`] parses and validates one file; every error carries the
-//! file, line and column. [`Catalogue`] holds the recipes shipped in the
-//! binary plus any from `--recipes DIR`, looked up by normalised repository.
+//! A recipe's schema: the TOML a recipe file holds (`recipes/README.md`),
+//! parsed and validated into a [`Recipe`]; every error names the file,
+//! line and column.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::digest::Digest;
-use crate::platform::Platform;
-use crate::reference::Reference;
-
-/// The recipes shipped inside the binary: `(file name, contents)`.
-/// Every `recipes/*.toml` file must be listed here (a unit test checks it).
-const BUILTIN_RECIPES: &[(&str, &str)] = &[
-    (
-        "bitnami-kubectl.toml",
-        include_str!("../recipes/bitnami-kubectl.toml"),
-    ),
-    (
-        "rancher-crictl.toml",
-        include_str!("../recipes/rancher-crictl.toml"),
-    ),
-];
-
-/// Why a recipe could not be loaded or found.
-#[derive(Debug, thiserror::Error)]
-pub enum RecipeError {
-    /// The recipe file could not be read.
-    #[error("cannot read recipe {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// The recipe directory could not be listed.
-    #[error("cannot list recipe directory {path}: {source}")]
-    ReadDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// The recipe is malformed: bad TOML, an unknown key, a missing or invalid value.
-    #[error("recipe {origin}:{line}:{column}: {message}")]
-    Invalid {
-        origin: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    /// Two recipes in the catalogue cover the same repository.
-    #[error("recipes {first} and {second} both cover {repository}")]
-    Duplicate {
-        repository: String,
-        first: String,
-        second: String,
-    },
-    /// No recipe covers the repository.
-    #[error("no recipe for {repository}{}; write one (see recipes/README.md) and pass it with --recipe FILE", suggestions(.close))]
-    UnknownRepository {
-        repository: String,
-        close: Vec<String>,
-    },
-    /// The image given to look a recipe up is not a valid reference.
-    #[error(transparent)]
-    Reference(#[from] crate::reference::ReferenceError),
-}
-
-fn suggestions(close: &[String]) -> String {
-    if close.is_empty() {
-        String::new()
-    } else {
-        format!(" (close matches: {})", close.join(", "))
-    }
-}
+use super::error::RecipeError;
+use super::template::{Scope, Template};
+use crate::image::digest::Digest;
+use crate::image::platform::Platform;
+use crate::image::reference::Reference;
 
 /// A validated recipe.
 #[derive(Debug, Clone)]
@@ -156,140 +90,6 @@ pub enum Published {
     Sha256Sums { url: Template, entry: Template },
     /// A file at `url` holding one hex digest.
     Sha256 { url: Template },
-}
-
-/// The values a [`Template`] is rendered with.
-#[derive(Debug, Clone, Copy)]
-pub struct TemplateVars<'a> {
-    /// The version as typed (`v1.30.0`).
-    pub version: &'a str,
-    /// The platform, for `{os}`, `{arch}`, `{variant}` (empty when `None`).
-    pub platform: Option<&'a Platform>,
-}
-
-/// A string with `{version}`, `{version_bare}`, `{os}`, `{arch}`, `{variant}`
-/// placeholders, validated at load time (see [`pieces`] for what counts as one).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template(String);
-
-/// Which placeholders a field accepts.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    Version,
-    Platform,
-}
-
-enum Piece<'a> {
-    Literal(&'a str),
-    Placeholder(&'a str),
-}
-
-const VERSION_PLACEHOLDERS: &[&str] = &["version", "version_bare"];
-const PLATFORM_PLACEHOLDERS: &[&str] = &["os", "arch", "variant"];
-
-impl Template {
-    fn parse(text: &str, scope: Scope) -> Result<Self, String> {
-        for piece in pieces(text) {
-            if let Piece::Placeholder(name) = piece {
-                let known = VERSION_PLACEHOLDERS.contains(&name)
-                    || (scope == Scope::Platform && PLATFORM_PLACEHOLDERS.contains(&name));
-                if !known {
-                    let allowed: Vec<String> = VERSION_PLACEHOLDERS
-                        .iter()
-                        .chain(if scope == Scope::Platform {
-                            PLATFORM_PLACEHOLDERS
-                        } else {
-                            &[]
-                        })
-                        .map(|p| format!("{{{p}}}"))
-                        .collect();
-                    return Err(format!(
-                        "unknown placeholder {{{name}}} in {text:?} (allowed here: {})",
-                        allowed.join(", ")
-                    ));
-                }
-            }
-        }
-        Ok(Self(text.to_string()))
-    }
-
-    /// The template as written.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether the template uses `{os}`, `{arch}` or `{variant}`.
-    pub fn uses_platform(&self) -> bool {
-        pieces(&self.0)
-            .iter()
-            .any(|p| matches!(p, Piece::Placeholder(n) if PLATFORM_PLACEHOLDERS.contains(n)))
-    }
-
-    /// The template with its placeholders replaced.
-    pub fn render(&self, vars: &TemplateVars<'_>) -> String {
-        let mut out = String::with_capacity(self.0.len());
-        for piece in pieces(&self.0) {
-            match piece {
-                Piece::Literal(text) => out.push_str(text),
-                Piece::Placeholder("version") => out.push_str(vars.version),
-                Piece::Placeholder("version_bare") => {
-                    out.push_str(vars.version.strip_prefix('v').unwrap_or(vars.version))
-                }
-                Piece::Placeholder("os") => {
-                    out.push_str(vars.platform.map_or("", |p| p.os.as_str()))
-                }
-                Piece::Placeholder("arch") => {
-                    out.push_str(vars.platform.map_or("", |p| p.architecture.as_str()))
-                }
-                Piece::Placeholder(_) => out.push_str(
-                    vars.platform
-                        .and_then(|p| p.variant.as_deref())
-                        .unwrap_or(""),
-                ),
-            }
-        }
-        out
-    }
-}
-
-impl fmt::Display for Template {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Splits a template into literal text and placeholder names. A placeholder
-/// is `{name}` with `name` made of letters, digits and `_`, not preceded by
-/// `$` (`${HOME}` is shell, not a placeholder); every other brace is literal.
-fn pieces(text: &str) -> Vec<Piece<'_>> {
-    let mut pieces = Vec::new();
-    let mut literal_start = 0;
-    let mut search_from = 0;
-    while let Some(offset) = text.get(search_from..).and_then(|rest| rest.find('{')) {
-        let open = search_from + offset;
-        search_from = open + 1;
-        let after = text.get(open + 1..).unwrap_or("");
-        let Some(close) = after.find('}') else {
-            break;
-        };
-        let name = after.get(..close).unwrap_or("");
-        let is_name =
-            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        let shell_variable = text.get(..open).is_some_and(|before| before.ends_with('$'));
-        if !is_name || shell_variable {
-            continue;
-        }
-        if let Some(literal) = text.get(literal_start..open).filter(|l| !l.is_empty()) {
-            pieces.push(Piece::Literal(literal));
-        }
-        pieces.push(Piece::Placeholder(name));
-        literal_start = open + 1 + close + 1;
-        search_from = literal_start;
-    }
-    if let Some(literal) = text.get(literal_start..).filter(|l| !l.is_empty()) {
-        pieces.push(Piece::Literal(literal));
-    }
-    pieces
 }
 
 #[derive(Deserialize)]
@@ -512,10 +312,12 @@ impl Recipe {
         let env = at.env(&build.env)?;
         let mut platforms = BTreeMap::new();
         for (key, platform) in &build.platforms {
-            let parsed: Platform = key
-                .get_ref()
-                .parse()
-                .map_err(|e: crate::platform::PlatformError| at.error(key.span(), e.to_string()))?;
+            let parsed: Platform =
+                key.get_ref()
+                    .parse()
+                    .map_err(|e: crate::image::platform::PlatformError| {
+                        at.error(key.span(), e.to_string())
+                    })?;
             let platform_env = at.env(&platform.env)?;
             if platforms.insert(parsed.clone(), platform_env).is_some() {
                 return Err(at.error(
@@ -594,113 +396,12 @@ impl Recipe {
     }
 }
 
-/// The recipes known by repository: the shipped ones, plus a directory's.
-#[derive(Debug, Clone, Default)]
-pub struct Catalogue {
-    by_repository: BTreeMap<String, Recipe>,
-}
-
-impl Catalogue {
-    /// The recipes compiled into the binary.
-    pub fn builtin() -> Result<Self, RecipeError> {
-        let mut catalogue = Self::default();
-        for (name, text) in BUILTIN_RECIPES {
-            catalogue.insert(Recipe::parse(&format!("builtin:{name}"), text)?, false)?;
-        }
-        Ok(catalogue)
-    }
-
-    /// The shipped recipes plus every `*.toml` in `dir`; a recipe from `dir`
-    /// replaces a shipped one for the same repository.
-    pub fn with_dir(dir: &Path) -> Result<Self, RecipeError> {
-        let mut catalogue = Self::builtin()?;
-        let read_dir = |source| RecipeError::ReadDir {
-            path: dir.to_path_buf(),
-            source,
-        };
-        let mut files = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(read_dir)? {
-            let path = entry.map_err(read_dir)?.path();
-            if path.extension().is_some_and(|e| e == "toml") {
-                files.push(path);
-            }
-        }
-        files.sort();
-        let mut from_dir = Self::default();
-        for path in files {
-            from_dir.insert(Recipe::load(&path)?, false)?;
-        }
-        for recipe in from_dir.by_repository.into_values() {
-            catalogue.insert(recipe, true)?;
-        }
-        Ok(catalogue)
-    }
-
-    fn insert(&mut self, recipe: Recipe, replace: bool) -> Result<(), RecipeError> {
-        if !replace {
-            if let Some(existing) = self.by_repository.get(&recipe.image.repository) {
-                return Err(RecipeError::Duplicate {
-                    repository: recipe.image.repository.clone(),
-                    first: existing.origin.clone(),
-                    second: recipe.origin,
-                });
-            }
-        }
-        self.by_repository
-            .insert(recipe.image.repository.clone(), recipe);
-        Ok(())
-    }
-
-    /// The normalised repositories covered, sorted.
-    pub fn repositories(&self) -> impl Iterator<Item = &str> {
-        self.by_repository.keys().map(String::as_str)
-    }
-
-    /// The recipe for an image (`rancher/crictl`, `docker.io/rancher/crictl:v1.30.0`, ...).
-    /// An unknown repository is an error listing close matches.
-    pub fn lookup(&self, image: &str) -> Result<&Recipe, RecipeError> {
-        let repository = Reference::parse(image)?.name();
-        if let Some(recipe) = self.by_repository.get(&repository) {
-            return Ok(recipe);
-        }
-        let limit = (repository.len() / 3).max(3);
-        let mut close: Vec<(usize, &String)> = self
-            .by_repository
-            .keys()
-            .map(|known| (edit_distance(known, &repository), known))
-            .filter(|(distance, _)| *distance <= limit)
-            .collect();
-        close.sort();
-        Err(RecipeError::UnknownRepository {
-            repository,
-            close: close.into_iter().map(|(_, k)| k.clone()).collect(),
-        })
-    }
-}
-
-/// Levenshtein distance, in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = Vec::with_capacity(b.len() + 1);
-        current.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            let deletion = previous[j + 1] + 1;
-            let insertion = current[j] + 1;
-            current.push(substitution.min(deletion).min(insertion));
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::rebuild::recipe::TemplateVars;
 
-    const MINIMAL: &str = r#"[image]
+    pub(crate) const MINIMAL: &str = r#"[image]
 repository = "rancher/crictl"
 tag = "{version}"
 
@@ -858,93 +559,5 @@ env = { GOARCH = "{arch}{variant}" }
             error("[image]\nrepository = \"a/b\"\ntag = \"x\"\n"),
             "recipe test.toml:1:1: missing field `source`"
         );
-    }
-
-    #[test]
-    fn builtin_catalogue_ships_every_recipe_file() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes");
-        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|name| name.ends_with(".toml"))
-            .collect();
-        on_disk.sort();
-        let mut shipped: Vec<String> = BUILTIN_RECIPES.iter().map(|(n, _)| n.to_string()).collect();
-        shipped.sort();
-        assert_eq!(on_disk, shipped);
-        let catalogue = Catalogue::builtin().unwrap();
-        assert_eq!(
-            catalogue.repositories().collect::<Vec<_>>(),
-            ["docker.io/bitnami/kubectl", "docker.io/rancher/crictl"]
-        );
-    }
-
-    #[test]
-    fn every_shipped_recipe_renders_for_each_of_its_platforms() {
-        let catalogue = Catalogue::builtin().unwrap();
-        for (name, _) in BUILTIN_RECIPES {
-            let recipe = catalogue
-                .by_repository
-                .values()
-                .find(|r| r.origin == format!("builtin:{name}"))
-                .unwrap();
-            assert!(recipe.platforms().count() > 0, "{name} builds no platform");
-            for platform in recipe.platforms() {
-                let vars = TemplateVars {
-                    version: "v1.2.3",
-                    platform: Some(platform),
-                };
-                let mut rendered = vec![
-                    recipe.image.tag.render(&vars),
-                    recipe.source.git_ref.render(&vars),
-                ];
-                rendered.extend(recipe.build.command.iter().map(|t| t.render(&vars)));
-                rendered.extend(recipe.build.fetch.iter().flatten().map(|t| t.render(&vars)));
-                rendered.extend(recipe.build.env.values().map(|t| t.render(&vars)));
-                if let ArtifactSpec::Path(artifact) = &recipe.build.output {
-                    rendered.push(artifact.render(&vars));
-                }
-                for text in rendered {
-                    for placeholder in
-                        ["{version}", "{version_bare}", "{os}", "{arch}", "{variant}"]
-                    {
-                        assert!(
-                            !text.contains(placeholder),
-                            "{name}: {placeholder} left in {text:?}"
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn lookup_accepts_any_spelling_of_the_repository() {
-        let catalogue = Catalogue::builtin().unwrap();
-        for spelling in [
-            "rancher/crictl",
-            "docker.io/rancher/crictl:v1.30.0",
-            "index.docker.io/rancher/crictl",
-        ] {
-            assert_eq!(
-                catalogue.lookup(spelling).map(|r| r.origin.as_str()).ok(),
-                Some("builtin:rancher-crictl.toml"),
-                "{spelling}"
-            );
-        }
-        assert_eq!(
-            catalogue.lookup("library/ubuntu").unwrap_err().to_string(),
-            "no recipe for docker.io/library/ubuntu; write one (see recipes/README.md) and pass it with --recipe FILE"
-        );
-    }
-
-    #[test]
-    fn recipes_dir_replaces_a_shipped_recipe() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("mine.toml"), MINIMAL).unwrap();
-        std::fs::write(dir.path().join("notes.txt"), "ignored").unwrap();
-        let catalogue = Catalogue::with_dir(dir.path()).unwrap();
-        let origin = &catalogue.lookup("rancher/crictl").unwrap().origin;
-        assert_eq!(origin, &dir.path().join("mine.toml").display().to_string());
     }
 }

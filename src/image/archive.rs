@@ -13,45 +13,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cache::{Cache, CacheError};
-use crate::digest::{hash_reader, Digest, VerifyError};
-use crate::image::{ImageError, RawManifest, Transport};
-use crate::manifest::{
+use super::cache::{Cache, CacheError};
+use super::digest::{hash_reader, Digest, VerifyError};
+use super::error::{ArchiveError, ImageError};
+use super::manifest::{
     Descriptor, ImageConfig, ImageManifest, DOCKER_CONFIG, DOCKER_LAYER_GZIP, DOCKER_LAYER_TAR,
     DOCKER_MANIFEST, MAX_CONFIG_BYTES, MAX_LAYERS,
 };
-use crate::reference::Reference;
-
-/// Why a docker archive could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum ArchiveError {
-    #[error("cannot read docker archive {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path} is not a docker archive: {reason}")]
-    NotAnArchive { path: PathBuf, reason: String },
-    #[error("no image {wanted:?} in {path}; it holds: {available}")]
-    NotFound {
-        path: PathBuf,
-        wanted: String,
-        available: String,
-    },
-    #[error("{path} holds {count} images; name one as docker-archive:{path}:REF (it holds: {available})")]
-    Ambiguous {
-        path: PathBuf,
-        count: usize,
-        available: String,
-    },
-    #[error("layer {layer} of {path} does not match the config's diff_id {expected}: it hashes to {actual}")]
-    LayerMismatch {
-        path: PathBuf,
-        layer: String,
-        expected: Digest,
-        actual: Digest,
-    },
-}
+use super::reference::Reference;
+use super::transport::{RawManifest, Transport};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use crate::digest::Digest;
-use crate::image::{Image, ImageError, PlatformImage};
-use crate::platform::Platform;
+use super::digest::Digest;
+use super::platform::Platform;
+use super::resolved::{PlatformImage, ResolvedImage};
 
 /// The `inspect` result; its JSON field names are a contract.
 #[derive(Debug, Clone, Serialize)]
@@ -39,16 +39,16 @@ pub struct LayerReport {
     pub media_type: String,
 }
 
-/// Resolves the image and describes the requested platforms (all runnable ones by default).
-pub fn inspect(image: &Image, platforms: &[Platform]) -> Result<InspectReport, ImageError> {
-    let resolved = image.resolve()?;
-    let images = image.platforms(&resolved, platforms)?;
-    Ok(InspectReport {
-        reference: resolved.reference,
-        digest: resolved.digest,
-        media_type: resolved.media_type,
-        platforms: images.iter().map(describe).collect(),
-    })
+impl InspectReport {
+    /// The report of a resolved image and its platform images.
+    pub fn new(resolved: ResolvedImage, images: &[PlatformImage]) -> Self {
+        Self {
+            reference: resolved.reference,
+            digest: resolved.digest,
+            media_type: resolved.media_type,
+            platforms: images.iter().map(describe).collect(),
+        }
+    }
 }
 
 fn describe(p: &PlatformImage) -> PlatformReport {

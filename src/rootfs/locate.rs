@@ -6,10 +6,9 @@
 //! symlinks followed inside the image. Works on any [`MergedView`]; the
 //! bytes are then read through [`crate::rootfs::Rootfs::copy_file`].
 
-use serde::{Deserialize, Serialize};
-
-use crate::digest::Digest;
-use crate::rootfs::{MergedView, NodeKind, RootfsError};
+use super::error::RootfsError;
+pub use super::view::Located;
+use super::view::{FileContent, MergedView, NodeKind};
 
 /// Docker's PATH for a config without one.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -22,7 +21,7 @@ const SHOWN_COMMAND_CHARS: usize = 80;
 
 /// What the image runs: the image config's `config` object (Entrypoint,
 /// Cmd, Env, WorkingDir), read by the manifest stage.
-pub use crate::manifest::ContainerConfig as RunConfig;
+pub use crate::image::manifest::ContainerConfig as RunConfig;
 
 impl RunConfig {
     /// The program and its arguments: Entrypoint followed by Cmd, or Cmd
@@ -47,29 +46,10 @@ impl RunConfig {
     /// The absolute working directory (`/` when unset or empty).
     pub fn working_directory(&self) -> String {
         match self.working_dir.as_deref() {
-            Some(dir) if !dir.is_empty() => crate::rootfs::clean_join("/", dir),
+            Some(dir) if !dir.is_empty() => super::path::clean_join("/", dir),
             _ => "/".to_string(),
         }
     }
-}
-
-/// The binary an image runs, as found in its merged root filesystem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Located {
-    /// The path as given or as found on PATH, before symlinks.
-    pub requested: String,
-    /// The path after every symlink is resolved.
-    pub path: String,
-    /// The layer that supplied the file content.
-    pub layer: Digest,
-    /// Index of that layer in the image, 0 = bottom.
-    pub layer_index: usize,
-    pub size: u64,
-    pub mode: u32,
-    /// Number of the tar entry holding the bytes within the layer, from 0.
-    pub entry: u64,
-    /// Name of that tar entry (the link target when the file is a hardlink).
-    pub entry_path: String,
 }
 
 /// Why the image's binary could not be located.
@@ -113,7 +93,7 @@ pub fn locate(
     path_override: Option<&str>,
 ) -> Result<Located, LocateError> {
     if let Some(path) = path_override {
-        let requested = crate::rootfs::clean_join("/", path);
+        let requested = super::path::clean_join("/", path);
         return locate_path(view, &requested);
     }
     let command = config.command_line();
@@ -127,13 +107,13 @@ pub fn locate(
     }
     let working_dir = config.working_directory();
     if program.contains('/') {
-        return locate_path(view, &crate::rootfs::clean_join(&working_dir, program));
+        return locate_path(view, &super::path::clean_join(&working_dir, program));
     }
     let search_path = config.search_path();
     for dir in search_path.split(':') {
         let dir = if dir.is_empty() { "." } else { dir };
         let candidate =
-            crate::rootfs::clean_join(&crate::rootfs::clean_join(&working_dir, dir), program);
+            super::path::clean_join(&super::path::clean_join(&working_dir, dir), program);
         match view.resolve(&candidate) {
             Ok(node) => match node.kind {
                 NodeKind::File(content) if content.mode & 0o111 != 0 => {
@@ -195,7 +175,7 @@ fn locate_path(view: &dyn MergedView, requested: &str) -> Result<Located, Locate
     }
 }
 
-fn located(requested: String, path: String, content: crate::rootfs::FileContent) -> Located {
+fn located(requested: String, path: String, content: FileContent) -> Located {
     Located {
         requested,
         path,

@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::time::Duration;
 
-use crate::digest::Digest;
+use crate::image::digest::Digest;
 
 /// The most bytes a checksum file may have.
 const MAX_CHECKSUM_FILE: u64 = 1024 * 1024;
@@ -74,7 +74,7 @@ fn fetch_text(url: &str) -> Result<String, PublishedError> {
         "https" => {}
         "http" => {
             let host = parsed.host_str().unwrap_or_default();
-            if !crate::registry::is_loopback(host) {
+            if !crate::image::registry::is_loopback(host) {
                 return Err(PublishedError::Insecure {
                     url: url.to_string(),
                 });

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::digest::Digest;
+use super::digest::Digest;
 
 /// The registry Docker uses when a reference names none.
 pub const DOCKER_HUB: &str = "docker.io";

@@ -1,6 +1,6 @@
 //! The seed's core check: which binary does this image run, and what is its
 //! sha256? Connects an [`Image`]'s verified layers to the merged view of
-//! [`crate::rootfs`], locates the program with [`crate::locate`], and hashes
+//! [`crate::rootfs`], locates the program with [`crate::rootfs::locate`], and hashes
 //! or extracts it without unpacking anything else. Per-layer path indexes
 //! and the digests of files hashed are kept in the cache, so a repeat
 //! `digest` reads no layer at all.
@@ -14,17 +14,18 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::cache::Cache;
 use crate::diff::{identify_bytes, FileKind, Format};
-use crate::digest::Digest;
+use crate::image::cache::Cache;
+use crate::image::digest::Digest;
+use crate::image::manifest::Descriptor;
+use crate::image::platform::Platform;
 use crate::image::{Image, PlatformImage};
-use crate::locate::{locate, LocateError, Located, RunConfig};
-use crate::manifest::Descriptor;
-use crate::platform::Platform;
-use crate::rootfs::{
-    ContentObserver, IndexStore, LayerIndex, LayerInfo, LayerSource, Rootfs, RootfsError,
-    SourceFailure,
-};
+
+use super::error::{RootfsError, SourceFailure};
+use super::index::{ContentObserver, IndexStore, LayerIndex};
+use super::layer::{LayerInfo, LayerSource};
+use super::locate::{locate, LocateError, Located, RunConfig};
+use super::view::Rootfs;
 
 /// How many leading bytes identify a binary's format and machine.
 const HEAD_BYTES: usize = 64 * 1024;

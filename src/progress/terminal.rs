@@ -1,5 +1,6 @@
-//! Progress drawn on a terminal with `indicatif`: a byte bar per blob
-//! download, a spinner per platform build showing its last log line.
+//! The command line's half of progress: the library's events (see
+//! [`super::events`]) drawn on a terminal with `indicatif`, a byte bar per
+//! blob download and a spinner per platform build showing its last log line.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -7,7 +8,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::progress::{Progress, Transfer};
+use super::events::{Progress, Transfer};
 
 /// Draws progress on stderr.
 pub struct TerminalProgress {

@@ -1,10 +1,10 @@
 //! Build: rebuilds a recipe's binary for each platform and hands back its digest.
 //!
 //! The last stage of the rebuild side, tying the others together:
-//! [`plan`] renders the recipe for a version, pins the source ([`crate::source`])
+//! [`plan`] renders the recipe for a version, pins the source ([`super::source`])
 //! and resolves the builder (the caller supplies how builder images become a
 //! rootfs); [`build_platform`] checks the commit out afresh, runs `fetch`
-//! (with network) and `command` (without) in the [`crate::sandbox`], locates
+//! (with network) and `command` (without) in the [`super::sandbox`], locates
 //! the artifact and copies it to the output directory; [`build_all`] does
 //! every platform, concurrently, and reports which succeeded.
 
@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::digest::{hash_reader, Digest};
-use crate::platform::Platform;
-use crate::recipe::{ArtifactSpec, Builder, Recipe, RecipeError, TemplateVars};
-use crate::sandbox::{self, BuilderRoot, Mounts, SandboxError, Step};
-use crate::source::{self, PinnedSource, SourceError};
+use super::recipe::{ArtifactSpec, Builder, Recipe, RecipeError, TemplateVars};
+use super::sandbox::{self, BuilderRoot, Mounts, SandboxError, Step};
+use super::source::{self, PinnedSource, SourceError};
+use crate::image::digest::{hash_reader, Digest};
+use crate::image::platform::Platform;
 
 /// Why a build could not be planned or a platform did not build.
 #[derive(Debug, thiserror::Error)]
@@ -261,7 +261,7 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
     };
     let env = platform_env(plan, platform);
     tracing::info!(%platform, env = ?env, "build environment");
-    let render = |argv: &[crate::recipe::Template]| -> Vec<String> {
+    let render = |argv: &[super::recipe::Template]| -> Vec<String> {
         argv.iter().map(|t| t.render(&vars)).collect()
     };
     let step = |name, argv, network, stdout| Step {

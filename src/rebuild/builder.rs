@@ -6,24 +6,24 @@
 
 use std::fs;
 
-use crate::build::BuildError;
-use crate::extract::ImageLayers;
+use super::build::BuildError;
+use super::sandbox::BuilderRoot;
+use crate::image::platform::Platform;
+use crate::image::reference::ImageLocation;
 use crate::image::{AccessOptions, Image};
-use crate::platform::Platform;
-use crate::reference::ImageLocation;
-use crate::sandbox::BuilderRoot;
+use crate::rootfs::extract::ImageLayers;
 
 /// Why a builder image could not be prepared.
 #[derive(Debug, thiserror::Error)]
 pub enum BuilderError {
     #[error(transparent)]
-    Reference(#[from] crate::reference::ReferenceError),
+    Reference(#[from] crate::image::reference::ReferenceError),
     #[error(transparent)]
     Image(#[from] crate::image::ImageError),
     #[error(transparent)]
     Rootfs(#[from] crate::rootfs::RootfsError),
     #[error(transparent)]
-    Cache(#[from] crate::cache::CacheError),
+    Cache(#[from] crate::image::cache::CacheError),
     #[error("cannot prepare {path}: {source}")]
     Io {
         path: std::path::PathBuf,

@@ -1,0 +1,15 @@
+//! The rebuild side: from a version to rebuilt bytes.
+//!
+//! Takes a [`recipe`] and a version and hands on, per platform, the rebuilt
+//! artifact with its sha256 and build log: [`source`] pins the tag to a
+//! commit and checks it out pristine, [`builder`] brings a builder image's
+//! root filesystem (or the host's), [`sandbox`] runs each step isolated in
+//! bubblewrap, and [`build`] runs every platform. [`published`] fetches the
+//! maintainers' own checksums to compare against.
+
+pub mod build;
+pub mod builder;
+pub mod published;
+pub mod recipe;
+pub mod sandbox;
+pub mod source;

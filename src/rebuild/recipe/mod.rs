@@ -1,0 +1,19 @@
+//! Recipes: how to rebuild the binary of an image from its public source.
+//!
+//! The first stage of the rebuild side. A recipe is a TOML file (schema in
+//! `recipes/README.md`) naming the image repository it covers, the git
+//! source and tag, the builder, the commands and the artifact, per platform.
+//! [`Recipe::load`] parses and validates one file ([`schema`]), with
+//! [`Template`]s rendered per version and platform ([`template`]);
+//! [`Catalogue`] holds the recipes shipped in the binary plus any from
+//! `--recipes DIR`, looked up by normalised repository ([`catalogue`]).
+
+pub mod catalogue;
+mod error;
+pub mod schema;
+pub mod template;
+
+pub use catalogue::Catalogue;
+pub use error::RecipeError;
+pub use schema::{ArtifactSpec, BuildSpec, Builder, ImageSpec, Published, Recipe, SourceSpec};
+pub use template::{Template, TemplateVars};
