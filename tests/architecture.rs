@@ -39,7 +39,11 @@ fn modules() -> BTreeMap<Module, (bool, String)> {
         }
     }
     let mut out = BTreeMap::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut out, &[]);
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut out,
+        &[],
+    );
     out
 }
 
@@ -48,7 +52,10 @@ fn edges(modules: &BTreeMap<Module, (bool, String)>) -> BTreeMap<Module, BTreeSe
     let mut edges = BTreeMap::new();
     for (module, (is_mod, code)) in modules {
         let mut deps = BTreeSet::new();
-        for (at, _) in code.match_indices("crate::").chain(code.match_indices("super::")) {
+        for (at, _) in code
+            .match_indices("crate::")
+            .chain(code.match_indices("super::"))
+        {
             let rest = &code[at..];
             let path: String = rest
                 .chars()
