@@ -711,6 +711,65 @@ fn shell_form_entrypoint_is_a_shell_wrapper_and_path_names_the_binary() {
 }
 
 #[test]
+fn names_that_differ_only_in_invalid_utf8_stay_distinct() {
+    // The runtime runs the file whose name is the Entrypoint's bytes
+    // ("app" + U+FFFD, in the lower layer). The upper layer's "app\xff" is
+    // another file: a lossy conversion would turn its name into the same
+    // text and report the upper file's harmless bytes instead.
+    let fx = Fixture::new();
+    let run_by_the_runtime = x86_64_elf("the file the runtime runs");
+    let decoy = x86_64_elf("a decoy with an invalid name");
+    let image = ImageBuilder::new(AMD64)
+        .entrypoint(&["/usr/bin/app\u{FFFD}"])
+        .layer(
+            LayerBuilder::new()
+                .raw_entry(
+                    "usr/bin/app\u{FFFD}".as_bytes(),
+                    EntryType::Regular,
+                    b"",
+                    &run_by_the_runtime,
+                    0o755,
+                )
+                .build(Compression::Gzip),
+        )
+        .layer(
+            LayerBuilder::new()
+                .raw_entry(b"usr/bin/app\xff", EntryType::Regular, b"", &decoy, 0o755)
+                .raw_entry(b"usr/bin/link", EntryType::Symlink, b"app\xff", b"", 0o777)
+                .build(Compression::Gzip),
+        )
+        .build();
+    let layers = image.layers.clone();
+    for case in fx.publish("invalid-utf8", image) {
+        assert_eq!(
+            fx.digest_one(&case, &[]),
+            entry(
+                AMD64,
+                "/usr/bin/app\u{FFFD}",
+                "/usr/bin/app\u{FFFD}",
+                &run_by_the_runtime,
+                &case.layer(&layers[0]),
+                ELF_X86_64
+            ),
+            "{case:?}"
+        );
+        // The decoy is reachable only under its own (escaped) name.
+        assert_eq!(
+            fx.digest_one(&case, &["--path", "/usr/bin/link"]),
+            entry(
+                AMD64,
+                "/usr/bin/link",
+                "/usr/bin/app\\xff",
+                &decoy,
+                &case.layer(&layers[1]),
+                ELF_X86_64
+            ),
+            "{case:?}"
+        );
+    }
+}
+
+#[test]
 fn hostile_tar_entries_never_create_anything_outside_the_output_file() {
     let fx = Fixture::new();
     let app = x86_64_elf("among hostile entries");

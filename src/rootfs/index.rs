@@ -9,11 +9,11 @@ use tar::EntryType;
 
 use super::decode::LayerReader;
 use super::error::RootfsError;
-use super::path::{clean_entry_path, split_parent, strict_ancestors};
+use super::path::{clean_entry_path, escape_name, split_parent, strict_ancestors};
 use crate::image::digest::Digest;
 
 /// Version of the [`LayerIndex`] layout; stored indexes of another version are ignored.
-pub const INDEX_FORMAT: u32 = 1;
+pub const INDEX_FORMAT: u32 = 2;
 
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
@@ -216,7 +216,7 @@ pub(crate) fn build_index(
         }
         last_entry = Some((
             entry.raw_file_position() + entry.size(),
-            String::from_utf8_lossy(&entry.path_bytes()).into_owned(),
+            escape_name(&entry.path_bytes()).into_owned(),
         ));
     }
     // Whatever follows the end-of-archive marker is read too, so the blob's
@@ -260,7 +260,7 @@ fn add_entry<R: Read>(
         return;
     }
     let Some(path) = clean_entry_path(&entry.path_bytes()) else {
-        tracing::debug!(layer = %layer, name = %String::from_utf8_lossy(&entry.path_bytes()), "entry climbs above the root");
+        tracing::debug!(layer = %layer, name = %escape_name(&entry.path_bytes()), "entry climbs above the root");
         index.unsafe_entries += 1;
         return;
     };
@@ -292,7 +292,7 @@ fn add_entry<R: Read>(
         EntryType::Symlink => IndexEntry::Symlink {
             target: entry
                 .link_name_bytes()
-                .map(|target| String::from_utf8_lossy(&target).into_owned())
+                .map(|target| escape_name(&target).into_owned())
                 .unwrap_or_default(),
         },
         EntryType::Link => {

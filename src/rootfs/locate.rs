@@ -7,6 +7,7 @@
 //! bytes are then read through [`crate::rootfs::Rootfs::copy_file`].
 
 use super::error::RootfsError;
+use super::path::{clean_join, escape_config_path};
 pub use super::view::Located;
 use super::view::{FileContent, MergedView, NodeKind};
 
@@ -46,7 +47,7 @@ impl RunConfig {
     /// The absolute working directory (`/` when unset or empty).
     pub fn working_directory(&self) -> String {
         match self.working_dir.as_deref() {
-            Some(dir) if !dir.is_empty() => super::path::clean_join("/", dir),
+            Some(dir) if !dir.is_empty() => clean_join("/", dir),
             _ => "/".to_string(),
         }
     }
@@ -93,7 +94,7 @@ pub fn locate(
     path_override: Option<&str>,
 ) -> Result<Located, LocateError> {
     if let Some(path) = path_override {
-        let requested = super::path::clean_join("/", path);
+        let requested = clean_join("/", &escape_config_path(path));
         return locate_path(view, &requested);
     }
     let command = config.command_line();
@@ -105,15 +106,17 @@ pub fn locate(
             command: shown_command(&command),
         });
     }
-    let working_dir = config.working_directory();
+    // Config paths are UTF-8; the view keys names in their escaped form.
+    let working_dir = escape_config_path(&config.working_directory()).into_owned();
+    let escaped_program = escape_config_path(program);
     if program.contains('/') {
-        return locate_path(view, &super::path::clean_join(&working_dir, program));
+        return locate_path(view, &clean_join(&working_dir, &escaped_program));
     }
     let search_path = config.search_path();
     for dir in search_path.split(':') {
         let dir = if dir.is_empty() { "." } else { dir };
-        let candidate =
-            super::path::clean_join(&super::path::clean_join(&working_dir, dir), program);
+        let dir = clean_join(&working_dir, &escape_config_path(dir));
+        let candidate = clean_join(&dir, &escaped_program);
         match view.resolve(&candidate) {
             Ok(node) => match node.kind {
                 NodeKind::File(content) if content.mode & 0o111 != 0 => {

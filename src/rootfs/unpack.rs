@@ -23,7 +23,7 @@ use tar::EntryType;
 use super::decode::{check_media_type, LayerReader};
 use super::error::RootfsError;
 use super::layer::LayerSource;
-use super::path::{clean_components, MAX_SYMLINKS};
+use super::path::{clean_components, escape_name, MAX_SYMLINKS};
 use crate::image::digest::Digest;
 
 const WHITEOUT_PREFIX: &[u8] = b".wh.";
@@ -106,7 +106,7 @@ impl Unpacker {
         for entry in entries {
             let entry = entry.map_err(|e| RootfsError::corrupt(layer, e))?;
             let content_end = entry.raw_file_position() + entry.size();
-            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let name = escape_name(&entry.path_bytes()).into_owned();
             self.apply_entry(entry, layer, &mut touched)?;
             end.check(layer, content_end, &name)?;
         }
@@ -134,7 +134,7 @@ impl Unpacker {
         }
         let name = entry.path_bytes().into_owned();
         let Some(components) = clean_components(&name) else {
-            tracing::warn!(layer = %layer, name = %String::from_utf8_lossy(&name), "skipped an entry that climbs above the root");
+            tracing::warn!(layer = %layer, name = %escape_name(&name), "skipped an entry that climbs above the root");
             self.stats.skipped_unsafe += 1;
             return Ok(());
         };
@@ -206,7 +206,7 @@ impl Unpacker {
                     return Ok(());
                 };
                 let Some(target) = self.existing_link_target(&target_components)? else {
-                    tracing::warn!(layer = %layer, name = %String::from_utf8_lossy(&name), target = %String::from_utf8_lossy(&target_name), "skipped a hardlink whose target is missing");
+                    tracing::warn!(layer = %layer, name = %escape_name(&name), target = %escape_name(&target_name), "skipped a hardlink whose target is missing");
                     self.stats.skipped_broken_hardlinks += 1;
                     return Ok(());
                 };
