@@ -753,6 +753,20 @@ fn builder_image_is_pulled_from_the_registry_verified_and_unpacked_once() {
         .unwrap()
         .count();
     assert_eq!(roots_again, 1, "the second build reuses the unpacked root");
+    let resealed = "is not the tree this machine sealed; unpacking it again";
+    assert!(!stderr(&second).contains(resealed), "{}", stderr(&second));
+
+    // A file planted in the unpacked root (a restored or shared cache) is
+    // not built with: the root is unpacked again from the verified layers.
+    let root = tmp.path().join("cache/rootfs").join(&roots[0]);
+    std::fs::write(root.join("bin/planted"), "#!/bin/sh\n").unwrap();
+    let third = run();
+    assert!(third.status.success(), "{}", stderr(&third));
+    assert!(stderr(&third).contains(resealed), "{}", stderr(&third));
+    assert_eq!(
+        artifact_text(&json(&third), 0),
+        "from the source\nbusybox\ncat\nls\nsh\nbin\ncache\ndev\nout\nproc\nsrc\ntmp\nfrom-image\n"
+    );
 }
 
 #[test]

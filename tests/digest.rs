@@ -1364,6 +1364,100 @@ fn second_digest_with_the_same_cache_dir_gives_the_same_answer() {
 }
 
 #[test]
+fn a_restored_cache_cannot_change_a_reported_digest() {
+    // CI caches are restored from places a pull request can write to: an
+    // edited digest of a file, an index replayed from another layer, or a
+    // cached blob swapped for another must not change what is reported.
+    let fx = Fixture::new();
+    let app = x86_64_elf("the real binary");
+    let image = ImageBuilder::new(AMD64)
+        .entrypoint(&["app"])
+        .env(PATH_ENV)
+        .layer(
+            LayerBuilder::new()
+                .file("usr/bin/app", &app, 0o755)
+                .build(Compression::Gzip),
+        )
+        .layer(
+            LayerBuilder::new()
+                .file("etc/motd", b"hello\n", 0o644)
+                .build(Compression::Gzip),
+        )
+        .build();
+    let layers = image.layers.clone();
+    let files_in = |dir: &Path| -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = fs::read_dir(dir)
+            .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+    };
+    for case in fx.publish("restored", image) {
+        let cache = fx.path(&format!("restored-{:?}", case.transport));
+        let cache_arg = cache.to_str().unwrap();
+        let cold = fx.digest(&case, &["--cache-dir", cache_arg]);
+        assert_eq!(cold.code, 0, "{case:?}: {}", cold.stderr);
+        let expected = entry(
+            AMD64,
+            "/usr/bin/app",
+            "/usr/bin/app",
+            &app,
+            &case.layer(&layers[0]),
+            ELF_X86_64,
+        );
+        assert_eq!(cold.json()["platforms"], json!([expected]), "{case:?}");
+
+        // A forged digest, written as the cache writes it, and one written
+        // after the real entry's first bytes.
+        let hashed = files_in(&cache.join("hashed"));
+        assert!(
+            !hashed.is_empty(),
+            "{case:?}: the binary's digest was cached"
+        );
+        for (i, file) in hashed.iter().enumerate() {
+            let forged = json!({"format": 1, "sha256": format!("sha256:{}", "e".repeat(64)),
+                                "size": app.len(), "kind": {"format": "elf", "machine": "x86_64"}});
+            let mut bytes = if i % 2 == 0 {
+                Vec::new()
+            } else {
+                fs::read(file).unwrap()[..32].to_vec()
+            };
+            bytes.extend_from_slice(forged.to_string().as_bytes());
+            fs::write(file, bytes).unwrap();
+        }
+        // Each layer's path index replaced by the other's.
+        let indexes = files_in(&cache.join("index"));
+        assert_eq!(indexes.len(), 2, "{case:?}");
+        let (first, second) = (
+            fs::read(&indexes[0]).unwrap(),
+            fs::read(&indexes[1]).unwrap(),
+        );
+        fs::write(&indexes[0], &second).unwrap();
+        fs::write(&indexes[1], &first).unwrap();
+        // The binary's layer swapped for the other layer's bytes.
+        if case.transport == Transport::Registry {
+            let blobs = cache.join("blobs/sha256");
+            let hex = |l: &Layer| l.digest.trim_start_matches("sha256:").to_string();
+            fs::copy(blobs.join(hex(&layers[1])), blobs.join(hex(&layers[0]))).unwrap();
+        }
+
+        let warm = fx.digest(&case, &["--cache-dir", cache_arg]);
+        assert_eq!(warm.code, 0, "{case:?}: {}", warm.stderr);
+        assert_eq!(warm.json()["platforms"], json!([expected]), "{case:?}");
+        assert!(
+            warm.stderr
+                .contains("does not carry this machine's seal; ignored"),
+            "{case:?}: {}",
+            warm.stderr
+        );
+        let extracted = fx.path(&format!("restored-{:?}.bin", case.transport));
+        let run = fx.extract(&case, &extracted, &["--cache-dir", cache_arg]);
+        assert_eq!(run.code, 0, "{case:?}: {}", run.stderr);
+        assert_eq!(fs::read(&extracted).unwrap(), app, "{case:?}");
+    }
+}
+
+#[test]
 fn binary_for_another_machine_than_the_manifest_claims_is_a_loud_warning() {
     let fx = Fixture::new();
     let arm = aarch64_elf("an arm64 binary in an amd64 image");

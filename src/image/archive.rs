@@ -173,7 +173,7 @@ impl Transport for ArchiveTransport {
         if desc.digest == Digest::of(&self.config_bytes) {
             return Ok(cache.insert(&desc.digest, Some(desc.size), &self.config_bytes[..])?);
         }
-        if let Some(path) = cache.blob(&desc.digest) {
+        if let Some(path) = cache.blob(&desc.digest)? {
             return Ok(path);
         }
         let io = |source| ArchiveError::Io {

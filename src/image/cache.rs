@@ -2,17 +2,31 @@
 //! `$XDG_CACHE_HOME/rebuild-compare/blobs/sha256/<hex>` (or `--cache-dir`).
 //!
 //! A blob is written to a temporary file beside its final place, hashed as it
-//! is written, and renamed into place only when size and digest match: a file
-//! at a content address is therefore trusted by that address. Other stages
-//! keep their own subdirectories (`git/`, `index/`, `rootfs/`, `deps/`).
+//! is written, and renamed into place only when size and digest match. The
+//! cache may have been restored from somewhere hostile (CI caches often
+//! are), so nothing in it is trusted as written: a cached blob is hashed
+//! again before its first use in a run ([`Cache::blob`]), and derived
+//! entries (layer indexes, digests of files) are sealed with an HMAC under a
+//! key kept outside the cache ([`Cache::load_derived`]), so that they cannot
+//! be forged without that key. Other stages keep their own subdirectories
+//! (`git/`, `index/`, `hashed/`, `rootfs/`, `deps/`).
 
+use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
+use hmac::{KeyInit, Mac};
 use sha2::{Digest as _, Sha256};
 
-use super::digest::{Digest, VerifyError};
+use super::digest::{hash_reader, Digest, VerifyError};
+
+type HmacSha256 = hmac::Hmac<Sha256>;
+
+/// Bytes of the key that seals derived entries, and of each seal.
+const SEAL_BYTES: usize = 32;
 
 /// A cache operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -29,17 +43,49 @@ pub enum CacheError {
 #[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
+    /// Blobs hashed against their address in this run.
+    verified: Arc<Mutex<HashSet<Digest>>>,
+    /// Where the sealing key lives (outside the cache), if anywhere.
+    key_path: Option<PathBuf>,
+    /// The sealing key, read or made on first use; `None` when there is
+    /// none to be had (derived entries are then neither read nor written).
+    key: Arc<OnceLock<Option<[u8; SEAL_BYTES]>>>,
 }
 
 impl Cache {
     /// The cache at `dir`, or the user's default (`$XDG_CACHE_HOME/rebuild-compare`,
-    /// else `$HOME/.cache/rebuild-compare`).
+    /// else `$HOME/.cache/rebuild-compare`), sealed with the key at
+    /// `$XDG_STATE_HOME/rebuild-compare/cache.key` (else
+    /// `$HOME/.local/state/rebuild-compare/cache.key`).
     pub fn new(dir: Option<&Path>) -> Result<Self, CacheError> {
         let root = match dir {
             Some(d) => d.to_path_buf(),
             None => default_root().ok_or(CacheError::NoHome)?,
         };
-        Ok(Self { root })
+        Ok(Self::with_key_path(root, default_key_path()))
+    }
+
+    /// The cache at `root`, its derived entries sealed with the key at
+    /// `key_path` (made on first use). A key inside the cache would seal
+    /// nothing, so it is refused and derived entries are not used.
+    pub fn with_key_path(root: PathBuf, key_path: Option<PathBuf>) -> Self {
+        let key_path = key_path.filter(|key| {
+            let inside = absolute(key).starts_with(absolute(&root));
+            if inside {
+                tracing::warn!(
+                    "the cache key {} is inside the cache {}; cached indexes and digests are not used",
+                    key.display(),
+                    root.display()
+                );
+            }
+            !inside
+        });
+        Self {
+            root,
+            verified: Arc::default(),
+            key_path,
+            key: Arc::default(),
+        }
     }
 
     /// The cache root.
@@ -62,10 +108,118 @@ impl Cache {
         self.root.join("blobs").join("sha256").join(digest.hex())
     }
 
-    /// The cached blob, if present.
-    pub fn blob(&self, digest: &Digest) -> Option<PathBuf> {
+    /// The cached blob, if present and its bytes hash to `digest` (checked
+    /// once per run). A file that does not is removed with a warning and
+    /// reported absent, so that it is fetched again.
+    pub fn blob(&self, digest: &Digest) -> Result<Option<PathBuf>, CacheError> {
         let path = self.blob_path(digest);
-        path.is_file().then_some(path)
+        if !path.is_file() {
+            return Ok(None);
+        }
+        if self.is_verified(digest) {
+            return Ok(Some(path));
+        }
+        let (actual, _) = hash_reader(open(&path)?).map_err(|source| CacheError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        if &actual != digest {
+            tracing::warn!(
+                "cached blob {} hashes to {actual}; removed, it will be fetched again",
+                path.display()
+            );
+            fs::remove_file(&path).map_err(|source| CacheError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            return Ok(None);
+        }
+        self.mark_verified(digest);
+        Ok(Some(path))
+    }
+
+    fn is_verified(&self, digest: &Digest) -> bool {
+        self.verified
+            .lock()
+            .is_ok_and(|verified| verified.contains(digest))
+    }
+
+    fn mark_verified(&self, digest: &Digest) {
+        if let Ok(mut verified) = self.verified.lock() {
+            verified.insert(digest.clone());
+        }
+    }
+
+    /// A derived entry `dir/name` (data computed from verified blobs), if
+    /// its seal verifies under the key; a forged, edited or unsealed entry
+    /// is ignored (with a warning when it carries a wrong seal), so the
+    /// caller computes the data again.
+    pub fn load_derived(&self, dir: &str, name: &str) -> Option<Vec<u8>> {
+        let key = self.key()?;
+        let path = self.root.join(dir).join(name);
+        let bytes = fs::read(&path).ok()?;
+        let (seal, data) = bytes.split_at_checked(SEAL_BYTES)?;
+        if seal_mac(&key, dir, name, data).verify_slice(seal).is_err() {
+            tracing::warn!(
+                "cache entry {} does not carry this machine's seal; ignored",
+                path.display()
+            );
+            return None;
+        }
+        Some(data.to_vec())
+    }
+
+    /// Writes a derived entry `dir/name` atomically, sealed under the key
+    /// (nothing is written when there is no key).
+    pub fn save_derived(&self, dir: &str, name: &str, data: &[u8]) -> io::Result<()> {
+        let Some(key) = self.key() else {
+            return Ok(());
+        };
+        let dir_path = self.root.join(dir);
+        fs::create_dir_all(&dir_path)?;
+        let seal = seal_mac(&key, dir, name, data).finalize().into_bytes();
+        let mut sealed = Vec::with_capacity(SEAL_BYTES + data.len());
+        sealed.extend_from_slice(&seal);
+        sealed.extend_from_slice(data);
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".partial-")
+            .tempfile_in(&dir_path)?;
+        tmp.write_all(&sealed)?;
+        tmp.persist(dir_path.join(name)).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    /// Seals a directory tree derived into the cache (an unpacked builder
+    /// image) as it is now: every entry's path, inode, size, mode and
+    /// change time, so that a tree restored from elsewhere or edited in
+    /// place no longer passes [`Cache::tree_is_sealed`].
+    pub fn seal_tree(&self, name: &str, tree: &Path) -> io::Result<()> {
+        self.save_derived("trees", name, &tree_fingerprint(tree)?)
+    }
+
+    /// True when `tree` is exactly the tree sealed under `name`.
+    pub fn tree_is_sealed(&self, name: &str, tree: &Path) -> bool {
+        let Some(sealed) = self.load_derived("trees", name) else {
+            return false;
+        };
+        tree_fingerprint(tree).is_ok_and(|now| now == sealed)
+    }
+
+    /// The sealing key, read from its file or made there (mode 0600) on first use.
+    fn key(&self) -> Option<[u8; SEAL_BYTES]> {
+        *self.key.get_or_init(|| {
+            let path = self.key_path.as_ref()?;
+            match read_or_make_key(path) {
+                Ok(key) => Some(key),
+                Err(e) => {
+                    tracing::warn!(
+                        "cannot use the cache key {}: {e}; cached indexes and digests are not used",
+                        path.display()
+                    );
+                    None
+                }
+            }
+        })
     }
 
     /// Streams `reader` into the cache, verifying it against `digest` and
@@ -190,6 +344,106 @@ impl BlobWriter {
     }
 }
 
+/// The HMAC of a derived entry: its place in the cache and its bytes.
+fn seal_mac(key: &[u8; SEAL_BYTES], dir: &str, name: &str, data: &[u8]) -> HmacSha256 {
+    // A key of any length is valid for HMAC, so this cannot fail.
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    for part in [
+        b"rebuild-compare derived v1".as_slice(),
+        dir.as_bytes(),
+        name.as_bytes(),
+    ] {
+        mac.update(&(part.len() as u64).to_le_bytes());
+        mac.update(part);
+    }
+    mac.update(data);
+    mac
+}
+
+fn read_or_make_key(path: &Path) -> io::Result<[u8; SEAL_BYTES]> {
+    match fs::read(path) {
+        Ok(bytes) => {
+            return bytes.try_into().map_err(|_| {
+                io::Error::other(format!(
+                    "it is not {SEAL_BYTES} bytes long; delete it to make a new one"
+                ))
+            })
+        }
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        Err(_) => {}
+    }
+    if let Some(parent) = path.parent() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)?;
+    }
+    let mut key = [0u8; SEAL_BYTES];
+    getrandom::fill(&mut key).map_err(io::Error::other)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".cache.key-")
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(path.parent().unwrap_or(Path::new(".")))?;
+    tmp.write_all(&key)?;
+    // Another run may have made the key at the same time: keep theirs.
+    match tmp.persist_noclobber(path) {
+        Ok(_) => Ok(key),
+        Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => fs::read(path)?
+            .try_into()
+            .map_err(|_| io::Error::other("the key is malformed")),
+        Err(e) => Err(e.error),
+    }
+}
+
+/// The sha256 of a tree's metadata, entry by entry in path order, symlinks
+/// not followed. A restored or rewritten file gets a new inode or change
+/// time, which no one but the kernel sets.
+fn tree_fingerprint(tree: &Path) -> io::Result<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let mut hasher = Sha256::new();
+    let mut pending = vec![tree.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        let meta = fs::symlink_metadata(&path)?;
+        let relative = path.strip_prefix(tree).unwrap_or(&path);
+        let bytes = relative.as_os_str().as_bytes();
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+        for field in [
+            meta.dev(),
+            meta.ino(),
+            u64::from(meta.mode()),
+            meta.size(),
+            meta.ctime() as u64,
+            meta.ctime_nsec() as u64,
+        ] {
+            hasher.update(field.to_le_bytes());
+        }
+        if meta.is_dir() {
+            let mut children: Vec<PathBuf> = fs::read_dir(&path)?
+                .map(|entry| entry.map(|e| e.path()))
+                .collect::<io::Result<_>>()?;
+            children.sort();
+            pending.extend(children.into_iter().rev());
+        }
+    }
+    Ok(hasher.finalize().to_vec())
+}
+
+/// `path` made absolute against the working directory, lexically.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn default_key_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+    Some(base.join("rebuild-compare").join("cache.key"))
+}
+
 fn default_root() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
@@ -225,7 +479,7 @@ mod tests {
         let good = Digest::of(b"layer");
         let path = cache.insert(&good, Some(5), &b"layer"[..]).unwrap();
         assert_eq!(fs::read(path).unwrap(), b"layer");
-        assert!(cache.blob(&good).is_some());
+        assert!(cache.blob(&good).unwrap().is_some());
 
         let claimed = Digest::of(b"other");
         let err = cache.insert(&claimed, Some(5), &b"layer"[..]).unwrap_err();
@@ -233,10 +487,49 @@ mod tests {
             err,
             CacheError::Verify(VerifyError::Digest { .. })
         ));
-        assert!(cache.blob(&claimed).is_none());
+        assert!(cache.blob(&claimed).unwrap().is_none());
         let leftovers = fs::read_dir(cache.blob_path(&good).parent().unwrap())
             .unwrap()
             .count();
         assert_eq!(leftovers, 1, "the refused blob left no partial file");
+    }
+
+    #[test]
+    fn a_cached_blob_that_no_longer_matches_is_removed_and_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::with_key_path(dir.path().join("cache"), None);
+        let digest = Digest::of(b"layer");
+        let path = cache.insert(&digest, Some(5), &b"layer"[..]).unwrap();
+        fs::write(&path, b"LAYER").unwrap();
+        assert!(cache.blob(&digest).unwrap().is_none());
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn derived_entries_need_the_key_that_sealed_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("cache");
+        let cache = Cache::with_key_path(root.clone(), Some(dir.path().join("state/key")));
+        cache.save_derived("index", "a.json", b"{}").unwrap();
+        assert_eq!(cache.load_derived("index", "a.json").unwrap(), b"{}");
+        // Under another name, or with another key, the same bytes are not accepted.
+        fs::copy(root.join("index/a.json"), root.join("index/b.json")).unwrap();
+        assert_eq!(cache.load_derived("index", "b.json"), None);
+        let other = Cache::with_key_path(root.clone(), Some(dir.path().join("state/other")));
+        assert_eq!(other.load_derived("index", "a.json"), None);
+        let key_mode = fs::metadata(dir.path().join("state/key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(key_mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_key_inside_the_cache_seals_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::with_key_path(dir.path().to_path_buf(), Some(dir.path().join("key")));
+        cache.save_derived("index", "a.json", b"{}").unwrap();
+        assert!(!dir.path().join("index/a.json").exists());
+        assert!(!dir.path().join("key").exists());
     }
 }

@@ -379,7 +379,7 @@ impl Transport for RegistryTransport {
     }
 
     fn blob(&self, desc: &Descriptor, cache: &Cache) -> Result<PathBuf, ImageError> {
-        if let Some(path) = cache.blob(&desc.digest) {
+        if let Some(path) = cache.blob(&desc.digest)? {
             tracing::debug!("blob {} from cache", desc.digest);
             return Ok(path);
         }
@@ -395,7 +395,7 @@ impl Transport for RegistryTransport {
         desc: &Descriptor,
         cache: &Cache,
     ) -> Result<Box<dyn Read + Send>, ImageError> {
-        if let Some(path) = cache.blob(&desc.digest) {
+        if let Some(path) = cache.blob(&desc.digest)? {
             tracing::debug!("blob {} from cache", desc.digest);
             return Ok(super::cache::open_buffered(&path)?);
         }

@@ -53,7 +53,20 @@ fn prepare(reference: &str, access: &AccessOptions) -> Result<BuilderRoot, Build
             available: crate::image::available_platforms(&resolved),
         })?;
     let roots = access.cache.dir("rootfs")?;
-    let rootfs = roots.join(platform_image.manifest_digest.hex());
+    let name = platform_image.manifest_digest.hex();
+    let rootfs = roots.join(name);
+    if rootfs.is_dir() && !access.cache.tree_is_sealed(name, &rootfs) {
+        // Restored from elsewhere, edited, or left by an older version: the
+        // builder's files must come from its verified layers, so unpack again.
+        tracing::warn!(
+            "the unpacked builder {} is not the tree this machine sealed; unpacking it again",
+            rootfs.display()
+        );
+        fs::remove_dir_all(&rootfs).map_err(|source| BuilderError::Io {
+            path: rootfs.clone(),
+            source,
+        })?;
+    }
     if !rootfs.is_dir() {
         let io = |path: &std::path::Path| {
             let path = path.to_path_buf();
@@ -74,6 +87,7 @@ fn prepare(reference: &str, access: &AccessOptions) -> Result<BuilderRoot, Build
                 return Err(io(&rootfs)(e));
             }
         }
+        access.cache.seal_tree(name, &rootfs).map_err(io(&rootfs))?;
     }
     Ok(BuilderRoot::Image {
         rootfs,

@@ -178,36 +178,32 @@ impl ImageLayers<'_> {
     }
 }
 
-/// Derived data kept as JSON files in one cache subdirectory, written
-/// atomically; an unreadable or foreign-format file is ignored and rebuilt.
-/// Everything stored is a function of content-addressed layers, so a file
-/// is trusted like the cache it lives in.
+/// Derived data kept as JSON files in one cache subdirectory, sealed by
+/// the cache ([`Cache::save_derived`]): an unreadable, foreign-format or
+/// forged file is ignored and rebuilt from the verified layers.
 struct JsonDir {
-    dir: Option<PathBuf>,
+    cache: Cache,
+    dir: &'static str,
 }
 
 impl JsonDir {
-    fn new(cache: &Cache, name: &str) -> Self {
+    fn new(cache: &Cache, dir: &'static str) -> Self {
         Self {
-            dir: cache.dir(name).ok(),
+            cache: cache.clone(),
+            dir,
         }
     }
 
     fn load<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
-        let bytes = fs::read(self.dir.as_ref()?.join(name)).ok()?;
+        let bytes = self.cache.load_derived(self.dir, name)?;
         serde_json::from_slice(&bytes).ok()
     }
 
     fn save<T: Serialize>(&self, name: &str, value: &T) -> io::Result<()> {
-        let Some(dir) = &self.dir else {
-            return Ok(());
-        };
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
         // Serialised whole first: written straight to the file, every
         // token would be a system call.
-        tmp.write_all(&serde_json::to_vec(value)?)?;
-        tmp.persist(dir.join(name)).map_err(|e| e.error)?;
-        Ok(())
+        self.cache
+            .save_derived(self.dir, name, &serde_json::to_vec(value)?)
     }
 }
 
