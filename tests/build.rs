@@ -762,7 +762,7 @@ fn unknown_image_points_to_close_recipes_and_to_recipe_flag() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
-        "error: no recipe for docker.io/rancher/critcl (close matches: docker.io/rancher/crictl); write one (see recipes/README.md) and pass it with --recipe FILE\n"
+        "error: no recipe for docker.io/rancher/critcl (close matches: docker.io/rancher/crictl); `rebuild-compare recipe list` shows the known ones; write one (see recipes/README.md) and pass it with --recipe FILE\n"
     );
 }
 

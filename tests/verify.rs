@@ -991,8 +991,8 @@ fn image_without_a_recipe_lists_close_matches_and_points_to_the_recipe_flag() {
     assert_eq!(
         run.stderr,
         "error: no recipe for 127.0.0.1:5000/nothing/known (close matches: \
-         127.0.0.1:5000/nothing/knwon); write one (see recipes/README.md) and pass it \
-         with --recipe FILE\n"
+         127.0.0.1:5000/nothing/knwon); `rebuild-compare recipe list` shows the known ones; \
+         write one (see recipes/README.md) and pass it with --recipe FILE\n"
     );
 }
 
