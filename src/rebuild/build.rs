@@ -576,3 +576,48 @@ pub fn render_text(report: &BuildReport) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mounts(workdir: Option<&str>) -> Mounts {
+        Mounts {
+            source: PathBuf::from("/w/src"),
+            out: PathBuf::from("/w/out"),
+            cache: PathBuf::from("/c"),
+            workdir: workdir.map(String::from),
+        }
+    }
+
+    #[test]
+    fn paths_under_the_workdir_are_the_checkout() {
+        let with = mounts(Some("/home/runner/work/x/x"));
+        for (inside, host) in [
+            ("target/release/app", "/w/src/target/release/app"),
+            (
+                "/home/runner/work/x/x/target/release/app",
+                "/w/src/target/release/app",
+            ),
+            ("/src/bin/app", "/w/src/bin/app"),
+            ("/out/app", "/w/out/app"),
+            ("/cache/cargo/app", "/c/cargo/app"),
+        ] {
+            assert_eq!(
+                host_path(&with, inside).unwrap(),
+                Path::new(host),
+                "{inside}"
+            );
+        }
+        assert_eq!(
+            host_path(&with, "/home/runner/work/x/xy/app").unwrap_err().to_string(),
+            "artifact /home/runner/work/x/xy/app is not under /src, /home/runner/work/x/x, /out or /cache"
+        );
+        assert_eq!(
+            host_path(&mounts(None), "/home/runner/work/x/x/app")
+                .unwrap_err()
+                .to_string(),
+            "artifact /home/runner/work/x/x/app is not under /src, /out or /cache"
+        );
+    }
+}
