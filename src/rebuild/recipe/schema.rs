@@ -126,6 +126,7 @@ struct RawSource {
 #[serde(deny_unknown_fields)]
 struct RawBuild {
     builder: Spanned<String>,
+    workdir: Option<Spanned<String>>,
     fetch: Option<Spanned<Vec<Spanned<String>>>>,
     command: Spanned<Vec<Spanned<String>>>,
     artifact: Option<Spanned<String>>,
@@ -134,7 +135,6 @@ struct RawBuild {
     env: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     platforms: BTreeMap<Spanned<String>, RawPlatform>,
-    workdir: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
