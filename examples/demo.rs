@@ -93,6 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             image: &image,
             version: VERSION,
             recipe: &recipe,
+            recipe_note: None,
             source_override: Some(&source),
             platforms: &[],
             build: BuildOptions {

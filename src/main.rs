@@ -19,7 +19,7 @@ use rebuild_compare::progress::terminal::TerminalProgress;
 use rebuild_compare::progress::SharedProgress;
 use rebuild_compare::rebuild::build::{self, BuildOptions};
 use rebuild_compare::rebuild::builder;
-use rebuild_compare::rebuild::recipe::{Catalogue, Recipe};
+use rebuild_compare::rebuild::recipe::{catalogue, Catalogue, Recipe};
 use rebuild_compare::report;
 use rebuild_compare::rootfs::extract::{self, BinaryRequest, DigestReport};
 use rebuild_compare::verify::{self, Verdict, VerifyRequest};
@@ -60,6 +60,8 @@ enum Command {
     /// Compare two binaries section by section and explain the differences
     /// (exit 0 identical, 1 different, 2 error).
     Diff(DiffArgs),
+    /// List the recipes, or print one to copy and edit.
+    Recipe(RecipeArgs),
 }
 
 /// Output format shared by every command.
@@ -100,7 +102,7 @@ struct RebuildArgs {
     /// Build from this git URL or local repository instead of the recipe's `source.git`.
     #[arg(long, value_name = "URL|PATH")]
     source: Option<String>,
-    /// Use this recipe file instead of looking one up by image.
+    /// Use this recipe file (or `builtin:NAME`, a shipped one) instead of looking one up by image.
     #[arg(long, value_name = "FILE", conflicts_with = "recipes")]
     recipe: Option<PathBuf>,
     /// Look recipes up in this directory's `*.toml` files too (they override shipped ones).
@@ -118,10 +120,16 @@ struct RebuildArgs {
 }
 
 impl RebuildArgs {
-    /// The recipe: `--recipe`, else the one whose repository matches `image`.
-    fn recipe(&self, image: Option<&str>) -> anyhow::Result<Recipe> {
+    /// The recipe: `--recipe` (a file or `builtin:NAME`), else the one the
+    /// catalogue finds for `image`, with a note when it was found by
+    /// repository path on another registry.
+    fn recipe(&self, image: Option<&str>) -> anyhow::Result<(Recipe, Option<String>)> {
         if let Some(path) = &self.recipe {
-            return Ok(Recipe::load(path)?);
+            let recipe = match path.to_str().and_then(|p| p.strip_prefix("builtin:")) {
+                Some(name) => catalogue::builtin(name)?.recipe,
+                None => Recipe::load(path)?,
+            };
+            return Ok((recipe, None));
         }
         let Some(image) = image else {
             anyhow::bail!("give an IMAGE or --recipe FILE");
@@ -132,11 +140,9 @@ impl RebuildArgs {
                 "{location} names no repository to look a recipe up by; pass --recipe FILE"
             );
         };
-        let catalogue = match &self.recipes {
-            Some(dir) => Catalogue::with_dir(dir)?,
-            None => Catalogue::builtin()?,
-        };
-        Ok(catalogue.lookup(&reference.name())?.clone())
+        let catalogue = load_catalogue(self.recipes.as_deref())?;
+        let found = catalogue.lookup(&reference.name())?;
+        Ok((found.entry.recipe.clone(), found.note))
     }
 
     fn options(&self, version: &str, cache: &Cache) -> BuildOptions {
@@ -261,6 +267,32 @@ struct DiffArgs {
     max_hunks: usize,
 }
 
+#[derive(Args)]
+struct RecipeArgs {
+    #[command(subcommand)]
+    action: RecipeAction,
+}
+
+#[derive(Subcommand)]
+enum RecipeAction {
+    /// One line per recipe: name, repository it covers, source git URL.
+    List {
+        /// Include this directory's `*.toml` recipes (they override shipped ones).
+        #[arg(long, value_name = "DIR")]
+        recipes: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Print a recipe's TOML exactly as shipped.
+    Show {
+        /// A shipped recipe's name (`rancher-crictl`) or a repository it covers (`rancher/crictl`).
+        name: String,
+        /// Include this directory's `*.toml` recipes (they override shipped ones).
+        #[arg(long, value_name = "DIR")]
+        recipes: Option<PathBuf>,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
@@ -272,6 +304,7 @@ fn main() -> ExitCode {
         Some(Command::Extract(args)) => extract(&args, quiet),
         Some(Command::Build(args)) => build(&args, quiet),
         Some(Command::Diff(args)) => diff(&args),
+        Some(Command::Recipe(args)) => recipe(&args),
         None => verify(&cli.verify, quiet),
     };
     exit_code(result)
@@ -285,12 +318,13 @@ fn verify(args: &VerifyArgs, quiet: bool) -> anyhow::Result<bool> {
     let (Some(image), Some(version)) = (&args.image, &args.release) else {
         anyhow::bail!("usage: rebuild-compare IMAGE VERSION (see --help)");
     };
-    let recipe = args.rebuild.recipe(Some(image))?;
+    let (recipe, recipe_note) = args.rebuild.recipe(Some(image))?;
     let access = args.access.options(quiet)?;
     let request = VerifyRequest {
         image,
         version,
         recipe: &recipe,
+        recipe_note,
         source_override: args.rebuild.source.as_deref(),
         platforms: &args.platforms,
         build: args.rebuild.options(version, &access.cache),
@@ -417,7 +451,10 @@ fn extract(args: &ExtractArgs, quiet: bool) -> anyhow::Result<bool> {
 /// the artifacts are with their digests. A platform that failed is reported
 /// with the others and then makes it an error (exit 2).
 fn build(args: &BuildArgs, quiet: bool) -> anyhow::Result<bool> {
-    let recipe = args.rebuild.recipe(args.image.as_deref())?;
+    let (recipe, note) = args.rebuild.recipe(args.image.as_deref())?;
+    if let (Some(note), false) = (note, quiet) {
+        eprintln!("note: {note}");
+    }
     let platforms = build::select_platforms(&recipe, &args.platforms)?;
     let access = args.access.options(quiet)?;
     let resolve_builder = |reference: &str| builder::resolve(reference, &access);
@@ -471,6 +508,38 @@ fn diff(args: &DiffArgs) -> anyhow::Result<bool> {
     }
     out.flush().context("writing the report")?;
     Ok(result.identical)
+}
+
+/// `recipe list` and `recipe show NAME`: what the catalogue holds.
+fn recipe(args: &RecipeArgs) -> anyhow::Result<bool> {
+    let mut out = std::io::stdout().lock();
+    match &args.action {
+        RecipeAction::List { recipes, format } => {
+            let listed = load_catalogue(recipes.as_deref())?.list();
+            match format {
+                Format::Text => write!(out, "{}", catalogue::render_list(&listed))?,
+                Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&listed)?)?,
+            }
+        }
+        RecipeAction::Show { name, recipes } => {
+            let catalogue = load_catalogue(recipes.as_deref())?;
+            let (entry, note) = catalogue.find(name)?;
+            if let Some(note) = note {
+                eprintln!("note: {note}");
+            }
+            write!(out, "{}", entry.text)?;
+        }
+    }
+    out.flush()?;
+    Ok(true)
+}
+
+/// The shipped recipes, plus `--recipes DIR`'s.
+fn load_catalogue(dir: Option<&Path>) -> anyhow::Result<Catalogue> {
+    Ok(match dir {
+        Some(dir) => Catalogue::with_dir(dir)?,
+        None => Catalogue::builtin()?,
+    })
 }
 
 fn open_image(image: &str, access: &AccessArgs, quiet: bool) -> anyhow::Result<Image> {

@@ -416,7 +416,7 @@ fn unknown_recipe_key_reports_line_and_column() {
     assert_eq!(
         stderr(&output),
         format!(
-            "error: recipe {}:13:1: unknown field `network`, expected one of `builder`, `fetch`, `command`, `artifact`, `cargo_bin`, `env`, `platforms`\n",
+            "error: recipe {}:13:1: unknown field `network`, expected one of `builder`, `workdir`, `fetch`, `command`, `artifact`, `cargo_bin`, `env`, `platforms`\n",
             recipe.display()
         )
     );
@@ -776,7 +776,7 @@ fn unknown_image_points_to_close_recipes_and_to_recipe_flag() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
-        "error: no recipe for docker.io/rancher/critcl (close matches: docker.io/rancher/crictl); write one (see recipes/README.md) and pass it with --recipe FILE\n"
+        "error: no recipe for docker.io/rancher/critcl (close matches: docker.io/rancher/crictl); `rebuild-compare recipe list` shows the known ones; write one (see recipes/README.md) and pass it with --recipe FILE\n"
     );
 }
 
@@ -897,5 +897,142 @@ fn missing_bwrap_is_a_clear_error() {
     assert_eq!(
         stderr(&output),
         "error: bwrap (bubblewrap) is not installed: install it (Debian: apt-get install bubblewrap) or pass --no-sandbox to build without isolation\n"
+    );
+}
+
+/// A recipe building in `workdir` with one shell `script`, keeping `artifact`.
+fn workdir_recipe(
+    dir: &Path,
+    source: &Path,
+    workdir: &str,
+    script: &str,
+    artifact: &str,
+) -> PathBuf {
+    write_recipe(
+        dir,
+        source,
+        &format!(
+            "[build]\nbuilder = \"host\"\nworkdir = {workdir:?}\ncommand = [\"bash\", \"-c\", {script:?}]\n\
+             artifact = {artifact:?}\n\n[build.platforms.\"linux/amd64\"]\n"
+        ),
+    )
+}
+
+#[test]
+fn workdir_holds_the_checkout_runs_the_build_and_is_also_at_src() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "the app\n")]);
+    let recipe = workdir_recipe(
+        tmp.path(),
+        &source,
+        "/home/runner/work/{version}/app",
+        "set -e; { pwd; cat README; cat /src/README; \
+         mkdir /home/other 2>/dev/null && echo home writable || echo home read-only; \
+         touch /usr/planted 2>/dev/null && echo usr writable || echo usr read-only; } > result; \
+         test -f /src/result",
+        "/home/runner/work/v1.0.0/app/result",
+    );
+    let output = rebuild_compare(
+        tmp.path(),
+        &[
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        artifact_text(&json(&output), 0),
+        "/home/runner/work/v1.0.0/app\nthe app\nthe app\nhome read-only\nusr read-only\n"
+    );
+}
+
+#[test]
+fn workdir_inside_a_system_directory_keeps_the_rest_of_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "the app\n")]);
+    let recipe = workdir_recipe(
+        tmp.path(),
+        &source,
+        "/usr/local/src/github.com/org/app",
+        "set -e; { pwd; cat README; test -x /usr/bin/bash && echo tools kept; } > result",
+        "result",
+    );
+    let output = rebuild_compare(
+        tmp.path(),
+        &[
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        artifact_text(&json(&output), 0),
+        "/usr/local/src/github.com/org/app\nthe app\ntools kept\n"
+    );
+}
+
+#[test]
+fn workdir_is_refused_without_the_sandbox() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    let recipe = workdir_recipe(
+        tmp.path(),
+        &source,
+        "/home/runner/work/x/x",
+        "true",
+        "README",
+    );
+    let output = rebuild_compare(
+        tmp.path(),
+        &[
+            "build",
+            "v1.0.0",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--no-sandbox",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: recipe {} sets build.workdir, which only the sandbox can provide (it would put \
+             the source at /home/runner/work/x/x on this machine): drop --no-sandbox, or build from \
+             a copy of the recipe without workdir\n",
+            recipe.display()
+        )
+    );
+    assert!(!Path::new("/home/runner/work/x").exists());
+}
+
+#[test]
+fn workdir_outside_the_allowed_places_reports_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    let recipe = workdir_recipe(tmp.path(), &source, "/out/app", "true", "README");
+    let output = rebuild_compare(
+        tmp.path(),
+        &["build", "v1.0.0", "--recipe", recipe.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: recipe {}:11:11: build.workdir \"/out/app\" is under /out, which the sandbox \
+             mounts itself (/src, /out, /cache, /tmp, /proc, /dev, /sys): pick another directory\n",
+            recipe.display()
+        )
     );
 }

@@ -991,8 +991,8 @@ fn image_without_a_recipe_lists_close_matches_and_points_to_the_recipe_flag() {
     assert_eq!(
         run.stderr,
         "error: no recipe for 127.0.0.1:5000/nothing/known (close matches: \
-         127.0.0.1:5000/nothing/knwon); write one (see recipes/README.md) and pass it \
-         with --recipe FILE\n"
+         127.0.0.1:5000/nothing/knwon); `rebuild-compare recipe list` shows the known ones; \
+         write one (see recipes/README.md) and pass it with --recipe FILE\n"
     );
 }
 
@@ -1326,4 +1326,321 @@ fn missing_image_binary_is_that_platforms_error_and_the_rebuild_is_still_reporte
         "image binary: program \"app\" not found: no executable regular file of that name \
          in PATH /usr/local/bin:/usr/bin:/bin"
     );
+}
+
+// --- A Go release built without -trimpath in a CI runner's directory ---------
+
+/// Where GitHub Actions checks a repository `x/x` out.
+const RUNNER_DIR: &str = "/home/runner/work/x/x";
+
+/// Builds the tag of `source` for linux/amd64 as a CI runner would, without
+/// `-trimpath`, in [`RUNNER_DIR`]: a clean clone of the tag bound there by
+/// bwrap, built by Debian's `go` (rebuild-compare plays no part in it).
+fn runner_build(source: &Path, dir: &Path) -> Vec<u8> {
+    let checkout = dir.join("runner-checkout");
+    let out = dir.join("runner-out");
+    std::fs::create_dir_all(&out).unwrap();
+    for args in [
+        vec![
+            "clone",
+            "-q",
+            source.to_str().unwrap(),
+            checkout.to_str().unwrap(),
+        ],
+        vec![
+            "-C",
+            checkout.to_str().unwrap(),
+            "checkout",
+            "-q",
+            "--detach",
+            VERSION,
+        ],
+    ] {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let output = std::process::Command::new("bwrap")
+        .args(["--unshare-all", "--die-with-parent", "--ro-bind", "/", "/"])
+        .args([
+            "--tmpfs", "/home", "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc",
+        ])
+        .args(["--bind", checkout.to_str().unwrap(), RUNNER_DIR])
+        .args(["--bind", out.to_str().unwrap(), "/home/runner/out"])
+        .args(["--chdir", RUNNER_DIR, "--clearenv"])
+        .args([
+            "--setenv",
+            "PATH",
+            "/usr/bin:/bin",
+            "--setenv",
+            "HOME",
+            "/tmp",
+        ])
+        .args([
+            "--setenv",
+            "CGO_ENABLED",
+            "0",
+            "--setenv",
+            "GOCACHE",
+            "/tmp/gocache",
+        ])
+        .args([
+            "--setenv",
+            "GOPROXY",
+            "off",
+            "--setenv",
+            "GOFLAGS",
+            "-buildvcs=true",
+        ])
+        .args(["--setenv", "GOOS", "linux", "--setenv", "GOARCH", "amd64"])
+        .args(["go", "build", "-o", "/home/runner/out/hello", "."])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "runner build failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::read(out.join("hello")).unwrap()
+}
+
+/// The Go build without `-trimpath`; `workdir` is a `workdir = ...` line or empty.
+fn untrimmed_go_build(workdir: &str) -> String {
+    format!(
+        r#"[build]
+builder = "host"
+{workdir}
+command = ["go", "build", "-o", "/out/hello", "."]
+artifact = "/out/hello"
+env = {{ CGO_ENABLED = "0", GOCACHE = "/cache/gocache", GOPROXY = "off", GOFLAGS = "-buildvcs=true" }}
+
+[build.platforms."linux/amd64"]
+env = {{ GOOS = "{{os}}", GOARCH = "{{arch}}" }}
+"#
+    )
+}
+
+#[test]
+fn go_binary_built_without_trimpath_in_a_runner_directory_is_reproduced_with_workdir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("hello");
+    tagged_repo(
+        &source,
+        &[
+            ("main.go", GO_MAIN),
+            ("go.mod", "module example.com/hello\n\ngo 1.19\n"),
+        ],
+    );
+    let published = runner_build(&source, tmp.path());
+    let embedded = format!("{RUNNER_DIR}/main.go");
+    assert!(
+        published
+            .windows(embedded.len())
+            .any(|w| w == embedded.as_bytes()),
+        "the runner's binary embeds {embedded}"
+    );
+    let layout = tmp.path().join("layout");
+    let image = ImageBuilder::new(AMD64)
+        .entrypoint(&["hello"])
+        .env("PATH=/usr/local/bin:/usr/bin:/bin")
+        .layer(
+            LayerBuilder::new()
+                .file("usr/local/bin/hello", &published, 0o755)
+                .build(Compression::Gzip),
+        )
+        .build();
+    write_oci_layout(
+        &layout,
+        VERSION,
+        &ImageSet::new(vec![image]),
+        IndexStyle::Index,
+        MediaTypes::Oci,
+    );
+    let image = format!("oci:{}:{VERSION}", layout.display());
+    let source = source.to_str().unwrap();
+
+    let in_runner_dir = write_recipe(
+        tmp.path(),
+        "runner",
+        "127.0.0.1/test/hello",
+        &untrimmed_go_build(&format!("workdir = {RUNNER_DIR:?}")),
+    );
+    let run = verify(tmp.path(), "out", &image, &in_runner_dir, source, &[]);
+    let report = report_of(&run, 0);
+    assert_eq!(report["verdict"], "reproducible");
+    let p = platform(&report, AMD64);
+    assert_eq!(p["verdict"], "reproducible");
+    assert_eq!(p["rebuilt"]["sha256"], sha256_digest(&published).as_str());
+    assert_eq!(p["cross_checks"], json!([]));
+
+    let in_src = write_recipe(
+        tmp.path(),
+        "src",
+        "127.0.0.1/test/hello",
+        &untrimmed_go_build(""),
+    );
+    let run = verify(tmp.path(), "out-src", &image, &in_src, source, &[]);
+    let report = report_of(&run, 1);
+    assert_eq!(report["verdict"], "mismatch");
+    let explanations = &platform(&report, AMD64)["diff"]["explanations"];
+    assert!(
+        explanations.as_array().unwrap().iter().any(|e| e
+            == "paths under /home/runner/work embedded only in A and under /src only in B: \
+                built in different directories (built without -trimpath (Go) or \
+                -ffile-prefix-map (C/Rust))"),
+        "{explanations:#}"
+    );
+}
+
+#[test]
+fn untagged_oci_layout_with_several_images_is_read_at_the_recipes_tag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", FAST_BUILD);
+    let layout = tmp.path().join("layout");
+    let older = ImageSet::new(vec![app_image(AMD64, b"app v0.9.0\n")]);
+    write_oci_layout(
+        &layout,
+        "v0.9.0",
+        &older,
+        IndexStyle::Index,
+        MediaTypes::Oci,
+    );
+    let written = write_oci_layout(
+        &layout,
+        VERSION,
+        &faithful_set(&[AMD64]),
+        IndexStyle::Index,
+        MediaTypes::Oci,
+    );
+    write_oci_layout(
+        &layout,
+        "latest",
+        &older,
+        IndexStyle::Index,
+        MediaTypes::Oci,
+    );
+    let untagged = format!("oci:{}", layout.display());
+    let source = source.to_str().unwrap();
+
+    let run = verify(tmp.path(), "out", &untagged, &recipe, source, &[]);
+    let report = report_of(&run, 0);
+    assert_eq!(report["verdict"], "reproducible");
+    assert_eq!(
+        report["image"],
+        json!({"reference": format!("{untagged}:{VERSION}"), "digest": written.top.digest,
+               "name": untagged})
+    );
+    assert_eq!(
+        report["notes"],
+        json!([format!(
+            "{untagged} holds 3 images; verified the one tagged {VERSION}, the recipe's tag for {VERSION}"
+        )])
+    );
+    assert_reproduced(&report, AMD64, &fast_binary(AMD64));
+
+    let tagged_otherwise = tmp.path().join("v2.toml");
+    std::fs::write(
+        &tagged_otherwise,
+        std::fs::read_to_string(&recipe)
+            .unwrap()
+            .replace("tag = \"{version}\"", "tag = \"v2-{version}\""),
+    )
+    .unwrap();
+    let run = verify(
+        tmp.path(),
+        "out-missing",
+        &untagged,
+        &tagged_otherwise,
+        source,
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: cannot read the published image {untagged}:v2-{VERSION}\n  caused by: no image \
+             tagged \"v2-{VERSION}\" in {}; tags: v0.9.0, {VERSION}, latest\n",
+            layout.display()
+        )
+    );
+}
+
+#[test]
+fn oci_layout_holding_one_image_needs_no_tag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", FAST_BUILD);
+    let layout = tmp.path().join("layout");
+    let written = write_oci_layout(
+        &layout,
+        "anything",
+        &faithful_set(&[AMD64]),
+        IndexStyle::Index,
+        MediaTypes::Oci,
+    );
+    let untagged = format!("oci:{}", layout.display());
+    let run = verify(
+        tmp.path(),
+        "out",
+        &untagged,
+        &recipe,
+        source.to_str().unwrap(),
+        &[],
+    );
+    let report = report_of(&run, 0);
+    assert_eq!(report["image"]["reference"], untagged);
+    assert_eq!(report["image"]["digest"], written.top.digest);
+    assert_eq!(report["notes"], json!([]));
+}
+
+#[test]
+fn finds_recipe_for_a_mirror_registry_reference_and_notes_why() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    publish(
+        &registry,
+        &tmp.path().join("layout"),
+        &faithful_set(&[AMD64]),
+        "test/app",
+    );
+    let recipes = tmp.path().join("recipes");
+    std::fs::create_dir_all(&recipes).unwrap();
+    let recipe = write_recipe(&recipes, "app", "docker.io/test/app", FAST_BUILD);
+    let mirror = registry.reference("test/app");
+    let out_dir = tmp.path().join("out");
+    let run = run_in(
+        tmp.path(),
+        &[
+            &mirror,
+            VERSION,
+            "--recipes",
+            recipes.to_str().unwrap(),
+            "--source",
+            source.to_str().unwrap(),
+            "--format",
+            "json",
+            "--out-dir",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    let report = report_of(&run, 0);
+    assert_eq!(report["verdict"], "reproducible");
+    assert_eq!(report["recipe"]["path"], recipe.to_str().unwrap());
+    assert_eq!(
+        report["image"]["reference"],
+        registry.reference(&format!("test/app:{VERSION}"))
+    );
+    assert_eq!(
+        report["notes"],
+        json!([format!(
+            "recipe {}: covers docker.io/test/app, matched by repository path test/app on {}",
+            recipe.display(),
+            registry.host()
+        )])
+    );
+    assert_reproduced(&report, AMD64, &fast_binary(AMD64));
 }

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
+use super::recipe::schema::check_workdir;
 use super::recipe::{ArtifactSpec, Builder, Recipe, RecipeError, TemplateVars};
 use super::sandbox::{self, BuilderRoot, Mounts, SandboxError, Step};
 use super::source::{self, PinnedSource, SourceError};
@@ -52,13 +53,19 @@ pub enum BuildError {
         path: PathBuf,
         log: PathBuf,
     },
-    #[error(
-        "artifact {sandbox_path} is not under {}, {} or {}",
-        sandbox::SOURCE_MOUNT,
-        sandbox::OUT_MOUNT,
-        sandbox::CACHE_MOUNT
-    )]
-    ArtifactOutside { sandbox_path: String },
+    #[error("artifact {sandbox_path} is not under {allowed}")]
+    ArtifactOutside {
+        sandbox_path: String,
+        allowed: String,
+    },
+    #[error("recipe {origin} sets build.workdir, which only the sandbox can provide (it would put the source at {workdir} on this machine): drop --no-sandbox, or build from a copy of the recipe without workdir")]
+    WorkdirNeedsSandbox { origin: String, workdir: String },
+    #[error("recipe {origin}: {message} (rendered from {template:?} for this version)")]
+    Workdir {
+        origin: String,
+        template: String,
+        message: String,
+    },
     #[error("artifact {} resolves to {}, outside the build's directories", path.display(), resolved.display())]
     ArtifactEscapes { path: PathBuf, resolved: PathBuf },
     #[error("cargo metadata: {message}")]
@@ -171,13 +178,19 @@ pub fn plan(
     for dir in [&mut options.out_dir, &mut options.cache_dir] {
         *dir = std::path::absolute(&*dir).map_err(io_error("cannot resolve", dir))?;
     }
-    if options.sandboxed {
-        sandbox::probe()?;
-    }
     let vars = TemplateVars {
         version,
         platform: None,
     };
+    if let (Some(workdir), false) = (&recipe.build.workdir, options.sandboxed) {
+        return Err(BuildError::WorkdirNeedsSandbox {
+            origin: recipe.origin.clone(),
+            workdir: workdir.render(&vars),
+        });
+    }
+    if options.sandboxed {
+        sandbox::probe()?;
+    }
     let git_ref = recipe.source.git_ref.render(&vars);
     let url = source_override.unwrap_or(&recipe.source.git);
     let source = source::prepare(url, &git_ref, &options.cache_dir)?;
@@ -245,20 +258,21 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
     if work.exists() {
         std::fs::remove_dir_all(&work).map_err(io_error("cannot clear", &work))?;
     }
+    let vars = TemplateVars {
+        version: &plan.version,
+        platform: Some(platform),
+    };
     let mounts = Mounts {
         source: work.join("src"),
         out: work.join("out"),
         cache: dependency_cache(&plan.options.cache_dir, &plan.recipe),
+        workdir: workdir(&plan.recipe, &vars)?,
     };
     for dir in [&mounts.out, &mounts.cache] {
         std::fs::create_dir_all(dir).map_err(io_error("cannot create", dir))?;
     }
     source::checkout(&plan.source, &mounts.source, plan.recipe.source.submodules)?;
 
-    let vars = TemplateVars {
-        version: &plan.version,
-        platform: Some(platform),
-    };
     let env = platform_env(plan, platform);
     tracing::info!(%platform, env = ?env, "build environment");
     let render = |argv: &[super::recipe::Template]| -> Vec<String> {
@@ -360,23 +374,49 @@ fn dependency_cache(cache_dir: &Path, recipe: &Recipe) -> PathBuf {
     cache_dir.join("deps").join(hash.get(..16).unwrap_or(&hash))
 }
 
+/// The recipe's workdir for this version and platform, checked again once
+/// rendered (a version could make it `..` or reserved).
+fn workdir(recipe: &Recipe, vars: &TemplateVars<'_>) -> Result<Option<String>, BuildError> {
+    let Some(template) = &recipe.build.workdir else {
+        return Ok(None);
+    };
+    let rendered = template.render(vars);
+    check_workdir(&rendered).map_err(|message| BuildError::Workdir {
+        origin: recipe.origin.clone(),
+        template: template.to_string(),
+        message,
+    })?;
+    Ok(Some(rendered))
+}
+
 /// Maps a path as the build sees it to the host: relative paths are under
-/// the source root; absolute ones must be under `/src`, `/out` or `/cache`.
+/// the source root; absolute ones must be under `/src`, the workdir, `/out`
+/// or `/cache`.
 fn host_path(mounts: &Mounts, sandbox_path: &str) -> Result<PathBuf, BuildError> {
     if !sandbox_path.starts_with('/') {
         return Ok(mounts.source.join(sandbox_path));
     }
-    for (mount, host) in [
-        (sandbox::SOURCE_MOUNT, &mounts.source),
+    let mut allowed = vec![(sandbox::SOURCE_MOUNT, &mounts.source)];
+    if let Some(workdir) = &mounts.workdir {
+        allowed.push((workdir.as_str(), &mounts.source));
+    }
+    allowed.extend([
         (sandbox::OUT_MOUNT, &mounts.out),
         (sandbox::CACHE_MOUNT, &mounts.cache),
-    ] {
+    ]);
+    for (mount, host) in &allowed {
         if let Ok(rest) = Path::new(sandbox_path).strip_prefix(mount) {
             return Ok(host.join(rest));
         }
     }
+    let names: Vec<&str> = allowed.iter().map(|(mount, _)| *mount).collect();
     Err(BuildError::ArtifactOutside {
         sandbox_path: sandbox_path.to_string(),
+        allowed: match names.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, first)) => format!("{} or {last}", first.join(", ")),
+            None => String::new(),
+        },
     })
 }
 
@@ -535,4 +575,49 @@ pub fn render_text(report: &BuildReport) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mounts(workdir: Option<&str>) -> Mounts {
+        Mounts {
+            source: PathBuf::from("/w/src"),
+            out: PathBuf::from("/w/out"),
+            cache: PathBuf::from("/c"),
+            workdir: workdir.map(String::from),
+        }
+    }
+
+    #[test]
+    fn paths_under_the_workdir_are_the_checkout() {
+        let with = mounts(Some("/home/runner/work/x/x"));
+        for (inside, host) in [
+            ("target/release/app", "/w/src/target/release/app"),
+            (
+                "/home/runner/work/x/x/target/release/app",
+                "/w/src/target/release/app",
+            ),
+            ("/src/bin/app", "/w/src/bin/app"),
+            ("/out/app", "/w/out/app"),
+            ("/cache/cargo/app", "/c/cargo/app"),
+        ] {
+            assert_eq!(
+                host_path(&with, inside).unwrap(),
+                Path::new(host),
+                "{inside}"
+            );
+        }
+        assert_eq!(
+            host_path(&with, "/home/runner/work/x/xy/app").unwrap_err().to_string(),
+            "artifact /home/runner/work/x/xy/app is not under /src, /home/runner/work/x/x, /out or /cache"
+        );
+        assert_eq!(
+            host_path(&mounts(None), "/home/runner/work/x/x/app")
+                .unwrap_err()
+                .to_string(),
+            "artifact /home/runner/work/x/x/app is not under /src, /out or /cache"
+        );
+    }
 }

@@ -3,8 +3,9 @@
 //! The third stage of the rebuild side. Every step runs with all namespaces
 //! unshared (network only for `fetch`), a read-only root (the host's system
 //! directories or a builder image's unpacked rootfs), the source read-write
-//! at `/src`, `/out` and the dependency cache `/cache` writable, a private
-//! `/tmp`, fresh `/dev` and `/proc`, and an environment built from nothing.
+//! at `/src` (and at the recipe's workdir, spliced into the read-only root),
+//! `/out` and the dependency cache `/cache` writable, a private `/tmp`, fresh
+//! `/dev` and `/proc`, and an environment built from nothing.
 //! A deadline kills the whole process tree. `--no-sandbox` runs the same
 //! step as a plain process (same cleared environment) and is reported as
 //! unsandboxed.
@@ -86,6 +87,12 @@ pub enum SandboxError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot put the source at the workdir {workdir}: {inside} is {what} in the builder's root; pick a workdir whose parent directories are directories there")]
+    WorkdirBlocked {
+        workdir: String,
+        inside: String,
+        what: &'static str,
+    },
     #[error("cannot start {step} ({program}): {source}")]
     Spawn {
         step: String,
@@ -117,6 +124,16 @@ pub struct Mounts {
     pub out: PathBuf,
     /// Mounted at [`CACHE_MOUNT`].
     pub cache: PathBuf,
+    /// The recipe's workdir: where `source` is mounted too, and the working
+    /// directory. `None`: [`SOURCE_MOUNT`] alone.
+    pub workdir: Option<String>,
+}
+
+impl Mounts {
+    /// The steps' working directory inside the sandbox.
+    pub fn working_dir(&self) -> &str {
+        self.workdir.as_deref().unwrap_or(SOURCE_MOUNT)
+    }
 }
 
 /// One command to run in the sandbox.
@@ -212,10 +229,17 @@ pub fn command_line(step: &Step<'_>) -> Result<Vec<String>, SandboxError> {
         args.push("--share-net".into());
     }
     args.extend(["--die-with-parent", "--new-session", "--clearenv"].map(String::from));
+    let workdir: Vec<&str> = step
+        .mounts
+        .workdir
+        .as_deref()
+        .map(|w| w.split('/').filter(|c| !c.is_empty()).collect())
+        .unwrap_or_default();
+    let mut root_entries: Vec<(PathBuf, String)> = Vec::new();
     match step.root {
         BuilderRoot::Host => {
             for dir in HOST_SYSTEM_DIRS {
-                add_root_entry(&mut args, Path::new(dir), dir);
+                root_entries.push((PathBuf::from(dir), dir.to_string()));
             }
         }
         BuilderRoot::Image { rootfs, .. } => {
@@ -233,8 +257,16 @@ pub fn command_line(step: &Step<'_>) -> Result<Vec<String>, SandboxError> {
                 if PROVIDED.contains(&text.as_ref()) {
                     continue;
                 }
-                add_root_entry(&mut args, &rootfs.join(&name), &format!("/{text}"));
+                root_entries.push((rootfs.join(&name), format!("/{text}")));
             }
+        }
+    }
+    for (host, inside) in &root_entries {
+        match workdir.split_first() {
+            Some((top, rest)) if inside.strip_prefix('/') == Some(*top) => {
+                splice(&mut args, host, inside, rest, step.mounts.working_dir())?;
+            }
+            _ => add_root_entry(&mut args, host, inside),
         }
     }
     let path = |p: &Path| p.display().to_string();
@@ -254,10 +286,15 @@ pub fn command_line(step: &Step<'_>) -> Result<Vec<String>, SandboxError> {
         "--bind".into(),
         path(&step.mounts.cache),
         CACHE_MOUNT.into(),
+    ]);
+    if let Some(workdir) = &step.mounts.workdir {
+        args.extend(["--bind".into(), path(&step.mounts.source), workdir.clone()]);
+    }
+    args.extend([
         "--remount-ro".into(),
         "/".into(),
         "--chdir".into(),
-        SOURCE_MOUNT.into(),
+        step.mounts.working_dir().into(),
     ]);
     for (key, value) in step.env {
         args.extend(["--setenv".into(), key.clone(), value.clone()]);
@@ -283,6 +320,61 @@ fn unsandboxed_value(mounts: &Mounts, value: &str) -> String {
         }
     }
     value.to_string()
+}
+
+/// Makes room for the workdir inside a directory of the root (`host`, seen
+/// at `inside`) instead of binding it whole: `inside` becomes a directory of
+/// the sandbox's own (read-only) root holding every entry of `host` bound as
+/// usual, except the next component of the workdir (`rest[0]`), which is
+/// spliced the same way, or, as the last component, left for the checkout's
+/// bind. A symlink or file on the way is an error: the checkout cannot sit
+/// below it.
+fn splice(
+    args: &mut Vec<String>,
+    host: &Path,
+    inside: &str,
+    rest: &[&str],
+    workdir: &str,
+) -> Result<(), SandboxError> {
+    let Some((next, deeper)) = rest.split_first() else {
+        // The workdir itself: the checkout's bind replaces whatever the root has here.
+        return Ok(());
+    };
+    let blocked = |what| SandboxError::WorkdirBlocked {
+        workdir: workdir.to_string(),
+        inside: inside.to_string(),
+        what,
+    };
+    let Ok(meta) = std::fs::symlink_metadata(host) else {
+        // Not in the root: bwrap creates the directories on the way in the sandbox's own root.
+        return Ok(());
+    };
+    if meta.file_type().is_symlink() {
+        return Err(blocked("a symlink"));
+    }
+    if !meta.is_dir() {
+        return Err(blocked("a file"));
+    }
+    let rootfs_error = |source| SandboxError::Rootfs {
+        path: host.to_path_buf(),
+        source,
+    };
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(host).map_err(rootfs_error)? {
+        names.push(entry.map_err(rootfs_error)?.file_name());
+    }
+    names.sort();
+    args.extend(["--dir".into(), inside.to_string()]);
+    for name in names {
+        let text = name.to_string_lossy();
+        let child_inside = format!("{inside}/{text}");
+        if text == *next {
+            splice(args, &host.join(&name), &child_inside, deeper, workdir)?;
+        } else {
+            add_root_entry(args, &host.join(&name), &child_inside);
+        }
+    }
+    Ok(())
 }
 
 /// Binds one top-level entry of the root: symlinks are recreated (merged-usr
@@ -530,6 +622,7 @@ mod tests {
             source: PathBuf::from("/w/src"),
             out: PathBuf::from("/w/out"),
             cache: PathBuf::from("/c"),
+            workdir: None,
         };
         let argv = vec!["make".to_string()];
         let env = BTreeMap::from([("A".to_string(), "1".to_string())]);
@@ -550,11 +643,86 @@ mod tests {
     }
 
     #[test]
+    fn workdir_is_the_checkout_again_and_the_working_directory() {
+        let mounts = Mounts {
+            source: PathBuf::from("/w/src"),
+            out: PathBuf::from("/w/out"),
+            cache: PathBuf::from("/c"),
+            workdir: Some("/home/runner/work/x/x".into()),
+        };
+        let argv = vec!["make".to_string()];
+        let env = BTreeMap::new();
+        let line = command_line(&step(&BuilderRoot::Host, &mounts, &argv, &env, false))
+            .unwrap()
+            .join(" ");
+        assert!(
+            line.ends_with(
+                "--bind /w/src /src --bind /w/out /out --bind /c /cache \
+                 --bind /w/src /home/runner/work/x/x --remount-ro / --chdir /home/runner/work/x/x -- make"
+            ),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn workdir_inside_a_root_directory_is_spliced_into_it() {
+        let rootfs = tempfile::tempdir().unwrap();
+        for dir in [
+            "go/bin",
+            "go/src/github.com/other",
+            "go/src/github.com/org/repo/old",
+            "usr",
+        ] {
+            std::fs::create_dir_all(rootfs.path().join(dir)).unwrap();
+        }
+        std::fs::write(rootfs.path().join("go/src/README"), "x").unwrap();
+        let root = BuilderRoot::Image {
+            rootfs: rootfs.path().to_path_buf(),
+            env: Vec::new(),
+            reference: "r".into(),
+            digest: "sha256:00".into(),
+        };
+        let mounts = Mounts {
+            source: PathBuf::from("/w/src"),
+            out: PathBuf::from("/w/out"),
+            cache: PathBuf::from("/c"),
+            workdir: Some("/go/src/github.com/org/repo".into()),
+        };
+        let argv = vec!["make".to_string()];
+        let env = BTreeMap::new();
+        let line = command_line(&step(&root, &mounts, &argv, &env, false))
+            .unwrap()
+            .join(" ");
+        let r = rootfs.path().display();
+        let expected = format!(
+            "bwrap --unshare-all --die-with-parent --new-session --clearenv \
+             --dir /go --ro-bind {r}/go/bin /go/bin --dir /go/src --ro-bind {r}/go/src/README /go/src/README \
+             --dir /go/src/github.com --dir /go/src/github.com/org \
+             --ro-bind {r}/go/src/github.com/other /go/src/github.com/other \
+             --ro-bind {r}/usr /usr \
+             --proc /proc --dev /dev --tmpfs /tmp --bind /w/src /src --bind /w/out /out --bind /c /cache \
+             --bind /w/src /go/src/github.com/org/repo --remount-ro / --chdir /go/src/github.com/org/repo -- make"
+        );
+        assert_eq!(line, expected);
+
+        std::fs::remove_dir_all(rootfs.path().join("go/src/github.com")).unwrap();
+        std::os::unix::fs::symlink("/elsewhere", rootfs.path().join("go/src/github.com")).unwrap();
+        assert_eq!(
+            command_line(&step(&root, &mounts, &argv, &env, false))
+                .unwrap_err()
+                .to_string(),
+            "cannot put the source at the workdir /go/src/github.com/org/repo: /go/src/github.com is a symlink \
+             in the builder's root; pick a workdir whose parent directories are directories there"
+        );
+    }
+
+    #[test]
     fn without_sandbox_mount_paths_become_host_paths() {
         let mounts = Mounts {
             source: PathBuf::from("/w/src"),
             out: PathBuf::from("/w/out"),
             cache: PathBuf::from("/c"),
+            workdir: None,
         };
         let argv = [
             "go",

@@ -18,7 +18,7 @@ use crate::diff::{DiffOptions, GoBuildInfo};
 use crate::image::digest::Digest;
 use crate::image::platform::Platform;
 use crate::image::reference::{ImageLocation, Reference};
-use crate::image::{AccessOptions, Image, ImageError, PlatformImage};
+use crate::image::{AccessOptions, Image, ImageError, LayoutError, PlatformImage};
 use crate::rebuild::build::{BuildOptions, BuildPlan, BuiltArtifact};
 use crate::rebuild::published::ChecksumSource;
 use crate::rebuild::recipe::{Published, Recipe, TemplateVars};
@@ -47,6 +47,9 @@ pub struct VerifyRequest<'a> {
     /// The release, as typed (`v1.20.0`).
     pub version: &'a str,
     pub recipe: &'a Recipe,
+    /// How the recipe was chosen, when the catalogue matched it by repository
+    /// path on another registry: the first of the report's notes.
+    pub recipe_note: Option<String>,
     /// `--source`: another URL or path for the recipe's git repository.
     pub source_override: Option<&'a str>,
     /// `--platform`: only these (each must be in the image). Empty: all.
@@ -57,7 +60,8 @@ pub struct VerifyRequest<'a> {
 }
 
 /// Where the published image is read from: the typed location, with the
-/// recipe's tag for the version when a registry reference names no tag or digest.
+/// recipe's tag for the version when a registry reference names no tag or
+/// digest (for an untagged `oci:DIR` holding several images, see `open_published`).
 pub fn image_location(
     typed: &str,
     recipe: &Recipe,
@@ -76,17 +80,51 @@ pub fn image_location(
     }
 }
 
+/// Opens the published image at [`image_location`]. An `oci:DIR` without a
+/// tag whose layout holds several images is read at the recipe's tag for
+/// the version, as a registry reference is, with a note saying so.
+fn open_published(
+    request: &VerifyRequest<'_>,
+) -> Result<(ImageLocation, Image, Option<String>), VerifyError> {
+    let location = image_location(request.image, request.recipe, request.version)?;
+    let image_error = |location: &ImageLocation| {
+        let image = location.to_string();
+        move |source| VerifyError::Image { image, source }
+    };
+    let opened = Image::open(&location, request.access);
+    if let (
+        Err(ImageError::Layout(LayoutError::Ambiguous { count, .. })),
+        ImageLocation::OciLayout { dir, tag: None },
+    ) = (&opened, &location)
+    {
+        let tag = request.recipe.image.tag.render(&TemplateVars {
+            version: request.version,
+            platform: None,
+        });
+        let tagged = ImageLocation::OciLayout {
+            dir: dir.clone(),
+            tag: Some(tag.clone()),
+        };
+        let image = Image::open(&tagged, request.access).map_err(image_error(&tagged))?;
+        let note = format!(
+            "{location} holds {count} images; verified the one tagged {tag}, the recipe's tag for {}",
+            request.version
+        );
+        return Ok((tagged, image, Some(note)));
+    }
+    let image = opened.map_err(image_error(&location))?;
+    Ok((location, image, None))
+}
+
 /// Runs the whole verification.
 pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> {
     let recipe = request.recipe;
-    let location = image_location(request.image, recipe, request.version)?;
+    // Pin first: from here on everything is read by this digest.
+    let (location, image, layout_note) = open_published(request)?;
     let image_error = |source| VerifyError::Image {
         image: location.to_string(),
         source,
     };
-
-    // Pin first: from here on everything is read by this digest.
-    let image = Image::open(&location, request.access).map_err(image_error)?;
     let resolved = image.resolve().map_err(image_error)?;
     tracing::info!("{} resolved to {}", resolved.reference, resolved.digest);
     let platform_images = image
@@ -159,7 +197,14 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> 
     results.sort_by(|a, b| a.0.cmp(&b.0));
     let platforms: Vec<PlatformResult> = results.into_iter().map(|(_, r)| r).collect();
 
-    let (verdict, notes) = overall_verdict(&platforms);
+    let (verdict, verdict_notes) = overall_verdict(&platforms);
+    let notes = request
+        .recipe_note
+        .iter()
+        .cloned()
+        .chain(layout_note)
+        .chain(verdict_notes)
+        .collect();
     Ok(VerifyReport {
         verdict,
         image: ImageInfo {

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde::Serialize;
+
 use super::error::RecipeError;
 use super::schema::Recipe;
 use crate::image::reference::Reference;
@@ -21,18 +23,60 @@ const BUILTIN_RECIPES: &[(&str, &str)] = &[
     ),
 ];
 
+/// A recipe of the catalogue, with the text it was parsed from.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The shipped recipe's name (`rancher-crictl`), or the file's path.
+    pub name: String,
+    pub recipe: Recipe,
+    /// The TOML exactly as shipped or read.
+    pub text: String,
+}
+
+impl Entry {
+    /// `(registry, path)` of the repository the recipe covers.
+    fn registry_and_path(&self) -> (&str, &str) {
+        let repository = self.recipe.image.repository.as_str();
+        repository.split_once('/').unwrap_or(("", repository))
+    }
+}
+
+/// One line of `rebuild-compare recipe list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    /// What `--recipe builtin:NAME` and `recipe show NAME` take, or the file's path.
+    pub name: String,
+    /// `builtin:NAME.toml` or the file's path, as reports record it.
+    pub origin: String,
+    /// The normalised repository the recipe covers.
+    pub repository: String,
+    /// The source's git URL.
+    pub git: String,
+    /// The platforms it rebuilds.
+    pub platforms: Vec<String>,
+}
+
+/// The recipe found for an image, and how it was found.
+#[derive(Debug, Clone)]
+pub struct Found<'a> {
+    pub entry: &'a Entry,
+    /// Why this recipe, when the image's repository is not the one it covers
+    /// (a mirror): a one-line note for the report.
+    pub note: Option<String>,
+}
+
 /// The recipes known by repository: the shipped ones, plus a directory's.
 #[derive(Debug, Clone, Default)]
 pub struct Catalogue {
-    by_repository: BTreeMap<String, Recipe>,
+    by_repository: BTreeMap<String, Entry>,
 }
 
 impl Catalogue {
     /// The recipes compiled into the binary.
     pub fn builtin() -> Result<Self, RecipeError> {
         let mut catalogue = Self::default();
-        for (name, text) in BUILTIN_RECIPES {
-            catalogue.insert(Recipe::parse(&format!("builtin:{name}"), text)?, false)?;
+        for (file, text) in BUILTIN_RECIPES {
+            catalogue.insert(builtin_entry(file, text)?, false)?;
         }
         Ok(catalogue)
     }
@@ -55,26 +99,32 @@ impl Catalogue {
         files.sort();
         let mut from_dir = Self::default();
         for path in files {
-            from_dir.insert(Recipe::load(&path)?, false)?;
+            let text = std::fs::read_to_string(&path).map_err(|source| RecipeError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let name = path.display().to_string();
+            let recipe = Recipe::parse(&name, &text)?;
+            from_dir.insert(Entry { name, recipe, text }, false)?;
         }
-        for recipe in from_dir.by_repository.into_values() {
-            catalogue.insert(recipe, true)?;
+        for entry in from_dir.by_repository.into_values() {
+            catalogue.insert(entry, true)?;
         }
         Ok(catalogue)
     }
 
-    fn insert(&mut self, recipe: Recipe, replace: bool) -> Result<(), RecipeError> {
+    fn insert(&mut self, entry: Entry, replace: bool) -> Result<(), RecipeError> {
+        let repository = entry.recipe.image.repository.clone();
         if !replace {
-            if let Some(existing) = self.by_repository.get(&recipe.image.repository) {
+            if let Some(existing) = self.by_repository.get(&repository) {
                 return Err(RecipeError::Duplicate {
-                    repository: recipe.image.repository.clone(),
-                    first: existing.origin.clone(),
-                    second: recipe.origin,
+                    repository,
+                    first: existing.recipe.origin.clone(),
+                    second: entry.recipe.origin,
                 });
             }
         }
-        self.by_repository
-            .insert(recipe.image.repository.clone(), recipe);
+        self.by_repository.insert(repository, entry);
         Ok(())
     }
 
@@ -83,26 +133,174 @@ impl Catalogue {
         self.by_repository.keys().map(String::as_str)
     }
 
-    /// The recipe for an image (`rancher/crictl`, `docker.io/rancher/crictl:v1.30.0`, ...).
-    /// An unknown repository is an error listing close matches.
-    pub fn lookup(&self, image: &str) -> Result<&Recipe, RecipeError> {
-        let repository = Reference::parse(image)?.name();
-        if let Some(recipe) = self.by_repository.get(&repository) {
-            return Ok(recipe);
+    /// Every recipe, sorted by the repository it covers.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.by_repository.values()
+    }
+
+    /// What `rebuild-compare recipe list` prints, sorted by repository.
+    pub fn list(&self) -> Vec<Listed> {
+        self.entries()
+            .map(|entry| Listed {
+                name: entry.name.clone(),
+                origin: entry.recipe.origin.clone(),
+                repository: entry.recipe.image.repository.clone(),
+                git: entry.recipe.source.git.clone(),
+                platforms: entry.recipe.platforms().map(ToString::to_string).collect(),
+            })
+            .collect()
+    }
+
+    /// The recipe for an image (`rancher/crictl`, `docker.io/rancher/crictl:v1.30.0`,
+    /// a mirror's `127.0.0.1:5000/rancher/crictl`): the one covering its
+    /// repository, else the only one covering the same repository path on
+    /// another registry (`library/NAME` and `NAME` being the same path).
+    /// Several recipes with that path, or none, is an error (the latter
+    /// listing close matches).
+    pub fn lookup(&self, image: &str) -> Result<Found<'_>, RecipeError> {
+        let reference = Reference::parse(image)?;
+        let repository = reference.name();
+        if let Some(entry) = self.by_repository.get(&repository) {
+            return Ok(Found { entry, note: None });
         }
-        let limit = (repository.len() / 3).max(3);
+        let path = canonical_path(&reference.repository);
+        let same_path: Vec<&Entry> = self
+            .entries()
+            .filter(|entry| canonical_path(entry.registry_and_path().1) == path)
+            .collect();
+        match same_path.as_slice() {
+            [entry] => Ok(Found {
+                entry,
+                note: Some(format!(
+                    "recipe {}: covers {}, matched by repository path {} on {}",
+                    entry.recipe.origin,
+                    entry.recipe.image.repository,
+                    reference.repository,
+                    reference.registry
+                )),
+            }),
+            [] => Err(RecipeError::UnknownRepository {
+                close: self.close_to(&repository, &path),
+                repository,
+            }),
+            several => Err(RecipeError::AmbiguousPath {
+                repository,
+                path,
+                candidates: several
+                    .iter()
+                    .map(|e| format!("{} (covers {})", e.recipe.origin, e.recipe.image.repository))
+                    .collect(),
+            }),
+        }
+    }
+
+    /// The known repositories within a few edits of `repository`, or of its
+    /// `path` on any registry, closest first.
+    fn close_to(&self, repository: &str, path: &str) -> Vec<String> {
+        let within = |a: &str, b: &str| {
+            let distance = edit_distance(a, b);
+            (distance <= (b.len() / 3).max(3)).then_some(distance)
+        };
         let mut close: Vec<(usize, &String)> = self
             .by_repository
-            .keys()
-            .map(|known| (edit_distance(known, &repository), known))
-            .filter(|(distance, _)| *distance <= limit)
+            .iter()
+            .filter_map(|(known, entry)| {
+                let by_name = within(known, repository);
+                let by_path = within(&canonical_path(entry.registry_and_path().1), path);
+                let distance = match (by_name, by_path) {
+                    (Some(a), Some(b)) => a.min(b),
+                    (a, b) => a.or(b)?,
+                };
+                Some((distance, known))
+            })
             .collect();
         close.sort();
-        Err(RecipeError::UnknownRepository {
-            repository,
-            close: close.into_iter().map(|(_, k)| k.clone()).collect(),
-        })
+        close.into_iter().map(|(_, known)| known.clone()).collect()
     }
+
+    /// The recipe `recipe show NAME` means, with a note when found by
+    /// repository path: a recipe's name (a shipped one's with or without
+    /// `builtin:` and `.toml`, even when `--recipes DIR` replaced it; a
+    /// directory's by its path), else the recipe an image reference looks up
+    /// (`rancher/crictl`).
+    pub fn find(&self, name: &str) -> Result<(Entry, Option<String>), RecipeError> {
+        if let Some(entry) = self.entries().find(|e| e.name == name) {
+            return Ok((entry.clone(), None));
+        }
+        if let Ok(entry) = builtin(name) {
+            return Ok((entry, None));
+        }
+        match self.lookup(name) {
+            Ok(found) => Ok((found.entry.clone(), found.note)),
+            Err(RecipeError::Reference(_) | RecipeError::UnknownRepository { .. }) => {
+                Err(RecipeError::UnknownRecipe {
+                    name: name.to_string(),
+                    known: self
+                        .entries()
+                        .map(|e| format!("{} ({})", e.name, e.recipe.image.repository))
+                        .collect(),
+                })
+            }
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// The shipped recipe `NAME`, `NAME.toml` or `builtin:NAME[.toml]` (what
+/// `--recipe builtin:NAME` takes); an unknown name lists the shipped ones.
+pub fn builtin(name: &str) -> Result<Entry, RecipeError> {
+    let bare = builtin_name(name);
+    match BUILTIN_RECIPES
+        .iter()
+        .find(|(file, _)| file.strip_suffix(".toml") == Some(bare))
+    {
+        Some((file, text)) => builtin_entry(file, text),
+        None => Err(RecipeError::UnknownBuiltin {
+            name: name.to_string(),
+            shipped: BUILTIN_RECIPES
+                .iter()
+                .map(|(file, _)| file.trim_end_matches(".toml").to_string())
+                .collect(),
+        }),
+    }
+}
+
+/// `builtin:NAME.toml`, `NAME.toml`, `builtin:NAME` → `NAME`.
+fn builtin_name(name: &str) -> &str {
+    let name = name.strip_prefix("builtin:").unwrap_or(name);
+    name.strip_suffix(".toml").unwrap_or(name)
+}
+
+fn builtin_entry(file: &str, text: &str) -> Result<Entry, RecipeError> {
+    Ok(Entry {
+        name: file.trim_end_matches(".toml").to_string(),
+        recipe: Recipe::parse(&format!("builtin:{file}"), text)?,
+        text: text.to_string(),
+    })
+}
+
+/// A repository path as Docker Hub reads it on any registry: `library/NAME`
+/// (where Hub keeps official images) is `NAME`.
+fn canonical_path(path: &str) -> String {
+    match path.strip_prefix("library/") {
+        Some(name) if !name.contains('/') => name.to_string(),
+        _ => path.to_string(),
+    }
+}
+
+/// The recipe list as text: one line per recipe, name, repository and git URL in columns.
+pub fn render_list(listed: &[Listed]) -> String {
+    let width = |f: fn(&Listed) -> &str| listed.iter().map(|l| f(l).len()).max().unwrap_or(0);
+    let (name_width, repository_width) = (width(|l| &l.name), width(|l| &l.repository));
+    listed
+        .iter()
+        .map(|l| {
+            format!(
+                "{:name_width$}  {:repository_width$}  {}\n",
+                l.name, l.repository, l.git
+            )
+        })
+        .collect()
 }
 
 /// Levenshtein distance, in characters.
@@ -129,6 +327,24 @@ mod tests {
     use crate::rebuild::recipe::schema::tests::MINIMAL;
     use crate::rebuild::recipe::{ArtifactSpec, TemplateVars};
 
+    fn origin_for(catalogue: &Catalogue, image: &str) -> Result<(String, Option<String>), String> {
+        catalogue
+            .lookup(image)
+            .map(|found| (found.entry.recipe.origin.clone(), found.note))
+            .map_err(|e| e.to_string())
+    }
+
+    /// A catalogue of the shipped recipes plus `recipes` (repository, file stem).
+    fn with_recipes(recipes: &[(&str, &str)]) -> (tempfile::TempDir, Catalogue) {
+        let dir = tempfile::tempdir().unwrap();
+        for (repository, name) in recipes {
+            let text = MINIMAL.replace("\"rancher/crictl\"", &format!("{repository:?}"));
+            std::fs::write(dir.path().join(format!("{name}.toml")), text).unwrap();
+        }
+        let catalogue = Catalogue::with_dir(dir.path()).unwrap();
+        (dir, catalogue)
+    }
+
     #[test]
     fn builtin_catalogue_ships_every_recipe_file() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes");
@@ -151,12 +367,8 @@ mod tests {
     #[test]
     fn every_shipped_recipe_renders_for_each_of_its_platforms() {
         let catalogue = Catalogue::builtin().unwrap();
-        for (name, _) in BUILTIN_RECIPES {
-            let recipe = catalogue
-                .by_repository
-                .values()
-                .find(|r| r.origin == format!("builtin:{name}"))
-                .unwrap();
+        for entry in catalogue.entries() {
+            let (name, recipe) = (&entry.name, &entry.recipe);
             assert!(recipe.platforms().count() > 0, "{name} builds no platform");
             for platform in recipe.platforms() {
                 let vars = TemplateVars {
@@ -170,6 +382,7 @@ mod tests {
                 rendered.extend(recipe.build.command.iter().map(|t| t.render(&vars)));
                 rendered.extend(recipe.build.fetch.iter().flatten().map(|t| t.render(&vars)));
                 rendered.extend(recipe.build.env.values().map(|t| t.render(&vars)));
+                rendered.extend(recipe.build.workdir.iter().map(|t| t.render(&vars)));
                 if let ArtifactSpec::Path(artifact) = &recipe.build.output {
                     rendered.push(artifact.render(&vars));
                 }
@@ -196,14 +409,148 @@ mod tests {
             "index.docker.io/rancher/crictl",
         ] {
             assert_eq!(
-                catalogue.lookup(spelling).map(|r| r.origin.as_str()).ok(),
-                Some("builtin:rancher-crictl.toml"),
+                origin_for(&catalogue, spelling),
+                Ok(("builtin:rancher-crictl.toml".to_string(), None)),
                 "{spelling}"
             );
         }
         assert_eq!(
-            catalogue.lookup("library/ubuntu").unwrap_err().to_string(),
-            "no recipe for docker.io/library/ubuntu; write one (see recipes/README.md) and pass it with --recipe FILE"
+            origin_for(&catalogue, "library/ubuntu"),
+            Err("no recipe for docker.io/library/ubuntu; `rebuild-compare recipe list` shows the known ones; \
+                 write one (see recipes/README.md) and pass it with --recipe FILE"
+                .to_string())
+        );
+    }
+
+    #[test]
+    fn finds_recipe_for_a_mirror_registry_reference_by_repository_path() {
+        let catalogue = Catalogue::builtin().unwrap();
+        for (image, registry, path) in [
+            (
+                "127.0.0.1:5000/rancher/crictl:v1.19.0",
+                "127.0.0.1:5000",
+                "rancher/crictl",
+            ),
+            (
+                "mirror.gcr.io/rancher/crictl",
+                "mirror.gcr.io",
+                "rancher/crictl",
+            ),
+        ] {
+            assert_eq!(
+                origin_for(&catalogue, image),
+                Ok((
+                    "builtin:rancher-crictl.toml".to_string(),
+                    Some(format!(
+                        "recipe builtin:rancher-crictl.toml: covers docker.io/rancher/crictl, \
+                         matched by repository path {path} on {registry}"
+                    ))
+                ))
+            );
+        }
+        assert_eq!(
+            origin_for(&catalogue, "public.ecr.aws/bitnami/kubectl").map(|(origin, _)| origin),
+            Ok("builtin:bitnami-kubectl.toml".to_string())
+        );
+    }
+
+    #[test]
+    fn library_namespace_is_the_same_path_as_a_bare_name() {
+        let (_dir, catalogue) = with_recipes(&[("ubuntu", "ubuntu")]);
+        for image in [
+            "127.0.0.1:5000/ubuntu",
+            "mirror.gcr.io/library/ubuntu:22.04",
+        ] {
+            assert!(
+                origin_for(&catalogue, image)
+                    .unwrap()
+                    .0
+                    .ends_with("ubuntu.toml"),
+                "{image}"
+            );
+        }
+        assert!(origin_for(&catalogue, "127.0.0.1:5000/other/ubuntu").is_err());
+    }
+
+    #[test]
+    fn exact_repository_wins_over_a_path_on_another_registry_and_two_paths_are_an_error() {
+        let (dir, catalogue) = with_recipes(&[("quay.io/rancher/crictl", "quay")]);
+        let quay = dir.path().join("quay.toml").display().to_string();
+        assert_eq!(
+            origin_for(&catalogue, "quay.io/rancher/crictl"),
+            Ok((quay.clone(), None))
+        );
+        assert_eq!(
+            origin_for(&catalogue, "rancher/crictl"),
+            Ok(("builtin:rancher-crictl.toml".to_string(), None))
+        );
+        assert_eq!(
+            origin_for(&catalogue, "127.0.0.1:5000/rancher/crictl"),
+            Err(format!(
+                "no recipe covers 127.0.0.1:5000/rancher/crictl itself, and recipes for several \
+                 registries cover its path rancher/crictl: builtin:rancher-crictl.toml (covers \
+                 docker.io/rancher/crictl), {quay} (covers quay.io/rancher/crictl); pass the one \
+                 you mean with --recipe FILE (or --recipe builtin:NAME)"
+            ))
+        );
+    }
+
+    #[test]
+    fn close_matches_count_edits_to_the_path_on_any_registry() {
+        let catalogue = Catalogue::builtin().unwrap();
+        assert_eq!(
+            origin_for(&catalogue, "127.0.0.1:5000/rancher/critcl"),
+            Err("no recipe for 127.0.0.1:5000/rancher/critcl (close matches: docker.io/rancher/crictl); \
+                 `rebuild-compare recipe list` shows the known ones; write one (see recipes/README.md) \
+                 and pass it with --recipe FILE"
+                .to_string())
+        );
+    }
+
+    #[test]
+    fn builtin_recipes_are_named_with_or_without_prefix_and_extension() {
+        for name in [
+            "rancher-crictl",
+            "rancher-crictl.toml",
+            "builtin:rancher-crictl.toml",
+        ] {
+            let entry = builtin(name).unwrap();
+            assert_eq!(entry.recipe.origin, "builtin:rancher-crictl.toml");
+            assert_eq!(
+                entry.text,
+                include_str!("../../../recipes/rancher-crictl.toml")
+            );
+        }
+        assert_eq!(
+            builtin("rancher-critcl").unwrap_err().to_string(),
+            "no shipped recipe named \"rancher-critcl\"; shipped: bitnami-kubectl, rancher-crictl"
+        );
+    }
+
+    #[test]
+    fn find_takes_a_name_or_a_repository() {
+        let catalogue = Catalogue::builtin().unwrap();
+        for name in [
+            "bitnami-kubectl",
+            "builtin:bitnami-kubectl.toml",
+            "bitnami/kubectl",
+        ] {
+            assert_eq!(catalogue.find(name).unwrap().0.name, "bitnami-kubectl");
+        }
+        assert_eq!(
+            catalogue.find("Nope").unwrap_err().to_string(),
+            "no recipe named \"Nope\" or covering it; known: bitnami-kubectl (docker.io/bitnami/kubectl), \
+             rancher-crictl (docker.io/rancher/crictl)"
+        );
+    }
+
+    #[test]
+    fn list_has_one_line_per_recipe() {
+        let catalogue = Catalogue::builtin().unwrap();
+        assert_eq!(
+            render_list(&catalogue.list()),
+            "bitnami-kubectl  docker.io/bitnami/kubectl  https://github.com/kubernetes/kubernetes\n\
+             rancher-crictl   docker.io/rancher/crictl   https://github.com/kubernetes-sigs/cri-tools\n"
         );
     }
 
@@ -213,7 +560,13 @@ mod tests {
         std::fs::write(dir.path().join("mine.toml"), MINIMAL).unwrap();
         std::fs::write(dir.path().join("notes.txt"), "ignored").unwrap();
         let catalogue = Catalogue::with_dir(dir.path()).unwrap();
-        let origin = &catalogue.lookup("rancher/crictl").unwrap().origin;
-        assert_eq!(origin, &dir.path().join("mine.toml").display().to_string());
+        let found = catalogue.lookup("rancher/crictl").unwrap();
+        let path = dir.path().join("mine.toml").display().to_string();
+        assert_eq!(found.entry.recipe.origin, path);
+        assert_eq!(found.entry.name, path);
+        assert_eq!(found.entry.text, MINIMAL);
+        let (shipped, _) = catalogue.find("rancher-crictl").unwrap();
+        assert_eq!(shipped.recipe.origin, "builtin:rancher-crictl.toml");
+        assert_eq!(catalogue.find(&path).unwrap().0.text, MINIMAL);
     }
 }

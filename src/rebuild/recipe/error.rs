@@ -32,12 +32,25 @@ pub enum RecipeError {
         first: String,
         second: String,
     },
-    /// No recipe covers the repository.
-    #[error("no recipe for {repository}{}; write one (see recipes/README.md) and pass it with --recipe FILE", suggestions(.close))]
+    /// No recipe covers the repository, nor its path on another registry.
+    #[error("no recipe for {repository}{}; `rebuild-compare recipe list` shows the known ones; write one (see recipes/README.md) and pass it with --recipe FILE", suggestions(.close))]
     UnknownRepository {
         repository: String,
         close: Vec<String>,
     },
+    /// No recipe covers the repository, and several cover its path on other registries.
+    #[error("no recipe covers {repository} itself, and recipes for several registries cover its path {path}: {}; pass the one you mean with --recipe FILE (or --recipe builtin:NAME)", candidates.join(", "))]
+    AmbiguousPath {
+        repository: String,
+        path: String,
+        candidates: Vec<String>,
+    },
+    /// `--recipe builtin:NAME` names no shipped recipe.
+    #[error("no shipped recipe named {name:?}; shipped: {}", shipped.join(", "))]
+    UnknownBuiltin { name: String, shipped: Vec<String> },
+    /// `recipe show NAME` names no recipe and no repository one covers.
+    #[error("no recipe named {name:?} or covering it; known: {}", known.join(", "))]
+    UnknownRecipe { name: String, known: Vec<String> },
     /// The image given to look a recipe up is not a valid reference.
     #[error(transparent)]
     Reference(#[from] crate::image::reference::ReferenceError),

@@ -6,14 +6,15 @@
 //! [`Recipe::load`] parses and validates one file ([`schema`]), with
 //! [`Template`]s rendered per version and platform ([`template`]);
 //! [`Catalogue`] holds the recipes shipped in the binary plus any from
-//! `--recipes DIR`, looked up by normalised repository ([`catalogue`]).
+//! `--recipes DIR`, looked up by normalised repository, else by repository
+//! path across registries (mirrors), and lists and prints them ([`catalogue`]).
 
 pub mod catalogue;
 mod error;
 pub mod schema;
 pub mod template;
 
-pub use catalogue::Catalogue;
+pub use catalogue::{Catalogue, Entry, Found, Listed};
 pub use error::RecipeError;
 pub use schema::{ArtifactSpec, BuildSpec, Builder, ImageSpec, Published, Recipe, SourceSpec};
 pub use template::{Template, TemplateVars};

@@ -63,6 +63,9 @@ pub struct BuildSpec {
     pub env: BTreeMap<String, Template>,
     /// The platforms the recipe can rebuild, with their extra environment.
     pub platforms: BTreeMap<Platform, BTreeMap<String, Template>>,
+    /// Where the checkout sits inside the sandbox, and the steps' working
+    /// directory (an absolute path template); `None`: `/src` alone.
+    pub workdir: Option<Template>,
 }
 
 /// What the build runs on.
@@ -123,6 +126,7 @@ struct RawSource {
 #[serde(deny_unknown_fields)]
 struct RawBuild {
     builder: Spanned<String>,
+    workdir: Option<Spanned<String>>,
     fetch: Option<Spanned<Vec<Spanned<String>>>>,
     command: Spanned<Vec<Spanned<String>>>,
     artifact: Option<Spanned<String>>,
@@ -310,6 +314,15 @@ impl Recipe {
             (None, None) => return Err(at.error(build_span, "build needs artifact or cargo_bin")),
         };
         let env = at.env(&build.env)?;
+        let workdir = build
+            .workdir
+            .as_ref()
+            .map(|w| {
+                let t = at.template(w, Scope::Platform)?;
+                check_workdir(t.as_str()).map_err(|m| at.error(w.span(), m))?;
+                Ok::<_, RecipeError>(t)
+            })
+            .transpose()?;
         let mut platforms = BTreeMap::new();
         for (key, platform) in &build.platforms {
             let parsed: Platform =
@@ -385,6 +398,7 @@ impl Recipe {
                 output,
                 env,
                 platforms,
+                workdir,
             },
             published,
         })
@@ -394,6 +408,44 @@ impl Recipe {
     pub fn platforms(&self) -> impl Iterator<Item = &Platform> {
         self.build.platforms.keys()
     }
+}
+
+/// Directories the sandbox mounts for its own use (or that hold the kernel's
+/// interfaces): a workdir may be none of them, nor under one.
+pub const RESERVED_DIRS: &[&str] = &["/src", "/out", "/cache", "/tmp", "/proc", "/dev", "/sys"];
+
+/// Checks a `build.workdir` (as written, or rendered): an absolute,
+/// normalised path (no `.`, `..`, empty components or trailing `/`), not `/`,
+/// and not at or under one of [`RESERVED_DIRS`].
+pub fn check_workdir(path: &str) -> Result<(), String> {
+    let Some(relative) = path.strip_prefix('/') else {
+        return Err(format!(
+            "build.workdir {path:?} must be an absolute path (like \"/home/runner/work/app/app\")"
+        ));
+    };
+    if relative.is_empty() {
+        return Err(
+            "build.workdir must not be \"/\": name the directory the upstream build used".into(),
+        );
+    }
+    if relative
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == ".." || c.contains('\0'))
+    {
+        return Err(format!(
+            "build.workdir {path:?} must be a normalised path: no \".\", \"..\", \"//\" or trailing \"/\""
+        ));
+    }
+    if let Some(reserved) = RESERVED_DIRS
+        .iter()
+        .find(|dir| path == **dir || path.strip_prefix(**dir).is_some_and(|r| r.starts_with('/')))
+    {
+        return Err(format!(
+            "build.workdir {path:?} is under {reserved}, which the sandbox mounts itself ({}): pick another directory",
+            RESERVED_DIRS.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -531,6 +583,51 @@ env = { GOARCH = "{arch}{variant}" }
         assert_eq!(
             error(&neither),
             "recipe test.toml:9:1: build needs artifact or cargo_bin"
+        );
+    }
+
+    fn with_workdir(workdir: &str) -> String {
+        MINIMAL.replace("artifact =", &format!("workdir = {workdir:?}\nartifact ="))
+    }
+
+    #[test]
+    fn workdir_is_an_absolute_path_template() {
+        assert!(parse(MINIMAL).unwrap().build.workdir.is_none());
+        let recipe = parse(&with_workdir("/home/runner/work/{version_bare}/{arch}")).unwrap();
+        let amd64: Platform = "linux/amd64".parse().unwrap();
+        let vars = TemplateVars {
+            version: "v1.2.3",
+            platform: Some(&amd64),
+        };
+        assert_eq!(
+            recipe.build.workdir.map(|w| w.render(&vars)).as_deref(),
+            Some("/home/runner/work/1.2.3/amd64")
+        );
+    }
+
+    #[test]
+    fn workdir_must_be_normalised_and_outside_the_sandboxs_own_directories() {
+        let reserved = "(/src, /out, /cache, /tmp, /proc, /dev, /sys): pick another directory";
+        for (workdir, message) in [
+            ("home/runner/x", "build.workdir \"home/runner/x\" must be an absolute path (like \"/home/runner/work/app/app\")".to_string()),
+            ("/", "build.workdir must not be \"/\": name the directory the upstream build used".to_string()),
+            ("/home/../etc", "build.workdir \"/home/../etc\" must be a normalised path: no \".\", \"..\", \"//\" or trailing \"/\"".to_string()),
+            ("/home//x", "build.workdir \"/home//x\" must be a normalised path: no \".\", \"..\", \"//\" or trailing \"/\"".to_string()),
+            ("/home/x/", "build.workdir \"/home/x/\" must be a normalised path: no \".\", \"..\", \"//\" or trailing \"/\"".to_string()),
+            ("/tmp/build", format!("build.workdir \"/tmp/build\" is under /tmp, which the sandbox mounts itself {reserved}")),
+            ("/src", format!("build.workdir \"/src\" is under /src, which the sandbox mounts itself {reserved}")),
+            ("/proc/self", format!("build.workdir \"/proc/self\" is under /proc, which the sandbox mounts itself {reserved}")),
+        ] {
+            assert_eq!(
+                error(&with_workdir(workdir)),
+                format!("recipe test.toml:12:11: {message}"),
+                "{workdir}"
+            );
+        }
+        assert!(parse(&with_workdir("/srcs/app")).is_ok());
+        assert_eq!(
+            error(&with_workdir("/go/{vesion}")),
+            "recipe test.toml:12:11: unknown placeholder {vesion} in \"/go/{vesion}\" (allowed here: {version}, {version_bare}, {os}, {arch}, {variant})"
         );
     }
 
