@@ -756,6 +756,43 @@ fn builder_image_is_pulled_from_the_registry_verified_and_unpacked_once() {
 }
 
 #[test]
+fn unreachable_builder_registry_is_one_error_saying_each_thing_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "from the source\n")]);
+    // A loopback port nobody listens on.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let builder = format!("127.0.0.1:{port}/tools/busybox:1");
+    let recipe = write_recipe(
+        tmp.path(),
+        &source,
+        &format!(
+            "[build]\nbuilder = \"{builder}\"\ncommand = [\"true\"]\nartifact = \"/out/x\"\n\n\
+             [build.platforms.\"linux/amd64\"]\n"
+        ),
+    );
+    let output = rebuild_compare(
+        tmp.path(),
+        &["build", "v1.0.0", "--recipe", recipe.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr(&output);
+    let errors: Vec<&str> = stderr.lines().filter(|l| !l.contains(" WARN ")).collect();
+    assert_eq!(
+        errors,
+        [format!(
+            "error: builder image {builder}: error sending request for url \
+             (http://127.0.0.1:{port}/v2/tools/busybox/manifests/1): client error (Connect): \
+             tcp connect error: Connection refused (os error 111)"
+        )]
+    );
+}
+
+#[test]
 fn unknown_image_points_to_close_recipes_and_to_recipe_flag() {
     let tmp = tempfile::tempdir().unwrap();
     let output = rebuild_compare(tmp.path(), &["build", "v1.30.0", "rancher/critcl"]);
