@@ -159,7 +159,8 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> 
     results.sort_by(|a, b| a.0.cmp(&b.0));
     let platforms: Vec<PlatformResult> = results.into_iter().map(|(_, r)| r).collect();
 
-    let (verdict, notes) = overall_verdict(&platforms);
+    let (verdict, mut notes) = overall_verdict(&platforms);
+    notes.extend(plan.notes());
     Ok(VerifyReport {
         verdict,
         image: ImageInfo {
