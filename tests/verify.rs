@@ -398,8 +398,24 @@ fn go_image_built_from_the_tag_is_reproducible_with_a_passed_attestation() {
         assert_eq!(p["published"], Value::Null);
         assert_eq!(p["diff"], Value::Null);
         assert_eq!(p["error"], Value::Null);
-        // The Go build info names the tag's commit, unmodified, and the same toolchain.
-        assert_eq!(p["cross_checks"], json!([]), "{name}");
+        // The Go build info names the tag's commit, unmodified, and the same
+        // toolchain; every check that passed is listed.
+        let go =
+            rebuild_compare::diff::go_build_info(Path::new(p["rebuilt"]["path"].as_str().unwrap()))
+                .unwrap()
+                .unwrap()
+                .go_version;
+        let machine = if name == AMD64 { "x86_64" } else { "aarch64" };
+        assert_eq!(
+            p["cross_checks"],
+            json!([
+                format!("ok: ELF binary for {machine}, as the manifest's {name} says"),
+                format!("ok: vcs.revision {} is the tag's commit", release.commit),
+                "ok: vcs.modified=false",
+                format!("ok: go version {go} equals the builder's"),
+            ]),
+            "{name}"
+        );
     }
 
     let statement = read_json(&attestation);
