@@ -91,7 +91,11 @@ fn render_details(p: &PlatformResult, w: &mut impl Write) -> io::Result<()> {
         writeln!(w, "  image binary {} ({})", b.path, bytes(b.size))?;
     }
     for check in &p.cross_checks {
-        writeln!(w, "  cross-check: {check}")?;
+        if check.starts_with(crate::verify::PASSED) {
+            writeln!(w, "  {check}")?;
+        } else {
+            writeln!(w, "  cross-check: {check}")?;
+        }
     }
     if let Some(published) = &p.published {
         if !published.matches_image {

@@ -309,8 +309,9 @@ fn verify_platform(
     result
 }
 
-/// Prefix of a cross-check that passed; failures are written without it.
-const PASSED: &str = "ok: ";
+/// Prefix of a cross-check that passed (`ok: vcs.modified=false`);
+/// failures are written without it.
+pub const PASSED: &str = "ok: ";
 
 /// Checks that need no rebuild: the image binary's machine against the
 /// manifest's platform, its Go build info against the tag's commit, and its
