@@ -4,7 +4,8 @@
 # for a builder image, Go and a C compiler for the binaries the diff tests build,
 # htpasswd for the authenticated registry, umoci to build an image the way
 # another tool does; and what the build itself needs to compile ISA-L, the
-# gzip decoder (nasm and the autotools).
+# gzip decoder (nasm and the autotools); `script` runs the command on a
+# pseudo-terminal to see its progress output.
 set -euo pipefail
 declare -A need=(
   [docker-registry]=docker-registry
@@ -22,6 +23,7 @@ declare -A need=(
   [autoconf]=autoconf
   [automake]=automake
   [libtoolize]=libtool
+  [script]=bsdutils
 )
 missing=()
 for cmd in "${!need[@]}"; do

@@ -31,13 +31,37 @@ pub mod rootfs;
 pub mod verify;
 
 /// An error and its causes on one line, `outer: cause: root cause`, for
-/// reports that carry errors as data.
+/// reports that carry errors as data. A cause whose text is already in the
+/// line (many errors put their cause in their own message) is not repeated.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut cause = error.source();
     while let Some(c) = cause {
-        text.push_str(&format!(": {c}"));
+        let said = c.to_string();
+        if !text.contains(&said) {
+            text.push_str(&format!(": {said}"));
+        }
         cause = c.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, thiserror::Error)]
+    #[error("pulling the builder: {source}")]
+    struct Says {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn error_chain_says_a_cause_already_in_the_message_once() {
+        let error = Says {
+            source: std::io::Error::other("connection refused"),
+        };
+        assert_eq!(
+            super::error_chain(&error),
+            "pulling the builder: connection refused"
+        );
+    }
 }

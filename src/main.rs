@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use rebuild_compare::attest;
 use rebuild_compare::diff::{diff_files, DiffOptions};
 use rebuild_compare::image::cache::Cache;
@@ -24,23 +25,31 @@ use rebuild_compare::report;
 use rebuild_compare::rootfs::extract::{self, BinaryRequest, DigestReport};
 use rebuild_compare::verify::{self, Verdict, VerifyRequest};
 
+/// Where `--help` lists the options that go before or after any command.
+const GLOBAL: &str = "Global options (before or after the command)";
+
 /// Prove, or disprove, that the binary inside a published container image is
 /// the one its public source builds.
 ///
 /// `rebuild-compare IMAGE VERSION` (or `rebuild-compare verify IMAGE VERSION`)
 /// rebuilds VERSION from source for every platform of IMAGE and compares.
+/// Before a COMMAND only the global options are accepted; a command's own
+/// options go after it.
 #[derive(Parser)]
 #[command(name = "rebuild-compare", version, about, long_about = None)]
 #[command(subcommand_negates_reqs = true)]
+#[command(
+    override_usage = "rebuild-compare [OPTIONS] <IMAGE> <VERSION>\n       \
+                            rebuild-compare [GLOBAL OPTIONS] <COMMAND> [ARGS]"
+)]
 struct Cli {
-    /// More detail on stderr (-v: info, -vv: debug); RUST_LOG overrides.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    verbose: u8,
-    /// No progress output.
-    #[arg(short, long, global = true)]
-    quiet: bool,
+    #[command(flatten)]
+    stderr: StderrArgs,
+    #[command(flatten)]
+    access: AccessArgs,
     #[command(subcommand)]
     command: Option<Command>,
+    /// `rebuild-compare IMAGE VERSION [OPTIONS]`, without the `verify` word.
     #[command(flatten)]
     verify: VerifyArgs,
 }
@@ -48,7 +57,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Rebuild IMAGE's binary at VERSION for every platform and compare (the default command).
-    Verify(VerifyArgs),
+    Verify(VerifyCommand),
     /// Show what an image runs, per platform: digests, Entrypoint, Cmd, Env, layers.
     Inspect(InspectArgs),
     /// Find the binary an image runs (Entrypoint/Cmd through PATH) and print its sha256.
@@ -64,6 +73,43 @@ enum Command {
     Recipe(RecipeArgs),
 }
 
+impl Command {
+    /// The global options given after the command; no access options for a
+    /// command that reads no image.
+    fn globals(&self) -> (&StderrArgs, Option<&AccessArgs>) {
+        match self {
+            Self::Verify(c) => (&c.stderr, Some(&c.access)),
+            Self::Inspect(c) => (&c.stderr, Some(&c.access)),
+            Self::Digest(c) => (&c.stderr, Some(&c.access)),
+            Self::Extract(c) => (&c.stderr, Some(&c.access)),
+            Self::Build(c) => (&c.stderr, Some(&c.access)),
+            Self::Diff(c) => (&c.stderr, None),
+            Self::Recipe(c) => (&c.stderr, None),
+        }
+    }
+}
+
+/// What stderr shows: global options, given before or after any command.
+#[derive(Args, Clone, Default)]
+struct StderrArgs {
+    /// More detail on stderr (-v: info, -vv: debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, help_heading = GLOBAL)]
+    verbose: u8,
+    /// No progress output.
+    #[arg(short, long, help_heading = GLOBAL)]
+    quiet: bool,
+}
+
+impl StderrArgs {
+    /// Both positions together: `-v` counts wherever it is written.
+    fn merged(&self, after: &StderrArgs) -> StderrArgs {
+        StderrArgs {
+            verbose: self.verbose.saturating_add(after.verbose),
+            quiet: self.quiet || after.quiet,
+        }
+    }
+}
+
 /// Output format shared by every command.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -71,27 +117,52 @@ enum Format {
     Json,
 }
 
-/// How to reach images: shared by every command that reads one.
-#[derive(Args)]
+/// How to reach images: global options, given before or after any command
+/// that reads an image (`diff` has none).
+#[derive(Args, Clone, Default)]
 struct AccessArgs {
     /// Credentials file (Docker config.json format) instead of REGISTRY_AUTH_FILE or ~/.docker/config.json.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = GLOBAL)]
     authfile: Option<PathBuf>,
     /// Reach this registry over plain HTTP (loopback registries always are). Repeatable.
-    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]", help_heading = GLOBAL)]
     insecure_registries: Vec<String>,
-    /// Cache directory [default: $XDG_CACHE_HOME/rebuild-compare].
-    #[arg(long, value_name = "DIR", env = "REBUILD_COMPARE_CACHE")]
+    /// Cache directory [default: $REBUILD_COMPARE_CACHE, else $XDG_CACHE_HOME/rebuild-compare].
+    #[arg(long, value_name = "DIR", help_heading = GLOBAL)]
     cache_dir: Option<PathBuf>,
 }
 
 impl AccessArgs {
+    /// Both positions together (`before` the command, `after` it): the
+    /// registries of both; a single-valued option given in both is an error.
+    fn merged(&self, after: &AccessArgs, command: &str) -> Result<AccessArgs, String> {
+        let once = |name: &str, a: &Option<PathBuf>, b: &Option<PathBuf>| match (a, b) {
+            (Some(_), Some(_)) => Err(format!(
+                "--{name} was given both before and after `{command}`; give it once"
+            )),
+            _ => Ok(a.clone().or_else(|| b.clone())),
+        };
+        Ok(AccessArgs {
+            authfile: once("authfile", &self.authfile, &after.authfile)?,
+            insecure_registries: [&self.insecure_registries[..], &after.insecure_registries]
+                .concat(),
+            cache_dir: once("cache-dir", &self.cache_dir, &after.cache_dir)?,
+        })
+    }
+
     fn options(&self, quiet: bool) -> anyhow::Result<AccessOptions> {
+        // Read here rather than by clap's `env`, which would show the
+        // variable's value in usage lines as if `--cache-dir` were required.
+        let cache_dir = self.cache_dir.clone().or_else(|| {
+            std::env::var_os("REBUILD_COMPARE_CACHE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
         Ok(AccessOptions {
             authfile: self.authfile.clone(),
             insecure_registries: self.insecure_registries.clone(),
             progress: progress(quiet),
-            ..AccessOptions::new(Cache::new(self.cache_dir.as_deref())?)
+            ..AccessOptions::new(Cache::new(cache_dir.as_deref())?)
         })
     }
 }
@@ -158,6 +229,17 @@ impl RebuildArgs {
     }
 }
 
+/// `verify`: its own options, and the global ones given after it.
+#[derive(Args)]
+struct VerifyCommand {
+    #[command(flatten)]
+    args: VerifyArgs,
+    #[command(flatten)]
+    stderr: StderrArgs,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
 #[derive(Args)]
 struct VerifyArgs {
     /// The published image: REF (its tag defaults to the recipe's for VERSION), oci:DIR[:TAG] or docker-archive:FILE[:REF].
@@ -179,8 +261,6 @@ struct VerifyArgs {
     verifier_id: String,
     #[command(flatten)]
     rebuild: RebuildArgs,
-    #[command(flatten)]
-    access: AccessArgs,
 }
 
 #[derive(Args)]
@@ -192,6 +272,8 @@ struct InspectArgs {
     platforms: Vec<Platform>,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    #[command(flatten)]
+    stderr: StderrArgs,
     #[command(flatten)]
     access: AccessArgs,
 }
@@ -208,6 +290,8 @@ struct DigestArgs {
     path: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    #[command(flatten)]
+    stderr: StderrArgs,
     #[command(flatten)]
     access: AccessArgs,
 }
@@ -229,6 +313,8 @@ struct ExtractArgs {
     #[arg(long)]
     force: bool,
     #[command(flatten)]
+    stderr: StderrArgs,
+    #[command(flatten)]
     access: AccessArgs,
 }
 
@@ -248,6 +334,8 @@ struct BuildArgs {
     #[command(flatten)]
     rebuild: RebuildArgs,
     #[command(flatten)]
+    stderr: StderrArgs,
+    #[command(flatten)]
     access: AccessArgs,
 }
 
@@ -265,12 +353,16 @@ struct DiffArgs {
     /// Hex-dump hunks shown per differing section.
     #[arg(long, default_value_t = 8)]
     max_hunks: usize,
+    #[command(flatten)]
+    stderr: StderrArgs,
 }
 
 #[derive(Args)]
 struct RecipeArgs {
     #[command(subcommand)]
     action: RecipeAction,
+    #[command(flatten)]
+    stderr: StderrArgs,
 }
 
 #[derive(Subcommand)]
@@ -294,32 +386,106 @@ enum RecipeAction {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.verbose);
-    let quiet = cli.quiet;
-    let result = match cli.command {
-        Some(Command::Verify(args)) => verify(&args, quiet),
-        Some(Command::Inspect(args)) => inspect(&args, quiet),
-        Some(Command::Digest(args)) => digest(&args, quiet),
-        Some(Command::Extract(args)) => extract(&args, quiet),
-        Some(Command::Build(args)) => build(&args, quiet),
-        Some(Command::Diff(args)) => diff(&args),
-        Some(Command::Recipe(args)) => recipe(&args),
-        None => verify(&cli.verify, quiet),
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let (stderr, access) = globals(&cli, &matches).unwrap_or_else(|message| {
+        Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, message)
+            .exit()
+    });
+    init_logging(stderr.verbose);
+    let quiet = stderr.quiet;
+    let result = match &cli.command {
+        Some(Command::Verify(c)) => verify(&c.args, &access, quiet),
+        Some(Command::Inspect(args)) => inspect(args, &access, quiet),
+        Some(Command::Digest(args)) => digest(args, &access, quiet),
+        Some(Command::Extract(args)) => extract(args, &access, quiet),
+        Some(Command::Build(args)) => build(args, &access, quiet),
+        Some(Command::Diff(args)) => diff(args),
+        Some(Command::Recipe(args)) => recipe(args),
+        None => verify(&cli.verify, &access, quiet),
     };
     exit_code(result)
+}
+
+/// The global options from both sides of the command, or why the command
+/// line must be refused because an option would otherwise be dropped:
+/// one of `verify`'s own options (parsed at the top level for
+/// `rebuild-compare IMAGE VERSION`) given before another command, an access
+/// option before a command that reads no image, or a single-valued global
+/// option given on both sides.
+fn globals(cli: &Cli, matches: &ArgMatches) -> Result<(StderrArgs, AccessArgs), String> {
+    let (Some(command), Some((name, _))) = (&cli.command, matches.subcommand()) else {
+        return Ok((cli.stderr.clone(), cli.access.clone()));
+    };
+    let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+    let accepted = "before a command only the global options --authfile, \
+                    --insecure-registry, --cache-dir, -v and -q are accepted";
+    let verify_args = VerifyArgs::augment_args(clap::Command::new("verify"));
+    if let Some(arg) = verify_args
+        .get_arguments()
+        .find(|a| given(a.get_id().as_str()))
+    {
+        if arg.is_positional() {
+            let value = matches
+                .get_raw(arg.get_id().as_str())
+                .and_then(|mut values| values.next())
+                .map_or_else(String::new, |v| v.to_string_lossy().into_owned());
+            return Err(format!(
+                "`{value}` comes before the command `{name}`: the command comes first \
+                 (rebuild-compare {name} ...)"
+            ));
+        }
+        let option = arg_name(arg);
+        let has_it = Cli::command()
+            .find_subcommand(name)
+            .is_some_and(|c| c.get_arguments().any(|a| a.get_id() == arg.get_id()));
+        return Err(if has_it {
+            format!(
+                "{option} was given before `{name}`: put it after the command \
+                 (rebuild-compare {name} ... {option}); {accepted}"
+            )
+        } else {
+            format!("{option} is not an option of `{name}`; {accepted}")
+        });
+    }
+    let (stderr, access) = command.globals();
+    let stderr = cli.stderr.merged(stderr);
+    if let Some(access) = access {
+        return Ok((stderr, cli.access.merged(access, name)?));
+    }
+    let access_args = AccessArgs::augment_args(clap::Command::new("access"));
+    if let Some(arg) = access_args
+        .get_arguments()
+        .find(|a| given(a.get_id().as_str()))
+    {
+        return Err(format!(
+            "{} does not apply to `{name}`, which reads no image",
+            arg_name(arg)
+        ));
+    }
+    Ok((stderr, AccessArgs::default()))
+}
+
+/// `--long` (or `-s`) as the option is written.
+fn arg_name(arg: &clap::Arg) -> String {
+    match (arg.get_long(), arg.get_short()) {
+        (Some(long), _) => format!("--{long}"),
+        (None, Some(short)) => format!("-{short}"),
+        (None, None) => arg.get_id().to_string(),
+    }
 }
 
 /// `rebuild-compare IMAGE VERSION`: pins the image, rebuilds every platform
 /// the recipe can build, compares, explains mismatches, and reports (text or
 /// JSON, optionally an attestation). Matches when every compared platform
 /// was reproduced; a mismatch is exit 1; nothing compared or an error, exit 2.
-fn verify(args: &VerifyArgs, quiet: bool) -> anyhow::Result<bool> {
+fn verify(args: &VerifyArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<bool> {
     let (Some(image), Some(version)) = (&args.image, &args.release) else {
         anyhow::bail!("usage: rebuild-compare IMAGE VERSION (see --help)");
     };
     let (recipe, recipe_note) = args.rebuild.recipe(Some(image))?;
-    let access = args.access.options(quiet)?;
+    let access = access.options(quiet)?;
     let request = VerifyRequest {
         image,
         version,
@@ -359,8 +525,8 @@ fn verify(args: &VerifyArgs, quiet: bool) -> anyhow::Result<bool> {
 
 /// `inspect`: resolves the image and prints, per platform, what it runs.
 /// Always "matches": success is exit 0.
-fn inspect(args: &InspectArgs, quiet: bool) -> anyhow::Result<bool> {
-    let image = open_image(&args.image, &args.access, quiet)?;
+fn inspect(args: &InspectArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<bool> {
+    let image = open_image(&args.image, access, quiet)?;
     let report = image.inspect(&args.platforms)?;
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -372,8 +538,8 @@ fn inspect(args: &InspectArgs, quiet: bool) -> anyhow::Result<bool> {
 
 /// `digest`: locates the binary each platform runs and prints its sha256,
 /// reading only the layers the answer needs. Success is exit 0.
-fn digest(args: &DigestArgs, quiet: bool) -> anyhow::Result<bool> {
-    let image = open_image(&args.image, &args.access, quiet)?;
+fn digest(args: &DigestArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<bool> {
+    let image = open_image(&args.image, access, quiet)?;
     let resolved = image.resolve()?;
     let request = BinaryRequest {
         path: args.path.as_deref(),
@@ -423,8 +589,8 @@ impl std::error::Error for PlatformFailed {
 
 /// `extract`: writes the binary one platform runs to `-o FILE` (atomically,
 /// mode 0755, never over an existing file without `--force`).
-fn extract(args: &ExtractArgs, quiet: bool) -> anyhow::Result<bool> {
-    let image = open_image(&args.image, &args.access, quiet)?;
+fn extract(args: &ExtractArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<bool> {
+    let image = open_image(&args.image, access, quiet)?;
     let resolved = image.resolve()?;
     let platform_image = image
         .platforms(&resolved, std::slice::from_ref(&args.platform))?
@@ -450,13 +616,13 @@ fn extract(args: &ExtractArgs, quiet: bool) -> anyhow::Result<bool> {
 /// `build`: rebuilds every requested platform of the recipe and prints where
 /// the artifacts are with their digests. A platform that failed is reported
 /// with the others and then makes it an error (exit 2).
-fn build(args: &BuildArgs, quiet: bool) -> anyhow::Result<bool> {
+fn build(args: &BuildArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<bool> {
     let (recipe, note) = args.rebuild.recipe(args.image.as_deref())?;
     if let (Some(note), false) = (note, quiet) {
         eprintln!("note: {note}");
     }
     let platforms = build::select_platforms(&recipe, &args.platforms)?;
-    let access = args.access.options(quiet)?;
+    let access = access.options(quiet)?;
     let resolve_builder = |reference: &str| builder::resolve(reference, &access);
     let plan = build::plan(
         &recipe,

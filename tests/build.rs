@@ -670,6 +670,8 @@ env = { RECIPE_VAR = "from-recipe-{arch}" }
         json["builder"],
         serde_json::json!({"reference": "registry.example/busybox:1@sha256:0000000000000000000000000000000000000000000000000000000000000000", "digest": "sha256:00"})
     );
+    // Pinned by digest in the recipe: nothing to note.
+    assert_eq!(json["notes"], serde_json::json!([]));
 }
 
 #[test]
@@ -696,7 +698,7 @@ fn builder_image_is_pulled_from_the_registry_verified_and_unpacked_once() {
         )
         .build();
     let layout = tmp.path().join("layout");
-    support::write_oci_layout(
+    let written = support::write_oci_layout(
         &layout,
         "1",
         &support::ImageSet::single(image),
@@ -738,8 +740,14 @@ fn builder_image_is_pulled_from_the_registry_verified_and_unpacked_once() {
         "from the source\nbusybox\ncat\nls\nsh\nbin\ncache\ndev\nout\nproc\nsrc\ntmp\nfrom-image\n"
     );
     assert_eq!(report["builder"]["reference"], builder);
+    // The tag was resolved to the digest that was pushed, and the report says
+    // the recipe does not pin it.
     let digest = report["builder"]["digest"].as_str().unwrap().to_string();
-    assert!(digest.starts_with("sha256:"), "{digest}");
+    assert_eq!(digest, written.top.digest);
+    let note = format!(
+        "builder {builder} is not pinned by digest in the recipe; resolved to {digest} for this run"
+    );
+    assert_eq!(report["notes"], serde_json::json!([note]));
     let roots: Vec<_> = std::fs::read_dir(tmp.path().join("cache/rootfs"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -749,6 +757,16 @@ fn builder_image_is_pulled_from_the_registry_verified_and_unpacked_once() {
     let second = run();
     assert!(second.status.success(), "{}", stderr(&second));
     assert_eq!(json(&second)["builder"]["digest"], digest);
+    let text = rebuild_compare(
+        tmp.path(),
+        &["build", "v1.0.0", "--recipe", recipe.to_str().unwrap()],
+    );
+    assert!(text.status.success(), "{}", stderr(&text));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(
+        stdout.lines().last(),
+        Some(format!("note: {note}").as_str())
+    );
     let roots_again = std::fs::read_dir(tmp.path().join("cache/rootfs"))
         .unwrap()
         .count();
@@ -766,6 +784,43 @@ fn builder_image_is_pulled_from_the_registry_verified_and_unpacked_once() {
     assert_eq!(
         artifact_text(&json(&third), 0),
         "from the source\nbusybox\ncat\nls\nsh\nbin\ncache\ndev\nout\nproc\nsrc\ntmp\nfrom-image\n"
+    );
+}
+
+#[test]
+fn unreachable_builder_registry_is_one_error_saying_each_thing_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "from the source\n")]);
+    // A loopback port nobody listens on.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let builder = format!("127.0.0.1:{port}/tools/busybox:1");
+    let recipe = write_recipe(
+        tmp.path(),
+        &source,
+        &format!(
+            "[build]\nbuilder = \"{builder}\"\ncommand = [\"true\"]\nartifact = \"/out/x\"\n\n\
+             [build.platforms.\"linux/amd64\"]\n"
+        ),
+    );
+    let output = rebuild_compare(
+        tmp.path(),
+        &["build", "v1.0.0", "--recipe", recipe.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr(&output);
+    let errors: Vec<&str> = stderr.lines().filter(|l| !l.contains(" WARN ")).collect();
+    assert_eq!(
+        errors,
+        [format!(
+            "error: builder image {builder}: error sending request for url \
+             (http://127.0.0.1:{port}/v2/tools/busybox/manifests/1): client error (Connect): \
+             tcp connect error: Connection refused (os error 111)"
+        )]
     );
 }
 

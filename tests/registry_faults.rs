@@ -6,6 +6,9 @@
 //! proxy saw, and that nothing unverified lands at a blob's content
 //! address in the cache.
 //!
+//! One test drives the library instead, to see the progress bar the
+//! interrupted layer shows.
+//!
 //! The faulted blob is a gzip layer of a little over 3 MiB: 3 MiB of
 //! pseudo-random (incompressible) bytes followed by the program, so a cut
 //! at 1 MiB happens after many chunks reached the layer indexer, and the
@@ -16,7 +19,13 @@ mod support;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
+use rebuild_compare::image::cache::Cache;
+use rebuild_compare::image::reference::ImageLocation;
+use rebuild_compare::image::{AccessOptions, Image as RemoteImage};
+use rebuild_compare::progress::{Progress, Transfer};
+use rebuild_compare::rootfs::extract::{self, BinaryRequest};
 use serde_json::Value;
 use support::cli::{run_in, Run};
 use support::{
@@ -342,4 +351,108 @@ fn registry_that_keeps_failing_is_one_error_after_bounded_retries() {
         .filter(|l| l.contains("; retrying in "))
         .count();
     assert_eq!(retries, ATTEMPTS - 1, "{}", run.stderr);
+}
+
+/// What a progress observer saw of one download.
+#[derive(Debug, Clone, PartialEq)]
+struct Bar {
+    what: String,
+    size: u64,
+    position: u64,
+    /// The highest position it ever showed.
+    highest: u64,
+    finished: bool,
+}
+
+/// A progress observer that records every download's bar.
+#[derive(Default)]
+struct Bars(Arc<Mutex<Vec<Bar>>>);
+
+struct RecordedBar {
+    bars: Arc<Mutex<Vec<Bar>>>,
+    index: usize,
+}
+
+impl RecordedBar {
+    fn update(&self, change: impl FnOnce(&mut Bar)) {
+        let mut bars = self.bars.lock().unwrap();
+        let bar = &mut bars[self.index];
+        change(bar);
+        bar.highest = bar.highest.max(bar.position);
+    }
+}
+
+impl Progress for Bars {
+    fn download(&self, what: &str, size: u64) -> Box<dyn Transfer> {
+        let mut bars = self.0.lock().unwrap();
+        bars.push(Bar {
+            what: what.to_string(),
+            size,
+            position: 0,
+            highest: 0,
+            finished: false,
+        });
+        Box::new(RecordedBar {
+            bars: self.0.clone(),
+            index: bars.len() - 1,
+        })
+    }
+}
+
+impl Transfer for RecordedBar {
+    fn advance(&mut self, bytes: u64) {
+        self.update(|bar| bar.position += bytes);
+    }
+    fn restart_at(&mut self, bytes: u64) {
+        self.update(|bar| bar.position = bytes);
+    }
+    fn finish(&mut self) {
+        self.update(|bar| bar.finished = true);
+    }
+}
+
+#[test]
+fn a_resumed_or_restarted_layer_shows_one_bar_that_ends_at_its_size() {
+    for resend_whole in [false, true] {
+        let fx = Fixture::new();
+        fx.on_layer_get(1, &[Fault::CutAfter(CUT)]);
+        if resend_whole {
+            fx.on_layer_get(2, &[Fault::IgnoreRange]);
+        }
+        let bars = Bars::default();
+        let recorded = bars.0.clone();
+        let access = AccessOptions {
+            progress: Arc::new(bars),
+            ..AccessOptions::new(Cache::new(Some(&fx.home().join("cache"))).unwrap())
+        };
+        let image =
+            RemoteImage::open(&ImageLocation::parse(&fx.reference).unwrap(), &access).unwrap();
+        let resolved = image.resolve().unwrap();
+        let platform = image.platforms(&resolved, &[]).unwrap().remove(0);
+        let found =
+            extract::digest_binary(&image, &platform, &BinaryRequest { path: None }).unwrap();
+        assert_eq!(found.sha256.to_string(), sha256_digest(&fx.program));
+        assert_eq!(fx.layer_statuses().len(), 2, "resend_whole={resend_whole}");
+
+        let hex = fx.layer.digest.trim_start_matches("sha256:");
+        let layer_bars: Vec<Bar> = recorded
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|b| b.what == format!("sha256:{}", &hex[..12]))
+            .cloned()
+            .collect();
+        let size = fx.layer.size;
+        assert_eq!(
+            layer_bars,
+            [Bar {
+                what: format!("sha256:{}", &hex[..12]),
+                size,
+                position: size,
+                highest: size,
+                finished: true,
+            }],
+            "resend_whole={resend_whole}"
+        );
+    }
 }

@@ -398,8 +398,24 @@ fn go_image_built_from_the_tag_is_reproducible_with_a_passed_attestation() {
         assert_eq!(p["published"], Value::Null);
         assert_eq!(p["diff"], Value::Null);
         assert_eq!(p["error"], Value::Null);
-        // The Go build info names the tag's commit, unmodified, and the same toolchain.
-        assert_eq!(p["cross_checks"], json!([]), "{name}");
+        // The Go build info names the tag's commit, unmodified, and the same
+        // toolchain; every check that passed is listed.
+        let go =
+            rebuild_compare::diff::go_build_info(Path::new(p["rebuilt"]["path"].as_str().unwrap()))
+                .unwrap()
+                .unwrap()
+                .go_version;
+        let machine = if name == AMD64 { "x86_64" } else { "aarch64" };
+        assert_eq!(
+            p["cross_checks"],
+            json!([
+                format!("ok: ELF binary for {machine}, as the manifest's {name} says"),
+                format!("ok: vcs.revision {} is the tag's commit", release.commit),
+                "ok: vcs.modified=false",
+                format!("ok: go version {go} equals the builder's"),
+            ]),
+            "{name}"
+        );
     }
 
     let statement = read_json(&attestation);
@@ -1643,4 +1659,105 @@ fn finds_recipe_for_a_mirror_registry_reference_and_notes_why() {
         )])
     );
     assert_reproduced(&report, AMD64, &fast_binary(AMD64));
+}
+
+/// Runs `rebuild-compare ARGS` on a pseudo-terminal (`script` from
+/// bsdutils, 120 columns) with the isolation of [`run_in`], and returns
+/// everything the terminal received, stdout and stderr interleaved.
+fn run_on_terminal(home: &Path, args: &[&str]) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut line = format!(
+        "stty cols 120 rows 40; exec {}",
+        quote(env!("CARGO_BIN_EXE_rebuild-compare"))
+    );
+    for arg in args {
+        line.push(' ');
+        line.push_str(&quote(arg));
+    }
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("HOME", home)
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("DOCKER_CONFIG", home.join(".docker"))
+        .env_remove("REGISTRY_AUTH_FILE")
+        .env_remove("REBUILD_COMPARE_CACHE")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .output()
+        .expect("run script (bsdutils)");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn on_a_terminal_the_build_spinner_shows_its_time_and_ends_with_a_line_of_its_own() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    publish(
+        &registry,
+        &tmp.path().join("layout"),
+        &faithful_set(&[AMD64]),
+        "test/app",
+    );
+    let slow_build = FAST_BUILD.replace(
+        r#"command = ["/bin/sh", "-c", "printf"#,
+        r#"command = ["/bin/sh", "-c", "echo compiling the app; sleep 1; printf"#,
+    );
+    assert_ne!(slow_build, FAST_BUILD);
+    let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", &slow_build);
+    let out_dir = tmp.path().join("out");
+    let screen = run_on_terminal(
+        tmp.path(),
+        &[
+            &registry.reference("test/app"),
+            VERSION,
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--source",
+            source.to_str().unwrap(),
+            "--out-dir",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    // The spinner: platform, time run so far, last log line.
+    let spinner = screen
+        .split(['\r', '\n'])
+        .find(|l| l.contains("build linux/amd64") && l.contains("compiling the app"))
+        .unwrap_or_else(|| panic!("no spinner line in {screen:?}"));
+    let after = spinner
+        .split("build linux/amd64")
+        .nth(1)
+        .unwrap()
+        .trim_start();
+    let elapsed = after.split_whitespace().next().unwrap();
+    assert!(
+        elapsed.ends_with('s')
+            && elapsed[..elapsed.len() - 1]
+                .bytes()
+                .all(|b| b.is_ascii_digit()),
+        "{spinner:?}"
+    );
+    assert_eq!(
+        after.trim_start_matches(elapsed).trim(),
+        "compiling the app",
+        "{spinner:?}"
+    );
+    // The finished build's line ends with a newline, and the report starts
+    // on a line of its own.
+    let done = screen
+        .find("build linux/amd64 done in ")
+        .unwrap_or_else(|| panic!("no done line in {screen:?}"));
+    let rest = &screen[done + "build linux/amd64 done in ".len()..];
+    let end = rest.find("\r\n").unwrap();
+    let took = &rest[..end];
+    assert!(
+        took.ends_with('s') && took[..took.len() - 1].bytes().all(|b| b.is_ascii_digit()),
+        "{:?}",
+        &rest[..end + 2]
+    );
+    let image = screen.find("Image    ").unwrap();
+    assert!(screen[..image].ends_with('\n'), "{screen:?}");
+    assert!(screen.contains("verdict: REPRODUCIBLE"), "{screen:?}");
 }

@@ -24,7 +24,7 @@ pub fn explain(diff: &BinaryDiff) -> Vec<String> {
     build_id_only(diff, &mut out);
     size_changes(diff, &mut out);
     strings(diff, &mut out);
-    differing_sections(diff, &mut out);
+    out.extend(sections_summary(diff));
     out
 }
 
@@ -343,7 +343,10 @@ fn strings(diff: &BinaryDiff, out: &mut Vec<String>) {
     }
 }
 
-fn differing_sections(diff: &BinaryDiff, out: &mut Vec<String>) {
+/// The last explanation, `N of M sections differ: .text (12 bytes), ...`,
+/// when any section differs (a report that lists the sections itself can
+/// leave this one out).
+pub fn sections_summary(diff: &BinaryDiff) -> Option<String> {
     let differing: Vec<String> = diff
         .sections
         .iter()
@@ -358,7 +361,7 @@ fn differing_sections(diff: &BinaryDiff, out: &mut Vec<String>) {
         })
         .collect();
     if differing.is_empty() {
-        return;
+        return None;
     }
     let mut line = format!(
         "{} of {} sections {}: {}",
@@ -379,5 +382,5 @@ fn differing_sections(diff: &BinaryDiff, out: &mut Vec<String>) {
     if differing.len() > LIST_LIMIT {
         line.push_str(", ...");
     }
-    out.push(line);
+    Some(line)
 }

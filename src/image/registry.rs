@@ -220,8 +220,13 @@ impl BlobPull {
         let mut resent = None;
         let mut attempt = 0;
         let mut backoff = FIRST_BACKOFF;
+        // One progress bar for the blob across every attempt; it finishes
+        // only once the blob verified, and is dropped (cleared) otherwise.
+        let mut transfer = self
+            .progress
+            .download(&short(&self.desc.digest), self.desc.size);
         let message = loop {
-            match self.attempt(&mut writer, &mut resent).await {
+            match self.attempt(&mut writer, &mut resent, &mut *transfer).await {
                 Ok(()) => break StreamMessage::End,
                 Err(Stop::ReaderGone) => return,
                 Err(Stop::Failed(e)) if attempt < RETRIES && is_retryable(&e) => {
@@ -236,7 +241,10 @@ impl BlobPull {
         };
         let message = match message {
             StreamMessage::End => match writer.commit() {
-                Ok(_) => StreamMessage::End,
+                Ok(_) => {
+                    transfer.finish();
+                    StreamMessage::End
+                }
                 Err(e) => StreamMessage::Failed(e.into()),
             },
             other => other,
@@ -252,6 +260,7 @@ impl BlobPull {
         &self,
         writer: &mut super::cache::BlobWriter,
         resent: &mut Option<Delivered>,
+        transfer: &mut dyn crate::progress::Transfer,
     ) -> Result<(), Stop> {
         let digest = self.desc.digest.to_string();
         let response = self
@@ -274,10 +283,7 @@ impl BlobPull {
                 stream
             }
         };
-        let mut transfer = self
-            .progress
-            .download(&short(&self.desc.digest), self.desc.size);
-        transfer.advance(writer.written());
+        transfer.restart_at(writer.written());
         while let Some(chunk) = stream.next().await {
             let mut chunk = match chunk {
                 Ok(chunk) => chunk,
@@ -318,7 +324,6 @@ impl BlobPull {
                 }
             }
         }
-        transfer.finish();
         Ok(())
     }
 }

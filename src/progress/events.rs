@@ -17,9 +17,15 @@ pub trait Progress: Send + Sync {
     fn build_done(&self, _platform: &str, _ok: bool) {}
 }
 
-/// Observes the bytes of one transfer.
+/// Observes the bytes of one transfer, from its start to its end (dropped
+/// without [`Transfer::finish`]: the transfer stopped without completing).
 pub trait Transfer: Send {
+    /// `bytes` more arrived.
     fn advance(&mut self, _bytes: u64) {}
+    /// A new request starts with `bytes` already held (a resumed or
+    /// restarted download).
+    fn restart_at(&mut self, _bytes: u64) {}
+    /// The whole blob arrived and verified.
     fn finish(&mut self) {}
 }
 

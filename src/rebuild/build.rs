@@ -99,6 +99,32 @@ pub struct BuildPlan {
     pub options: BuildOptions,
 }
 
+impl BuildPlan {
+    /// What every report of this plan says besides its results: a builder
+    /// image the recipe names by tag only (it may move between runs), with
+    /// the digest this run resolved it to.
+    pub fn notes(&self) -> Vec<String> {
+        let (
+            Builder::Image(typed),
+            BuilderRoot::Image {
+                reference, digest, ..
+            },
+        ) = (&self.recipe.build.builder, &self.builder)
+        else {
+            return Vec::new();
+        };
+        match crate::image::reference::ImageLocation::parse(typed) {
+            Ok(crate::image::reference::ImageLocation::Registry(r)) if r.digest.is_none() => {
+                vec![format!(
+                    "builder {reference} is not pinned by digest in the recipe; \
+                     resolved to {digest} for this run"
+                )]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// One platform's rebuilt binary.
 #[derive(Debug, Clone, Serialize)]
 pub struct BuiltArtifact {
@@ -129,6 +155,8 @@ pub struct BuildReport {
     pub platforms: Vec<BuiltArtifact>,
     /// The platforms that did not, in platform order.
     pub failed: Vec<PlatformFailure>,
+    /// Remarks on the run (see [`BuildPlan::notes`]).
+    pub notes: Vec<String>,
 }
 
 /// The default output directory: `./rebuild-out/<version>`.
@@ -510,6 +538,7 @@ pub fn build_all(plan: &BuildPlan, platforms: &[Platform]) -> BuildReport {
         sandboxed: plan.options.sandboxed,
         platforms: Vec::new(),
         failed: Vec::new(),
+        notes: plan.notes(),
     };
     for (index, result) in results {
         let Some(platform) = platforms.get(index) else {
@@ -573,6 +602,9 @@ pub fn render_text(report: &BuildReport) -> String {
             failure.platform,
             failure.log.display()
         ));
+    }
+    for note in &report.notes {
+        out.push_str(&format!("note: {note}\n"));
     }
     out
 }

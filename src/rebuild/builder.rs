@@ -33,9 +33,19 @@ pub enum BuilderError {
 
 /// Pulls `reference` for the host's platform and returns its unpacked root.
 pub fn resolve(reference: &str, access: &AccessOptions) -> Result<BuilderRoot, BuildError> {
-    prepare(reference, access).map_err(|e| BuildError::Builder {
-        reference: reference.to_string(),
-        message: crate::error_chain(&e),
+    prepare(reference, access).map_err(|e| {
+        // The error names the builder as `builder image REFERENCE: ...`;
+        // registry errors start with the (normalised) reference already.
+        let shown = ImageLocation::parse(reference)
+            .map_or_else(|_| reference.to_string(), |l| l.to_string());
+        let chain = crate::error_chain(&e);
+        let message = chain
+            .strip_prefix(&format!("{shown}: "))
+            .map_or(chain.clone(), str::to_string);
+        BuildError::Builder {
+            reference: shown,
+            message,
+        }
     })
 }
 

@@ -137,10 +137,10 @@ fn file_line(w: &mut impl Write, side: &str, f: &FileSummary) -> io::Result<()> 
     writeln!(w, "{side}: {}", f.path)?;
     writeln!(
         w,
-        "   {} {}, {} bytes, {}",
+        "   {} {}, {}, {}",
         f.format.name(),
         f.interpreter.as_deref().unwrap_or(&f.machine),
-        f.size,
+        super::units::bytes(f.size),
         f.sha256
     )
 }

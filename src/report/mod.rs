@@ -5,4 +5,5 @@
 pub mod diff;
 pub mod digest;
 pub mod inspect;
+mod units;
 pub mod verify;

@@ -9,6 +9,8 @@ use crate::image::digest::Digest;
 use crate::rebuild::sandbox::BuilderRoot;
 use crate::verify::{PlatformResult, PlatformVerdict, Verdict, VerifyReport};
 
+use super::units::bytes;
+
 /// How many explanations and sections a mismatch shows.
 const TOP: usize = 5;
 
@@ -86,10 +88,14 @@ fn render_details(p: &PlatformResult, w: &mut impl Write) -> io::Result<()> {
     writeln!(w)?;
     writeln!(w, "{} ({}):", p.platform, verdict_word(p.verdict))?;
     if let Some(b) = &p.image_binary {
-        writeln!(w, "  image binary {} ({} bytes)", b.path, b.size)?;
+        writeln!(w, "  image binary {} ({})", b.path, bytes(b.size))?;
     }
     for check in &p.cross_checks {
-        writeln!(w, "  cross-check: {check}")?;
+        if check.starts_with(crate::verify::PASSED) {
+            writeln!(w, "  {check}")?;
+        } else {
+            writeln!(w, "  cross-check: {check}")?;
+        }
     }
     if let Some(published) = &p.published {
         if !published.matches_image {
@@ -107,21 +113,34 @@ fn render_details(p: &PlatformResult, w: &mut impl Write) -> io::Result<()> {
         }
     }
     if let Some(diff) = &p.diff {
-        for e in diff.explanations.iter().take(TOP) {
+        // The sections are listed once, below, with the ones only one side has.
+        let summary = crate::diff::explain::sections_summary(diff);
+        for e in diff
+            .explanations
+            .iter()
+            .filter(|e| Some(*e) != summary.as_ref())
+            .take(TOP)
+        {
             writeln!(w, "  - {e}")?;
         }
         let differing: Vec<String> = diff
             .sections
             .iter()
             .filter(|s| s.status != SectionStatus::Same)
-            .take(TOP)
             .map(|s| match s.status {
-                SectionStatus::Differs => format!("{} ({} bytes)", s.name, s.differing_bytes),
+                SectionStatus::Differs => format!("{} ({})", s.name, bytes(s.differing_bytes)),
                 _ => format!("{} ({})", s.name, status_word(s.status)),
             })
             .collect();
         if !differing.is_empty() {
-            writeln!(w, "  differing sections: {}", differing.join(", "))?;
+            let more = if differing.len() > TOP { ", ..." } else { "" };
+            writeln!(
+                w,
+                "  differing sections ({} of {}): {}{more}",
+                differing.len(),
+                diff.sections.len(),
+                differing[..differing.len().min(TOP)].join(", ")
+            )?;
         }
         writeln!(
             w,
@@ -173,4 +192,91 @@ fn short(digest: Option<&Digest>) -> String {
 
 fn short_commit(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::{ImageBinary, ImageInfo, Rebuilt, RecipeInfo, SourceInfo};
+
+    /// A report of one platform whose image binary differs from the rebuild
+    /// in one byte.
+    fn one_byte_mismatch(dir: &std::path::Path) -> VerifyReport {
+        let a = dir.join("a");
+        let b = dir.join("b");
+        std::fs::write(&a, b"0123456789abcdef").expect("write a");
+        std::fs::write(&b, b"0123456789abcdeF").expect("write b");
+        let diff =
+            crate::diff::diff_files(&a, &b, &crate::diff::DiffOptions::default()).expect("diff");
+        let mut platform = PlatformResult::skipped("linux/amd64".into(), String::new());
+        platform.verdict = PlatformVerdict::Mismatch;
+        platform.error = None;
+        platform.image_binary = Some(ImageBinary {
+            path: "/usr/bin/app".into(),
+            sha256: diff.a.sha256.clone(),
+            size: 1,
+            layer: Digest::of(b"layer"),
+            extracted: "a".into(),
+        });
+        platform.rebuilt = Some(Rebuilt {
+            sha256: diff.b.sha256.clone(),
+            size: 16,
+            path: "b".into(),
+            log: "log".into(),
+        });
+        platform.diff = Some(diff);
+        VerifyReport {
+            verdict: Verdict::Mismatch,
+            image: ImageInfo {
+                reference: "example.com/app:v1".into(),
+                digest: Digest::of(b"image"),
+                name: "example.com/app".into(),
+            },
+            source: SourceInfo {
+                url: "https://example.com/app.git".into(),
+                git_ref: "v1".into(),
+                commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            },
+            recipe: RecipeInfo {
+                path: "recipe.toml".into(),
+                sha256: Digest::of(b"recipe"),
+            },
+            sandboxed: true,
+            builder: BuilderRoot::Host,
+            platforms: vec![platform],
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_mismatch_lists_its_differing_sections_once_in_singular_where_one() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let report = one_byte_mismatch(dir.path());
+        let mut out = Vec::new();
+        render_text(&report, &mut out, false).expect("render");
+        let text = String::from_utf8(out).expect("utf-8");
+        let details: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("linux/amd64 (MISMATCH):"))
+            .take_while(|l| !l.is_empty())
+            .collect();
+        assert_eq!(
+            details,
+            [
+                "linux/amd64 (MISMATCH):",
+                "  image binary /usr/bin/app (1 byte)",
+                "  - strings only in A: \"0123456789abcdef\"",
+                "  - strings only in B: \"0123456789abcdeF\"",
+                "  differing sections (1 of 1): [whole file] (1 byte)",
+                "  full diff: rebuild-compare diff a b",
+            ],
+            "{text}"
+        );
+        // The diff's own explanations still end with the sections sentence.
+        let diff = report.platforms[0].diff.as_ref().expect("diff");
+        assert_eq!(
+            diff.explanations.last().map(String::as_str),
+            Some("1 of 1 sections differs: [whole file] (1 byte)")
+        );
+    }
 }

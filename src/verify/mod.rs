@@ -204,6 +204,7 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> 
         .cloned()
         .chain(layout_note)
         .chain(verdict_notes)
+        .chain(plan.notes())
         .collect();
     Ok(VerifyReport {
         verdict,
@@ -353,10 +354,28 @@ fn verify_platform(
     result
 }
 
-/// Checks that need no rebuild: the image binary's Go build info against the
-/// tag's commit, and its toolchain against the one the rebuild used.
+/// Prefix of a cross-check that passed (`ok: vcs.modified=false`);
+/// failures are written without it.
+pub const PASSED: &str = "ok: ";
+
+/// Checks that need no rebuild: the image binary's machine against the
+/// manifest's platform, its Go build info against the tag's commit, and its
+/// toolchain against the one the rebuild used. Every check that ran is
+/// listed: a pass as `ok: …`, a failure as the problem it found.
 fn cross_checks(found: &FoundBinary, built: Option<&BuiltArtifact>, commit: &str) -> Vec<String> {
     let mut checks = found.warnings.clone();
+    let format = match found.kind.format {
+        crate::diff::Format::Elf => Some("ELF"),
+        crate::diff::Format::Pe => Some("PE"),
+        crate::diff::Format::Macho => Some("Mach-O"),
+        crate::diff::Format::Script | crate::diff::Format::Unknown => None,
+    };
+    if let (Some(format), true) = (format, found.warnings.is_empty()) {
+        checks.push(format!(
+            "{PASSED}{format} binary for {}, as the manifest's {} says",
+            found.kind.machine, found.platform
+        ));
+    }
     let Ok(Some(info)) = crate::diff::go_build_info(&found.extracted) else {
         return checks;
     };
@@ -364,10 +383,16 @@ fn cross_checks(found: &FoundBinary, built: Option<&BuiltArtifact>, commit: &str
         Some(revision) if revision != commit => checks.push(format!(
             "the image binary's Go build info says vcs.revision {revision}, but the tag is commit {commit}"
         )),
-        _ => {}
+        Some(revision) => checks.push(format!(
+            "{PASSED}vcs.revision {revision} is the tag's commit"
+        )),
+        None => {}
     }
-    if setting(&info, "vcs.modified") == Some("true") {
-        checks.push("the image binary was built from a modified tree (vcs.modified=true)".into());
+    match setting(&info, "vcs.modified") {
+        Some("true") => checks
+            .push("the image binary was built from a modified tree (vcs.modified=true)".into()),
+        Some(modified) => checks.push(format!("{PASSED}vcs.modified={modified}")),
+        None => {}
     }
     if let Some(built) = built {
         if let Ok(Some(rebuilt)) = crate::diff::go_build_info(&built.path) {
@@ -375,6 +400,11 @@ fn cross_checks(found: &FoundBinary, built: Option<&BuiltArtifact>, commit: &str
                 checks.push(format!(
                     "toolchain differs: the image binary was built with {}, the builder has {}",
                     info.go_version, rebuilt.go_version
+                ));
+            } else {
+                checks.push(format!(
+                    "{PASSED}go version {} equals the builder's",
+                    info.go_version
                 ));
             }
         }

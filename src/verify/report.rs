@@ -96,7 +96,9 @@ pub struct PlatformResult {
     /// The diff of the image binary (A) against the rebuild (B), on mismatch.
     pub diff: Option<BinaryDiff>,
     pub error: Option<String>,
-    /// Disagreements found without a rebuild (Go build info vs the tag and toolchain).
+    /// Checks made without a rebuild (machine vs platform, Go build info vs
+    /// the tag and toolchain): each pass as `ok: …`, each failure as the
+    /// problem found (no prefix).
     pub cross_checks: Vec<String>,
 }
 
