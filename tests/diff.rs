@@ -317,6 +317,119 @@ fn truncated_elf_falls_back_to_raw_bytes_with_a_note() {
     assert_eq!(whole["b_size"], bytes.len() / 2);
 }
 
+/// An ELF64 file whose `count` sections all cover most of `payload`, each
+/// starting a little further in: every byte is compared again and again.
+fn overlapping_sections_elf(payload: &[u8], count: usize) -> Vec<u8> {
+    let shstrtab = b"\0.shstrtab\0.x\0";
+    let data_offset = 64u64;
+    let section_headers = data_offset + (payload.len() + shstrtab.len()) as u64;
+    let mut elf = Vec::new();
+    elf.extend_from_slice(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0");
+    for half in [2u16, 62] {
+        elf.extend_from_slice(&half.to_le_bytes()); // e_type EXEC, e_machine x86_64
+    }
+    elf.extend_from_slice(&1u32.to_le_bytes()); // e_version
+    elf.extend_from_slice(&0u64.to_le_bytes()); // e_entry
+    elf.extend_from_slice(&0u64.to_le_bytes()); // e_phoff
+    elf.extend_from_slice(&section_headers.to_le_bytes()); // e_shoff
+    elf.extend_from_slice(&0u32.to_le_bytes()); // e_flags
+    let shnum = u16::try_from(count + 2).unwrap();
+    for half in [64u16, 0, 0, 64, shnum, 1] {
+        elf.extend_from_slice(&half.to_le_bytes()); // ehsize, phentsize, phnum, shentsize, shnum, shstrndx
+    }
+    elf.extend_from_slice(payload);
+    elf.extend_from_slice(shstrtab);
+    let header = |name: u32, kind: u32, offset: u64, size: u64| {
+        let mut h = Vec::with_capacity(64);
+        h.extend_from_slice(&name.to_le_bytes());
+        h.extend_from_slice(&kind.to_le_bytes());
+        h.extend_from_slice(&[0; 16]); // flags, addr
+        h.extend_from_slice(&offset.to_le_bytes());
+        h.extend_from_slice(&size.to_le_bytes());
+        h.extend_from_slice(&[0; 8]); // link, info
+        h.extend_from_slice(&1u64.to_le_bytes()); // addralign
+        h.extend_from_slice(&0u64.to_le_bytes()); // entsize
+        h
+    };
+    elf.extend_from_slice(&[0; 64]);
+    elf.extend_from_slice(&header(
+        1,
+        3,
+        data_offset + payload.len() as u64,
+        shstrtab.len() as u64,
+    ));
+    for i in 0..count as u64 {
+        let start = (i * 37) % (payload.len() as u64 / 2);
+        elf.extend_from_slice(&header(
+            11,
+            1,
+            data_offset + start,
+            payload.len() as u64 - start,
+        ));
+    }
+    elf
+}
+
+#[test]
+fn thousands_of_overlapping_sections_are_compared_within_a_budget() {
+    let dir = TempDir::new().expect("tempdir");
+    let payload: Vec<u8> = (0..256 * 1024u32)
+        .map(|i| (i * 7 + i / 251) as u8)
+        .collect();
+    let mut changed = payload.clone();
+    changed[1000] ^= 1;
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::write(&a, overlapping_sections_elf(&payload, 5000)).expect("write");
+    std::fs::write(&b, overlapping_sections_elf(&changed, 5000)).expect("write");
+    let out = Command::new(bin())
+        .args(["diff", "--format", "json"])
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let sections = report["sections"].as_array().expect("sections");
+    // The budget (64 MiB plus four times the two files' sizes) holds the
+    // headers and the first 137 sections of about 250 KiB on each side.
+    assert_eq!(sections.len(), 140);
+    assert_eq!(
+        report["notes"],
+        serde_json::json!([format!(
+            "the files' sections overlap: {} more sections ({} bytes of section data) were not \
+             compared one by one; whether the files are identical is still decided by their digests",
+            4863, 2007441614u64
+        )])
+    );
+}
+
+#[test]
+fn fifos_and_directories_are_refused_without_waiting() {
+    let dir = TempDir::new().expect("tempdir");
+    let a = dir.path().join("a");
+    std::fs::write(&a, b"x").expect("write");
+    let fifo = dir.path().join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    for other in [fifo, dir.path().to_path_buf()] {
+        // Nothing ever writes to the FIFO: opening it for reading would hang.
+        let out = Command::new(bin())
+            .arg("diff")
+            .arg(&a)
+            .arg(&other)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "error: {} is not a regular file; diff compares files\n",
+                other.display()
+            )
+        );
+    }
+}
+
 #[test]
 fn missing_file_is_an_error_with_exit_code_two() {
     let dir = TempDir::new().expect("tempdir");

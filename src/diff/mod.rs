@@ -46,6 +46,8 @@ pub enum DiffError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{} is not a regular file; diff compares files", path.display())]
+    NotAFile { path: PathBuf },
 }
 
 /// A read-only memory map of a whole file (empty files are not mapped).
@@ -55,17 +57,28 @@ struct MappedFile {
 
 impl MappedFile {
     fn open(path: &Path) -> Result<Self, DiffError> {
-        let file = File::open(path).map_err(|source| DiffError::Open {
+        // Opening a FIFO would wait for a writer, and a device has no end:
+        // only regular files are opened, and the opened file is checked too.
+        let regular = |meta: std::fs::Metadata| {
+            if meta.is_file() {
+                Ok(meta)
+            } else {
+                Err(DiffError::NotAFile {
+                    path: path.to_path_buf(),
+                })
+            }
+        };
+        let open_error = |source| DiffError::Open {
             path: path.to_path_buf(),
             source,
-        })?;
-        let len = file
-            .metadata()
-            .map_err(|source| DiffError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?
-            .len();
+        };
+        regular(std::fs::metadata(path).map_err(open_error)?)?;
+        let file = File::open(path).map_err(open_error)?;
+        let len = regular(file.metadata().map_err(|source| DiffError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?)?
+        .len();
         if len == 0 {
             return Ok(Self { map: None });
         }
@@ -172,7 +185,18 @@ pub fn diff_bytes(
         (layout_a.regions.clone(), layout_b.regions.clone())
     };
 
-    let compared = sections::compare_regions(&regions_a, a, &regions_b, b);
+    let sections::Compared {
+        regions: compared,
+        skipped,
+        skipped_bytes,
+    } = sections::compare_regions(&regions_a, a, &regions_b, b);
+    if skipped > 0 {
+        notes.push(format!(
+            "the files' sections overlap: {skipped} more sections ({skipped_bytes} bytes of \
+             section data) were not compared one by one; whether the files are identical \
+             is still decided by their digests"
+        ));
+    }
     let section_diffs: Vec<SectionDiff> = compared.iter().map(|c| c.diff.clone()).collect();
 
     let mut hunks = Vec::new();

@@ -177,6 +177,14 @@ impl Region {
         None
     }
 
+    /// How many of the region's bytes the file holds.
+    fn file_bytes(&self, file: &[u8]) -> u64 {
+        self.pieces
+            .iter()
+            .map(|&(offset, len)| slice(file, offset, len).len() as u64)
+            .sum()
+    }
+
     fn has_file_bytes(&self) -> bool {
         !self.pieces.is_empty()
     }
@@ -586,26 +594,58 @@ pub struct ComparedRegion {
     pub changes: Vec<Change>,
 }
 
-/// Pairs regions by name (A's order, then B-only ones) and compares them.
-pub fn compare_regions(
-    regions_a: &[Region],
-    a: &[u8],
-    regions_b: &[Region],
-    b: &[u8],
-) -> Vec<ComparedRegion> {
+/// The section data one comparison reads at most: this many times the two
+/// files' sizes, plus [`COMPARE_BUDGET_FLOOR`]. Sections of ordinary
+/// binaries do not overlap and stay far below it; a hostile file whose many
+/// sections cover the same bytes again and again would otherwise make the
+/// comparison quadratic.
+const COMPARE_BUDGET_FACTOR: u64 = 4;
+const COMPARE_BUDGET_FLOOR: u64 = 64 << 20;
+
+/// Every region pair compared, and what the budget left out.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    pub regions: Vec<ComparedRegion>,
+    /// Pairs not compared because the section data read reached the budget.
+    pub skipped: usize,
+    /// Their file bytes, both sides.
+    pub skipped_bytes: u64,
+}
+
+/// Pairs regions by name (A's order, then B-only ones) and compares them,
+/// until the section data read reaches the budget.
+pub fn compare_regions(regions_a: &[Region], a: &[u8], regions_b: &[Region], b: &[u8]) -> Compared {
     let by_name: HashMap<&str, &Region> = regions_b.iter().map(|r| (r.name.as_str(), r)).collect();
-    let mut out = Vec::with_capacity(regions_a.len().max(regions_b.len()));
-    for ra in regions_a {
-        let rb = by_name.get(ra.name.as_str()).copied();
-        out.push(compare_pair(ra, Some(ra), a, rb, b));
-    }
     let in_a: HashMap<&str, ()> = regions_a.iter().map(|r| (r.name.as_str(), ())).collect();
-    for rb in regions_b {
-        if !in_a.contains_key(rb.name.as_str()) {
-            out.push(compare_pair(rb, None, a, Some(rb), b));
+    let pairs = regions_a
+        .iter()
+        .map(|ra| (ra, Some(ra), by_name.get(ra.name.as_str()).copied()))
+        .chain(
+            regions_b
+                .iter()
+                .filter(|rb| !in_a.contains_key(rb.name.as_str()))
+                .map(|rb| (rb, None, Some(rb))),
+        );
+    let budget = COMPARE_BUDGET_FACTOR
+        .saturating_mul(a.len() as u64 + b.len() as u64)
+        .saturating_add(COMPARE_BUDGET_FLOOR);
+    let mut spent = 0u64;
+    let mut compared = Compared {
+        regions: Vec::with_capacity(regions_a.len().max(regions_b.len())),
+        skipped: 0,
+        skipped_bytes: 0,
+    };
+    for (region, ra, rb) in pairs {
+        let cost = ra.map_or(0, |r| r.file_bytes(a)) + rb.map_or(0, |r| r.file_bytes(b));
+        if spent.saturating_add(cost) > budget {
+            compared.skipped += 1;
+            compared.skipped_bytes += cost;
+            continue;
         }
+        spent += cost;
+        compared.regions.push(compare_pair(region, ra, a, rb, b));
     }
-    out
+    compared
 }
 
 /// Compares `ra` and `rb` (at least one present; `region` is one of them

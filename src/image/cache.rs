@@ -252,6 +252,7 @@ impl Cache {
             path: dir.clone(),
             source,
         })?;
+        remove_abandoned_partials(&dir);
         let file = tempfile::Builder::new()
             .prefix(".partial-")
             .tempfile_in(&dir)
@@ -341,6 +342,33 @@ impl BlobWriter {
                 source: e.error,
             })?;
         Ok(self.final_path)
+    }
+}
+
+/// A partial download nothing has written to for this long was left by a
+/// run that was killed; a live download writes to its file continually.
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Removes the `.partial-*` files of `dir` that killed runs left behind.
+fn remove_abandoned_partials(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let abandoned = entry
+            .file_name()
+            .as_encoded_bytes()
+            .starts_with(b".partial-")
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| modified.elapsed().is_ok_and(|age| age > ABANDONED_AFTER));
+        if abandoned {
+            match fs::remove_file(entry.path()) {
+                Ok(()) => tracing::debug!("removed abandoned {}", entry.path().display()),
+                Err(e) => tracing::debug!("cannot remove {}: {e}", entry.path().display()),
+            }
+        }
     }
 }
 
@@ -531,5 +559,31 @@ mod tests {
         cache.save_derived("index", "a.json", b"{}").unwrap();
         assert!(!dir.path().join("index/a.json").exists());
         assert!(!dir.path().join("key").exists());
+    }
+
+    #[test]
+    fn partial_downloads_of_killed_runs_are_removed_fresh_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::with_key_path(dir.path().join("cache"), None);
+        let blobs = cache
+            .blob_path(&Digest::of(b"x"))
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        fs::create_dir_all(&blobs).unwrap();
+        let old = blobs.join(".partial-old");
+        let fresh = blobs.join(".partial-fresh");
+        fs::write(&old, b"half").unwrap();
+        fs::write(&fresh, b"half").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - 2 * ABANDONED_AFTER;
+        File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+        cache.insert(&Digest::of(b"x"), Some(1), &b"x"[..]).unwrap();
+        assert!(!old.exists());
+        assert!(fresh.exists());
     }
 }
