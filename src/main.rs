@@ -312,6 +312,9 @@ struct ExtractArgs {
     /// Overwrite FILE if it exists.
     #[arg(long)]
     force: bool,
+    /// Write a file up to this many bytes [default: 20 times its compressed layer, at least 256 MiB].
+    #[arg(long, value_name = "BYTES")]
+    max_size: Option<u64>,
     #[command(flatten)]
     stderr: StderrArgs,
     #[command(flatten)]
@@ -600,7 +603,14 @@ fn extract(args: &ExtractArgs, access: &AccessArgs, quiet: bool) -> anyhow::Resu
     let request = BinaryRequest {
         path: args.path.as_deref(),
     };
-    let found = extract::extract_to(&image, &platform_image, &request, &args.output, args.force)?;
+    let found = extract::extract_to(
+        &image,
+        &platform_image,
+        &request,
+        &args.output,
+        args.force,
+        args.max_size,
+    )?;
     if !quiet {
         eprintln!(
             "wrote {} ({} bytes, {}) from {}",

@@ -54,6 +54,7 @@ const OWN_OPTIONS: &[(&str, &[&[&str]])] = &[
             &["--path", "/usr/local/bin/app"],
             &["--output", "app"],
             &["--force"],
+            &["--max-size", "1000"],
         ],
     ),
     (

@@ -920,6 +920,75 @@ fn sha256_of_file(path: &Path) -> (String, u64) {
 }
 
 #[test]
+fn extract_refuses_a_decompression_bomb_and_writes_nothing() {
+    // 300 MiB of zeros in a layer of a few KiB: written out, it would be a
+    // disk filled from a tar header's claim.
+    let fx = Fixture::new();
+    let size: u64 = 300 << 20;
+    let bomb = LayerBuilder::large_file_from(
+        fx.home(),
+        "usr/bin/bomb",
+        size,
+        io::repeat(0),
+        Compression::Zstd,
+    );
+    let small = x86_64_elf("small");
+    let image = ImageBuilder::new(AMD64)
+        .entrypoint(&["bomb"])
+        .env(PATH_ENV)
+        .layer(
+            LayerBuilder::new()
+                .file("usr/bin/small", &small, 0o755)
+                .build(Compression::Gzip),
+        )
+        .layer(bomb.clone())
+        .build();
+    // A docker archive holds its layers uncompressed: there the layer is as
+    // large as the file it holds, and nothing is a bomb.
+    let compressed = fx
+        .publish("bomb", image)
+        .into_iter()
+        .filter(|case| case.transport != Transport::DockerArchive);
+    for case in compressed {
+        let output = fx.path(&format!("bomb-{:?}", case.transport));
+        let run = fx.extract(&case, &output, &[]);
+        let layer_size = bomb.size;
+        assert_eq!(run.code, 2, "{case:?}: {}", run.stderr);
+        assert_eq!(
+            run.stderr,
+            format!(
+                "error: /usr/bin/bomb is {size} bytes, from a layer of {layer_size} bytes: more \
+                 than 268435456 bytes looks like a decompression bomb; pass --max-size {size} \
+                 to write it anyway\n"
+            ),
+            "{case:?}"
+        );
+        assert!(!output.exists(), "{case:?}");
+        assert_eq!(
+            tree(output.parent().unwrap())
+                .iter()
+                .filter(|n| n.starts_with(".rebuild-compare-"))
+                .count(),
+            0
+        );
+
+        // --max-size sets the limit for any file.
+        let run = fx.extract(
+            &case,
+            &output,
+            &["--path", "/usr/bin/small", "--max-size", "100"],
+        );
+        assert_eq!(run.code, 2, "{case:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("/usr/bin/small is {} bytes", small.len())),
+            "{case:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
 fn large_file_is_streamed_and_extracted_byte_for_byte() {
     let fx = Fixture::new();
     let size: u64 = 208 * 1024 * 1024 + 123;

@@ -45,9 +45,25 @@ pub enum ExtractError {
         #[source]
         source: io::Error,
     },
+    #[error(
+        "{path} is {size} bytes, from a layer of {layer_size} bytes: more than {limit} bytes \
+         looks like a decompression bomb; pass --max-size {size} to write it anyway"
+    )]
+    TooLarge {
+        path: String,
+        size: u64,
+        layer_size: u64,
+        limit: u64,
+    },
     #[error("internal error: the image worker panicked")]
     Panicked,
 }
+
+/// Files up to this size are written whatever their layer's size.
+const WRITE_LIMIT_FLOOR: u64 = 256 << 20;
+/// Above the floor, a file may be this many times its compressed layer:
+/// binaries compress two to five times, a decompression bomb a thousand.
+const WRITE_LIMIT_RATIO: u64 = 20;
 
 /// Which binary to take: `--path` (or the recipe's `binary`), else the image's program.
 #[derive(Debug, Clone, Copy, Default)]
@@ -483,14 +499,45 @@ pub fn digest_binary(
     Ok(found)
 }
 
+/// Refuses to write a file larger than `max_size`, or by default than
+/// [`WRITE_LIMIT_RATIO`] times its compressed layer (and
+/// [`WRITE_LIMIT_FLOOR`]): a small layer declaring a huge file would fill
+/// the disk with what its tar header claims.
+fn check_size(
+    platform_image: &PlatformImage,
+    located: &Located,
+    max_size: Option<u64>,
+) -> Result<(), ExtractError> {
+    let layer_size = platform_image
+        .layers()
+        .get(located.layer_index)
+        .map_or(0, |layer| layer.size);
+    let limit = max_size.unwrap_or_else(|| {
+        layer_size
+            .saturating_mul(WRITE_LIMIT_RATIO)
+            .max(WRITE_LIMIT_FLOOR)
+    });
+    if located.size > limit {
+        return Err(ExtractError::TooLarge {
+            path: located.path.clone(),
+            size: located.size,
+            layer_size,
+            limit,
+        });
+    }
+    Ok(())
+}
+
 /// Writes the binary to `output` (mode 0755) atomically: a temporary file
-/// beside it, renamed into place. An existing file is kept unless `force`.
+/// beside it, renamed into place. An existing file is kept unless `force`;
+/// a file larger than `max_size` (by default, see [`check_size`]) is refused.
 pub fn extract_to(
     image: &Image,
     platform_image: &PlatformImage,
     request: &BinaryRequest<'_>,
     output: &Path,
     force: bool,
+    max_size: Option<u64>,
 ) -> Result<FoundBinary, ExtractError> {
     let write_err = |source| ExtractError::Write {
         path: output.to_path_buf(),
@@ -512,6 +559,7 @@ pub fn extract_to(
     let mut found = {
         let mut writer = io::BufWriter::new(tmp.as_file_mut());
         let (view, located) = open_view(image, platform_image, request, false)?;
+        check_size(platform_image, &located, max_size)?;
         let found = copy_and_hash(&view, platform_image, located, &mut writer)?;
         HashedFiles::new(image.cache()).save_found(&found);
         writer.flush().map_err(write_err)?;
@@ -545,7 +593,7 @@ pub fn extract_to_dir(
         source,
     })?;
     let staging = dir.join(".binary");
-    let found = extract_to(image, platform_image, request, &staging, true)?;
+    let found = extract_to(image, platform_image, request, &staging, true, None)?;
     let name = Path::new(&found.located.path)
         .file_name()
         .map_or_else(|| "binary".into(), |n| n.to_os_string());
