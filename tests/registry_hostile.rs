@@ -17,7 +17,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 use support::cli::{run_in, Run};
-use support::{Answer, HostileServer};
+use support::{sha256_digest, Answer, HostileServer};
 
 const MANIFEST: &str = "/v2/app/manifests/v1";
 const USER: &str = "alice";
@@ -275,4 +275,55 @@ fn token_redirect_to_another_host_does_not_carry_the_credentials() {
         authorizations(&registry),
         vec![None, Some("Bearer t".to_string())]
     );
+}
+
+#[test]
+fn layer_declaring_more_than_its_descriptor_is_refused_before_its_body_is_read() {
+    let config = br#"{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/app"]},"rootfs":{"type":"layers","diff_ids":["sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"]}}"#.to_vec();
+    let config_digest = sha256_digest(&config);
+    let layer_digest = sha256_digest(&[0u8; 1024]);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": config_digest, "size": config.len(),
+        },
+        "layers": [{
+            "mediaType": "application/vnd.oci.image.layer.v1.tar",
+            "digest": layer_digest, "size": 1024,
+        }],
+    })
+    .to_string();
+    let config_path = format!("/v2/app/blobs/{config_digest}");
+    let layer_path = format!("/v2/app/blobs/{layer_digest}");
+    let registry = HostileServer::start("127.0.0.1", move |request| match request.path() {
+        MANIFEST => Answer::status(200, &manifest)
+            .header("Content-Type", "application/vnd.oci.image.manifest.v1+json"),
+        p if p == config_path => Answer::Full {
+            status: 200,
+            headers: Vec::new(),
+            body: config.clone(),
+        },
+        p if p == layer_path => Answer::Declares(10 << 30),
+        _ => Answer::status(404, ""),
+    });
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let reference = format!("{}/app:v1", registry.host());
+    let run = run_in(tmp.path(), &["digest", &reference, "--format", "json"]);
+    assert_error(
+        &run,
+        &format!(
+            "linux/amd64: {}/app: the blob at {}/v2/app/blobs/{layer_digest} declares \
+             10737418240 bytes (Content-Length), over the 1024-byte limit",
+            registry.host(),
+            registry.url()
+        ),
+    );
+    let layer_requests = registry
+        .requests()
+        .iter()
+        .filter(|r| r.path() == format!("/v2/app/blobs/{layer_digest}"))
+        .count();
+    assert_eq!(layer_requests, 1, "refused, not retried");
 }

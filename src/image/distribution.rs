@@ -20,7 +20,7 @@ use serde::Deserialize;
 use super::auth::Credentials;
 use super::digest::Digest;
 use super::error::RegistryError;
-use super::http::{self, MAX_ERROR_BODY};
+use super::http::{self, BodyError, MAX_ERROR_BODY};
 use super::manifest::{ACCEPTED_MANIFEST_TYPES, MAX_MANIFEST_BYTES};
 use super::reference::{Reference, DOCKER_HUB};
 
@@ -163,13 +163,15 @@ impl Client {
         within_deadline(shown, &url, work).await
     }
 
-    /// Blob `digest` from byte `offset` on (a `Range` request, which the
-    /// registry may answer with the whole blob instead). The answer must
-    /// start within [`DEADLINE`]; its body then has the low-speed limit.
+    /// Blob `digest` of `size` bytes from byte `offset` on (a `Range`
+    /// request, which the registry may answer with the whole blob instead).
+    /// The answer must start within [`DEADLINE`] and declare no more than
+    /// the bytes asked for; its body then has the low-speed limit.
     pub async fn blob(
         &self,
         shown: &str,
         digest: &Digest,
+        size: u64,
         offset: u64,
     ) -> Result<BlobResponse, RegistryError> {
         let url = self.url(shown, &format!("blobs/{digest}"))?;
@@ -184,6 +186,22 @@ impl Client {
                 StatusCode::PARTIAL_CONTENT => false,
                 _ => return Err(refusal(shown, response).await),
             };
+            let limit = if whole {
+                size
+            } else {
+                size.saturating_sub(offset)
+            };
+            if let Some(declared) = response.content_length().filter(|&n| n > limit) {
+                return Err(RegistryError::Body {
+                    reference: shown.to_string(),
+                    source: BodyError::Declared {
+                        what: "blob",
+                        url: response.url().to_string(),
+                        declared,
+                        limit,
+                    },
+                });
+            }
             Ok(BlobResponse {
                 whole,
                 body: BlobBody {

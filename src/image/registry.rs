@@ -225,7 +225,12 @@ impl BlobPull {
     ) -> Result<(), Stop> {
         let response = self
             .client
-            .blob(&self.shown, &self.desc.digest, writer.written())
+            .blob(
+                &self.shown,
+                &self.desc.digest,
+                self.desc.size,
+                writer.written(),
+            )
             .await
             .map_err(ImageError::from)?;
         if response.whole && writer.written() > 0 {
