@@ -456,3 +456,59 @@ fn a_resumed_or_restarted_layer_shows_one_bar_that_ends_at_its_size() {
         );
     }
 }
+
+#[test]
+fn retry_after_is_waited_before_the_retry() {
+    let fx = Fixture::new();
+    fx.on_layer_get(1, &[Fault::Status(503), Fault::RetryAfter(2)]);
+    let run = fx.digest();
+    fx.assert_found(&run);
+    assert_eq!(fx.layer_statuses(), vec![503, 206]);
+    // 2 s asked for, more than the first backoff of 0.5 s.
+    let retries: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("; retrying in "))
+        .collect();
+    assert_eq!(retries.len(), 1, "{}", run.stderr);
+    assert!(retries[0].ends_with("; retrying in 2s"), "{}", retries[0]);
+}
+
+/// The one line the low-speed limit ends a blob download attempt with.
+fn too_slow(fx: &Fixture) -> String {
+    format!(
+        "{}/faults: blob {}: fewer than 10240 bytes arrived in 10s of waiting; \
+         the registry is stalled or too slow",
+        fx.proxy.host(),
+        fx.layer.digest
+    )
+}
+
+#[test]
+fn stalled_layer_download_is_abandoned_and_resumed_from_the_bytes_received() {
+    let fx = Fixture::new();
+    fx.on_layer_get(1, &[Fault::StallAfter(CUT)]);
+    let run = fx.digest();
+    fx.assert_found(&run);
+    assert_eq!(fx.layer_ranges(), vec![range_from(0), range_from(CUT)]);
+    assert_eq!(fx.layer_statuses(), vec![206, 206]);
+    let retries: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("; retrying in "))
+        .collect();
+    assert_eq!(retries.len(), 1, "{}", run.stderr);
+    assert!(retries[0].contains(&too_slow(&fx)), "{}", retries[0]);
+}
+
+#[test]
+fn registry_that_keeps_stalling_is_one_error_after_bounded_retries() {
+    let fx = Fixture::new();
+    fx.proxy
+        .rule(Rule::get(&fx.layer_path()).fault(Fault::StallAfter(0)));
+    let run = fx.digest();
+    let line = fx.assert_failed(&run);
+    assert_eq!(line, format!("error: {AMD64}: {}", too_slow(&fx)));
+    assert_eq!(fx.layer_statuses(), vec![206; ATTEMPTS]);
+    assert_eq!(fx.layer_ranges(), vec![range_from(0); ATTEMPTS]);
+}

@@ -3,11 +3,11 @@
 //! dispatch in `image/mod.rs` all depend on this file, never on each other.
 
 use std::path::PathBuf;
-
-use oci_client::errors::OciDistributionError;
+use std::time::Duration;
 
 use super::cache::CacheError;
 use super::digest::{Digest, VerifyError};
+use super::http::BodyError;
 use super::manifest::ManifestError;
 
 /// Why an image could not be read.
@@ -53,12 +53,59 @@ pub enum RegistryError {
     Request {
         reference: String,
         #[source]
-        source: OciDistributionError,
+        source: reqwest::Error,
     },
+    #[error("{reference}: {} error: url {url}, code: {code}, message: {message}", status_kind(*.code))]
+    Status {
+        reference: String,
+        url: String,
+        code: u16,
+        /// The error body, as one line.
+        message: String,
+        /// Throttling (429, `TOOMANYREQUESTS`) or a server error (5xx).
+        transient: bool,
+        /// The `Retry-After` the registry asked for, in seconds, bounded.
+        retry_after: Option<u16>,
+    },
+    #[error("{reference}: {source}")]
+    Body {
+        reference: String,
+        #[source]
+        source: BodyError,
+    },
+    #[error("{reference}: {url} did not answer in full within {}s", deadline.as_secs())]
+    Deadline {
+        reference: String,
+        url: String,
+        deadline: Duration,
+    },
+    #[error("{reference}: blob {digest}: fewer than {min_bytes} bytes arrived in {}s of waiting; the registry is stalled or too slow", window.as_secs())]
+    TooSlow {
+        reference: String,
+        digest: Digest,
+        min_bytes: u64,
+        window: Duration,
+    },
+    #[error("{reference}: refusing to send the credentials for {registry} to the token realm {realm}: it is plain HTTP on another host than the registry; ask the registry's operator for an https realm, or remove its credentials from the auth file to pull anonymously")]
+    CredentialsWithheld {
+        reference: String,
+        registry: String,
+        realm: String,
+    },
+    #[error("{reference}: the token realm {realm} {reason}")]
+    Token {
+        reference: String,
+        realm: String,
+        reason: String,
+    },
+    #[error("{reference}: cannot make a URL for the registry: {reason}")]
+    BadUrl { reference: String, reason: String },
     #[error("{reference}: blob {digest} changed between two download attempts")]
     ChangedOnRetry { reference: String, digest: Digest },
     #[error("cannot start the network runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(reqwest::Error),
     #[error("{reference}: blob {digest}: {source}")]
     Stream {
         reference: String,
@@ -66,6 +113,44 @@ pub enum RegistryError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl RegistryError {
+    /// Whether the same request may succeed if tried again: a dropped or
+    /// refused connection, a deadline or the low-speed limit, throttling or
+    /// a server error. A body over its limit, a refusal or a bad answer is not.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Request { source, .. } => {
+                !source.is_redirect()
+                    && (source.is_connect()
+                        || source.is_timeout()
+                        || source.is_request()
+                        || source.is_body())
+            }
+            Self::Status { transient, .. } => *transient,
+            Self::Body { source, .. } => matches!(source, BodyError::Read { .. }),
+            Self::Deadline { .. } | Self::TooSlow { .. } | Self::Stream { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// How long the registry asked to wait before trying again.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Status { retry_after, .. } => retry_after.map(|s| Duration::from_secs(s.into())),
+            _ => None,
+        }
+    }
+}
+
+/// How an HTTP status reads in [`RegistryError::Status`].
+fn status_kind(code: u16) -> &'static str {
+    match code {
+        500.. => "Server",
+        400..=499 => "Request",
+        _ => "Unexpected answer",
+    }
 }
 
 /// Why an OCI layout could not be read.

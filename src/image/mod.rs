@@ -5,15 +5,18 @@
 //! ([`PlatformImage`]) and its layer blobs, every byte checked against its
 //! digest ([`digest`]) and kept in the content-addressed [`cache`].
 //! [`Image`] dispatches over the [`Transport`] trait ([`transport`]), which
-//! the [`registry`] (with [`auth`]), OCI [`layout`] and docker [`archive`]
-//! transports implement; [`manifest`] and [`platform`] parse and select
+//! the [`registry`] (with [`auth`] and its HTTP client, `distribution`), OCI
+//! [`layout`] and docker [`archive`] transports implement; [`http`] holds
+//! the limits every network read obeys; [`manifest`] and [`platform`] parse and select
 //! what they return; [`inspect`] describes what an image runs.
 
 pub mod archive;
 pub mod auth;
 pub mod cache;
 pub mod digest;
+mod distribution;
 mod error;
+pub mod http;
 pub mod inspect;
 pub mod layout;
 pub mod manifest;

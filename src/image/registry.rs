@@ -1,25 +1,24 @@
-//! The registry transport, through `oci-client`: anonymous bearer-token
-//! flow or credentials from [`super::auth`], plain HTTP only for loopback
-//! and `--insecure-registry` hosts, retries with backoff on throttling,
-//! server errors and dropped connections. Blobs stream into the cache and
-//! land there only once verified.
+//! The registry transport: the [`super::distribution`] client for one
+//! repository, with credentials from [`super::auth`], plain HTTP only for
+//! loopback and `--insecure-registry` hosts, and retries with backoff (or
+//! the registry's `Retry-After`) on throttling, server errors, dropped,
+//! stalled or too slow connections. Blobs stream into the cache and land
+//! there only once verified.
 
 use std::future::Future;
 use std::io::{self, Read};
-use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
-use oci_client::client::{BlobResponse, ClientConfig, ClientProtocol};
-use oci_client::errors::{OciDistributionError, OciErrorCode};
-use oci_client::secrets::RegistryAuth;
 
 use super::cache::Cache;
 use super::digest::Digest;
+use super::distribution::Client;
 use super::error::{ImageError, RegistryError};
-use super::manifest::{Descriptor, ACCEPTED_MANIFEST_TYPES};
+use super::http::is_loopback;
+use super::manifest::Descriptor;
 use super::reference::Reference;
 use super::transport::{AccessOptions, RawManifest, Transport};
 
@@ -28,11 +27,10 @@ const RETRIES: u32 = 4;
 /// The first backoff; it doubles on each retry.
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 
-/// A repository on a registry, reached through `oci-client`.
+/// A repository on a registry.
 pub struct RegistryTransport {
     reference: Reference,
-    client: oci_client::Client,
-    auth: RegistryAuth,
+    client: Arc<Client>,
     runtime: tokio::runtime::Runtime,
     progress: crate::progress::SharedProgress,
 }
@@ -45,26 +43,12 @@ impl RegistryTransport {
                 .insecure_registries
                 .iter()
                 .any(|h| h == &reference.registry);
-        let protocol = if plain_http {
-            ClientProtocol::HttpsExcept(vec![reference.registry.clone()])
-        } else {
-            ClientProtocol::Https
-        };
-        let client = oci_client::Client::new(ClientConfig {
-            protocol,
-            connect_timeout: Some(Duration::from_secs(30)),
-            read_timeout: Some(Duration::from_secs(120)),
-            ..Default::default()
-        });
         let explicit = options.authfile.is_some();
-        let auth = match super::auth::auth_file(options.authfile.as_deref()) {
-            Some(file) => match super::auth::credentials_for(&reference.registry, &file, explicit)?
-            {
-                Some(c) => RegistryAuth::Basic(c.username, c.password),
-                None => RegistryAuth::Anonymous,
-            },
-            None => RegistryAuth::Anonymous,
+        let credentials = match super::auth::auth_file(options.authfile.as_deref()) {
+            Some(file) => super::auth::credentials_for(&reference.registry, &file, explicit)?,
+            None => None,
         };
+        let client = Client::new(&reference, plain_http, credentials)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -72,65 +56,45 @@ impl RegistryTransport {
             .map_err(RegistryError::Runtime)?;
         Ok(Self {
             reference,
-            client,
-            auth,
+            client: Arc::new(client),
             runtime,
             progress: options.progress.clone(),
         })
     }
 
-    fn oci_reference(&self, digest: Option<&Digest>) -> oci_client::Reference {
-        let r = &self.reference;
-        match (digest.or(r.digest.as_ref()), &r.tag) {
-            (Some(d), _) => oci_client::Reference::with_digest(
-                r.registry.clone(),
-                r.repository.clone(),
-                d.to_string(),
-            ),
-            (None, Some(tag)) => oci_client::Reference::with_tag(
-                r.registry.clone(),
-                r.repository.clone(),
-                tag.clone(),
-            ),
-            (None, None) => oci_client::Reference::with_tag(
-                r.registry.clone(),
-                r.repository.clone(),
-                super::reference::DEFAULT_TAG.to_string(),
-            ),
-        }
-    }
-
     fn manifest_bytes(&self, digest: Option<&Digest>) -> Result<Vec<u8>, ImageError> {
-        let reference = self.oci_reference(digest);
+        let r = &self.reference;
+        let target = match (digest.or(r.digest.as_ref()), &r.tag) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(tag)) => tag.clone(),
+            (None, None) => super::reference::DEFAULT_TAG.to_string(),
+        };
         let shown = match digest {
             Some(d) => self.reference.pinned(d.clone()).to_string(),
             None => self.reference.to_string(),
         };
-        let (bytes, _) = self.retrying(&shown, || {
-            self.client
-                .pull_manifest_raw(&reference, &self.auth, ACCEPTED_MANIFEST_TYPES)
-        })?;
-        Ok(bytes.to_vec())
+        Ok(self.retrying(|| self.client.manifest(&shown, &target))?)
     }
 
     /// Runs a request, retrying transient failures with exponential backoff.
-    fn retrying<T, F, Fut>(&self, shown: &str, mut request: F) -> Result<T, RegistryError>
+    fn retrying<T, F, Fut>(&self, mut request: F) -> Result<T, RegistryError>
     where
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, OciDistributionError>>,
+        Fut: Future<Output = Result<T, RegistryError>>,
     {
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 0;
         loop {
             match self.runtime.block_on(request()) {
                 Ok(v) => return Ok(v),
-                Err(e) if attempt < RETRIES && is_transient(&e) => {
-                    tracing::warn!("{shown}: {e}; retrying in {backoff:?}");
-                    std::thread::sleep(backoff);
+                Err(e) if attempt < RETRIES && e.is_transient() => {
+                    let wait = wait_before_retry(&e, backoff);
+                    tracing::warn!("{e}; retrying in {wait:?}");
+                    std::thread::sleep(wait);
                     backoff *= 2;
                     attempt += 1;
                 }
-                Err(e) => return Err(classify(shown, e)),
+                Err(e) => return Err(e),
             }
         }
     }
@@ -141,8 +105,7 @@ impl RegistryTransport {
         let writer = cache.writer(&desc.digest, Some(desc.size))?;
         let (sender, receiver) = tokio::sync::mpsc::channel(STREAM_CHUNKS);
         let pull = BlobPull {
-            client: self.client.clone(),
-            reference: self.oci_reference(None),
+            client: Arc::clone(&self.client),
             shown: self.reference.name(),
             desc: desc.clone(),
             cache: cache.clone(),
@@ -156,6 +119,12 @@ impl RegistryTransport {
             ended: false,
         })
     }
+}
+
+/// How long to wait before retrying after `e`: the backoff, or longer if
+/// the registry asked for it (`Retry-After`, bounded).
+fn wait_before_retry(e: &RegistryError, backoff: Duration) -> Duration {
+    e.retry_after().map_or(backoff, |asked| asked.max(backoff))
 }
 
 /// Chunks buffered between the download and the reader.
@@ -175,11 +144,9 @@ enum StreamMessage {
 /// instead starts it again, and the bytes the reader already has must then
 /// come again unchanged (checked by hash) and are not sent twice. The
 /// reader sees one consistent stream, and its end only once the whole blob
-/// verified. (Ranged responses also spare oci-client hashing the blob a
-/// second time: our own check is the one that decides.)
+/// verified.
 struct BlobPull {
-    client: oci_client::Client,
-    reference: oci_client::Reference,
+    client: Arc<Client>,
     shown: String,
     desc: Descriptor,
     cache: Cache,
@@ -229,13 +196,16 @@ impl BlobPull {
             match self.attempt(&mut writer, &mut resent, &mut *transfer).await {
                 Ok(()) => break StreamMessage::End,
                 Err(Stop::ReaderGone) => return,
-                Err(Stop::Failed(e)) if attempt < RETRIES && is_retryable(&e) => {
+                Err(Stop::Failed(ImageError::Registry(e)))
+                    if attempt < RETRIES && e.is_transient() =>
+                {
                     // The error names the repository and the blob already.
-                    tracing::warn!("{e}; retrying in {backoff:?}");
+                    let wait = wait_before_retry(&e, backoff);
+                    tracing::warn!("{e}; retrying in {wait:?}");
+                    tokio::time::sleep(wait).await;
                 }
                 Err(Stop::Failed(e)) => break StreamMessage::Failed(e),
             }
-            tokio::time::sleep(backoff).await;
             backoff *= 2;
             attempt += 1;
         };
@@ -262,43 +232,28 @@ impl BlobPull {
         resent: &mut Option<Delivered>,
         transfer: &mut dyn crate::progress::Transfer,
     ) -> Result<(), Stop> {
-        let digest = self.desc.digest.to_string();
         let response = self
             .client
-            .pull_blob_stream_partial(&self.reference, digest.as_str(), writer.written(), None)
+            .blob(
+                &self.shown,
+                &self.desc.digest,
+                self.desc.size,
+                writer.written(),
+            )
             .await
-            .map_err(|e| ImageError::from(classify(&self.shown, e)))?;
-        let mut stream = match response {
-            BlobResponse::Partial(stream) => stream,
-            BlobResponse::Full(stream) => {
-                if writer.written() > 0 {
-                    if resent.is_none() {
-                        *resent = Some(Delivered {
-                            bytes: writer.written(),
-                            digest: writer.digest_so_far(),
-                        });
-                    }
-                    *writer = self.cache.writer(&self.desc.digest, Some(self.desc.size))?;
-                }
-                stream
+            .map_err(ImageError::from)?;
+        if response.whole && writer.written() > 0 {
+            if resent.is_none() {
+                *resent = Some(Delivered {
+                    bytes: writer.written(),
+                    digest: writer.digest_so_far(),
+                });
             }
-        };
+            *writer = self.cache.writer(&self.desc.digest, Some(self.desc.size))?;
+        }
         transfer.restart_at(writer.written());
-        while let Some(chunk) = stream.next().await {
-            let mut chunk = match chunk {
-                Ok(chunk) => chunk,
-                // oci-client checks the digest too, at the end of a whole
-                // blob: our own check of the same bytes decides.
-                Err(e) if is_digest_error(&e) => break,
-                Err(source) => {
-                    return Err(ImageError::from(RegistryError::Stream {
-                        reference: self.shown.clone(),
-                        digest: self.desc.digest.clone(),
-                        source,
-                    })
-                    .into())
-                }
-            };
+        let mut body = response.body;
+        while let Some(mut chunk) = body.chunk().await.map_err(ImageError::from)? {
             transfer.advance(chunk.len() as u64);
             if let Some(delivered) = resent {
                 let known = usize::try_from(delivered.bytes - writer.written())
@@ -325,15 +280,6 @@ impl BlobPull {
             }
         }
         Ok(())
-    }
-}
-
-/// Whether a failed download is worth starting again.
-fn is_retryable(e: &ImageError) -> bool {
-    match e {
-        ImageError::Registry(RegistryError::Stream { .. }) => true,
-        ImageError::Registry(RegistryError::Request { source, .. }) => is_transient(source),
-        _ => false,
     }
 }
 
@@ -433,108 +379,4 @@ fn stream_error(e: io::Error, shown: &str, desc: &Descriptor) -> ImageError {
 /// `sha256:0123456789ab`, for progress lines.
 fn short(digest: &Digest) -> String {
     format!("sha256:{}", &digest.hex()[..12])
-}
-
-/// Whether the registry is on this machine, where Docker allows plain HTTP.
-pub fn is_loopback(registry: &str) -> bool {
-    let host = match registry.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(rest),
-        None => registry.rsplit_once(':').map_or(registry, |(h, port)| {
-            if port.chars().all(|c| c.is_ascii_digit()) {
-                h
-            } else {
-                registry
-            }
-        }),
-    };
-    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Whether a stream error is oci-client's own digest check failing.
-fn is_digest_error(e: &std::io::Error) -> bool {
-    e.get_ref().is_some_and(|inner| {
-        inner
-            .downcast_ref::<oci_client::errors::DigestError>()
-            .is_some()
-    })
-}
-
-fn is_transient(e: &OciDistributionError) -> bool {
-    match e {
-        OciDistributionError::ServerError { code, .. } => *code == 429 || *code >= 500,
-        OciDistributionError::RequestError(e) => {
-            e.is_connect() || e.is_timeout() || e.is_request() || e.is_body()
-        }
-        OciDistributionError::RegistryError { envelope, .. } => envelope
-            .errors
-            .iter()
-            .any(|e| matches!(e.code, OciErrorCode::Toomanyrequests)),
-        OciDistributionError::IoError(_) => true,
-        _ => false,
-    }
-}
-
-fn classify(shown: &str, e: OciDistributionError) -> RegistryError {
-    let reference = shown.to_string();
-    match &e {
-        OciDistributionError::RegistryError { envelope, .. }
-            if envelope.errors.iter().any(|x| {
-                matches!(
-                    x.code,
-                    OciErrorCode::ManifestUnknown
-                        | OciErrorCode::NameUnknown
-                        | OciErrorCode::BlobUnknown
-                        | OciErrorCode::NotFound
-                )
-            }) =>
-        {
-            RegistryError::NotFound { reference }
-        }
-        OciDistributionError::ServerError { code: 404, .. }
-        | OciDistributionError::ImageManifestNotFoundError(_) => {
-            RegistryError::NotFound { reference }
-        }
-        OciDistributionError::UnauthorizedError { .. }
-        | OciDistributionError::AuthenticationFailure(_) => {
-            RegistryError::Unauthorized { reference }
-        }
-        OciDistributionError::RegistryError { envelope, .. }
-            if envelope
-                .errors
-                .iter()
-                .any(|x| matches!(x.code, OciErrorCode::Unauthorized | OciErrorCode::Denied)) =>
-        {
-            RegistryError::Unauthorized { reference }
-        }
-        _ => RegistryError::Request {
-            reference,
-            source: e,
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_registries_use_plain_http() {
-        for host in [
-            "localhost",
-            "localhost:5000",
-            "127.0.0.1:5000",
-            "127.1.2.3",
-            "[::1]:5000",
-        ] {
-            assert!(is_loopback(host), "{host}");
-        }
-        for host in [
-            "docker.io",
-            "10.0.0.1:5000",
-            "localhost.example.com",
-            "ghcr.io",
-        ] {
-            assert!(!is_loopback(host), "{host}");
-        }
-    }
 }

@@ -1,12 +1,13 @@
 //! Maintainers' published checksums, the seed's chain of trust: fetches a
 //! `SHA256SUMS`-style file (or a file holding one digest) over HTTPS (plain
-//! HTTP only for loopback hosts) and finds the digest of one artifact, so the
+//! HTTP only for loopback hosts; never redirected from HTTPS to HTTP; at
+//! most 1 MiB, within 60 s) and finds the digest of one artifact, so the
 //! image binary and the rebuild can be checked against it.
 
-use std::io::Read;
 use std::time::Duration;
 
 use crate::image::digest::Digest;
+use crate::image::http::{is_loopback, read_capped_blocking, redirect_policy, BodyError};
 
 /// The most bytes a checksum file may have.
 const MAX_CHECKSUM_FILE: u64 = 1024 * 1024;
@@ -20,8 +21,8 @@ pub enum PublishedError {
     BadUrl { url: String, reason: String },
     #[error("cannot fetch published checksums from {url}: {reason}")]
     Fetch { url: String, reason: String },
-    #[error("published checksums at {url} are over {MAX_CHECKSUM_FILE} bytes")]
-    TooLarge { url: String },
+    #[error("{0}")]
+    TooLarge(BodyError),
     #[error("{url} lists no sha256 for {entry:?}")]
     NoEntry { url: String, entry: String },
     #[error("{url} does not hold a sha256 digest")]
@@ -74,7 +75,7 @@ fn fetch_text(url: &str) -> Result<String, PublishedError> {
         "https" => {}
         "http" => {
             let host = parsed.host_str().unwrap_or_default();
-            if !crate::image::registry::is_loopback(host) {
+            if !is_loopback(host) {
                 return Err(PublishedError::Insecure {
                     url: url.to_string(),
                 });
@@ -93,6 +94,7 @@ fn fetch_text(url: &str) -> Result<String, PublishedError> {
     };
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(60))
+        .redirect(redirect_policy())
         .build()
         .map_err(|e| fetch_err(e.to_string()))?;
     let response = client
@@ -102,16 +104,11 @@ fn fetch_text(url: &str) -> Result<String, PublishedError> {
     if !response.status().is_success() {
         return Err(fetch_err(format!("HTTP {}", response.status())));
     }
-    let mut body = Vec::new();
-    response
-        .take(MAX_CHECKSUM_FILE + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| fetch_err(e.to_string()))?;
-    if body.len() as u64 > MAX_CHECKSUM_FILE {
-        return Err(PublishedError::TooLarge {
-            url: url.to_string(),
-        });
-    }
+    let body = match read_capped_blocking(response, "checksum file", MAX_CHECKSUM_FILE) {
+        Ok(body) => body,
+        Err(e @ BodyError::Read { .. }) => return Err(fetch_err(e.to_string())),
+        Err(e) => return Err(PublishedError::TooLarge(e)),
+    };
     Ok(String::from_utf8_lossy(&body).into_owned())
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Use it from `tests/<topic>.rs` with `mod support;` and e.g.
 //! `use support::{Registry, LayerBuilder, ImageBuilder, ImageSet, ...};`.
-//! [`FaultProxy`] puts a misbehaving HTTP proxy in front of a registry.
+//! [`FaultProxy`] puts a misbehaving HTTP proxy in front of a registry;
+//! [`HostileServer`] plays a hostile registry, token realm or redirect target.
 //! Nothing is mocked: `docker-registry`, `skopeo` and `htpasswd` must be
 //! installed (`scripts/install-test-deps.sh`). All traffic stays on 127.0.0.1.
 
@@ -14,6 +15,7 @@
 
 pub mod cli;
 pub mod git;
+pub mod hostile;
 pub mod http;
 pub mod image;
 pub mod layout;
@@ -22,6 +24,7 @@ pub mod proxy;
 pub mod registry;
 pub mod skopeo;
 
+pub use hostile::{Answer, HostileServer};
 pub use image::{
     decompress, sha256_digest, Compression, Image, ImageBuilder, ImageSet, Layer, LayerBuilder,
     MediaTypes, PlatformSpec, PseudoRandom,

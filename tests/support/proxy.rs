@@ -5,9 +5,10 @@
 //! answer always carries `Connection: close`) and recorded with its method,
 //! path and `Range` header. [`Rule`]s pick requests by method, path and
 //! ordinal (the Nth request for that method and path, counting from 1) and
-//! apply [`Fault`]s to them: answer a status without asking the registry,
-//! drop the `Range` header so the registry sends the whole blob, flip body
-//! bytes, or cut the connection after some body bytes.
+//! apply [`Fault`]s to them: answer a status without asking the registry
+//! (with a `Retry-After` if asked), drop the `Range` header so the registry
+//! sends the whole blob, flip body bytes, cut the connection after some
+//! body bytes, or stall after some body bytes until the client gives up.
 //!
 //! Plain `std::net` threads; it listens on 127.0.0.1 only. Body faults
 //! count bytes after the response head, i.e. they assume an identity-framed
@@ -43,6 +44,12 @@ pub enum Fault {
     /// Sends the response head and the first N body bytes, then closes
     /// the connection.
     CutAfter(u64),
+    /// Sends the response head and the first N body bytes, then nothing
+    /// more, keeping the connection open until the client closes it (or
+    /// 60 s of silence pass).
+    StallAfter(u64),
+    /// With [`Fault::Status`]: the answer carries `Retry-After: N`.
+    RetryAfter(u64),
 }
 
 /// Which requests a rule applies to and what it does to them.
@@ -322,8 +329,12 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> io::Result<
         Fault::Status(s) => Some(*s),
         _ => None,
     }) {
+        let retry_after = faults.iter().find_map(|f| match f {
+            Fault::RetryAfter(s) => Some(*s),
+            _ => None,
+        });
         record_status(status);
-        client_out.write_all(&status_answer(status))?;
+        client_out.write_all(&status_answer(status, retry_after))?;
         return linger(client_out, client_in);
     }
 
@@ -348,9 +359,10 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> io::Result<
     client_out.write_all(&response.render(&[]))?;
 
     let cut = faults.iter().find_map(|f| match f {
-        Fault::CutAfter(n) => Some(*n),
+        Fault::CutAfter(n) | Fault::StallAfter(n) => Some(*n),
         _ => None,
     });
+    let stall = faults.iter().any(|f| matches!(f, Fault::StallAfter(_)));
     let flips: Vec<Range<u64>> = faults
         .iter()
         .filter_map(|f| match f {
@@ -380,6 +392,12 @@ fn serve(client: TcpStream, upstream: &str, state: &Mutex<State>) -> io::Result<
         }
     }
     client_out.flush()?;
+    if stall {
+        // Silence: the client's read of the rest waits until it gives up.
+        let mut sink = [0u8; 4096];
+        while matches!(client_in.read(&mut sink), Ok(n) if n > 0) {}
+        return Ok(());
+    }
     linger(client_out, client_in)
 }
 
@@ -394,8 +412,9 @@ fn linger(client_out: TcpStream, mut client_in: BufReader<TcpStream>) -> io::Res
     Ok(())
 }
 
-/// A complete answer with `status` and a registry-style error body.
-fn status_answer(status: u16) -> Vec<u8> {
+/// A complete answer with `status`, a registry-style error body and
+/// `Retry-After` if given.
+fn status_answer(status: u16, retry_after: Option<u64>) -> Vec<u8> {
     let reason = match status {
         429 => "Too Many Requests",
         500 => "Internal Server Error",
@@ -405,8 +424,11 @@ fn status_answer(status: u16) -> Vec<u8> {
         _ => "Injected",
     };
     let body = status_body(status);
+    let retry_after = retry_after
+        .map(|s| format!("Retry-After: {s}\r\n"))
+        .unwrap_or_default();
     format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n\
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n{retry_after}\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
