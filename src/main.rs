@@ -139,15 +139,16 @@ impl RebuildArgs {
         Ok(catalogue.lookup(&reference.name())?.clone())
     }
 
-    fn options(&self, version: &str, cache: &Cache) -> BuildOptions {
+    fn options(&self, version: &str, access: &AccessOptions) -> BuildOptions {
         BuildOptions {
             out_dir: self
                 .out_dir
                 .clone()
                 .unwrap_or_else(|| build::default_out_dir(version)),
-            cache_dir: cache.root().to_path_buf(),
+            cache_dir: access.cache.root().to_path_buf(),
             timeout: self.build_timeout,
             sandboxed: !self.no_sandbox,
+            progress: access.progress.clone(),
         }
     }
 }
@@ -293,7 +294,7 @@ fn verify(args: &VerifyArgs, quiet: bool) -> anyhow::Result<bool> {
         recipe: &recipe,
         source_override: args.rebuild.source.as_deref(),
         platforms: &args.platforms,
-        build: args.rebuild.options(version, &access.cache),
+        build: args.rebuild.options(version, &access),
         access: &access,
         diff: DiffOptions::default(),
     };
@@ -425,7 +426,7 @@ fn build(args: &BuildArgs, quiet: bool) -> anyhow::Result<bool> {
         &recipe,
         &args.release,
         args.rebuild.source.as_deref(),
-        args.rebuild.options(&args.release, &access.cache),
+        args.rebuild.options(&args.release, &access),
         &resolve_builder,
     )?;
     let report = build::build_all(&plan, &platforms);

@@ -653,6 +653,7 @@ env = { RECIPE_VAR = "from-recipe-{arch}" }
         cache_dir: tmp.path().join("cache"),
         timeout: std::time::Duration::from_secs(600),
         sandboxed: true,
+        progress: rebuild_compare::progress::silent(),
     };
     let plan = build::plan(&recipe, "v1.0.0", None, options, &resolve).unwrap();
     let platforms = build::select_platforms(&recipe, &[]).unwrap();

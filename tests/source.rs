@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use git2::{Oid, Repository};
+use rebuild_compare::progress::Silent;
 use rebuild_compare::rebuild::source::{self, SourceError};
 use support::git::signature;
 
@@ -33,11 +34,11 @@ fn lightweight_and_annotated_tags_pin_their_commit_not_head() {
     let url = format!("file://{}", tmp.path().join("up").display());
     let cache = tmp.path().join("cache");
 
-    let v1 = source::prepare(&url, "v1.0.0", &cache).unwrap();
+    let v1 = source::prepare(&url, "v1.0.0", &cache, &Silent).unwrap();
     assert_eq!(v1.commit, first.to_string());
     assert_eq!(v1.commit_time, 1_600_000_000);
     assert_eq!(v1.url, url);
-    let v2 = source::prepare(&url, "v2.0.0", &cache).unwrap();
+    let v2 = source::prepare(&url, "v2.0.0", &cache, &Silent).unwrap();
     assert_eq!(v2.commit, second.to_string());
     assert_eq!(v2.commit_time, 1_700_000_000);
     assert_eq!(
@@ -55,7 +56,7 @@ fn missing_tag_never_falls_back_to_a_branch() {
     repo.branch("v3.0.0", &repo.find_commit(head).unwrap(), false)
         .unwrap();
     let path = tmp.path().join("up").display().to_string();
-    let err = source::prepare(&path, "v3.0.0", &tmp.path().join("cache")).unwrap_err();
+    let err = source::prepare(&path, "v3.0.0", &tmp.path().join("cache"), &Silent).unwrap_err();
     assert!(matches!(err, SourceError::TagNotFound { .. }));
     assert_eq!(
         err.to_string(),
@@ -71,7 +72,7 @@ fn later_runs_fetch_new_and_moved_tags_into_the_same_mirror() {
     lightweight_tag(&repo, "v1", first);
     let path = tmp.path().join("up").display().to_string();
     let cache = tmp.path().join("cache");
-    let pinned = source::prepare(&path, "v1", &cache).unwrap();
+    let pinned = source::prepare(&path, "v1", &cache, &Silent).unwrap();
     std::fs::write(pinned.mirror.join("marker"), "kept").unwrap();
 
     let second = support::git::commit(&repo, &[("a", "2")], "commit", 1_700_000_000);
@@ -83,11 +84,15 @@ fn later_runs_fetch_new_and_moved_tags_into_the_same_mirror() {
     lightweight_tag(&repo, "v1", second);
 
     assert_eq!(
-        source::prepare(&path, "v2", &cache).unwrap().commit,
+        source::prepare(&path, "v2", &cache, &Silent)
+            .unwrap()
+            .commit,
         second.to_string()
     );
     assert_eq!(
-        source::prepare(&path, "v1", &cache).unwrap().commit,
+        source::prepare(&path, "v1", &cache, &Silent)
+            .unwrap()
+            .commit,
         second.to_string()
     );
     assert!(
@@ -109,10 +114,10 @@ fn checkout_is_a_clean_real_repository_detached_at_the_tag() {
     annotated_tag(&repo, "v1.0.0", tagged);
     support::git::commit(&repo, &[("later", "x")], "commit", 1_700_000_000);
     let url = tmp.path().join("up").display().to_string();
-    let pinned = source::prepare(&url, "v1.0.0", &tmp.path().join("cache")).unwrap();
+    let pinned = source::prepare(&url, "v1.0.0", &tmp.path().join("cache"), &Silent).unwrap();
 
     let dest = tmp.path().join("checkout");
-    source::checkout(&pinned, &dest, false).unwrap();
+    source::checkout(&pinned, &dest, false, &Silent, "test").unwrap();
     let checkout = Repository::open(&dest).unwrap();
     assert!(checkout.head_detached().unwrap());
     assert_eq!(
@@ -163,12 +168,12 @@ fn submodules_are_checked_out_when_asked() {
     lightweight_tag(&app, "v1", with_module);
 
     let url = tmp.path().join("app").display().to_string();
-    let pinned = source::prepare(&url, "v1", &tmp.path().join("cache")).unwrap();
+    let pinned = source::prepare(&url, "v1", &tmp.path().join("cache"), &Silent).unwrap();
     let without = tmp.path().join("without");
-    source::checkout(&pinned, &without, false).unwrap();
+    source::checkout(&pinned, &without, false, &Silent, "test").unwrap();
     assert!(!without.join("vendor/lib/lib.txt").exists());
     let with = tmp.path().join("with");
-    source::checkout(&pinned, &with, true).unwrap();
+    source::checkout(&pinned, &with, true, &Silent, "test").unwrap();
     assert_eq!(
         std::fs::read_to_string(with.join("vendor/lib/lib.txt")).unwrap(),
         "library\n"
