@@ -197,6 +197,7 @@ pub fn prepare(
     cache_dir: &Path,
     progress: &dyn Progress,
 ) -> Result<PinnedSource, SourceError> {
+    let started = std::time::Instant::now();
     let url = normalise_url(url)?;
     let mirror = mirror_dir(cache_dir, &url);
     let mirror_error = |source| SourceError::Mirror {
@@ -243,6 +244,8 @@ pub fn prepare(
         });
     }
     let (commit, commit_time) = (commit.id().to_string(), commit.committer().when().seconds());
+    let seconds = started.elapsed().as_secs_f64();
+    tracing::info!(url, tag = git_ref, commit, seconds, "source pinned");
     Ok(PinnedSource {
         commit,
         commit_time,
@@ -617,6 +620,7 @@ pub fn checkout(
     progress: &dyn Progress,
     label: &str,
 ) -> Result<(), SourceError> {
+    let started = std::time::Instant::now();
     let checkout_error = |source_error| SourceError::Checkout {
         commit: source.commit.clone(),
         path: dest.to_path_buf(),
@@ -670,6 +674,8 @@ pub fn checkout(
     if submodules {
         update_submodules(&repo, dest)?;
     }
+    let seconds = started.elapsed().as_secs_f64();
+    tracing::info!(label, path = %dest.display(), seconds, "checked out");
     Ok(())
 }
 
