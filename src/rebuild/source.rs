@@ -328,7 +328,7 @@ fn copy_from_local(
     let from = source.commondir().join("objects");
     let to = mirror.path().join("objects");
     let mut copied = 0;
-    copy_objects(&from, &to, Transfer::LinkOrCopy, &mut |bytes| {
+    let linked = copy_objects(&from, &to, Transfer::LinkOrCopy, &mut |bytes| {
         copied += bytes;
         progress.source(SourceEvent::Fetch {
             url,
@@ -336,8 +336,9 @@ fn copy_from_local(
             total_objects: 0,
             bytes: copied,
         });
-    })?;
+    });
     progress.source(SourceEvent::Done { what: url });
+    linked?;
     merge_shallow(
         &source.commondir().join("shallow"),
         &mirror.path().join("shallow"),
@@ -400,21 +401,16 @@ fn fetch_remote(
         .remote()
         .download(&[refspec.as_str()], Some(&mut options));
     drop(connection);
-    match shallow {
-        Ok(()) => {}
+    let fetched = match shallow {
         Err(e) if e.class() == ErrorClass::Net && e.code() == ErrorCode::Invalid => {
             tracing::info!(url, reason = %e, "no shallow fetch; fetching the tag's history");
             let mut options = fetch_options(&credentials, url, progress);
-            remote
-                .download(&[refspec.as_str()], Some(&mut options))
-                .map_err(classify)?;
+            remote.download(&[refspec.as_str()], Some(&mut options))
         }
-        Err(e) => {
-            progress.source(SourceEvent::Done { what: url });
-            return Err(classify(e));
-        }
-    }
+        other => other,
+    };
     progress.source(SourceEvent::Done { what: url });
+    fetched.map_err(classify)?;
     Ok(target)
 }
 
@@ -426,11 +422,26 @@ struct Credentials {
     tried_agent: Cell<bool>,
     tried_helper: Cell<bool>,
     tried_default: Cell<bool>,
+    /// Set when there was no credential left to offer.
+    gave_up: Cell<bool>,
 }
 
 impl Credentials {
     /// The next credential to offer for `url`.
     fn next(
+        &self,
+        url: &str,
+        username: Option<&str>,
+        allowed: CredentialType,
+    ) -> Result<Cred, git2::Error> {
+        let offered = self.offer(url, username, allowed);
+        if offered.is_err() {
+            self.gave_up.set(true);
+        }
+        offered
+    }
+
+    fn offer(
         &self,
         url: &str,
         username: Option<&str>,
@@ -461,9 +472,11 @@ impl Credentials {
         if allowed.contains(CredentialType::DEFAULT) && !self.tried_default.replace(true) {
             return Cred::default();
         }
-        Err(git2::Error::from_str(
-            "the server asks for credentials and none are configured for it",
-        ))
+        Err(git2::Error::from_str(if attempt > 1 {
+            "the server refused the credentials offered"
+        } else {
+            "the server asks for credentials and none are configured for it"
+        }))
     }
 
     /// The error for a failed fetch: untrusted certificate, refused
@@ -472,7 +485,7 @@ impl Credentials {
         let url = url.to_string();
         if source.code() == ErrorCode::Certificate || source.class() == ErrorClass::Ssl {
             SourceError::Untrusted { url, source }
-        } else if self.attempts.get() > 0 || source.code() == ErrorCode::Auth {
+        } else if self.gave_up.get() || source.code() == ErrorCode::Auth {
             SourceError::Credentials { url, source }
         } else {
             SourceError::Fetch { url, source }
