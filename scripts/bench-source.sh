@@ -110,16 +110,15 @@ for i in $(seq "$runs"); do
   rm -rf "$work/clone"
   start="$(now)"
   git clone -q --depth 1 --branch v1.0.0 "$url" "$work/clone" 2>/dev/null
-  minus "$(now)" "$start" >>"$work/git"
-  echo >>"$work/git"
+  echo "$(minus "$(now)" "$start")" >>"$work/git"
   rm -rf "$work/cache"
   ours "$work/cache" >>"$work/cold"
   ours "$work/cache" >>"$work/warm"
   echo "run $i: git $(tail -1 "$work/git") s; cold $(tail -1 "$work/cold"); warm $(tail -1 "$work/warm")"
 done
 
-git_s="$(median <"$work/git")"
-column() { awk -v c="$2" '{ print $c }' "$1" | median; }
+git_s="$(median <"$work/git" | awk '{ printf "%.2f", $1 }')"
+column() { awk -v c="$2" '{ print $c }' "$1" | median | awk '{ printf "%.2f", $1 }'; }
 cold_total="$(column "$work/cold" 1)"; cold_fetch="$(column "$work/cold" 2)"; cold_checkout="$(column "$work/cold" 3)"
 warm_total="$(column "$work/warm" 1)"; warm_fetch="$(column "$work/warm" 2)"; warm_checkout="$(column "$work/warm" 3)"
 ratio="$(awk -v a="$cold_total" -v b="$git_s" 'BEGIN { printf "%.2f", a / b }')"
