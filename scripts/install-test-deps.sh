@@ -3,8 +3,10 @@
 # skopeo to push test images, bubblewrap for the build sandbox, busybox-static
 # for a builder image, Go and a C compiler for the binaries the diff tests build,
 # htpasswd for the authenticated registry, umoci to build an image the way
-# another tool does; and what the build itself needs to compile ISA-L, the
-# gzip decoder (nasm and the autotools); `script` runs the command on a
+# another tool does, python3 and openssl for the HTTPS git server (git's
+# http-backend behind tests/support/git_http_server.py, with a test CA); and
+# what the build itself needs to compile ISA-L, the gzip decoder (nasm and the
+# autotools), and libgit2's HTTPS (libssl-dev); `script` runs the command on a
 # pseudo-terminal to see its progress output.
 set -euo pipefail
 declare -A need=(
@@ -17,6 +19,8 @@ declare -A need=(
   [htpasswd]=apache2-utils
   [cc]=gcc
   [git]=git
+  [python3]=python3
+  [openssl]=openssl
   [pkg-config]=pkg-config
   [nasm]=nasm
   [make]=make

@@ -216,15 +216,16 @@ impl RebuildArgs {
         Ok((found.entry.recipe.clone(), found.note))
     }
 
-    fn options(&self, version: &str, cache: &Cache) -> BuildOptions {
+    fn options(&self, version: &str, access: &AccessOptions) -> BuildOptions {
         BuildOptions {
             out_dir: self
                 .out_dir
                 .clone()
                 .unwrap_or_else(|| build::default_out_dir(version)),
-            cache_dir: cache.root().to_path_buf(),
+            cache_dir: access.cache.root().to_path_buf(),
             timeout: self.build_timeout,
             sandboxed: !self.no_sandbox,
+            progress: access.progress.clone(),
         }
     }
 }
@@ -496,7 +497,7 @@ fn verify(args: &VerifyArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result
         recipe_note,
         source_override: args.rebuild.source.as_deref(),
         platforms: &args.platforms,
-        build: args.rebuild.options(version, &access.cache),
+        build: args.rebuild.options(version, &access),
         access: &access,
         diff: DiffOptions::default(),
     };
@@ -638,7 +639,7 @@ fn build(args: &BuildArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<b
         &recipe,
         &args.release,
         args.rebuild.source.as_deref(),
-        args.rebuild.options(&args.release, &access.cache),
+        args.rebuild.options(&args.release, &access),
         &resolve_builder,
     )?;
     let report = build::build_all(&plan, &platforms);

@@ -653,6 +653,7 @@ env = { RECIPE_VAR = "from-recipe-{arch}" }
         cache_dir: tmp.path().join("cache"),
         timeout: std::time::Duration::from_secs(600),
         sandboxed: true,
+        progress: rebuild_compare::progress::silent(),
     };
     let plan = build::plan(&recipe, "v1.0.0", None, options, &resolve).unwrap();
     let platforms = build::select_platforms(&recipe, &[]).unwrap();
@@ -905,7 +906,7 @@ fn cargo_bin_is_located_with_cargo_metadata_under_the_target_triple() {
 }
 
 #[test]
-fn source_flag_overrides_the_recipes_git_url() {
+fn source_flag_is_read_instead_of_the_recipes_git_url_which_stays_the_url() {
     let tmp = tempfile::tempdir().unwrap();
     let source = tmp.path().join("upstream");
     let tagged = tagged_repo(&source, &[("README", "x\n")]);
@@ -931,7 +932,9 @@ fn source_flag_overrides_the_recipes_git_url() {
     );
     assert!(output.status.success(), "{}", stderr(&output));
     let report = json(&output);
-    assert_eq!(report["source"]["url"], url);
+    let upstream = tmp.path().join("does-not-exist");
+    assert_eq!(report["source"]["url"], upstream.to_str().unwrap());
+    assert_eq!(report["source"]["fetched_from"], url);
     assert_eq!(report["source"]["commit"], tagged.to_string());
 }
 

@@ -1,14 +1,19 @@
 //! Pinning tags to commits through the cache mirror, and pristine checkouts,
-//! against real repositories made with git2.
+//! against real repositories made with git2; fetching them over HTTPS from a
+//! loopback `git http-backend`, and from partial clones.
 
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use git2::{Oid, Repository};
+use rebuild_compare::progress::Silent;
 use rebuild_compare::rebuild::source::{self, SourceError};
+use serde_json::json;
+use support::cli::{run_in_env, Run};
 use support::git::signature;
+use support::git_server::{GitServer, TestCa};
 
 fn lightweight_tag(repo: &Repository, name: &str, commit: Oid) {
     let object = repo.find_object(commit, None).unwrap();
@@ -33,11 +38,11 @@ fn lightweight_and_annotated_tags_pin_their_commit_not_head() {
     let url = format!("file://{}", tmp.path().join("up").display());
     let cache = tmp.path().join("cache");
 
-    let v1 = source::prepare(&url, "v1.0.0", &cache).unwrap();
+    let v1 = source::prepare(&url, "v1.0.0", &cache, &Silent).unwrap();
     assert_eq!(v1.commit, first.to_string());
     assert_eq!(v1.commit_time, 1_600_000_000);
     assert_eq!(v1.url, url);
-    let v2 = source::prepare(&url, "v2.0.0", &cache).unwrap();
+    let v2 = source::prepare(&url, "v2.0.0", &cache, &Silent).unwrap();
     assert_eq!(v2.commit, second.to_string());
     assert_eq!(v2.commit_time, 1_700_000_000);
     assert_eq!(
@@ -55,7 +60,7 @@ fn missing_tag_never_falls_back_to_a_branch() {
     repo.branch("v3.0.0", &repo.find_commit(head).unwrap(), false)
         .unwrap();
     let path = tmp.path().join("up").display().to_string();
-    let err = source::prepare(&path, "v3.0.0", &tmp.path().join("cache")).unwrap_err();
+    let err = source::prepare(&path, "v3.0.0", &tmp.path().join("cache"), &Silent).unwrap_err();
     assert!(matches!(err, SourceError::TagNotFound { .. }));
     assert_eq!(
         err.to_string(),
@@ -71,7 +76,7 @@ fn later_runs_fetch_new_and_moved_tags_into_the_same_mirror() {
     lightweight_tag(&repo, "v1", first);
     let path = tmp.path().join("up").display().to_string();
     let cache = tmp.path().join("cache");
-    let pinned = source::prepare(&path, "v1", &cache).unwrap();
+    let pinned = source::prepare(&path, "v1", &cache, &Silent).unwrap();
     std::fs::write(pinned.mirror.join("marker"), "kept").unwrap();
 
     let second = support::git::commit(&repo, &[("a", "2")], "commit", 1_700_000_000);
@@ -83,11 +88,15 @@ fn later_runs_fetch_new_and_moved_tags_into_the_same_mirror() {
     lightweight_tag(&repo, "v1", second);
 
     assert_eq!(
-        source::prepare(&path, "v2", &cache).unwrap().commit,
+        source::prepare(&path, "v2", &cache, &Silent)
+            .unwrap()
+            .commit,
         second.to_string()
     );
     assert_eq!(
-        source::prepare(&path, "v1", &cache).unwrap().commit,
+        source::prepare(&path, "v1", &cache, &Silent)
+            .unwrap()
+            .commit,
         second.to_string()
     );
     assert!(
@@ -109,10 +118,10 @@ fn checkout_is_a_clean_real_repository_detached_at_the_tag() {
     annotated_tag(&repo, "v1.0.0", tagged);
     support::git::commit(&repo, &[("later", "x")], "commit", 1_700_000_000);
     let url = tmp.path().join("up").display().to_string();
-    let pinned = source::prepare(&url, "v1.0.0", &tmp.path().join("cache")).unwrap();
+    let pinned = source::prepare(&url, "v1.0.0", &tmp.path().join("cache"), &Silent).unwrap();
 
     let dest = tmp.path().join("checkout");
-    source::checkout(&pinned, &dest, false).unwrap();
+    source::checkout(&pinned, &dest, false, &Silent, "test").unwrap();
     let checkout = Repository::open(&dest).unwrap();
     assert!(checkout.head_detached().unwrap());
     assert_eq!(
@@ -163,14 +172,320 @@ fn submodules_are_checked_out_when_asked() {
     lightweight_tag(&app, "v1", with_module);
 
     let url = tmp.path().join("app").display().to_string();
-    let pinned = source::prepare(&url, "v1", &tmp.path().join("cache")).unwrap();
+    let pinned = source::prepare(&url, "v1", &tmp.path().join("cache"), &Silent).unwrap();
     let without = tmp.path().join("without");
-    source::checkout(&pinned, &without, false).unwrap();
+    source::checkout(&pinned, &without, false, &Silent, "test").unwrap();
     assert!(!without.join("vendor/lib/lib.txt").exists());
     let with = tmp.path().join("with");
-    source::checkout(&pinned, &with, true).unwrap();
+    source::checkout(&pinned, &with, true, &Silent, "test").unwrap();
     assert_eq!(
         std::fs::read_to_string(with.join("vendor/lib/lib.txt")).unwrap(),
         "library\n"
+    );
+}
+
+/// A repository at `dir` whose annotated tag `v1.0.0` holds a Go program,
+/// with an older commit before it and a later one after it. Returns the
+/// tag's commit.
+fn go_upstream(dir: &Path) -> Oid {
+    let repo = Repository::init(dir).unwrap();
+    support::git::commit(
+        &repo,
+        &[("OLD", "before the release\n")],
+        "old",
+        1_600_000_000,
+    );
+    let tagged = support::git::commit(
+        &repo,
+        &[
+            (
+                "main.go",
+                "package main\n\nfunc main() { println(\"hello\") }\n",
+            ),
+            ("go.mod", "module example.com/hello\n\ngo 1.19\n"),
+        ],
+        "release",
+        1_700_000_000,
+    );
+    annotated_tag(&repo, "v1.0.0", tagged);
+    support::git::commit(
+        &repo,
+        &[("LATER", "after the release\n")],
+        "later",
+        1_750_000_000,
+    );
+    tagged
+}
+
+/// A recipe building `go_upstream`'s program for linux/amd64 from `git`,
+/// whose artifact is what the checkout looked like to the build: `git
+/// describe`, `git status`, whether it is shallow, its refs, `origin`, and
+/// the Go binary's vcs stamps.
+fn inspecting_recipe(dir: &Path, git: &str) -> PathBuf {
+    let script = "go build -o /out/hello . && { git describe --tags; git status --porcelain; \
+                  git rev-parse --is-shallow-repository; git for-each-ref --format='%(refname)'; \
+                  git remote get-url origin; go version -m /out/hello | grep vcs; } > /out/result";
+    let path = dir.join("recipe.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[image]\nrepository = \"example.com/test/app\"\ntag = \"{{version}}\"\n\n\
+             [source]\ngit = \"{git}\"\nref = \"{{version}}\"\n\n\
+             [build]\nbuilder = \"host\"\ncommand = [\"bash\", \"-c\", {script:?}]\n\
+             artifact = \"/out/result\"\n\
+             env = {{ CGO_ENABLED = \"0\", GOCACHE = \"/tmp/gocache\", GOPROXY = \"off\", GOFLAGS = \"-trimpath -buildvcs=true\" }}\n\n\
+             [build.platforms.\"linux/amd64\"]\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// `rebuild-compare build v1.0.0 --recipe RECIPE --format json` plus `extra`,
+/// with HOME (and so the cache and git config) in `home`.
+fn build(home: &Path, recipe: &Path, env: &[(&str, &str)], extra: &[&str]) -> Run {
+    let out = home.join("out");
+    let mut args = vec![
+        "build",
+        "v1.0.0",
+        "--recipe",
+        recipe.to_str().unwrap(),
+        "--format",
+        "json",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run_in_env(home, env, &args)
+}
+
+fn succeeded(run: &Run) -> serde_json::Value {
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    run.json()
+}
+
+/// The pack files of the mirror of `url` under HOME's cache.
+fn mirror_packs(home: &Path, url: &str) -> Vec<String> {
+    let dir = source::mirror_dir(&home.join("cache/rebuild-compare"), url).join("objects/pack");
+    let mut packs: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".pack"))
+        .collect();
+    packs.sort();
+    packs
+}
+
+#[test]
+fn https_source_is_fetched_shallow_trusting_ssl_cert_file_and_read_from_the_mirror_when_warm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tagged = go_upstream(&tmp.path().join("root/app"));
+    let ca = TestCa::create(&tmp.path().join("tls"));
+    let server = GitServer::https(&tmp.path().join("root"), &ca, None);
+    let url = server.url("app");
+    let recipe = inspecting_recipe(tmp.path(), &url);
+    let trust = [("SSL_CERT_FILE", ca.ca_cert.to_str().unwrap())];
+
+    let cold = succeeded(&build(tmp.path(), &recipe, &trust, &[]));
+    assert_eq!(
+        cold["source"],
+        json!({"url": url, "ref": "v1.0.0", "commit": tagged.to_string(),
+               "commit_time": "2023-11-14T22:13:20Z"})
+    );
+    let result = std::fs::read_to_string(cold["platforms"][0]["path"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        result,
+        format!(
+            "v1.0.0\ntrue\nrefs/tags/v1.0.0\n{url}\n\tbuild\tvcs=git\n\
+             \tbuild\tvcs.revision={tagged}\n\tbuild\tvcs.time=2023-11-14T22:13:20Z\n\
+             \tbuild\tvcs.modified=false\n"
+        )
+    );
+    let packs = mirror_packs(tmp.path(), &url);
+    assert_eq!(packs.len(), 1, "{packs:?}");
+
+    let warm = succeeded(&build(tmp.path(), &recipe, &trust, &[]));
+    assert_eq!(warm["source"], cold["source"]);
+    assert_eq!(
+        warm["platforms"][0]["sha256"],
+        cold["platforms"][0]["sha256"]
+    );
+    assert_eq!(
+        mirror_packs(tmp.path(), &url),
+        packs,
+        "the warm run fetched again"
+    );
+}
+
+#[test]
+fn untrusted_https_certificate_is_an_error_that_names_ssl_cert_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    go_upstream(&tmp.path().join("root/app"));
+    let ca = TestCa::create(&tmp.path().join("tls"));
+    let server = GitServer::https(&tmp.path().join("root"), &ca, None);
+    let url = server.url("app");
+    let recipe = inspecting_recipe(tmp.path(), &url);
+
+    let run = build(tmp.path(), &recipe, &[], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let first = run.stderr.lines().next().unwrap();
+    assert!(
+        first.starts_with(&format!(
+            "error: cannot fetch {url}: the server's TLS certificate is not trusted ("
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        first.ends_with(
+            "add its CA to the system's store, or point SSL_CERT_FILE (a PEM bundle) or SSL_CERT_DIR at it"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn private_https_source_takes_the_git_credential_helpers_and_gives_up_on_refused_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tagged = go_upstream(&tmp.path().join("root/app"));
+    let ca = TestCa::create(&tmp.path().join("tls"));
+    let server = GitServer::https(&tmp.path().join("root"), &ca, Some("builder:s3cret"));
+    let url = server.url("app");
+    let recipe = inspecting_recipe(tmp.path(), &url);
+    let trust = [("SSL_CERT_FILE", ca.ca_cert.to_str().unwrap())];
+    let host = url.trim_start_matches("https://").trim_end_matches("/app");
+
+    let anonymous = build(tmp.path(), &recipe, &trust, &[]);
+    assert_eq!(anonymous.code, 2, "{}", anonymous.stderr);
+    assert!(
+        anonymous.stderr.starts_with(&format!(
+            "error: cannot fetch {url}: no credentials were accepted ("
+        )),
+        "{}",
+        anonymous.stderr
+    );
+    assert!(
+        anonymous
+            .stderr
+            .contains("configure a git credential helper"),
+        "{}",
+        anonymous.stderr
+    );
+
+    std::fs::write(
+        tmp.path().join(".gitconfig"),
+        "[credential]\n\thelper = store\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join(".git-credentials"),
+        format!("https://builder:wrong@{host}\n"),
+    )
+    .unwrap();
+    let refused = build(tmp.path(), &recipe, &trust, &[]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.starts_with(&format!(
+            "error: cannot fetch {url}: no credentials were accepted ("
+        )),
+        "{}",
+        refused.stderr
+    );
+
+    std::fs::write(
+        tmp.path().join(".git-credentials"),
+        format!("https://builder:s3cret@{host}\n"),
+    )
+    .unwrap();
+    let report = succeeded(&build(tmp.path(), &recipe, &trust, &[]));
+    assert_eq!(report["source"]["commit"], tagged.to_string());
+}
+
+#[test]
+fn partial_clone_as_source_builds_when_the_tags_tree_is_in_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let upstream = tmp.path().join("upstream");
+    let tagged = go_upstream(&upstream);
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    };
+    git(&[
+        "-C",
+        upstream.to_str().unwrap(),
+        "config",
+        "uploadpack.allowFilter",
+        "true",
+    ]);
+    let upstream_url = format!("file://{}", upstream.display());
+    git(&[
+        "clone",
+        "-q",
+        "--filter=blob:none",
+        "--branch",
+        "v1.0.0",
+        &upstream_url,
+        "partial",
+    ]);
+    git(&[
+        "clone",
+        "-q",
+        "--filter=blob:none",
+        "--no-checkout",
+        &upstream_url,
+        "treeless",
+    ]);
+    let recipe = inspecting_recipe(tmp.path(), "https://git.example/app.git");
+    let partial = tmp.path().join("partial").canonicalize().unwrap();
+
+    let report = succeeded(&build(
+        tmp.path(),
+        &recipe,
+        &[],
+        &["--source", partial.to_str().unwrap()],
+    ));
+    assert_eq!(
+        report["source"],
+        json!({"url": "https://git.example/app.git", "fetched_from": partial.to_str().unwrap(),
+               "ref": "v1.0.0", "commit": tagged.to_string(), "commit_time": "2023-11-14T22:13:20Z"})
+    );
+    let result = std::fs::read_to_string(report["platforms"][0]["path"].as_str().unwrap()).unwrap();
+    assert!(
+        result.starts_with("v1.0.0\nfalse\nrefs/tags/v1.0.0\nhttps://git.example/app.git\n"),
+        "{result}"
+    );
+    assert!(result.contains("\tbuild\tvcs.modified=false\n"), "{result}");
+
+    let treeless = tmp.path().join("treeless").canonicalize().unwrap();
+    let run = build(
+        tmp.path(),
+        &recipe,
+        &[],
+        &["--source", treeless.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let first = run.stderr.lines().next().unwrap();
+    assert!(
+        first.starts_with(&format!("error: {} lacks object ", treeless.display())),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        first.ends_with(&format!(
+            " of tag \"v1.0.0\"'s tree (a partial clone without it?); run `git -C {} checkout v1.0.0` \
+             there to fetch it, or pass --source with a full clone",
+            treeless.display()
+        )),
+        "{}",
+        run.stderr
     );
 }

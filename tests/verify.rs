@@ -27,6 +27,8 @@ use support::{
 const VERSION: &str = "v1.0.0";
 const AMD64: &str = "linux/amd64";
 const ARM64: &str = "linux/arm64";
+/// The recipes' `source.git`: never read, the tests pass `--source`.
+const RECIPE_GIT: &str = "https://git.example/upstream/app.git";
 
 /// A build that takes no time: `/out/app` holds `app OS/ARCH\n`.
 const FAST_BUILD: &str = r#"[build]
@@ -112,7 +114,7 @@ fn write_recipe(dir: &Path, name: &str, repository: &str, rest: &str) -> PathBuf
     let path = dir.join(format!("{name}.toml"));
     let text = format!(
         "[image]\nrepository = \"{repository}\"\ntag = \"{{version}}\"\n\n\
-         [source]\ngit = \"file:///replaced/by/--source\"\nref = \"{{version}}\"\n\n{rest}"
+         [source]\ngit = \"{RECIPE_GIT}\"\nref = \"{{version}}\"\n\n{rest}"
     );
     std::fs::write(&path, text).unwrap();
     path
@@ -373,7 +375,8 @@ fn go_image_built_from_the_tag_is_reproducible_with_a_passed_attestation() {
     );
     assert_eq!(
         report["source"],
-        json!({"url": release.source.to_str().unwrap(), "ref": VERSION, "commit": release.commit})
+        json!({"url": RECIPE_GIT, "fetched_from": release.source.to_str().unwrap(),
+               "ref": VERSION, "commit": release.commit})
     );
     let recipe_text = std::fs::read(&release.recipe).unwrap();
     assert_eq!(
@@ -561,6 +564,39 @@ fn go_image_with_a_planted_string_is_a_mismatch_explained_by_the_string() {
 }
 
 #[test]
+fn local_source_is_recorded_as_fetched_from_beside_the_recipes_url_in_json_and_attestation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, commit) = fast_source(tmp.path());
+    let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", FAST_BUILD);
+    let layout = tmp.path().join("layout");
+    write_oci_layout(
+        &layout,
+        VERSION,
+        &faithful_set(&[AMD64]),
+        IndexStyle::Index,
+        MediaTypes::Oci,
+    );
+    let image = format!("oci:{}:{VERSION}", layout.display());
+    let attestation = tmp.path().join("attestation.json");
+    let local = source.canonicalize().unwrap();
+    let run = verify(
+        tmp.path(),
+        "out",
+        &image,
+        &recipe,
+        local.to_str().unwrap(),
+        &["--attest", attestation.to_str().unwrap()],
+    );
+    let report = report_of(&run, 0);
+
+    let expected = json!({"url": RECIPE_GIT, "ref": VERSION, "commit": commit,
+                          "fetched_from": local.to_str().unwrap()});
+    assert_eq!(report["source"], expected);
+    let statement = read_json(&attestation);
+    assert_eq!(statement["predicate"]["rebuildCompare"]["source"], expected);
+}
+
+#[test]
 fn oci_layout_image_is_verified_with_the_verify_subcommand() {
     let tmp = tempfile::tempdir().unwrap();
     let (source, commit) = fast_source(tmp.path());
@@ -602,7 +638,7 @@ fn oci_layout_image_is_verified_with_the_verify_subcommand() {
     );
     assert_eq!(
         report["source"],
-        json!({"url": source_url, "ref": VERSION, "commit": commit})
+        json!({"url": RECIPE_GIT, "fetched_from": source_url, "ref": VERSION, "commit": commit})
     );
     assert_eq!(
         verdicts(&report),

@@ -15,6 +15,35 @@ pub trait Progress: Send + Sync {
     fn build_line(&self, _platform: &str, _line: &str) {}
     /// A build for `platform` finished.
     fn build_done(&self, _platform: &str, _ok: bool) {}
+    /// The source step fetched objects or wrote files of a checkout.
+    fn source(&self, _event: SourceEvent<'_>) {}
+}
+
+impl std::fmt::Debug for dyn Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
+/// What the source step reports through [`Progress::source`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceEvent<'a> {
+    /// Objects received from `url` so far (`total_objects` is 0 until the
+    /// server has said, and for a local source, which reports bytes only).
+    Fetch {
+        url: &'a str,
+        objects: usize,
+        total_objects: usize,
+        bytes: usize,
+    },
+    /// Files written so far by the checkout for `label` (a platform).
+    Checkout {
+        label: &'a str,
+        files: usize,
+        total_files: usize,
+    },
+    /// The fetch from `what` (a URL) or the checkout for `what` (a label) ended.
+    Done { what: &'a str },
 }
 
 /// Observes the bytes of one transfer, from its start to its end (dropped

@@ -1,9 +1,10 @@
 //! The command line's half of progress: the library's events (see
-//! [`super::events`]) drawn on a terminal with `indicatif`, a byte bar per
-//! blob download and a spinner per platform build showing how long it has
-//! run and its last log line. A finished build leaves one ordinary line
-//! (`build linux/amd64 done in 1m 3s`), ended by a newline, above the bars
-//! still running.
+//! [`super::events`]) drawn on a terminal with `indicatif`: a byte bar per
+//! blob download, an object bar per source fetch, a file bar per checkout
+//! and a spinner per platform build showing how long it has run and its
+//! last log line. A finished build leaves one ordinary line (`build
+//! linux/amd64 done in 1m 3s`), ended by a newline, above the bars still
+//! running.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::events::{Progress, Transfer};
+use super::events::{Progress, SourceEvent, Transfer};
 
 /// A build's spinner: platform, time since it started, last log line.
 const SPINNER: &str = "{spinner} build {prefix:.bold} {elapsed:>4} {wide_msg}";
@@ -22,6 +23,8 @@ const BAR: &str = "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}";
 pub struct TerminalProgress {
     bars: MultiProgress,
     builds: Mutex<HashMap<String, ProgressBar>>,
+    /// Source fetches by URL and checkouts by label.
+    sources: Mutex<HashMap<String, ProgressBar>>,
 }
 
 impl TerminalProgress {
@@ -30,7 +33,24 @@ impl TerminalProgress {
         Self {
             bars: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
             builds: Mutex::new(HashMap::new()),
+            sources: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The bar of fetch or checkout `key`, made with `template` on first use.
+    fn source_bar(&self, key: String, template: &str) -> Option<ProgressBar> {
+        let mut sources = self.sources.lock().ok()?;
+        let bar = sources.entry(key.clone()).or_insert_with(|| {
+            let bar = self.bars.add(ProgressBar::new(0));
+            bar.set_style(
+                ProgressStyle::with_template(template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar.set_prefix(key);
+            bar
+        });
+        Some(bar.clone())
     }
 
     fn build_bar(&self, platform: &str) -> Option<ProgressBar> {
@@ -100,6 +120,45 @@ impl Progress for TerminalProgress {
         // Written as a plain line with its newline while the bars are off
         // the screen, so whatever follows starts on a line of its own.
         self.bars.suspend(|| eprintln!("{line}"));
+    }
+
+    fn source(&self, event: SourceEvent<'_>) {
+        match event {
+            SourceEvent::Fetch {
+                url,
+                objects,
+                total_objects,
+                bytes,
+            } => {
+                let template = "{prefix} [{bar:30}] {pos}/{len} objects {msg}";
+                if let Some(bar) = self.source_bar(format!("fetch {url}"), template) {
+                    bar.set_length(total_objects as u64);
+                    bar.set_position(objects as u64);
+                    bar.set_message(indicatif::HumanBytes(bytes as u64).to_string());
+                }
+            }
+            SourceEvent::Checkout {
+                label,
+                files,
+                total_files,
+            } => {
+                let template = "{prefix} [{bar:30}] {pos}/{len} files";
+                if let Some(bar) = self.source_bar(format!("checkout {label}"), template) {
+                    bar.set_length(total_files as u64);
+                    bar.set_position(files as u64);
+                }
+            }
+            SourceEvent::Done { what } => {
+                let Ok(mut sources) = self.sources.lock() else {
+                    return;
+                };
+                for key in [format!("fetch {what}"), format!("checkout {what}")] {
+                    if let Some(bar) = sources.remove(&key) {
+                        bar.finish_and_clear();
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -23,6 +23,7 @@ use super::sandbox::{self, BuilderRoot, Mounts, SandboxError, Step};
 use super::source::{self, PinnedSource, SourceError};
 use crate::image::digest::{hash_reader, Digest};
 use crate::image::platform::Platform;
+use crate::progress::SharedProgress;
 
 /// Why a build could not be planned or a platform did not build.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +84,8 @@ pub struct BuildOptions {
     pub timeout: Duration,
     /// `false` for `--no-sandbox`.
     pub sandboxed: bool,
+    /// Sees the source fetch and each platform's checkout.
+    pub progress: SharedProgress,
 }
 
 /// Turns a recipe's builder image reference into a root to build on.
@@ -194,8 +197,9 @@ pub fn select_platforms(
     Ok(selected)
 }
 
-/// Checks the sandbox (unless disabled), pins the source (`source_override`
-/// replaces `source.git`) and resolves the builder.
+/// Checks the sandbox (unless disabled), pins the source and resolves the
+/// builder. `source_override` (`--source`) is read instead of `source.git`,
+/// which the pinned source still names as its URL.
 pub fn plan(
     recipe: &Recipe,
     version: &str,
@@ -220,8 +224,14 @@ pub fn plan(
         sandbox::probe()?;
     }
     let git_ref = recipe.source.git_ref.render(&vars);
-    let url = source_override.unwrap_or(&recipe.source.git);
-    let source = source::prepare(url, &git_ref, &options.cache_dir)?;
+    let upstream = &recipe.source.git;
+    let progress = options.progress.as_ref();
+    let source = match source_override {
+        None => source::prepare(upstream, &git_ref, &options.cache_dir, progress)?,
+        Some(copy) => {
+            source::prepare(copy, &git_ref, &options.cache_dir, progress)?.read_for(upstream)
+        }
+    };
     let builder = match &recipe.build.builder {
         Builder::Host => BuilderRoot::Host,
         Builder::Image(reference) => resolve_builder(reference)?,
@@ -299,7 +309,13 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
     for dir in [&mounts.out, &mounts.cache] {
         std::fs::create_dir_all(dir).map_err(io_error("cannot create", dir))?;
     }
-    source::checkout(&plan.source, &mounts.source, plan.recipe.source.submodules)?;
+    source::checkout(
+        &plan.source,
+        &mounts.source,
+        plan.recipe.source.submodules,
+        plan.options.progress.as_ref(),
+        &platform.to_string(),
+    )?;
 
     let env = platform_env(plan, platform);
     tracing::info!(%platform, env = ?env, "build environment");
@@ -575,6 +591,9 @@ pub fn render_text(report: &BuildReport) -> String {
         "source    {} {} = {} ({})\n",
         source.url, source.git_ref, source.commit, time
     ));
+    if let Some(copy) = &source.fetched_from {
+        out.push_str(&format!("          read from {copy}\n"));
+    }
     match &report.builder {
         BuilderRoot::Host => out.push_str("builder   host\n"),
         BuilderRoot::Image {

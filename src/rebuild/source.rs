@@ -1,17 +1,32 @@
 //! Source: pins a recipe's git tag to a commit and lays out pristine checkouts.
 //!
 //! The second stage of the rebuild side. [`prepare`] keeps a bare mirror per
-//! URL in the cache (fetched again, never re-cloned, on later runs), resolves
-//! the tag (annotated or lightweight) to its commit and never falls back to a
-//! branch or HEAD. [`checkout`] gives each platform build its own real,
-//! `git status`-clean clone of that commit, so `go build` stamps
+//! URL in the cache and brings into it only what the build needs: the one
+//! tag and its commit's tree. From a remote (`https://`, `ssh://`,
+//! `git@host:path`) that is one ref advertisement and, unless the mirror
+//! already holds the advertised tag with its whole tree, one shallow fetch of
+//! that tag. From a local repository (a path or `file://`) its object files
+//! are linked or copied, as `git clone` does for a local path, so a partial
+//! clone works as long as the tag's tree is in it. The tag (annotated or
+//! lightweight) is resolved to its commit and never falls back to a branch or
+//! HEAD. [`checkout`] gives each platform build its own real,
+//! `git status`-clean repository of that commit, so `go build` stamps
 //! `vcs.modified=false` and nothing leaks between platform builds.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
-use git2::{build::CheckoutBuilder, FetchOptions, Oid, Repository};
+use git2::{
+    build::CheckoutBuilder, Cred, CredentialType, Direction, ErrorClass, ErrorCode, FetchOptions,
+    ObjectType, Oid, RemoteCallbacks, Repository,
+};
 use serde::{Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
+
+use crate::progress::{Progress, SourceEvent};
+
+/// How many credentials one fetch offers the server before giving up.
+const MAX_CREDENTIAL_ATTEMPTS: usize = 3;
 
 /// Why the source could not be pinned or checked out.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +40,17 @@ pub enum SourceError {
     },
     #[error("cannot fetch {url}: {source}")]
     Fetch { url: String, source: git2::Error },
+    #[error(
+        "cannot fetch {url}: the server's TLS certificate is not trusted ({source}); \
+         add its CA to the system's store, or point SSL_CERT_FILE (a PEM bundle) or SSL_CERT_DIR at it"
+    )]
+    Untrusted { url: String, source: git2::Error },
+    #[error(
+        "cannot fetch {url}: no credentials were accepted ({source}); configure a git credential \
+         helper (`git config --global credential.helper store` and `git credential approve`), \
+         add your key to ssh-agent for ssh URLs, or pass --source with a local clone"
+    )]
+    Credentials { url: String, source: git2::Error },
     #[error("tag {tag:?} does not exist in {url}")]
     TagNotFound { url: String, tag: String },
     #[error("tag {tag:?} in {url} does not point to a commit: {source}")]
@@ -32,6 +58,34 @@ pub enum SourceError {
         url: String,
         tag: String,
         source: git2::Error,
+    },
+    #[error(
+        "the mirror {} lacks object {missing} of tag {tag:?}'s tree; delete {} and run again, \
+         or pass --source with a full clone",
+        mirror.display(),
+        mirror.display()
+    )]
+    IncompleteMirror {
+        mirror: PathBuf,
+        tag: String,
+        missing: Oid,
+    },
+    #[error(
+        "{} lacks object {missing} of tag {tag:?}'s tree (a partial clone without it?); \
+         run `git -C {} checkout {tag}` there to fetch it, or pass --source with a full clone",
+        path.display(),
+        path.display()
+    )]
+    IncompleteSource {
+        path: PathBuf,
+        tag: String,
+        missing: Oid,
+    },
+    #[error("cannot copy git objects from {} to {}: {source}", from.display(), to.display())]
+    CopyObjects {
+        from: PathBuf,
+        to: PathBuf,
+        source: std::io::Error,
     },
     #[error("cannot check out {commit} into {path}: {source}")]
     Checkout {
@@ -55,8 +109,13 @@ pub enum SourceError {
 /// A source pinned to a commit: what was asked for and what it resolved to.
 #[derive(Debug, Clone, Serialize)]
 pub struct PinnedSource {
-    /// The git URL (a plain path is made absolute).
+    /// The upstream git URL (a plain path is made absolute): the recipe's,
+    /// also when `--source` named another copy to read it from.
     pub url: String,
+    /// Where the objects were actually read from, when that is not `url`
+    /// (`--source`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetched_from: Option<String>,
     /// The tag, as rendered from the recipe.
     #[serde(rename = "ref")]
     pub git_ref: String,
@@ -65,9 +124,26 @@ pub struct PinnedSource {
     /// The commit's committer time, seconds since the epoch (`SOURCE_DATE_EPOCH`).
     #[serde(serialize_with = "rfc3339")]
     pub commit_time: i64,
-    /// The bare mirror in the cache the checkouts are cloned from.
+    /// The object `refs/tags/<ref>` names (the tag object, or the commit for
+    /// a lightweight tag), given to each checkout so `git describe` works.
+    #[serde(skip)]
+    pub tag_target: String,
+    /// The bare mirror in the cache the checkouts are made from.
     #[serde(skip)]
     pub mirror: PathBuf,
+}
+
+impl PinnedSource {
+    /// Records that this source, read from `--source`, stands for the
+    /// recipe's `upstream` URL: `url` becomes the upstream and `fetched_from`
+    /// what was read, unless both name the same repository.
+    pub fn read_for(mut self, upstream: &str) -> Self {
+        let upstream = normalise_url(upstream).unwrap_or_else(|_| upstream.to_string());
+        if upstream != self.url {
+            self.fetched_from = Some(std::mem::replace(&mut self.url, upstream));
+        }
+        self
+    }
 }
 
 fn rfc3339<S: Serializer>(seconds: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -105,8 +181,23 @@ pub fn normalise_url(url: &str) -> Result<String, SourceError> {
     Ok(path.display().to_string())
 }
 
-/// Fetches `url` into its mirror under `cache_dir` and pins tag `git_ref` to its commit.
-pub fn prepare(url: &str, git_ref: &str, cache_dir: &Path) -> Result<PinnedSource, SourceError> {
+/// The directory of a local source: a plain (normalised) path or a `file://` URL.
+fn local_path(url: &str) -> Option<PathBuf> {
+    if url.starts_with("file://") {
+        return url::Url::parse(url).ok()?.to_file_path().ok();
+    }
+    Path::new(url).is_absolute().then(|| PathBuf::from(url))
+}
+
+/// Brings tag `git_ref` of `url` into its mirror under `cache_dir` and pins
+/// it to its commit; `progress` sees the fetch.
+pub fn prepare(
+    url: &str,
+    git_ref: &str,
+    cache_dir: &Path,
+    progress: &dyn Progress,
+) -> Result<PinnedSource, SourceError> {
+    let started = std::time::Instant::now();
     let url = normalise_url(url)?;
     let mirror = mirror_dir(cache_dir, &url);
     let mirror_error = |source| SourceError::Mirror {
@@ -122,94 +213,482 @@ pub fn prepare(url: &str, git_ref: &str, cache_dir: &Path) -> Result<PinnedSourc
         })?;
         Repository::init_bare(&mirror).map_err(mirror_error)?
     };
-    tracing::info!(url, mirror = %mirror.display(), "fetching source");
-    let fetch_error = |source| SourceError::Fetch {
-        url: url.clone(),
-        source,
-    };
-    let mut remote = repo.remote_anonymous(&url).map_err(fetch_error)?;
-    let mut options = FetchOptions::new();
-    options.prune(git2::FetchPrune::On);
-    options.download_tags(git2::AutotagOption::None);
-    remote
-        .fetch(
-            &["+refs/tags/*:refs/tags/*", "+refs/heads/*:refs/heads/*"],
-            Some(&mut options),
-            None,
-        )
-        .map_err(fetch_error)?;
-
-    let not_found = || SourceError::TagNotFound {
-        url: url.clone(),
-        tag: git_ref.to_string(),
-    };
-    if !git2::Reference::is_valid_name(&format!("refs/tags/{git_ref}")) {
-        return Err(not_found());
+    let tag_ref = format!("refs/tags/{git_ref}");
+    if !git2::Reference::is_valid_name(&tag_ref) {
+        return Err(SourceError::TagNotFound {
+            url,
+            tag: git_ref.to_string(),
+        });
     }
-    let (commit, commit_time) = {
-        let reference = repo
-            .find_reference(&format!("refs/tags/{git_ref}"))
-            .map_err(|_| not_found())?;
-        let commit = reference
-            .peel_to_commit()
-            .map_err(|source| SourceError::NotACommit {
-                url: url.clone(),
-                tag: git_ref.to_string(),
-                source,
-            })?;
-        let time = commit.committer().when().seconds();
-        (commit.id().to_string(), time)
+    tracing::info!(url, mirror = %mirror.display(), tag = git_ref, "fetching source");
+    let target = match local_path(&url) {
+        Some(path) => copy_from_local(&repo, &path, &url, git_ref, progress)?,
+        None => fetch_remote(&repo, &url, git_ref, progress)?,
     };
+    repo.reference(&tag_ref, target, true, "rebuild-compare: pin tag")
+        .map_err(mirror_error)?;
+
+    let commit = repo
+        .find_object(target, None)
+        .and_then(|object| object.peel_to_commit())
+        .map_err(|source| SourceError::NotACommit {
+            url: url.clone(),
+            tag: git_ref.to_string(),
+            source,
+        })?;
+    if let Some(missing) = missing_tree_object(&repo, &commit) {
+        return Err(SourceError::IncompleteMirror {
+            mirror,
+            tag: git_ref.to_string(),
+            missing,
+        });
+    }
+    let (commit, commit_time) = (commit.id().to_string(), commit.committer().when().seconds());
+    let seconds = started.elapsed().as_secs_f64();
+    tracing::info!(url, tag = git_ref, commit, seconds, "source pinned");
     Ok(PinnedSource {
         commit,
         commit_time,
         url,
+        fetched_from: None,
         git_ref: git_ref.to_string(),
+        tag_target: target.to_string(),
         mirror,
     })
 }
 
+/// The first object of `commit`'s tree (trees and blobs, not submodules)
+/// that `repo` lacks, if any.
+fn missing_tree_object(repo: &Repository, commit: &git2::Commit<'_>) -> Option<Oid> {
+    let Ok(odb) = repo.odb() else {
+        return Some(commit.tree_id());
+    };
+    let mut trees = vec![commit.tree_id()];
+    while let Some(id) = trees.pop() {
+        let Ok(tree) = repo.find_tree(id) else {
+            return Some(id);
+        };
+        for entry in tree.iter() {
+            match entry.kind() {
+                Some(ObjectType::Tree) => trees.push(entry.id()),
+                Some(ObjectType::Blob) if !odb.exists(entry.id()) => return Some(entry.id()),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// Whether `repo` holds `target` (a tag or commit) with its commit's whole tree.
+fn holds_complete(repo: &Repository, target: Oid) -> bool {
+    repo.find_object(target, None)
+        .and_then(|object| object.peel_to_commit())
+        .is_ok_and(|commit| missing_tree_object(repo, &commit).is_none())
+}
+
+/// A local repository's tag: its object files are linked (or copied) into
+/// the mirror unless the mirror already holds the tag complete. Returns the
+/// object the tag names.
+fn copy_from_local(
+    mirror: &Repository,
+    path: &Path,
+    url: &str,
+    git_ref: &str,
+    progress: &dyn Progress,
+) -> Result<Oid, SourceError> {
+    let fetch_error = |source| SourceError::Fetch {
+        url: url.to_string(),
+        source,
+    };
+    let source = Repository::open(path).map_err(fetch_error)?;
+    let target = source
+        .refname_to_id(&format!("refs/tags/{git_ref}"))
+        .map_err(|_| SourceError::TagNotFound {
+            url: url.to_string(),
+            tag: git_ref.to_string(),
+        })?;
+    let commit = source
+        .find_object(target, None)
+        .and_then(|object| object.peel_to_commit())
+        .map_err(|source| SourceError::NotACommit {
+            url: url.to_string(),
+            tag: git_ref.to_string(),
+            source,
+        })?;
+    if let Some(missing) = missing_tree_object(&source, &commit) {
+        return Err(SourceError::IncompleteSource {
+            path: path.to_path_buf(),
+            tag: git_ref.to_string(),
+            missing,
+        });
+    }
+    if holds_complete(mirror, target) {
+        return Ok(target);
+    }
+    let from = source.commondir().join("objects");
+    let to = mirror.path().join("objects");
+    let mut copied = 0;
+    let linked = copy_objects(&from, &to, Transfer::LinkOrCopy, &mut |bytes| {
+        copied += bytes;
+        progress.source(SourceEvent::Fetch {
+            url,
+            objects: 0,
+            total_objects: 0,
+            bytes: copied,
+        });
+    });
+    progress.source(SourceEvent::Done { what: url });
+    linked?;
+    merge_shallow(
+        &source.commondir().join("shallow"),
+        &mirror.path().join("shallow"),
+    )
+    .map_err(|source| SourceError::CopyObjects { from, to, source })?;
+    mirror
+        .odb()
+        .and_then(|odb| odb.refresh())
+        .map_err(|source| SourceError::Mirror {
+            path: mirror.path().to_path_buf(),
+            source,
+        })?;
+    Ok(target)
+}
+
+/// A remote's tag: one ref advertisement and, unless the mirror holds the
+/// advertised tag complete, a fetch of just that tag, shallow where the
+/// server allows. Returns the object the tag names.
+fn fetch_remote(
+    mirror: &Repository,
+    url: &str,
+    git_ref: &str,
+    progress: &dyn Progress,
+) -> Result<Oid, SourceError> {
+    let tag_ref = format!("refs/tags/{git_ref}");
+    let refspec = format!("+{tag_ref}:{tag_ref}");
+    let credentials = Credentials::default();
+    let classify = |source: git2::Error| credentials.classify(url, source);
+    let mut remote = mirror.remote_anonymous(url).map_err(classify)?;
+    let mut connection = remote
+        .connect_auth(
+            Direction::Fetch,
+            Some(callbacks(&credentials, url, progress)),
+            None,
+        )
+        .map_err(classify)?;
+    let advertised = connection
+        .list()
+        .map_err(classify)?
+        .iter()
+        .find(|head| head.name() == tag_ref)
+        .map(|head| head.oid());
+    let Some(target) = advertised else {
+        return Err(SourceError::TagNotFound {
+            url: url.to_string(),
+            tag: git_ref.to_string(),
+        });
+    };
+    if holds_complete(mirror, target) {
+        tracing::info!(
+            url,
+            tag = git_ref,
+            "the mirror holds the tag; nothing to fetch"
+        );
+        return Ok(target);
+    }
+    let mut options = fetch_options(&credentials, url, progress);
+    options.depth(1);
+    let shallow = connection
+        .remote()
+        .download(&[refspec.as_str()], Some(&mut options));
+    drop(connection);
+    let fetched = match shallow {
+        Err(e) if e.class() == ErrorClass::Net && e.code() == ErrorCode::Invalid => {
+            tracing::info!(url, reason = %e, "no shallow fetch; fetching the tag's history");
+            let mut options = fetch_options(&credentials, url, progress);
+            remote.download(&[refspec.as_str()], Some(&mut options))
+        }
+        other => other,
+    };
+    progress.source(SourceEvent::Done { what: url });
+    fetched.map_err(classify)?;
+    Ok(target)
+}
+
+/// How the credential callback has fared in one fetch: each way of getting
+/// credentials is offered once, and no more than [`MAX_CREDENTIAL_ATTEMPTS`] in all.
+#[derive(Default)]
+struct Credentials {
+    attempts: Cell<usize>,
+    tried_agent: Cell<bool>,
+    tried_helper: Cell<bool>,
+    tried_default: Cell<bool>,
+    /// Set when there was no credential left to offer.
+    gave_up: Cell<bool>,
+}
+
+impl Credentials {
+    /// The next credential to offer for `url`.
+    fn next(
+        &self,
+        url: &str,
+        username: Option<&str>,
+        allowed: CredentialType,
+    ) -> Result<Cred, git2::Error> {
+        let offered = self.offer(url, username, allowed);
+        if offered.is_err() {
+            self.gave_up.set(true);
+        }
+        offered
+    }
+
+    fn offer(
+        &self,
+        url: &str,
+        username: Option<&str>,
+        allowed: CredentialType,
+    ) -> Result<Cred, git2::Error> {
+        let attempt = self.attempts.get() + 1;
+        self.attempts.set(attempt);
+        if attempt > MAX_CREDENTIAL_ATTEMPTS {
+            return Err(git2::Error::from_str(&format!(
+                "the server refused {MAX_CREDENTIAL_ATTEMPTS} credentials"
+            )));
+        }
+        let user = username.unwrap_or("git");
+        if allowed.contains(CredentialType::USERNAME) {
+            return Cred::username(user);
+        }
+        if allowed.contains(CredentialType::SSH_KEY) && !self.tried_agent.replace(true) {
+            return Cred::ssh_key_from_agent(user);
+        }
+        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) && !self.tried_helper.replace(true)
+        {
+            if let Ok(cred) = git2::Config::open_default()
+                .and_then(|config| Cred::credential_helper(&config, url, username))
+            {
+                return Ok(cred);
+            }
+        }
+        if allowed.contains(CredentialType::DEFAULT) && !self.tried_default.replace(true) {
+            return Cred::default();
+        }
+        Err(git2::Error::from_str(if attempt > 1 {
+            "the server refused the credentials offered"
+        } else {
+            "the server asks for credentials and none are configured for it"
+        }))
+    }
+
+    /// The error for a failed fetch: untrusted certificate, refused
+    /// credentials, or anything else.
+    fn classify(&self, url: &str, source: git2::Error) -> SourceError {
+        let url = url.to_string();
+        if source.code() == ErrorCode::Certificate || source.class() == ErrorClass::Ssl {
+            SourceError::Untrusted { url, source }
+        } else if self.gave_up.get() || source.code() == ErrorCode::Auth {
+            SourceError::Credentials { url, source }
+        } else {
+            SourceError::Fetch { url, source }
+        }
+    }
+}
+
+fn callbacks<'a>(
+    credentials: &'a Credentials,
+    url: &'a str,
+    progress: &'a dyn Progress,
+) -> RemoteCallbacks<'a> {
+    let mut callbacks = RemoteCallbacks::new();
+    callbacks.credentials(move |_, username, allowed| credentials.next(url, username, allowed));
+    callbacks.transfer_progress(move |stats| {
+        progress.source(SourceEvent::Fetch {
+            url,
+            objects: stats.received_objects(),
+            total_objects: stats.total_objects(),
+            bytes: stats.received_bytes(),
+        });
+        true
+    });
+    callbacks
+}
+
+fn fetch_options<'a>(
+    credentials: &'a Credentials,
+    url: &'a str,
+    progress: &'a dyn Progress,
+) -> FetchOptions<'a> {
+    let mut options = FetchOptions::new();
+    options.remote_callbacks(callbacks(credentials, url, progress));
+    options.download_tags(git2::AutotagOption::None);
+    options.update_fetchhead(false);
+    options
+}
+
+/// How object files move from one repository to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transfer {
+    /// Hard links where the file system allows, copies elsewhere (into the
+    /// cache's mirror: object files are never written in place).
+    LinkOrCopy,
+    /// Copies only (into a checkout, which its build may write to).
+    Copy,
+}
+
+/// Brings the pack files and loose objects of object directory `from` into
+/// `to`, skipping files already there (object files are named by content).
+/// A pack lands before its index, and each file under a temporary name
+/// first, so a reader never sees half of one. `copied` sees the bytes.
+fn copy_objects(
+    from: &Path,
+    to: &Path,
+    transfer: Transfer,
+    copied: &mut dyn FnMut(usize),
+) -> Result<(), SourceError> {
+    let error = |source| SourceError::CopyObjects {
+        from: from.to_path_buf(),
+        to: to.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(from).map_err(error)? {
+        let entry = entry.map_err(error)?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let is_loose = name.len() == 2 && name.chars().all(|c| c.is_ascii_hexdigit());
+        if !(is_loose || name == "pack") || !entry.file_type().map_err(error)?.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(entry.path()).map_err(error)? {
+            let file = file.map_err(error)?;
+            let file_name = file.file_name();
+            let file_name = file_name.to_string_lossy();
+            let wanted = is_loose
+                || file_name.ends_with(".pack")
+                || file_name.ends_with(".idx")
+                || file_name.ends_with(".rev");
+            if wanted && !file_name.starts_with("tmp") && file.file_type().map_err(error)?.is_file()
+            {
+                files.push((entry.file_name(), file.file_name()));
+            }
+        }
+    }
+    // Packs first, then their indexes: a pack is only seen through its index.
+    files.sort_by_key(|(_, name)| !name.to_string_lossy().ends_with(".pack"));
+    for (dir, name) in files {
+        let source = from.join(&dir).join(&name);
+        let dest_dir = to.join(&dir);
+        let dest = dest_dir.join(&name);
+        if dest.exists() {
+            continue;
+        }
+        std::fs::create_dir_all(&dest_dir).map_err(error)?;
+        let temporary = dest_dir.join(format!(".incoming-{}", name.to_string_lossy()));
+        let _ = std::fs::remove_file(&temporary);
+        let linked =
+            transfer == Transfer::LinkOrCopy && std::fs::hard_link(&source, &temporary).is_ok();
+        let bytes = if linked {
+            std::fs::metadata(&source).map_err(error)?.len()
+        } else {
+            std::fs::copy(&source, &temporary).map_err(error)?
+        };
+        std::fs::rename(&temporary, &dest).map_err(error)?;
+        copied(usize::try_from(bytes).unwrap_or(usize::MAX));
+    }
+    Ok(())
+}
+
+/// Adds the shallow roots listed in `from` (if it exists) to those in `to`.
+fn merge_shallow(from: &Path, to: &Path) -> std::io::Result<()> {
+    let incoming = match std::fs::read_to_string(from) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let existing = match std::fs::read_to_string(to) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e),
+    };
+    let mut roots: Vec<&str> = existing.lines().chain(incoming.lines()).collect();
+    roots.retain(|line| !line.trim().is_empty());
+    roots.sort_unstable();
+    roots.dedup();
+    let mut text = roots.join("\n");
+    text.push('\n');
+    std::fs::write(to, text)
+}
+
 /// Lays out a pristine, `git status`-clean checkout of the pinned commit in
-/// `dest` (which must not exist or be empty): a real repository with `.git`,
-/// every branch and tag of the mirror, HEAD detached at the commit, the index
-/// written, and `origin` pointing at the source URL (not the cache).
-/// Submodules are checked out (recursively) when `submodules` is set.
-pub fn checkout(source: &PinnedSource, dest: &Path, submodules: bool) -> Result<(), SourceError> {
+/// `dest` (which must not exist or be empty): a real repository with `.git`
+/// holding a copy of the mirror's objects (never the source's branches or
+/// other tags: its only ref is the pinned tag, so `git describe` names it),
+/// HEAD detached at the commit, the index written, and `origin` pointing at
+/// the upstream URL (not the cache). Submodules are checked out
+/// (recursively) when `submodules` is set. `progress` sees the files
+/// written, as `label`'s checkout.
+pub fn checkout(
+    source: &PinnedSource,
+    dest: &Path,
+    submodules: bool,
+    progress: &dyn Progress,
+    label: &str,
+) -> Result<(), SourceError> {
+    let started = std::time::Instant::now();
     let checkout_error = |source_error| SourceError::Checkout {
         commit: source.commit.clone(),
         path: dest.to_path_buf(),
         source: source_error,
     };
-    let repo = Repository::init(dest).map_err(checkout_error)?;
-    let mirror = source.mirror.display().to_string();
-    repo.remote_anonymous(&mirror)
-        .and_then(|mut remote| {
-            let mut options = FetchOptions::new();
-            options.download_tags(git2::AutotagOption::None);
-            remote.fetch(
-                &[
-                    "+refs/heads/*:refs/remotes/origin/*",
-                    "+refs/tags/*:refs/tags/*",
-                ],
-                Some(&mut options),
-                None,
-            )
-        })
-        .map_err(checkout_error)?;
+    let git_dir = Repository::init(dest)
+        .map_err(checkout_error)?
+        .path()
+        .to_path_buf();
+    copy_objects(
+        &source.mirror.join("objects"),
+        &git_dir.join("objects"),
+        Transfer::Copy,
+        &mut |_| {},
+    )?;
+    merge_shallow(&source.mirror.join("shallow"), &git_dir.join("shallow")).map_err(|e| {
+        SourceError::CopyObjects {
+            from: source.mirror.clone(),
+            to: git_dir.clone(),
+            source: e,
+        }
+    })?;
+    let repo = Repository::open(dest).map_err(checkout_error)?;
     repo.remote("origin", &source.url).map_err(checkout_error)?;
+    let target = Oid::from_str(&source.tag_target).map_err(checkout_error)?;
+    repo.reference(
+        &format!("refs/tags/{}", source.git_ref),
+        target,
+        true,
+        "rebuild-compare: pinned tag",
+    )
+    .map_err(checkout_error)?;
     let oid = Oid::from_str(&source.commit).map_err(checkout_error)?;
     let commit = repo.find_commit(oid).map_err(checkout_error)?;
-    repo.checkout_tree(commit.as_object(), Some(CheckoutBuilder::new().force()))
-        .map_err(checkout_error)?;
+    let mut files = CheckoutBuilder::new();
+    files.force().progress(|_, written, total| {
+        progress.source(SourceEvent::Checkout {
+            label,
+            files: written,
+            total_files: total,
+        });
+    });
+    let checked_out = repo.checkout_tree(commit.as_object(), Some(&mut files));
+    progress.source(SourceEvent::Done { what: label });
+    checked_out.map_err(checkout_error)?;
     repo.set_head_detached(oid).map_err(checkout_error)?;
+    // The checkout wrote the index with each file's stat data, so
+    // `git status` needs not hash the tree again.
     let mut index = repo.index().map_err(checkout_error)?;
-    index
-        .read_tree(&commit.tree().map_err(checkout_error)?)
-        .map_err(checkout_error)?;
     index.write().map_err(checkout_error)?;
     if submodules {
         update_submodules(&repo, dest)?;
     }
+    let seconds = started.elapsed().as_secs_f64();
+    tracing::info!(label, path = %dest.display(), seconds, "checked out");
     Ok(())
 }
 

@@ -236,6 +236,7 @@ mod tests {
                 url: "https://example.com/app.git".into(),
                 git_ref: "v1".into(),
                 commit: "0123456789abcdef0123456789abcdef01234567".into(),
+                fetched_from: None,
             },
             recipe: RecipeInfo {
                 path: "recipe.toml".into(),

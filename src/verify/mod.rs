@@ -217,6 +217,7 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> 
             url: plan.source.url.clone(),
             git_ref: plan.source.git_ref.clone(),
             commit: plan.source.commit.clone(),
+            fetched_from: plan.source.fetched_from.clone(),
         },
         recipe: RecipeInfo {
             path: recipe.origin.clone(),

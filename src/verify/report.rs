@@ -57,10 +57,14 @@ pub struct ImageInfo {
 /// The source that was rebuilt.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceInfo {
+    /// The recipe's upstream URL, also when `--source` was read instead.
     pub url: String,
     #[serde(rename = "ref")]
     pub git_ref: String,
     pub commit: String,
+    /// What `--source` named, when it is not `url`; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetched_from: Option<String>,
 }
 
 /// The recipe that said how.

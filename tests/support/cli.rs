@@ -29,6 +29,13 @@ pub fn run_in(home: &Path, args: &[&str]) -> Run {
     run(command(home, args))
 }
 
+/// [`run_in`] with `env` added to the environment.
+pub fn run_in_env(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut command = command(home, args);
+    command.envs(env.iter().copied());
+    run(command)
+}
+
 /// [`run_in`] with `cwd` as the working directory.
 pub fn run_at(home: &Path, cwd: &Path, args: &[&str]) -> Run {
     let mut command = command(home, args);
@@ -46,6 +53,8 @@ fn command(home: &Path, args: &[&str]) -> Command {
         .env_remove("REGISTRY_AUTH_FILE")
         .env_remove("REBUILD_COMPARE_CACHE")
         .env_remove("RUST_LOG")
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
         .env("NO_COLOR", "1");
     command
 }

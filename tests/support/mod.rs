@@ -5,8 +5,10 @@
 //! `use support::{Registry, LayerBuilder, ImageBuilder, ImageSet, ...};`.
 //! [`FaultProxy`] puts a misbehaving HTTP proxy in front of a registry;
 //! [`HostileServer`] plays a hostile registry, token realm or redirect target.
+//! [`git_server::GitServer`] serves git repositories over smart HTTPS.
 //! Nothing is mocked: `docker-registry`, `skopeo` and `htpasswd` must be
-//! installed (`scripts/install-test-deps.sh`). All traffic stays on 127.0.0.1.
+//! installed (`scripts/install-test-deps.sh`), and `python3`, `openssl` and
+//! git's `http-backend` for the git server. All traffic stays on 127.0.0.1.
 
 // Every tests/*.rs compiles its own copy of this module and uses only a
 // subset of it, so unused items and re-exports would warn in most test
@@ -15,6 +17,7 @@
 
 pub mod cli;
 pub mod git;
+pub mod git_server;
 pub mod hostile;
 pub mod http;
 pub mod image;
