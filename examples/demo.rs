@@ -50,6 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         cache_dir: cache.root().to_path_buf(),
         timeout: std::time::Duration::from_secs(600),
         sandboxed: true,
+        tmp_size: rebuild_compare::rebuild::sandbox::DEFAULT_TMP_SIZE,
     };
     let no_builder_images = |r: &str| -> Result<_, build::BuildError> {
         Err(build::BuildError::Builder {
@@ -101,6 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 cache_dir: access.cache.root().to_path_buf(),
                 timeout: std::time::Duration::from_secs(600),
                 sandboxed: true,
+                tmp_size: rebuild_compare::rebuild::sandbox::DEFAULT_TMP_SIZE,
             },
             access: &access,
             diff: DiffOptions::default(),
