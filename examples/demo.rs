@@ -51,6 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         timeout: std::time::Duration::from_secs(600),
         sandboxed: true,
         progress: rebuild_compare::progress::silent(),
+        tmp_size: rebuild_compare::rebuild::sandbox::DEFAULT_TMP_SIZE,
     };
     let no_builder_images = |r: &str| -> Result<_, build::BuildError> {
         Err(build::BuildError::Builder {
@@ -103,6 +104,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 timeout: std::time::Duration::from_secs(600),
                 sandboxed: true,
                 progress: rebuild_compare::progress::silent(),
+                tmp_size: rebuild_compare::rebuild::sandbox::DEFAULT_TMP_SIZE,
             },
             access: &access,
             diff: DiffOptions::default(),

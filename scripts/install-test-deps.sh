@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite runs for real (Debian): the CNCF registry,
-# skopeo to push test images, bubblewrap for the build sandbox, busybox-static
+# skopeo to push test images, bubblewrap for the build sandbox, slirp4netns,
+# iproute2 and util-linux for the fetch step's own network, busybox-static
 # for a builder image, Go and a C compiler for the binaries the diff tests build,
 # htpasswd for the authenticated registry, umoci to build an image the way
 # another tool does, python3 and openssl for the HTTPS git server (git's
@@ -14,6 +15,9 @@ declare -A need=(
   [skopeo]=skopeo
   [umoci]=umoci
   [bwrap]=bubblewrap
+  [slirp4netns]=slirp4netns
+  [ip]=iproute2
+  [unshare]=util-linux
   [busybox]=busybox-static
   [go]=golang-go
   [htpasswd]=apache2-utils

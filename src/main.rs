@@ -188,6 +188,9 @@ struct RebuildArgs {
     /// Build without bubblewrap isolation (reported as `"sandboxed": false`).
     #[arg(long)]
     no_sandbox: bool,
+    /// Cap the build sandbox's in-memory /tmp at this size (`4G`, `512M`, bytes).
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = rebuild_compare::rebuild::sandbox::parse_size)]
+    tmp_size: u64,
 }
 
 impl RebuildArgs {
@@ -226,6 +229,7 @@ impl RebuildArgs {
             timeout: self.build_timeout,
             sandboxed: !self.no_sandbox,
             progress: access.progress.clone(),
+            tmp_size: self.tmp_size,
         }
     }
 }

@@ -224,49 +224,307 @@ fn c_program_built_by_cc_reproduces() {
     assert_eq!(String::from_utf8(run.stdout).unwrap(), "Nov 14 2023\n");
 }
 
+/// Runs `build v1.0.0` of `recipe` (JSON output) with `extra` arguments.
+fn build(dir: &Path, recipe: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "build",
+        "v1.0.0",
+        "--recipe",
+        recipe.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    rebuild_compare(dir, &args)
+}
+
+/// [`shell_recipe`] keeping `result` in the source root instead, so that
+/// the same recipe also runs with `--no-sandbox` (where `/out` is not).
+fn relative_recipe(dir: &Path, source: &Path, fetch: Option<&str>, script: &str) -> PathBuf {
+    let path = shell_recipe(dir, source, fetch, script);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("artifact = \"/out/result\"", "artifact = \"result\"");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A shell script that tries to connect to `port` on each of `addresses`
+/// and prints `ADDRESS connected` or `ADDRESS refused` for each.
+fn connect_script(addresses: &[&str], port: u16) -> String {
+    format!(
+        "for a in {}; do if echo hi 2>/dev/null > /dev/tcp/$a/{port}; then echo $a connected; \
+         else echo $a refused; fi; done",
+        addresses.join(" ")
+    )
+}
+
 #[test]
-fn build_cannot_reach_a_loopback_server_but_fetch_can() {
+fn command_cannot_reach_a_loopback_server() {
     let tmp = tempfile::tempdir().unwrap();
     let source = tmp.path().join("upstream");
     tagged_repo(&source, &[("README", "x\n")]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
-    let connect = format!("echo hi > /dev/tcp/127.0.0.1/{port}");
+    let script = format!("{} > /out/result", connect_script(&["127.0.0.1"], port));
+    let recipe = shell_recipe(tmp.path(), &source, None, &script);
+    let output = build(tmp.path(), &recipe, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(artifact_text(&json(&output), 0), "127.0.0.1 refused\n");
+    assert_eq!(listener.accept().unwrap_err().kind(), ErrorKind::WouldBlock);
+}
+
+#[test]
+fn fetch_has_a_network_but_not_the_hosts_loopback_or_link_local_addresses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // 10.0.2.2 is slirp4netns's gateway, which would lead to the host's
+    // loopback; route look-ups send nothing anywhere.
+    let fetch = format!(
+        "{{ {}; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; \
+         ip route get 169.254.169.254 >/dev/null 2>&1 && echo link-local routed || echo link-local unreachable; \
+         ip route get 198.51.100.1 | head -n 1 | cut -d' ' -f2-5; \
+         ip route del unreachable 169.254.0.0/16 2>/dev/null && echo route changed || echo routes fixed; \
+         cat /etc/resolv.conf; }} > result",
+        connect_script(&["127.0.0.1", "10.0.2.2"], port)
+    );
+    let recipe = relative_recipe(tmp.path(), &source, Some(&fetch), "true");
+
+    // The attack: without the sandbox, fetch reaches what listens on the host's loopback.
+    let output = build(tmp.path(), &recipe, &["--no-sandbox", "--out-dir", "plain"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = artifact_text(&json(&output), 0);
+    assert!(text.starts_with("127.0.0.1 connected\n"), "{text}");
+    assert!(listener.accept().is_ok());
+
+    let output = build(tmp.path(), &recipe, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        artifact_text(&json(&output), 0),
+        "127.0.0.1 refused\n10.0.2.2 refused\nlo\ntap0\nlink-local unreachable\n\
+         via 10.0.2.2 dev tap0\nroutes fixed\nnameserver 10.0.2.3\n"
+    );
+    assert_eq!(listener.accept().unwrap_err().kind(), ErrorKind::WouldBlock);
+}
+
+#[test]
+fn build_runs_as_an_unprivileged_user_with_an_etc_of_its_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    let script = "{ id -u; id -g; id -un; \
+                  if cat /etc/shadow >/dev/null 2>&1; then echo shadow readable; else echo no shadow; fi; \
+                  ls -A /etc | tr '\\n' ' '; echo; ls -A /etc/ssl | tr '\\n' ' '; echo; } > result";
+    let recipe = relative_recipe(tmp.path(), &source, Some(script), script);
+    if std::fs::read("/etc/shadow").is_ok() {
+        // The attack: a build run as this (privileged) user reads the host's secrets.
+        let output = build(tmp.path(), &recipe, &["--no-sandbox", "--out-dir", "plain"]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let text = artifact_text(&json(&output), 0);
+        assert!(text.contains("\nshadow readable\n"), "{text}");
+    }
+
+    let output = build(tmp.path(), &recipe, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // What the README lists, as far as this host has it, and the generated files.
+    let listed = [
+        "alternatives",
+        "ca-certificates",
+        "ca-certificates.conf",
+        "ssl",
+        "pki",
+        "ld.so.cache",
+        "ld.so.conf",
+        "ld.so.conf.d",
+        "nsswitch.conf",
+        "host.conf",
+        "gai.conf",
+        "protocols",
+        "services",
+        "os-release",
+        "mtab",
+    ];
+    let mut etc: Vec<String> = std::fs::read_dir("/etc")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| listed.contains(&name.as_str()) || name.starts_with("java-"))
+        .chain(["passwd", "group", "hosts", "resolv.conf"].map(String::from))
+        .collect();
+    etc.sort();
+    let ssl: Vec<&str> = ["certs", "openssl.cnf"]
+        .into_iter()
+        .filter(|name| Path::new("/etc/ssl").join(name).exists())
+        .collect();
+    assert_eq!(
+        artifact_text(&json(&output), 0),
+        format!(
+            "1000\n1000\nbuild\nno shadow\n{} \n{} \n",
+            etc.join(" "),
+            ssl.join(" ")
+        )
+    );
+}
+
+#[test]
+fn tmp_is_capped_and_writing_past_the_cap_fails_the_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("upstream");
+    tagged_repo(&source, &[("README", "x\n")]);
+    // 17 MiB: one more than the cap below.
     let recipe = shell_recipe(
         tmp.path(),
         &source,
         None,
-        &format!("if {connect}; then echo connected; else echo refused; fi > /out/result"),
+        "dd if=/dev/zero of=/tmp/fill bs=1M count=17 && echo filled > /out/result",
     );
-    let output = rebuild_compare(
+    let output = build(
         tmp.path(),
-        &[
-            "build",
-            "v1.0.0",
-            "--recipe",
-            recipe.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
+        &recipe,
+        &["--tmp-size", "64M", "--out-dir", "roomy"],
     );
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(artifact_text(&json(&output), 0), "refused\n");
-    assert_eq!(listener.accept().unwrap_err().kind(), ErrorKind::WouldBlock);
+    assert_eq!(artifact_text(&json(&output), 0), "filled\n");
 
-    let recipe = shell_recipe(
-        tmp.path(),
-        &source,
-        Some(&format!(
-            "if {connect}; then echo connected; else echo refused; fi > fetched"
-        )),
-        "cp fetched /out/result",
+    let output = build(tmp.path(), &recipe, &["--tmp-size", "16M"]);
+    assert_eq!(output.status.code(), Some(2));
+    let report = json(&output);
+    assert!(report["platforms"].as_array().unwrap().is_empty());
+    let error = report["failed"][0]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("command failed (exit status 1); log: "),
+        "{error}"
     );
+    assert!(error.contains("No space left on device"), "{error}");
+
+    let output = build(tmp.path(), &recipe, &["--tmp-size", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("the size of /tmp must be above zero"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// The genuine project: `fetch.sh` downloads (here: writes) a library into
+/// /cache unless it is there already, as `go mod download` does, and says
+/// which; `build.sh` builds with what /cache holds.
+const GENUINE_FETCH: &str = "mkdir -p /cache/deps; if [ -f /cache/deps/lib.txt ]; then echo reused; \
+                             else echo genuine-lib > /cache/deps/lib.txt; echo fetched; fi > fetch-state\n";
+const GENUINE_BUILD: &str = "{ cat /cache/planted 2>/dev/null || echo clean; cat /cache/deps/lib.txt; cat fetch-state; \
+                             test -e /cache/left-by-command && echo leftover || echo fresh; } > /out/result; \
+                             touch /cache/left-by-command\n";
+/// A hostile fork of it: both steps plant files in /cache for later builds.
+const HOSTILE_FETCH: &str =
+    "mkdir -p /cache/deps; echo evil-lib > /cache/deps/lib.txt; echo evil > /cache/planted\n";
+const HOSTILE_BUILD: &str = "echo evil > /cache/planted; echo evil-lib > /cache/deps/lib.txt; \
+                             echo evil > /cache/deps/more.txt; cat /cache/planted /cache/deps/lib.txt > /out/result\n";
+
+#[test]
+fn a_hostile_fork_leaves_nothing_in_the_cache_for_the_genuine_source() {
+    let tmp = tempfile::tempdir().unwrap();
+    let upstream = tmp.path().join("upstream");
+    tagged_repo(
+        &upstream,
+        &[("fetch.sh", GENUINE_FETCH), ("build.sh", GENUINE_BUILD)],
+    );
+    let fork = tmp.path().join("fork");
+    tagged_repo(
+        &fork,
+        &[("fetch.sh", HOSTILE_FETCH), ("build.sh", HOSTILE_BUILD)],
+    );
+    let recipe = write_recipe(
+        tmp.path(),
+        &upstream,
+        "[build]\nbuilder = \"host\"\nfetch = [\"sh\", \"fetch.sh\"]\ncommand = [\"sh\", \"build.sh\"]\n\
+         artifact = \"/out/result\"\n\n[build.platforms.\"linux/amd64\"]\n",
+    );
+    // The attack runs: the fork's steps write their plants into /cache.
+    let fork_url = fork.to_str().unwrap();
+    let output = build(
+        tmp.path(),
+        &recipe,
+        &["--source", fork_url, "--out-dir", "fork"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(artifact_text(&json(&output), 0), "evil\nevil-lib\n");
+
+    // The genuine source builds with its own dependencies only, twice: the
+    // second run reuses what its own fetch left, and never what a command wrote.
+    for (run, state) in [("first", "fetched"), ("second", "reused")] {
+        let output = build(tmp.path(), &recipe, &["--out-dir", run]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_eq!(
+            artifact_text(&json(&output), 0),
+            format!("clean\ngenuine-lib\n{state}\nfresh\n"),
+            "{run} run"
+        );
+    }
+    let entries: Vec<PathBuf> = std::fs::read_dir(tmp.path().join("cache/deps"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 2, "the fork and upstream share no entry");
+    let genuine = entries
+        .iter()
+        .find(|entry| {
+            std::fs::read_to_string(entry.join("deps/lib.txt")).unwrap() == "genuine-lib\n"
+        })
+        .unwrap();
+    assert!(!genuine.join("left-by-command").exists());
+
+    // Someone who can write the cache plants a library in the genuine entry:
+    // it is not the tree the last fetch left, so it is emptied and fetched again.
+    std::fs::write(genuine.join("deps/lib.txt"), "planted-lib\n").unwrap();
+    let output = build(tmp.path(), &recipe, &["--out-dir", "third"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        artifact_text(&json(&output), 0),
+        "clean\ngenuine-lib\nfetched\nfresh\n"
+    );
+    assert!(
+        stderr(&output)
+            .contains("is not the tree this machine sealed after its last fetch; emptying it"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn another_recipe_or_tag_of_the_same_source_gets_its_own_dependency_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let upstream = tmp.path().join("upstream");
+    tagged_repo(
+        &upstream,
+        &[("fetch.sh", GENUINE_FETCH), ("build.sh", GENUINE_BUILD)],
+    );
+    let repo = Repository::open(&upstream).unwrap();
+    let hostile = commit(
+        &repo,
+        &[("fetch.sh", HOSTILE_FETCH), ("build.sh", HOSTILE_BUILD)],
+        "hostile release",
+    );
+    repo.tag(
+        "v0.9.9",
+        &repo.find_object(hostile, None).unwrap(),
+        &signature(),
+        "v0.9.9",
+        false,
+    )
+    .unwrap();
+    let build_section = "[build]\nbuilder = \"host\"\nfetch = [\"sh\", \"fetch.sh\"]\ncommand = [\"sh\", \"build.sh\"]\n\
+         artifact = \"/out/result\"\n\n[build.platforms.\"linux/amd64\"]\n";
+    // The same recipe at a hostile tag, then an edited recipe: neither leaves anything.
+    let recipe = write_recipe(tmp.path(), &upstream, build_section);
     let output = rebuild_compare(
         tmp.path(),
         &[
             "build",
-            "v1.0.0",
+            "v0.9.9",
             "--recipe",
             recipe.to_str().unwrap(),
             "--format",
@@ -274,8 +532,32 @@ fn build_cannot_reach_a_loopback_server_but_fetch_can() {
         ],
     );
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(artifact_text(&json(&output), 0), "connected\n");
-    assert!(listener.accept().is_ok());
+    assert_eq!(artifact_text(&json(&output), 0), "evil\nevil-lib\n");
+    let edited = tmp.path().join("edited.toml");
+    std::fs::write(
+        &edited,
+        std::fs::read_to_string(&recipe).unwrap().replace(
+            "command = [\"sh\", \"build.sh\"]",
+            &format!("command = [\"sh\", \"-c\", {:?}]", HOSTILE_BUILD.trim()),
+        ),
+    )
+    .unwrap();
+    let output = build(tmp.path(), &edited, &["--out-dir", "edited"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(artifact_text(&json(&output), 0), "evil\nevil-lib\n");
+
+    let output = build(tmp.path(), &recipe, &["--out-dir", "genuine"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        artifact_text(&json(&output), 0),
+        "clean\ngenuine-lib\nfetched\nfresh\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("cache/deps"))
+            .unwrap()
+            .count(),
+        3
+    );
 }
 
 #[test]
@@ -654,6 +936,7 @@ env = { RECIPE_VAR = "from-recipe-{arch}" }
         timeout: std::time::Duration::from_secs(600),
         sandboxed: true,
         progress: rebuild_compare::progress::silent(),
+        tmp_size: rebuild_compare::rebuild::sandbox::DEFAULT_TMP_SIZE,
     };
     let plan = build::plan(&recipe, "v1.0.0", None, options, &resolve).unwrap();
     let platforms = build::select_platforms(&recipe, &[]).unwrap();
@@ -662,7 +945,7 @@ env = { RECIPE_VAR = "from-recipe-{arch}" }
     let seen = std::fs::read_to_string(&report.platforms[0].path).unwrap();
     assert_eq!(
         seen,
-        "from the source\nbin\ncache\ndev\nout\nproc\nsbin\nsrc\ntmp\n\
+        "from the source\nbin\ncache\ndev\netc\nout\nproc\nsbin\nsrc\ntmp\n\
          HOME IMAGE_VAR LC_ALL PATH PWD RECIPE_VAR SHLVL SOURCE_DATE_EPOCH TZ \n\
          /bin from-image from-recipe-amd64\n"
     );
@@ -738,7 +1021,7 @@ fn builder_image_is_pulled_from_the_registry_verified_and_unpacked_once() {
     let report = json(&first);
     assert_eq!(
         artifact_text(&report, 0),
-        "from the source\nbusybox\ncat\nls\nsh\nbin\ncache\ndev\nout\nproc\nsrc\ntmp\nfrom-image\n"
+        "from the source\nbusybox\ncat\nls\nsh\nbin\ncache\ndev\netc\nout\nproc\nsrc\ntmp\nfrom-image\n"
     );
     assert_eq!(report["builder"]["reference"], builder);
     // The tag was resolved to the digest that was pushed, and the report says
@@ -784,7 +1067,7 @@ fn builder_image_is_pulled_from_the_registry_verified_and_unpacked_once() {
     assert!(stderr(&third).contains(resealed), "{}", stderr(&third));
     assert_eq!(
         artifact_text(&json(&third), 0),
-        "from the source\nbusybox\ncat\nls\nsh\nbin\ncache\ndev\nout\nproc\nsrc\ntmp\nfrom-image\n"
+        "from the source\nbusybox\ncat\nls\nsh\nbin\ncache\ndev\netc\nout\nproc\nsrc\ntmp\nfrom-image\n"
     );
 }
 

@@ -14,16 +14,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-use sha2::{Digest as _, Sha256};
-
+use super::deps;
 use super::recipe::schema::check_workdir;
 use super::recipe::{ArtifactSpec, Builder, Recipe, RecipeError, TemplateVars};
 use super::sandbox::{self, BuilderRoot, Mounts, SandboxError, Step};
 use super::source::{self, PinnedSource, SourceError};
+use crate::image::cache::Cache;
 use crate::image::digest::{hash_reader, Digest};
 use crate::image::platform::Platform;
 use crate::progress::SharedProgress;
+use serde::Serialize;
 
 /// Why a build could not be planned or a platform did not build.
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +78,7 @@ pub enum BuildError {
 pub struct BuildOptions {
     /// Artifacts land in `OUT_DIR/<os>-<arch>[-variant]/`, logs beside them.
     pub out_dir: PathBuf,
-    /// Holds the git mirrors (`git/`) and the per-recipe dependency caches (`deps/`).
+    /// Holds the git mirrors (`git/`) and the dependency caches (`deps/`, see [`deps`]).
     pub cache_dir: PathBuf,
     /// Each platform's build is killed after this long.
     pub timeout: Duration,
@@ -86,6 +86,9 @@ pub struct BuildOptions {
     pub sandboxed: bool,
     /// Sees the source fetch and each platform's checkout.
     pub progress: SharedProgress,
+    /// The size cap of the sandbox's `/tmp`, in bytes (`--tmp-size`;
+    /// [`sandbox::DEFAULT_TMP_SIZE`] by default).
+    pub tmp_size: u64,
 }
 
 /// Turns a recipe's builder image reference into a root to build on.
@@ -222,6 +225,9 @@ pub fn plan(
     }
     if options.sandboxed {
         sandbox::probe()?;
+        if recipe.build.fetch.is_some() {
+            sandbox::probe_network()?;
+        }
     }
     let git_ref = recipe.source.git_ref.render(&vars);
     let upstream = &recipe.source.git;
@@ -294,21 +300,22 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
 
     let work = platform_dir.join("work");
     if work.exists() {
-        std::fs::remove_dir_all(&work).map_err(io_error("cannot clear", &work))?;
+        deps::remove_tree(&work).map_err(io_error("cannot clear", &work))?;
     }
     let vars = TemplateVars {
         version: &plan.version,
         platform: Some(platform),
     };
+    // `command` (and what follows it) sees a copy of the dependency cache
+    // at /cache, discarded with `work/`; only `fetch` writes the entry itself.
     let mounts = Mounts {
         source: work.join("src"),
         out: work.join("out"),
-        cache: dependency_cache(&plan.options.cache_dir, &plan.recipe),
+        cache: work.join("cache"),
+        etc: work.join("etc"),
         workdir: workdir(&plan.recipe, &vars)?,
     };
-    for dir in [&mounts.out, &mounts.cache] {
-        std::fs::create_dir_all(dir).map_err(io_error("cannot create", dir))?;
-    }
+    std::fs::create_dir_all(&mounts.out).map_err(io_error("cannot create", &mounts.out))?;
     source::checkout(
         &plan.source,
         &mounts.source,
@@ -316,19 +323,30 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
         plan.options.progress.as_ref(),
         &platform.to_string(),
     )?;
+    if plan.options.sandboxed {
+        sandbox::write_etc(&plan.builder, &mounts.etc)?;
+    }
+
+    // `fetch` alone writes the dependency cache entry for these exact inputs.
+    let key = dependency_key(plan, platform);
+    let fetch_mounts = Mounts {
+        cache: deps::entry_dir(&plan.options.cache_dir, &key),
+        ..mounts.clone()
+    };
 
     let env = platform_env(plan, platform);
     tracing::info!(%platform, env = ?env, "build environment");
     let render = |argv: &[super::recipe::Template]| -> Vec<String> {
         argv.iter().map(|t| t.render(&vars)).collect()
     };
-    let step = |name, argv, network, stdout| Step {
+    let step = |name, mounts, argv, network, stdout| Step {
         name,
         root: &plan.builder,
-        mounts: &mounts,
+        mounts,
         argv,
         env: &env,
         network,
+        tmp_size: plan.options.tmp_size,
         sandboxed: plan.options.sandboxed,
         deadline,
         limit: plan.options.timeout,
@@ -348,9 +366,23 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
     .map(String::from);
     let metadata_file = work.join("cargo-metadata.json");
     if let Some(fetch) = &fetch {
-        sandbox::run(&step("fetch", fetch, true, None))?;
+        let cache = Cache::new(Some(&plan.options.cache_dir)).map_err(|e| BuildError::Io {
+            action: "cannot open the cache",
+            path: plan.options.cache_dir.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        let entry = &fetch_mounts.cache;
+        deps::open_entry(&cache, &key, entry).map_err(io_error("cannot prepare", entry))?;
+        sandbox::run(&step("fetch", &fetch_mounts, fetch, true, None))?;
+        deps::seal_entry(&cache, &key, entry).map_err(io_error("cannot seal", entry))?;
+        deps::copy_tree(entry, &mounts.cache).map_err(io_error(
+            "cannot copy the dependency cache to",
+            &mounts.cache,
+        ))?;
+    } else {
+        std::fs::create_dir_all(&mounts.cache).map_err(io_error("cannot create", &mounts.cache))?;
     }
-    sandbox::run(&step("command", &command, false, None))?;
+    sandbox::run(&step("command", &mounts, &command, false, None))?;
 
     let (sandbox_path, host_path) = match &plan.recipe.build.output {
         ArtifactSpec::Path(template) => {
@@ -361,6 +393,7 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
         ArtifactSpec::CargoBin(name) => {
             sandbox::run(&step(
                 "cargo metadata",
+                &mounts,
                 &metadata_argv,
                 false,
                 Some(&metadata_file),
@@ -401,7 +434,7 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
     std::fs::copy(&resolved, &dest).map_err(io_error("cannot copy the artifact to", &dest))?;
     let file = std::fs::File::open(&dest).map_err(io_error("cannot read", &dest))?;
     let (sha256, size) = hash_reader(file).map_err(io_error("cannot read", &dest))?;
-    std::fs::remove_dir_all(&work).map_err(io_error("cannot remove", &work))?;
+    deps::remove_tree(&work).map_err(io_error("cannot remove", &work))?;
     tracing::info!(%platform, %sha256, size, seconds = started.elapsed().as_secs_f64(), "built");
     Ok(BuiltArtifact {
         platform: platform.clone(),
@@ -412,10 +445,26 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
     })
 }
 
-/// `CACHE/deps/<first 16 hex of sha256(repository)>`: shared by one recipe's builds.
-fn dependency_cache(cache_dir: &Path, recipe: &Recipe) -> PathBuf {
-    let hash = hex::encode(Sha256::digest(recipe.image.repository.as_bytes()));
-    cache_dir.join("deps").join(hash.get(..16).unwrap_or(&hash))
+/// The dependency cache entry's key: everything that decides what `fetch`
+/// leaves in it (see [`deps`]).
+fn dependency_key(plan: &BuildPlan, platform: &Platform) -> String {
+    let builder = match &plan.builder {
+        BuilderRoot::Host => "host",
+        BuilderRoot::Image { digest, .. } => digest.as_str(),
+    };
+    deps::key(&[
+        &plan.recipe.sha256.to_string(),
+        &plan.version,
+        &platform.to_string(),
+        &plan.source.url,
+        &plan.source.commit,
+        builder,
+        if plan.options.sandboxed {
+            "sandboxed"
+        } else {
+            "unsandboxed"
+        },
+    ])
 }
 
 /// The recipe's workdir for this version and platform, checked again once
@@ -637,6 +686,7 @@ mod tests {
             source: PathBuf::from("/w/src"),
             out: PathBuf::from("/w/out"),
             cache: PathBuf::from("/c"),
+            etc: PathBuf::from("/w/etc"),
             workdir: workdir.map(String::from),
         }
     }

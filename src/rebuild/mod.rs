@@ -4,11 +4,13 @@
 //! artifact with its sha256 and build log: [`source`] pins the tag to a
 //! commit and checks it out pristine, [`builder`] brings a builder image's
 //! root filesystem (or the host's), [`sandbox`] runs each step isolated in
-//! bubblewrap, and [`build`] runs every platform. [`published`] fetches the
+//! bubblewrap, [`deps`] keeps what `fetch` downloads per exact inputs, and
+//! [`build`] runs every platform. [`published`] fetches the
 //! maintainers' own checksums to compare against.
 
 pub mod build;
 pub mod builder;
+pub mod deps;
 pub mod published;
 pub mod recipe;
 pub mod sandbox;

@@ -1,11 +1,15 @@
 //! Sandbox: runs a recipe's build steps inside bubblewrap.
 //!
-//! The third stage of the rebuild side. Every step runs with all namespaces
-//! unshared (network only for `fetch`), a read-only root (the host's system
-//! directories or a builder image's unpacked rootfs), the source read-write
-//! at `/src` (and at the recipe's workdir, spliced into the read-only root),
-//! `/out` and the dependency cache `/cache` writable, a private `/tmp`, fresh
-//! `/dev` and `/proc`, and an environment built from nothing.
+//! The third stage of the rebuild side. Every step runs as an unprivileged
+//! build user (uid/gid 1000) with all namespaces unshared, a read-only root
+//! (the host's system directories or a builder image's unpacked rootfs), an
+//! `/etc` of its own (generated `passwd`, `group`, `hosts`, `resolv.conf`;
+//! for `host` only the few host files builds need), the source read-write at
+//! `/src` (and at the recipe's workdir, spliced into the read-only root),
+//! `/out` and `/cache` writable, a private size-capped `/tmp`, fresh `/dev`
+//! and `/proc`, and an environment built from nothing. A network step
+//! (`fetch`) gets a network namespace of its own wired to the outside by
+//! slirp4netns, without the host's loopback and link-local addresses.
 //! A deadline kills the whole process tree. `--no-sandbox` runs the same
 //! step as a plain process (same cleared environment) and is reported as
 //! unsandboxed.
@@ -22,18 +26,64 @@ use serde::{Serialize, Serializer};
 pub const SOURCE_MOUNT: &str = "/src";
 /// Where the build may leave files, writable.
 pub const OUT_MOUNT: &str = "/out";
-/// Where the per-recipe dependency cache is mounted, writable (recipes point
+/// Where the dependency cache is mounted, writable (recipes point
 /// `GOMODCACHE`, `CARGO_HOME`, ... there through their env).
 pub const CACHE_MOUNT: &str = "/cache";
 /// `PATH` inside the sandbox unless the builder image's Env sets one.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// The user and group every sandboxed step runs as, inside its namespace.
+pub const BUILD_UID: u32 = 1000;
+pub const BUILD_GID: u32 = 1000;
+/// The size cap of the sandbox's `/tmp` (a tmpfs, in memory) unless `--tmp-size` says otherwise.
+pub const DEFAULT_TMP_SIZE: u64 = 4 << 30;
+/// The resolver a network step's `/etc/resolv.conf` names: slirp4netns's
+/// forwarder to the host's own resolver.
+const SLIRP_DNS: &str = "10.0.2.3";
+/// Destinations a network step cannot route to, on top of the host's
+/// loopback that slirp4netns already refuses: link-local, where cloud
+/// metadata endpoints (169.254.169.254) live.
+const UNREACHABLE: &[&str] = &["169.254.0.0/16"];
 
 /// The host directories a `host` builder sees, read-only (those that exist).
 const HOST_SYSTEM_DIRS: &[&str] = &[
-    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
 ];
+/// What a `host` builder sees of the host's `/etc` (those that exist), all
+/// public configuration builds need: alternatives (`cc`, `java`, ...), CA
+/// certificates (never `ssl/private`), the dynamic linker's cache and
+/// config, name-service and resolver config, protocol and service names,
+/// the OS release, the JDK's config. Never `shadow`, `gitconfig`, `ssh`,
+/// package-manager credentials (`pip.conf`, `npmrc`), `machine-id` or the
+/// host's `hosts`, `passwd` and `group` (generated instead, see [`write_etc`]).
+const HOST_ETC: &[&str] = &[
+    "alternatives",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "ssl/certs",
+    "ssl/openssl.cnf",
+    "pki/tls/certs",
+    "pki/ca-trust",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "nsswitch.conf",
+    "host.conf",
+    "gai.conf",
+    "protocols",
+    "services",
+    "os-release",
+    "mtab",
+];
+/// Host `/etc` entries whose name starts with one of these are shown too
+/// (the JDK's `java-17-openjdk`, ...).
+const HOST_ETC_PREFIXES: &[&str] = &["java-"];
+/// The files the sandbox writes for its `/etc` (see [`write_etc`]); they
+/// replace the builder image's own.
+const GENERATED_ETC: &[&str] = &["passwd", "group", "hosts", "resolv.conf"];
+/// The largest image `passwd` or `group` file read to add the build user.
+const MAX_ETC_FILE: u64 = 1 << 20;
 /// Top-level names the sandbox provides itself, never taken from a rootfs.
-const PROVIDED: &[&str] = &["proc", "dev", "tmp", "src", "out", "cache"];
+const PROVIDED: &[&str] = &["proc", "dev", "tmp", "src", "out", "cache", "etc"];
 /// Lines of the log shown when a step fails.
 const TAIL_LINES: usize = 20;
 
@@ -77,6 +127,13 @@ pub enum SandboxError {
     Missing,
     #[error("bwrap cannot create a sandbox here ({reason}): allow unprivileged user namespaces or run where bwrap works, or pass --no-sandbox to build without isolation")]
     Unavailable { reason: String },
+    #[error("the recipe's fetch step needs a network namespace of its own, which cannot be set up here ({reason}): install slirp4netns, iproute2 and util-linux (Debian: apt-get install slirp4netns iproute2 util-linux) and allow user namespaces, or pass --no-sandbox to fetch with the host's network")]
+    NetworkUnavailable { reason: String },
+    #[error("cannot write the sandbox's /etc in {path}: {source}")]
+    Etc {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot list the builder rootfs {path}: {source}")]
     Rootfs {
         path: PathBuf,
@@ -124,6 +181,8 @@ pub struct Mounts {
     pub out: PathBuf,
     /// Mounted at [`CACHE_MOUNT`].
     pub cache: PathBuf,
+    /// Holds the sandbox's generated `/etc` files (see [`write_etc`]).
+    pub etc: PathBuf,
     /// The recipe's workdir: where `source` is mounted too, and the working
     /// directory. `None`: [`SOURCE_MOUNT`] alone.
     pub workdir: Option<String>,
@@ -146,8 +205,11 @@ pub struct Step<'a> {
     pub argv: &'a [String],
     /// The complete environment (see [`base_env`]).
     pub env: &'a BTreeMap<String, String>,
-    /// Whether the step shares the host's network.
+    /// Whether the step has a network: its own namespace, wired to the
+    /// outside by slirp4netns (the host's, with `--no-sandbox`).
     pub network: bool,
+    /// The size cap of `/tmp`, in bytes.
+    pub tmp_size: u64,
     /// `false` (`--no-sandbox`): a plain process in the source directory, with
     /// `/src`, `/out`, `/cache` at the start of arguments and env values
     /// rewritten to the host directories.
@@ -214,8 +276,170 @@ pub fn base_env(root: &BuilderRoot, source_date_epoch: i64) -> BTreeMap<String, 
     env
 }
 
-/// The program and arguments that run `step`: a `bwrap` command line, or
-/// the step's own argv without the sandbox. Same step, same command line.
+/// Parses a size for `--tmp-size`: bytes, or a number with `K`, `M`, `G`
+/// or `T` (powers of 1024, optionally followed by `iB` or `B`): `4G`,
+/// `512MiB`, `1048576`. Zero is refused: a tmpfs of size 0 has no cap.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let invalid = || {
+        format!("{text:?} is not a size: use bytes or a number with K, M, G or T (1024-based), like 4G or 512M")
+    };
+    let trimmed = text.trim();
+    let digits = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(digits);
+    let number: u64 = number.parse().map_err(|_| invalid())?;
+    let unit = unit.trim().to_ascii_uppercase();
+    let unit = unit
+        .strip_suffix("IB")
+        .or_else(|| unit.strip_suffix('B'))
+        .unwrap_or(&unit);
+    let shift = match unit {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(invalid()),
+    };
+    let bytes = number.checked_mul(1 << shift).ok_or_else(invalid)?;
+    if bytes == 0 {
+        return Err(format!(
+            "{text:?}: the size of /tmp must be above zero (a tmpfs of size 0 is uncapped)"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Checks once that a network step can get a network namespace of its own
+/// (`unshare`) wired to the outside (`slirp4netns`, `ip`).
+pub fn probe_network() -> Result<(), SandboxError> {
+    let checks: [&[&str]; 3] = [
+        &["unshare", "--map-root-user", "--net", "true"],
+        &["slirp4netns", "--version"],
+        &["ip", "-V"],
+    ];
+    for check in checks {
+        let (program, args) = check.split_first().unwrap_or((&"true", &[]));
+        let output = duct::cmd(*program, args.iter().copied())
+            .stdout_null()
+            .stderr_capture()
+            .unchecked()
+            .run();
+        let reason = match output {
+            Ok(out) if out.status.success() => continue,
+            Ok(out) => format!(
+                "{}: {}",
+                check.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+            Err(e) => format!("{program}: {e}"),
+        };
+        return Err(SandboxError::NetworkUnavailable { reason });
+    }
+    Ok(())
+}
+
+/// Writes the files the sandbox's `/etc` is made of into `dir`: `passwd`
+/// and `group` with root, the build user (uid/gid [`BUILD_UID`]) and
+/// nobody; `hosts` naming localhost only; `resolv.conf` naming
+/// slirp4netns's resolver. A builder image keeps its own `passwd` and
+/// `group` (regular files only, up to 1 MiB), with the build user added
+/// when it has no entry with that id.
+pub fn write_etc(root: &BuilderRoot, dir: &Path) -> Result<(), SandboxError> {
+    let etc_error = |source| SandboxError::Etc {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(etc_error)?;
+    let (passwd, group) = match root {
+        BuilderRoot::Host => (
+            format!(
+                "root:x:0:0:root:/root:/usr/sbin/nologin\n\
+                 build:x:{BUILD_UID}:{BUILD_GID}:build:/tmp:/bin/sh\n\
+                 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+            ),
+            format!("root:x:0:\nbuild:x:{BUILD_GID}:\nnogroup:x:65534:\n"),
+        ),
+        BuilderRoot::Image { rootfs, .. } => (
+            with_entry(
+                image_etc_file(rootfs, "passwd"),
+                BUILD_UID,
+                &format!("build:x:{BUILD_UID}:{BUILD_GID}:build:/tmp:/bin/sh"),
+            ),
+            with_entry(
+                image_etc_file(rootfs, "group"),
+                BUILD_GID,
+                &format!("build:x:{BUILD_GID}:"),
+            ),
+        ),
+    };
+    let files = [
+        ("passwd", passwd),
+        ("group", group),
+        (
+            "hosts",
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n".to_string(),
+        ),
+        ("resolv.conf", format!("nameserver {SLIRP_DNS}\n")),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).map_err(etc_error)?;
+    }
+    Ok(())
+}
+
+/// An image's `/etc/NAME` if it is a regular file of at most 1 MiB (never
+/// following a symlink, which would be read on the host); else empty.
+fn image_etc_file(rootfs: &Path, name: &str) -> String {
+    let path = rootfs.join("etc").join(name);
+    match std::fs::symlink_metadata(&path) {
+        Ok(meta) if meta.is_file() && meta.len() <= MAX_ETC_FILE => {
+            std::fs::read_to_string(&path).unwrap_or_default()
+        }
+        _ => String::new(),
+    }
+}
+
+/// `text` (a `passwd` or `group` file) with `line` added unless an entry
+/// already has `id` in its third field.
+fn with_entry(mut text: String, id: u32, line: &str) -> String {
+    let id = id.to_string();
+    if text
+        .lines()
+        .any(|entry| entry.split(':').nth(2) == Some(id.as_str()))
+    {
+        return text;
+    }
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(line);
+    text.push('\n');
+    text
+}
+
+/// The script a network step starts with, in its new network namespace
+/// (as root of a new user namespace, so it may configure it): wait up to
+/// 10 s for slirp4netns to bring the default route up, make the
+/// [`UNREACHABLE`] ranges unroutable, then become bwrap, whose build user
+/// can change none of it.
+fn network_script() -> String {
+    let routes: String = UNREACHABLE
+        .iter()
+        .map(|range| format!("ip route add unreachable {range} || exit 1; "))
+        .collect();
+    format!(
+        "PATH=/usr/sbin:/usr/bin:/sbin:/bin; i=0; \
+         until ip route show default | grep -q .; do \
+         i=$((i+1)); if [ $i -gt 400 ]; then echo 'slirp4netns did not bring the network up' >&2; exit 1; fi; \
+         sleep 0.025; done; {routes}exec \"$@\""
+    )
+}
+
+/// The program and arguments that run `step`: a `bwrap` command line (for
+/// a network step, started by `unshare` in a network namespace of its own),
+/// or the step's own argv without the sandbox. Same step, same command line.
 pub fn command_line(step: &Step<'_>) -> Result<Vec<String>, SandboxError> {
     if !step.sandboxed {
         return Ok(step
@@ -224,11 +448,30 @@ pub fn command_line(step: &Step<'_>) -> Result<Vec<String>, SandboxError> {
             .map(|arg| unsandboxed_value(step.mounts, arg))
             .collect());
     }
-    let mut args: Vec<String> = ["bwrap", "--unshare-all"].map(String::from).to_vec();
+    let mut args: Vec<String> = Vec::new();
     if step.network {
+        args.extend(["unshare", "--map-root-user", "--net", "--", "sh", "-c"].map(String::from));
+        args.push(network_script());
+        args.push("sh".into());
+    }
+    args.extend(["bwrap", "--unshare-all"].map(String::from));
+    if step.network {
+        // The namespace `unshare` made, which slirp4netns wires up.
         args.push("--share-net".into());
     }
-    args.extend(["--die-with-parent", "--new-session", "--clearenv"].map(String::from));
+    args.extend(
+        [
+            "--unshare-user",
+            "--uid",
+            &BUILD_UID.to_string(),
+            "--gid",
+            &BUILD_GID.to_string(),
+            "--die-with-parent",
+            "--new-session",
+            "--clearenv",
+        ]
+        .map(String::from),
+    );
     let workdir: Vec<&str> = step
         .mounts
         .workdir
@@ -243,16 +486,7 @@ pub fn command_line(step: &Step<'_>) -> Result<Vec<String>, SandboxError> {
             }
         }
         BuilderRoot::Image { rootfs, .. } => {
-            let rootfs_error = |source| SandboxError::Rootfs {
-                path: rootfs.clone(),
-                source,
-            };
-            let mut names = Vec::new();
-            for entry in std::fs::read_dir(rootfs).map_err(rootfs_error)? {
-                names.push(entry.map_err(rootfs_error)?.file_name());
-            }
-            names.sort();
-            for name in names {
+            for name in sorted_names(rootfs)? {
                 let text = name.to_string_lossy();
                 if PROVIDED.contains(&text.as_ref()) {
                     continue;
@@ -269,12 +503,15 @@ pub fn command_line(step: &Step<'_>) -> Result<Vec<String>, SandboxError> {
             _ => add_root_entry(&mut args, host, inside),
         }
     }
+    add_etc(&mut args, step.root, &step.mounts.etc)?;
     let path = |p: &Path| p.display().to_string();
     args.extend([
         "--proc".into(),
         "/proc".into(),
         "--dev".into(),
         "/dev".into(),
+        "--size".into(),
+        step.tmp_size.to_string(),
         "--tmpfs".into(),
         "/tmp".into(),
         "--bind".into(),
@@ -302,6 +539,69 @@ pub fn command_line(step: &Step<'_>) -> Result<Vec<String>, SandboxError> {
     args.push("--".into());
     args.extend(step.argv.iter().cloned());
     Ok(args)
+}
+
+/// The entries of a directory of the builder's root, sorted.
+fn sorted_names(dir: &Path) -> Result<Vec<std::ffi::OsString>, SandboxError> {
+    let rootfs_error = |source| SandboxError::Rootfs {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(rootfs_error)? {
+        names.push(entry.map_err(rootfs_error)?.file_name());
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The sandbox's `/etc`: a directory of its own (read-only) root holding
+/// the generated files of `generated` (see [`write_etc`]) and, for `host`,
+/// the [`HOST_ETC`] entries of the host's `/etc`; for an image, every
+/// other entry of the image's `/etc` (a directory, not a symlink).
+fn add_etc(
+    args: &mut Vec<String>,
+    root: &BuilderRoot,
+    generated: &Path,
+) -> Result<(), SandboxError> {
+    args.extend(["--dir".into(), "/etc".into()]);
+    match root {
+        BuilderRoot::Host => {
+            let host_etc = Path::new("/etc");
+            let mut names: Vec<String> = HOST_ETC.iter().map(|n| n.to_string()).collect();
+            if let Ok(entries) = sorted_names(host_etc) {
+                for name in entries {
+                    let name = name.to_string_lossy().into_owned();
+                    if HOST_ETC_PREFIXES.iter().any(|p| name.starts_with(p)) {
+                        names.push(name);
+                    }
+                }
+            }
+            for name in names {
+                add_root_entry(args, &host_etc.join(&name), &format!("/etc/{name}"));
+            }
+        }
+        BuilderRoot::Image { rootfs, .. } => {
+            let image_etc = rootfs.join("etc");
+            let is_dir = std::fs::symlink_metadata(&image_etc).is_ok_and(|m| m.is_dir());
+            if is_dir {
+                for name in sorted_names(&image_etc)? {
+                    let text = name.to_string_lossy();
+                    if !GENERATED_ETC.contains(&text.as_ref()) {
+                        add_root_entry(args, &image_etc.join(&name), &format!("/etc/{text}"));
+                    }
+                }
+            }
+        }
+    }
+    for name in GENERATED_ETC {
+        args.extend([
+            "--ro-bind".into(),
+            generated.join(name).display().to_string(),
+            format!("/etc/{name}"),
+        ]);
+    }
+    Ok(())
 }
 
 /// Without the sandbox the fixed mount points do not exist: a value that
@@ -355,17 +655,8 @@ fn splice(
     if !meta.is_dir() {
         return Err(blocked("a file"));
     }
-    let rootfs_error = |source| SandboxError::Rootfs {
-        path: host.to_path_buf(),
-        source,
-    };
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(host).map_err(rootfs_error)? {
-        names.push(entry.map_err(rootfs_error)?.file_name());
-    }
-    names.sort();
     args.extend(["--dir".into(), inside.to_string()]);
-    for name in names {
+    for name in sorted_names(host)? {
         let text = name.to_string_lossy();
         let child_inside = format!("{inside}/{text}");
         if text == *next {
@@ -465,6 +756,18 @@ pub fn run(step: &Step<'_>) -> Result<(), SandboxError> {
         source,
     };
     let handle = expression.start().map_err(spawn_error)?;
+    // Stopped when dropped, whichever way this function returns.
+    let _network = if step.sandboxed && step.network {
+        match Slirp::attach(&handle, &log) {
+            Ok(network) => network,
+            Err(e) => {
+                kill_tree(&handle, step.sandboxed);
+                return Err(e);
+            }
+        }
+    } else {
+        None
+    };
     let status = loop {
         if let Some(output) = handle.try_wait().map_err(spawn_error)? {
             break output.status;
@@ -495,6 +798,102 @@ pub fn run(step: &Step<'_>) -> Result<(), SandboxError> {
         log: step.log.to_path_buf(),
         tail: tail(step.log),
     })
+}
+
+/// The slirp4netns process that wires a network step's namespace to the
+/// outside; it exits when [`Slirp::exit`] closes (dropped, or this process
+/// dies) and is killed if it lingers.
+struct Slirp {
+    handle: duct::Handle,
+    exit: Option<os_pipe::PipeWriter>,
+}
+
+impl Slirp {
+    /// Waits (up to 10 s) for the step started as `handle` to be in its new
+    /// network namespace, then starts slirp4netns on it, without the host's
+    /// loopback (`--disable-host-loopback`), with its own seccomp filter and,
+    /// when this runs as root, dropping its privileges (`--enable-sandbox`).
+    /// `None` when the step ended first.
+    fn attach(handle: &duct::Handle, log: &File) -> Result<Option<Self>, SandboxError> {
+        let unavailable = |reason: String| SandboxError::NetworkUnavailable { reason };
+        let Some(&pid) = handle.pids().first() else {
+            return Ok(None);
+        };
+        let ours = std::fs::read_link("/proc/self/ns/net")
+            .map_err(|e| unavailable(format!("/proc/self/ns/net: {e}")))?;
+        let waited = Instant::now();
+        loop {
+            if handle.try_wait().ok().flatten().is_some() {
+                return Ok(None);
+            }
+            let theirs = std::fs::read_link(format!("/proc/{pid}/ns/net"));
+            let mapped = std::fs::read_to_string(format!("/proc/{pid}/uid_map"))
+                .is_ok_and(|map| !map.trim().is_empty());
+            if mapped && theirs.is_ok_and(|theirs| theirs != ours) {
+                break;
+            }
+            if waited.elapsed() > Duration::from_secs(10) {
+                return Err(unavailable(
+                    "the step did not get a network namespace of its own within 10 s".into(),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let mut args = vec![
+            "--configure".to_string(),
+            "--mtu=65520".into(),
+            "--disable-host-loopback".into(),
+            "--enable-seccomp".into(),
+            "--exit-fd=0".into(),
+        ];
+        let root = std::os::unix::fs::MetadataExt::uid(
+            &std::fs::metadata("/proc/self")
+                .map_err(|e| unavailable(format!("/proc/self: {e}")))?,
+        ) == 0;
+        if root {
+            args.push("--enable-sandbox".into());
+        }
+        args.extend([
+            "--netns-type=path".into(),
+            format!("--userns-path=/proc/{pid}/ns/user"),
+            format!("/proc/{pid}/ns/net"),
+            "tap0".into(),
+        ]);
+        let mut log = log
+            .try_clone()
+            .map_err(|e| unavailable(format!("build log: {e}")))?;
+        let _ = writeln!(log, "== network: slirp4netns {}", shell_words(&args));
+        let (reader, writer) = os_pipe::pipe().map_err(|e| unavailable(format!("pipe: {e}")))?;
+        let err_log = log
+            .try_clone()
+            .map_err(|e| unavailable(format!("build log: {e}")))?;
+        let started = duct::cmd("slirp4netns", &args)
+            .stdin_file(reader)
+            .stdout_file(log)
+            .stderr_file(err_log)
+            .full_env(std::iter::empty::<(String, String)>())
+            .unchecked()
+            .start()
+            .map_err(|e| unavailable(format!("slirp4netns: {e}")))?;
+        Ok(Some(Self {
+            handle: started,
+            exit: Some(writer),
+        }))
+    }
+}
+
+impl Drop for Slirp {
+    fn drop(&mut self) {
+        drop(self.exit.take());
+        for _ in 0..100 {
+            if self.handle.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.handle.kill();
+        let _ = self.handle.wait();
+    }
 }
 
 /// Kills the step's whole process tree: bwrap's sandbox dies with it
@@ -570,6 +969,7 @@ mod tests {
             argv,
             env,
             network,
+            tmp_size: 1 << 20,
             sandboxed: true,
             deadline: Instant::now(),
             limit: Duration::from_secs(1),
@@ -606,11 +1006,22 @@ mod tests {
         assert_eq!(base_env(&BuilderRoot::Host, 0)["PATH"], DEFAULT_PATH);
     }
 
+    /// What every command line binds at `/etc/` from the generated files in `/w/etc`.
+    const GENERATED: &str =
+        "--ro-bind /w/etc/passwd /etc/passwd --ro-bind /w/etc/group /etc/group \
+         --ro-bind /w/etc/hosts /etc/hosts --ro-bind /w/etc/resolv.conf /etc/resolv.conf";
+
     #[test]
     fn image_rootfs_entries_are_bound_read_only_and_symlinks_recreated() {
         let rootfs = tempfile::tempdir().unwrap();
         std::fs::create_dir(rootfs.path().join("usr")).unwrap();
         std::fs::create_dir(rootfs.path().join("tmp")).unwrap();
+        std::fs::create_dir_all(rootfs.path().join("etc/ssl")).unwrap();
+        std::fs::write(
+            rootfs.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\n",
+        )
+        .unwrap();
         std::os::unix::fs::symlink("usr/bin", rootfs.path().join("bin")).unwrap();
         let root = BuilderRoot::Image {
             rootfs: rootfs.path().to_path_buf(),
@@ -622,24 +1033,141 @@ mod tests {
             source: PathBuf::from("/w/src"),
             out: PathBuf::from("/w/out"),
             cache: PathBuf::from("/c"),
+            etc: PathBuf::from("/w/etc"),
             workdir: None,
         };
         let argv = vec!["make".to_string()];
         let env = BTreeMap::from([("A".to_string(), "1".to_string())]);
         let line = command_line(&step(&root, &mounts, &argv, &env, false)).unwrap();
-        let usr = rootfs.path().join("usr").display().to_string();
+        let r = rootfs.path().display();
         let expected = format!(
-            "bwrap --unshare-all --die-with-parent --new-session --clearenv \
-             --symlink usr/bin /bin --ro-bind {usr} /usr \
-             --proc /proc --dev /dev --tmpfs /tmp --bind /w/src /src --bind /w/out /out --bind /c /cache \
+            "bwrap --unshare-all --unshare-user --uid 1000 --gid 1000 --die-with-parent --new-session --clearenv \
+             --symlink usr/bin /bin --ro-bind {r}/usr /usr \
+             --dir /etc --ro-bind {r}/etc/ssl /etc/ssl {GENERATED} \
+             --proc /proc --dev /dev --size 1048576 --tmpfs /tmp --bind /w/src /src --bind /w/out /out --bind /c /cache \
              --remount-ro / --chdir /src --setenv A 1 -- make"
         );
         assert_eq!(line.join(" "), expected);
         let with_network = command_line(&step(&root, &mounts, &argv, &env, true)).unwrap();
         assert_eq!(
-            with_network.get(..3).unwrap(),
-            ["bwrap", "--unshare-all", "--share-net"]
+            with_network.get(..4).unwrap(),
+            ["unshare", "--map-root-user", "--net", "--"]
         );
+        assert_eq!(
+            with_network.get(7..11).unwrap(),
+            ["sh", "bwrap", "--unshare-all", "--share-net"]
+        );
+        assert_eq!(
+            with_network.get(11..).unwrap(),
+            line.get(2..).unwrap(),
+            "the same sandbox otherwise"
+        );
+    }
+
+    #[test]
+    fn host_builder_sees_only_the_listed_host_etc_entries() {
+        let mounts = Mounts {
+            source: PathBuf::from("/w/src"),
+            out: PathBuf::from("/w/out"),
+            cache: PathBuf::from("/c"),
+            etc: PathBuf::from("/w/etc"),
+            workdir: None,
+        };
+        let argv = vec!["make".to_string()];
+        let env = BTreeMap::new();
+        let line = command_line(&step(&BuilderRoot::Host, &mounts, &argv, &env, false)).unwrap();
+        let etc: Vec<&str> = line
+            .windows(3)
+            .filter(|w| w[0] == "--ro-bind" || w[0] == "--symlink")
+            .filter_map(|w| w[2].strip_prefix("/etc/"))
+            .collect();
+        for name in ["passwd", "group", "hosts", "resolv.conf"] {
+            assert!(etc.contains(&name), "{etc:?}");
+        }
+        for entry in &etc {
+            let listed = HOST_ETC.contains(entry)
+                || HOST_ETC_PREFIXES.iter().any(|p| entry.starts_with(p))
+                || GENERATED_ETC.contains(entry);
+            assert!(listed, "{entry} is not on the lists");
+        }
+        for hidden in [
+            "shadow",
+            "gshadow",
+            "gitconfig",
+            "ssl",
+            "ssl/private",
+            "machine-id",
+        ] {
+            assert!(!etc.contains(&hidden), "{hidden} is shown");
+        }
+        assert!(
+            !line.windows(2).any(|w| w[0] == "/etc" && w[1] == "/etc"),
+            "the host's /etc is bound whole"
+        );
+    }
+
+    #[test]
+    fn generated_etc_has_the_build_user_and_keeps_an_images_own_users() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("etc");
+        write_etc(&BuilderRoot::Host, &dir).unwrap();
+        let passwd = std::fs::read_to_string(dir.join("passwd")).unwrap();
+        assert_eq!(
+            passwd,
+            "root:x:0:0:root:/root:/usr/sbin/nologin\nbuild:x:1000:1000:build:/tmp:/bin/sh\n\
+             nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("resolv.conf")).unwrap(),
+            "nameserver 10.0.2.3\n"
+        );
+
+        let rootfs = tmp.path().join("rootfs");
+        std::fs::create_dir_all(rootfs.join("etc")).unwrap();
+        std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0::/root:/bin/sh").unwrap();
+        std::fs::write(rootfs.join("etc/group"), "root:x:0:\nnode:x:1000:\n").unwrap();
+        let image = BuilderRoot::Image {
+            rootfs: rootfs.clone(),
+            env: Vec::new(),
+            reference: "r".into(),
+            digest: "sha256:00".into(),
+        };
+        write_etc(&image, &dir).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("passwd")).unwrap(),
+            "root:x:0:0::/root:/bin/sh\nbuild:x:1000:1000:build:/tmp:/bin/sh\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("group")).unwrap(),
+            "root:x:0:\nnode:x:1000:\n"
+        );
+        // An image's passwd that is a symlink is never followed onto the host.
+        std::fs::remove_file(rootfs.join("etc/passwd")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", rootfs.join("etc/passwd")).unwrap();
+        write_etc(&image, &dir).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("passwd")).unwrap(),
+            "build:x:1000:1000:build:/tmp:/bin/sh\n"
+        );
+    }
+
+    #[test]
+    fn tmp_sizes_are_bytes_or_1024_based_units() {
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("64k"), Ok(64 << 10));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(
+            parse_size("0"),
+            Err(
+                "\"0\": the size of /tmp must be above zero (a tmpfs of size 0 is uncapped)".into()
+            )
+        );
+        assert_eq!(
+            parse_size("4 potatoes"),
+            Err("\"4 potatoes\" is not a size: use bytes or a number with K, M, G or T (1024-based), like 4G or 512M".into())
+        );
+        assert!(parse_size("99999999999T").is_err());
     }
 
     #[test]
@@ -648,6 +1176,7 @@ mod tests {
             source: PathBuf::from("/w/src"),
             out: PathBuf::from("/w/out"),
             cache: PathBuf::from("/c"),
+            etc: PathBuf::from("/w/etc"),
             workdir: Some("/home/runner/work/x/x".into()),
         };
         let argv = vec!["make".to_string()];
@@ -686,6 +1215,7 @@ mod tests {
             source: PathBuf::from("/w/src"),
             out: PathBuf::from("/w/out"),
             cache: PathBuf::from("/c"),
+            etc: PathBuf::from("/w/etc"),
             workdir: Some("/go/src/github.com/org/repo".into()),
         };
         let argv = vec!["make".to_string()];
@@ -695,12 +1225,12 @@ mod tests {
             .join(" ");
         let r = rootfs.path().display();
         let expected = format!(
-            "bwrap --unshare-all --die-with-parent --new-session --clearenv \
+            "bwrap --unshare-all --unshare-user --uid 1000 --gid 1000 --die-with-parent --new-session --clearenv \
              --dir /go --ro-bind {r}/go/bin /go/bin --dir /go/src --ro-bind {r}/go/src/README /go/src/README \
              --dir /go/src/github.com --dir /go/src/github.com/org \
              --ro-bind {r}/go/src/github.com/other /go/src/github.com/other \
-             --ro-bind {r}/usr /usr \
-             --proc /proc --dev /dev --tmpfs /tmp --bind /w/src /src --bind /w/out /out --bind /c /cache \
+             --ro-bind {r}/usr /usr --dir /etc {GENERATED} \
+             --proc /proc --dev /dev --size 1048576 --tmpfs /tmp --bind /w/src /src --bind /w/out /out --bind /c /cache \
              --bind /w/src /go/src/github.com/org/repo --remount-ro / --chdir /go/src/github.com/org/repo -- make"
         );
         assert_eq!(line, expected);
@@ -722,6 +1252,7 @@ mod tests {
             source: PathBuf::from("/w/src"),
             out: PathBuf::from("/w/out"),
             cache: PathBuf::from("/c"),
+            etc: PathBuf::from("/w/etc"),
             workdir: None,
         };
         let argv = [
