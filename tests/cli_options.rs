@@ -36,6 +36,7 @@ const OWN_OPTIONS: &[(&str, &[&[&str]])] = &[
             &["--out-dir", "out"],
             &["--build-timeout", "1m"],
             &["--no-sandbox"],
+            &["--tmp-size", "1G"],
         ],
     ),
     ("inspect", &[&["--platform", AMD64], &["--format", "json"]]),
@@ -68,6 +69,7 @@ const OWN_OPTIONS: &[(&str, &[&[&str]])] = &[
             &["--out-dir", "out"],
             &["--build-timeout", "1m"],
             &["--no-sandbox"],
+            &["--tmp-size", "1G"],
         ],
     ),
     (

@@ -182,6 +182,25 @@ fn submodules_are_checked_out_when_asked() {
         std::fs::read_to_string(with.join("vendor/lib/lib.txt")).unwrap(),
         "library\n"
     );
+
+    // The same tag from a remote source: its .gitmodules must not make the
+    // build copy a repository of this machine's into the checkout.
+    let remote = source::PinnedSource {
+        url: "https://example.com/app.git".to_string(),
+        fetched_from: None,
+        ..pinned
+    };
+    let refused = tmp.path().join("refused");
+    let err = source::checkout(&remote, &refused, true, &Silent, "test").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "submodule vendor/lib comes from {lib_url}: a local path or file:// URL is taken \
+             only when the source itself is local; clone the source with its submodules and \
+             pass --source PATH"
+        )
+    );
+    assert!(!refused.join("vendor/lib/lib.txt").exists());
 }
 
 /// A repository at `dir` whose annotated tag `v1.0.0` holds a Go program,

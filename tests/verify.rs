@@ -1535,7 +1535,24 @@ fn go_binary_built_without_trimpath_in_a_runner_directory_is_reproduced_with_wor
     let p = platform(&report, AMD64);
     assert_eq!(p["verdict"], "reproducible");
     assert_eq!(p["rebuilt"]["sha256"], sha256_digest(&published).as_str());
-    assert_eq!(p["cross_checks"], json!([]));
+    // Every cross-check ran and passed.
+    let go =
+        rebuild_compare::diff::go_build_info(Path::new(p["rebuilt"]["path"].as_str().unwrap()))
+            .unwrap()
+            .unwrap()
+            .go_version;
+    assert_eq!(
+        p["cross_checks"],
+        json!([
+            "ok: ELF binary for x86_64, as the manifest's linux/amd64 says",
+            format!(
+                "ok: vcs.revision {} is the tag's commit",
+                report["source"]["commit"].as_str().unwrap()
+            ),
+            "ok: vcs.modified=false",
+            format!("ok: go version {go} equals the builder's"),
+        ])
+    );
 
     let in_src = write_recipe(
         tmp.path(),

@@ -99,6 +99,16 @@ pub enum SourceError {
         path: PathBuf,
         source: git2::Error,
     },
+    #[error(
+        "submodule {name} comes from {url}: a local path or file:// URL is taken only when the \
+         source itself is local; clone the source with its submodules and pass --source PATH"
+    )]
+    LocalSubmodule { name: String, url: String },
+    #[error(
+        "submodule {name} comes from {url}, a URL of a kind the source may not use \
+         (https://, http://, ssh:// or user@host:path)"
+    )]
+    SubmoduleScheme { name: String, url: String },
     #[error("source path {path} does not exist: {source}")]
     Path {
         path: PathBuf,
@@ -685,14 +695,64 @@ pub fn checkout(
     let mut index = repo.index().map_err(checkout_error)?;
     index.write().map_err(checkout_error)?;
     if submodules {
-        update_submodules(&repo, dest)?;
+        let read_from = source.fetched_from.as_deref().unwrap_or(&source.url);
+        update_submodules(&repo, dest, local_path(read_from).is_some())?;
     }
     let seconds = started.elapsed().as_secs_f64();
     tracing::info!(label, path = %dest.display(), seconds, "checked out");
     Ok(())
 }
 
-fn update_submodules(repo: &Repository, dir: &Path) -> Result<(), SourceError> {
+/// Where a submodule may come from: a URL of a kind the source itself may
+/// use, relative to the source, or (only when the source was read from a
+/// local repository) a local path or `file://`. Anything else, a host's
+/// private repository named by path in a hostile `.gitmodules` above all,
+/// is refused.
+fn check_submodule_url(name: &str, url: &str, source_is_local: bool) -> Result<(), SourceError> {
+    if url.starts_with("./") || url.starts_with("../") {
+        return Ok(());
+    }
+    // `transport::address` runs a remote helper (`ext::` runs a command).
+    let helper = url
+        .split_once("::")
+        .is_some_and(|(transport, _)| !transport.contains('/'));
+    if helper {
+        return Err(SourceError::SubmoduleScheme {
+            name: name.to_string(),
+            url: url.to_string(),
+        });
+    }
+    let refused_local = || SourceError::LocalSubmodule {
+        name: name.to_string(),
+        url: url.to_string(),
+    };
+    if let Some((scheme, _)) = url.split_once("://") {
+        return match scheme.to_ascii_lowercase().as_str() {
+            "https" | "http" | "ssh" | "git+ssh" | "ssh+git" => Ok(()),
+            "file" if source_is_local => Ok(()),
+            "file" => Err(refused_local()),
+            _ => Err(SourceError::SubmoduleScheme {
+                name: name.to_string(),
+                url: url.to_string(),
+            }),
+        };
+    }
+    // scp-like `user@host:path`: a colon before any slash.
+    let scp_like = url
+        .split_once(':')
+        .is_some_and(|(host, _)| !host.is_empty() && !host.contains('/'));
+    if scp_like || source_is_local {
+        Ok(())
+    } else {
+        Err(refused_local())
+    }
+}
+
+fn update_submodules(
+    repo: &Repository,
+    dir: &Path,
+    source_is_local: bool,
+) -> Result<(), SourceError> {
     let modules = repo.submodules().map_err(|source| SourceError::Submodule {
         name: "(list)".to_string(),
         path: dir.to_path_buf(),
@@ -706,9 +766,39 @@ fn update_submodules(repo: &Repository, dir: &Path) -> Result<(), SourceError> {
             path: path.clone(),
             source,
         };
+        check_submodule_url(
+            &name,
+            &String::from_utf8_lossy(module.opt_url_bytes().unwrap_or_default()),
+            source_is_local,
+        )?;
         module.update(true, None).map_err(submodule_error)?;
         let nested = module.open().map_err(submodule_error)?;
-        update_submodules(&nested, &path)?;
+        update_submodules(&nested, &path, source_is_local)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn submodule_urls_follow_the_sources_own_rules() {
+        for url in [
+            "https://h/x.git",
+            "ssh://git@h/x",
+            "git@h:x.git",
+            "../x.git",
+            "./x",
+        ] {
+            assert!(check_submodule_url("m", url, false).is_ok(), "{url}");
+        }
+        for url in ["file:///srv/private", "/srv/private", "private"] {
+            assert!(check_submodule_url("m", url, false).is_err(), "{url}");
+            assert!(check_submodule_url("m", url, true).is_ok(), "{url}");
+        }
+        for url in ["ext::sh -c id", "fd::3", "git://h/x"] {
+            assert!(check_submodule_url("m", url, true).is_err(), "{url}");
+        }
+    }
 }
