@@ -1824,3 +1824,48 @@ fn on_a_terminal_the_build_spinner_shows_its_time_and_ends_with_a_line_of_its_ow
     assert!(screen[..image].ends_with('\n'), "{screen:?}");
     assert!(screen.contains("verdict: REPRODUCIBLE"), "{screen:?}");
 }
+
+#[test]
+fn recipe_with_an_https_git_url_verifies_end_to_end_over_a_loopback_https_server() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("git");
+    let (_, commit) = fast_source(&root);
+    let ca = support::git_server::TestCa::create(&tmp.path().join("tls"));
+    let server = support::git_server::GitServer::https(&root, &ca, None);
+    let url = server.url("upstream");
+    publish(
+        &registry,
+        &tmp.path().join("layout"),
+        &faithful_set(&[AMD64, ARM64]),
+        "test/app",
+    );
+    let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", FAST_BUILD);
+    let text = std::fs::read_to_string(&recipe)
+        .unwrap()
+        .replace(RECIPE_GIT, &url);
+    std::fs::write(&recipe, text).unwrap();
+    let out_dir = tmp.path().join("out");
+    let run = support::cli::run_in_env(
+        tmp.path(),
+        &[("SSL_CERT_FILE", ca.ca_cert.to_str().unwrap())],
+        &[
+            &registry.reference("test/app"),
+            VERSION,
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--out-dir",
+            out_dir.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let report = report_of(&run, 0);
+    assert_eq!(report["verdict"], "reproducible");
+    assert_eq!(
+        report["source"],
+        json!({"url": url, "ref": VERSION, "commit": commit})
+    );
+    assert_reproduced(&report, AMD64, &fast_binary(AMD64));
+    assert_reproduced(&report, ARM64, &fast_binary(ARM64));
+}
