@@ -1737,15 +1737,10 @@ fn run_on_terminal(home: &Path, args: &[&str]) -> String {
         line.push(' ');
         line.push_str(&quote(arg));
     }
-    let out = std::process::Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .env("HOME", home)
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("DOCKER_CONFIG", home.join(".docker"))
-        .env_remove("REGISTRY_AUTH_FILE")
-        .env_remove("REBUILD_COMPARE_CACHE")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
+    let mut script = std::process::Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]);
+    support::cli::isolate(&mut script, home);
+    let out = script
         .env("TERM", "xterm")
         .output()
         .expect("run script (bsdutils)");

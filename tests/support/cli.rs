@@ -45,8 +45,16 @@ pub fn run_at(home: &Path, cwd: &Path, args: &[&str]) -> Run {
 
 fn command(home: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_rebuild-compare"));
+    command.args(args);
+    isolate(&mut command, home);
     command
-        .args(args)
+}
+
+/// The environment [`run_in`] gives the command: HOME, XDG_CACHE_HOME and
+/// DOCKER_CONFIG in `home`, no inherited credentials, cache, log filter,
+/// CA overrides or colour.
+pub fn isolate(command: &mut Command, home: &Path) {
+    command
         .env("HOME", home)
         .env("XDG_CACHE_HOME", home.join("cache"))
         .env("DOCKER_CONFIG", home.join(".docker"))
@@ -56,7 +64,6 @@ fn command(home: &Path, args: &[&str]) -> Command {
         .env_remove("SSL_CERT_FILE")
         .env_remove("SSL_CERT_DIR")
         .env("NO_COLOR", "1");
-    command
 }
 
 fn run(mut command: Command) -> Run {

@@ -20,8 +20,6 @@ use std::time::Duration;
 pub const MAX_SENT: u64 = 1 << 30;
 /// How long a connection may stay silent.
 const IDLE: Duration = Duration::from_secs(60);
-/// Largest request head accepted.
-const MAX_HEAD: usize = 64 * 1024;
 
 /// One request as the server received it.
 #[derive(Debug, Clone)]
@@ -177,44 +175,18 @@ impl Drop for HostileServer {
     }
 }
 
-fn bad(msg: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, msg.to_string())
-}
-
 /// Reads one request head; `None` at a clean end of stream.
 fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Request>> {
-    let mut lines = Vec::new();
-    let mut total = 0;
-    loop {
-        let mut line = String::new();
-        let n = reader.read_line(&mut line)?;
-        if n == 0 {
-            return if lines.is_empty() {
-                Ok(None)
-            } else {
-                Err(bad("end of stream inside a head"))
-            };
-        }
-        total += n;
-        if total > MAX_HEAD {
-            return Err(bad("head too large"));
-        }
-        let line = line.trim_end_matches(['\r', '\n']).to_string();
-        if line.is_empty() {
-            break;
-        }
-        lines.push(line);
-    }
-    let mut lines = lines.into_iter();
-    let first = lines.next().ok_or_else(|| bad("empty head"))?;
-    let mut words = first.split_whitespace();
+    let Some(head) = super::proxy::read_head(reader)? else {
+        return Ok(None);
+    };
+    let mut words = head.first.split_whitespace();
     let method = words.next().unwrap_or_default().to_string();
     let target = words.next().unwrap_or_default().to_string();
-    let headers = lines
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        })
+    let headers = head
+        .headers
+        .into_iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value))
         .collect();
     Ok(Some(Request {
         method,

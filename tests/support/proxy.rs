@@ -202,10 +202,10 @@ impl Drop for FaultProxy {
 }
 
 /// A parsed request or response head.
-struct Head {
+pub(crate) struct Head {
     /// Request line or status line.
-    first: String,
-    headers: Vec<(String, String)>,
+    pub first: String,
+    pub headers: Vec<(String, String)>,
 }
 
 impl Head {
@@ -246,7 +246,7 @@ fn bad(msg: &str) -> io::Error {
 }
 
 /// Reads a head up to the blank line; `None` at a clean end of stream.
-fn read_head(reader: &mut impl BufRead) -> io::Result<Option<Head>> {
+pub(crate) fn read_head(reader: &mut impl BufRead) -> io::Result<Option<Head>> {
     let mut lines = Vec::new();
     let mut total = 0;
     loop {
