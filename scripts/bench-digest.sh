@@ -25,7 +25,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/bench-digest.XXXXXX)
 # BENCH_KEEP=1 leaves the registry running and the work directory in place.
 if [ -z "${BENCH_KEEP:-}" ]; then
-  trap 'kill $registry_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+  trap 'kill ${registry_pid:-} 2>/dev/null || true; rm -rf "$work"' EXIT
 fi
 
 for tool in docker-registry skopeo umoci gzip debootstrap; do
