@@ -616,17 +616,7 @@ fn writes_to_system_directories_change_nothing_on_the_host() {
         dirs.join(" ")
     );
     let recipe = shell_recipe(tmp.path(), &source, None, &script);
-    let output = rebuild_compare(
-        tmp.path(),
-        &[
-            "build",
-            "v1.0.0",
-            "--recipe",
-            recipe.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-    );
+    let output = build(tmp.path(), &recipe, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(artifact_text(&json(&output), 0), "");
     for dir in dirs {
@@ -820,17 +810,7 @@ env = { ARCH = "{arch}" }
 env = { ARCH = "{arch}" }
 "#,
     );
-    let output = rebuild_compare(
-        tmp.path(),
-        &[
-            "build",
-            "v1.0.0",
-            "--recipe",
-            recipe.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-    );
+    let output = build(tmp.path(), &recipe, &[]);
     assert_eq!(output.status.code(), Some(2));
     let report = json(&output);
     assert_eq!(report["platforms"].as_array().unwrap().len(), 1);
@@ -1003,19 +983,7 @@ fn builder_image_is_pulled_from_the_registry_verified_and_unpacked_once() {
              artifact = \"/out/seen\"\n\n[build.platforms.\"linux/amd64\"]\n"
         ),
     );
-    let run = || {
-        rebuild_compare(
-            tmp.path(),
-            &[
-                "build",
-                "v1.0.0",
-                "--recipe",
-                recipe.to_str().unwrap(),
-                "--format",
-                "json",
-            ],
-        )
-    };
+    let run = || build(tmp.path(), &recipe, &[]);
     let first = run();
     assert!(first.status.success(), "{}", stderr(&first));
     let report = json(&first);
@@ -1274,17 +1242,7 @@ fn workdir_holds_the_checkout_runs_the_build_and_is_also_at_src() {
          test -f /src/result",
         "/home/runner/work/v1.0.0/app/result",
     );
-    let output = rebuild_compare(
-        tmp.path(),
-        &[
-            "build",
-            "v1.0.0",
-            "--recipe",
-            recipe.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-    );
+    let output = build(tmp.path(), &recipe, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         artifact_text(&json(&output), 0),
@@ -1304,17 +1262,7 @@ fn workdir_inside_a_system_directory_keeps_the_rest_of_it() {
         "set -e; { pwd; cat README; test -x /usr/bin/bash && echo tools kept; } > result",
         "result",
     );
-    let output = rebuild_compare(
-        tmp.path(),
-        &[
-            "build",
-            "v1.0.0",
-            "--recipe",
-            recipe.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-    );
+    let output = build(tmp.path(), &recipe, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         artifact_text(&json(&output), 0),
