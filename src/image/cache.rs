@@ -50,6 +50,8 @@ pub struct Cache {
     /// The sealing key, read or made on first use; `None` when there is
     /// none to be had (derived entries are then neither read nor written).
     key: Arc<OnceLock<Option<[u8; SEAL_BYTES]>>>,
+    /// Abandoned partial downloads are looked for once a run, not per blob.
+    partials_swept: Arc<std::sync::Once>,
 }
 
 impl Cache {
@@ -85,6 +87,7 @@ impl Cache {
             verified: Arc::default(),
             key_path,
             key: Arc::default(),
+            partials_swept: Arc::new(std::sync::Once::new()),
         }
     }
 
@@ -252,7 +255,8 @@ impl Cache {
             path: dir.clone(),
             source,
         })?;
-        remove_abandoned_partials(&dir);
+        self.partials_swept
+            .call_once(|| remove_abandoned_partials(&dir));
         let file = tempfile::Builder::new()
             .prefix(".partial-")
             .tempfile_in(&dir)
