@@ -11,6 +11,7 @@
 pub mod build;
 pub mod builder;
 pub mod deps;
+pub mod infer;
 pub mod published;
 pub mod recipe;
 pub mod sandbox;

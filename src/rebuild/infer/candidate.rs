@@ -1,0 +1,41 @@
+//! What inference hands back: candidate recipes, most likely first.
+
+use serde::Serialize;
+
+/// The ecosystem an inferred recipe builds with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    Go,
+    Rust,
+}
+
+/// One way the binary may have been built: a complete recipe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// A short description for reports (`goreleaser builds[0]: -s -w, 3 -X`).
+    pub label: String,
+    /// The recipe as TOML, which `Recipe::parse` accepts unchanged.
+    pub text: String,
+}
+
+/// The result of inference.
+#[derive(Debug, Clone)]
+pub struct Inference {
+    pub ecosystem: Ecosystem,
+    /// At least one, most likely first, no two with the same text.
+    pub candidates: Vec<Candidate>,
+    /// What the reader should know (flags that could not be recovered, ...).
+    pub notes: Vec<String>,
+}
+
+/// Why no recipe could be inferred.
+#[derive(Debug, thiserror::Error)]
+pub enum InferError {
+    #[error("the image binary is neither a Go binary with build info nor a Rust binary with cargo-auditable data, so no recipe can be inferred: write one (see recipes/README.md) and pass it with --recipe")]
+    Unsupported,
+    #[error("cannot tell where the source of {what} lives: pass --source URL")]
+    NoSource { what: String },
+    #[error("{0}")]
+    Invalid(String),
+}

@@ -1,0 +1,26 @@
+//! Recipe inference: when no recipe covers an image, write one from what
+//! the image and its binary record, plus what the source at the tag holds.
+//!
+//! One module per ecosystem ([`go`], [`rust`]), each turning the same
+//! [`Evidence`] into the same thing a hand-written recipe is: recipe TOML
+//! that [`crate::rebuild::recipe::Recipe::parse`] accepts, as a list of
+//! [`Candidate`]s in order of likelihood ([`ecosystem::infer`] picks the
+//! ecosystem). [`source_url`] finds the repository before the source is
+//! pinned; [`depcheck`] compares the binary's dependencies with the tag's
+//! lock files without building. The rest of the pipeline cannot tell an
+//! inferred recipe from a written one.
+
+pub mod candidate;
+pub mod depcheck;
+pub mod ecosystem;
+pub mod evidence;
+pub mod files;
+pub mod go;
+pub mod goreleaser;
+pub mod rust;
+pub mod source_url;
+pub mod xvars;
+
+pub use candidate::{Candidate, Ecosystem, InferError, Inference};
+pub use evidence::{Evidence, PlatformEvidence, SourceEvidence, Toolchains};
+pub use files::{MemoryFiles, SourceFiles};
