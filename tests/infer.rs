@@ -515,6 +515,7 @@ fn assert_reproduced_with_inferred_recipe(
         .map(|(p, _)| p.to_string())
         .collect();
     assert_eq!(platforms(&report), expected);
+    let mut reproducing = Vec::new();
     for (name, binary) in &release.binaries {
         let p = platform(&report, name);
         let digest = sha256_digest(binary);
@@ -524,6 +525,8 @@ fn assert_reproduced_with_inferred_recipe(
         assert_eq!(p["rebuilt"]["sha256"], digest.as_str());
         assert_eq!(p["rebuilt"]["size"], binary.len());
         assert_eq!(p["error"], Value::Null);
+        // No release here has dependencies: the check ran and found nothing.
+        assert_eq!(p["dependencies"], json!({"checked": 0, "problems": []}));
         let candidates = p["candidates"].as_array().expect("candidates listed");
         assert!(
             (1..=4).contains(&candidates.len()),
@@ -541,7 +544,12 @@ fn assert_reproduced_with_inferred_recipe(
         for failed in before {
             assert_ne!(failed["verdict"], "reproducible", "{candidates:?}");
         }
+        reproducing.push(last["sha256"].clone());
     }
+    assert!(
+        reproducing.contains(&report["recipe"]["sha256"]),
+        "the saved recipe is a candidate that reproduced: {report:#}"
+    );
     let recipe: toml::Table = text
         .parse()
         .unwrap_or_else(|e| panic!("the saved recipe is TOML ({e}):\n{text}"));
@@ -780,6 +788,14 @@ fn goreleaser_release_is_reproduced_from_its_config_with_the_build_date_from_the
     let (report, _) =
         assert_reproduced_with_inferred_recipe(&run, &tmp.path().join("out"), release);
     assert_first_candidate_reproduced(&report, AMD64);
+    let p = platform(&report, AMD64);
+    let label = p["candidates"][0]["label"].as_str().unwrap();
+    assert!(label.contains("goreleaser"), "{label}");
+    let inputs = p["inputs"].as_object().unwrap();
+    assert!(
+        inputs.values().any(|value| value == BUILD_DATE),
+        "the build date is read from the binary: {inputs:?}"
+    );
 }
 
 // --- (c) GOAMD64=v3, -tags netgo, and arm64 -------------------------------------
@@ -889,18 +905,26 @@ fn dependency_swapped_outside_the_tag_is_a_mismatch_found_without_building() {
     let report = report_of(&run, 1);
     assert_eq!(report["verdict"], "mismatch", "{report:#}");
     let saved = inferred_recipe_path(&tmp.path().join("out"));
-    assert_eq!(report["recipe"]["inferred"], true);
-    assert_eq!(report["recipe"]["path"], saved.to_str().unwrap());
+    assert_eq!(
+        report["recipe"],
+        json!({"path": saved.to_str().unwrap(),
+               "sha256": sha256_digest(&std::fs::read(&saved).unwrap()), "inferred": true})
+    );
     let p = platform(&report, AMD64);
     assert_eq!(p["verdict"], "mismatch", "{p:#}");
     assert_eq!(p["rebuilt"], Value::Null, "nothing was built: {p:#}");
+    assert_eq!(
+        p["candidates"],
+        Value::Null,
+        "no candidate was tried: {p:#}"
+    );
     assert_eq!(p["dependencies"]["checked"], 1, "{p:#}");
     let problems = p["dependencies"]["problems"].as_array().unwrap();
     assert!(
-        !problems.is_empty()
-            && problems
-                .iter()
-                .any(|problem| problem.as_str().unwrap().contains("example.com/lib")),
+        problems.iter().any(|problem| {
+            let problem = problem.as_str().unwrap();
+            problem.contains("example.com/lib") && problem.contains(FORK_DIR)
+        }),
         "{problems:?}"
     );
     let cross_checks = p["cross_checks"].as_array().unwrap();
