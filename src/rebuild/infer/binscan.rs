@@ -9,10 +9,16 @@ use memchr::memmem;
 use regex::bytes::Regex;
 
 /// `[inputs.NAME] from_binary` for a build time in RFC 3339 (UTC or with an
-/// offset). The byte before it must not be `=`, so the `vcs.time=` of the
-/// build info (and a recorded `-ldflags` `-X ...=DATE`) is not counted.
+/// offset) from 2010 on, so Go's reference time `2006-01-02T15:04:05Z07:00`
+/// (in every binary that formats RFC 3339) is not one. The byte before it
+/// must not be `=`, so the `vcs.time=` of the build info (and a recorded
+/// `-ldflags` `-X ...=DATE`) is not counted.
 pub const DATE_INPUT_REGEX: &str =
-    r"(?-u:[^=])(20\d\d-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\d(?:Z|[+-][0-2]\d:[0-5]\d))";
+    r"(?-u:[^=])(20[1-9]\d-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\d(?:Z|[+-][0-2]\d:[0-5]\d))";
+
+/// `[inputs.NAME] from_binary` for a build time in seconds since the epoch
+/// (2017 to 2033): ten digits on their own.
+pub const TIMESTAMP_INPUT_REGEX: &str = r"(?-u:[^0-9=])(1[5-9]\d{8})(?-u:[^0-9])";
 
 /// The 16-byte sentinels Go wraps its module info in (`runtime/debug`).
 const MODINFO_START: &[u8] = b"\x30\x77\xaf\x0c\x92\x74\x08\x02\x41\xe1\xc1\x07\xe6\xd6\x18\xe6";
@@ -25,6 +31,7 @@ pub struct BinaryStrings<'a> {
     data: &'a [u8],
     build_info: Vec<Range<usize>>,
     dates: OnceCell<Vec<String>>,
+    timestamps: OnceCell<Vec<String>>,
 }
 
 impl<'a> BinaryStrings<'a> {
@@ -49,6 +56,7 @@ impl<'a> BinaryStrings<'a> {
             data,
             build_info,
             dates: OnceCell::new(),
+            timestamps: OnceCell::new(),
         }
     }
 
@@ -115,12 +123,21 @@ impl<'a> BinaryStrings<'a> {
     /// binary, as the recipe's input will read them, in order of first
     /// occurrence (searched once, on first use).
     pub fn dates(&self) -> &[String] {
-        self.dates.get_or_init(|| self.find_dates())
+        self.dates.get_or_init(|| self.distinct(DATE_INPUT_REGEX))
     }
 
-    fn find_dates(&self) -> Vec<String> {
+    /// The distinct values [`TIMESTAMP_INPUT_REGEX`] captures in the whole
+    /// binary (searched once, on first use).
+    pub fn timestamps(&self) -> &[String] {
+        self.timestamps
+            .get_or_init(|| self.distinct(TIMESTAMP_INPUT_REGEX))
+    }
+
+    /// The distinct values of capture group 1 of `pattern`, in order of
+    /// first occurrence, as a recipe input reads them.
+    fn distinct(&self, pattern: &str) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        let Ok(re) = Regex::new(DATE_INPUT_REGEX) else {
+        let Ok(re) = Regex::new(pattern) else {
             return out;
         };
         for captures in re.captures_iter(self.data) {
@@ -203,7 +220,7 @@ mod tests {
     fn dates_leave_out_the_vcs_time() {
         let data = with_build_info(
             "build\tvcs.time=2024-01-02T03:04:05Z\n",
-            "frame too large2024-01-02T03:09:10Z\0\02024-01-02T03:09:10Z1",
+            "frame too large2024-01-02T03:09:10Z\0\x002024-01-02T03:09:10Z1\x002006-01-02T15:04:05Z07:00",
         );
         assert_eq!(
             BinaryStrings::new(&data).dates(),
@@ -213,6 +230,18 @@ mod tests {
         assert_eq!(
             BinaryStrings::new(&data).dates(),
             vec!["2024-01-02T03:09:10+02:00".to_string()]
+        );
+    }
+
+    #[test]
+    fn timestamps_are_ten_digits_on_their_own() {
+        let data = with_build_info(
+            "",
+            "x1714979289y\0\x00123456789012345\0=1700000000\x001516171819202122",
+        );
+        assert_eq!(
+            BinaryStrings::new(&data).timestamps(),
+            vec!["1714979289".to_string()]
         );
     }
 }

@@ -69,7 +69,9 @@ pub struct Target {
     pub file: String,
 }
 
-/// The targets of the tree, sorted and deduplicated by symbol. Skips
+/// The targets of the tree, in the order of the sorted paths and of their
+/// declarations (the order `-X` flags are given in matters: Go's build ID
+/// hashes the flags), each symbol once. Skips
 /// `_test.go` files, `vendor/`, `testdata/` and `.`/`_` directories (as
 /// the go command does), and reads at most [`MAX_GO_FILES`] files of
 /// [`MAX_GO_FILE`] bytes, [`MAX_GO_BYTES`] in all; a note says when it
@@ -88,7 +90,7 @@ pub fn targets(files: &dyn SourceFiles, notes: &mut Vec<String>) -> Vec<Target> 
             Some((dir.to_string(), module))
         })
         .collect();
-    let mut out: BTreeMap<String, Target> = BTreeMap::new();
+    let mut out: Vec<Target> = Vec::new();
     let (mut count, mut bytes) = (0usize, 0usize);
     for path in &paths {
         if !path.ends_with(".go") || path.ends_with("_test.go") || !go_visible(path) {
@@ -121,21 +123,23 @@ pub fn targets(files: &dyn SourceFiles, notes: &mut Vec<String>) -> Vec<Target> 
         for name in vars {
             if let Some(kind) = kind_of(&name) {
                 let symbol = format!("{import}.{name}");
-                out.entry(symbol.clone()).or_insert(Target {
-                    symbol,
-                    package: import.clone(),
-                    kind,
-                    file: path.clone(),
-                });
+                if !out.iter().any(|t| t.symbol == symbol) {
+                    out.push(Target {
+                        symbol,
+                        package: import.clone(),
+                        kind,
+                        file: path.clone(),
+                    });
+                }
             }
         }
     }
-    out.into_values().collect()
+    out
 }
 
 /// Whether the go command builds from this path (no `vendor`, `testdata`,
 /// or directory starting with `.` or `_`).
-fn go_visible(path: &str) -> bool {
+pub fn go_visible(path: &str) -> bool {
     let mut parts: Vec<&str> = path.split('/').collect();
     parts.pop();
     parts
@@ -369,8 +373,12 @@ fn var_spec(tokens: &[Token], mut at: usize, vars: &mut Vec<String>) -> usize {
 
 /// What the values are taken from.
 pub struct Facts<'a> {
-    /// VERSION as typed (`v1.2.0`).
+    /// The version the binary would hold (the tag, `v1.2.0`).
     pub version: &'a str,
+    /// Recipe text for it (`{version}`, or the tag).
+    pub version_text: &'a str,
+    /// Recipe text for it without a leading `v` (`{version_bare}`, or literal).
+    pub bare_text: &'a str,
     /// The tag's commit (40 hex digits).
     pub commit: &'a str,
     /// Recipe text for the full commit (`{vcs_revision}` or the commit).
@@ -390,28 +398,28 @@ pub struct Proposal {
 }
 
 /// Values for the targets whose package is in the binary, each a string
-/// every platform's binary holds outside its build info: VERSION as typed
-/// (`{version}`) or bare (`{version_bare}`), the commit (full, or the
+/// every platform's binary holds outside its build info: the version as
+/// tagged (`v1.2.0`) or bare (`1.2.0`), the commit (full, or the
 /// abbreviation of 7-12 digits found), the commit date, else the one build
 /// date [`BinaryStrings::dates`] finds. Targets with no such value are
 /// left out.
 pub fn propose(
     targets: &[Target],
-    binaries: &[BinaryStrings<'_>],
+    binaries: &[&BinaryStrings<'_>],
     facts: &Facts<'_>,
 ) -> Vec<Proposal> {
     let everywhere = |needle: &[u8]| binaries.iter().all(|b| b.contains(needle));
     let bare = facts.version.strip_prefix('v').unwrap_or(facts.version);
     let mut version_values = Vec::new();
     if everywhere(facts.version.as_bytes()) {
-        version_values.push("{version}".to_string());
+        version_values.push(facts.version_text.to_string());
     }
     if bare != facts.version
         && binaries
             .iter()
             .all(|b| b.contains_not_after(bare.as_bytes(), b'v'))
     {
-        version_values.push("{version_bare}".to_string());
+        version_values.push(facts.bare_text.to_string());
     }
     let forms: Vec<_> = binaries
         .iter()
@@ -600,9 +608,9 @@ var after = "yes"
         assert_eq!(
             symbols,
             vec![
+                ("main.version", Kind::Version),
                 ("github.com/acme/app/internal/v.GitCommit", Kind::Commit),
                 ("k8s.io/component-base/version.gitMajor", Kind::Major),
-                ("main.version", Kind::Version),
             ]
         );
         assert!(notes.is_empty());
@@ -613,6 +621,8 @@ var after = "yes"
     fn facts() -> Facts<'static> {
         Facts {
             version: "v1.30.0",
+            version_text: "{version}",
+            bare_text: "{version_bare}",
             commit: COMMIT,
             commit_text: "{vcs_revision}",
             commit_date: "2024-01-02T03:04:05Z",
@@ -634,7 +644,7 @@ var after = "yes"
     fn proposes_only_values_the_binary_holds() {
         let binary =
             format!("\0k8s.io/cb/version.Get\0v1.30.0\0{COMMIT}\0x2024-01-02T03:09:10Z\0clean\0");
-        let strings = [BinaryStrings::new(binary.as_bytes())];
+        let strings = [&BinaryStrings::new(binary.as_bytes())];
         let all = [
             target("main.version", Kind::Version),
             target("main.commit", Kind::Commit),
@@ -673,7 +683,7 @@ var after = "yes"
     #[test]
     fn bare_version_short_commit_and_commit_date() {
         let binary = format!("\01.30.0\0{}\0\02024-01-02T03:04:05Z\0", &COMMIT[..8]);
-        let strings = [BinaryStrings::new(binary.as_bytes())];
+        let strings = [&BinaryStrings::new(binary.as_bytes())];
         let all = [
             target("main.version", Kind::Version),
             target("main.commit", Kind::Commit),
@@ -699,10 +709,11 @@ var after = "yes"
     fn values_missing_from_one_platform_are_not_proposed() {
         let a = "\0v1.30.0\0".to_string();
         let b = "\0nothing\0".to_string();
-        let strings = [
+        let (a, b) = (
             BinaryStrings::new(a.as_bytes()),
             BinaryStrings::new(b.as_bytes()),
-        ];
+        );
+        let strings = [&a, &b];
         assert!(propose(&[target("main.version", Kind::Version)], &strings, &facts()).is_empty());
     }
 }
