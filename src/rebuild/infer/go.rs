@@ -396,7 +396,6 @@ struct Facts {
     /// `{input:build_date}` when every binary holds exactly one date other
     /// than the commit's, else `None`.
     build_date: Option<String>,
-    build_timestamp: Option<String>,
 }
 
 impl Facts {
@@ -430,13 +429,6 @@ impl Facts {
             })
             .then(|| format!("{{input:{BUILD_DATE}}}"));
         let commit_timestamp = evidence.source.commit_time.to_string();
-        let build_timestamp = plats
-            .iter()
-            .all(|p| {
-                p.strings.timestamps().len() == 1
-                    && p.strings.timestamps().first() != Some(&commit_timestamp)
-            })
-            .then(|| format!("{{input:{BUILD_TIMESTAMP}}}"));
         if plats.iter().any(|p| p.strings.dates().len() > 1) {
             notes.push(format!(
                 "the binary holds {} distinct dates, so a build date cannot be read from it as one input",
@@ -453,7 +445,6 @@ impl Facts {
             commit_date,
             commit_timestamp,
             build_date,
-            build_timestamp,
         }
     }
 }
@@ -701,8 +692,19 @@ fn goreleaser_drafts(
         .build_date
         .clone()
         .unwrap_or_else(|| facts.commit_date.clone());
-    let timestamp = facts
-        .build_timestamp
+    // `{{ .Timestamp }}`: searched for only when a build uses it.
+    let uses_timestamp = config.builds.iter().any(|b| {
+        std::iter::once(b.ldflags_or_default())
+            .chain(b.env.iter().map(String::as_str))
+            .any(|t| t.contains(".Timestamp"))
+    });
+    let build_timestamp = (uses_timestamp
+        && plats.iter().all(|p| {
+            p.strings.timestamps().len() == 1
+                && p.strings.timestamps().first() != Some(&facts.commit_timestamp)
+        }))
+    .then(|| format!("{{input:{BUILD_TIMESTAMP}}}"));
+    let timestamp = build_timestamp
         .clone()
         .unwrap_or_else(|| facts.commit_timestamp.clone());
     let mut values: BTreeMap<String, String> = [
@@ -790,6 +792,11 @@ fn goreleaser_drafts(
         if filled.used.iter().any(|u| u == "Date") && facts.build_date.is_none() {
             notes.push(format!(
                 "{name}: no single build date in the binary, so {{{{ .Date }}}} is the commit date"
+            ));
+        }
+        if filled.used.iter().any(|u| u == "Timestamp") && build_timestamp.is_none() {
+            notes.push(format!(
+                "{name}: no single build timestamp in the binary, so {{{{ .Timestamp }}}} is the commit's"
             ));
         }
         let binary = match build.binary.as_deref() {
@@ -1500,6 +1507,31 @@ mod tests {
             "-ldflags=-s -w -X main.version={version_bare} -X main.commit={vcs_revision} -X main.date={input:build_date}"
         );
         assert!(!inference.candidates[3].text.contains("[inputs"));
+    }
+
+    #[test]
+    fn goreleaser_build_timestamps_and_env_templates_are_inputs_and_values() {
+        let p = trimmed(
+            "linux/amd64",
+            &["GOARCH=amd64", "GOOS=linux"],
+            "x1714979289y",
+        );
+        let config = "env: [FLAVOUR=full]\nbuilds:\n  - main: ./cmd/app\n    ldflags: -X main.ts={{ .Timestamp }} -X main.f={{.Env.FLAVOUR}} -X main.u={{.Env.UNSET}} -X main.s={{.ShortCommit}}\n";
+        let files = tree(&[(".goreleaser.yml", config)]);
+        let inference = infer_with(&[p], &files, None).unwrap();
+        let first = &inference.candidates[0];
+        assert_eq!(first.label, "goreleaser builds[0] (4 -X)");
+        assert_eq!(
+            command(first)[3],
+            "-ldflags=-X main.ts={input:build_timestamp} -X main.f=full -X main.u= -X main.s=3e0ddc0"
+        );
+        assert_eq!(
+            recipe(first)["inputs"]["build_timestamp"]["from_binary"].as_str(),
+            Some(TIMESTAMP_INPUT_REGEX)
+        );
+        assert!(inference.notes.contains(
+            &".goreleaser.yml builds[0]: {{ .Env.UNSET }} has no value at the tag, so it was left empty".to_string()
+        ), "{:?}", inference.notes);
     }
 
     #[test]
