@@ -13,6 +13,10 @@ pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 pub const PREDICATE_TYPE: &str = "https://slsa.dev/verification_summary/v1";
 /// The level recorded when every compared platform was reproduced bit for bit.
 pub const REPRODUCED_LEVEL: &str = "REBUILD_COMPARE_REPRODUCED";
+/// The level recorded instead when the rebuild took release inputs (the
+/// toolchain version, a build time) from the published binaries: reproduced
+/// given those inputs, which the extension lists per platform.
+pub const REPRODUCED_GIVEN_INPUTS_LEVEL: &str = "REBUILD_COMPARE_REPRODUCED_GIVEN_PUBLISHED_INPUTS";
 /// The verifier id used when `--verifier-id` is not given.
 pub const DEFAULT_VERIFIER_ID: &str = "urn:rebuild-compare:unnamed-verifier";
 
@@ -65,7 +69,8 @@ pub struct Policy {
 #[derive(Debug, Serialize)]
 pub struct Extension {
     pub source: crate::verify::SourceInfo,
-    pub builder: crate::rebuild::sandbox::BuilderRoot,
+    /// `null` when the platforms were built on different builders.
+    pub builder: Option<crate::rebuild::sandbox::BuilderRoot>,
     pub sandboxed: bool,
     pub platforms: Vec<PlatformSummary>,
 }
@@ -74,6 +79,9 @@ pub struct Extension {
 pub struct PlatformSummary {
     pub platform: String,
     pub verdict: PlatformVerdict,
+    /// Release inputs read from the published binary (absent when none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub inputs: BTreeMap<String, String>,
 }
 
 /// What the statement records besides the report.
@@ -118,7 +126,9 @@ pub fn statement(report: &VerifyReport, options: &AttestOptions) -> Statement {
             },
             input_attestations: Vec::new(),
             verification_result: if passed { "PASSED" } else { "FAILED" },
-            verified_levels: if passed {
+            verified_levels: if passed && report.platforms.iter().any(|p| !p.inputs.is_empty()) {
+                vec![REPRODUCED_GIVEN_INPUTS_LEVEL]
+            } else if passed {
                 vec![REPRODUCED_LEVEL]
             } else {
                 Vec::new()
@@ -133,6 +143,7 @@ pub fn statement(report: &VerifyReport, options: &AttestOptions) -> Statement {
                     .map(|p| PlatformSummary {
                         platform: p.platform.clone(),
                         verdict: p.verdict,
+                        inputs: p.inputs.clone(),
                     })
                     .collect(),
             },

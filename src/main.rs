@@ -20,10 +20,10 @@ use rebuild_compare::progress::terminal::TerminalProgress;
 use rebuild_compare::progress::SharedProgress;
 use rebuild_compare::rebuild::build::{self, BuildOptions};
 use rebuild_compare::rebuild::builder;
-use rebuild_compare::rebuild::recipe::{catalogue, Catalogue, Recipe};
+use rebuild_compare::rebuild::recipe::{catalogue, Catalogue, Recipe, RecipeError};
 use rebuild_compare::report;
 use rebuild_compare::rootfs::extract::{self, BinaryRequest, DigestReport};
-use rebuild_compare::verify::{self, Verdict, VerifyRequest};
+use rebuild_compare::verify::{self, InferRequest, Verdict, VerifyRequest};
 
 /// Where `--help` lists the options that go before or after any command.
 const GLOBAL: &str = "Global options (before or after the command)";
@@ -84,7 +84,10 @@ impl Command {
             Self::Extract(c) => (&c.stderr, Some(&c.access)),
             Self::Build(c) => (&c.stderr, Some(&c.access)),
             Self::Diff(c) => (&c.stderr, None),
-            Self::Recipe(c) => (&c.stderr, None),
+            Self::Recipe(c) => match &c.action {
+                RecipeAction::Infer(infer) => (&infer.stderr, Some(&infer.access)),
+                _ => (&c.stderr, None),
+            },
         }
     }
 }
@@ -219,6 +222,35 @@ impl RebuildArgs {
         Ok((found.entry.recipe.clone(), found.note))
     }
 
+    /// The recipe for `verify`: as [`RebuildArgs::recipe`], or `None` when
+    /// none covers the image (or it is a layout or archive and no
+    /// `--recipe` is given), so that one is inferred; with a note naming
+    /// any close matches.
+    fn recipe_or_infer(&self, image: &str) -> anyhow::Result<(Option<Recipe>, Option<String>)> {
+        if self.recipe.is_some() {
+            let (recipe, note) = self.recipe(Some(image))?;
+            return Ok((Some(recipe), note));
+        }
+        let location = ImageLocation::parse(image)?;
+        let Some(reference) = location.registry_reference() else {
+            return Ok((None, None));
+        };
+        let catalogue = load_catalogue(self.recipes.as_deref())?;
+        match catalogue.lookup(&reference.name()) {
+            Ok(found) => Ok((Some(found.entry.recipe.clone()), found.note)),
+            Err(RecipeError::UnknownRepository { close, .. }) if !close.is_empty() => Ok((
+                None,
+                Some(format!(
+                    "no recipe covers {} (close matches: {}; pass one with --recipe builtin:NAME if you meant it)",
+                    reference.name(),
+                    close.join(", ")
+                )),
+            )),
+            Err(RecipeError::UnknownRepository { .. }) => Ok((None, None)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     fn options(&self, version: &str, access: &AccessOptions) -> BuildOptions {
         BuildOptions {
             out_dir: self
@@ -264,6 +296,9 @@ struct VerifyArgs {
     /// The verifier's URI recorded in the attestation.
     #[arg(long, value_name = "URI", default_value = attest::DEFAULT_VERIFIER_ID)]
     verifier_id: String,
+    /// When no recipe covers the image and one is inferred: at most this many candidate builds per platform.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    max_candidates: u32,
     #[command(flatten)]
     rebuild: RebuildArgs,
 }
@@ -383,6 +418,8 @@ enum RecipeAction {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Write a recipe for IMAGE's binary, inferred from what the image and the binary record (Go build info; Rust cargo-auditable data) and the source at the tag.
+    Infer(InferArgs),
     /// Print a recipe's TOML exactly as shipped.
     Show {
         /// A shipped recipe's name (`rancher-crictl`) or a repository it covers (`rancher/crictl`).
@@ -391,6 +428,28 @@ enum RecipeAction {
         #[arg(long, value_name = "DIR")]
         recipes: Option<PathBuf>,
     },
+}
+
+#[derive(Args)]
+struct InferArgs {
+    /// The published image: REF (read at tag VERSION unless it names one), oci:DIR[:TAG] or docker-archive:FILE[:REF].
+    image: String,
+    /// The release, as tagged (`v1.20.0`): the git tag the recipe builds.
+    #[arg(value_name = "VERSION")]
+    release: String,
+    /// Write the recipe here instead of to stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The git URL or local repository of the source, when the image's annotations and the binary's module path do not say (or to read another copy).
+    #[arg(long, value_name = "URL|PATH")]
+    source: Option<String>,
+    /// Only these platforms (os/arch[/variant]); repeatable. Default: every platform of the image.
+    #[arg(long = "platform", value_name = "OS/ARCH[/VARIANT]")]
+    platforms: Vec<Platform>,
+    #[command(flatten)]
+    stderr: StderrArgs,
+    #[command(flatten)]
+    access: AccessArgs,
 }
 
 fn main() -> ExitCode {
@@ -410,7 +469,7 @@ fn main() -> ExitCode {
         Some(Command::Extract(args)) => extract(args, &access, quiet),
         Some(Command::Build(args)) => build(args, &access, quiet),
         Some(Command::Diff(args)) => diff(args),
-        Some(Command::Recipe(args)) => recipe(args),
+        Some(Command::Recipe(args)) => recipe(args, &access, quiet),
         None => verify(&cli.verify, &access, quiet),
     };
     exit_code(result)
@@ -492,20 +551,38 @@ fn verify(args: &VerifyArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result
     let (Some(image), Some(version)) = (&args.image, &args.release) else {
         anyhow::bail!("usage: rebuild-compare IMAGE VERSION (see --help)");
     };
-    let (recipe, recipe_note) = args.rebuild.recipe(Some(image))?;
+    let (recipe, recipe_note) = args.rebuild.recipe_or_infer(image)?;
+    if let (None, Some(note), false) = (&recipe, &recipe_note, quiet) {
+        eprintln!("note: {note}");
+    }
     let access = access.options(quiet)?;
-    let request = VerifyRequest {
-        image,
-        version,
-        recipe: &recipe,
-        recipe_note,
-        source_override: args.rebuild.source.as_deref(),
-        platforms: &args.platforms,
-        build: args.rebuild.options(version, &access),
-        access: &access,
-        diff: DiffOptions::default(),
+    let report = match &recipe {
+        Some(recipe) => verify::verify(&VerifyRequest {
+            image,
+            version,
+            recipe,
+            recipe_note,
+            source_override: args.rebuild.source.as_deref(),
+            platforms: &args.platforms,
+            build: args.rebuild.options(version, &access),
+            access: &access,
+            diff: DiffOptions::default(),
+        })?,
+        None => {
+            let mut report = verify::verify_inferred(&InferRequest {
+                image,
+                version,
+                source_override: args.rebuild.source.as_deref(),
+                platforms: &args.platforms,
+                build: args.rebuild.options(version, &access),
+                access: &access,
+                diff: DiffOptions::default(),
+                max_candidates: args.max_candidates as usize,
+            })?;
+            report.notes.splice(0..0, recipe_note);
+            report
+        }
     };
-    let report = verify::verify(&request)?;
     if let Some(path) = &args.attest {
         let statement = attest::statement(
             &report,
@@ -637,6 +714,7 @@ fn build(args: &BuildArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<b
         eprintln!("note: {note}");
     }
     let platforms = build::select_platforms(&recipe, &args.platforms)?;
+    build::check_standalone(&recipe)?;
     let access = access.options(quiet)?;
     let resolve_builder = |reference: &str| builder::resolve(reference, &access);
     let plan = build::plan(
@@ -691,10 +769,57 @@ fn diff(args: &DiffArgs) -> anyhow::Result<bool> {
     Ok(result.identical)
 }
 
-/// `recipe list` and `recipe show NAME`: what the catalogue holds.
-fn recipe(args: &RecipeArgs) -> anyhow::Result<bool> {
+/// `recipe list` and `recipe show NAME`: what the catalogue holds;
+/// `recipe infer`: a recipe written from the image binary.
+fn recipe(args: &RecipeArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<bool> {
     let mut out = std::io::stdout().lock();
     match &args.action {
+        RecipeAction::Infer(infer) => {
+            let access = access.options(quiet)?;
+            let work = tempfile::tempdir().context("cannot create a temporary directory")?;
+            let inferred = verify::infer_recipe(&InferRequest {
+                image: &infer.image,
+                version: &infer.release,
+                source_override: infer.source.as_deref(),
+                platforms: &infer.platforms,
+                build: BuildOptions {
+                    out_dir: work.path().to_path_buf(),
+                    cache_dir: access.cache.root().to_path_buf(),
+                    timeout: Duration::ZERO,
+                    sandboxed: true,
+                    progress: access.progress.clone(),
+                    tmp_size: rebuild_compare::rebuild::sandbox::DEFAULT_TMP_SIZE,
+                },
+                access: &access,
+                diff: DiffOptions::default(),
+                max_candidates: 1,
+            })?;
+            for note in &inferred.notes {
+                eprintln!("note: {note}");
+            }
+            for (platform, problems) in inferred.dependency_problems() {
+                for problem in problems {
+                    eprintln!("warning: {platform}: {problem}");
+                }
+            }
+            let others = inferred.inference.candidates.len().saturating_sub(1);
+            if others > 0 {
+                eprintln!(
+                    "note: wrote the most likely of {} candidates; `rebuild-compare {} {}` tries them in order",
+                    others + 1,
+                    infer.image,
+                    infer.release
+                );
+            }
+            let text = inferred.first_text().unwrap_or_default();
+            match &infer.output {
+                Some(path) => {
+                    std::fs::write(path, text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                }
+                None => write!(out, "{text}")?,
+            }
+        }
         RecipeAction::List { recipes, format } => {
             let listed = load_catalogue(recipes.as_deref())?.list();
             match format {

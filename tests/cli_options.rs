@@ -30,6 +30,7 @@ const OWN_OPTIONS: &[(&str, &[&[&str]])] = &[
             &["--format", "json"],
             &["--attest", "attestation.json"],
             &["--verifier-id", "urn:example:verifier"],
+            &["--max-candidates", "2"],
             &["--source", "upstream"],
             &["--recipe", "recipe.toml"],
             &["--recipes", "recipes"],
@@ -40,6 +41,14 @@ const OWN_OPTIONS: &[(&str, &[&[&str]])] = &[
         ],
     ),
     ("inspect", &[&["--platform", AMD64], &["--format", "json"]]),
+    (
+        "recipe infer",
+        &[
+            &["--output", "recipe.toml"],
+            &["--source", "upstream"],
+            &["--platform", AMD64],
+        ],
+    ),
     (
         "digest",
         &[
@@ -95,7 +104,7 @@ const GLOBAL_OPTIONS: &[&str] = &[
 /// The arguments that make each command's line complete, after its name.
 fn completion(command: &str) -> &'static [&'static str] {
     match command {
-        "verify" => &["example.com/app", VERSION],
+        "verify" | "recipe infer" => &["example.com/app", VERSION],
         "inspect" | "digest" => &["example.com/app"],
         "extract" => &["example.com/app", "--platform", AMD64, "-o", "app"],
         "build" => &[VERSION, "example.com/app"],
@@ -139,18 +148,15 @@ fn listed_options(args: &[&str], heading: &str) -> Vec<String> {
 fn the_tables_cover_every_option_help_lists() {
     for (command, options) in OWN_OPTIONS {
         let expected: Vec<String> = options.iter().map(|option| option[0].to_string()).collect();
-        assert_eq!(
-            listed_options(&[command], "Options:"),
-            expected,
-            "{command}"
-        );
+        let words: Vec<&str> = command.split(' ').collect();
+        assert_eq!(listed_options(&words, "Options:"), expected, "{command}");
         // `diff` reads no image: it has no access options.
         let globals = match *command {
             "diff" => &GLOBAL_OPTIONS[..2],
             _ => GLOBAL_OPTIONS,
         };
         assert_eq!(
-            listed_options(&[command], "Global options (before or after the command):"),
+            listed_options(&words, "Global options (before or after the command):"),
             globals,
             "{command}"
         );
@@ -169,7 +175,7 @@ fn a_commands_own_option_before_the_command_is_refused_naming_it() {
     for (command, options) in OWN_OPTIONS {
         for option in *options {
             let mut args: Vec<&str> = option.to_vec();
-            args.push(command);
+            args.extend(command.split(' '));
             args.extend_from_slice(completion(command));
             let run = run_in(home.path(), &args);
             assert_eq!(run.code, 2, "{args:?}\n{}", run.stderr);

@@ -186,14 +186,22 @@ fn build_finds_the_shipped_recipe_for_a_mirror_and_says_so() {
 }
 
 #[test]
-fn mirror_with_a_typo_suggests_the_shipped_repository() {
+fn mirror_with_a_typo_names_the_shipped_repository_before_inferring_a_recipe() {
     let home = tempfile::tempdir().unwrap();
-    let run = run_in(home.path(), &["127.0.0.1:5000/rancher/critcl", "v1.19.0"]);
+    let run = run_in(home.path(), &["127.0.0.1:9/rancher/critcl", "v1.19.0"]);
     assert_eq!(run.code, 2);
     assert_eq!(
-        run.stderr,
-        "error: no recipe for 127.0.0.1:5000/rancher/critcl (close matches: docker.io/rancher/crictl); \
-         `rebuild-compare recipe list` shows the known ones; write one (see recipes/README.md) and \
-         pass it with --recipe FILE\n"
+        run.stderr.lines().next(),
+        Some(
+            "note: no recipe covers 127.0.0.1:9/rancher/critcl (close matches: \
+             docker.io/rancher/crictl; pass one with --recipe builtin:NAME if you meant it)"
+        )
+    );
+    assert!(
+        run.stderr.contains(
+            "error: cannot read the published image 127.0.0.1:9/rancher/critcl:v1.19.0\n"
+        ),
+        "{}",
+        run.stderr
     );
 }

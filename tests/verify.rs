@@ -381,7 +381,8 @@ fn go_image_built_from_the_tag_is_reproducible_with_a_passed_attestation() {
     let recipe_text = std::fs::read(&release.recipe).unwrap();
     assert_eq!(
         report["recipe"],
-        json!({"path": release.recipe.to_str().unwrap(), "sha256": sha256_digest(&recipe_text)})
+        json!({"path": release.recipe.to_str().unwrap(), "sha256": sha256_digest(&recipe_text),
+               "inferred": false})
     );
     assert_eq!(report["sandboxed"], true);
     assert_eq!(report["builder"], "host");
@@ -1029,20 +1030,15 @@ fn published_checksum_disagreeing_with_the_image_is_a_mismatch() {
 }
 
 #[test]
-fn image_without_a_recipe_lists_close_matches_and_points_to_the_recipe_flag() {
+fn image_without_a_recipe_names_close_matches_before_inferring_one() {
     let tmp = tempfile::tempdir().unwrap();
     let recipes = tmp.path().join("recipes");
     std::fs::create_dir_all(&recipes).unwrap();
-    write_recipe(
-        &recipes,
-        "known",
-        "127.0.0.1:5000/nothing/knwon",
-        FAST_BUILD,
-    );
+    write_recipe(&recipes, "known", "127.0.0.1:9/nothing/knwon", FAST_BUILD);
     let run = run_in(
         tmp.path(),
         &[
-            "127.0.0.1:5000/nothing/known",
+            "127.0.0.1:9/nothing/known",
             "v1",
             "--recipes",
             recipes.to_str().unwrap(),
@@ -1051,10 +1047,17 @@ fn image_without_a_recipe_lists_close_matches_and_points_to_the_recipe_flag() {
     assert_eq!(run.code, 2);
     assert_eq!(run.stdout, "");
     assert_eq!(
-        run.stderr,
-        "error: no recipe for 127.0.0.1:5000/nothing/known (close matches: \
-         127.0.0.1:5000/nothing/knwon); `rebuild-compare recipe list` shows the known ones; \
-         write one (see recipes/README.md) and pass it with --recipe FILE\n"
+        run.stderr.lines().next(),
+        Some(
+            "note: no recipe covers 127.0.0.1:9/nothing/known (close matches: \
+             127.0.0.1:9/nothing/knwon; pass one with --recipe builtin:NAME if you meant it)"
+        )
+    );
+    assert!(
+        run.stderr
+            .contains("error: cannot read the published image 127.0.0.1:9/nothing/known:v1\n"),
+        "{}",
+        run.stderr
     );
 }
 

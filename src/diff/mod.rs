@@ -126,6 +126,15 @@ pub fn go_build_info(path: &Path) -> Result<Option<GoBuildInfo>, DiffError> {
     Ok(GoBuildInfo::find(&sections::Layout::parse(data), data))
 }
 
+/// The Rust metadata of the file at `path` (rustc version from `.comment`,
+/// the cargo-auditable dependency list), if it looks like a Rust binary.
+pub fn rust_info(path: &Path) -> Result<Option<RustInfo>, DiffError> {
+    let file = MappedFile::open(path)?;
+    let layout = sections::Layout::parse(file.bytes());
+    let comments = rust::comment_strings(&layout);
+    Ok(RustInfo::find(&layout, &comments))
+}
+
 /// Compares file `a` (the published binary) with `b` (the rebuilt one).
 ///
 /// Unparseable or unknown formats are compared as raw bytes with a note;

@@ -144,6 +144,7 @@ impl ArchiveTransport {
                 artifact_type: None,
             },
             layers: layer_descs,
+            annotations: None,
         };
         let manifest_bytes = serde_json::to_vec(&manifest)
             .map_err(|e| not_archive(format!("cannot synthesise a manifest: {e}")))?;

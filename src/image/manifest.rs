@@ -112,6 +112,8 @@ pub struct ImageManifest {
     pub config: Descriptor,
     #[serde(default)]
     pub layers: Vec<Descriptor>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
 }
 
 /// An OCI image index or Docker manifest list.
@@ -122,6 +124,8 @@ pub struct Index {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
     pub manifests: Vec<Descriptor>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
 }
 
 /// A parsed top-level or per-platform manifest.
@@ -278,6 +282,9 @@ pub struct ContainerConfig {
     pub working_dir: Option<String>,
     #[serde(default)]
     pub user: Option<String>,
+    /// Labels; values that are not strings are kept as JSON and ignored by readers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// The `rootfs` object of an image config.

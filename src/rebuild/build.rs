@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use super::deps;
 use super::recipe::schema::check_workdir;
-use super::recipe::{ArtifactSpec, Builder, Recipe, RecipeError, TemplateVars};
+use super::recipe::template::{RenderError, ValueUse};
+use super::recipe::{ArtifactSpec, Builder, Recipe, RecipeError, Template, TemplateVars};
 use super::sandbox::{self, BuilderRoot, Mounts, SandboxError, Step};
 use super::source::{self, PinnedSource, SourceError};
 use crate::image::cache::Cache;
@@ -71,6 +72,20 @@ pub enum BuildError {
     ArtifactEscapes { path: PathBuf, resolved: PathBuf },
     #[error("cargo metadata: {message}")]
     CargoMetadata { message: String },
+    #[error("recipe {origin}: {source}")]
+    Render {
+        origin: String,
+        #[source]
+        source: RenderError,
+    },
+    #[error("recipe {origin}: source_date_epoch {value:?} (rendered from {template:?}) is neither RFC 3339 UTC (2025-03-11T19:58:53Z) nor seconds since 1970")]
+    SourceDateEpoch {
+        origin: String,
+        template: String,
+        value: String,
+    },
+    #[error("recipe {origin} reads release inputs from the published binary ({names}); `build` has no image binary to read them from: run `rebuild-compare IMAGE VERSION` instead")]
+    NeedsImageBinary { origin: String, names: String },
 }
 
 /// How builds run and where their results go.
@@ -92,7 +107,7 @@ pub struct BuildOptions {
 }
 
 /// Turns a recipe's builder image reference into a root to build on.
-pub type BuilderResolver<'a> = dyn Fn(&str) -> Result<BuilderRoot, BuildError> + 'a;
+pub type BuilderResolver<'a> = dyn Fn(&str) -> Result<BuilderRoot, BuildError> + Sync + 'a;
 
 /// Everything a platform build needs, resolved once for all platforms.
 #[derive(Debug, Clone)]
@@ -101,34 +116,134 @@ pub struct BuildPlan {
     /// The version as typed (`v1.30.0`).
     pub version: String,
     pub source: PinnedSource,
-    pub builder: BuilderRoot,
+    /// The builder, when the recipe's does not depend on release inputs;
+    /// `None`: each platform resolves its own ([`prepare_platform`]).
+    pub builder: Option<BuilderRoot>,
     pub options: BuildOptions,
 }
 
 impl BuildPlan {
-    /// What every report of this plan says besides its results: a builder
-    /// image the recipe names by tag only (it may move between runs), with
-    /// the digest this run resolved it to.
+    /// What every report of this plan says besides its results (see [`builder_note`]).
     pub fn notes(&self) -> Vec<String> {
-        let (
-            Builder::Image(typed),
-            BuilderRoot::Image {
-                reference, digest, ..
-            },
-        ) = (&self.recipe.build.builder, &self.builder)
-        else {
+        let Some(builder) = &self.builder else {
             return Vec::new();
         };
-        match crate::image::reference::ImageLocation::parse(typed) {
-            Ok(crate::image::reference::ImageLocation::Registry(r)) if r.digest.is_none() => {
-                vec![format!(
-                    "builder {reference} is not pinned by digest in the recipe; \
-                     resolved to {digest} for this run"
-                )]
-            }
-            _ => Vec::new(),
+        let typed = match &self.recipe.build.builder {
+            Builder::Host => return Vec::new(),
+            Builder::Image(t) => t.render(&TemplateVars::version(&self.version)),
+        };
+        builder_note(&typed, builder).into_iter().collect()
+    }
+}
+
+/// A builder image the recipe names by tag only (it may move between runs),
+/// with the digest this run resolved it to.
+pub fn builder_note(typed: &str, builder: &BuilderRoot) -> Option<String> {
+    let BuilderRoot::Image {
+        reference, digest, ..
+    } = builder
+    else {
+        return None;
+    };
+    match crate::image::reference::ImageLocation::parse(typed) {
+        Ok(crate::image::reference::ImageLocation::Registry(r)) if r.digest.is_none() => {
+            Some(format!(
+                "builder {reference} is not pinned by digest in the recipe; \
+                 resolved to {digest} for this run"
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// One platform's build, ready to run: the release inputs read from its
+/// published binary and what they decide (the builder, `SOURCE_DATE_EPOCH`).
+#[derive(Debug, Clone)]
+pub struct PlatformBuild {
+    pub platform: Platform,
+    /// By placeholder name (`go_version`, `input:build_date`); empty when
+    /// the recipe uses none.
+    pub inputs: BTreeMap<String, String>,
+    pub builder: BuilderRoot,
+    /// The recipe's `source_date_epoch`, else the commit's time.
+    pub source_date_epoch: i64,
+}
+
+impl PlatformBuild {
+    fn vars<'a>(&'a self, plan: &'a BuildPlan) -> TemplateVars<'a> {
+        TemplateVars {
+            version: &plan.version,
+            platform: Some(&self.platform),
+            inputs: Some(&self.inputs),
         }
     }
+}
+
+/// Renders what a platform's release inputs decide: resolves the builder
+/// when the recipe's depends on them (`golang:{go_version}`) and parses
+/// `source_date_epoch`.
+pub fn prepare_platform(
+    plan: &BuildPlan,
+    platform: &Platform,
+    inputs: BTreeMap<String, String>,
+    resolve_builder: &BuilderResolver<'_>,
+) -> Result<PlatformBuild, BuildError> {
+    let mut prepared = PlatformBuild {
+        platform: platform.clone(),
+        inputs,
+        builder: BuilderRoot::Host,
+        source_date_epoch: plan.source.commit_time,
+    };
+    let vars = prepared.vars(plan);
+    let builder = match (&plan.builder, &plan.recipe.build.builder) {
+        (Some(builder), _) => builder.clone(),
+        (None, Builder::Host) => BuilderRoot::Host,
+        (None, Builder::Image(template)) => {
+            resolve_builder(&render(&plan.recipe, template, &vars, ValueUse::Word)?)?
+        }
+    };
+    let epoch = match &plan.recipe.build.source_date_epoch {
+        Some(template) => {
+            let value = render(&plan.recipe, template, &vars, ValueUse::Word)?;
+            Some(
+                parse_epoch(&value).ok_or_else(|| BuildError::SourceDateEpoch {
+                    origin: plan.recipe.origin.clone(),
+                    template: template.to_string(),
+                    value,
+                })?,
+            )
+        }
+        None => None,
+    };
+    prepared.builder = builder;
+    if let Some(epoch) = epoch {
+        prepared.source_date_epoch = epoch;
+    }
+    Ok(prepared)
+}
+
+/// Seconds since 1970, or an RFC 3339 UTC time (`2025-03-11T19:58:53Z`).
+pub fn parse_epoch(value: &str) -> Option<i64> {
+    if let Ok(seconds) = value.parse::<i64>() {
+        return (seconds >= 0).then_some(seconds);
+    }
+    let time = humantime::parse_rfc3339(value).ok()?;
+    let seconds = time.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    i64::try_from(seconds).ok()
+}
+
+fn render(
+    recipe: &Recipe,
+    template: &Template,
+    vars: &TemplateVars<'_>,
+    use_: ValueUse,
+) -> Result<String, BuildError> {
+    template
+        .render_checked(vars, use_)
+        .map_err(|source| BuildError::Render {
+            origin: recipe.origin.clone(),
+            source,
+        })
 }
 
 /// One platform's rebuilt binary.
@@ -155,7 +270,7 @@ pub struct PlatformFailure {
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildReport {
     pub source: PinnedSource,
-    pub builder: BuilderRoot,
+    pub builder: Option<BuilderRoot>,
     pub sandboxed: bool,
     /// The platforms that built, in platform order.
     pub platforms: Vec<BuiltArtifact>,
@@ -207,29 +322,14 @@ pub fn plan(
     recipe: &Recipe,
     version: &str,
     source_override: Option<&str>,
-    mut options: BuildOptions,
+    options: BuildOptions,
     resolve_builder: &BuilderResolver<'_>,
 ) -> Result<BuildPlan, BuildError> {
-    for dir in [&mut options.out_dir, &mut options.cache_dir] {
-        *dir = std::path::absolute(&*dir).map_err(io_error("cannot resolve", dir))?;
-    }
-    let vars = TemplateVars {
-        version,
-        platform: None,
-    };
-    if let (Some(workdir), false) = (&recipe.build.workdir, options.sandboxed) {
-        return Err(BuildError::WorkdirNeedsSandbox {
-            origin: recipe.origin.clone(),
-            workdir: workdir.render(&vars),
-        });
-    }
-    if options.sandboxed {
-        sandbox::probe()?;
-        if recipe.build.fetch.is_some() {
-            sandbox::probe_network()?;
-        }
-    }
-    let git_ref = recipe.source.git_ref.render(&vars);
+    check_sandbox(recipe, version, &options)?;
+    let git_ref = recipe
+        .source
+        .git_ref
+        .render(&TemplateVars::version(version));
     let upstream = &recipe.source.git;
     let progress = options.progress.as_ref();
     let source = match source_override {
@@ -238,9 +338,49 @@ pub fn plan(
             source::prepare(copy, &git_ref, &options.cache_dir, progress)?.read_for(upstream)
         }
     };
+    plan_pinned(recipe, version, source, options, resolve_builder)
+}
+
+/// Checks that the sandbox works (and has network, when the recipe
+/// fetches), unless disabled, and that the recipe can run as asked.
+pub fn check_sandbox(
+    recipe: &Recipe,
+    version: &str,
+    options: &BuildOptions,
+) -> Result<(), BuildError> {
+    if let (Some(workdir), false) = (&recipe.build.workdir, options.sandboxed) {
+        return Err(BuildError::WorkdirNeedsSandbox {
+            origin: recipe.origin.clone(),
+            workdir: workdir.render(&TemplateVars::version(version)),
+        });
+    }
+    if options.sandboxed {
+        sandbox::probe()?;
+        if recipe.build.fetch.is_some() {
+            sandbox::probe_network()?;
+        }
+    }
+    Ok(())
+}
+
+/// A plan for a source already pinned (an inferred recipe's candidates
+/// share one): resolves the builder unless it depends on release inputs.
+pub fn plan_pinned(
+    recipe: &Recipe,
+    version: &str,
+    source: PinnedSource,
+    mut options: BuildOptions,
+    resolve_builder: &BuilderResolver<'_>,
+) -> Result<BuildPlan, BuildError> {
+    for dir in [&mut options.out_dir, &mut options.cache_dir] {
+        *dir = std::path::absolute(&*dir).map_err(io_error("cannot resolve", dir))?;
+    }
     let builder = match &recipe.build.builder {
-        Builder::Host => BuilderRoot::Host,
-        Builder::Image(reference) => resolve_builder(reference)?,
+        Builder::Host => Some(BuilderRoot::Host),
+        Builder::Image(template) if template.inputs().next().is_none() => Some(resolve_builder(
+            &template.render(&TemplateVars::version(version)),
+        )?),
+        Builder::Image(_) => None,
     };
     Ok(BuildPlan {
         recipe: recipe.clone(),
@@ -257,21 +397,22 @@ pub fn platform_dir_name(platform: &Platform) -> String {
 }
 
 /// The complete, sorted environment of a platform's build steps.
-pub fn platform_env(plan: &BuildPlan, platform: &Platform) -> BTreeMap<String, String> {
-    let vars = TemplateVars {
-        version: &plan.version,
-        platform: Some(platform),
-    };
-    let mut env = sandbox::base_env(&plan.builder, plan.source.commit_time);
-    for (key, value) in &plan.recipe.build.env {
-        env.insert(key.clone(), value.render(&vars));
+pub fn platform_env(
+    plan: &BuildPlan,
+    build: &PlatformBuild,
+) -> Result<BTreeMap<String, String>, BuildError> {
+    let vars = build.vars(plan);
+    let mut env = sandbox::base_env(&build.builder, build.source_date_epoch);
+    let recipe = &plan.recipe;
+    for (key, value) in &recipe.build.env {
+        env.insert(key.clone(), render(recipe, value, &vars, ValueUse::Env)?);
     }
-    if let Some(platform_env) = plan.recipe.build.platforms.get(platform) {
+    if let Some(platform_env) = recipe.build.platforms.get(&build.platform) {
         for (key, value) in platform_env {
-            env.insert(key.clone(), value.render(&vars));
+            env.insert(key.clone(), render(recipe, value, &vars, ValueUse::Env)?);
         }
     }
-    env
+    Ok(env)
 }
 
 fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BuildError {
@@ -288,7 +429,11 @@ fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) ->
 /// The checkout and `/out` live in `work/` there (fixed paths, so the same
 /// inputs give the same command lines); it is removed after a success and
 /// kept after a failure for inspection.
-pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArtifact, BuildError> {
+pub fn build_platform(
+    plan: &BuildPlan,
+    build: &PlatformBuild,
+) -> Result<BuiltArtifact, BuildError> {
+    let platform = &build.platform;
     let started = Instant::now();
     let deadline = started
         .checked_add(plan.options.timeout)
@@ -302,10 +447,7 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
     if work.exists() {
         deps::remove_tree(&work).map_err(io_error("cannot clear", &work))?;
     }
-    let vars = TemplateVars {
-        version: &plan.version,
-        platform: Some(platform),
-    };
+    let vars = build.vars(plan);
     // `command` (and what follows it) sees a copy of the dependency cache
     // at /cache, discarded with `work/`; only `fetch` writes the entry itself.
     let mounts = Mounts {
@@ -315,6 +457,20 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
         etc: work.join("etc"),
         workdir: workdir(&plan.recipe, &vars)?,
     };
+    let env = platform_env(plan, build)?;
+    let render_argv = |argv: &[Template]| -> Result<Vec<String>, BuildError> {
+        argv.iter()
+            .map(|t| render(&plan.recipe, t, &vars, ValueUse::Word))
+            .collect()
+    };
+    let fetch = plan
+        .recipe
+        .build
+        .fetch
+        .as_deref()
+        .map(render_argv)
+        .transpose()?;
+    let command = render_argv(&plan.recipe.build.command)?;
     std::fs::create_dir_all(&mounts.out).map_err(io_error("cannot create", &mounts.out))?;
     source::checkout(
         &plan.source,
@@ -324,24 +480,20 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
         &platform.to_string(),
     )?;
     if plan.options.sandboxed {
-        sandbox::write_etc(&plan.builder, &mounts.etc)?;
+        sandbox::write_etc(&build.builder, &mounts.etc)?;
     }
 
     // `fetch` alone writes the dependency cache entry for these exact inputs.
-    let key = dependency_key(plan, platform);
+    let key = dependency_key(plan, build);
     let fetch_mounts = Mounts {
         cache: deps::entry_dir(&plan.options.cache_dir, &key),
         ..mounts.clone()
     };
 
-    let env = platform_env(plan, platform);
     tracing::info!(%platform, env = ?env, "build environment");
-    let render = |argv: &[super::recipe::Template]| -> Vec<String> {
-        argv.iter().map(|t| t.render(&vars)).collect()
-    };
     let step = |name, mounts, argv, network, stdout| Step {
         name,
-        root: &plan.builder,
+        root: &build.builder,
         mounts,
         argv,
         env: &env,
@@ -353,8 +505,6 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
         log: &log,
         stdout,
     };
-    let fetch = plan.recipe.build.fetch.as_deref().map(render);
-    let command = render(&plan.recipe.build.command);
     let metadata_argv = [
         "cargo",
         "metadata",
@@ -386,7 +536,7 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
 
     let (sandbox_path, host_path) = match &plan.recipe.build.output {
         ArtifactSpec::Path(template) => {
-            let rendered = template.render(&vars);
+            let rendered = render(&plan.recipe, template, &vars, ValueUse::Word)?;
             let host = host_path(&mounts, &rendered)?;
             (rendered, host)
         }
@@ -447,15 +597,22 @@ pub fn build_platform(plan: &BuildPlan, platform: &Platform) -> Result<BuiltArti
 
 /// The dependency cache entry's key: everything that decides what `fetch`
 /// leaves in it (see [`deps`]).
-fn dependency_key(plan: &BuildPlan, platform: &Platform) -> String {
-    let builder = match &plan.builder {
+fn dependency_key(plan: &BuildPlan, build: &PlatformBuild) -> String {
+    let builder = match &build.builder {
         BuilderRoot::Host => "host",
         BuilderRoot::Image { digest, .. } => digest.as_str(),
     };
+    let inputs: Vec<String> = build
+        .inputs
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
     deps::key(&[
         &plan.recipe.sha256.to_string(),
         &plan.version,
-        &platform.to_string(),
+        &build.platform.to_string(),
+        &inputs.join("\n"),
+        &build.source_date_epoch.to_string(),
         &plan.source.url,
         &plan.source.commit,
         builder,
@@ -473,7 +630,7 @@ fn workdir(recipe: &Recipe, vars: &TemplateVars<'_>) -> Result<Option<String>, B
     let Some(template) = &recipe.build.workdir else {
         return Ok(None);
     };
-    let rendered = template.render(vars);
+    let rendered = render(recipe, template, vars, ValueUse::Word)?;
     check_workdir(&rendered).map_err(|message| BuildError::Workdir {
         origin: recipe.origin.clone(),
         template: template.to_string(),
@@ -570,8 +727,31 @@ fn cargo_artifact(
     Ok(path.display().to_string())
 }
 
+/// Refuses a recipe that reads release inputs from the published binary
+/// where there is none (`rebuild-compare build`).
+pub fn check_standalone(recipe: &Recipe) -> Result<(), BuildError> {
+    if recipe.used_inputs().is_empty() {
+        Ok(())
+    } else {
+        Err(needs_image_binary(recipe))
+    }
+}
+
+fn needs_image_binary(recipe: &Recipe) -> BuildError {
+    BuildError::NeedsImageBinary {
+        origin: recipe.origin.clone(),
+        names: recipe
+            .used_inputs()
+            .iter()
+            .map(|n| format!("{{{n}}}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 /// Builds every platform, concurrently up to the number of cores; a failed
-/// platform does not stop the others.
+/// platform does not stop the others. The recipe must not use release
+/// inputs (see [`check_standalone`]).
 pub fn build_all(plan: &BuildPlan, platforms: &[Platform]) -> BuildReport {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -586,7 +766,10 @@ pub fn build_all(plan: &BuildPlan, platforms: &[Platform]) -> BuildReport {
                 let Some(platform) = platforms.get(index) else {
                     break;
                 };
-                let result = build_platform(plan, platform);
+                let result = prepare_platform(plan, platform, BTreeMap::new(), &|_| {
+                    Err(needs_image_binary(&plan.recipe))
+                })
+                .and_then(|build| build_platform(plan, &build));
                 if let Ok(mut results) = results.lock() {
                     results.push((index, result));
                 }
@@ -644,10 +827,11 @@ pub fn render_text(report: &BuildReport) -> String {
         out.push_str(&format!("          read from {copy}\n"));
     }
     match &report.builder {
-        BuilderRoot::Host => out.push_str("builder   host\n"),
-        BuilderRoot::Image {
+        Some(BuilderRoot::Host) => out.push_str("builder   host\n"),
+        Some(BuilderRoot::Image {
             reference, digest, ..
-        } => out.push_str(&format!("builder   {reference} ({digest})\n")),
+        }) => out.push_str(&format!("builder   {reference} ({digest})\n")),
+        None => out.push_str("builder   per platform\n"),
     }
     out.push_str(if report.sandboxed {
         "sandboxed yes\n"

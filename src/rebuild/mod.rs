@@ -12,6 +12,7 @@ pub mod build;
 pub mod builder;
 pub mod deps;
 pub mod infer;
+pub mod inputs;
 pub mod published;
 pub mod recipe;
 pub mod sandbox;

@@ -16,6 +16,9 @@ const TOP: usize = 5;
 
 /// Writes the report as text; `color` adds ANSI colours to verdicts.
 pub fn render_text(report: &VerifyReport, w: &mut impl Write, color: bool) -> io::Result<()> {
+    if report.recipe.inferred {
+        writeln!(w, "recipe: inferred (saved to {})", report.recipe.path)?;
+    }
     writeln!(w, "Image    {}", report.image.reference)?;
     writeln!(w, "         {}", report.image.digest)?;
     writeln!(
@@ -31,10 +34,8 @@ pub fn render_text(report: &VerifyReport, w: &mut impl Write, color: bool) -> io
         report.recipe.path, report.recipe.sha256
     )?;
     let builder = match &report.builder {
-        BuilderRoot::Host => "host".to_string(),
-        BuilderRoot::Image {
-            reference, digest, ..
-        } => format!("{reference}@{digest}"),
+        Some(builder) => builder_text(builder),
+        None => "per platform, see below".to_string(),
     };
     let sandbox = if report.sandboxed {
         "sandboxed"
@@ -63,13 +64,18 @@ pub fn render_text(report: &VerifyReport, w: &mut impl Write, color: bool) -> io
         )?;
     }
     for p in &report.platforms {
-        render_details(p, w)?;
+        render_details(p, report.builder.is_some(), w)?;
     }
     writeln!(w)?;
     for note in &report.notes {
         writeln!(w, "note: {note}")?;
     }
+    let given_inputs = report.platforms.iter().any(|p| !p.inputs.is_empty());
     let overall = match report.verdict {
+        Verdict::Reproducible if given_inputs => format!(
+            "{} given the published inputs listed above",
+            paint("REPRODUCIBLE", PlatformVerdict::Reproducible, color)
+        ),
         Verdict::Reproducible => paint("REPRODUCIBLE", PlatformVerdict::Reproducible, color),
         Verdict::Mismatch => paint("MISMATCH", PlatformVerdict::Mismatch, color),
         Verdict::Error => paint("ERROR", PlatformVerdict::Error, color),
@@ -77,8 +83,20 @@ pub fn render_text(report: &VerifyReport, w: &mut impl Write, color: bool) -> io
     writeln!(w, "verdict: {overall}")
 }
 
-fn render_details(p: &PlatformResult, w: &mut impl Write) -> io::Result<()> {
+fn builder_text(builder: &BuilderRoot) -> String {
+    match builder {
+        BuilderRoot::Host => "host".to_string(),
+        BuilderRoot::Image {
+            reference, digest, ..
+        } => format!("{reference}@{digest}"),
+    }
+}
+
+fn render_details(p: &PlatformResult, common_builder: bool, w: &mut impl Write) -> io::Result<()> {
     let interesting = !p.cross_checks.is_empty()
+        || !p.inputs.is_empty()
+        || p.candidates.is_some()
+        || (!common_builder && p.builder.is_some())
         || p.error.is_some()
         || p.diff.is_some()
         || p.published.as_ref().is_some_and(|x| !x.matches_image);
@@ -89,6 +107,22 @@ fn render_details(p: &PlatformResult, w: &mut impl Write) -> io::Result<()> {
     writeln!(w, "{} ({}):", p.platform, verdict_word(p.verdict))?;
     if let Some(b) = &p.image_binary {
         writeln!(w, "  image binary {} ({})", b.path, bytes(b.size))?;
+    }
+    if let (false, Some(builder)) = (common_builder, &p.builder) {
+        writeln!(w, "  builder {}", builder_text(builder))?;
+    }
+    for (name, value) in &p.inputs {
+        writeln!(
+            w,
+            "  input {{{name}}} = {value} (read from the image binary)"
+        )?;
+    }
+    for (i, candidate) in p.candidates.iter().flatten().enumerate() {
+        let outcome = match (&candidate.error, candidate.verdict) {
+            (Some(error), _) => format!("error: {}", error.lines().next().unwrap_or_default()),
+            (None, verdict) => verdict_word(verdict).to_string(),
+        };
+        writeln!(w, "  candidate {} ({}): {outcome}", i + 1, candidate.label)?;
     }
     for check in &p.cross_checks {
         if check.starts_with(crate::verify::PASSED) {
@@ -241,9 +275,10 @@ mod tests {
             recipe: RecipeInfo {
                 path: "recipe.toml".into(),
                 sha256: Digest::of(b"recipe"),
+                inferred: false,
             },
             sandboxed: true,
-            builder: BuilderRoot::Host,
+            builder: Some(BuilderRoot::Host),
             platforms: vec![platform],
             notes: Vec::new(),
         }

@@ -1,10 +1,13 @@
 //! The result of a verification, as plain data: its JSON form is the
 //! contract CI gates and other tools read.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::diff::BinaryDiff;
 use crate::image::digest::Digest;
+use crate::rebuild::infer::depcheck::DependencyCheck;
 use crate::rebuild::sandbox::BuilderRoot;
 
 /// The verdict of the whole run.
@@ -37,7 +40,10 @@ pub struct VerifyReport {
     pub source: SourceInfo,
     pub recipe: RecipeInfo,
     pub sandboxed: bool,
-    pub builder: BuilderRoot,
+    /// The builder every platform used; `null` when the recipe's builder
+    /// depends on release inputs and the platforms' differ (see each
+    /// platform's `builder`).
+    pub builder: Option<BuilderRoot>,
     pub platforms: Vec<PlatformResult>,
     /// Run-level remarks (skipped platforms, why the verdict is what it is).
     pub notes: Vec<String>,
@@ -70,9 +76,12 @@ pub struct SourceInfo {
 /// The recipe that said how.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecipeInfo {
-    /// A file path, or `builtin:NAME` for a shipped recipe.
+    /// A file path, or `builtin:NAME` for a shipped recipe; for an
+    /// inferred recipe, where it was saved.
     pub path: String,
     pub sha256: Digest,
+    /// Whether the recipe was inferred from the image binary (no recipe covered the image).
+    pub inferred: bool,
 }
 
 impl RecipeInfo {
@@ -100,6 +109,19 @@ pub struct PlatformResult {
     /// The diff of the image binary (A) against the rebuild (B), on mismatch.
     pub diff: Option<BinaryDiff>,
     pub error: Option<String>,
+    /// The builder this platform was rebuilt on, when its build started.
+    pub builder: Option<BuilderRoot>,
+    /// Release inputs read from this platform's image binary, by placeholder
+    /// name (`go_version`, `input:build_date`): a pass is "reproducible
+    /// given these published inputs".
+    pub inputs: BTreeMap<String, String>,
+    /// The dependency cross-check against the tag's lock files, when the
+    /// binary records its dependencies (Go modules, cargo-auditable crates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<DependencyCheck>,
+    /// For an inferred recipe: each candidate tried, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidates: Option<Vec<CandidateResult>>,
     /// Checks made without a rebuild (machine vs platform, Go build info vs
     /// the tag and toolchain): each pass as `ok: …`, each failure as the
     /// problem found (no prefix).
@@ -117,9 +139,24 @@ impl PlatformResult {
             published: None,
             diff: None,
             error: Some(reason),
+            builder: None,
+            inputs: BTreeMap::new(),
+            dependencies: None,
+            candidates: None,
             cross_checks: Vec::new(),
         }
     }
+}
+
+/// One candidate of an inferred recipe, as tried for a platform.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateResult {
+    pub label: String,
+    /// The sha256 of the candidate recipe's text.
+    pub sha256: Digest,
+    /// `reproducible`, `mismatch` or `error`.
+    pub verdict: PlatformVerdict,
+    pub error: Option<String>,
 }
 
 /// The binary the image runs.

@@ -14,11 +14,11 @@ use regex::bytes::Regex;
 /// must not be `=`, so the `vcs.time=` of the build info (and a recorded
 /// `-ldflags` `-X ...=DATE`) is not counted.
 pub const DATE_INPUT_REGEX: &str =
-    r"(?-u:[^=])(20[1-9]\d-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\d(?:Z|[+-][0-2]\d:[0-5]\d))";
+    r"(?-u)[^=](20[1-9]\d-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\d(?:Z|[+-][0-2]\d:[0-5]\d))";
 
 /// `[inputs.NAME] from_binary` for a build time in seconds since the epoch
 /// (2017 to 2033): ten digits on their own.
-pub const TIMESTAMP_INPUT_REGEX: &str = r"(?-u:[^0-9=])(1[5-9]\d{8})(?-u:[^0-9])";
+pub const TIMESTAMP_INPUT_REGEX: &str = r"(?-u)[^0-9=](1[5-9]\d{8})[^0-9]";
 
 /// The 16-byte sentinels Go wraps its module info in (`runtime/debug`).
 const MODINFO_START: &[u8] = b"\x30\x77\xaf\x0c\x92\x74\x08\x02\x41\xe1\xc1\x07\xe6\xd6\x18\xe6";

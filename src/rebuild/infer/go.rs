@@ -1694,27 +1694,48 @@ mod tests {
     }
 
     #[test]
-    fn every_candidate_is_a_complete_recipe_table() {
-        let p = trimmed(
-            "linux/amd64",
-            &["GOARCH=amd64", "GOOS=linux"],
-            &format!("v1.2.0\0{COMMIT}"),
-        );
-        let files = tree(&[(".goreleaser.yaml", GORELEASER)]);
-        let inference = infer_with(&[p], &files, None).unwrap();
-        let texts: BTreeSet<&str> = inference
-            .candidates
-            .iter()
-            .map(|c| c.text.as_str())
-            .collect();
-        assert_eq!(texts.len(), inference.candidates.len());
-        for c in &inference.candidates {
-            let r = recipe(c);
-            for key in ["image", "source", "build"] {
-                assert!(r.get(key).is_some(), "{key} in {}", c.text);
+    fn every_candidate_parses_as_a_recipe() {
+        let strings = format!("v1.2.0\0{COMMIT}\0x2024-01-02T03:09:10Z\0x1714979289y\0");
+        let timestamp = "builds:\n  - main: ./cmd/app\n    ldflags: -X main.ts={{ .Timestamp }} -X main.os={{.Os}}\n";
+        let cases: Vec<(Vec<PlatformEvidence>, MemoryFiles)> = vec![
+            (
+                vec![trimmed("linux/amd64", &["GOARCH=amd64", "GOOS=linux", "GOAMD64=v3"], &strings)],
+                tree(&[(".goreleaser.yaml", GORELEASER)]),
+            ),
+            (
+                vec![trimmed("linux/amd64", &["GOARCH=amd64", "GOOS=linux"], &strings)],
+                tree(&[(".goreleaser.yaml", timestamp), ("vendor/modules.txt", "")]),
+            ),
+            (
+                vec![
+                    trimmed("linux/amd64", &["-tags=netgo", "GOARCH=amd64", "GOOS=linux"], &strings),
+                    trimmed("linux/arm/v7", &["-tags=netgo,arm", "GOARCH=arm", "GOOS=linux", "GOARM=7"], &strings),
+                ],
+                tree(&[]),
+            ),
+            (
+                vec![platform(
+                    "linux/arm64",
+                    &["-ldflags=\"-s -w -X main.version=v1.2.0\"", "GOARCH=arm64", "GOOS=linux"],
+                    "/home/runner/work/app/app/cmd/app/main.go\0",
+                )],
+                tree(&[]),
+            ),
+        ];
+        let mut parsed = 0;
+        for (platforms, files) in &cases {
+            let inference = infer_with(platforms, files, Some("go1.21.13")).unwrap();
+            let texts: BTreeSet<&str> =
+                inference.candidates.iter().map(|c| c.text.as_str()).collect();
+            assert_eq!(texts.len(), inference.candidates.len());
+            for c in &inference.candidates {
+                let recipe = crate::rebuild::recipe::Recipe::parse("inferred", &c.text)
+                    .unwrap_or_else(|e| panic!("{e}\n{}", c.text));
+                assert_eq!(recipe.platforms().count(), platforms.len());
+                parsed += 1;
             }
-            assert!(r["build"]["artifact"].as_str() == Some("/out/app"));
         }
+        assert_eq!(parsed, 13);
     }
 
     /// Whether the host has a `go` to build real binaries with.

@@ -325,7 +325,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
     use crate::rebuild::recipe::schema::tests::MINIMAL;
-    use crate::rebuild::recipe::{ArtifactSpec, TemplateVars};
+    use crate::rebuild::recipe::TemplateVars;
+    use std::collections::BTreeMap;
 
     fn origin_for(catalogue: &Catalogue, image: &str) -> Result<(String, Option<String>), String> {
         catalogue
@@ -371,20 +372,26 @@ mod tests {
             let (name, recipe) = (&entry.name, &entry.recipe);
             assert!(recipe.platforms().count() > 0, "{name} builds no platform");
             for platform in recipe.platforms() {
+                let inputs: BTreeMap<String, String> = recipe
+                    .used_inputs()
+                    .into_iter()
+                    .map(|name| (name, "1.2.3".to_string()))
+                    .collect();
                 let vars = TemplateVars {
                     version: "v1.2.3",
                     platform: Some(platform),
+                    inputs: Some(&inputs),
                 };
                 let mut rendered = vec![
                     recipe.image.tag.render(&vars),
                     recipe.source.git_ref.render(&vars),
                 ];
-                rendered.extend(recipe.build.command.iter().map(|t| t.render(&vars)));
-                rendered.extend(recipe.build.fetch.iter().flatten().map(|t| t.render(&vars)));
-                rendered.extend(recipe.build.env.values().map(|t| t.render(&vars)));
-                rendered.extend(recipe.build.workdir.iter().map(|t| t.render(&vars)));
-                if let ArtifactSpec::Path(artifact) = &recipe.build.output {
-                    rendered.push(artifact.render(&vars));
+                for template in recipe.build_templates() {
+                    rendered.push(
+                        template
+                            .render_checked(&vars, crate::rebuild::recipe::template::ValueUse::Word)
+                            .unwrap_or_else(|e| panic!("{name}: {e}")),
+                    );
                 }
                 for text in rendered {
                     for placeholder in

@@ -2,7 +2,7 @@
 //! parsed and validated into a [`Recipe`]; every error names the file,
 //! line and column.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::Path;
 
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::error::RecipeError;
-use super::template::{Scope, Template};
+use super::template::{Scope, Template, TemplateVars};
 use crate::image::digest::Digest;
 use crate::image::platform::Platform;
 use crate::image::reference::Reference;
@@ -26,6 +26,18 @@ pub struct Recipe {
     pub source: SourceSpec,
     pub build: BuildSpec,
     pub published: Option<Published>,
+    /// `[inputs.NAME]`: values read from the published binary, by name.
+    pub inputs: BTreeMap<String, InputSpec>,
+}
+
+/// `[inputs.NAME]`: a release input taken from the published binary.
+#[derive(Debug, Clone)]
+pub struct InputSpec {
+    /// `from_binary` as written.
+    pub pattern: String,
+    /// `from_binary`, compiled: it must match exactly one distinct value in
+    /// the image binary (its first capture group when it has one).
+    pub from_binary: regex::bytes::Regex,
 }
 
 /// `[image]`: which image the recipe covers.
@@ -66,6 +78,9 @@ pub struct BuildSpec {
     /// Where the checkout sits inside the sandbox, and the steps' working
     /// directory (an absolute path template); `None`: `/src` alone.
     pub workdir: Option<Template>,
+    /// `SOURCE_DATE_EPOCH` for the build (renders to RFC 3339 UTC or
+    /// seconds); `None`: the commit's time.
+    pub source_date_epoch: Option<Template>,
 }
 
 /// What the build runs on.
@@ -73,8 +88,9 @@ pub struct BuildSpec {
 pub enum Builder {
     /// The host's `/usr`, `/etc`, ... read-only.
     Host,
-    /// An image reference, as written in the recipe.
-    Image(String),
+    /// An image reference, as written in the recipe (it may use release
+    /// inputs: `golang:{go_version}`).
+    Image(Template),
 }
 
 /// Where the build leaves the binary.
@@ -102,6 +118,14 @@ struct RawRecipe {
     source: RawSource,
     build: Spanned<RawBuild>,
     published: Option<Spanned<RawPublished>>,
+    #[serde(default)]
+    inputs: BTreeMap<Spanned<String>, Spanned<RawInput>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    from_binary: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -127,6 +151,7 @@ struct RawSource {
 struct RawBuild {
     builder: Spanned<String>,
     workdir: Option<Spanned<String>>,
+    source_date_epoch: Option<Spanned<String>>,
     fetch: Option<Spanned<Vec<Spanned<String>>>>,
     command: Spanned<Vec<Spanned<String>>>,
     artifact: Option<Spanned<String>>,
@@ -156,6 +181,8 @@ struct RawPublished {
 struct Locator<'a> {
     origin: &'a str,
     text: &'a str,
+    /// The names of `[inputs]`, for `{input:NAME}` in `[build]`.
+    declared: BTreeSet<String>,
 }
 
 impl Locator<'_> {
@@ -173,7 +200,7 @@ impl Locator<'_> {
         }
     }
 
-    fn template(&self, value: &Spanned<String>, scope: Scope) -> Result<Template, RecipeError> {
+    fn template(&self, value: &Spanned<String>, scope: Scope<'_>) -> Result<Template, RecipeError> {
         Template::parse(value.get_ref(), scope).map_err(|m| self.error(value.span(), m))
     }
 
@@ -197,7 +224,7 @@ impl Locator<'_> {
             }
             out.insert(
                 name.get_ref().clone(),
-                self.template(value, Scope::Platform)?,
+                self.template(value, self.build_scope())?,
             );
         }
         Ok(out)
@@ -213,8 +240,14 @@ impl Locator<'_> {
         }
         argv.get_ref()
             .iter()
-            .map(|arg| self.template(arg, Scope::Platform))
+            .map(|arg| self.template(arg, self.build_scope()))
             .collect()
+    }
+
+    fn build_scope(&self) -> Scope<'_> {
+        Scope::Build {
+            declared: &self.declared,
+        }
     }
 }
 
@@ -230,9 +263,15 @@ impl Recipe {
 
     /// Parses and validates recipe text; `origin` names it in errors.
     pub fn parse(origin: &str, text: &str) -> Result<Self, RecipeError> {
-        let at = Locator { origin, text };
+        let mut at = Locator {
+            origin,
+            text,
+            declared: BTreeSet::new(),
+        };
         let raw: RawRecipe = toml::from_str(text)
             .map_err(|e| at.error(e.span().unwrap_or(0..0), e.message().trim_end().to_string()))?;
+        let inputs = parse_inputs(&at, &raw.inputs)?;
+        at.declared = inputs.keys().cloned().collect();
 
         let repository_text = raw.image.repository.get_ref();
         let tail = repository_text.rsplit('/').next().unwrap_or("");
@@ -273,12 +312,21 @@ impl Recipe {
         let build = raw.build.into_inner();
         let builder = match build.builder.get_ref().as_str() {
             "host" => Builder::Host,
-            image => {
-                Reference::parse(image)
-                    .map_err(|e| at.error(build.builder.span(), e.to_string()))?;
-                Builder::Image(image.to_string())
+            _ => {
+                let template = at.template(&build.builder, at.build_scope())?;
+                // A reference with release inputs is checked once rendered.
+                if template.inputs().next().is_none() {
+                    Reference::parse(&template.render(&TemplateVars::version("v0")))
+                        .map_err(|e| at.error(build.builder.span(), e.to_string()))?;
+                }
+                Builder::Image(template)
             }
         };
+        let source_date_epoch = build
+            .source_date_epoch
+            .as_ref()
+            .map(|t| at.template(t, at.build_scope()))
+            .transpose()?;
         let fetch = build
             .fetch
             .as_ref()
@@ -287,7 +335,7 @@ impl Recipe {
         let command = at.argv(&build.command, "command")?;
         let output = match (&build.artifact, &build.cargo_bin) {
             (Some(artifact), None) => {
-                let t = at.template(artifact, Scope::Platform)?;
+                let t = at.template(artifact, at.build_scope())?;
                 if t.as_str().is_empty() {
                     return Err(at.error(artifact.span(), "build.artifact is empty"));
                 }
@@ -318,7 +366,7 @@ impl Recipe {
             .workdir
             .as_ref()
             .map(|w| {
-                let t = at.template(w, Scope::Platform)?;
+                let t = at.template(w, at.build_scope())?;
                 check_workdir(t.as_str()).map_err(|m| at.error(w.span(), m))?;
                 Ok::<_, RecipeError>(t)
             })
@@ -399,15 +447,104 @@ impl Recipe {
                 env,
                 platforms,
                 workdir,
+                source_date_epoch,
             },
             published,
+            inputs,
         })
+    }
+
+    /// Every template of `[build]`, for what they use.
+    pub fn build_templates(&self) -> Vec<&Template> {
+        let build = &self.build;
+        let mut all: Vec<&Template> = build.command.iter().collect();
+        all.extend(build.fetch.iter().flatten());
+        all.extend(build.env.values());
+        all.extend(build.platforms.values().flat_map(|env| env.values()));
+        all.extend(&build.workdir);
+        all.extend(&build.source_date_epoch);
+        if let Builder::Image(template) = &build.builder {
+            all.push(template);
+        }
+        if let ArtifactSpec::Path(template) = &build.output {
+            all.push(template);
+        }
+        all
+    }
+
+    /// The release inputs the recipe uses, by placeholder name
+    /// (`go_version`, `input:build_date`): what must be read from the
+    /// published binary before building.
+    pub fn used_inputs(&self) -> BTreeSet<String> {
+        self.build_templates()
+            .into_iter()
+            .flat_map(|t| t.inputs().map(String::from).collect::<Vec<_>>())
+            .collect()
     }
 
     /// The platforms this recipe can rebuild, sorted.
     pub fn platforms(&self) -> impl Iterator<Item = &Platform> {
         self.build.platforms.keys()
     }
+}
+
+/// Largest compiled `from_binary` pattern accepted.
+const MAX_PATTERN_SIZE: usize = 1 << 20;
+
+/// `[inputs.NAME]` tables: names of letters, digits, `_` and `-`, each with
+/// a `from_binary` regular expression of at most one capture group.
+fn parse_inputs(
+    at: &Locator<'_>,
+    raw: &BTreeMap<Spanned<String>, Spanned<RawInput>>,
+) -> Result<BTreeMap<String, InputSpec>, RecipeError> {
+    let mut inputs = BTreeMap::new();
+    for (name, input) in raw {
+        let valid = !name.get_ref().is_empty()
+            && name
+                .get_ref()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            return Err(at.error(
+                name.span(),
+                format!(
+                    "input name {:?} may only hold letters, digits, _ and -",
+                    name.get_ref()
+                ),
+            ));
+        }
+        let pattern = &input.get_ref().from_binary;
+        let compiled = regex::bytes::RegexBuilder::new(pattern.get_ref())
+            .size_limit(MAX_PATTERN_SIZE)
+            .build()
+            .map_err(|e| {
+                at.error(
+                    pattern.span(),
+                    format!(
+                        "inputs.{}.from_binary is not a valid regular expression: {e}",
+                        name.get_ref()
+                    ),
+                )
+            })?;
+        if compiled.captures_len() > 2 {
+            return Err(at.error(
+                pattern.span(),
+                format!(
+                    "inputs.{}.from_binary has {} capture groups: use at most one (its text is the value); make the others non-capturing with (?:...)",
+                    name.get_ref(),
+                    compiled.captures_len() - 1
+                ),
+            ));
+        }
+        inputs.insert(
+            name.get_ref().clone(),
+            InputSpec {
+                pattern: pattern.get_ref().clone(),
+                from_binary: compiled,
+            },
+        );
+    }
+    Ok(inputs)
 }
 
 /// Directories the sandbox mounts for its own use (or that hold the kernel's
@@ -451,7 +588,6 @@ pub fn check_workdir(path: &str) -> Result<(), String> {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::rebuild::recipe::TemplateVars;
 
     pub(crate) const MINIMAL: &str = r#"[image]
 repository = "rancher/crictl"
@@ -485,10 +621,7 @@ env = { GOARCH = "{arch}{variant}" }
         let recipe = parse(MINIMAL).unwrap();
         assert_eq!(recipe.image.repository, "docker.io/rancher/crictl");
         let arm64: Platform = "linux/arm64".parse().unwrap();
-        let vars = TemplateVars {
-            version: "v1.30.0",
-            platform: Some(&arm64),
-        };
+        let vars = TemplateVars::platform("v1.30.0", &arm64);
         let ArtifactSpec::Path(artifact) = &recipe.build.output else {
             panic!("artifact expected");
         };
@@ -514,10 +647,7 @@ env = { GOARCH = "{arch}{variant}" }
     fn shell_braces_are_not_placeholders() {
         let t = Template::parse("{ echo ${HOME} {}; } > /out/{arch}", Scope::Platform).unwrap();
         let amd64: Platform = "linux/amd64".parse().unwrap();
-        let vars = TemplateVars {
-            version: "1",
-            platform: Some(&amd64),
-        };
+        let vars = TemplateVars::platform("1", &amd64);
         assert_eq!(t.render(&vars), "{ echo ${HOME} {}; } > /out/amd64");
     }
 
@@ -529,7 +659,7 @@ env = { GOARCH = "{arch}{variant}" }
         );
         assert_eq!(
             error(&text),
-            "recipe test.toml:11:20: unknown placeholder {verison} in \"{verison}\" (allowed here: {version}, {version_bare}, {os}, {arch}, {variant})"
+            "recipe test.toml:11:20: unknown placeholder {verison} in \"{verison}\" (allowed here: {version}, {version_bare}, {os}, {arch}, {variant}, {go_version}, {go_version_full}, {vcs_revision}, {vcs_time}, {go_setting:NAME}, {input:NAME})"
         );
     }
 
@@ -595,10 +725,7 @@ env = { GOARCH = "{arch}{variant}" }
         assert!(parse(MINIMAL).unwrap().build.workdir.is_none());
         let recipe = parse(&with_workdir("/home/runner/work/{version_bare}/{arch}")).unwrap();
         let amd64: Platform = "linux/amd64".parse().unwrap();
-        let vars = TemplateVars {
-            version: "v1.2.3",
-            platform: Some(&amd64),
-        };
+        let vars = TemplateVars::platform("v1.2.3", &amd64);
         assert_eq!(
             recipe.build.workdir.map(|w| w.render(&vars)).as_deref(),
             Some("/home/runner/work/1.2.3/amd64")
@@ -627,7 +754,60 @@ env = { GOARCH = "{arch}{variant}" }
         assert!(parse(&with_workdir("/srcs/app")).is_ok());
         assert_eq!(
             error(&with_workdir("/go/{vesion}")),
-            "recipe test.toml:12:11: unknown placeholder {vesion} in \"/go/{vesion}\" (allowed here: {version}, {version_bare}, {os}, {arch}, {variant})"
+            "recipe test.toml:12:11: unknown placeholder {vesion} in \"/go/{vesion}\" (allowed here: {version}, {version_bare}, {os}, {arch}, {variant}, {go_version}, {go_version_full}, {vcs_revision}, {vcs_time}, {go_setting:NAME}, {input:NAME})"
+        );
+    }
+
+    fn with_inputs(inputs: &str, build_extra: &str) -> String {
+        MINIMAL.replace("[build]\n", &format!("{inputs}\n[build]\n{build_extra}\n"))
+    }
+
+    #[test]
+    fn inputs_are_declared_with_a_pattern_and_used_in_build_fields() {
+        let text = with_inputs(
+            "[inputs.build_date]\nfrom_binary = '(20\\d\\d-\\d\\d-\\d\\d)'",
+            "source_date_epoch = \"{input:build_date}\"",
+        )
+        .replace("builder = \"host\"", "builder = \"golang:{go_version}\"");
+        let recipe = parse(&text).unwrap();
+        assert_eq!(
+            recipe.inputs["build_date"].pattern,
+            "(20\\d\\d-\\d\\d-\\d\\d)"
+        );
+        assert_eq!(
+            recipe.used_inputs().into_iter().collect::<Vec<_>>(),
+            ["go_version", "input:build_date"]
+        );
+        assert!(
+            matches!(&recipe.build.builder, Builder::Image(t) if t.as_str() == "golang:{go_version}")
+        );
+    }
+
+    #[test]
+    fn an_input_pattern_must_compile_and_capture_at_most_once() {
+        let two = with_inputs("[inputs.d]\nfrom_binary = '(a)(b)'", "");
+        assert_eq!(
+            error(&two),
+            "recipe test.toml:10:15: inputs.d.from_binary has 2 capture groups: use at most one (its text is the value); make the others non-capturing with (?:...)"
+        );
+        let bad = with_inputs("[inputs.d]\nfrom_binary = '(a'", "");
+        assert!(
+            error(&bad).starts_with(
+                "recipe test.toml:10:15: inputs.d.from_binary is not a valid regular expression: "
+            ),
+            "{}",
+            error(&bad)
+        );
+        let undeclared = with_inputs("", "source_date_epoch = \"{input:date}\"");
+        assert_eq!(
+            error(&undeclared),
+            "recipe test.toml:11:21: {input:date} in \"{input:date}\" names no declared input: add [inputs.date] with from_binary (declared: none)"
+        );
+        let in_tag = MINIMAL.replace("tag = \"{version}\"", "tag = \"{go_version}\"");
+        assert!(
+            error(&in_tag).contains("unknown placeholder {go_version}"),
+            "{}",
+            error(&in_tag)
         );
     }
 

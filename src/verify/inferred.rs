@@ -1,0 +1,620 @@
+//! The main job without a recipe: when none covers the image, infer one
+//! from the image binary ([`crate::rebuild::infer`]) and try its
+//! candidates, most likely first, at most `--max-candidates` builds per
+//! platform, stopping at the first that reproduces.
+//!
+//! Before any build: the image is pinned and each platform's binary
+//! extracted; the source is found (`--source`, the OCI source annotation,
+//! the Go module path) and pinned at VERSION; the annotation's revision is
+//! checked against the tag; and the binary's dependencies are checked
+//! against the tag's lock files. A platform whose dependencies disagree is
+//! a mismatch without a build: no build from the tag can give its bytes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::pipeline::{
+    check_dependencies, conclude, follow_build, BuilderCache, VerifyError, PASSED,
+};
+use super::report::{
+    CandidateResult, ImageInfo, PlatformResult, PlatformVerdict, RecipeInfo, SourceInfo,
+    VerifyReport,
+};
+use crate::diff::DiffOptions;
+use crate::image::platform::Platform;
+use crate::image::reference::{ImageLocation, Reference};
+
+use crate::image::{AccessOptions, Image, PlatformImage, ResolvedImage};
+use crate::rebuild::build::{
+    check_sandbox, plan_pinned, platform_dir_name, prepare_platform, BuildOptions, BuiltArtifact,
+};
+use crate::rebuild::infer::depcheck::DependencyCheck;
+use crate::rebuild::infer::files::GitTreeFiles;
+use crate::rebuild::infer::source_url::source_url;
+use crate::rebuild::infer::{
+    Evidence, InferError, Inference, PlatformEvidence, SourceEvidence, Toolchains,
+};
+use crate::rebuild::recipe::Recipe;
+use crate::rebuild::sandbox::DEFAULT_PATH;
+use crate::rebuild::source::{self, PinnedSource};
+use crate::rootfs::extract::{self, BinaryRequest, FoundBinary};
+
+/// The repository of Go builder images an inferred recipe names
+/// (`golang:{go_version}`) when the host's Go is another version.
+pub const GO_BUILDER_IMAGES: &str = "docker.io/library/golang";
+/// The repository of Rust builder images (`rust:1.75.0`).
+pub const RUST_BUILDER_IMAGES: &str = "docker.io/library/rust";
+/// The name of the inferred recipe in the output directory.
+pub const INFERRED_RECIPE_FILE: &str = "inferred-recipe.toml";
+
+/// What to infer and verify, and how.
+pub struct InferRequest<'a> {
+    /// The published image as typed; a registry reference without tag or
+    /// digest is read at the tag VERSION.
+    pub image: &'a str,
+    /// The release, as typed: the image tag (unless the reference names
+    /// one) and the git tag.
+    pub version: &'a str,
+    /// `--source`: where to read the repository from.
+    pub source_override: Option<&'a str>,
+    /// `--platform`: only these. Empty: all.
+    pub platforms: &'a [Platform],
+    pub build: BuildOptions,
+    pub access: &'a AccessOptions,
+    pub diff: DiffOptions,
+    /// At most this many candidate builds per platform.
+    pub max_candidates: usize,
+}
+
+/// One platform of the image, read before any build.
+pub struct InferredPlatform {
+    pub image: PlatformImage,
+    /// Its binary, or why it could not be extracted.
+    pub found: Result<FoundBinary, String>,
+    pub dependencies: Option<DependencyCheck>,
+}
+
+/// Everything inference found, before any build.
+pub struct Inferred {
+    pub location: ImageLocation,
+    pub resolved: ResolvedImage,
+    pub platforms: Vec<InferredPlatform>,
+    pub source: PinnedSource,
+    pub inference: Inference,
+    /// The candidates, parsed, in the inference's order.
+    pub recipes: Vec<Recipe>,
+    /// What the run should say besides its results (where the source came
+    /// from, the revision check).
+    pub notes: Vec<String>,
+    /// Checks every platform shares (the annotation's revision).
+    pub checks: Vec<String>,
+}
+
+fn image_error(location: &ImageLocation) -> impl FnOnce(crate::image::ImageError) -> VerifyError {
+    let image = location.to_string();
+    move |source| VerifyError::Image { image, source }
+}
+
+/// Pins the image, extracts each platform's binary into
+/// `OUT_DIR/<platform>/image`, pins the source, checks the dependencies and
+/// infers the candidate recipes.
+pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError> {
+    let mut location = ImageLocation::parse(request.image)?;
+    if let ImageLocation::Registry(reference) = &location {
+        if !Reference::names_tag_or_digest(request.image) {
+            location = ImageLocation::Registry(reference.with_tag(request.version));
+        }
+    }
+    let image = Image::open(&location, request.access).map_err(image_error(&location))?;
+    let resolved = image.resolve().map_err(image_error(&location))?;
+    let platform_images = image
+        .platforms(&resolved, request.platforms)
+        .map_err(image_error(&location))?;
+
+    let out_dir =
+        std::path::absolute(&request.build.out_dir).map_err(|source| VerifyError::Io {
+            path: request.build.out_dir.clone(),
+            source,
+        })?;
+    let found: Vec<Result<FoundBinary, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = platform_images
+            .iter()
+            .map(|platform_image| {
+                let dest = out_dir
+                    .join(platform_dir_name(&platform_image.platform))
+                    .join("image");
+                let image = &image;
+                scope.spawn(move || {
+                    extract::extract_to_dir(
+                        image,
+                        platform_image,
+                        &BinaryRequest { path: None },
+                        &dest,
+                    )
+                    .map_err(|e| format!("image binary: {}", crate::error_chain(&e)))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("internal error: extraction panicked".into()))
+            })
+            .collect()
+    });
+
+    let mut evidence_platforms = Vec::new();
+    let mut binary_path = None;
+    for found in found.iter().flatten() {
+        let binary = std::fs::read(&found.extracted).map_err(|source| VerifyError::Io {
+            path: found.extracted.clone(),
+            source,
+        })?;
+        let go = crate::diff::go_build_info(&found.extracted).ok().flatten();
+        let rust = crate::diff::rust_info(&found.extracted).ok().flatten();
+        binary_path.get_or_insert_with(|| found.located.path.clone());
+        evidence_platforms.push(PlatformEvidence {
+            platform: found.platform.clone(),
+            binary,
+            go,
+            rust,
+        });
+    }
+    let Some(binary_path) = binary_path else {
+        let errors: Vec<&str> = found
+            .iter()
+            .filter_map(|f| f.as_ref().err())
+            .map(String::as_str)
+            .collect();
+        return Err(VerifyError::NoImageBinary {
+            errors: errors.join("; "),
+        });
+    };
+
+    let annotations = annotations(&resolved, &platform_images);
+    let main_module = evidence_platforms
+        .iter()
+        .find_map(|p| p.go.as_ref()?.main.as_ref().map(|m| m.path.clone()));
+    let upstream = source_url(None, &annotations, main_module.as_deref());
+    let progress = request.build.progress.as_ref();
+    let cache_dir = &request.build.cache_dir;
+    let (source, found_from) = match (request.source_override, upstream) {
+        (Some(copy), Ok(upstream)) => (
+            source::prepare(copy, request.version, cache_dir, progress)?.read_for(&upstream.url),
+            format!("{} (read from {copy})", upstream.from),
+        ),
+        (Some(copy), Err(_)) => (
+            source::prepare(copy, request.version, cache_dir, progress)?,
+            "--source".to_string(),
+        ),
+        (None, Ok(upstream)) => (
+            source::prepare(&upstream.url, request.version, cache_dir, progress)?,
+            upstream.from,
+        ),
+        (None, Err(e)) => return Err(e.into()),
+    };
+    let mut notes = vec![format!("source {} found from {found_from}", source.url)];
+    let mut checks = Vec::new();
+    if let Some(revision) = annotations.get("org.opencontainers.image.revision") {
+        if revision.eq_ignore_ascii_case(&source.commit) {
+            checks.push(format!(
+                "{PASSED}annotation org.opencontainers.image.revision {revision} is the tag's commit"
+            ));
+        } else {
+            checks.push(format!(
+                "the image's annotation org.opencontainers.image.revision says {revision}, but the tag {} is commit {}",
+                request.version, source.commit
+            ));
+        }
+    }
+
+    let files = GitTreeFiles::open(&source.mirror, &source.commit)?;
+    let platforms: Vec<InferredPlatform> = platform_images
+        .into_iter()
+        .zip(found)
+        .map(|(image, found)| {
+            let dependencies = found
+                .as_ref()
+                .ok()
+                .and_then(|f| check_dependencies(&f.extracted, &source));
+            InferredPlatform {
+                image,
+                found,
+                dependencies,
+            }
+        })
+        .collect();
+
+    let repository = match &location {
+        ImageLocation::Registry(reference) => reference.name(),
+        _ => format!(
+            "localhost/{}",
+            Path::new(&binary_path)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .filter(|n| Reference::parse(&format!("localhost/{n}")).is_ok())
+                .unwrap_or("inferred")
+        ),
+    };
+    let tag = location
+        .registry_reference()
+        .and_then(|r| r.tag.clone())
+        .unwrap_or_else(|| request.version.to_string());
+    let host_go = host_version("go", &["env", "GOVERSION"]);
+    let host_rustc = host_version("rustc", &["--version"])
+        .and_then(|v| v.split_whitespace().nth(1).map(String::from));
+    let evidence = Evidence {
+        repository: &repository,
+        tag: &tag,
+        version: request.version,
+        binary_path: &binary_path,
+        annotations: &annotations,
+        platforms: &evidence_platforms,
+        source: SourceEvidence {
+            url: &source.url,
+            git_ref: &source.git_ref,
+            commit: &source.commit,
+            commit_time: source.commit_time,
+            files: &files,
+        },
+        toolchains: Toolchains {
+            host_go: host_go.as_deref(),
+            go_image: GO_BUILDER_IMAGES,
+            host_rustc: host_rustc.as_deref(),
+            rust_image: RUST_BUILDER_IMAGES,
+        },
+    };
+    let inference = crate::rebuild::infer::ecosystem::infer(&evidence)?;
+    let recipes = inference
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(i, candidate)| {
+            Recipe::parse(&format!("inferred candidate {}", i + 1), &candidate.text).map_err(|e| {
+                InferError::Invalid(format!(
+                    "candidate {} ({}) is not a valid recipe, which is a bug in rebuild-compare: {e}",
+                    i + 1,
+                    candidate.label
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    notes.extend(inference.notes.iter().cloned());
+    Ok(Inferred {
+        location,
+        resolved,
+        platforms,
+        source,
+        inference,
+        recipes,
+        notes,
+        checks,
+    })
+}
+
+/// The image's annotations and labels, one map: the config's labels, then
+/// the platform manifests' annotations, then the index's, each overriding
+/// the one before.
+fn annotations(resolved: &ResolvedImage, platforms: &[PlatformImage]) -> BTreeMap<String, String> {
+    let mut all = BTreeMap::new();
+    for platform in platforms {
+        let labels = platform
+            .config
+            .config
+            .as_ref()
+            .and_then(|c| c.labels.as_ref());
+        for (key, value) in labels.into_iter().flatten() {
+            if let Some(value) = value.as_str() {
+                all.insert(key.clone(), value.to_string());
+            }
+        }
+    }
+    for platform in platforms {
+        all.extend(platform.manifest.annotations.clone().unwrap_or_default());
+    }
+    let top = match &resolved.manifest {
+        crate::image::manifest::Manifest::Index(index) => index.annotations.clone(),
+        crate::image::manifest::Manifest::Image(manifest) => manifest.annotations.clone(),
+    };
+    all.extend(top.unwrap_or_default());
+    all
+}
+
+/// The version a host tool reports, run with the build sandbox's `PATH`
+/// (what a `host` build finds), or `None` when it is not there.
+fn host_version(program: &str, args: &[&str]) -> Option<String> {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .env_clear()
+        .env("PATH", DEFAULT_PATH)
+        .env("HOME", "/tmp")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8(output.stdout).ok()?;
+    let line = text.lines().next()?.trim();
+    (output.status.success() && !line.is_empty()).then(|| line.to_string())
+}
+
+/// Infers a recipe and verifies the image with its candidates.
+pub fn verify_inferred(request: &InferRequest<'_>) -> Result<VerifyReport, VerifyError> {
+    let inferred = infer_recipe(request)?;
+    for recipe in &inferred.recipes {
+        check_sandbox(recipe, request.version, &request.build)?;
+    }
+    let builders = BuilderCache::new(request.access);
+    let resolver = |reference: &str| builders.resolve(reference);
+    let max = request.max_candidates.max(1);
+
+    let results: Vec<(PlatformResult, Option<usize>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = inferred
+            .platforms
+            .iter()
+            .map(|platform| {
+                let inferred = &inferred;
+                let resolver = &resolver;
+                scope.spawn(move || verify_platform(request, inferred, platform, resolver, max))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&inferred.platforms)
+            .map(|(handle, platform)| {
+                handle.join().unwrap_or_else(|_| {
+                    let mut failed = PlatformResult::skipped(
+                        platform.image.platform.to_string(),
+                        "internal error: the platform's worker panicked".into(),
+                    );
+                    failed.verdict = PlatformVerdict::Error;
+                    (failed, None)
+                })
+            })
+            .collect()
+    });
+
+    // The recipe saved is the candidate that reproduced the most platforms,
+    // else the most likely one.
+    let mut wins = vec![0usize; inferred.recipes.len()];
+    for (_, chosen) in &results {
+        if let Some(count) = chosen.and_then(|i| wins.get_mut(i)) {
+            *count += 1;
+        }
+    }
+    let chosen = (0..wins.len())
+        .max_by_key(|&i| (wins[i], std::cmp::Reverse(i)))
+        .unwrap_or(0);
+    let chosen_candidate = inferred
+        .inference
+        .candidates
+        .get(chosen)
+        .ok_or_else(|| InferError::Invalid("inference gave no candidate".into()))?;
+    let saved = std::path::absolute(&request.build.out_dir)
+        .unwrap_or_else(|_| request.build.out_dir.clone())
+        .join(INFERRED_RECIPE_FILE);
+    write_recipe(&saved, &chosen_candidate.text)?;
+
+    let platforms: Vec<PlatformResult> = results.into_iter().map(|(r, _)| r).collect();
+    let (verdict, verdict_notes) = super::pipeline::overall_verdict(&platforms);
+    let mut notes = vec![format!(
+        "no recipe covers {}: inferred one from the image binary ({:?}, {} candidate(s); saved the {} to {})",
+        inferred.location,
+        inferred.inference.ecosystem,
+        inferred.recipes.len(),
+        if wins.get(chosen).copied().unwrap_or(0) > 0 {
+            format!("one that reproduced, candidate {}", chosen + 1)
+        } else {
+            "most likely one".to_string()
+        },
+        saved.display()
+    )];
+    notes.extend(inferred.notes.iter().cloned());
+    notes.extend(verdict_notes);
+    notes.extend(builders.notes());
+    let builder = super::pipeline::common_builder(&platforms);
+    let source = &inferred.source;
+    Ok(VerifyReport {
+        verdict,
+        image: ImageInfo {
+            reference: inferred.resolved.reference.clone(),
+            digest: inferred.resolved.digest.clone(),
+            name: super::pipeline::image_name(&inferred.location),
+        },
+        source: SourceInfo {
+            url: source.url.clone(),
+            git_ref: source.git_ref.clone(),
+            commit: source.commit.clone(),
+            fetched_from: source.fetched_from.clone(),
+        },
+        recipe: RecipeInfo {
+            path: saved.display().to_string(),
+            sha256: crate::image::digest::Digest::of(chosen_candidate.text.as_bytes()),
+            inferred: true,
+        },
+        sandboxed: request.build.sandboxed,
+        builder,
+        platforms,
+        notes,
+    })
+}
+
+fn write_recipe(path: &Path, text: &str) -> Result<(), VerifyError> {
+    let io = |source| VerifyError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(io)?;
+    file.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// One platform: its candidates in order until one reproduces. Returns the
+/// result and the index of the candidate that reproduced, if any.
+fn verify_platform(
+    request: &InferRequest<'_>,
+    inferred: &Inferred,
+    platform: &InferredPlatform,
+    resolver: &(dyn Fn(
+        &str,
+    ) -> Result<crate::rebuild::sandbox::BuilderRoot, crate::rebuild::build::BuildError>
+          + Sync),
+    max: usize,
+) -> (PlatformResult, Option<usize>) {
+    let name = platform.image.platform.to_string();
+    let mut result = PlatformResult::skipped(name.clone(), String::new());
+    result.error = None;
+    let commit = &inferred.source.commit;
+    let found = match &platform.found {
+        Ok(found) => found.clone(),
+        Err(e) => {
+            let result = conclude(
+                result,
+                Err(e.clone()),
+                Err("not rebuilt: the image binary could not be read".into()),
+                commit,
+                None,
+                None,
+                &request.diff,
+            );
+            return (result, None);
+        }
+    };
+    if let Some(check) = platform
+        .dependencies
+        .as_ref()
+        .filter(|c| !c.problems.is_empty())
+    {
+        let mut result = conclude(
+            result,
+            Ok(found),
+            Err(String::new()),
+            commit,
+            None,
+            Some(check.clone()),
+            &request.diff,
+        );
+        result
+            .cross_checks
+            .splice(0..0, inferred.checks.iter().cloned());
+        result.verdict = PlatformVerdict::Mismatch;
+        result.error = Some(format!(
+            "not rebuilt: the image binary's dependencies are not the tag's ({} problem(s) above), so no build from the tag can give its bytes",
+            check.problems.len()
+        ));
+        return (result, None);
+    }
+
+    let mut tried = Vec::new();
+    let mut first_build: Option<(BuiltArtifact, usize)> = None;
+    let mut chosen = None;
+    let mut last_error = None;
+    for (index, recipe) in inferred.recipes.iter().enumerate().take(max) {
+        let mut options = request.build.clone();
+        options.out_dir = request
+            .build
+            .out_dir
+            .join("candidates")
+            .join((index + 1).to_string());
+        let label = format!("{name} candidate {}", index + 1);
+        let attempt = (|| -> Result<(BuiltArtifact, BTreeMap<String, String>, crate::rebuild::sandbox::BuilderRoot), String> {
+            let plan = plan_pinned(recipe, request.version, inferred.source.clone(), options, resolver)
+                .map_err(|e| crate::error_chain(&e))?;
+            let inputs = crate::rebuild::inputs::read(recipe, &found.extracted)
+                .map_err(|e| format!("release inputs: {}", crate::error_chain(&e)))?;
+            let prepared = prepare_platform(&plan, &found.platform, inputs.clone(), resolver)
+                .map_err(|e| crate::error_chain(&e))?;
+            let dest = plan
+                .options
+                .out_dir
+                .join(platform_dir_name(&found.platform))
+                .join("image");
+            let built = follow_build(request.access, &plan, &prepared, &dest, &label)
+                .map_err(|e| crate::error_chain(&e))?;
+            Ok((built, inputs, prepared.builder))
+        })();
+        let candidate =
+            &inferred.inference.candidates[index.min(inferred.inference.candidates.len() - 1)];
+        match attempt {
+            Ok((built, inputs, builder)) => {
+                let reproduced = built.sha256 == found.sha256;
+                tried.push(CandidateResult {
+                    label: candidate.label.clone(),
+                    sha256: recipe.sha256.clone(),
+                    verdict: if reproduced {
+                        PlatformVerdict::Reproducible
+                    } else {
+                        PlatformVerdict::Mismatch
+                    },
+                    error: None,
+                });
+                if reproduced || first_build.is_none() {
+                    result.inputs = inputs;
+                    result.builder = Some(builder);
+                }
+                if reproduced {
+                    chosen = Some(index);
+                    first_build = Some((built, index));
+                    break;
+                }
+                first_build.get_or_insert((built, index));
+            }
+            Err(error) => {
+                tried.push(CandidateResult {
+                    label: candidate.label.clone(),
+                    sha256: recipe.sha256.clone(),
+                    verdict: PlatformVerdict::Error,
+                    error: Some(error.clone()),
+                });
+                last_error = Some(error);
+            }
+        }
+    }
+    let built = match first_build {
+        Some((built, _)) => Ok(built),
+        None => Err(format!(
+            "rebuild: no candidate built{}",
+            last_error
+                .map(|e| format!("; the last said: {e}"))
+                .unwrap_or_default()
+        )),
+    };
+    let mut result = conclude(
+        result,
+        Ok(found),
+        built,
+        commit,
+        None,
+        platform.dependencies.clone(),
+        &request.diff,
+    );
+    result
+        .cross_checks
+        .splice(0..0, inferred.checks.iter().cloned());
+    result.candidates = Some(tried);
+    (result, chosen)
+}
+
+impl Inferred {
+    /// The first candidate's recipe text (what `recipe infer` writes).
+    pub fn first_text(&self) -> Option<&str> {
+        self.inference.candidates.first().map(|c| c.text.as_str())
+    }
+
+    /// The platforms whose binaries were read, with their dependency checks.
+    pub fn dependency_problems(&self) -> Vec<(String, Vec<String>)> {
+        self.platforms
+            .iter()
+            .filter_map(|p| {
+                let check = p.dependencies.as_ref()?;
+                (!check.problems.is_empty())
+                    .then(|| (p.image.platform.to_string(), check.problems.clone()))
+            })
+            .collect()
+    }
+}

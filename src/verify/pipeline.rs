@@ -1,0 +1,677 @@
+//! The main job with a recipe: pin the published image to one digest,
+//! rebuild the source at the tag for every platform the image ships and
+//! the recipe can build, compare the binaries, explain any mismatch with
+//! [`crate::diff`], and check the maintainers' published checksums.
+//! Pulling and building overlap in time (unless the recipe reads release
+//! inputs from the image binary); one platform's failure is reported for
+//! that platform while the others go on.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use super::report::{
+    ImageBinary, ImageInfo, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo,
+    SourceInfo, Verdict, VerifyReport,
+};
+
+use crate::diff::RustInfo;
+use crate::diff::{DiffOptions, GoBuildInfo};
+use crate::image::digest::Digest;
+use crate::image::platform::Platform;
+use crate::image::reference::{ImageLocation, Reference};
+use crate::image::{AccessOptions, Image, ImageError, LayoutError, PlatformImage};
+use crate::rebuild::build::{
+    builder_note, platform_dir_name, prepare_platform, BuildOptions, BuildPlan, BuilderResolver,
+    BuiltArtifact, PlatformBuild,
+};
+use crate::rebuild::infer::depcheck::{self, DependencyCheck};
+use crate::rebuild::infer::files::GitTreeFiles;
+use crate::rebuild::published::ChecksumSource;
+use crate::rebuild::recipe::{Published, Recipe, TemplateVars};
+use crate::rebuild::sandbox::BuilderRoot;
+use crate::rebuild::source::PinnedSource;
+use crate::rootfs::extract::{self, BinaryRequest, FoundBinary};
+
+/// A failure that stops the whole run (per-platform failures are reported instead).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Reference(#[from] crate::image::reference::ReferenceError),
+    #[error("cannot read the published image {image}")]
+    Image {
+        image: String,
+        #[source]
+        source: ImageError,
+    },
+    #[error("cannot prepare the rebuild")]
+    Build(#[from] crate::rebuild::build::BuildError),
+    #[error(transparent)]
+    Infer(#[from] crate::rebuild::infer::InferError),
+    #[error(transparent)]
+    Source(#[from] crate::rebuild::source::SourceError),
+    #[error(transparent)]
+    Tree(#[from] crate::rebuild::infer::files::TreeError),
+    #[error("no platform's binary could be extracted from the image: {errors}")]
+    NoImageBinary { errors: String },
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Resolves builder images once per reference, also when several
+/// platforms (or candidates) render the recipe's builder to the same one.
+pub(super) struct BuilderCache<'a> {
+    access: &'a AccessOptions,
+    resolved: Mutex<BTreeMap<String, BuilderRoot>>,
+}
+
+impl<'a> BuilderCache<'a> {
+    pub(super) fn new(access: &'a AccessOptions) -> Self {
+        Self {
+            access,
+            resolved: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    pub(super) fn resolve(
+        &self,
+        reference: &str,
+    ) -> Result<BuilderRoot, crate::rebuild::build::BuildError> {
+        let mut resolved = self.resolved.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(builder) = resolved.get(reference) {
+            return Ok(builder.clone());
+        }
+        let builder = crate::rebuild::builder::resolve(reference, self.access)?;
+        resolved.insert(reference.to_string(), builder.clone());
+        Ok(builder)
+    }
+
+    /// A note per builder named by tag only, with the digest it resolved to.
+    pub(super) fn notes(&self) -> Vec<String> {
+        let resolved = self.resolved.lock().unwrap_or_else(PoisonError::into_inner);
+        resolved
+            .iter()
+            .filter_map(|(typed, builder)| builder_note(typed, builder))
+            .collect()
+    }
+}
+
+/// What to verify and how.
+pub struct VerifyRequest<'a> {
+    /// The published image as typed: a registry reference (its tag defaults
+    /// to the recipe's), `oci:DIR[:TAG]` or `docker-archive:FILE[:REF]`.
+    pub image: &'a str,
+    /// The release, as typed (`v1.20.0`).
+    pub version: &'a str,
+    pub recipe: &'a Recipe,
+    /// How the recipe was chosen, when the catalogue matched it by repository
+    /// path on another registry: the first of the report's notes.
+    pub recipe_note: Option<String>,
+    /// `--source`: another URL or path for the recipe's git repository.
+    pub source_override: Option<&'a str>,
+    /// `--platform`: only these (each must be in the image). Empty: all.
+    pub platforms: &'a [Platform],
+    pub build: BuildOptions,
+    pub access: &'a AccessOptions,
+    pub diff: DiffOptions,
+}
+
+/// Where the published image is read from: the typed location, with the
+/// recipe's tag for the version when a registry reference names no tag or
+/// digest (for an untagged `oci:DIR` holding several images, see `open_published`).
+pub fn image_location(
+    typed: &str,
+    recipe: &Recipe,
+    version: &str,
+) -> Result<ImageLocation, crate::image::reference::ReferenceError> {
+    let location = ImageLocation::parse(typed)?;
+    match &location {
+        ImageLocation::Registry(reference) if !Reference::names_tag_or_digest(typed) => {
+            let tag = recipe.image.tag.render(&TemplateVars::version(version));
+            Ok(ImageLocation::Registry(reference.with_tag(&tag)))
+        }
+        _ => Ok(location),
+    }
+}
+
+/// Opens the published image at [`image_location`]. An `oci:DIR` without a
+/// tag whose layout holds several images is read at the recipe's tag for
+/// the version, as a registry reference is, with a note saying so.
+fn open_published(
+    request: &VerifyRequest<'_>,
+) -> Result<(ImageLocation, Image, Option<String>), VerifyError> {
+    let location = image_location(request.image, request.recipe, request.version)?;
+    let image_error = |location: &ImageLocation| {
+        let image = location.to_string();
+        move |source| VerifyError::Image { image, source }
+    };
+    let opened = Image::open(&location, request.access);
+    if let (
+        Err(ImageError::Layout(LayoutError::Ambiguous { count, .. })),
+        ImageLocation::OciLayout { dir, tag: None },
+    ) = (&opened, &location)
+    {
+        let tag = request
+            .recipe
+            .image
+            .tag
+            .render(&TemplateVars::version(request.version));
+        let tagged = ImageLocation::OciLayout {
+            dir: dir.clone(),
+            tag: Some(tag.clone()),
+        };
+        let image = Image::open(&tagged, request.access).map_err(image_error(&tagged))?;
+        let note = format!(
+            "{location} holds {count} images; verified the one tagged {tag}, the recipe's tag for {}",
+            request.version
+        );
+        return Ok((tagged, image, Some(note)));
+    }
+    let image = opened.map_err(image_error(&location))?;
+    Ok((location, image, None))
+}
+
+/// Runs the whole verification.
+pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> {
+    let recipe = request.recipe;
+    // Pin first: from here on everything is read by this digest.
+    let (location, image, layout_note) = open_published(request)?;
+    let image_error = |source| VerifyError::Image {
+        image: location.to_string(),
+        source,
+    };
+    let resolved = image.resolve().map_err(image_error)?;
+    tracing::info!("{} resolved to {}", resolved.reference, resolved.digest);
+    let platform_images = image
+        .platforms(&resolved, request.platforms)
+        .map_err(image_error)?;
+
+    let builders = BuilderCache::new(request.access);
+    let resolver = |reference: &str| builders.resolve(reference);
+    let plan = crate::rebuild::build::plan(
+        recipe,
+        request.version,
+        request.source_override,
+        request.build.clone(),
+        &resolver,
+    )?;
+
+    let mut results = Vec::new();
+    let mut to_compare = Vec::new();
+    for platform_image in &platform_images {
+        match buildable(recipe, &platform_image.platform) {
+            Some(build_platform) => to_compare.push((platform_image, build_platform)),
+            None => results.push((
+                platform_image.platform.clone(),
+                PlatformResult::skipped(
+                    platform_image.platform.to_string(),
+                    format!(
+                        "the recipe cannot build {} (it builds {})",
+                        platform_image.platform,
+                        recipe
+                            .platforms()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            )),
+        }
+    }
+
+    let compared: Vec<(Platform, PlatformResult)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = to_compare
+            .iter()
+            .map(|(platform_image, build_platform)| {
+                let plan = &plan;
+                let image = &image;
+                let resolver = &resolver;
+                scope.spawn(move || {
+                    let result = verify_platform(
+                        request,
+                        plan,
+                        resolver,
+                        image,
+                        platform_image,
+                        build_platform,
+                    );
+                    (platform_image.platform.clone(), result)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&to_compare)
+            .map(|(handle, (platform_image, _))| {
+                handle.join().unwrap_or_else(|_| {
+                    let platform = platform_image.platform.clone();
+                    let mut failed = PlatformResult::skipped(
+                        platform.to_string(),
+                        "internal error: the platform's worker panicked".into(),
+                    );
+                    failed.verdict = PlatformVerdict::Error;
+                    (platform, failed)
+                })
+            })
+            .collect()
+    });
+    results.extend(compared);
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    let platforms: Vec<PlatformResult> = results.into_iter().map(|(_, r)| r).collect();
+
+    let (verdict, verdict_notes) = overall_verdict(&platforms);
+    let mut notes: Vec<String> = request
+        .recipe_note
+        .iter()
+        .cloned()
+        .chain(layout_note)
+        .chain(verdict_notes)
+        .chain(plan.notes())
+        .collect();
+    let builder = plan.builder.clone().or_else(|| common_builder(&platforms));
+    if plan.builder.is_none() {
+        notes.extend(builders.notes());
+    }
+    Ok(VerifyReport {
+        verdict,
+        image: ImageInfo {
+            reference: resolved.reference.clone(),
+            digest: resolved.digest.clone(),
+            name: image_name(&location),
+        },
+        source: SourceInfo {
+            url: plan.source.url.clone(),
+            git_ref: plan.source.git_ref.clone(),
+            commit: plan.source.commit.clone(),
+            fetched_from: plan.source.fetched_from.clone(),
+        },
+        recipe: RecipeInfo {
+            path: recipe.origin.clone(),
+            sha256: recipe.sha256.clone(),
+            inferred: false,
+        },
+        sandboxed: plan.options.sandboxed,
+        builder,
+        platforms,
+        notes,
+    })
+}
+
+/// The builder every compared platform used, when they used the same one.
+pub(super) fn common_builder(platforms: &[PlatformResult]) -> Option<BuilderRoot> {
+    let mut used = platforms.iter().filter_map(|p| p.builder.as_ref());
+    let first = used.next()?;
+    used.all(|b| b == first).then(|| first.clone())
+}
+
+/// The recipe's platform that builds an image platform, if any.
+fn buildable(recipe: &Recipe, platform: &Platform) -> Option<Platform> {
+    recipe
+        .platforms()
+        .find(|p| p.matches(platform) || platform.matches(p))
+        .cloned()
+}
+
+/// `registry/repository` or the layout/archive path, without tag or digest.
+pub(super) fn image_name(location: &ImageLocation) -> String {
+    match location {
+        ImageLocation::Registry(r) => r.name(),
+        ImageLocation::OciLayout { dir, .. } => format!("oci:{}", dir.display()),
+        ImageLocation::DockerArchive { file, .. } => format!("docker-archive:{}", file.display()),
+    }
+}
+
+/// Image side and build side of one platform, in parallel, then the comparison.
+/// Why a platform was not rebuilt: its build failed, or what it needed
+/// from the image binary could not be had.
+#[derive(Debug, thiserror::Error)]
+enum PlatformBuildError {
+    #[error(transparent)]
+    Build(#[from] crate::rebuild::build::BuildError),
+    #[error("release inputs: {0}")]
+    Inputs(#[from] crate::rebuild::inputs::InputError),
+    #[error(
+        "the image binary, which the recipe reads release inputs from, could not be extracted"
+    )]
+    NoImageBinary,
+}
+
+/// Image side and build side of one platform, then the comparison. The
+/// sides run in parallel unless the recipe reads release inputs from the
+/// image binary, which must then be extracted first.
+fn verify_platform(
+    request: &VerifyRequest<'_>,
+    plan: &BuildPlan,
+    resolver: &BuilderResolver<'_>,
+    image: &Image,
+    platform_image: &PlatformImage,
+    build_platform: &Platform,
+) -> PlatformResult {
+    let platform = platform_image.platform.to_string();
+    let dest = plan
+        .options
+        .out_dir
+        .join(crate::rebuild::build::platform_dir_name(build_platform))
+        .join("image");
+    let label = platform_image.platform.to_string();
+    let extract = || {
+        let binary = BinaryRequest {
+            path: request.recipe.image.binary.as_deref(),
+        };
+        extract::extract_to_dir(image, platform_image, &binary, &dest)
+    };
+    let mut inputs = BTreeMap::new();
+    let mut builder = None;
+    let build = |inputs: BTreeMap<String, String>,
+                 builder: &mut Option<BuilderRoot>|
+     -> Result<BuiltArtifact, PlatformBuildError> {
+        let prepared = prepare_platform(plan, build_platform, inputs, resolver)?;
+        *builder = Some(prepared.builder.clone());
+        let log_dir = plan.options.out_dir.join(platform_dir_name(build_platform));
+        Ok(follow_build(
+            request.access,
+            plan,
+            &prepared,
+            &log_dir.join("image"),
+            &label,
+        )?)
+    };
+    let (found, built) = if request.recipe.used_inputs().is_empty() {
+        std::thread::scope(|scope| {
+            let image_side = scope.spawn(extract);
+            let built = build(BTreeMap::new(), &mut builder);
+            let found = image_side
+                .join()
+                .unwrap_or_else(|_| Err(extract::ExtractError::Panicked));
+            (found, built)
+        })
+    } else {
+        let found = extract();
+        let built = match &found {
+            Ok(found) => crate::rebuild::inputs::read(request.recipe, &found.extracted)
+                .map_err(PlatformBuildError::from)
+                .and_then(|read| {
+                    inputs = read;
+                    build(inputs.clone(), &mut builder)
+                }),
+            Err(_) => Err(PlatformBuildError::NoImageBinary),
+        };
+        (found, built)
+    };
+
+    let mut result = PlatformResult::skipped(platform, String::new());
+    result.error = None;
+    result.inputs = inputs;
+    result.builder = builder;
+    let published = request.recipe.published.as_ref().map(|published| {
+        published_digest(published, request.version, build_platform).map_err(|e| e.to_string())
+    });
+    let dependencies = found
+        .as_ref()
+        .ok()
+        .and_then(|found| check_dependencies(&found.extracted, &plan.source));
+    conclude(
+        result,
+        found.map_err(|e| format!("image binary: {}", crate::error_chain(&e))),
+        built.map_err(|e| format!("rebuild: {}", crate::error_chain(&e))),
+        &plan.source.commit,
+        published,
+        dependencies,
+        &request.diff,
+    )
+}
+
+/// The dependency cross-check of the image binary against the source at
+/// the tag (Go modules, Rust crates), when the binary records its
+/// dependencies; `None` for other binaries.
+pub(super) fn check_dependencies(binary: &Path, source: &PinnedSource) -> Option<DependencyCheck> {
+    let files = match GitTreeFiles::open(&source.mirror, &source.commit) {
+        Ok(files) => files,
+        Err(e) => {
+            return Some(DependencyCheck {
+                checked: 0,
+                problems: Vec::new(),
+                skipped: Some(e.to_string()),
+            })
+        }
+    };
+    if let Ok(Some(info)) = crate::diff::go_build_info(binary) {
+        return Some(depcheck::check_go(&info, &files));
+    }
+    match crate::diff::rust_info(binary) {
+        Ok(Some(RustInfo {
+            packages: Some(packages),
+            ..
+        })) => Some(depcheck::check_rust(&packages, &files)),
+        _ => None,
+    }
+}
+
+/// Fills `result` from the image side and the build side and compares
+/// them: reproducible when the digests are equal (and the maintainers'
+/// published digest, when there is one, agrees), else a mismatch with the
+/// diff that explains it.
+pub(super) fn conclude(
+    mut result: PlatformResult,
+    found: Result<FoundBinary, String>,
+    built: Result<BuiltArtifact, String>,
+    commit: &str,
+    published: Option<Result<(Digest, String), String>>,
+    dependencies: Option<DependencyCheck>,
+    diff: &DiffOptions,
+) -> PlatformResult {
+    let mut errors: Vec<String> = result.error.take().into_iter().collect();
+    let found = found.map_err(|e| errors.push(e)).ok();
+    let built = built.map_err(|e| errors.push(e)).ok();
+    if let Some(found) = &found {
+        result.cross_checks = cross_checks(found, built.as_ref(), commit);
+        result.image_binary = Some(ImageBinary {
+            path: found.located.path.clone(),
+            sha256: found.sha256.clone(),
+            size: found.size,
+            layer: found.located.layer.clone(),
+            extracted: found.extracted.display().to_string(),
+        });
+    }
+    if let Some(check) = &dependencies {
+        result.cross_checks.extend(check.problems.iter().cloned());
+        if check.problems.is_empty() && check.checked > 0 {
+            result.cross_checks.push(format!(
+                "{PASSED}{} dependencies agree with the tag's lock files",
+                check.checked
+            ));
+        }
+    }
+    result.dependencies = dependencies;
+    if let Some(built) = &built {
+        result.rebuilt = Some(Rebuilt {
+            sha256: built.sha256.clone(),
+            size: built.size,
+            path: built.path.display().to_string(),
+            log: built.log.display().to_string(),
+        });
+    }
+    match published {
+        Some(Ok((sha256, url))) => {
+            result.published = Some(PublishedDigest {
+                matches_image: found.as_ref().is_some_and(|f| f.sha256 == sha256),
+                matches_rebuilt: built.as_ref().map(|b| b.sha256 == sha256),
+                sha256,
+                url,
+            })
+        }
+        Some(Err(e)) => result.cross_checks.push(format!("published checksum: {e}")),
+        None => {}
+    }
+    result.error = (!errors.is_empty()).then(|| errors.join("\n"));
+    let (Some(found), Some(built)) = (found, built) else {
+        result.verdict = PlatformVerdict::Error;
+        return result;
+    };
+    let published_agrees = result.published.as_ref().is_none_or(|p| p.matches_image);
+    if found.sha256 == built.sha256 && published_agrees {
+        result.verdict = PlatformVerdict::Reproducible;
+        return result;
+    }
+    result.verdict = PlatformVerdict::Mismatch;
+    if found.sha256 != built.sha256 {
+        match crate::diff::diff_files(&found.extracted, &built.path, diff) {
+            Ok(diff) => result.diff = Some(diff),
+            Err(e) => result.error = Some(format!("diff: {e}")),
+        }
+    }
+    result
+}
+
+/// Runs a prepared platform build while its log (beside `dest`) is
+/// followed on the terminal.
+pub(super) fn follow_build(
+    access: &AccessOptions,
+    plan: &BuildPlan,
+    prepared: &PlatformBuild,
+    dest: &Path,
+    label: &str,
+) -> Result<BuiltArtifact, crate::rebuild::build::BuildError> {
+    let done = AtomicBool::new(false);
+    let progress = access.progress.as_ref();
+    std::thread::scope(|scope| {
+        let follower = scope.spawn(|| {
+            let log = dest.with_file_name("build.log");
+            crate::progress::follow_log(&log, label, progress, &done)
+        });
+        let built = crate::rebuild::build::build_platform(plan, prepared);
+        done.store(true, Ordering::Relaxed);
+        let _ = follower.join();
+        progress.build_done(label, built.is_ok());
+        built
+    })
+}
+
+/// Prefix of a cross-check that passed (`ok: vcs.modified=false`);
+/// failures are written without it.
+pub const PASSED: &str = "ok: ";
+
+/// Checks that need no rebuild: the image binary's machine against the
+/// manifest's platform, its Go build info against the tag's commit, and its
+/// toolchain against the one the rebuild used. Every check that ran is
+/// listed: a pass as `ok: …`, a failure as the problem it found.
+pub(super) fn cross_checks(
+    found: &FoundBinary,
+    built: Option<&BuiltArtifact>,
+    commit: &str,
+) -> Vec<String> {
+    let mut checks = found.warnings.clone();
+    let format = match found.kind.format {
+        crate::diff::Format::Elf => Some("ELF"),
+        crate::diff::Format::Pe => Some("PE"),
+        crate::diff::Format::Macho => Some("Mach-O"),
+        crate::diff::Format::Script | crate::diff::Format::Unknown => None,
+    };
+    if let (Some(format), true) = (format, found.warnings.is_empty()) {
+        checks.push(format!(
+            "{PASSED}{format} binary for {}, as the manifest's {} says",
+            found.kind.machine, found.platform
+        ));
+    }
+    let Ok(Some(info)) = crate::diff::go_build_info(&found.extracted) else {
+        return checks;
+    };
+    match setting(&info, "vcs.revision") {
+        Some(revision) if revision != commit => checks.push(format!(
+            "the image binary's Go build info says vcs.revision {revision}, but the tag is commit {commit}"
+        )),
+        Some(revision) => checks.push(format!(
+            "{PASSED}vcs.revision {revision} is the tag's commit"
+        )),
+        None => {}
+    }
+    match setting(&info, "vcs.modified") {
+        Some("true") => checks
+            .push("the image binary was built from a modified tree (vcs.modified=true)".into()),
+        Some(modified) => checks.push(format!("{PASSED}vcs.modified={modified}")),
+        None => {}
+    }
+    if let Some(built) = built {
+        if let Ok(Some(rebuilt)) = crate::diff::go_build_info(&built.path) {
+            if rebuilt.go_version != info.go_version {
+                checks.push(format!(
+                    "toolchain differs: the image binary was built with {}, the builder has {}",
+                    info.go_version, rebuilt.go_version
+                ));
+            } else {
+                checks.push(format!(
+                    "{PASSED}go version {} equals the builder's",
+                    info.go_version
+                ));
+            }
+        }
+    }
+    checks
+}
+
+fn setting<'a>(info: &'a GoBuildInfo, key: &str) -> Option<&'a str> {
+    info.settings
+        .iter()
+        .find(|s| s.key == key)
+        .map(|s| s.value.as_str())
+}
+
+/// Fetches the maintainers' digest for this platform's binary.
+fn published_digest(
+    published: &Published,
+    version: &str,
+    platform: &Platform,
+) -> Result<(Digest, String), crate::rebuild::published::PublishedError> {
+    let vars = TemplateVars::platform(version, platform);
+    let source = match published {
+        Published::Sha256Sums { url, entry } => ChecksumSource::Sums {
+            url: url.render(&vars),
+            entry: entry.render(&vars),
+        },
+        Published::Sha256 { url } => ChecksumSource::Single {
+            url: url.render(&vars),
+        },
+    };
+    let digest = crate::rebuild::published::fetch(&source)?;
+    Ok((digest, source.url().to_string()))
+}
+
+/// The run's verdict from its platforms, with the notes that explain it.
+pub(super) fn overall_verdict(platforms: &[PlatformResult]) -> (Verdict, Vec<String>) {
+    let count = |v: PlatformVerdict| platforms.iter().filter(|p| p.verdict == v).count();
+    let (reproduced, mismatched, failed, skipped) = (
+        count(PlatformVerdict::Reproducible),
+        count(PlatformVerdict::Mismatch),
+        count(PlatformVerdict::Error),
+        count(PlatformVerdict::Skipped),
+    );
+    let mut notes = Vec::new();
+    if skipped > 0 {
+        notes.push(format!(
+            "{skipped} platform(s) skipped: the recipe cannot build them; they were not verified"
+        ));
+    }
+    if failed > 0 {
+        notes.push(format!("{failed} platform(s) could not be compared"));
+    }
+    let verdict = if mismatched > 0 {
+        Verdict::Mismatch
+    } else if failed > 0 {
+        Verdict::Error
+    } else if reproduced == 0 {
+        notes.push("no platform could be compared, so nothing was verified".into());
+        Verdict::Error
+    } else {
+        Verdict::Reproducible
+    };
+    (verdict, notes)
+}
+
+/// The default output directory of a verification.
+pub fn default_out_dir(version: &str) -> PathBuf {
+    Path::new("rebuild-out").join(version)
+}
