@@ -1699,24 +1699,44 @@ mod tests {
         let timestamp = "builds:\n  - main: ./cmd/app\n    ldflags: -X main.ts={{ .Timestamp }} -X main.os={{.Os}}\n";
         let cases: Vec<(Vec<PlatformEvidence>, MemoryFiles)> = vec![
             (
-                vec![trimmed("linux/amd64", &["GOARCH=amd64", "GOOS=linux", "GOAMD64=v3"], &strings)],
+                vec![trimmed(
+                    "linux/amd64",
+                    &["GOARCH=amd64", "GOOS=linux", "GOAMD64=v3"],
+                    &strings,
+                )],
                 tree(&[(".goreleaser.yaml", GORELEASER)]),
             ),
             (
-                vec![trimmed("linux/amd64", &["GOARCH=amd64", "GOOS=linux"], &strings)],
+                vec![trimmed(
+                    "linux/amd64",
+                    &["GOARCH=amd64", "GOOS=linux"],
+                    &strings,
+                )],
                 tree(&[(".goreleaser.yaml", timestamp), ("vendor/modules.txt", "")]),
             ),
             (
                 vec![
-                    trimmed("linux/amd64", &["-tags=netgo", "GOARCH=amd64", "GOOS=linux"], &strings),
-                    trimmed("linux/arm/v7", &["-tags=netgo,arm", "GOARCH=arm", "GOOS=linux", "GOARM=7"], &strings),
+                    trimmed(
+                        "linux/amd64",
+                        &["-tags=netgo", "GOARCH=amd64", "GOOS=linux"],
+                        &strings,
+                    ),
+                    trimmed(
+                        "linux/arm/v7",
+                        &["-tags=netgo,arm", "GOARCH=arm", "GOOS=linux", "GOARM=7"],
+                        &strings,
+                    ),
                 ],
                 tree(&[]),
             ),
             (
                 vec![platform(
                     "linux/arm64",
-                    &["-ldflags=\"-s -w -X main.version=v1.2.0\"", "GOARCH=arm64", "GOOS=linux"],
+                    &[
+                        "-ldflags=\"-s -w -X main.version=v1.2.0\"",
+                        "GOARCH=arm64",
+                        "GOOS=linux",
+                    ],
                     "/home/runner/work/app/app/cmd/app/main.go\0",
                 )],
                 tree(&[]),
@@ -1725,8 +1745,11 @@ mod tests {
         let mut parsed = 0;
         for (platforms, files) in &cases {
             let inference = infer_with(platforms, files, Some("go1.21.13")).unwrap();
-            let texts: BTreeSet<&str> =
-                inference.candidates.iter().map(|c| c.text.as_str()).collect();
+            let texts: BTreeSet<&str> = inference
+                .candidates
+                .iter()
+                .map(|c| c.text.as_str())
+                .collect();
             assert_eq!(texts.len(), inference.candidates.len());
             for c in &inference.candidates {
                 let recipe = crate::rebuild::recipe::Recipe::parse("inferred", &c.text)
@@ -1735,7 +1758,7 @@ mod tests {
                 parsed += 1;
             }
         }
-        assert_eq!(parsed, 13);
+        assert_eq!(parsed, 15);
     }
 
     /// Whether the host has a `go` to build real binaries with.
