@@ -10,6 +10,7 @@
 //! lock files without building. The rest of the pipeline cannot tell an
 //! inferred recipe from a written one.
 
+pub mod binscan;
 pub mod candidate;
 pub mod depcheck;
 pub mod ecosystem;

@@ -782,9 +782,8 @@ env = { CARGO_BUILD_TARGET = "aarch64-unknown-linux-gnu" }
         for candidate in &inference.candidates {
             let recipe = parses(candidate);
             assert!(matches!(&recipe.build.output, ArtifactSpec::CargoBin(name) if name == "app"));
-            assert_eq!(
-                recipe.build.builder,
-                Builder::Image("docker.io/library/rust:1.75.0".into())
+            assert!(
+                matches!(&recipe.build.builder, Builder::Image(t) if t.as_str() == "docker.io/library/rust:1.75.0")
             );
             assert_eq!(recipe.build.platforms.len(), 2);
         }
