@@ -196,8 +196,16 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
     };
     let mut notes = vec![format!("source {} found from {found_from}", source.url)];
     let mut checks = Vec::new();
-    if let Some(revision) = annotations.get("org.opencontainers.image.revision") {
-        if revision.eq_ignore_ascii_case(&source.commit) {
+    if let Some(revision) = annotations
+        .get("org.opencontainers.image.revision")
+        .map(|r| r.trim().to_ascii_lowercase())
+        .filter(|r| !r.is_empty())
+    {
+        // A commit or an abbreviation of at least 7 hex digits.
+        let agrees = revision.len() >= 7
+            && revision.bytes().all(|b| b.is_ascii_hexdigit())
+            && source.commit.starts_with(&revision);
+        if agrees {
             checks.push(format!(
                 "{PASSED}annotation org.opencontainers.image.revision {revision} is the tag's commit"
             ));
@@ -265,7 +273,12 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
             rust_image: RUST_BUILDER_IMAGES,
         },
     };
-    let inference = crate::rebuild::infer::ecosystem::infer(&evidence)?;
+    let mut inference = crate::rebuild::infer::ecosystem::infer(&evidence)?;
+    for candidate in &mut inference.candidates {
+        if !candidate.text.ends_with('\n') {
+            candidate.text.push('\n');
+        }
+    }
     let recipes = inference
         .candidates
         .iter()

@@ -143,6 +143,7 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
             module_dir: &module_dir,
             package: &package,
             vendored,
+            downloads: !vendored && plats.iter().any(|p| !p.info.deps.is_empty()),
             workdir,
         },
         &mut notes,
@@ -897,6 +898,9 @@ struct Layout<'a> {
     package: &'a Package,
     /// Whether the module has `vendor/modules.txt`.
     vendored: bool,
+    /// Whether modules must be downloaded: not vendored, and the binary
+    /// records dependencies.
+    downloads: bool,
     /// The build directory, when the binary embeds it.
     workdir: Option<String>,
 }
@@ -1027,7 +1031,7 @@ impl Base {
                 ));
             }
         }
-        if !layout.vendored {
+        if layout.downloads {
             let mut fetch = go.clone();
             fetch.extend(["mod".to_string(), "download".to_string()]);
             build_head.push_str(&format!(
@@ -1128,6 +1132,12 @@ impl Base {
                 "GOPROXY".into(),
                 "off".into(),
                 Some("vendored: nothing is downloaded".into()),
+            ));
+        } else if !layout.downloads {
+            env.push((
+                "GOPROXY".into(),
+                "off".into(),
+                Some("the binary records no dependencies: nothing is downloaded".into()),
             ));
         } else {
             env.push((
