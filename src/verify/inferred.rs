@@ -26,7 +26,8 @@ use crate::image::reference::{ImageLocation, Reference};
 
 use crate::image::{AccessOptions, Image, PlatformImage, ResolvedImage};
 use crate::rebuild::build::{
-    check_sandbox, plan_pinned, platform_dir_name, prepare_platform, BuildOptions, BuiltArtifact,
+    check_sandbox, plan_pinned, platform_dir_name, prepare_platform, BuildOptions, BuilderResolver,
+    BuiltArtifact,
 };
 use crate::rebuild::infer::depcheck::DependencyCheck;
 use crate::rebuild::infer::files::GitTreeFiles;
@@ -35,7 +36,7 @@ use crate::rebuild::infer::{
     Evidence, InferError, Inference, PlatformEvidence, SourceEvidence, Toolchains,
 };
 use crate::rebuild::recipe::Recipe;
-use crate::rebuild::sandbox::DEFAULT_PATH;
+use crate::rebuild::sandbox::{BuilderRoot, DEFAULT_PATH};
 use crate::rebuild::source::{self, PinnedSource};
 use crate::rootfs::extract::{self, BinaryRequest, FoundBinary};
 
@@ -196,8 +197,16 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
     };
     let mut notes = vec![format!("source {} found from {found_from}", source.url)];
     let mut checks = Vec::new();
-    if let Some(revision) = annotations.get("org.opencontainers.image.revision") {
-        if revision.eq_ignore_ascii_case(&source.commit) {
+    if let Some(revision) = annotations
+        .get("org.opencontainers.image.revision")
+        .map(|r| r.trim().to_ascii_lowercase())
+        .filter(|r| !r.is_empty())
+    {
+        // A commit or an abbreviation of at least 7 hex digits.
+        let agrees = revision.len() >= 7
+            && revision.bytes().all(|b| b.is_ascii_hexdigit())
+            && source.commit.starts_with(&revision);
+        if agrees {
             checks.push(format!(
                 "{PASSED}annotation org.opencontainers.image.revision {revision} is the tag's commit"
             ));
@@ -265,7 +274,12 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
             rust_image: RUST_BUILDER_IMAGES,
         },
     };
-    let inference = crate::rebuild::infer::ecosystem::infer(&evidence)?;
+    let mut inference = crate::rebuild::infer::ecosystem::infer(&evidence)?;
+    for candidate in &mut inference.candidates {
+        if !candidate.text.ends_with('\n') {
+            candidate.text.push('\n');
+        }
+    }
     let recipes = inference
         .candidates
         .iter()
@@ -460,14 +474,10 @@ fn verify_platform(
     request: &InferRequest<'_>,
     inferred: &Inferred,
     platform: &InferredPlatform,
-    resolver: &(dyn Fn(
-        &str,
-    ) -> Result<crate::rebuild::sandbox::BuilderRoot, crate::rebuild::build::BuildError>
-          + Sync),
+    resolver: &BuilderResolver<'_>,
     max: usize,
 ) -> (PlatformResult, Option<usize>) {
-    let name = platform.image.platform.to_string();
-    let mut result = PlatformResult::skipped(name.clone(), String::new());
+    let mut result = PlatformResult::skipped(platform.image.platform.to_string(), String::new());
     result.error = None;
     let commit = &inferred.source.commit;
     let found = match &platform.found {
@@ -511,72 +521,41 @@ fn verify_platform(
     }
 
     let mut tried = Vec::new();
-    let mut first_build: Option<(BuiltArtifact, usize)> = None;
+    // The build compared with the image binary: the one that reproduced,
+    // else the most likely candidate that built.
+    let mut compared: Option<BuiltArtifact> = None;
     let mut chosen = None;
     let mut last_error = None;
-    for (index, recipe) in inferred.recipes.iter().enumerate().take(max) {
-        let mut options = request.build.clone();
-        options.out_dir = request
-            .build
-            .out_dir
-            .join("candidates")
-            .join((index + 1).to_string());
-        let label = format!("{name} candidate {}", index + 1);
-        let attempt = (|| -> Result<(BuiltArtifact, BTreeMap<String, String>, crate::rebuild::sandbox::BuilderRoot), String> {
-            let plan = plan_pinned(recipe, request.version, inferred.source.clone(), options, resolver)
-                .map_err(|e| crate::error_chain(&e))?;
-            let inputs = crate::rebuild::inputs::read(recipe, &found.extracted)
-                .map_err(|e| format!("release inputs: {}", crate::error_chain(&e)))?;
-            let prepared = prepare_platform(&plan, &found.platform, inputs.clone(), resolver)
-                .map_err(|e| crate::error_chain(&e))?;
-            let dest = plan
-                .options
-                .out_dir
-                .join(platform_dir_name(&found.platform))
-                .join("image");
-            let built = follow_build(request.access, &plan, &prepared, &dest, &label)
-                .map_err(|e| crate::error_chain(&e))?;
-            Ok((built, inputs, prepared.builder))
-        })();
-        let candidate =
-            &inferred.inference.candidates[index.min(inferred.inference.candidates.len() - 1)];
+    let candidates = inferred.recipes.iter().zip(&inferred.inference.candidates);
+    for (index, (recipe, candidate)) in candidates.enumerate().take(max) {
+        let attempt = try_candidate(request, inferred, &found, recipe, index, resolver);
+        let verdict = match &attempt {
+            Ok(built) if built.artifact.sha256 == found.sha256 => PlatformVerdict::Reproducible,
+            Ok(_) => PlatformVerdict::Mismatch,
+            Err(_) => PlatformVerdict::Error,
+        };
+        tried.push(CandidateResult {
+            label: candidate.label.clone(),
+            sha256: recipe.sha256.clone(),
+            verdict,
+            error: attempt.as_ref().err().cloned(),
+        });
         match attempt {
-            Ok((built, inputs, builder)) => {
-                let reproduced = built.sha256 == found.sha256;
-                tried.push(CandidateResult {
-                    label: candidate.label.clone(),
-                    sha256: recipe.sha256.clone(),
-                    verdict: if reproduced {
-                        PlatformVerdict::Reproducible
-                    } else {
-                        PlatformVerdict::Mismatch
-                    },
-                    error: None,
-                });
-                if reproduced || first_build.is_none() {
-                    result.inputs = inputs;
-                    result.builder = Some(builder);
-                }
-                if reproduced {
+            Ok(built) if verdict == PlatformVerdict::Reproducible || compared.is_none() => {
+                result.inputs = built.inputs;
+                result.builder = Some(built.builder);
+                compared = Some(built.artifact);
+                if verdict == PlatformVerdict::Reproducible {
                     chosen = Some(index);
-                    first_build = Some((built, index));
                     break;
                 }
-                first_build.get_or_insert((built, index));
             }
-            Err(error) => {
-                tried.push(CandidateResult {
-                    label: candidate.label.clone(),
-                    sha256: recipe.sha256.clone(),
-                    verdict: PlatformVerdict::Error,
-                    error: Some(error.clone()),
-                });
-                last_error = Some(error);
-            }
+            Ok(_) => {}
+            Err(error) => last_error = Some(error),
         }
     }
-    let built = match first_build {
-        Some((built, _)) => Ok(built),
+    let built = match compared {
+        Some(built) => Ok(built),
         None => Err(format!(
             "rebuild: no candidate built{}",
             last_error
@@ -598,6 +577,56 @@ fn verify_platform(
         .splice(0..0, inferred.checks.iter().cloned());
     result.candidates = Some(tried);
     (result, chosen)
+}
+
+/// A candidate's build for one platform.
+struct CandidateBuild {
+    artifact: BuiltArtifact,
+    inputs: BTreeMap<String, String>,
+    builder: BuilderRoot,
+}
+
+/// Builds candidate `index` (`recipe`) for the platform of `found`, in
+/// `OUT_DIR/candidates/<index + 1>/`.
+fn try_candidate(
+    request: &InferRequest<'_>,
+    inferred: &Inferred,
+    found: &FoundBinary,
+    recipe: &Recipe,
+    index: usize,
+    resolver: &BuilderResolver<'_>,
+) -> Result<CandidateBuild, String> {
+    let mut options = request.build.clone();
+    options.out_dir = request
+        .build
+        .out_dir
+        .join("candidates")
+        .join((index + 1).to_string());
+    let plan = plan_pinned(
+        recipe,
+        request.version,
+        inferred.source.clone(),
+        options,
+        resolver,
+    )
+    .map_err(|e| crate::error_chain(&e))?;
+    let inputs = crate::rebuild::inputs::read(recipe, &found.extracted)
+        .map_err(|e| format!("release inputs: {}", crate::error_chain(&e)))?;
+    let prepared = prepare_platform(&plan, &found.platform, inputs.clone(), resolver)
+        .map_err(|e| crate::error_chain(&e))?;
+    let dest = plan
+        .options
+        .out_dir
+        .join(platform_dir_name(&found.platform))
+        .join("image");
+    let label = format!("{} candidate {}", found.platform, index + 1);
+    let artifact = follow_build(request.access, &plan, &prepared, &dest, &label)
+        .map_err(|e| crate::error_chain(&e))?;
+    Ok(CandidateBuild {
+        artifact,
+        inputs,
+        builder: prepared.builder,
+    })
 }
 
 impl Inferred {

@@ -143,6 +143,7 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
             module_dir: &module_dir,
             package: &package,
             vendored,
+            downloads: !vendored && plats.iter().any(|p| !p.info.deps.is_empty()),
             workdir,
         },
         &mut notes,
@@ -897,6 +898,9 @@ struct Layout<'a> {
     package: &'a Package,
     /// Whether the module has `vendor/modules.txt`.
     vendored: bool,
+    /// Whether modules must be downloaded: not vendored, and the binary
+    /// records dependencies.
+    downloads: bool,
     /// The build directory, when the binary embeds it.
     workdir: Option<String>,
 }
@@ -1027,7 +1031,7 @@ impl Base {
                 ));
             }
         }
-        if !layout.vendored {
+        if layout.downloads {
             let mut fetch = go.clone();
             fetch.extend(["mod".to_string(), "download".to_string()]);
             build_head.push_str(&format!(
@@ -1128,6 +1132,12 @@ impl Base {
                 "GOPROXY".into(),
                 "off".into(),
                 Some("vendored: nothing is downloaded".into()),
+            ));
+        } else if !layout.downloads {
+            env.push((
+                "GOPROXY".into(),
+                "off".into(),
+                Some("the binary records no dependencies: nothing is downloaded".into()),
             ));
         } else {
             env.push((
@@ -1377,6 +1387,19 @@ mod tests {
         platform(spec, &settings, strings)
     }
 
+    /// `p` with one module dependency recorded, so its build downloads.
+    fn with_dependency(mut p: PlatformEvidence) -> PlatformEvidence {
+        if let Some(info) = &mut p.go {
+            info.deps.push(crate::diff::GoModule {
+                path: "golang.org/x/text".into(),
+                version: "v0.14.0".into(),
+                sum: Some("h1:ScX5w1eTa3QqT8oi6+ziP7dTV1S2+ALU0bI+0zXKWiQ=".into()),
+                replace: None,
+            });
+        }
+        p
+    }
+
     fn tree(extra: &[(&'static str, &'static str)]) -> MemoryFiles {
         let mut files = vec![
             ("go.mod", "module github.com/acme/app\n\ngo 1.19\n"),
@@ -1440,11 +1463,11 @@ mod tests {
 
     #[test]
     fn trimmed_binary_tries_goreleaser_then_source_targets_then_no_x() {
-        let p = trimmed(
+        let p = with_dependency(trimmed(
             "linux/amd64",
             &["GOARCH=amd64", "GOOS=linux", "GOAMD64=v3"],
             &format!("1.2.0\0{COMMIT}\0x2024-01-02T03:09:10Z\0goreleaser\0"),
-        );
+        ));
         let files = tree(&[
             (".goreleaser.yaml", GORELEASER),
             ("cmd/other/main.go", MAIN_GO),
@@ -1655,8 +1678,20 @@ mod tests {
     }
 
     #[test]
-    fn a_module_below_the_root_builds_with_go_dash_c() {
+    fn a_binary_without_dependencies_builds_offline_without_a_fetch_step() {
         let p = trimmed("linux/amd64", &["GOARCH=amd64", "GOOS=linux"], "");
+        let inference = infer_with(&[p], &tree(&[]), None).unwrap();
+        for c in &inference.candidates {
+            let r = recipe(c);
+            assert!(r["build"].get("fetch").is_none(), "{}", c.text);
+            assert_eq!(r["build"]["env"]["GOPROXY"].as_str(), Some("off"));
+            assert!(r["build"]["env"].get("GOMODCACHE").is_none());
+        }
+    }
+
+    #[test]
+    fn a_module_below_the_root_builds_with_go_dash_c() {
+        let p = with_dependency(trimmed("linux/amd64", &["GOARCH=amd64", "GOOS=linux"], ""));
         let files = MemoryFiles::new([
             ("go.mod", "module github.com/acme/tools\n"),
             ("app/go.mod", "module github.com/acme/app\n"),
