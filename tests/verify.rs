@@ -1402,73 +1402,13 @@ const RUNNER_DIR: &str = "/home/runner/work/x/x";
 /// `-trimpath`, in [`RUNNER_DIR`]: a clean clone of the tag bound there by
 /// bwrap, built by Debian's `go` (rebuild-compare plays no part in it).
 fn runner_build(source: &Path, dir: &Path) -> Vec<u8> {
-    let checkout = dir.join("runner-checkout");
-    let out = dir.join("runner-out");
-    std::fs::create_dir_all(&out).unwrap();
-    for args in [
-        vec![
-            "clone",
-            "-q",
-            source.to_str().unwrap(),
-            checkout.to_str().unwrap(),
-        ],
-        vec![
-            "-C",
-            checkout.to_str().unwrap(),
-            "checkout",
-            "-q",
-            "--detach",
-            VERSION,
-        ],
-    ] {
-        let status = std::process::Command::new("git")
-            .args(args)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-    let output = std::process::Command::new("bwrap")
-        .args(["--unshare-all", "--die-with-parent", "--ro-bind", "/", "/"])
-        .args([
-            "--tmpfs", "/home", "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc",
-        ])
-        .args(["--bind", checkout.to_str().unwrap(), RUNNER_DIR])
-        .args(["--bind", out.to_str().unwrap(), "/home/runner/out"])
-        .args(["--chdir", RUNNER_DIR, "--clearenv"])
-        .args([
-            "--setenv",
-            "PATH",
-            "/usr/bin:/bin",
-            "--setenv",
-            "HOME",
-            "/tmp",
-        ])
-        .args([
-            "--setenv",
-            "CGO_ENABLED",
-            "0",
-            "--setenv",
-            "GOCACHE",
-            "/tmp/gocache",
-        ])
-        .args([
-            "--setenv",
-            "GOPROXY",
-            "off",
-            "--setenv",
-            "GOFLAGS",
-            "-buildvcs=true",
-        ])
-        .args(["--setenv", "GOOS", "linux", "--setenv", "GOARCH", "amd64"])
-        .args(["go", "build", "-o", "/home/runner/out/hello", "."])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "runner build failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    std::fs::read(out.join("hello")).unwrap()
+    let checkout = support::go::checkout(source, VERSION, &dir.join("runner-checkout"));
+    support::go::GoBuild::new(&checkout, RUNNER_DIR)
+        .env("CGO_ENABLED", "0")
+        .env("GOFLAGS", "-buildvcs=true")
+        .env("GOOS", "linux")
+        .env("GOARCH", "amd64")
+        .build(&[], &dir.join("runner-out"))
 }
 
 /// The Go build without `-trimpath`; `workdir` is a `workdir = ...` line or empty.

@@ -28,3 +28,10 @@ pub fn commit(repo: &Repository, files: &[(&str, &str)], message: &str, seconds:
     repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
         .unwrap()
 }
+
+/// An annotated tag `name` on `target`, tagged at `seconds`.
+pub fn tag(repo: &Repository, name: &str, target: Oid, seconds: i64) {
+    let object = repo.find_object(target, None).unwrap();
+    repo.tag(name, &object, &signature(seconds), name, false)
+        .unwrap();
+}

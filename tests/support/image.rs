@@ -523,6 +523,7 @@ pub struct ImageBuilder {
     working_dir: Option<String>,
     user: Option<String>,
     labels: Vec<(String, String)>,
+    annotations: Vec<(String, String)>,
     layers: Vec<Layer>,
     history: bool,
 }
@@ -543,6 +544,7 @@ impl ImageBuilder {
             working_dir: None,
             user: None,
             labels: Vec::new(),
+            annotations: Vec::new(),
             layers: Vec::new(),
             history: false,
         }
@@ -581,6 +583,13 @@ impl ImageBuilder {
     /// Adds `config.Labels[key] = value`.
     pub fn label(mut self, key: &str, value: &str) -> Self {
         self.labels.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Adds `annotations[key] = value` to the image manifest (as
+    /// `docker buildx build --annotation manifest:KEY=VALUE` does).
+    pub fn annotation(mut self, key: &str, value: &str) -> Self {
+        self.annotations.push((key.to_string(), value.to_string()));
         self
     }
 
@@ -648,6 +657,7 @@ impl ImageBuilder {
             config_digest: sha256_digest(&config_bytes),
             config: config_bytes,
             layers: self.layers,
+            annotations: self.annotations,
         }
     }
 }
@@ -663,6 +673,8 @@ pub struct Image {
     pub config_digest: String,
     /// Layers, lowest first.
     pub layers: Vec<Layer>,
+    /// The manifest's `annotations` (omitted from the manifest when empty).
+    pub annotations: Vec<(String, String)>,
 }
 
 impl Image {
@@ -681,7 +693,7 @@ impl Image {
             .iter()
             .map(|l| json!({"mediaType": l.media_type(media), "digest": l.digest, "size": l.size}))
             .collect();
-        let doc = json!({
+        let mut doc = json!({
             "schemaVersion": 2,
             "mediaType": manifest_media_type(media),
             "config": {
@@ -691,8 +703,16 @@ impl Image {
             },
             "layers": layers,
         });
+        if !self.annotations.is_empty() {
+            doc["annotations"] = annotations_json(&self.annotations);
+        }
         serde_json::to_vec(&doc).expect("serialise manifest")
     }
+}
+
+/// `{"key": "value", ...}` of annotation pairs, in order.
+pub fn annotations_json(pairs: &[(String, String)]) -> serde_json::Value {
+    serde_json::Value::Object(pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
 }
 
 /// The image manifest media type for `media`.
@@ -722,6 +742,8 @@ pub struct ImageSet {
     /// `vnd.docker.reference.type: attestation-manifest` and
     /// `vnd.docker.reference.digest: <image manifest digest>`).
     pub attestations: bool,
+    /// The index's own `annotations` (index style only; omitted when empty).
+    pub annotations: Vec<(String, String)>,
 }
 
 impl ImageSet {
@@ -731,12 +753,20 @@ impl ImageSet {
         ImageSet {
             images,
             attestations: false,
+            annotations: Vec::new(),
         }
     }
 
     /// A set holding one image.
     pub fn single(image: Image) -> Self {
         Self::new(vec![image])
+    }
+
+    /// Adds `annotations[key] = value` to the index (as `docker buildx build
+    /// --annotation index:KEY=VALUE` does).
+    pub fn annotation(mut self, key: &str, value: &str) -> Self {
+        self.annotations.push((key.to_string(), value.to_string()));
+        self
     }
 
     /// Adds an attestation manifest entry after each image (index style only).

@@ -7,7 +7,9 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::image::{index_media_type, manifest_media_type, sha256_digest, ImageSet, MediaTypes};
+use super::image::{
+    annotations_json, index_media_type, manifest_media_type, sha256_digest, ImageSet, MediaTypes,
+};
 
 /// The annotation that names a tag in a layout's `index.json`.
 pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
@@ -147,17 +149,20 @@ pub fn write_oci_layout(
     let top = match style {
         IndexStyle::SingleManifest => {
             assert!(
-                set.images.len() == 1 && !set.attestations,
-                "SingleManifest needs exactly one image and no attestations"
+                set.images.len() == 1 && !set.attestations && set.annotations.is_empty(),
+                "SingleManifest needs exactly one image, no attestations and no index annotations"
             );
             manifests[0].clone()
         }
         IndexStyle::Index => {
-            let doc = json!({
+            let mut doc = json!({
                 "schemaVersion": 2,
                 "mediaType": index_media_type(media),
                 "manifests": index_entries,
             });
+            if !set.annotations.is_empty() {
+                doc["annotations"] = annotations_json(&set.annotations);
+            }
             let bytes = serde_json::to_vec(&doc).expect("serialise index");
             Descriptor {
                 media_type: index_media_type(media).to_string(),

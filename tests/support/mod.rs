@@ -5,7 +5,8 @@
 //! `use support::{Registry, LayerBuilder, ImageBuilder, ImageSet, ...};`.
 //! [`FaultProxy`] puts a misbehaving HTTP proxy in front of a registry;
 //! [`HostileServer`] plays a hostile registry, token realm or redirect target.
-//! [`git_server::GitServer`] serves git repositories over smart HTTPS.
+//! [`git_server::GitServer`] serves git repositories over smart HTTPS;
+//! [`go::GoBuild`] builds Go releases as a CI runner would.
 //! Nothing is mocked: `docker-registry`, `skopeo` and `htpasswd` must be
 //! installed (`scripts/install-test-deps.sh`), and `python3`, `openssl` and
 //! git's `http-backend` for the git server. All traffic stays on 127.0.0.1.
@@ -18,6 +19,7 @@
 pub mod cli;
 pub mod git;
 pub mod git_server;
+pub mod go;
 pub mod hostile;
 pub mod http;
 pub mod image;
