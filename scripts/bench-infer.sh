@@ -2,19 +2,19 @@
 # Benchmarks recipe inference (everything before the first build) on a
 # >= 50 MB Go binary: `rebuild-compare recipe infer` on an OCI layout of an
 # image whose binary is a generated Go program (std packages, 4000
-# generated functions, 40 MB of embedded data) built goreleaser-style
+# generated functions, 46 MB of embedded data) built goreleaser-style
 # (-trimpath -s -w -X version/commit/date), with the source a local git
 # repository tagged v1.0.0 holding a .goreleaser.yaml. Cold: an empty
 # cache; warm: the same run again. Beside it, the peer step a person runs
 # first, `go version -m` on the extracted binary. Writes docs/bench-infer.md.
 #
-# Prerequisites (Debian, installed when missing): golang-go, umoci, git,
-# GNU time. Usage: scripts/bench-infer.sh [RUNS]
+# Prerequisites (Debian, installed when missing): golang-go, umoci, git, bc.
+# Usage: scripts/bench-infer.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"
 
-declare -A need=([go]=golang-go [umoci]=umoci [git]=git [/usr/bin/time]=time)
+declare -A need=([go]=golang-go [umoci]=umoci [git]=git [bc]=bc)
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
@@ -78,7 +78,7 @@ EOF
     echo "func f$i(x int) int { s := \"generated function $i of the benchmark\"; for j := 0; j < len(s); j++ { x = x*31 + int(s[j]) ^ $i }; return x }"
   done
 } >"$repo/gen.go"
-head -c 40000000 /dev/urandom >"$repo/assets.bin"
+head -c 46000000 /dev/urandom >"$repo/assets.bin"
 cat >"$repo/.goreleaser.yaml" <<'EOF'
 builds:
   - env: [CGO_ENABLED=0]
