@@ -455,23 +455,9 @@ fn verify(home: &Path, out: &str, image: &str, env: &[(&str, &str)], extra: &[&s
     run_in_env(home, env, &args)
 }
 
-fn report_of(run: &Run, code: i32) -> Value {
-    assert_eq!(
-        run.code, code,
-        "exit code\nstdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-    run.json()
-}
-
 /// The report's entry for `platform`.
 fn platform<'a>(report: &'a Value, platform: &str) -> &'a Value {
-    report["platforms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["platform"] == platform)
-        .unwrap_or_else(|| panic!("no {platform} in {report:#}"))
+    support::cli::platform_entry(report, platform)
 }
 
 fn platforms(report: &Value) -> Vec<String> {
@@ -497,7 +483,7 @@ fn assert_reproduced_with_inferred_recipe(
     out: &Path,
     release: &Release,
 ) -> (Value, toml::Table) {
-    let report = report_of(run, 0);
+    let report = run.report(0);
     assert_eq!(report["verdict"], "reproducible", "{report:#}");
     let saved = inferred_recipe_path(out);
     let text = std::fs::read_to_string(&saved)
@@ -688,7 +674,7 @@ fn recipe_infer_writes_a_recipe_that_verify_accepts_unchanged() {
         &[],
         &["--recipe", file.to_str().unwrap(), "--source", source],
     );
-    let report = report_of(&run, 0);
+    let report = run.report(0);
     assert_eq!(report["verdict"], "reproducible", "{report:#}");
     assert_eq!(
         report["recipe"],
@@ -902,7 +888,7 @@ fn dependency_swapped_outside_the_tag_is_a_mismatch_found_without_building() {
     let image = layout_image(&tmp.path().join("layout"), &release_set(release, &[]));
     let source = ["--source", release.source_str()];
     let run = verify(tmp.path(), "out", &image, &[], &source);
-    let report = report_of(&run, 1);
+    let report = run.report(1);
     assert_eq!(report["verdict"], "mismatch", "{report:#}");
     let saved = inferred_recipe_path(&tmp.path().join("out"));
     assert_eq!(
@@ -1165,7 +1151,7 @@ fn recipe_with_inputs_reproduces_a_binary_built_with_another_go_release() {
             release.source_str(),
         ],
     );
-    let report = report_of(&run, 0);
+    let report = run.report(0);
     assert_eq!(report["verdict"], "reproducible", "{report:#}");
     assert_eq!(
         report["recipe"],

@@ -182,23 +182,9 @@ fn verify(home: &Path, out: &str, image: &str, recipe: &Path, source: &str, extr
     run_in(home, &args)
 }
 
-fn report_of(run: &Run, code: i32) -> Value {
-    assert_eq!(
-        run.code, code,
-        "exit code\nstdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-    run.json()
-}
-
 /// The report's entry for `platform`.
 fn platform<'a>(report: &'a Value, platform: &str) -> &'a Value {
-    report["platforms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["platform"] == platform)
-        .unwrap_or_else(|| panic!("no {platform} in {report:#}"))
+    support::cli::platform_entry(report, platform)
 }
 
 fn verdicts(report: &Value) -> Vec<(String, String)> {
@@ -364,7 +350,7 @@ fn go_image_built_from_the_tag_is_reproducible_with_a_passed_attestation() {
             "https://ci.example/verifier",
         ],
     );
-    let report = report_of(&run, 0);
+    let report = run.report(0);
 
     let reference = registry.reference(&format!("test/hello:{VERSION}"));
     assert_eq!(report["verdict"], "reproducible");
@@ -495,7 +481,7 @@ fn go_image_with_a_planted_string_is_a_mismatch_explained_by_the_string() {
         release.source.to_str().unwrap(),
         &["--attest", attestation.to_str().unwrap()],
     );
-    let report = report_of(&run, 1);
+    let report = run.report(1);
 
     assert_eq!(report["verdict"], "mismatch");
     assert_eq!(
@@ -588,7 +574,7 @@ fn local_source_is_recorded_as_fetched_from_beside_the_recipes_url_in_json_and_a
         local.to_str().unwrap(),
         &["--attest", attestation.to_str().unwrap()],
     );
-    let report = report_of(&run, 0);
+    let report = run.report(0);
 
     let expected = json!({"url": RECIPE_GIT, "ref": VERSION, "commit": commit,
                           "fetched_from": local.to_str().unwrap()});
@@ -629,7 +615,7 @@ fn oci_layout_image_is_verified_with_the_verify_subcommand() {
             out_dir.to_str().unwrap(),
         ],
     );
-    let report = report_of(&run, 0);
+    let report = run.report(0);
 
     assert_eq!(report["verdict"], "reproducible");
     assert_eq!(
@@ -719,11 +705,11 @@ fn a_tag_moved_after_resolving_is_not_followed() {
     let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", FAST_BUILD);
     let home = tmp.path().join("home");
     let source = source.to_str().unwrap();
-    let report = report_of(&verify(&home, "out", &reference, &recipe, source, &[]), 0);
+    let report = verify(&home, "out", &reference, &recipe, source, &[]).report(0);
     assert_eq!(report["image"]["digest"], second.top.digest.as_str());
     let third = publish(&registry, &tmp.path().join("third"), &first_set, "test/app");
     assert_eq!(third.top.digest, first.top.digest);
-    let report = report_of(&verify(&home, "out", &reference, &recipe, source, &[]), 0);
+    let report = verify(&home, "out", &reference, &recipe, source, &[]).report(0);
     assert_eq!(report["image"]["digest"], first.top.digest.as_str());
 }
 
@@ -797,7 +783,7 @@ fn a_tag_moved_while_the_command_runs_is_not_followed() {
     );
     assert_eq!(mover.join().unwrap(), 2);
     assert_eq!(current_digest(&reference), moved.top.digest);
-    let report = report_of(&run, 0);
+    let report = run.report(0);
 
     assert_eq!(report["image"]["digest"], first.top.digest.as_str());
     assert_reproduced(&report, AMD64, &fast_binary(AMD64));
@@ -964,7 +950,7 @@ fn published_checksums_that_match_the_image_keep_it_reproducible() {
     );
     let sums_url = format!("{}/v1.0.0/SHA256SUMS", server.url());
     assert_eq!(server.requests(), vec!["/v1.0.0/SHA256SUMS"; 2]);
-    let report = report_of(&run, 0);
+    let report = run.report(0);
 
     assert_eq!(report["verdict"], "reproducible");
     for name in [AMD64, ARM64] {
@@ -1008,7 +994,7 @@ fn published_checksum_disagreeing_with_the_image_is_a_mismatch() {
     );
     let sums_url = format!("{}/v1.0.0/SHA256SUMS", server.url());
     assert_eq!(server.requests(), vec!["/v1.0.0/SHA256SUMS"; 2]);
-    let report = report_of(&run, 1);
+    let report = run.report(1);
 
     assert_eq!(report["verdict"], "mismatch");
     assert_eq!(
@@ -1094,7 +1080,7 @@ env = { BREAK = "1" }
         source.to_str().unwrap(),
         &[],
     );
-    let report = report_of(&run, 2);
+    let report = run.report(2);
 
     assert_eq!(report["verdict"], "error");
     assert_eq!(
@@ -1146,7 +1132,7 @@ fn platform_the_recipe_cannot_build_is_skipped_and_the_rest_passes() {
         source.to_str().unwrap(),
         &["--attest", attestation.to_str().unwrap()],
     );
-    let report = report_of(&run, 0);
+    let report = run.report(0);
 
     assert_eq!(report["verdict"], "reproducible");
     assert_eq!(
@@ -1197,7 +1183,7 @@ fn image_with_only_platforms_the_recipe_cannot_build_is_an_error() {
         source.to_str().unwrap(),
         &[],
     );
-    let report = report_of(&run, 2);
+    let report = run.report(2);
 
     assert_eq!(report["verdict"], "error");
     assert_eq!(
@@ -1250,7 +1236,7 @@ artifact = "/out/app"
         source.to_str().unwrap(),
         &[],
     );
-    let report = report_of(&run, 1);
+    let report = run.report(1);
 
     assert_eq!(report["verdict"], "mismatch");
     assert_eq!(
@@ -1306,7 +1292,7 @@ fn published_single_digest_file_is_fetched_for_the_requested_platform_only() {
     );
     let url = format!("{}/v1.0.0/app-linux-arm64.sha256", server.url());
     assert_eq!(server.requests(), ["/v1.0.0/app-linux-arm64.sha256"]);
-    let report = report_of(&run, 0);
+    let report = run.report(0);
 
     assert_eq!(verdicts(&report), pairs(&[(ARM64, "reproducible")]));
     assert_reproduced(&report, ARM64, &fast_binary(ARM64));
@@ -1333,7 +1319,7 @@ fn published_checksums_over_plain_http_off_loopback_are_refused_and_noted() {
         source.to_str().unwrap(),
         &[],
     );
-    let report = report_of(&run, 0);
+    let report = run.report(0);
 
     assert_reproduced(&report, AMD64, &fast_binary(AMD64));
     let amd64 = platform(&report, AMD64);
@@ -1373,7 +1359,7 @@ fn missing_image_binary_is_that_platforms_error_and_the_rebuild_is_still_reporte
         source.to_str().unwrap(),
         &[],
     );
-    let report = report_of(&run, 2);
+    let report = run.report(2);
 
     assert_eq!(report["verdict"], "error");
     assert_eq!(
@@ -1473,7 +1459,7 @@ fn go_binary_built_without_trimpath_in_a_runner_directory_is_reproduced_with_wor
         &untrimmed_go_build(&format!("workdir = {RUNNER_DIR:?}")),
     );
     let run = verify(tmp.path(), "out", &image, &in_runner_dir, source, &[]);
-    let report = report_of(&run, 0);
+    let report = run.report(0);
     assert_eq!(report["verdict"], "reproducible");
     let p = platform(&report, AMD64);
     assert_eq!(p["verdict"], "reproducible");
@@ -1504,7 +1490,7 @@ fn go_binary_built_without_trimpath_in_a_runner_directory_is_reproduced_with_wor
         &untrimmed_go_build(""),
     );
     let run = verify(tmp.path(), "out-src", &image, &in_src, source, &[]);
-    let report = report_of(&run, 1);
+    let report = run.report(1);
     assert_eq!(report["verdict"], "mismatch");
     let explanations = &platform(&report, AMD64)["diff"]["explanations"];
     assert!(
@@ -1548,7 +1534,7 @@ fn untagged_oci_layout_with_several_images_is_read_at_the_recipes_tag() {
     let source = source.to_str().unwrap();
 
     let run = verify(tmp.path(), "out", &untagged, &recipe, source, &[]);
-    let report = report_of(&run, 0);
+    let report = run.report(0);
     assert_eq!(report["verdict"], "reproducible");
     assert_eq!(
         report["image"],
@@ -1612,7 +1598,7 @@ fn oci_layout_holding_one_image_needs_no_tag() {
         source.to_str().unwrap(),
         &[],
     );
-    let report = report_of(&run, 0);
+    let report = run.report(0);
     assert_eq!(report["image"]["reference"], untagged);
     assert_eq!(report["image"]["digest"], written.top.digest);
     assert_eq!(report["notes"], json!([]));
@@ -1649,7 +1635,7 @@ fn finds_recipe_for_a_mirror_registry_reference_and_notes_why() {
             out_dir.to_str().unwrap(),
         ],
     );
-    let report = report_of(&run, 0);
+    let report = run.report(0);
     assert_eq!(report["verdict"], "reproducible");
     assert_eq!(report["recipe"]["path"], recipe.to_str().unwrap());
     assert_eq!(
@@ -1798,7 +1784,7 @@ fn recipe_with_an_https_git_url_verifies_end_to_end_over_a_loopback_https_server
             "json",
         ],
     );
-    let report = report_of(&run, 0);
+    let report = run.report(0);
     assert_eq!(report["verdict"], "reproducible");
     assert_eq!(
         report["source"],

@@ -12,6 +12,17 @@ pub struct Run {
 }
 
 impl Run {
+    /// The JSON report on stdout, after checking the exit code (panics
+    /// with both streams otherwise).
+    pub fn report(&self, code: i32) -> serde_json::Value {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self.json()
+    }
+
     /// stdout parsed as JSON (panics with both streams if it is not).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
@@ -73,4 +84,13 @@ fn run(mut command: Command) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// A verify report's entry for `platform` (panics naming the report if it
+/// has none).
+pub fn platform_entry<'a>(report: &'a serde_json::Value, platform: &str) -> &'a serde_json::Value {
+    report["platforms"]
+        .as_array()
+        .and_then(|all| all.iter().find(|p| p["platform"] == platform))
+        .unwrap_or_else(|| panic!("no {platform} in {report:#}"))
 }
