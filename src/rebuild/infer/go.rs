@@ -1979,8 +1979,9 @@ mod tests {
             eprintln!("skipped: no go on PATH");
             return;
         }
-        // Not under /tmp, which the sandbox reserves.
-        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/infer-go-tests");
+        // Not under /tmp, which the sandbox reserves (nor under the
+        // checkout, which may itself be under /tmp).
+        let base = std::path::Path::new("/var/tmp/rebuild-compare-infer-go-tests");
         std::fs::create_dir_all(&base).unwrap();
         let dir = tempfile::TempDir::new_in(&base).unwrap();
         let (repo, commit, commit_time, files) = go_repo(dir.path());
