@@ -1,5 +1,16 @@
 //! Byte-range comparison of one section: where two byte strings differ,
 //! as coalesced ranges, and how many bytes differ.
+//!
+//! When the sizes differ (code inserted or removed), the two sides are
+//! aligned first: both are cut into content-defined chunks (a gear
+//! rolling hash, so the cuts resynchronise right after an insertion), the
+//! chunks that occur exactly once on each side are matched, and the
+//! longest run of matches in the same order on both sides anchors the
+//! alignment. Between anchors, equal-length gaps are compared byte by
+//! byte and unequal ones are one insertion or removal, so an inserted
+//! function is reported as itself, not as "everything after it differs".
+
+use std::collections::HashMap;
 
 /// Ranges kept per section; more are counted but not listed.
 pub const MAX_RANGES: usize = 1000;
@@ -25,19 +36,24 @@ pub struct ByteChanges {
     pub changes: Vec<Change>,
     /// How many changes there are in all.
     pub total: usize,
-    /// Bytes that differ (for a size change: the larger side of the
-    /// changed middle part).
+    /// Bytes that differ, after alignment for a size change.
     pub differing_bytes: u64,
+    /// For a size change: the bytes between the common prefix and suffix
+    /// (the larger side), what differs before alignment.
+    pub unaligned_differing_bytes: Option<u64>,
 }
 
 /// Compares `a` and `b`. Equal lengths are compared position by position;
-/// for different lengths the common prefix and suffix are taken as equal and
-/// the middle is one change (an insertion or removal shifts everything after
-/// it, so a positional comparison would only report noise).
+/// different lengths are aligned first (see the module documentation).
 pub fn byte_changes(a: &[u8], b: &[u8]) -> ByteChanges {
     if a.len() != b.len() {
-        return prefix_suffix_change(a, b);
+        return aligned_changes(a, b);
     }
+    positional_changes(a, b)
+}
+
+/// Position-by-position differences of two equal-length byte strings.
+fn positional_changes(a: &[u8], b: &[u8]) -> ByteChanges {
     let mut runs = Vec::new();
     let mut total = 0usize;
     let mut differing = 0u64;
@@ -85,10 +101,13 @@ pub fn byte_changes(a: &[u8], b: &[u8]) -> ByteChanges {
             .collect(),
         total,
         differing_bytes: differing,
+        unaligned_differing_bytes: None,
     }
 }
 
-fn prefix_suffix_change(a: &[u8], b: &[u8]) -> ByteChanges {
+/// The lengths of the common prefix and suffix of `a` and `b` (not
+/// overlapping).
+fn common_ends(a: &[u8], b: &[u8]) -> (usize, usize) {
     let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let max_suffix = a.len().min(b.len()) - prefix;
     let suffix = a
@@ -98,18 +117,204 @@ fn prefix_suffix_change(a: &[u8], b: &[u8]) -> ByteChanges {
         .take(max_suffix)
         .take_while(|(x, y)| x == y)
         .count();
-    let a_length = (a.len() - prefix - suffix) as u64;
-    let b_length = (b.len() - prefix - suffix) as u64;
-    ByteChanges {
-        changes: vec![Change {
-            a_offset: prefix as u64,
-            a_length,
-            b_offset: prefix as u64,
-            b_length,
-        }],
-        total: 1,
-        differing_bytes: a_length.max(b_length),
+    (prefix, suffix)
+}
+
+/// Collects changes, capped at [`MAX_RANGES`], with their totals.
+#[derive(Default)]
+struct Collector {
+    changes: Vec<Change>,
+    total: usize,
+    differing: u64,
+}
+
+impl Collector {
+    /// Records `change`, of which `differing` bytes really differ.
+    fn push(&mut self, change: Change, differing: u64) {
+        self.total += 1;
+        self.differing += differing;
+        if self.changes.len() < MAX_RANGES {
+            self.changes.push(change);
+        }
     }
+
+    /// A gap between two anchors: `a` at `a_offset`, `b` at `b_offset`.
+    fn gap(&mut self, a: &[u8], a_offset: u64, b: &[u8], b_offset: u64) {
+        if a == b {
+            return;
+        }
+        if a.len() == b.len() {
+            let found = positional_changes(a, b);
+            // Changes past the cap are counted, not listed.
+            self.total += found.total - found.changes.len();
+            self.differing += found.differing_bytes;
+            for c in found.changes {
+                let shifted = Change {
+                    a_offset: a_offset + c.a_offset,
+                    b_offset: b_offset + c.b_offset,
+                    ..c
+                };
+                self.push(shifted, 0);
+            }
+            return;
+        }
+        let (prefix, suffix) = common_ends(a, b);
+        let (a_length, b_length) = (
+            (a.len() - prefix - suffix) as u64,
+            (b.len() - prefix - suffix) as u64,
+        );
+        self.push(
+            Change {
+                a_offset: a_offset + prefix as u64,
+                a_length,
+                b_offset: b_offset + prefix as u64,
+                b_length,
+            },
+            a_length.max(b_length),
+        );
+    }
+}
+
+/// Changes of two byte strings of different lengths, aligned on chunks
+/// both sides hold exactly once.
+fn aligned_changes(a: &[u8], b: &[u8]) -> ByteChanges {
+    let (prefix, suffix) = common_ends(a, b);
+    let (mid_a, mid_b) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
+    let unaligned = mid_a.len().max(mid_b.len()) as u64;
+    let mut collector = Collector::default();
+    let (mut at_a, mut at_b) = (0usize, 0usize);
+    for (start_a, start_b, len) in anchors(mid_a, mid_b) {
+        collector.gap(
+            &mid_a[at_a..start_a],
+            (prefix + at_a) as u64,
+            &mid_b[at_b..start_b],
+            (prefix + at_b) as u64,
+        );
+        at_a = start_a + len;
+        at_b = start_b + len;
+    }
+    collector.gap(
+        &mid_a[at_a..],
+        (prefix + at_a) as u64,
+        &mid_b[at_b..],
+        (prefix + at_b) as u64,
+    );
+    ByteChanges {
+        changes: collector.changes,
+        total: collector.total,
+        differing_bytes: collector.differing,
+        unaligned_differing_bytes: Some(unaligned),
+    }
+}
+
+/// Chunk cuts: a gear hash over the bytes, cut where its top bits are
+/// zero (1 in 64 positions on average), chunks of 16 to 1024 bytes.
+const MIN_CHUNK: usize = 16;
+const MAX_CHUNK: usize = 1024;
+/// Inputs larger than this are not aligned (one change, as before).
+const MAX_ALIGNED: usize = 256 << 20;
+
+/// The gear table: one pseudo-random 64-bit value per byte (splitmix64).
+const GEAR: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut i = 0;
+    while i < 256 {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        table[i] = z ^ (z >> 31);
+        i += 1;
+    }
+    table
+};
+
+/// Content-defined chunks of `data`, as `(start, length)`.
+fn chunks(data: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(data.len() / 64 + 1);
+    let mut start = 0;
+    let mut hash: u64 = 0;
+    for (i, &byte) in data.iter().enumerate() {
+        hash = (hash << 1).wrapping_add(GEAR[usize::from(byte)]);
+        let len = i + 1 - start;
+        if (len >= MIN_CHUNK && hash >> 58 == 0) || len >= MAX_CHUNK {
+            out.push((start, len));
+            start = i + 1;
+            hash = 0;
+        }
+    }
+    if start < data.len() {
+        out.push((start, data.len() - start));
+    }
+    out
+}
+
+/// Matching chunks `(start in a, start in b, length)` in increasing order
+/// on both sides: chunks that occur exactly once in each, the longest
+/// subsequence of them in the same order on both sides.
+fn anchors(a: &[u8], b: &[u8]) -> Vec<(usize, usize, usize)> {
+    if a.len() > MAX_ALIGNED || b.len() > MAX_ALIGNED || a.is_empty() || b.is_empty() {
+        return Vec::new();
+    }
+    let (chunks_a, chunks_b) = (chunks(a), chunks(b));
+    // Per chunk content: (count in a, start in a, count in b, start in b).
+    let mut seen: HashMap<&[u8], (u32, usize, u32, usize)> = HashMap::new();
+    for &(start, len) in &chunks_a {
+        let entry = seen.entry(&a[start..start + len]).or_default();
+        entry.0 += 1;
+        entry.1 = start;
+    }
+    for &(start, len) in &chunks_b {
+        if let Some(entry) = seen.get_mut(&b[start..start + len]) {
+            entry.2 += 1;
+            entry.3 = start;
+        }
+    }
+    let mut pairs: Vec<(usize, usize, usize)> = seen
+        .iter()
+        .filter(|(_, &(in_a, _, in_b, _))| in_a == 1 && in_b == 1)
+        .map(|(chunk, &(_, start_a, _, start_b))| (start_a, start_b, chunk.len()))
+        .collect();
+    pairs.sort_unstable();
+    longest_increasing(&pairs)
+}
+
+/// The longest subsequence of `pairs` (sorted by their A start) whose B
+/// starts increase too, without overlaps (patience sorting).
+fn longest_increasing(pairs: &[(usize, usize, usize)]) -> Vec<(usize, usize, usize)> {
+    // tails[k]: index of the smallest B start ending an increasing run of length k + 1.
+    let mut tails: Vec<usize> = Vec::new();
+    let mut previous: Vec<Option<usize>> = vec![None; pairs.len()];
+    for (i, &(_, b_start, _)) in pairs.iter().enumerate() {
+        let k = tails.partition_point(|&t| pairs[t].1 < b_start);
+        previous[i] = k.checked_sub(1).map(|j| tails[j]);
+        if k == tails.len() {
+            tails.push(i);
+        } else {
+            tails[k] = i;
+        }
+    }
+    let mut out = Vec::with_capacity(tails.len());
+    let mut at = tails.last().copied();
+    while let Some(i) = at {
+        out.push(pairs[i]);
+        at = previous[i];
+    }
+    out.reverse();
+    // Unique chunks never overlap on one side, and increasing starts on
+    // both sides keep them in order; drop any that would overlap the
+    // previous one on B (equal contents cut at different places).
+    let mut kept: Vec<(usize, usize, usize)> = Vec::with_capacity(out.len());
+    for pair in out {
+        if kept
+            .last()
+            .is_none_or(|last| pair.0 >= last.0 + last.2 && pair.1 >= last.1 + last.2)
+        {
+            kept.push(pair);
+        }
+    }
+    kept
 }
 
 /// Merges sorted `(start, end)` ranges that overlap or are at most `gap`
@@ -200,6 +405,81 @@ mod tests {
         assert_eq!(c.changes.len(), MAX_RANGES);
         assert_eq!(c.total, MAX_RANGES + 10);
         assert_eq!(c.differing_bytes, (MAX_RANGES + 10) as u64);
+    }
+
+    /// Deterministic pseudo-random bytes (xorshift).
+    fn noise(len: usize, seed: u64) -> Vec<u8> {
+        let mut state = seed;
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_insertion_is_aligned_so_the_shifted_tail_is_not_reported() {
+        let a = noise(200_000, 7);
+        let inserted = noise(300, 99);
+        let mut b = a[..50_000].to_vec();
+        b.extend_from_slice(&inserted);
+        b.extend_from_slice(&a[50_000..]);
+        // One byte changed far after the insertion, at its shifted place in B.
+        b[150_000 + 300] ^= 0xff;
+        let c = byte_changes(&a, &b);
+        assert_eq!(
+            c.changes,
+            vec![
+                Change {
+                    a_offset: 50_000,
+                    a_length: 0,
+                    b_offset: 50_000,
+                    b_length: 300
+                },
+                Change {
+                    a_offset: 150_000,
+                    a_length: 1,
+                    b_offset: 150_300,
+                    b_length: 1
+                },
+            ]
+        );
+        assert_eq!(c.differing_bytes, 301);
+        assert_eq!(c.unaligned_differing_bytes, Some(100_301));
+    }
+
+    #[test]
+    fn scattered_changes_between_anchors_count_only_the_bytes_that_differ() {
+        let a = noise(50_000, 11);
+        let mut b = a.clone();
+        b.insert(10_000, 0xaa);
+        for offset in [20_000, 20_004, 30_000] {
+            b[offset + 1] ^= 0x01;
+        }
+        let c = byte_changes(&a, &b);
+        assert_eq!(c.differing_bytes, 1 + 3);
+        assert_eq!(c.total, c.changes.len());
+    }
+
+    #[test]
+    fn a_removal_is_aligned_too() {
+        let a = noise(100_000, 3);
+        let mut b = a[..20_000].to_vec();
+        b.extend_from_slice(&a[20_500..]);
+        let c = byte_changes(&a, &b);
+        assert_eq!(
+            c.changes,
+            vec![Change {
+                a_offset: 20_000,
+                a_length: 500,
+                b_offset: 20_000,
+                b_length: 0
+            }]
+        );
+        assert_eq!(c.differing_bytes, 500);
     }
 
     #[test]

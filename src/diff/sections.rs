@@ -98,6 +98,11 @@ pub struct SectionDiff {
     pub a_sha256: Option<Digest>,
     pub b_sha256: Option<Digest>,
     pub differing_bytes: u64,
+    /// When the section changed size: the bytes that differ before the two
+    /// sides are aligned (everything between the common prefix and suffix);
+    /// `differing_bytes` counts after alignment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub differing_bytes_unaligned: Option<u64>,
     /// Coalesced differing ranges (at most [`super::ranges::MAX_RANGES`]).
     pub ranges: Vec<ByteRange>,
     /// All ranges found, when more than `ranges` lists.
@@ -671,6 +676,7 @@ fn compare_pair(
         a_sha256: hash(ra, &data_a),
         b_sha256: hash(rb, &data_b),
         differing_bytes: 0,
+        differing_bytes_unaligned: None,
         ranges: Vec::new(),
         ranges_total: None,
         kind: region.kind,
@@ -687,6 +693,7 @@ fn compare_pair(
                 } else {
                     found.differing_bytes
                 };
+                diff.differing_bytes_unaligned = found.unaligned_differing_bytes;
                 diff.ranges = found
                     .changes
                     .iter()
