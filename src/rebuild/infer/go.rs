@@ -1982,8 +1982,8 @@ mod tests {
         // Not under /tmp, which the sandbox reserves (nor under the
         // checkout, which may itself be under /tmp).
         let base = std::path::Path::new("/var/tmp/rebuild-compare-infer-go-tests");
-        std::fs::create_dir_all(&base).unwrap();
-        let dir = tempfile::TempDir::new_in(&base).unwrap();
+        std::fs::create_dir_all(base).unwrap();
+        let dir = tempfile::TempDir::new_in(base).unwrap();
         let (repo, commit, commit_time, files) = go_repo(dir.path());
         let upstream = dir.path().join("upstream");
         let env = vec![("CGO_ENABLED".to_string(), "0".to_string())];
