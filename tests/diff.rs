@@ -119,15 +119,29 @@ fn go_build(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
         )
         .expect("main.go");
     }
+    go_build_at(&src, &dir.join(name), flags)
+}
+
+/// Builds the single-file program `main_go` (module `example.com/hello`,
+/// source in `dir/name.src/`) with `go build flags...` into `dir/name`.
+fn go_build_program(dir: &Path, name: &str, main_go: &str, flags: &[&str]) -> PathBuf {
+    let src = dir.join(format!("{name}.src"));
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(src.join("go.mod"), "module example.com/hello\n\ngo 1.19\n").expect("go.mod");
+    std::fs::write(src.join("main.go"), main_go).expect("main.go");
+    go_build_at(&src, &dir.join(name), flags)
+}
+
+/// `go build flags... -o out .` in `src`, offline, with the shared cache.
+fn go_build_at(src: &Path, out: &Path, flags: &[&str]) -> PathBuf {
     let env = go_env().path();
-    let out = dir.join(name);
     let status = Command::new("go")
         .arg("build")
         .args(flags)
         .arg("-o")
-        .arg(&out)
+        .arg(out)
         .arg(".")
-        .current_dir(&src)
+        .current_dir(src)
         .env("GOCACHE", env.join("cache"))
         .env("GOPATH", env.join("gopath"))
         .env("GOFLAGS", "-mod=mod")
@@ -137,7 +151,7 @@ fn go_build(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
         .status()
         .expect("run go build");
     assert!(status.success(), "go build failed");
-    out
+    out.to_path_buf()
 }
 
 #[test]
@@ -917,5 +931,129 @@ fn go_build_from_a_modified_tree_is_explained() {
         explained[0],
         "Go build setting vcs.modified: false -> true (B was built from a modified source tree)",
         "{explained:?}"
+    );
+}
+
+const GO_HELLO: &str = "package main\n\nimport \"fmt\"\n\n\
+    func main() { fmt.Println(\"hello\") }\n";
+
+/// [`GO_HELLO`] with one more function, called from `main`.
+const GO_HELLO_BEACON: &str = "package main\n\nimport \"fmt\"\n\n\
+    //go:noinline\nfunc beacon() string { return \"https://collector.evil.test/b\" }\n\n\
+    func main() { fmt.Println(\"hello\", beacon()) }\n";
+
+fn function_names(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .expect("function list")
+        .iter()
+        .map(|f| f["name"].as_str().expect("name"))
+        .collect()
+}
+
+#[test]
+fn planted_go_function_is_named_only_in_b_even_when_stripped() {
+    if !have("go") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    for (tag, flags) in [
+        ("plain", &["-trimpath"][..]),
+        ("stripped", &["-trimpath", "-ldflags=-s -w"][..]),
+    ] {
+        let a = go_build_program(dir.path(), &format!("a-{tag}"), GO_HELLO, flags);
+        let b = go_build_program(dir.path(), &format!("b-{tag}"), GO_HELLO_BEACON, flags);
+        let (code, v) = json_diff(&a, &b);
+        assert_eq!(code, 1);
+        let functions = &v["functions"];
+        assert_eq!(functions["a_source"], "gopclntab", "{tag}");
+        assert_eq!(
+            function_names(&functions["only_b"]),
+            vec!["main.beacon"],
+            "{tag}"
+        );
+        assert_eq!(functions["only_b_total"], 1, "{tag}");
+        assert_eq!(
+            function_names(&functions["only_a"]),
+            Vec::<&str>::new(),
+            "{tag}"
+        );
+        assert_eq!(
+            function_names(&functions["changed"]),
+            vec!["main.main"],
+            "{tag}"
+        );
+        assert!(
+            functions["compared"].as_u64().expect("compared") > 500,
+            "{tag}"
+        );
+        let explained = explanations(&v);
+        assert_eq!(
+            explained[0], "1 function only in B (new code): main.beacon",
+            "{tag}: {explained:?}"
+        );
+        let (_, text) = run_diff(&a, &b, &[]);
+        let block = text.split("\nFunctions (").nth(1).expect("functions block");
+        assert!(
+            block.contains("functions only in B (new):\n  main.beacon ("),
+            "{tag}: {text}"
+        );
+        assert!(
+            block.contains("functions that changed size:\n  main.main ("),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn planted_c_function_is_named_from_the_symbol_table() {
+    if !have("cc") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    let a = cc(
+        dir.path(),
+        "a",
+        "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
+        &["-O0"],
+    );
+    let b = cc(
+        dir.path(),
+        "b",
+        "#include <stdio.h>\n__attribute__((noinline)) void beacon(void) { puts(\"x\"); }\n\
+         int main(void) { beacon(); puts(\"hello\"); return 0; }\n",
+        &["-O0"],
+    );
+    let (code, v) = json_diff(&a, &b);
+    assert_eq!(code, 1);
+    let functions = &v["functions"];
+    assert_eq!(functions["a_source"], "symbols");
+    assert_eq!(function_names(&functions["only_b"]), vec!["beacon"]);
+    assert_eq!(function_names(&functions["only_a"]), Vec::<&str>::new());
+    assert_eq!(function_names(&functions["changed"]), vec!["main"]);
+    assert_eq!(
+        explanations(&v)[0],
+        "1 function only in B (new code): beacon"
+    );
+}
+
+#[test]
+fn stripped_c_binary_has_its_functions_left_uncompared_with_a_note() {
+    if !have("cc") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    let a = cc(dir.path(), "a", HELLO_C, &["-s"]);
+    let b = cc(dir.path(), "b", HELLO_C, &[]);
+    let (_, v) = json_diff(&a, &b);
+    let functions = &v["functions"];
+    assert_eq!(functions["b_source"], "symbols");
+    assert_eq!(functions["compared"], 0);
+    assert_eq!(functions["only_b_total"], 0);
+    assert!(
+        functions["note"]
+            .as_str()
+            .expect("note")
+            .starts_with("functions not compared: A has "),
+        "{functions}"
     );
 }

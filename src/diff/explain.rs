@@ -1,6 +1,7 @@
 //! Explanations: short sentences a maintainer can act on, derived from the
 //! computed diff, most likely cause first.
 
+use super::functions::Function;
 use super::gobuildinfo::KeyDifference;
 use super::result::{BinaryDiff, FileSummary};
 use super::sections::{RegionKind, SectionStatus};
@@ -16,6 +17,7 @@ pub fn explain(diff: &BinaryDiff) -> Vec<String> {
     }
     let mut out = Vec::new();
     formats(diff, &mut out);
+    functions(diff, &mut out);
     go(diff, &mut out);
     toolchain(diff, &mut out);
     rust_dependencies(diff, &mut out);
@@ -26,6 +28,45 @@ pub fn explain(diff: &BinaryDiff) -> Vec<String> {
     strings(diff, &mut out);
     out.extend(sections_summary(diff));
     out
+}
+
+/// Functions only one file has: new or removed code, the likeliest cause
+/// a reviewer must look at, so the sentence goes first.
+fn functions(diff: &BinaryDiff, out: &mut Vec<String>) {
+    let Some(f) = &diff.functions else {
+        return;
+    };
+    let names = |list: &[Function], total: usize| {
+        let mut text = list
+            .iter()
+            .take(LIST_LIMIT)
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if total > LIST_LIMIT {
+            text.push_str(&format!(" and {} more", total - LIST_LIMIT));
+        }
+        text
+    };
+    let plural = |n: usize| if n == 1 { "function" } else { "functions" };
+    let mut sentences = Vec::new();
+    if f.only_b_total > 0 {
+        sentences.push(format!(
+            "{} {} only in B (new code): {}",
+            f.only_b_total,
+            plural(f.only_b_total),
+            names(&f.only_b, f.only_b_total)
+        ));
+    }
+    if f.only_a_total > 0 {
+        sentences.push(format!(
+            "{} {} only in A (removed code): {}",
+            f.only_a_total,
+            plural(f.only_a_total),
+            names(&f.only_a, f.only_a_total)
+        ));
+    }
+    out.splice(0..0, sentences);
 }
 
 fn formats(diff: &BinaryDiff, out: &mut Vec<String>) {

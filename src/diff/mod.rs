@@ -5,13 +5,17 @@
 //! [`diff_files`] compares them section by section ([`sections`]), finds the
 //! differing byte ranges ([`ranges`]) and a bounded hex view of them
 //! ([`hexdump`]), printable strings present on one side only ([`strings`]),
-//! embedded Go build info and build IDs ([`gobuildinfo`]), Rust toolchain and
+//! functions added, removed or changed ([`functions`], from Go's function
+//! table [`gopclntab`] or the symbol table), embedded Go build info and
+//! build IDs ([`gobuildinfo`]), Rust toolchain and
 //! dependency metadata ([`rust`]), and turns all of it into short sentences a
 //! maintainer can act on ([`explain`]). The result is plain data
 //! ([`BinaryDiff`]); rendering lives in `crate::report::diff`.
 
 pub mod explain;
+pub mod functions;
 pub mod gobuildinfo;
+pub mod gopclntab;
 pub mod hexdump;
 pub mod ranges;
 mod result;
@@ -25,6 +29,7 @@ use std::path::{Path, PathBuf};
 use crate::image::digest::Digest;
 use memmap2::Mmap;
 
+pub use functions::{ChangedFunction, Function, FunctionSource, FunctionsDiff};
 pub use gobuildinfo::{BuildIds, GoBuildInfo, GoModule, KeyDifference};
 pub use hexdump::{DiffOptions, Hunk, HunkLine};
 pub use result::{BinaryDiff, BuildIdDiff, CompilerDiff, FileSummary, GoBuildInfoDiff, RustDiff};
@@ -259,6 +264,8 @@ pub fn diff_bytes(
         None
     };
 
+    let functions = functions::diff(a, b);
+
     let mut diff = BinaryDiff {
         identical,
         a: summary(a_name, a, &layout_a.kind),
@@ -271,6 +278,7 @@ pub fn diff_bytes(
         build_id,
         compiler,
         rust,
+        functions,
         hunks,
     };
     diff.explanations = explain::explain(&diff);

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::functions::FunctionsDiff;
 use super::gobuildinfo::{BuildIds, GoBuildInfo, KeyDifference};
 use super::hexdump::Hunk;
 use super::rust::RustInfo;
@@ -62,6 +63,9 @@ pub struct BinaryDiff {
     /// `.comment` compiler identification strings of A and B.
     pub compiler: CompilerDiff,
     pub rust: Option<RustDiff>,
+    /// Functions compared by name (Go function table or symbol table);
+    /// `None` when neither file has one.
+    pub functions: Option<FunctionsDiff>,
     pub hunks: Vec<Hunk>,
 }
 

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::diff::{BinaryDiff, FileSummary, SectionDiff, SectionStatus};
+use crate::diff::{BinaryDiff, FileSummary, FunctionsDiff, SectionDiff, SectionStatus};
 
 const RED: &str = "\x1b[31m";
 const GREEN: &str = "\x1b[32m";
@@ -73,6 +73,9 @@ pub fn render_text(d: &BinaryDiff, w: &mut impl Write, color: bool) -> io::Resul
             write_wrapped(w, "- ", e)?;
         }
     }
+    if let Some(functions) = &d.functions {
+        functions_block(w, functions, paint(BOLD), reset)?;
+    }
     let mut current = None;
     for hunk in &d.hunks {
         if current != Some(hunk.section.as_str()) {
@@ -108,6 +111,78 @@ pub fn render_text(d: &BinaryDiff, w: &mut impl Write, color: bool) -> io::Resul
             if s.hunks_omitted == 1 { "" } else { "s" },
             s.name
         )?;
+    }
+    Ok(())
+}
+
+/// Functions listed per group of the text block before "and N more".
+const FUNCTIONS_LISTED: usize = 10;
+
+/// The functions block: new functions first, then removed, then changed
+/// size, then same size with different bytes.
+fn functions_block(
+    w: &mut impl Write,
+    f: &FunctionsDiff,
+    bold: &str,
+    reset: &str,
+) -> io::Result<()> {
+    let groups: [(&str, Vec<String>, usize); 4] = [
+        (
+            "functions only in B (new)",
+            f.only_b
+                .iter()
+                .map(|x| format!("{} ({})", x.name, x.size))
+                .collect(),
+            f.only_b_total,
+        ),
+        (
+            "functions only in A (removed)",
+            f.only_a
+                .iter()
+                .map(|x| format!("{} ({})", x.name, x.size))
+                .collect(),
+            f.only_a_total,
+        ),
+        (
+            "functions that changed size",
+            f.changed
+                .iter()
+                .map(|x| format!("{} ({} -> {})", x.name, x.a_size, x.b_size))
+                .collect(),
+            f.changed_total,
+        ),
+        (
+            "functions of the same size with different bytes",
+            f.same_size_different
+                .iter()
+                .map(|x| format!("{} ({})", x.name, x.size))
+                .collect(),
+            f.same_size_different_total,
+        ),
+    ];
+    if groups.iter().all(|(_, _, total)| *total == 0) && f.note.is_none() {
+        return Ok(());
+    }
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{bold}Functions{reset} ({} compared, {} differ only by addresses)",
+        f.compared, f.addresses_only
+    )?;
+    for (title, lines, total) in groups {
+        if total == 0 {
+            continue;
+        }
+        writeln!(w, "{title}:")?;
+        for line in lines.iter().take(FUNCTIONS_LISTED) {
+            writeln!(w, "  {line}")?;
+        }
+        if total > FUNCTIONS_LISTED {
+            writeln!(w, "  and {} more", total - FUNCTIONS_LISTED)?;
+        }
+    }
+    if let Some(note) = &f.note {
+        write_wrapped(w, "note: ", note)?;
     }
     Ok(())
 }
