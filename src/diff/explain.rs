@@ -5,6 +5,7 @@ use super::gobuildinfo::KeyDifference;
 use super::result::{BinaryDiff, FileSummary};
 use super::sections::{RegionKind, SectionStatus};
 use super::strings::is_debug_section;
+use super::timestamps::{duration, input_pattern, Kind, TimestampPair};
 
 /// Sections named in one sentence before "and N more".
 const LIST_LIMIT: usize = 5;
@@ -19,6 +20,7 @@ pub fn explain(diff: &BinaryDiff) -> Vec<String> {
     go(diff, &mut out);
     toolchain(diff, &mut out);
     rust_dependencies(diff, &mut out);
+    timestamps(diff, &mut out);
     paths(diff, &mut out);
     debug_sections(diff, &mut out);
     build_id_only(diff, &mut out);
@@ -226,6 +228,68 @@ fn paths(diff: &BinaryDiff, out: &mut Vec<String>) {
         )),
         (true, true) => {}
     }
+}
+
+/// One sentence on the first pair of date stamps: which side's equals the
+/// rebuild's `SOURCE_DATE_EPOCH`, how far apart they are, and how to feed
+/// the published one into the rebuild.
+fn timestamps(diff: &BinaryDiff, out: &mut Vec<String>) {
+    let Some(pair) = diff.strings.timestamps.first() else {
+        return;
+    };
+    let TimestampPair {
+        kind,
+        a,
+        b,
+        a_unix,
+        b_unix,
+        ..
+    } = pair;
+    let (Some(a), Some(b)) = (a, b) else {
+        let (side, stamp) = match (a, b) {
+            (Some(a), _) => ("A", a),
+            (_, Some(b)) => ("B", b),
+            _ => return,
+        };
+        out.push(format!("only {side} embeds a date stamp: {stamp}"));
+        return;
+    };
+    let apart = match (a_unix, b_unix) {
+        (Some(x), Some(y)) if x != y => Some(format!(
+            "{} {}",
+            duration(x.abs_diff(*y)),
+            if x > y { "later" } else { "earlier" }
+        )),
+        _ => None,
+    };
+    let mut input = format!(
+        "[inputs.build_date] from_binary = '{}'",
+        input_pattern(*kind, a)
+    );
+    if *kind != Kind::Date {
+        input.push_str(" and source_date_epoch = \"{input:build_date}\"");
+    }
+    let advice =
+        format!("supply it as a release input: {input} (recipes/README.md#release-inputs)");
+    let line = if pair.b_is_source_date_epoch {
+        format!(
+            "date stamps differ: B's {b} equals SOURCE_DATE_EPOCH (the commit time); A's {a} is {}: \
+             the release build stamped its build time; {advice}",
+            apart.unwrap_or_else(|| "another time".to_string())
+        )
+    } else if pair.a_is_source_date_epoch {
+        format!(
+            "date stamps differ: A's {a} equals the rebuild's SOURCE_DATE_EPOCH; B's {b} does not: \
+             the rebuild stamped another time (its build time?)"
+        )
+    } else {
+        let apart = apart.map(|d| format!(" (A's is {d})")).unwrap_or_default();
+        format!(
+            "date stamps differ: A has {a}, B has {b}{apart}: a build time is embedded; \
+             if it is the release build's, {advice}"
+        )
+    };
+    out.push(line);
 }
 
 fn debug_sections(diff: &BinaryDiff, out: &mut Vec<String>) {
