@@ -751,6 +751,7 @@ fn diff(args: &DiffArgs) -> anyhow::Result<bool> {
     let options = DiffOptions {
         context_lines: args.context,
         max_hunks: args.max_hunks,
+        ..DiffOptions::default()
     };
     let result = diff_files(&args.a, &args.b, &options)?;
     let stdout = std::io::stdout();

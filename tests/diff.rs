@@ -107,6 +107,20 @@ fn go_env() -> &'static TempDir {
 /// Writes a tiny dependency-free module into `dir/src` (unless it is
 /// there already) and builds it with `go build flags...` into `dir/name`.
 fn go_build(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
+    go_build_env(dir, name, flags, &[])
+}
+
+/// [`go_build`] with `main_go` as the program (written into `dir/src`).
+fn go_build_source(dir: &Path, name: &str, main_go: &str, flags: &[&str]) -> PathBuf {
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(src.join("go.mod"), "module example.com/hello\n\ngo 1.19\n").expect("go.mod");
+    std::fs::write(src.join("main.go"), main_go).expect("main.go");
+    go_build(dir, name, flags)
+}
+
+/// [`go_build`] with extra environment variables (`GOARCH`).
+fn go_build_env(dir: &Path, name: &str, flags: &[&str], vars: &[(&str, &str)]) -> PathBuf {
     let src = dir.join("src");
     if !src.exists() {
         std::fs::create_dir_all(&src).expect("mkdir");
@@ -119,7 +133,7 @@ fn go_build(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
         )
         .expect("main.go");
     }
-    go_build_at(&src, &dir.join(name), flags)
+    go_build_at(&src, &dir.join(name), flags, vars)
 }
 
 /// Builds the single-file program `main_go` (module `example.com/hello`,
@@ -129,11 +143,12 @@ fn go_build_program(dir: &Path, name: &str, main_go: &str, flags: &[&str]) -> Pa
     std::fs::create_dir_all(&src).expect("mkdir");
     std::fs::write(src.join("go.mod"), "module example.com/hello\n\ngo 1.19\n").expect("go.mod");
     std::fs::write(src.join("main.go"), main_go).expect("main.go");
-    go_build_at(&src, &dir.join(name), flags)
+    go_build_at(&src, &dir.join(name), flags, &[])
 }
 
-/// `go build flags... -o out .` in `src`, offline, with the shared cache.
-fn go_build_at(src: &Path, out: &Path, flags: &[&str]) -> PathBuf {
+/// `go build flags... -o out .` in `src`, offline, with the shared cache
+/// and `vars` added to the environment.
+fn go_build_at(src: &Path, out: &Path, flags: &[&str], vars: &[(&str, &str)]) -> PathBuf {
     let env = go_env().path();
     let status = Command::new("go")
         .arg("build")
@@ -148,6 +163,7 @@ fn go_build_at(src: &Path, out: &Path, flags: &[&str]) -> PathBuf {
         .env("GO111MODULE", "on")
         .env("GOPROXY", "off")
         .env("CGO_ENABLED", "0")
+        .envs(vars.iter().copied())
         .status()
         .expect("run go build");
     assert!(status.success(), "go build failed");
@@ -1056,4 +1072,105 @@ fn stripped_c_binary_has_its_functions_left_uncompared_with_a_note() {
             .starts_with("functions not compared: A has "),
         "{functions}"
     );
+}
+
+/// A Go program that may print `extra` (a string constant Go packs
+/// without separators among its others).
+fn go_program(extra: Option<&str>) -> String {
+    let planted = extra.map_or(String::new(), |s| {
+        format!("\tif len(version) > 100 {{\n\t\tfmt.Println({s:?})\n\t}}\n")
+    });
+    format!(
+        "package main\n\nimport \"fmt\"\n\nvar version = \"dev\"\nvar date = \"unknown\"\n\n\
+         func main() {{\n\tfmt.Println(\"hello\", version, date)\n{planted}}}\n"
+    )
+}
+
+#[test]
+fn string_planted_in_a_go_binary_is_shown_whole_and_alone() {
+    if !have("go") {
+        return;
+    }
+    let planted = "beacon: https://collector.evil.test/implant";
+    let (dir_a, dir_b) = (
+        TempDir::new().expect("tempdir"),
+        TempDir::new().expect("tempdir"),
+    );
+    let a = go_build_source(dir_a.path(), "a", &go_program(None), &["-trimpath"]);
+    let b = go_build_source(
+        dir_b.path(),
+        "b",
+        &go_program(Some(planted)),
+        &["-trimpath"],
+    );
+    let (code, v) = json_diff(&a, &b);
+    assert_eq!(code, 1);
+    assert_eq!(v["strings"]["only_a"], serde_json::json!([]));
+    assert_eq!(v["strings"]["only_b"], serde_json::json!([planted]));
+    assert_eq!(v["strings"]["only_b_total"], 1);
+    let explained = explanations(&v);
+    assert!(
+        explained.contains(&format!("strings only in B: {planted:?}")),
+        "{explained:?}"
+    );
+    assert!(!explained.iter().any(|e| e.contains("strings only in A")));
+}
+
+#[test]
+fn build_time_stamp_against_commit_time_is_explained_as_a_timestamp() {
+    if !have("go") {
+        return;
+    }
+    let dir = TempDir::new().expect("tempdir");
+    let stamp = |name, date: &str| {
+        go_build_source(
+            dir.path(),
+            name,
+            &go_program(None),
+            &["-trimpath", &format!("-ldflags=-X main.date={date}")],
+        )
+    };
+    let a = stamp("a", "2025-03-11T19:58:53Z");
+    let b = stamp("b", "2025-03-11T19:52:20Z");
+    let options = rebuild_compare::diff::DiffOptions {
+        source_date_epoch: Some(1_741_722_740),
+        ..Default::default()
+    };
+    let diff = rebuild_compare::diff::diff_files(&a, &b, &options).expect("diff");
+    let v = serde_json::to_value(&diff).expect("json");
+    assert_eq!(
+        v["strings"]["timestamps"],
+        serde_json::json!([{
+            "kind": "rfc3339",
+            "a": "2025-03-11T19:58:53Z",
+            "b": "2025-03-11T19:52:20Z",
+            "a_unix": 1_741_723_133,
+            "b_unix": 1_741_722_740,
+            "a_is_source_date_epoch": false,
+            "b_is_source_date_epoch": true,
+        }])
+    );
+    let sentence = diff
+        .explanations
+        .iter()
+        .find(|e| e.starts_with("date stamps differ"))
+        .unwrap_or_else(|| panic!("no timestamp sentence in {:?}", diff.explanations));
+    assert_eq!(
+        sentence,
+        "date stamps differ: B's 2025-03-11T19:52:20Z equals SOURCE_DATE_EPOCH (the commit \
+         time); A's 2025-03-11T19:58:53Z is 6m33s later: the release build stamped its build \
+         time; supply it as a release input: [inputs.build_date] from_binary = \
+         '(20\\d\\d-[01]\\d-[0-3]\\dT[0-2]\\d:[0-5]\\d:[0-5]\\dZ)' and source_date_epoch = \
+         \"{input:build_date}\" (recipes/README.md#release-inputs)"
+    );
+    // Without SOURCE_DATE_EPOCH (the `diff` command) they are still stamps.
+    let (_, v) = json_diff(&a, &b);
+    assert_eq!(
+        v["strings"]["timestamps"][0]["b_is_source_date_epoch"],
+        false
+    );
+    assert!(explanations(&v).iter().any(|e| e.starts_with(
+        "date stamps differ: A has 2025-03-11T19:58:53Z, B has \
+             2025-03-11T19:52:20Z (A's is 6m33s later): a build time is embedded"
+    )));
 }

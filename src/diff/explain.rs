@@ -1,11 +1,13 @@
 //! Explanations: short sentences a maintainer can act on, derived from the
 //! computed diff, most likely cause first.
 
+use super::causes::is_build_id_section;
 use super::functions::Function;
 use super::gobuildinfo::KeyDifference;
-use super::result::{BinaryDiff, FileSummary};
+use super::result::{BinaryDiff, Cause, FileSummary};
 use super::sections::{RegionKind, SectionStatus};
 use super::strings::is_debug_section;
+use super::timestamps::{duration, input_pattern, Kind, TimestampPair};
 
 /// Sections named in one sentence before "and N more".
 const LIST_LIMIT: usize = 5;
@@ -17,17 +19,51 @@ pub fn explain(diff: &BinaryDiff) -> Vec<String> {
     }
     let mut out = Vec::new();
     formats(diff, &mut out);
-    functions(diff, &mut out);
     go(diff, &mut out);
     toolchain(diff, &mut out);
     rust_dependencies(diff, &mut out);
+    timestamps(diff, &mut out);
     paths(diff, &mut out);
     debug_sections(diff, &mut out);
     build_id_only(diff, &mut out);
+    functions(diff, &mut out);
     size_changes(diff, &mut out);
     strings(diff, &mut out);
     out.extend(sections_summary(diff));
+    // A different file format or machine stays the first thing said.
+    let same_kind = diff.a.format == diff.b.format && diff.a.machine == diff.b.machine;
+    if let (Some(first), true) = (diff.causes.first(), same_kind) {
+        lead_with(&mut out, *first);
+    }
     out
+}
+
+/// Moves the sentences that state `cause` to the front, so the first
+/// explanation names the first cause.
+fn lead_with(out: &mut Vec<String>, cause: Cause) {
+    let states = |e: &str| match cause {
+        Cause::Code => {
+            e.contains(" only in B (new code)") || e.contains(" only in A (removed code)")
+        }
+        Cause::Data => e.starts_with("strings only in"),
+        Cause::Timestamp => e.starts_with("date stamps differ"),
+        Cause::Paths => e.starts_with("paths under") || e.contains("-trimpath"),
+        Cause::Stripped => e.contains("stripped"),
+        Cause::Toolchain => e.starts_with("toolchain differs"),
+        Cause::BuildSettings => {
+            e.starts_with("Go build setting") || e.starts_with("built for different machines")
+        }
+        Cause::LdflagsValues => e.contains("-ldflags"),
+        Cause::VcsModified => e.contains("vcs.modified"),
+        Cause::VcsRevision => e.contains("vcs.revision") || e.contains("vcs.time"),
+        Cause::Dependencies => e.contains("dependency"),
+        Cause::BuildIdOnly => e.starts_with("only the build ID differs"),
+        Cause::DebugInfo => e.contains("debug"),
+        Cause::BuildIdConsequence | Cause::Unknown => false,
+    };
+    let (mut leading, rest): (Vec<String>, Vec<String>) = out.drain(..).partition(|e| states(e));
+    leading.extend(rest);
+    *out = leading;
 }
 
 /// Functions only one file has: new or removed code, the likeliest cause
@@ -66,7 +102,7 @@ fn functions(diff: &BinaryDiff, out: &mut Vec<String>) {
             names(&f.only_a, f.only_a_total)
         ));
     }
-    out.splice(0..0, sentences);
+    out.extend(sentences);
 }
 
 fn formats(diff: &BinaryDiff, out: &mut Vec<String>) {
@@ -269,6 +305,68 @@ fn paths(diff: &BinaryDiff, out: &mut Vec<String>) {
     }
 }
 
+/// One sentence on the first pair of date stamps: which side's equals the
+/// rebuild's `SOURCE_DATE_EPOCH`, how far apart they are, and how to feed
+/// the published one into the rebuild.
+fn timestamps(diff: &BinaryDiff, out: &mut Vec<String>) {
+    let Some(pair) = diff.strings.timestamps.first() else {
+        return;
+    };
+    let TimestampPair {
+        kind,
+        a,
+        b,
+        a_unix,
+        b_unix,
+        ..
+    } = pair;
+    let (Some(a), Some(b)) = (a, b) else {
+        let (side, stamp) = match (a, b) {
+            (Some(a), _) => ("A", a),
+            (_, Some(b)) => ("B", b),
+            _ => return,
+        };
+        out.push(format!("only {side} embeds a date stamp: {stamp}"));
+        return;
+    };
+    let apart = match (a_unix, b_unix) {
+        (Some(x), Some(y)) if x != y => Some(format!(
+            "{} {}",
+            duration(x.abs_diff(*y)),
+            if x > y { "later" } else { "earlier" }
+        )),
+        _ => None,
+    };
+    let mut input = format!(
+        "[inputs.build_date] from_binary = '{}'",
+        input_pattern(*kind, a)
+    );
+    if *kind != Kind::Date {
+        input.push_str(" and source_date_epoch = \"{input:build_date}\"");
+    }
+    let advice =
+        format!("supply it as a release input: {input} (recipes/README.md#release-inputs)");
+    let line = if pair.b_is_source_date_epoch {
+        format!(
+            "date stamps differ: B's {b} equals SOURCE_DATE_EPOCH (the commit time); A's {a} is {}: \
+             the release build stamped its build time; {advice}",
+            apart.unwrap_or_else(|| "another time".to_string())
+        )
+    } else if pair.a_is_source_date_epoch {
+        format!(
+            "date stamps differ: A's {a} equals the rebuild's SOURCE_DATE_EPOCH; B's {b} does not: \
+             the rebuild stamped another time (its build time?)"
+        )
+    } else {
+        let apart = apart.map(|d| format!(" (A's is {d})")).unwrap_or_default();
+        format!(
+            "date stamps differ: A has {a}, B has {b}{apart}: a build time is embedded; \
+             if it is the release build's, {advice}"
+        )
+    };
+    out.push(line);
+}
+
 fn debug_sections(diff: &BinaryDiff, out: &mut Vec<String>) {
     let debug_only = |status| -> Vec<&str> {
         diff.sections
@@ -304,10 +402,6 @@ fn debug_sections(diff: &BinaryDiff, out: &mut Vec<String>) {
             list(&only_a)
         ));
     }
-}
-
-fn is_build_id_section(name: &str) -> bool {
-    name.ends_with(".note.gnu.build-id") || name.ends_with(".note.go.buildid")
 }
 
 fn build_id_only(diff: &BinaryDiff, out: &mut Vec<String>) {

@@ -14,6 +14,9 @@ pub struct DiffOptions {
     pub context_lines: usize,
     /// Hunks kept per differing section; the rest are only counted.
     pub max_hunks: usize,
+    /// The rebuild's `SOURCE_DATE_EPOCH`, when known: date stamps in the
+    /// strings are related to it.
+    pub source_date_epoch: Option<i64>,
 }
 
 impl Default for DiffOptions {
@@ -21,6 +24,7 @@ impl Default for DiffOptions {
         Self {
             context_lines: 2,
             max_hunks: 8,
+            source_date_epoch: None,
         }
     }
 }
@@ -207,6 +211,7 @@ mod tests {
         let options = DiffOptions {
             context_lines: 1,
             max_hunks: 3,
+            ..DiffOptions::default()
         };
         let (hunks, omitted) = hunks("s", &a, &b, &changes, &options);
         assert_eq!(hunks.len(), 3);

@@ -4,14 +4,16 @@
 //! the published binary (A) and the build side the rebuilt one (B),
 //! [`diff_files`] compares them section by section ([`sections`]), finds the
 //! differing byte ranges ([`ranges`]) and a bounded hex view of them
-//! ([`hexdump`]), printable strings present on one side only ([`strings`]),
-//! functions added, removed or changed ([`functions`], from Go's function
-//! table [`gopclntab`] or the symbol table), embedded Go build info and
-//! build IDs ([`gobuildinfo`]), Rust toolchain and
+//! ([`hexdump`]), printable strings present on one side only ([`strings`])
+//! and the date stamps among them ([`timestamps`]), functions added,
+//! removed or changed ([`functions`], from Go's function table
+//! [`gopclntab`] or the symbol table), embedded Go build info and build
+//! IDs ([`gobuildinfo`]), Rust toolchain and
 //! dependency metadata ([`rust`]), and turns all of it into short sentences a
 //! maintainer can act on ([`explain`]). The result is plain data
 //! ([`BinaryDiff`]); rendering lives in `crate::report::diff`.
 
+pub mod causes;
 pub mod explain;
 pub mod functions;
 pub mod gobuildinfo;
@@ -22,6 +24,7 @@ mod result;
 pub mod rust;
 pub mod sections;
 pub mod strings;
+pub mod timestamps;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -32,10 +35,13 @@ use memmap2::Mmap;
 pub use functions::{ChangedFunction, Function, FunctionSource, FunctionsDiff};
 pub use gobuildinfo::{BuildIds, GoBuildInfo, GoModule, KeyDifference};
 pub use hexdump::{DiffOptions, Hunk, HunkLine};
-pub use result::{BinaryDiff, BuildIdDiff, CompilerDiff, FileSummary, GoBuildInfoDiff, RustDiff};
+pub use result::{
+    BinaryDiff, BuildIdDiff, Cause, CompilerDiff, FileSummary, GoBuildInfoDiff, RustDiff,
+};
 pub use rust::{RustInfo, RustPackage};
 pub use sections::{ByteRange, FileKind, Format, RegionKind, SectionDiff, SectionStatus};
 pub use strings::StringsDiff;
+pub use timestamps::TimestampPair;
 
 /// Why two files could not be compared (format problems are not errors:
 /// they fall back to a raw byte comparison with a note).
@@ -230,7 +236,8 @@ pub fn diff_bytes(
         hunks.extend(section_hunks);
     }
 
-    let strings = strings::strings_diff(&compared, a, b);
+    let strings = strings::strings_diff(&compared, a, b, options.source_date_epoch);
+    notes.extend(strings.incomplete.clone());
     let go_a = gobuildinfo::GoBuildInfo::find(&layout_a, a);
     let go_b = gobuildinfo::GoBuildInfo::find(&layout_b, b);
     let go_buildinfo = if go_a.is_some() || go_b.is_some() {
@@ -280,7 +287,9 @@ pub fn diff_bytes(
         rust,
         functions,
         hunks,
+        causes: Vec::new(),
     };
+    diff.causes = causes::causes(&diff);
     diff.explanations = explain::explain(&diff);
     diff
 }

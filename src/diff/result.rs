@@ -57,6 +57,8 @@ pub struct BinaryDiff {
     pub go_buildinfo: Option<GoBuildInfoDiff>,
     pub strings: StringsDiff,
     pub explanations: Vec<String>,
+    /// Cause codes, most likely first (empty when identical).
+    pub causes: Vec<Cause>,
     /// How the comparison was done (fallbacks, parse errors).
     pub notes: Vec<String>,
     pub build_id: BuildIdDiff,
@@ -74,4 +76,63 @@ pub struct BinaryDiff {
 pub struct CompilerDiff {
     pub a: Vec<String>,
     pub b: Vec<String>,
+}
+
+/// Why two binaries differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cause {
+    /// Another compiler or Go release.
+    Toolchain,
+    /// The build recorded another `vcs.revision`/`vcs.time`.
+    VcsRevision,
+    /// One side was built from a modified tree (`vcs.modified=true`).
+    VcsModified,
+    /// Other dependencies (Go modules, Rust crates).
+    Dependencies,
+    /// Build flags, tags, CGO, GOAMD64, ... recorded in the build info.
+    BuildSettings,
+    /// Other `-ldflags` (`-X` values).
+    LdflagsValues,
+    /// Embedded build directories differ (`-trimpath`, prefix maps).
+    Paths,
+    /// A build time stamped into the binary.
+    Timestamp,
+    /// One side has its symbol table stripped.
+    Stripped,
+    /// Debug information differs.
+    DebugInfo,
+    /// Only the build ID differs.
+    BuildIdOnly,
+    /// The build ID differs because other bytes do.
+    BuildIdConsequence,
+    /// Functions added, removed or changed that nothing above explains.
+    Code,
+    /// Strings or data that nothing above explains.
+    Data,
+    /// No cause found.
+    Unknown,
+}
+
+impl Cause {
+    /// The code as written in JSON (`build-id-only`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Toolchain => "toolchain",
+            Self::VcsRevision => "vcs-revision",
+            Self::VcsModified => "vcs-modified",
+            Self::Dependencies => "dependencies",
+            Self::BuildSettings => "build-settings",
+            Self::LdflagsValues => "ldflags-values",
+            Self::Paths => "paths",
+            Self::Timestamp => "timestamp",
+            Self::Stripped => "stripped",
+            Self::DebugInfo => "debug-info",
+            Self::BuildIdOnly => "build-id-only",
+            Self::BuildIdConsequence => "build-id-consequence",
+            Self::Code => "code",
+            Self::Data => "data",
+            Self::Unknown => "unknown",
+        }
+    }
 }

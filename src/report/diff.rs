@@ -69,6 +69,10 @@ pub fn render_text(d: &BinaryDiff, w: &mut impl Write, color: bool) -> io::Resul
     if !d.explanations.is_empty() {
         writeln!(w)?;
         writeln!(w, "{}Explanations{reset}", paint(BOLD))?;
+        if !d.causes.is_empty() {
+            let codes: Vec<&str> = d.causes.iter().map(|c| c.code()).collect();
+            write_wrapped(w, "causes: ", &codes.join(", "))?;
+        }
         for e in &d.explanations {
             write_wrapped(w, "- ", e)?;
         }

@@ -146,6 +146,10 @@ fn render_details(p: &PlatformResult, common_builder: bool, w: &mut impl Write) 
             writeln!(w, "{lead}{line}")?;
         }
     }
+    if !p.causes.is_empty() {
+        let codes: Vec<&str> = p.causes.iter().map(|c| c.code()).collect();
+        writeln!(w, "  causes: {}", codes.join(", "))?;
+    }
     if let Some(diff) = &p.diff {
         // The sections are listed once, below, with the ones only one side has.
         let summary = crate::diff::explain::sections_summary(diff);

@@ -513,6 +513,7 @@ fn verify_platform(
             .cross_checks
             .splice(0..0, inferred.checks.iter().cloned());
         result.verdict = PlatformVerdict::Mismatch;
+        result.causes = super::pipeline::platform_causes(&result);
         result.error = Some(format!(
             "not rebuilt: the image binary's dependencies are not the tag's ({} problem(s) above), so no build from the tag can give its bytes",
             check.problems.len()
@@ -524,6 +525,7 @@ fn verify_platform(
     // The build compared with the image binary: the one that reproduced,
     // else the most likely candidate that built.
     let mut compared: Option<BuiltArtifact> = None;
+    let mut source_date_epoch = None;
     let mut chosen = None;
     let mut last_error = None;
     let candidates = inferred.recipes.iter().zip(&inferred.inference.candidates);
@@ -544,6 +546,7 @@ fn verify_platform(
             Ok(built) if verdict == PlatformVerdict::Reproducible || compared.is_none() => {
                 result.inputs = built.inputs;
                 result.builder = Some(built.builder);
+                source_date_epoch = Some(built.source_date_epoch);
                 compared = Some(built.artifact);
                 if verdict == PlatformVerdict::Reproducible {
                     chosen = Some(index);
@@ -570,7 +573,10 @@ fn verify_platform(
         commit,
         None,
         platform.dependencies.clone(),
-        &request.diff,
+        &DiffOptions {
+            source_date_epoch,
+            ..request.diff.clone()
+        },
     );
     result
         .cross_checks
@@ -584,6 +590,7 @@ struct CandidateBuild {
     artifact: BuiltArtifact,
     inputs: BTreeMap<String, String>,
     builder: BuilderRoot,
+    source_date_epoch: i64,
 }
 
 /// Builds candidate `index` (`recipe`) for the platform of `found`, in
@@ -626,6 +633,7 @@ fn try_candidate(
         artifact,
         inputs,
         builder: prepared.builder,
+        source_date_epoch: prepared.source_date_epoch,
     })
 }
 

@@ -16,7 +16,7 @@ use super::report::{
     SourceInfo, Verdict, VerifyReport,
 };
 
-use crate::diff::RustInfo;
+use crate::diff::{Cause, RustInfo};
 use crate::diff::{DiffOptions, GoBuildInfo};
 use crate::image::digest::Digest;
 use crate::image::platform::Platform;
@@ -365,12 +365,12 @@ fn verify_platform(
         extract::extract_to_dir(image, platform_image, &binary, &dest)
     };
     let mut inputs = BTreeMap::new();
-    let mut builder = None;
+    let mut prepared_build = None;
     let build = |inputs: BTreeMap<String, String>,
-                 builder: &mut Option<BuilderRoot>|
+                 prepared_build: &mut Option<PlatformBuild>|
      -> Result<BuiltArtifact, PlatformBuildError> {
         let prepared = prepare_platform(plan, build_platform, inputs, resolver)?;
-        *builder = Some(prepared.builder.clone());
+        *prepared_build = Some(prepared.clone());
         let log_dir = plan.options.out_dir.join(platform_dir_name(build_platform));
         Ok(follow_build(
             request.access,
@@ -383,7 +383,7 @@ fn verify_platform(
     let (found, built) = if request.recipe.used_inputs().is_empty() {
         std::thread::scope(|scope| {
             let image_side = scope.spawn(extract);
-            let built = build(BTreeMap::new(), &mut builder);
+            let built = build(BTreeMap::new(), &mut prepared_build);
             let found = image_side
                 .join()
                 .unwrap_or_else(|_| Err(extract::ExtractError::Panicked));
@@ -396,7 +396,7 @@ fn verify_platform(
                 .map_err(PlatformBuildError::from)
                 .and_then(|read| {
                     inputs = read;
-                    build(inputs.clone(), &mut builder)
+                    build(inputs.clone(), &mut prepared_build)
                 }),
             Err(_) => Err(PlatformBuildError::NoImageBinary),
         };
@@ -406,7 +406,11 @@ fn verify_platform(
     let mut result = PlatformResult::skipped(platform, String::new());
     result.error = None;
     result.inputs = inputs;
-    result.builder = builder;
+    result.builder = prepared_build.as_ref().map(|p| p.builder.clone());
+    let diff_options = DiffOptions {
+        source_date_epoch: prepared_build.as_ref().map(|p| p.source_date_epoch),
+        ..request.diff.clone()
+    };
     let published = request.recipe.published.as_ref().map(|published| {
         published_digest(published, request.version, build_platform).map_err(|e| e.to_string())
     });
@@ -421,7 +425,7 @@ fn verify_platform(
         &plan.source.commit,
         published,
         dependencies,
-        &request.diff,
+        &diff_options,
     )
 }
 
@@ -524,7 +528,27 @@ pub(super) fn conclude(
             Err(e) => result.error = Some(format!("diff: {e}")),
         }
     }
+    result.causes = platform_causes(&result);
     result
+}
+
+/// A mismatching platform's causes: `dependencies` first when the
+/// dependency cross-check found problems, then the diff's.
+pub(super) fn platform_causes(result: &PlatformResult) -> Vec<Cause> {
+    let mut causes = Vec::new();
+    if result
+        .dependencies
+        .as_ref()
+        .is_some_and(|d| !d.problems.is_empty())
+    {
+        causes.push(Cause::Dependencies);
+    }
+    for cause in result.diff.iter().flat_map(|d| &d.causes) {
+        if !causes.contains(cause) {
+            causes.push(*cause);
+        }
+    }
+    causes
 }
 
 /// Runs a prepared platform build while its log (beside `dest`) is

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::diff::BinaryDiff;
+use crate::diff::{BinaryDiff, Cause};
 use crate::image::digest::Digest;
 use crate::rebuild::infer::depcheck::DependencyCheck;
 use crate::rebuild::sandbox::BuilderRoot;
@@ -108,6 +108,9 @@ pub struct PlatformResult {
     pub published: Option<PublishedDigest>,
     /// The diff of the image binary (A) against the rebuild (B), on mismatch.
     pub diff: Option<BinaryDiff>,
+    /// Why the platform is a mismatch, most likely first (empty otherwise):
+    /// `dependencies` from the cross-check, then the diff's cause codes.
+    pub causes: Vec<Cause>,
     pub error: Option<String>,
     /// The builder this platform was rebuilt on, when its build started.
     pub builder: Option<BuilderRoot>,
@@ -138,6 +141,7 @@ impl PlatformResult {
             rebuilt: None,
             published: None,
             diff: None,
+            causes: Vec::new(),
             error: Some(reason),
             builder: None,
             inputs: BTreeMap::new(),

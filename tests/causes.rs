@@ -1,0 +1,379 @@
+//! Cause codes on real pairs: each pair of Go binaries differs by one
+//! thing a release build can change (or by planted code or data), and
+//! `rebuild-compare diff --format json` must name that thing first in
+//! `causes`, with a first explanation that says it.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+const MAIN: &str = "package main\n\nimport \"fmt\"\n\n\
+                    var version = \"dev\"\n\nvar date = \"unknown\"\n\n\
+                    func main() { fmt.Println(\"hello from the causes test\", version, date) }\n";
+
+/// A Go build cache shared by the tests of this binary.
+fn go_cache() -> &'static TempDir {
+    static DIR: OnceLock<TempDir> = OnceLock::new();
+    DIR.get_or_init(|| TempDir::new().expect("tempdir"))
+}
+
+/// Builds `main_go` as module `example.com/causes` in `dir/name.src`
+/// (a git repository when `git` is set) with `go build FLAGS`, `env` added,
+/// into `dir/name`; `go` is the Go command to use.
+fn build(
+    dir: &Path,
+    name: &str,
+    main_go: &str,
+    go: &Path,
+    flags: &[&str],
+    env: &[(&str, &str)],
+) -> PathBuf {
+    let src = dir.join(format!("{name}.src"));
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(src.join("go.mod"), "module example.com/causes\n\ngo 1.19\n").expect("go.mod");
+    std::fs::write(src.join("main.go"), main_go).expect("main.go");
+    let out = dir.join(name);
+    let cache = go_cache().path();
+    let status = Command::new(go)
+        .arg("build")
+        .args(flags)
+        .arg("-o")
+        .arg(&out)
+        .arg(".")
+        .current_dir(&src)
+        .env(
+            "GOCACHE",
+            cache.join(go.to_string_lossy().replace('/', "_")),
+        )
+        .env("GOPATH", cache.join("gopath"))
+        .env("GOPROXY", "off")
+        .env("GOTOOLCHAIN", "local")
+        .env("CGO_ENABLED", "0")
+        .envs(env.iter().copied())
+        .status()
+        .expect("run go build");
+    assert!(status.success(), "go build failed");
+    out
+}
+
+fn debian_go() -> PathBuf {
+    PathBuf::from("go")
+}
+
+/// `rebuild-compare diff A B --format json`.
+fn diff(a: &Path, b: &Path) -> Value {
+    let home = tempfile::tempdir().unwrap();
+    let run = support::cli::run_in(
+        home.path(),
+        &[
+            "diff",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    run.report(1)
+}
+
+fn causes(report: &Value) -> Vec<String> {
+    report["causes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no causes in {report:#}"))
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn first_explanation(report: &Value) -> String {
+    report["explanations"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Asserts the pair's first cause, and that the first explanation contains `says`.
+fn assert_first_cause(a: &Path, b: &Path, cause: &str, says: &str) -> Value {
+    let report = diff(a, b);
+    let found = causes(&report);
+    assert_eq!(
+        found.first().map(String::as_str),
+        Some(cause),
+        "causes {found:?}; explanations {:#}",
+        report["explanations"]
+    );
+    let first = first_explanation(&report);
+    assert!(
+        first.contains(says),
+        "first explanation {first:?} does not say {says:?}; all: {:#}",
+        report["explanations"]
+    );
+    report
+}
+
+const TRIM: &[&str] = &["-trimpath"];
+
+#[test]
+fn a_planted_string_is_data_first_and_shown_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let planted = "beacon: https://collector.evil.test/implant?id=42";
+    let a = build(dir.path(), "a", MAIN, &debian_go(), TRIM, &[]);
+    let b = build(
+        dir.path(),
+        "b",
+        &MAIN.replace(
+            "fmt.Println(\"hello from the causes test\", version, date)",
+            &format!(
+                "fmt.Println(\"hello from the causes test\", version, date)\n\tif len(version) > 99 {{ fmt.Println(\"{planted}\") }}"
+            ),
+        ),
+        &debian_go(),
+        TRIM,
+        &[],
+    );
+    let report = assert_first_cause(&a, &b, "data", "");
+    let only_b: Vec<&str> = report["strings"]["only_b"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        only_b.iter().any(|s| s.contains(planted)),
+        "the planted string is shown whole: {only_b:?}"
+    );
+}
+
+#[test]
+fn a_planted_function_is_code_first_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = build(dir.path(), "a", MAIN, &debian_go(), TRIM, &[]);
+    let b = build(
+        dir.path(),
+        "b",
+        &format!(
+            "{}\n//go:noinline\nfunc beacon(n int) int {{ s := 0; for i := 0; i < n; i++ {{ s += i * i ^ 7 }}; return s }}\n",
+            MAIN.replace("func main() { ", "func main() { fmt.Println(beacon(len(version)))\n\t")
+        ),
+        &debian_go(),
+        TRIM,
+        &[],
+    );
+    let report = assert_first_cause(&a, &b, "code", "main.beacon");
+    let only_b: Vec<&str> = report["functions"]["only_b"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert_eq!(only_b, ["main.beacon"]);
+}
+
+#[test]
+fn trimpath_against_none_is_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = build(dir.path(), "a", MAIN, &debian_go(), &[], &[]);
+    let b = build(dir.path(), "b", MAIN, &debian_go(), TRIM, &[]);
+    let report = diff(&a, &b);
+    assert_eq!(causes(&report)[0], "paths", "{:#}", report["explanations"]);
+}
+
+#[test]
+fn another_x_value_is_ldflags_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = build(
+        dir.path(),
+        "a",
+        MAIN,
+        &debian_go(),
+        &["-ldflags=-X main.version=v1.0.0"],
+        &[],
+    );
+    let b = build(
+        dir.path(),
+        "b",
+        MAIN,
+        &debian_go(),
+        &["-ldflags=-X main.version=v1.0.1"],
+        &[],
+    );
+    assert_first_cause(&a, &b, "ldflags-values", "-ldflags");
+}
+
+#[test]
+fn stripped_against_not_is_stripped() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = build(
+        dir.path(),
+        "a",
+        MAIN,
+        &debian_go(),
+        &["-trimpath", "-ldflags=-s -w"],
+        &[],
+    );
+    let b = build(dir.path(), "b", MAIN, &debian_go(), TRIM, &[]);
+    let report = diff(&a, &b);
+    let found = causes(&report);
+    assert!(
+        matches!(found[0].as_str(), "stripped" | "ldflags-values"),
+        "{found:?}"
+    );
+    assert!(found.contains(&"stripped".to_string()), "{found:?}");
+}
+
+#[test]
+fn a_build_time_stamp_is_a_timestamp() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = build(
+        dir.path(),
+        "a",
+        MAIN,
+        &debian_go(),
+        &["-trimpath", "-ldflags=-X main.date=2025-03-11T19:58:53Z"],
+        &[],
+    );
+    let b = build(
+        dir.path(),
+        "b",
+        MAIN,
+        &debian_go(),
+        &["-trimpath", "-ldflags=-X main.date=2025-03-11T19:52:20Z"],
+        &[],
+    );
+    assert_first_cause(&a, &b, "timestamp", "2025-03-11T19:58:53Z");
+}
+
+#[test]
+fn only_the_build_id_is_build_id_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = build(
+        dir.path(),
+        "a",
+        MAIN,
+        &debian_go(),
+        &["-trimpath", "-ldflags=-buildid=aaaa"],
+        &[],
+    );
+    let b = build(
+        dir.path(),
+        "b",
+        MAIN,
+        &debian_go(),
+        &["-trimpath", "-ldflags=-buildid=bbbb"],
+        &[],
+    );
+    assert_first_cause(&a, &b, "build-id-only", "build ID");
+}
+
+#[test]
+fn goamd64_v1_against_v3_is_build_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = build(
+        dir.path(),
+        "a",
+        MAIN,
+        &debian_go(),
+        TRIM,
+        &[("GOAMD64", "v1")],
+    );
+    let b = build(
+        dir.path(),
+        "b",
+        MAIN,
+        &debian_go(),
+        TRIM,
+        &[("GOAMD64", "v3")],
+    );
+    assert_first_cause(&a, &b, "build-settings", "GOAMD64");
+}
+
+#[test]
+fn a_modified_tree_is_vcs_modified() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("repo");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("go.mod"), "module example.com/causes\n\ngo 1.19\n").unwrap();
+    std::fs::write(src.join("main.go"), MAIN).unwrap();
+    let repo = git2::Repository::init(&src).unwrap();
+    support::git::commit(
+        &repo,
+        &[
+            ("go.mod", "module example.com/causes\n\ngo 1.19\n"),
+            ("main.go", MAIN),
+        ],
+        "release",
+        1_700_000_000,
+    );
+    let go_in_repo = |out: &Path| {
+        let cache = go_cache().path();
+        let status = Command::new("go")
+            .args(["build", "-trimpath", "-buildvcs=true", "-o"])
+            .arg(out)
+            .arg(".")
+            .current_dir(&src)
+            .env("GOCACHE", cache.join("vcs"))
+            .env("GOPROXY", "off")
+            .env("CGO_ENABLED", "0")
+            .env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", "safe.directory")
+            .env("GIT_CONFIG_VALUE_0", "*")
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    let clean = dir.path().join("clean");
+    go_in_repo(&clean);
+    std::fs::write(src.join("NOTES"), "a local change\n").unwrap();
+    let modified = dir.path().join("modified");
+    go_in_repo(&modified);
+    assert_first_cause(&clean, &modified, "vcs-modified", "vcs.modified");
+}
+
+#[test]
+fn two_go_releases_are_toolchain() {
+    let go121 = support::go::go_1_21_13_root().join("bin/go");
+    let dir = tempfile::tempdir().unwrap();
+    let a = build(dir.path(), "a", MAIN, &go121, TRIM, &[]);
+    let b = build(dir.path(), "b", MAIN, &debian_go(), TRIM, &[]);
+    assert_first_cause(&a, &b, "toolchain", "toolchain");
+}
+
+#[test]
+fn amd64_against_arm64_of_one_source_is_not_told_different_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    // One checkout, built for two machines, without -trimpath.
+    let a = build(
+        dir.path(),
+        "app",
+        MAIN,
+        &debian_go(),
+        &[],
+        &[("GOARCH", "amd64")],
+    );
+    let amd64 = dir.path().join("amd64");
+    std::fs::rename(&a, &amd64).unwrap();
+    let b = build(
+        dir.path(),
+        "app",
+        MAIN,
+        &debian_go(),
+        &[],
+        &[("GOARCH", "arm64")],
+    );
+    let (a, b) = (amd64, b);
+    let report = diff(&a, &b);
+    let explanations = report["explanations"].to_string();
+    assert!(
+        !explanations.contains("different directories"),
+        "{explanations}"
+    );
+    let found = causes(&report);
+    assert_eq!(found[0], "build-settings", "{found:?}");
+    assert!(!found.contains(&"paths".to_string()), "{found:?}");
+    assert!(!found.contains(&"code".to_string()), "{found:?}");
+}
