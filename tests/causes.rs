@@ -118,6 +118,25 @@ fn assert_first_cause(a: &Path, b: &Path, cause: &str, says: &str) -> Value {
 
 const TRIM: &[&str] = &["-trimpath"];
 
+/// One side of a pair of builds of [`MAIN`] with Debian's Go.
+struct Side<'a> {
+    flags: &'a [&'a str],
+    env: &'a [(&'a str, &'a str)],
+}
+
+/// [`MAIN`] built twice, as `a` and as `b`, in one temporary directory
+/// (kept alive by the returned guard).
+fn pair(a: Side<'_>, b: Side<'_>) -> (TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let built_a = build(dir.path(), "a", MAIN, &debian_go(), a.flags, a.env);
+    let built_b = build(dir.path(), "b", MAIN, &debian_go(), b.flags, b.env);
+    (dir, built_a, built_b)
+}
+
+fn flags<'a>(flags: &'a [&'a str]) -> Side<'a> {
+    Side { flags, env: &[] }
+}
+
 #[test]
 fn a_planted_string_is_data_first_and_shown_whole() {
     let dir = tempfile::tempdir().unwrap();
@@ -176,111 +195,54 @@ fn a_planted_function_is_code_first_and_named() {
 
 #[test]
 fn trimpath_against_none_is_paths() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = build(dir.path(), "a", MAIN, &debian_go(), &[], &[]);
-    let b = build(dir.path(), "b", MAIN, &debian_go(), TRIM, &[]);
+    let (_dir, a, b) = pair(flags(&[]), flags(TRIM));
     assert_first_cause(&a, &b, "paths", "-trimpath");
 }
 
 #[test]
 fn another_x_value_is_ldflags_values() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = build(
-        dir.path(),
-        "a",
-        MAIN,
-        &debian_go(),
-        &["-ldflags=-X main.version=v1.0.0"],
-        &[],
-    );
-    let b = build(
-        dir.path(),
-        "b",
-        MAIN,
-        &debian_go(),
-        &["-ldflags=-X main.version=v1.0.1"],
-        &[],
+    let (_dir, a, b) = pair(
+        flags(&["-ldflags=-X main.version=v1.0.0"]),
+        flags(&["-ldflags=-X main.version=v1.0.1"]),
     );
     assert_first_cause(&a, &b, "ldflags-values", "-ldflags");
 }
 
 #[test]
 fn stripped_against_not_is_stripped() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = build(
-        dir.path(),
-        "a",
-        MAIN,
-        &debian_go(),
-        &["-trimpath", "-ldflags=-s -w"],
-        &[],
-    );
-    let b = build(dir.path(), "b", MAIN, &debian_go(), TRIM, &[]);
+    let (_dir, a, b) = pair(flags(&["-trimpath", "-ldflags=-s -w"]), flags(TRIM));
     assert_first_cause(&a, &b, "stripped", "stripped");
 }
 
 #[test]
 fn a_build_time_stamp_is_a_timestamp() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = build(
-        dir.path(),
-        "a",
-        MAIN,
-        &debian_go(),
-        &["-trimpath", "-ldflags=-X main.date=2025-03-11T19:58:53Z"],
-        &[],
-    );
-    let b = build(
-        dir.path(),
-        "b",
-        MAIN,
-        &debian_go(),
-        &["-trimpath", "-ldflags=-X main.date=2025-03-11T19:52:20Z"],
-        &[],
+    let (_dir, a, b) = pair(
+        flags(&["-trimpath", "-ldflags=-X main.date=2025-03-11T19:58:53Z"]),
+        flags(&["-trimpath", "-ldflags=-X main.date=2025-03-11T19:52:20Z"]),
     );
     assert_first_cause(&a, &b, "timestamp", "2025-03-11T19:58:53Z");
 }
 
 #[test]
 fn only_the_build_id_is_build_id_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = build(
-        dir.path(),
-        "a",
-        MAIN,
-        &debian_go(),
-        &["-trimpath", "-ldflags=-buildid=aaaa"],
-        &[],
-    );
-    let b = build(
-        dir.path(),
-        "b",
-        MAIN,
-        &debian_go(),
-        &["-trimpath", "-ldflags=-buildid=bbbb"],
-        &[],
+    let (_dir, a, b) = pair(
+        flags(&["-trimpath", "-ldflags=-buildid=aaaa"]),
+        flags(&["-trimpath", "-ldflags=-buildid=bbbb"]),
     );
     assert_first_cause(&a, &b, "build-id-only", "build ID");
 }
 
 #[test]
 fn goamd64_v1_against_v3_is_build_settings() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = build(
-        dir.path(),
-        "a",
-        MAIN,
-        &debian_go(),
-        TRIM,
-        &[("GOAMD64", "v1")],
-    );
-    let b = build(
-        dir.path(),
-        "b",
-        MAIN,
-        &debian_go(),
-        TRIM,
-        &[("GOAMD64", "v3")],
+    let (_dir, a, b) = pair(
+        Side {
+            flags: TRIM,
+            env: &[("GOAMD64", "v1")],
+        },
+        Side {
+            flags: TRIM,
+            env: &[("GOAMD64", "v3")],
+        },
     );
     assert_first_cause(&a, &b, "build-settings", "GOAMD64");
 }
