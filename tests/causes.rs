@@ -191,6 +191,18 @@ fn a_planted_function_is_code_first_and_named() {
         .filter_map(|f| f["name"].as_str())
         .collect();
     assert_eq!(only_b, ["main.beacon"]);
+    assert_eq!(
+        causes(&report).last().map(String::as_str),
+        Some("build-id-consequence")
+    );
+    assert!(
+        report["explanations"].as_array().unwrap().iter().any(|e| e
+            .as_str()
+            .unwrap()
+            .ends_with("it follows from the other differences")),
+        "{:#}",
+        report["explanations"]
+    );
 }
 
 #[test]

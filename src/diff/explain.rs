@@ -29,6 +29,7 @@ pub fn explain(diff: &BinaryDiff) -> Vec<String> {
     functions(diff, &mut out);
     size_changes(diff, &mut out);
     strings(diff, &mut out);
+    build_id_consequence(diff, &mut out);
     out.extend(sections_summary(diff));
     // A different file format or machine stays the first thing said.
     let same_kind = diff.a.format == diff.b.format && diff.a.machine == diff.b.machine;
@@ -432,6 +433,29 @@ fn build_id_only(diff: &BinaryDiff, out: &mut Vec<String>) {
              the build ID was set explicitly or derived from other inputs"
         ),
     );
+}
+
+/// The build ID differs along with other bytes: it is derived from the
+/// build's inputs and outputs, so it follows from those differences.
+fn build_id_consequence(diff: &BinaryDiff, out: &mut Vec<String>) {
+    if !diff.causes.contains(&Cause::BuildIdConsequence) {
+        return;
+    }
+    let (a, b) = (&diff.build_id.a, &diff.build_id.b);
+    let which = if a.go != b.go {
+        format!("Go build ID {} vs {}", value(&a.go), value(&b.go))
+    } else if a.gnu != b.gnu {
+        format!("GNU build-id {} vs {}", value(&a.gnu), value(&b.gnu))
+    } else {
+        format!(
+            "Mach-O UUID {} vs {}",
+            value(&a.macho_uuid),
+            value(&b.macho_uuid)
+        )
+    };
+    out.push(format!(
+        "the build ID differs ({which}): it follows from the other differences"
+    ));
 }
 
 /// The first section (in file order) that changed size: it shifts
