@@ -1805,6 +1805,46 @@ mod tests {
     }
 
     /// A git repository holding a tiny module at `dir/app`, tagged v1.2.0.
+    /// Infers from a real binary built from [`go_repo`] at `commit`.
+    fn infer_real(
+        binary: &std::path::Path,
+        info: GoBuildInfo,
+        commit: &str,
+        commit_time: i64,
+        files: &MemoryFiles,
+        host_go: Option<&str>,
+    ) -> Inference {
+        let platforms = [PlatformEvidence {
+            platform: Platform::host(),
+            binary: std::fs::read(binary).unwrap(),
+            go: Some(info),
+            rust: None,
+        }];
+        let annotations = BTreeMap::new();
+        infer(&Evidence {
+            repository: "docker.io/acme/app",
+            tag: "v1.2.0",
+            version: "v1.2.0",
+            binary_path: "/app",
+            annotations: &annotations,
+            platforms: &platforms,
+            source: SourceEvidence {
+                url: "https://github.com/acme/app",
+                git_ref: "v1.2.0",
+                commit,
+                commit_time,
+                files,
+            },
+            toolchains: Toolchains {
+                host_go,
+                go_image: "docker.io/library/golang",
+                host_rustc: None,
+                rust_image: "docker.io/library/rust",
+            },
+        })
+        .unwrap()
+    }
+
     fn go_repo(dir: &std::path::Path) -> (std::path::PathBuf, String, i64, MemoryFiles) {
         let repo_dir = dir.join("app");
         let files = [
@@ -1909,35 +1949,14 @@ mod tests {
         );
         let info = go_info(&upstream);
         let host_go = info.go_version.clone();
-        let platforms = [PlatformEvidence {
-            platform: Platform::host(),
-            binary: std::fs::read(&upstream).unwrap(),
-            go: Some(info),
-            rust: None,
-        }];
-        let annotations = BTreeMap::new();
-        let inference = infer(&Evidence {
-            repository: "docker.io/acme/app",
-            tag: "v1.2.0",
-            version: "v1.2.0",
-            binary_path: "/app",
-            annotations: &annotations,
-            platforms: &platforms,
-            source: SourceEvidence {
-                url: "https://github.com/acme/app",
-                git_ref: "v1.2.0",
-                commit: &commit,
-                commit_time,
-                files: &files,
-            },
-            toolchains: Toolchains {
-                host_go: Some(&host_go),
-                go_image: "docker.io/library/golang",
-                host_rustc: None,
-                rust_image: "docker.io/library/rust",
-            },
-        })
-        .unwrap();
+        let inference = infer_real(
+            &upstream,
+            info,
+            &commit,
+            commit_time,
+            &files,
+            Some(&host_go),
+        );
         assert_eq!(
             labels(&inference),
             vec!["-X from source (3 -X), -s -w", "no -X, -s -w"]
@@ -1999,35 +2018,14 @@ mod tests {
                 "./cmd/app".into(),
             ],
         );
-        let platforms = [PlatformEvidence {
-            platform: Platform::host(),
-            binary: std::fs::read(&upstream).unwrap(),
-            go: Some(go_info(&upstream)),
-            rust: None,
-        }];
-        let annotations = BTreeMap::new();
-        let inference = infer(&Evidence {
-            repository: "docker.io/acme/app",
-            tag: "v1.2.0",
-            version: "v1.2.0",
-            binary_path: "/app",
-            annotations: &annotations,
-            platforms: &platforms,
-            source: SourceEvidence {
-                url: "https://github.com/acme/app",
-                git_ref: "v1.2.0",
-                commit: &commit,
-                commit_time,
-                files: &files,
-            },
-            toolchains: Toolchains {
-                host_go: None,
-                go_image: "docker.io/library/golang",
-                host_rustc: None,
-                rust_image: "docker.io/library/rust",
-            },
-        })
-        .unwrap();
+        let inference = infer_real(
+            &upstream,
+            go_info(&upstream),
+            &commit,
+            commit_time,
+            &files,
+            None,
+        );
         assert_eq!(labels(&inference), vec!["recorded -ldflags"]);
         let r = recipe(&inference.candidates[0]);
         assert_eq!(r["build"]["workdir"].as_str(), Some(repo.to_str().unwrap()));
