@@ -1003,6 +1003,66 @@ fn source_is_found_through_the_images_oci_source_annotation() {
     assert_eq!(recipe["source"]["git"].as_str(), Some(url.as_str()));
 }
 
+#[test]
+fn a_source_the_image_names_gets_no_credentials_and_no_local_paths() {
+    let release = annotated_release();
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let ca = support::git_server::TestCa::create(&tmp.path().join("tls"));
+    let server = support::git_server::GitServer::https(
+        release.source.parent().unwrap(),
+        &ca,
+        Some("builder:s3cret"),
+    );
+    let url = server.url("app");
+    // The verifier's git would answer this server with the right password.
+    let host = url.trim_start_matches("https://").trim_end_matches("/app");
+    std::fs::write(
+        tmp.path().join(".gitconfig"),
+        "[credential]\n\thelper = store\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join(".git-credentials"),
+        format!("https://builder:s3cret@{host}\n"),
+    )
+    .unwrap();
+    let trust = [("SSL_CERT_FILE", ca.ca_cert.to_str().unwrap())];
+    let image = registry_image(
+        &registry,
+        &tmp.path().join("layout"),
+        &release_set(release, &[(SOURCE_ANNOTATION, url.as_str())]),
+        "example/private",
+    );
+    let run = verify(tmp.path(), "out", &image, &trust, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: cannot fetch {url}: the image named this source, so no credentials are sent to it"
+        )),
+        "{}",
+        run.stderr
+    );
+    // The same server with --source: the user's credentials are used.
+    let run = verify(tmp.path(), "out2", &image, &trust, &["--source", &url]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // A local path in the annotation is refused, never read.
+    let local = registry_image(
+        &registry,
+        &tmp.path().join("layout-local"),
+        &release_set(release, &[(SOURCE_ANNOTATION, "file:///etc/private-repo")]),
+        "example/local",
+    );
+    let run = verify(tmp.path(), "out3", &local, &trust, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "error: the image names the local path file:///etc/private-repo as its source: a source taken \
+         from the image must be a remote URL; pass --source with the local path to read it\n"
+    );
+}
+
 // --- (f) a hand-written recipe reading inputs from the binary ------------------
 
 /// The recipe of the Go 1.21.13 release on `registry`: `builder` and `date`

@@ -51,6 +51,17 @@ pub enum SourceError {
          add your key to ssh-agent for ssh URLs, or pass --source with a local clone"
     )]
     Credentials { url: String, source: git2::Error },
+    #[error(
+        "cannot fetch {url}: the image named this source, so no credentials are sent to it \
+         (it could be anyone's server); if it is yours, pass --source {url} to fetch it with \
+         your credentials"
+    )]
+    NoCredentialsForImageSource { url: String, source: git2::Error },
+    #[error(
+        "the image names the local path {url} as its source: a source taken from the image \
+         must be a remote URL; pass --source with the local path to read it"
+    )]
+    LocalImageSource { url: String },
     #[error("tag {tag:?} does not exist in {url}")]
     TagNotFound { url: String, tag: String },
     #[error("tag {tag:?} in {url} does not point to a commit: {source}")]
@@ -207,8 +218,42 @@ pub fn prepare(
     cache_dir: &Path,
     progress: &dyn Progress,
 ) -> Result<PinnedSource, SourceError> {
+    prepare_as(url, git_ref, cache_dir, progress, Named::ByUser)
+}
+
+/// [`prepare`] for a URL the image itself named (its source annotation,
+/// or its Go module path): never a local path, and fetched without
+/// credentials, so an image cannot make the tool read the verifier's own
+/// repositories or offer its credentials or keys to a server of the
+/// image's choosing.
+pub fn prepare_from_image(
+    url: &str,
+    git_ref: &str,
+    cache_dir: &Path,
+    progress: &dyn Progress,
+) -> Result<PinnedSource, SourceError> {
+    prepare_as(url, git_ref, cache_dir, progress, Named::ByImage)
+}
+
+/// Who named a source URL: the user (recipe, `--source`) or the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Named {
+    ByUser,
+    ByImage,
+}
+
+fn prepare_as(
+    url: &str,
+    git_ref: &str,
+    cache_dir: &Path,
+    progress: &dyn Progress,
+    named: Named,
+) -> Result<PinnedSource, SourceError> {
     let started = std::time::Instant::now();
     let url = normalise_url(url)?;
+    if named == Named::ByImage && local_path(&url).is_some() {
+        return Err(SourceError::LocalImageSource { url });
+    }
     let mirror = mirror_dir(cache_dir, &url);
     let mirror_error = |source| SourceError::Mirror {
         path: mirror.clone(),
@@ -233,7 +278,7 @@ pub fn prepare(
     tracing::info!(url, mirror = %mirror.display(), tag = git_ref, "fetching source");
     let target = match local_path(&url) {
         Some(path) => copy_from_local(&repo, &path, &url, git_ref, progress)?,
-        None => fetch_remote(&repo, &url, git_ref, progress)?,
+        None => fetch_remote(&repo, &url, git_ref, progress, named)?,
     };
     repo.reference(&tag_ref, target, true, "rebuild-compare: pin tag")
         .map_err(mirror_error)?;
@@ -372,10 +417,14 @@ fn fetch_remote(
     url: &str,
     git_ref: &str,
     progress: &dyn Progress,
+    named: Named,
 ) -> Result<Oid, SourceError> {
     let tag_ref = format!("refs/tags/{git_ref}");
     let refspec = format!("+{tag_ref}:{tag_ref}");
-    let credentials = Credentials::default();
+    let credentials = Credentials {
+        anonymous: named == Named::ByImage,
+        ..Credentials::default()
+    };
     let classify = |source: git2::Error| credentials.classify(url, source);
     let mut remote = mirror.remote_anonymous(url).map_err(classify)?;
     let mut connection = remote
@@ -434,6 +483,8 @@ struct Credentials {
     tried_default: Cell<bool>,
     /// Set when there was no credential left to offer.
     gave_up: Cell<bool>,
+    /// Offer none (a URL the image named).
+    anonymous: bool,
 }
 
 impl Credentials {
@@ -463,6 +514,11 @@ impl Credentials {
             return Err(git2::Error::from_str(&format!(
                 "the server refused {MAX_CREDENTIAL_ATTEMPTS} credentials"
             )));
+        }
+        if self.anonymous {
+            return Err(git2::Error::from_str(
+                "the server asks for credentials, and none are sent to a source the image named",
+            ));
         }
         let user = username.unwrap_or("git");
         if allowed.contains(CredentialType::USERNAME) {
@@ -495,6 +551,8 @@ impl Credentials {
         let url = url.to_string();
         if source.code() == ErrorCode::Certificate || source.class() == ErrorClass::Ssl {
             SourceError::Untrusted { url, source }
+        } else if self.anonymous && (self.gave_up.get() || source.code() == ErrorCode::Auth) {
+            SourceError::NoCredentialsForImageSource { url, source }
         } else if self.gave_up.get() || source.code() == ErrorCode::Auth {
             SourceError::Credentials { url, source }
         } else {

@@ -190,7 +190,7 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
             "--source".to_string(),
         ),
         (None, Ok(upstream)) => (
-            source::prepare(&upstream.url, request.version, cache_dir, progress)?,
+            source::prepare_from_image(&upstream.url, request.version, cache_dir, progress)?,
             upstream.from,
         ),
         (None, Err(e)) => return Err(e.into()),

@@ -24,6 +24,8 @@ pub struct SourceChoice {
 /// The source repository: `override_` (`--source`) first, then the image's
 /// `org.opencontainers.image.source` annotation (an `http(s)://`, `ssh://`
 /// or `file://` URL), then the Go main module path through [`module_repository`].
+/// A URL the image named is fetched without credentials, and a local one is
+/// refused then (`crate::rebuild::source::prepare_from_image`).
 pub fn source_url(
     override_: Option<&str>,
     annotations: &BTreeMap<String, String>,
