@@ -31,7 +31,7 @@ use crate::rebuild::build::{
 };
 use crate::rebuild::infer::depcheck::DependencyCheck;
 use crate::rebuild::infer::files::GitTreeFiles;
-use crate::rebuild::infer::source_url::source_url;
+use crate::rebuild::infer::source_url::{check_revision_annotation, source_url};
 use crate::rebuild::infer::{
     Evidence, InferError, Inference, PlatformEvidence, SourceEvidence, Toolchains,
 };
@@ -196,27 +196,17 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
         (None, Err(e)) => return Err(e.into()),
     };
     let mut notes = vec![format!("source {} found from {found_from}", source.url)];
-    let mut checks = Vec::new();
-    if let Some(revision) = annotations
-        .get("org.opencontainers.image.revision")
-        .map(|r| r.trim().to_ascii_lowercase())
-        .filter(|r| !r.is_empty())
-    {
-        // A commit or an abbreviation of at least 7 hex digits.
-        let agrees = revision.len() >= 7
-            && revision.bytes().all(|b| b.is_ascii_hexdigit())
-            && source.commit.starts_with(&revision);
-        if agrees {
-            checks.push(format!(
-                "{PASSED}annotation org.opencontainers.image.revision {revision} is the tag's commit"
-            ));
-        } else {
-            checks.push(format!(
-                "the image's annotation org.opencontainers.image.revision says {revision}, but the tag {} is commit {}",
-                request.version, source.commit
-            ));
-        }
-    }
+    let checks: Vec<String> =
+        check_revision_annotation(request.version, &source.commit, &annotations)
+            .map(|check| {
+                if check.ok {
+                    format!("{PASSED}{}", check.line)
+                } else {
+                    check.line
+                }
+            })
+            .into_iter()
+            .collect();
 
     let files = GitTreeFiles::open(&source.mirror, &source.commit)?;
     let platforms: Vec<InferredPlatform> = platform_images
@@ -226,7 +216,7 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
             let dependencies = found
                 .as_ref()
                 .ok()
-                .and_then(|f| check_dependencies(&f.extracted, &source));
+                .and_then(|f| check_dependencies(&f.extracted, &files));
             InferredPlatform {
                 image,
                 found,

@@ -27,7 +27,7 @@ use crate::rebuild::build::{
     BuiltArtifact, PlatformBuild,
 };
 use crate::rebuild::infer::depcheck::{self, DependencyCheck};
-use crate::rebuild::infer::files::GitTreeFiles;
+use crate::rebuild::infer::files::{GitTreeFiles, SourceFiles};
 use crate::rebuild::published::ChecksumSource;
 use crate::rebuild::recipe::{Published, Recipe, TemplateVars};
 use crate::rebuild::sandbox::BuilderRoot;
@@ -417,7 +417,7 @@ fn verify_platform(
     let dependencies = found
         .as_ref()
         .ok()
-        .and_then(|found| check_dependencies(&found.extracted, &plan.source));
+        .and_then(|found| check_pinned_dependencies(&found.extracted, &plan.source));
     conclude(
         result,
         found.map_err(|e| format!("image binary: {}", crate::error_chain(&e))),
@@ -432,26 +432,32 @@ fn verify_platform(
 /// The dependency cross-check of the image binary against the source at
 /// the tag (Go modules, Rust crates), when the binary records its
 /// dependencies; `None` for other binaries.
-pub(super) fn check_dependencies(binary: &Path, source: &PinnedSource) -> Option<DependencyCheck> {
-    let files = match GitTreeFiles::open(&source.mirror, &source.commit) {
-        Ok(files) => files,
-        Err(e) => {
-            return Some(DependencyCheck {
-                checked: 0,
-                problems: Vec::new(),
-                skipped: Some(e.to_string()),
-            })
-        }
-    };
+pub(super) fn check_dependencies(
+    binary: &Path,
+    files: &dyn SourceFiles,
+) -> Option<DependencyCheck> {
     if let Ok(Some(info)) = crate::diff::go_build_info(binary) {
-        return Some(depcheck::check_go(&info, &files));
+        return Some(depcheck::check_go(&info, files));
     }
     match crate::diff::rust_info(binary) {
         Ok(Some(RustInfo {
             packages: Some(packages),
             ..
-        })) => Some(depcheck::check_rust(&packages, &files)),
+        })) => Some(depcheck::check_rust(&packages, files)),
         _ => None,
+    }
+}
+
+/// [`check_dependencies`] against the tree of the pinned commit; a tree
+/// that cannot be read skips the check, saying why.
+fn check_pinned_dependencies(binary: &Path, source: &PinnedSource) -> Option<DependencyCheck> {
+    match GitTreeFiles::open(&source.mirror, &source.commit) {
+        Ok(files) => check_dependencies(binary, &files),
+        Err(e) => Some(DependencyCheck {
+            checked: 0,
+            problems: Vec::new(),
+            skipped: Some(e.to_string()),
+        }),
     }
 }
 

@@ -153,24 +153,9 @@ pub fn check_revision(
     annotations: &BTreeMap<String, String>,
     platforms: &[PlatformEvidence],
 ) -> Vec<RevisionCheck> {
-    let mut out = Vec::new();
-    if let Some(revision) = annotations
-        .get(REVISION_ANNOTATION)
-        .map(|r| r.trim())
-        .filter(|r| !r.is_empty())
-    {
-        out.push(if same_commit(revision, commit) {
-            RevisionCheck {
-                ok: true,
-                line: format!("annotation {REVISION_ANNOTATION} {revision} is the commit of tag {tag}"),
-            }
-        } else {
-            RevisionCheck {
-                ok: false,
-                line: format!("annotation {REVISION_ANNOTATION} is {revision}, but tag {tag} is commit {commit}: the image says it was built from another commit"),
-            }
-        });
-    }
+    let mut out: Vec<RevisionCheck> = check_revision_annotation(tag, commit, annotations)
+        .into_iter()
+        .collect();
     for platform in platforms {
         let Some(go) = &platform.go else { continue };
         let setting = |key: &str| {
@@ -209,6 +194,31 @@ pub fn check_revision(
         }
     }
     out
+}
+
+/// The `org.opencontainers.image.revision` annotation (a commit or a
+/// prefix of at least 7 hex digits) against `commit`, the commit `tag`
+/// peels to; `None` when the image has no such annotation.
+pub fn check_revision_annotation(
+    tag: &str,
+    commit: &str,
+    annotations: &BTreeMap<String, String>,
+) -> Option<RevisionCheck> {
+    let revision = annotations
+        .get(REVISION_ANNOTATION)
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())?;
+    Some(if same_commit(revision, commit) {
+        RevisionCheck {
+            ok: true,
+            line: format!("annotation {REVISION_ANNOTATION} {revision} is the commit of tag {tag}"),
+        }
+    } else {
+        RevisionCheck {
+            ok: false,
+            line: format!("annotation {REVISION_ANNOTATION} is {revision}, but tag {tag} is commit {commit}: the image says it was built from another commit"),
+        }
+    })
 }
 
 /// Whether `recorded` (a full commit, or a prefix of at least 7 hex
