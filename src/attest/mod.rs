@@ -1,6 +1,11 @@
 //! Attestations of a verification: the in-toto statement a verdict makes,
-//! and (as the issue-16 work lands) its signing, attaching and checking.
+//! its DSSE signature, attaching it next to the image in the registry, and
+//! checking the attestations attached there.
 
+pub mod attach;
+pub mod check;
+pub mod layout;
+pub mod lookup;
 pub mod statement;
 
 pub use statement::{

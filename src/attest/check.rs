@@ -1,0 +1,225 @@
+//! Checking attestations, one at a time: the envelope's signature against
+//! the keys the user trusts, then the statement it signs: an in-toto
+//! statement whose predicate is a verification summary (VSA) about the
+//! image's digest, made by the verifier asked for. Nothing from a statement
+//! is shown before its signature verified. The outcome of several is the
+//! best among the valid ones: a valid PASSED, else a valid FAILED, else none.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::dsse::Envelope;
+use super::keys::PublicKey;
+use super::statement::PREDICATE_TYPE;
+use crate::image::digest::Digest;
+
+/// The statement types accepted (v1, which rebuild-compare writes, and the
+/// v0.1 other tools still write).
+const STATEMENT_TYPES: &[&str] = &[
+    "https://in-toto.io/Statement/v1",
+    "https://in-toto.io/Statement/v0.1",
+];
+
+/// What to check attestations against.
+pub struct CheckOptions<'a> {
+    /// The public keys whose signatures count.
+    pub keys: &'a [PublicKey],
+    /// Only attestations by this verifier count (`--verifier-id`).
+    pub verifier_id: Option<&'a str>,
+}
+
+/// What one attestation says, once checked.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AttestationCheck {
+    /// Where it was found (`tag sha256-….att, layer 2`, `referrer sha256:…`, a file).
+    pub source: String,
+    /// The id (sha256 of the DER public key) of the given key that signed it.
+    pub key_id: Option<String>,
+    pub verifier_id: Option<String>,
+    pub time_verified: Option<String>,
+    pub resource_uri: Option<String>,
+    /// `PASSED` or `FAILED`, as the verifier concluded; only for valid attestations.
+    pub result: Option<String>,
+    /// The per-platform verdicts of rebuild-compare's extension, when present.
+    pub platforms: Vec<PlatformClaim>,
+    /// Why this attestation does not count; `None` for a valid one.
+    pub error: Option<String>,
+}
+
+/// One platform's verdict as an attestation states it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PlatformClaim {
+    pub platform: String,
+    pub verdict: String,
+}
+
+/// The outcome over all attestations found.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Outcome {
+    /// At least one valid attestation says PASSED.
+    Passed,
+    /// Valid attestations exist, and all say FAILED.
+    Failed,
+    /// None is valid (none found, bad signatures, another digest, …).
+    Unverified,
+}
+
+impl AttestationCheck {
+    fn invalid(source: &str, error: String) -> Self {
+        Self {
+            source: source.to_string(),
+            key_id: None,
+            verifier_id: None,
+            time_verified: None,
+            resource_uri: None,
+            result: None,
+            platforms: Vec::new(),
+            error: Some(error),
+        }
+    }
+
+    /// Whether this attestation counts.
+    pub fn is_valid(&self) -> bool {
+        self.error.is_none() && self.result.is_some()
+    }
+}
+
+/// The outcome of `checks` (see [`Outcome`]).
+pub fn outcome(checks: &[AttestationCheck]) -> Outcome {
+    let valid = checks.iter().filter(|c| c.is_valid());
+    let mut any = false;
+    for check in valid {
+        if check.result.as_deref() == Some("PASSED") {
+            return Outcome::Passed;
+        }
+        any = true;
+    }
+    if any {
+        Outcome::Failed
+    } else {
+        Outcome::Unverified
+    }
+}
+
+/// Checks the envelope `bytes` found at `source` as an attestation about
+/// `digest`. With `digest` `None` (a local file), the statement must be
+/// about the digest its own `resourceUri` names.
+pub fn check_envelope(
+    source: &str,
+    bytes: &[u8],
+    digest: Option<&Digest>,
+    options: &CheckOptions,
+) -> AttestationCheck {
+    let envelope = match Envelope::parse(bytes) {
+        Ok(envelope) => envelope,
+        Err(e) => return AttestationCheck::invalid(source, e.to_string()),
+    };
+    let verified = match envelope.verify(options.keys) {
+        Ok(verified) => verified,
+        Err(e) => return AttestationCheck::invalid(source, e.to_string()),
+    };
+    let mut check = AttestationCheck::invalid(source, String::new());
+    check.key_id = Some(verified.key_id.clone());
+    match read_statement(&verified.payload, digest, options, &mut check) {
+        Ok(result) => {
+            check.result = Some(result);
+            check.error = None;
+        }
+        Err(reason) => check.error = Some(reason),
+    }
+    check
+}
+
+/// Reads the signed statement into `check`; its VSA result when it is an
+/// attestation about `digest` that counts, else why not.
+fn read_statement(
+    payload: &[u8],
+    digest: Option<&Digest>,
+    options: &CheckOptions,
+    check: &mut AttestationCheck,
+) -> Result<String, String> {
+    let statement: Value = serde_json::from_slice(payload)
+        .map_err(|e| format!("the signed payload is not JSON ({e})"))?;
+    let text = |value: &Value, pointer: &str| value.pointer(pointer).and_then(Value::as_str).map(str::to_string);
+    match text(&statement, "/_type") {
+        Some(t) if STATEMENT_TYPES.contains(&t.as_str()) => {}
+        other => {
+            return Err(format!(
+                "the signed payload is not an in-toto statement (_type {})",
+                other.as_deref().unwrap_or("missing")
+            ))
+        }
+    }
+    match text(&statement, "/predicateType") {
+        Some(t) if t == PREDICATE_TYPE => {}
+        other => {
+            return Err(format!(
+                "the statement is not a verification summary (predicateType {}, not {PREDICATE_TYPE})",
+                other.as_deref().unwrap_or("missing")
+            ))
+        }
+    }
+    check.verifier_id = text(&statement, "/predicate/verifier/id");
+    check.time_verified = text(&statement, "/predicate/timeVerified");
+    check.resource_uri = text(&statement, "/predicate/resourceUri");
+    check.platforms = statement
+        .pointer("/predicate/rebuildCompare/platforms")
+        .and_then(Value::as_array)
+        .map(|platforms| {
+            platforms
+                .iter()
+                .filter_map(|p| {
+                    Some(PlatformClaim {
+                        platform: text(p, "/platform")?,
+                        verdict: text(p, "/verdict")?,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let subjects: Vec<String> = statement
+        .get("subject")
+        .and_then(Value::as_array)
+        .map(|subjects| {
+            subjects
+                .iter()
+                .filter_map(|s| text(s, "/digest/sha256"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let resource = check
+        .resource_uri
+        .as_deref()
+        .ok_or("the verification summary names no resourceUri")?;
+    let resource_digest = resource
+        .rsplit_once('@')
+        .and_then(|(_, d)| Digest::parse(d).ok())
+        .ok_or_else(|| format!("the resourceUri {resource} names no sha256 digest"))?;
+    if !subjects.iter().any(|s| s == resource_digest.hex()) {
+        return Err(format!(
+            "the statement's subjects do not include its resourceUri's digest {resource_digest}"
+        ));
+    }
+    let digest = digest.unwrap_or(&resource_digest);
+    if !subjects.iter().any(|s| s == digest.hex()) {
+        return Err(format!(
+            "the statement is about another image: its subjects do not include {digest}"
+        ));
+    }
+    if let Some(wanted) = options.verifier_id {
+        if check.verifier_id.as_deref() != Some(wanted) {
+            return Err(format!(
+                "made by verifier {}, not {wanted}",
+                check.verifier_id.as_deref().unwrap_or("(none)")
+            ));
+        }
+    }
+    match text(&statement, "/predicate/verificationResult") {
+        Some(r) if r == "PASSED" || r == "FAILED" => Ok(r),
+        other => Err(format!(
+            "the verificationResult is {}, not PASSED or FAILED",
+            other.as_deref().unwrap_or("missing")
+        )),
+    }
+}
