@@ -2,6 +2,7 @@
 //! by the library stages (e.g. [`crate::diff::BinaryDiff`]) into terminal
 //! text. Nothing here computes; JSON output is `serde_json` of the data.
 
+pub mod attestation;
 pub mod diff;
 pub mod digest;
 pub mod inspect;

@@ -1,0 +1,85 @@
+//! Text rendering of [`AttestationReport`] (`attestation verify`): per
+//! attestation where it was found, who signed it, which verifier says what
+//! about which platforms, or why it does not count; then the outcome.
+//! Everything an attestation says is someone else's text: control
+//! characters are shown escaped, never sent to the terminal.
+
+use std::io::{self, Write};
+
+use crate::attest::check::{AttestationCheck, Outcome};
+use crate::attest::lookup::AttestationReport;
+
+/// Writes the report for people.
+pub fn render_text(report: &AttestationReport, w: &mut impl Write) -> io::Result<()> {
+    match &report.digest {
+        Some(digest) => writeln!(w, "{}  {digest}", shown(&report.target))?,
+        None => writeln!(w, "{}", shown(&report.target))?,
+    }
+    if report.attestations.is_empty() {
+        writeln!(w, "\nno attestations are attached to this image")?;
+    }
+    for (n, check) in report.attestations.iter().enumerate() {
+        writeln!(w)?;
+        writeln!(w, "attestation {}: {}", n + 1, shown(&check.source))?;
+        render_check(check, w)?;
+    }
+    let valid = report.attestations.iter().filter(|c| c.is_valid()).count();
+    writeln!(w)?;
+    let of = format!("{valid} of {} attestations valid", report.attestations.len());
+    match report.outcome {
+        Outcome::Passed => writeln!(w, "PASSED: a valid attestation by a given key says the image was reproduced ({of})"),
+        Outcome::Failed => writeln!(w, "FAILED: every valid attestation says the image was not reproduced ({of})"),
+        Outcome::Unverified => writeln!(w, "UNVERIFIED: no attestation by a given key is valid for this image ({of})"),
+    }
+}
+
+fn render_check(check: &AttestationCheck, w: &mut impl Write) -> io::Result<()> {
+    let field = |w: &mut dyn Write, name: &str, value: &Option<String>| -> io::Result<()> {
+        match value {
+            Some(value) => writeln!(w, "  {name:<9} {}", shown(value)),
+            None => Ok(()),
+        }
+    };
+    field(w, "signer", &check.key_id.as_ref().map(|k| format!("key {k}")))?;
+    field(w, "verifier", &check.verifier_id)?;
+    field(w, "time", &check.time_verified)?;
+    field(w, "resource", &check.resource_uri)?;
+    if let Some(result) = &check.result {
+        let platforms: Vec<String> = check
+            .platforms
+            .iter()
+            .map(|p| format!("{} {}", shown(&p.platform), shown(&p.verdict)))
+            .collect();
+        if platforms.is_empty() {
+            writeln!(w, "  result    {}", shown(result))?;
+        } else {
+            writeln!(w, "  result    {} ({})", shown(result), platforms.join(", "))?;
+        }
+    }
+    if let Some(error) = &check.error {
+        writeln!(w, "  INVALID   {}", shown(error))?;
+    }
+    Ok(())
+}
+
+/// `text` with control characters escaped.
+fn shown(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert_eq!(super::shown("urn:x\u{1b}[2J\nnext"), "urn:x\\u{1b}[2J\\nnext");
+    }
+}
