@@ -17,6 +17,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod cli;
+pub mod fast_app;
 pub mod git;
 pub mod git_server;
 pub mod go;
