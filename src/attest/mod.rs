@@ -1,6 +1,8 @@
 //! Attestations of a verification: the in-toto statement a verdict makes,
-//! and (as the issue-16 work lands) its signing, attaching and checking.
+//! the keys that sign it and the DSSE envelope that carries the signature.
 
+pub mod dsse;
+pub mod keys;
 pub mod statement;
 
 pub use statement::{
