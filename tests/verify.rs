@@ -240,9 +240,13 @@ fn go_image_built_from_the_tag_is_reproducible_with_a_passed_attestation() {
         verdicts(&report),
         pairs(&[(AMD64, "reproducible"), (ARM64, "reproducible")])
     );
-    for (name, binary) in [(AMD64, &release.amd64), (ARM64, &release.arm64)] {
+    for (i, (name, binary)) in [(AMD64, &release.amd64), (ARM64, &release.arm64)]
+        .into_iter()
+        .enumerate()
+    {
         let p = platform(&report, name);
         let digest = sha256_digest(binary);
+        assert_eq!(p["manifest_digest"], written.manifests[i].digest.as_str());
         assert_eq!(p["image_binary"]["path"], "/usr/local/bin/hello");
         assert_eq!(p["image_binary"]["sha256"], digest.as_str());
         assert_eq!(p["image_binary"]["size"], binary.len());
@@ -277,11 +281,19 @@ fn go_image_built_from_the_tag_is_reproducible_with_a_passed_attestation() {
         statement["predicateType"],
         "https://slsa.dev/verification_summary/v1"
     );
+    let hex = |digest: &str| digest.trim_start_matches("sha256:").to_string();
+    let manifest = |i: usize| {
+        let digest = &written.manifests[i].digest;
+        json!({"name": format!("{}@{digest}", registry.reference("test/hello")),
+               "digest": {"sha256": hex(digest)}})
+    };
     assert_eq!(
         statement["subject"],
         json!([
-            {"name": reference, "digest": {"sha256": written.top.digest.trim_start_matches("sha256:")}},
+            {"name": reference, "digest": {"sha256": hex(&written.top.digest)}},
+            manifest(0),
             {"name": "linux/amd64:/usr/local/bin/hello", "digest": {"sha256": sha256_hex(&release.amd64)}},
+            manifest(1),
             {"name": "linux/arm64:/usr/local/bin/hello", "digest": {"sha256": sha256_hex(&release.arm64)}},
         ])
     );
@@ -319,8 +331,10 @@ fn go_image_built_from_the_tag_is_reproducible_with_a_passed_attestation() {
             "builder": "host",
             "sandboxed": true,
             "platforms": [
-                {"platform": AMD64, "verdict": "reproducible"},
-                {"platform": ARM64, "verdict": "reproducible"},
+                {"platform": AMD64, "verdict": "reproducible",
+                 "manifest_digest": written.manifests[0].digest},
+                {"platform": ARM64, "verdict": "reproducible",
+                 "manifest_digest": written.manifests[1].digest},
             ],
         })
     );
@@ -408,7 +422,7 @@ fn go_image_with_a_planted_string_is_a_mismatch_explained_by_the_string() {
     assert_eq!(statement["predicate"]["verificationResult"], "FAILED");
     assert_eq!(statement["predicate"]["verifiedLevels"], json!([]));
     assert_eq!(
-        statement["subject"][1],
+        statement["subject"][2],
         json!({"name": "linux/amd64:/usr/local/bin/hello", "digest": {"sha256": sha256_hex(&tampered)}})
     );
 }
@@ -984,7 +998,7 @@ fn platform_the_recipe_cannot_build_is_skipped_and_the_rest_passes() {
     let tmp = tempfile::tempdir().unwrap();
     let (source, _) = fast_source(tmp.path());
     let set = faithful_set(&[AMD64, "linux/s390x"]);
-    publish(&registry, &tmp.path().join("layout"), &set, "test/app");
+    let written = publish(&registry, &tmp.path().join("layout"), &set, "test/app");
     let recipe = write_recipe(tmp.path(), "app", "127.0.0.1/test/app", FAST_BUILD);
     let attestation = tmp.path().join("attestation.json");
     let run = verify(
@@ -1010,6 +1024,11 @@ fn platform_the_recipe_cannot_build_is_skipped_and_the_rest_passes() {
     );
     assert_eq!(s390x["image_binary"], Value::Null);
     assert_eq!(s390x["rebuilt"], Value::Null);
+    // Not compared, yet the manifest that was read is named.
+    assert_eq!(
+        s390x["manifest_digest"],
+        written.manifests[1].digest.as_str()
+    );
     assert_eq!(
         report["notes"],
         json!(["1 platform(s) skipped: the recipe cannot build them; they were not verified"])
@@ -1024,9 +1043,18 @@ fn platform_the_recipe_cannot_build_is_skipped_and_the_rest_passes() {
         .map(|s| s["name"].as_str().unwrap())
         .collect();
     let reference = registry.reference(&format!("test/app:{VERSION}"));
+    let amd64_manifest = format!(
+        "{}@{}",
+        registry.reference("test/app"),
+        written.manifests[0].digest
+    );
     assert_eq!(
         subjects,
-        [reference.as_str(), "linux/amd64:/usr/local/bin/app"]
+        [
+            reference.as_str(),
+            amd64_manifest.as_str(),
+            "linux/amd64:/usr/local/bin/app"
+        ]
     );
 }
 

@@ -1,9 +1,12 @@
 //! Attestations of a verification: the in-toto statement a verdict makes,
-//! its DSSE signature, attaching it next to the image in the registry, and
-//! checking the attestations attached there.
+//! the keys that sign it and the DSSE envelope that carries the signature,
+//! attaching it next to the image in the registry, and checking the
+//! attestations attached there.
 
 pub mod attach;
 pub mod check;
+pub mod dsse;
+pub mod keys;
 pub mod layout;
 pub mod lookup;
 pub mod statement;

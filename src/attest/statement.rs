@@ -1,6 +1,7 @@
 //! The in-toto attestation of a verification: a Statement v1 whose
-//! predicate is a SLSA Verification Summary (VSA v1), with the image and
-//! every compared binary as subjects, built from a [`VerifyReport`].
+//! predicate is a SLSA Verification Summary (VSA v1), with the image, each
+//! compared platform's manifest and every compared binary as subjects,
+//! built from a [`VerifyReport`].
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -79,6 +80,9 @@ pub struct Extension {
 pub struct PlatformSummary {
     pub platform: String,
     pub verdict: PlatformVerdict,
+    /// The platform's image manifest digest (absent when unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<crate::image::digest::Digest>,
     /// Release inputs read from the published binary (absent when none).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub inputs: BTreeMap<String, String>,
@@ -99,9 +103,24 @@ pub fn statement(report: &VerifyReport, options: &AttestOptions) -> Statement {
         digest: sha256(report.image.digest.hex()),
     }];
     for p in &report.platforms {
-        if let (Some(binary), PlatformVerdict::Reproducible | PlatformVerdict::Mismatch) =
-            (&p.image_binary, p.verdict)
+        if !matches!(
+            p.verdict,
+            PlatformVerdict::Reproducible | PlatformVerdict::Mismatch
+        ) {
+            continue;
+        }
+        // A single-manifest image is already the first subject.
+        if let Some(manifest) = p
+            .manifest_digest
+            .as_ref()
+            .filter(|d| **d != report.image.digest)
         {
+            subject.push(Subject {
+                name: format!("{}@{manifest}", report.image.name),
+                digest: sha256(manifest.hex()),
+            });
+        }
+        if let Some(binary) = &p.image_binary {
             subject.push(Subject {
                 name: format!("{}:{}", p.platform, binary.path),
                 digest: sha256(binary.sha256.hex()),
@@ -143,6 +162,7 @@ pub fn statement(report: &VerifyReport, options: &AttestOptions) -> Statement {
                     .map(|p| PlatformSummary {
                         platform: p.platform.clone(),
                         verdict: p.verdict,
+                        manifest_digest: p.manifest_digest.clone(),
                         inputs: p.inputs.clone(),
                     })
                     .collect(),

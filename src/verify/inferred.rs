@@ -372,6 +372,7 @@ pub fn verify_inferred(request: &InferRequest<'_>) -> Result<VerifyReport, Verif
                         "internal error: the platform's worker panicked".into(),
                     );
                     failed.verdict = PlatformVerdict::Error;
+                    failed.manifest_digest = Some(platform.image.manifest_digest.clone());
                     (failed, None)
                 })
             })
@@ -469,6 +470,7 @@ fn verify_platform(
 ) -> (PlatformResult, Option<usize>) {
     let mut result = PlatformResult::skipped(platform.image.platform.to_string(), String::new());
     result.error = None;
+    result.manifest_digest = Some(platform.image.manifest_digest.clone());
     let commit = &inferred.source.commit;
     let found = match &platform.found {
         Ok(found) => found.clone(),

@@ -205,9 +205,8 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> 
     for platform_image in &platform_images {
         match buildable(recipe, &platform_image.platform) {
             Some(build_platform) => to_compare.push((platform_image, build_platform)),
-            None => results.push((
-                platform_image.platform.clone(),
-                PlatformResult::skipped(
+            None => {
+                let mut skipped = PlatformResult::skipped(
                     platform_image.platform.to_string(),
                     format!(
                         "the recipe cannot build {} (it builds {})",
@@ -218,8 +217,10 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> 
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
-                ),
-            )),
+                );
+                skipped.manifest_digest = Some(platform_image.manifest_digest.clone());
+                results.push((platform_image.platform.clone(), skipped));
+            }
         }
     }
 
@@ -254,6 +255,7 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> 
                         "internal error: the platform's worker panicked".into(),
                     );
                     failed.verdict = PlatformVerdict::Error;
+                    failed.manifest_digest = Some(platform_image.manifest_digest.clone());
                     (platform, failed)
                 })
             })
@@ -405,6 +407,7 @@ fn verify_platform(
 
     let mut result = PlatformResult::skipped(platform, String::new());
     result.error = None;
+    result.manifest_digest = Some(platform_image.manifest_digest.clone());
     result.inputs = inputs;
     result.builder = prepared_build.as_ref().map(|p| p.builder.clone());
     let diff_options = DiffOptions {

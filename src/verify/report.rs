@@ -103,6 +103,9 @@ impl RecipeInfo {
 pub struct PlatformResult {
     pub platform: String,
     pub verdict: PlatformVerdict,
+    /// The digest of this platform's image manifest (`sha256:…`), `null`
+    /// when unknown; with an index it differs from the image's digest.
+    pub manifest_digest: Option<Digest>,
     pub image_binary: Option<ImageBinary>,
     pub rebuilt: Option<Rebuilt>,
     pub published: Option<PublishedDigest>,
@@ -137,6 +140,7 @@ impl PlatformResult {
         Self {
             platform,
             verdict: PlatformVerdict::Skipped,
+            manifest_digest: None,
             image_binary: None,
             rebuilt: None,
             published: None,
