@@ -5,7 +5,7 @@
 //! is [`super::layout`]'s; this module only moves them.
 
 use crate::image::digest::Digest;
-use crate::image::error::ImageError;
+use crate::image::ImageError;
 use crate::image::manifest::{Descriptor, OCI_INDEX, OCI_MANIFEST};
 use crate::image::repository::Repository;
 
@@ -184,13 +184,13 @@ fn referrers(repo: &Repository, digest: &Digest, found: &mut Vec<Found>) -> Vec<
 }
 
 fn read_layer(repo: &Repository, source: String, layer: &Descriptor) -> Found {
-    let envelope = if layer.size > MAX_ENVELOPE_BYTES {
+    let envelope = if layer.size > MAX_ENVELOPE_BYTES as u64 {
         Err(format!(
             "the envelope layer {} declares {} bytes, more than the {} an attestation may have",
-            layer.digest, layer.size, MAX_ENVELOPE_BYTES
+            layer.digest, layer.size, MAX_ENVELOPE_BYTES as u64
         ))
     } else {
-        repo.small_blob(&layer.digest, layer.size, MAX_ENVELOPE_BYTES)
+        repo.small_blob(&layer.digest, layer.size, MAX_ENVELOPE_BYTES as u64)
             .map_err(|e| e.to_string())
     };
     Found {

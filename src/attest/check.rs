@@ -223,3 +223,155 @@ fn read_statement(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attest::dsse;
+    use crate::attest::keys::{Algorithm, SigningKey};
+
+    fn image() -> Digest {
+        Digest::of(b"the image index")
+    }
+
+    fn statement(result: &str, subjects: &[&Digest], resource: &Digest) -> Vec<u8> {
+        let subject: Vec<Value> = subjects
+            .iter()
+            .map(|d| serde_json::json!({"name": "x", "digest": {"sha256": d.hex()}}))
+            .collect();
+        serde_json::to_vec(&serde_json::json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": subject,
+            "predicateType": PREDICATE_TYPE,
+            "predicate": {
+                "verifier": {"id": "urn:test:rebuilder"},
+                "timeVerified": "2026-12-01T00:00:00Z",
+                "resourceUri": format!("127.0.0.1:5000/app@{resource}"),
+                "verificationResult": result,
+                "rebuildCompare": {"platforms": [{"platform": "linux/amd64", "verdict": "reproducible"}]}
+            }
+        }))
+        .unwrap()
+    }
+
+    fn signed(payload: &[u8], key: &SigningKey) -> Vec<u8> {
+        dsse::sign(payload, key).to_json().unwrap().into_bytes()
+    }
+
+    fn check(bytes: &[u8], keys: &[PublicKey], verifier: Option<&str>) -> AttestationCheck {
+        check_envelope(
+            "test",
+            bytes,
+            Some(&image()),
+            &CheckOptions {
+                keys,
+                verifier_id: verifier,
+            },
+        )
+    }
+
+    #[test]
+    fn a_signed_summary_about_the_image_is_valid_with_its_claims() {
+        let key = SigningKey::generate(Algorithm::P256).unwrap();
+        let digest = image();
+        let envelope = signed(&statement("PASSED", &[&digest], &digest), &key);
+        let result = check(&envelope, &[key.public_key()], None);
+        assert_eq!(result.error, None);
+        assert_eq!(result.result.as_deref(), Some("PASSED"));
+        assert_eq!(result.key_id, Some(key.key_id()));
+        assert_eq!(result.verifier_id.as_deref(), Some("urn:test:rebuilder"));
+        assert_eq!(
+            result.platforms,
+            vec![PlatformClaim {
+                platform: "linux/amd64".into(),
+                verdict: "reproducible".into()
+            }]
+        );
+        assert_eq!(outcome(&[result]), Outcome::Passed);
+    }
+
+    #[test]
+    fn another_key_a_tampered_payload_or_another_image_never_count() {
+        let key = SigningKey::generate(Algorithm::Ed25519).unwrap();
+        let other = SigningKey::generate(Algorithm::P256).unwrap();
+        let digest = image();
+        let good = statement("PASSED", &[&digest], &digest);
+
+        let by_other = check(&signed(&good, &key), &[other.public_key()], None);
+        assert!(by_other.error.as_deref().unwrap().starts_with("none of the envelope's 1 signature(s)"));
+        assert_eq!(by_other.result, None);
+
+        let mut tampered: Value = serde_json::from_slice(&signed(&good, &key)).unwrap();
+        let forged = statement("PASSED", &[&Digest::of(b"x"), &digest], &digest);
+        tampered["payload"] = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, forged).into();
+        let tampered = check(&serde_json::to_vec(&tampered).unwrap(), &[key.public_key()], None);
+        assert!(tampered.error.is_some());
+        assert_eq!(tampered.verifier_id, None, "unverified claims are not shown");
+
+        let elsewhere = Digest::of(b"another image");
+        let about_other = check(
+            &signed(&statement("PASSED", &[&elsewhere], &elsewhere), &key),
+            &[key.public_key()],
+            None,
+        );
+        assert_eq!(
+            about_other.error.as_deref(),
+            Some(format!("the statement is about another image: its subjects do not include {digest}").as_str())
+        );
+        assert_eq!(outcome(&[by_other, tampered, about_other]), Outcome::Unverified);
+    }
+
+    #[test]
+    fn valid_failed_summaries_alone_make_the_outcome_failed() {
+        let key = SigningKey::generate(Algorithm::P256).unwrap();
+        let digest = image();
+        let failed = check(
+            &signed(&statement("FAILED", &[&digest], &digest), &key),
+            &[key.public_key()],
+            None,
+        );
+        assert_eq!(failed.result.as_deref(), Some("FAILED"));
+        let garbage = check(b"{", &[key.public_key()], None);
+        assert_eq!(outcome(&[failed.clone(), garbage]), Outcome::Failed);
+        let passed = check(
+            &signed(&statement("PASSED", &[&digest], &digest), &key),
+            &[key.public_key()],
+            None,
+        );
+        assert_eq!(outcome(&[failed, passed]), Outcome::Passed);
+    }
+
+    #[test]
+    fn a_verifier_id_filter_refuses_other_verifiers() {
+        let key = SigningKey::generate(Algorithm::P256).unwrap();
+        let digest = image();
+        let envelope = signed(&statement("PASSED", &[&digest], &digest), &key);
+        let refused = check(&envelope, &[key.public_key()], Some("urn:test:someone-else"));
+        assert_eq!(
+            refused.error.as_deref(),
+            Some("made by verifier urn:test:rebuilder, not urn:test:someone-else")
+        );
+        assert!(check(&envelope, &[key.public_key()], Some("urn:test:rebuilder")).is_valid());
+    }
+
+    #[test]
+    fn a_summary_must_name_a_resource_among_its_subjects() {
+        let key = SigningKey::generate(Algorithm::P256).unwrap();
+        let digest = image();
+        let envelope = signed(&statement("PASSED", &[&digest], &Digest::of(b"elsewhere")), &key);
+        let result = check(&envelope, &[key.public_key()], None);
+        assert!(result
+            .error
+            .unwrap()
+            .starts_with("the statement's subjects do not include its resourceUri's digest"));
+        let not_vsa = serde_json::to_vec(&serde_json::json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"digest": {"sha256": digest.hex()}}],
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": {}
+        }))
+        .unwrap();
+        let result = check(&signed(&not_vsa, &key), &[key.public_key()], None);
+        assert!(result.error.unwrap().starts_with("the statement is not a verification summary"));
+    }
+}

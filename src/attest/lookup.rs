@@ -12,7 +12,7 @@ use super::check::{self, AttestationCheck, CheckOptions, Outcome};
 use super::dsse::MAX_ENVELOPE_BYTES;
 use super::statement::PREDICATE_TYPE;
 use crate::image::digest::Digest;
-use crate::image::error::ImageError;
+use crate::image::ImageError;
 use crate::image::manifest::{Descriptor, Manifest};
 use crate::image::reference::{ImageLocation, Reference, ReferenceError};
 use crate::image::repository::{Access, Repository};
@@ -101,11 +101,11 @@ pub fn verify_file(path: &Path, options: &CheckOptions) -> Result<AttestationRep
     let file = std::fs::File::open(path).map_err(read)?;
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(
-        &mut std::io::Read::take(file, MAX_ENVELOPE_BYTES + 1),
+        &mut std::io::Read::take(file, MAX_ENVELOPE_BYTES as u64 + 1),
         &mut bytes,
     )
     .map_err(read)?;
-    if bytes.len() as u64 > MAX_ENVELOPE_BYTES {
+    if bytes.len() as u64 > MAX_ENVELOPE_BYTES as u64 {
         return Err(LookupError::TooLarge { path: shown });
     }
     let attestations = vec![check::check_envelope(&shown, &bytes, None, options)];

@@ -126,6 +126,11 @@ pub fn app_image(platform: &str, binary: &[u8]) -> Image {
         .build()
 }
 
+/// An image set with `binary` as `/usr/local/bin/app` for each platform.
+pub fn app_image_set(binaries: &[(&str, Vec<u8>)]) -> ImageSet {
+    ImageSet::new(binaries.iter().map(|(p, b)| app_image(p, b)).collect())
+}
+
 /// An image of [`FAST_BUILD`]'s output for each of `platforms`.
 pub fn faithful_set(platforms: &[&str]) -> ImageSet {
     ImageSet::new(

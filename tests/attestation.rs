@@ -1,0 +1,399 @@
+//! Signed attestations attached to images and checked by anyone:
+//! `verify --sign-key K --push-attestation` against a loopback registry,
+//! then `attestation verify IMAGE --key PUB`, with several rebuilders,
+//! failed verdicts, hostile attachments planted straight into the registry,
+//! and local envelope files. skopeo reads what was pushed.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+use sha2::{Digest as _, Sha256};
+use support::cli::{run_in, Run};
+use support::fast_app::{
+    app_image_set, faithful_set, fast_binary, fast_source, publish, write_recipe, FAST_BUILD, VERSION,
+};
+use support::skopeo::{inspect_raw_json, skopeo_ok};
+use support::{sha256_digest, ImageSet, Registry};
+
+const DSSE: &str = "application/vnd.dsse.envelope.v1+json";
+const VSA: &str = "https://slsa.dev/verification_summary/v1";
+const PLATFORMS: [&str; 2] = ["linux/amd64", "linux/arm64"];
+
+/// A key pair made by `rebuild-compare key generate`.
+struct Keys {
+    private: PathBuf,
+    public: PathBuf,
+}
+
+impl Keys {
+    fn generate(home: &Path, name: &str, algorithm: &str) -> Keys {
+        let dir = home.join(name);
+        let run = run_in(
+            home,
+            &["key", "generate", "--out", dir.to_str().unwrap(), "--algorithm", algorithm],
+        );
+        assert_eq!(run.code, 0, "key generate: {}", run.stderr);
+        Keys {
+            private: dir.join("rebuild-compare.key"),
+            public: dir.join("rebuild-compare.pub"),
+        }
+    }
+
+    /// sha256 of the public key's DER, hex: the id envelopes and reports name.
+    fn id(&self) -> String {
+        let pem = std::fs::read_to_string(&self.public).unwrap();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::engine::general_purpose::STANDARD.decode(body).unwrap();
+        hex::encode(Sha256::digest(der))
+    }
+}
+
+/// A published release of the no-time app in `repo` (`faithful` or with a
+/// changed amd64 binary), its recipe and source.
+struct Release {
+    image: String,
+    digest: String,
+    recipe: PathBuf,
+    source: PathBuf,
+}
+
+fn release(registry: &Registry, home: &Path, repo: &str, set: &ImageSet) -> Release {
+    let dir = home.join(repo.replace('/', "-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    publish(registry, &dir.join("layout"), set, repo);
+    let (source, _) = fast_source(&dir);
+    let recipe = write_recipe(&dir, "app", &format!("{}/{repo}", registry.host()), FAST_BUILD);
+    let image = registry.reference(&format!("{repo}:{VERSION}"));
+    let digest = current_digest(registry, repo);
+    Release {
+        image,
+        digest,
+        recipe,
+        source,
+    }
+}
+
+fn current_digest(registry: &Registry, repo: &str) -> String {
+    let response = registry.get_manifest(repo, VERSION);
+    assert_eq!(response.status, 200);
+    sha256_digest(&response.body)
+}
+
+/// `verify` of the release, signed with `keys` and attached to the image.
+fn verify_and_attach(home: &Path, release: &Release, keys: &Keys, extra: &[&str]) -> Run {
+    let mut args = vec![
+        release.image.as_str(),
+        VERSION,
+        "--recipe",
+        release.recipe.to_str().unwrap(),
+        "--source",
+        release.source.to_str().unwrap(),
+        "--format",
+        "json",
+        "--sign-key",
+        keys.private.to_str().unwrap(),
+        "--push-attestation",
+    ];
+    args.extend_from_slice(extra);
+    run_in(home, &args)
+}
+
+/// `attestation verify TARGET --key …  --format json` plus `extra`.
+fn check(home: &Path, target: &str, keys: &[&Keys], extra: &[&str]) -> Run {
+    let mut args = vec!["attestation", "verify", target, "--format", "json"];
+    for keys in keys {
+        args.extend(["--key", keys.public.to_str().unwrap()]);
+    }
+    args.extend_from_slice(extra);
+    run_in(home, &args)
+}
+
+fn hex_of(digest: &str) -> &str {
+    digest.trim_start_matches("sha256:")
+}
+
+fn errors(report: &Value) -> Vec<String> {
+    report["attestations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["error"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn a_pushed_attestation_verifies_with_its_key_and_is_an_oci_artifact_skopeo_reads() {
+    let registry = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let release = release(&registry, home.path(), "tools/app", &faithful_set(&PLATFORMS));
+
+    let run = verify_and_attach(home.path(), &release, &keys, &[]);
+    run.report(0);
+    assert!(
+        run.stderr.contains(&format!("sha256-{}.att", hex_of(&release.digest))),
+        "the push is reported: {}",
+        run.stderr
+    );
+
+    let report = check(home.path(), &release.image, &[&keys], &[]).report(0);
+    assert_eq!(report["outcome"], "PASSED");
+    assert_eq!(report["digest"], release.digest);
+    let attestations = report["attestations"].as_array().unwrap();
+    assert_eq!(attestations.len(), 1, "the .att layer and the referrer are one envelope: {report:#}");
+    let attestation = &attestations[0];
+    assert_eq!(attestation["error"], Value::Null);
+    assert_eq!(attestation["result"], "PASSED");
+    assert_eq!(attestation["key_id"], keys.id());
+    assert_eq!(attestation["verifier_id"], "urn:rebuild-compare:unnamed-verifier");
+    assert_eq!(
+        attestation["platforms"],
+        json!([
+            {"platform": "linux/amd64", "verdict": "reproducible"},
+            {"platform": "linux/arm64", "verdict": "reproducible"}
+        ])
+    );
+
+    // The cosign layout, as skopeo reads it.
+    let att_ref = registry.reference(&format!("tools/app:sha256-{}.att", hex_of(&release.digest)));
+    let manifest = inspect_raw_json(&att_ref, None);
+    assert_eq!(manifest["mediaType"], "application/vnd.oci.image.manifest.v1+json");
+    assert_eq!(manifest["config"]["mediaType"], "application/vnd.oci.image.config.v1+json");
+    assert_eq!(manifest["layers"].as_array().unwrap().len(), 1);
+    assert_eq!(manifest["layers"][0]["mediaType"], DSSE);
+    assert_eq!(
+        manifest["layers"][0]["annotations"],
+        json!({"dev.cosignproject.cosign/signature": "", "predicateType": VSA})
+    );
+    let copy = home.path().join("att-copy");
+    skopeo_ok(&[
+        "copy",
+        "--src-tls-verify=false",
+        &format!("docker://{att_ref}"),
+        &format!("oci:{}:att", copy.display()),
+    ]);
+    let layer_digest = manifest["layers"][0]["digest"].as_str().unwrap();
+    let envelope: Value = serde_json::from_slice(
+        &std::fs::read(copy.join("blobs/sha256").join(hex_of(layer_digest))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+    assert_eq!(envelope["signatures"][0]["keyid"], keys.id());
+
+    // The registry (distribution 2.8) has no referrers API: the referrer is
+    // listed under the referrers tag schema's tag, with the image as subject.
+    let index = inspect_raw_json(
+        &registry.reference(&format!("tools/app:sha256-{}", hex_of(&release.digest))),
+        None,
+    );
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
+    assert_eq!(index["manifests"][0]["artifactType"], DSSE);
+    let referrer = registry.get_manifest(
+        "tools/app",
+        index["manifests"][0]["digest"].as_str().unwrap(),
+    );
+    let referrer: Value = serde_json::from_slice(&referrer.body).unwrap();
+    assert_eq!(referrer["subject"]["digest"], release.digest);
+    assert_eq!(referrer["layers"][0]["digest"], layer_digest);
+}
+
+#[test]
+fn a_second_rebuilders_attestation_accumulates_and_both_verify() {
+    let registry = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let first = Keys::generate(home.path(), "first", "p256");
+    let second = Keys::generate(home.path(), "second", "ed25519");
+    let release = release(&registry, home.path(), "tools/app", &faithful_set(&PLATFORMS));
+
+    verify_and_attach(home.path(), &release, &first, &["--verifier-id", "urn:test:first"]).report(0);
+    verify_and_attach(home.path(), &release, &second, &["--verifier-id", "urn:test:second"]).report(0);
+
+    let att_ref = registry.reference(&format!("tools/app:sha256-{}.att", hex_of(&release.digest)));
+    assert_eq!(inspect_raw_json(&att_ref, None)["layers"].as_array().unwrap().len(), 2);
+
+    let both = check(home.path(), &release.image, &[&first, &second], &[]).report(0);
+    let signers: Vec<(&str, &str)> = both["attestations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["key_id"].as_str().unwrap(), a["verifier_id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        signers,
+        [(first.id().as_str(), "urn:test:first"), (second.id().as_str(), "urn:test:second")]
+    );
+
+    // With one key, the other rebuilder's attestation does not count.
+    let only_second = check(home.path(), &release.image, &[&second], &[]).report(0);
+    let errors = errors(&only_second);
+    assert!(errors[0].starts_with("none of the envelope's 1 signature(s) was made by the given key(s)"), "{errors:?}");
+    assert_eq!(errors[1], "");
+
+    // Nor does an attestation by another verifier than the one asked for.
+    let run = check(home.path(), &release.image, &[&second], &["--verifier-id", "urn:test:first"]);
+    let report = run.report(2);
+    assert_eq!(report["outcome"], "UNVERIFIED");
+    assert_eq!(errors(&report)[1], "made by verifier urn:test:second, not urn:test:first");
+}
+
+#[test]
+fn an_attested_mismatch_makes_attestation_verify_exit_1() {
+    let registry = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let altered = app_image_set(&[
+        ("linux/amd64", b"app linux/amd64 with a beacon\n".to_vec()),
+        ("linux/arm64", fast_binary("linux/arm64")),
+    ]);
+    let release = release(&registry, home.path(), "tools/app", &altered);
+
+    verify_and_attach(home.path(), &release, &keys, &[]).report(1);
+
+    let run = check(home.path(), &release.image, &[&keys], &[]);
+    let report = run.report(1);
+    assert_eq!(report["outcome"], "FAILED");
+    assert_eq!(report["attestations"][0]["result"], "FAILED");
+    assert_eq!(
+        report["attestations"][0]["platforms"],
+        json!([
+            {"platform": "linux/amd64", "verdict": "mismatch"},
+            {"platform": "linux/arm64", "verdict": "reproducible"}
+        ])
+    );
+}
+
+#[test]
+fn tampered_foreign_and_oversized_attachments_never_pass() {
+    let registry = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let attested = release(&registry, home.path(), "tools/app", &faithful_set(&PLATFORMS));
+    let envelope_path = home.path().join("app.dsse.json");
+    let mut args = vec![attested.image.as_str(), VERSION, "--recipe", attested.recipe.to_str().unwrap()];
+    args.extend(["--source", attested.source.to_str().unwrap(), "--format", "json"]);
+    args.extend(["--sign-key", keys.private.to_str().unwrap(), "--attest", envelope_path.to_str().unwrap()]);
+    run_in(home.path(), &args).report(0);
+    let envelope = std::fs::read(&envelope_path).unwrap();
+
+    // Another image, to which the hostile attachments are planted.
+    let other = release(&registry, home.path(), "tools/other", &faithful_set(&["linux/amd64"]));
+    let mut tampered: Value = serde_json::from_slice(&envelope).unwrap();
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(tampered["payload"].as_str().unwrap())
+        .unwrap();
+    let forged = String::from_utf8(payload)
+        .unwrap()
+        .replace(hex_of(&attested.digest), hex_of(&other.digest));
+    tampered["payload"] = base64::engine::general_purpose::STANDARD.encode(forged).into();
+    let tampered = serde_json::to_vec(&tampered).unwrap();
+
+    let layer = |bytes: &[u8]| {
+        let digest = registry.upload_blob("tools/other", bytes);
+        json!({"mediaType": DSSE, "digest": digest, "size": bytes.len(),
+               "annotations": {"dev.cosignproject.cosign/signature": "", "predicateType": VSA}})
+    };
+    let huge = json!({"mediaType": DSSE, "digest": sha256_digest(b"never stored"), "size": 100u64 << 20});
+    let mut lying = layer(&envelope);
+    lying["size"] = json!(40);
+    let config = registry.upload_blob("tools/other", b"{}");
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 2},
+        "layers": [layer(&envelope), layer(&tampered), huge, lying]
+    });
+    let response = registry.put_manifest(
+        "tools/other",
+        &format!("sha256-{}.att", hex_of(&other.digest)),
+        "application/vnd.oci.image.manifest.v1+json",
+        &serde_json::to_vec(&manifest).unwrap(),
+    );
+    assert_eq!(response.status, 201, "{}", response.text());
+
+    let run = check(home.path(), &other.image, &[&keys], &[]);
+    let report = run.report(2);
+    assert_eq!(report["outcome"], "UNVERIFIED");
+    let errors = errors(&report);
+    assert_eq!(errors.len(), 4, "{report:#}");
+    assert_eq!(
+        errors[0],
+        format!("the statement is about another image: its subjects do not include {}", other.digest)
+    );
+    assert!(errors[1].starts_with("none of the envelope's 1 signature(s)"), "{}", errors[1]);
+    assert!(errors[2].contains("declares 104857600 bytes, more than the 4194304"), "{}", errors[2]);
+    assert!(!errors[3].is_empty(), "a layer whose bytes are not its digest is refused");
+    assert!(run.stderr.is_empty() || !run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn a_local_envelope_file_is_checked_against_the_given_keys() {
+    let registry = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let keys = Keys::generate(home.path(), "rebuilder", "ed25519");
+    let stranger = Keys::generate(home.path(), "stranger", "p256");
+    let release = release(&registry, home.path(), "tools/app", &faithful_set(&PLATFORMS));
+    let envelope = home.path().join("app.dsse.json");
+    let mut args = vec![release.image.as_str(), VERSION, "--recipe", release.recipe.to_str().unwrap()];
+    args.extend(["--source", release.source.to_str().unwrap(), "--format", "json"]);
+    args.extend(["--sign-key", keys.private.to_str().unwrap(), "--attest", envelope.to_str().unwrap()]);
+    run_in(home.path(), &args).report(0);
+
+    let report = check(home.path(), envelope.to_str().unwrap(), &[&keys], &[]).report(0);
+    assert_eq!(report["digest"], Value::Null);
+    assert_eq!(
+        report["attestations"][0]["resource_uri"],
+        format!("{}/tools/app@{}", registry.host(), release.digest)
+    );
+    let report = check(home.path(), envelope.to_str().unwrap(), &[&stranger], &[]).report(2);
+    assert_eq!(report["outcome"], "UNVERIFIED");
+
+    let garbage = home.path().join("garbage.json");
+    std::fs::write(&garbage, b"{\"payloadType\": 7").unwrap();
+    let run = check(home.path(), garbage.to_str().unwrap(), &[&keys], &[]);
+    assert_eq!(run.report(2)["attestations"][0]["error"].as_str().unwrap().lines().count(), 1);
+}
+
+#[test]
+fn an_image_without_attestations_is_unverified() {
+    let registry = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let release = release(&registry, home.path(), "tools/app", &faithful_set(&PLATFORMS));
+    let run = run_in(
+        home.path(),
+        &["attestation", "verify", &release.image, "--key", keys.public.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stdout.contains("no attestations are attached to this image"), "{}", run.stdout);
+    assert!(run.stdout.contains("UNVERIFIED"), "{}", run.stdout);
+}
+
+#[test]
+fn push_attestation_needs_a_signing_key_and_a_registry_image() {
+    let home = tempfile::tempdir().unwrap();
+    let run = run_in(
+        home.path(),
+        &["127.0.0.1:1/tools/app:v1.0.0", VERSION, "--recipe", "/nonexistent.toml", "--push-attestation"],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--push-attestation needs a signing key"), "{}", run.stderr);
+
+    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let run = run_in(
+        home.path(),
+        &[
+            &format!("oci:{}", home.path().join("layout").display()),
+            VERSION,
+            "--recipe",
+            "/nonexistent.toml",
+            "--sign-key",
+            keys.private.to_str().unwrap(),
+            "--push-attestation",
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--push-attestation needs an image in a registry"), "{}", run.stderr);
+}
