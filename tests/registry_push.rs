@@ -2,7 +2,9 @@
 //! the library's blocking [`Repository`] handle: blob uploads, manifest
 //! pushes, tag listing, referrers and small verified reads, against a real
 //! `docker-registry` (2.8.2: no referrers API, and a tags list that ignores
-//! `n` and answers in one page).
+//! `n` and answers in one page), and against hostile registries that try
+//! to draw uploads or requests elsewhere, alter what was pushed or list
+//! without end.
 
 mod support;
 
@@ -15,7 +17,7 @@ use rebuild_compare::image::manifest::OCI_MANIFEST;
 use rebuild_compare::image::reference::Reference;
 use rebuild_compare::image::repository::{Access, PushedManifest, Repository};
 use rebuild_compare::image::AccessOptions;
-use support::{sha256_digest, FaultProxy, Registry};
+use support::{sha256_digest, Answer, FaultProxy, HostileServer, Registry};
 
 const USER: &str = "alice";
 const PASSWORD: &str = "s3cret";
@@ -342,4 +344,369 @@ fn a_small_blob_is_refused_over_its_limit_and_never_returned_unverified() {
             sha256_digest(&flipped)
         )
     );
+}
+
+// Hostile registries: each is a HostileServer on 127.0.0.1 (loopback, so
+// reached over plain HTTP) that records what it was sent; "another host"
+// is a second server on 127.0.0.2, or on another port of 127.0.0.1.
+
+/// The `Authorization` value of `alice:s3cret`.
+fn basic_value() -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    format!("Basic {encoded}")
+}
+
+/// `METHOD TARGET` of every request a server received.
+fn requests(server: &HostileServer) -> Vec<String> {
+    server
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect()
+}
+
+/// A query parameter of a request target.
+fn query_param(target: &str, name: &str) -> Option<String> {
+    let url = url::Url::parse(&format!("http://x{target}")).expect("target");
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A tags page: `{"name": "app", "tags": [...]}`.
+fn tags_page(tags: &[String]) -> String {
+    serde_json::json!({ "name": "app", "tags": tags }).to_string()
+}
+
+#[test]
+fn an_upload_location_on_another_host_is_refused_and_gets_nothing() {
+    let other_ip = HostileServer::start("127.0.0.2", |_| Answer::status(201, ""));
+    let other_port = HostileServer::start("127.0.0.1", |_| Answer::status(201, ""));
+    for elsewhere in [&other_ip, &other_port] {
+        let location = format!("{}/v2/app/blobs/uploads/u1?_state=s", elsewhere.url());
+        let answer_location = location.clone();
+        let authorization = basic_value();
+        let registry = HostileServer::start("127.0.0.1", move |r| {
+            if r.header("authorization") != Some(authorization.as_str()) {
+                return Answer::status(401, "")
+                    .header("WWW-Authenticate", r#"Basic realm="registry""#);
+            }
+            match r.method.as_str() {
+                "HEAD" => Answer::status(404, ""),
+                "POST" => Answer::status(202, "").header("Location", &answer_location),
+                _ => Answer::status(500, ""),
+            }
+        });
+        let home = tempfile::tempdir().expect("temp dir");
+        let with = options(home.path(), Some(authfile(home.path(), &registry.host())));
+        let repo = open(&registry.host(), "app", &with, Access::PullPush);
+        let err = repo.push_blob(b"secret bytes").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}/app@{}: the registry named {location} as the blob upload location, \
+                 which is not on the registry's own scheme, host and port; refusing to \
+                 send anything there (bytes and credentials go only to the registry). If \
+                 that host is the same registry under another name, use that name in the \
+                 reference",
+                registry.host(),
+                sha256_digest(b"secret bytes")
+            )
+        );
+        let blob = format!("/v2/app/blobs/{}", sha256_digest(b"secret bytes"));
+        assert_eq!(
+            requests(&registry),
+            [
+                format!("HEAD {blob}"),
+                format!("HEAD {blob}"),
+                "POST /v2/app/blobs/uploads/".to_string()
+            ]
+        );
+        // Not a request (so neither credentials nor bytes) went elsewhere.
+        assert_eq!(requests(elsewhere), Vec::<String>::new());
+    }
+}
+
+#[test]
+fn a_relative_upload_location_keeps_its_query_and_gets_the_bytes() {
+    let bytes = b"attestation";
+    let digest = sha256_digest(bytes);
+    let stored = digest.clone();
+    let registry = HostileServer::start("127.0.0.1", move |r| match r.method.as_str() {
+        "HEAD" => Answer::status(404, ""),
+        "POST" => Answer::status(202, "")
+            .header("Location", "/v2/app/blobs/uploads/u1?_state=a%3D%3D&x=1"),
+        "PUT" => Answer::status(201, "").header("Docker-Content-Digest", &stored),
+        _ => Answer::status(500, ""),
+    });
+    let home = tempfile::tempdir().expect("temp dir");
+    let repo = open(
+        &registry.host(),
+        "app",
+        &options(home.path(), None),
+        Access::PullPush,
+    );
+    assert_eq!(repo.push_blob(bytes).expect("push").to_string(), digest);
+    let put = registry.requests().pop().expect("a request");
+    assert_eq!(
+        (
+            put.method.as_str(),
+            put.target.clone(),
+            put.header("content-type"),
+            put.header("content-length")
+        ),
+        (
+            "PUT",
+            format!(
+                "/v2/app/blobs/uploads/u1?_state=a%3D%3D&x=1&digest=sha256%3A{}",
+                digest.trim_start_matches("sha256:")
+            ),
+            Some("application/octet-stream"),
+            Some("11")
+        )
+    );
+}
+
+#[test]
+fn a_manifest_put_answered_with_another_digest_is_an_error() {
+    let other = sha256_digest(b"something else");
+    let answered = other.clone();
+    let registry = HostileServer::start("127.0.0.1", move |r| match r.method.as_str() {
+        "PUT" => Answer::status(201, "").header("Docker-Content-Digest", &answered),
+        _ => Answer::status(500, ""),
+    });
+    let home = tempfile::tempdir().expect("temp dir");
+    let repo = open(
+        &registry.host(),
+        "app",
+        &options(home.path(), None),
+        Access::PullPush,
+    );
+    let bytes = manifest(b"x", None);
+    let err = repo
+        .push_manifest("v1.att", OCI_MANIFEST, &bytes)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}/app:v1.att: the registry says it stored {other}, but what was pushed is {}: \
+             it altered the content; check the registry (or a proxy in front of it)",
+            registry.host(),
+            sha256_digest(&bytes)
+        )
+    );
+    // Refused, not retried.
+    assert_eq!(requests(&registry), ["PUT /v2/app/manifests/v1.att"]);
+}
+
+#[test]
+fn lists_every_tag_across_pages() {
+    let all: Vec<String> = (0..2500).map(|i| format!("t{i:04}")).collect();
+    let pages = all.clone();
+    // An honest paginating registry: `n` tags after `last`, and a next
+    // link while more remain (relative after the first page, absolute on
+    // its own host after the second).
+    let registry = HostileServer::start("127.0.0.1", move |r| {
+        let n: usize = query_param(&r.target, "n").map_or(100, |n| n.parse().unwrap_or(100));
+        let start = query_param(&r.target, "last").map_or(0, |last| {
+            pages.iter().position(|t| *t == last).unwrap_or(0) + 1
+        });
+        let page = &pages[start..(start + n).min(pages.len())];
+        let mut answer = Answer::status(200, &tags_page(page));
+        if start + n < pages.len() {
+            let next = format!("/v2/app/tags/list?n={n}&last={}", page[page.len() - 1]);
+            let next = if start == 0 {
+                next
+            } else {
+                format!("http://{}{next}", r.header("host").unwrap_or_default())
+            };
+            answer = answer.header("Link", &format!(r#"<{next}>; rel="next""#));
+        }
+        answer
+    });
+    let home = tempfile::tempdir().expect("temp dir");
+    let options = options(home.path(), None);
+    let repo = open(&registry.host(), "app", &options, Access::Pull);
+    assert_eq!(repo.tags(None).expect("tags"), all);
+    assert_eq!(
+        requests(&registry),
+        [
+            "GET /v2/app/tags/list?n=1000",
+            "GET /v2/app/tags/list?n=1000&last=t0999",
+            "GET /v2/app/tags/list?n=1000&last=t1999",
+        ]
+    );
+    assert_eq!(repo.tags(Some(700)).expect("tags"), all);
+    assert_eq!(registry.requests().len(), 3 + 4);
+}
+
+#[test]
+fn a_next_tags_page_on_another_origin_is_refused() {
+    let elsewhere = HostileServer::start("127.0.0.2", |_| Answer::status(200, r#"{"tags":[]}"#));
+    let next = format!("{}/v2/app/tags/list?last=a", elsewhere.url());
+    let link = format!(r#"<{next}>; rel="next""#);
+    let registry = HostileServer::start("127.0.0.1", move |_| {
+        Answer::status(200, r#"{"name":"app","tags":["a"]}"#).header("Link", &link)
+    });
+    let home = tempfile::tempdir().expect("temp dir");
+    let with = options(home.path(), Some(authfile(home.path(), &registry.host())));
+    let repo = open(&registry.host(), "app", &with, Access::Pull);
+    assert_eq!(
+        repo.tags(None).unwrap_err().to_string(),
+        format!(
+            "{}/app: the registry named {next} as the next tags page, which is not on the \
+             registry's own scheme, host and port; refusing to send anything there (bytes \
+             and credentials go only to the registry). If that host is the same registry \
+             under another name, use that name in the reference",
+            registry.host()
+        )
+    );
+    assert_eq!(requests(&elsewhere), Vec::<String>::new());
+}
+
+#[test]
+fn a_tags_link_loop_is_an_error() {
+    // The first page links to a second, which links back to the first.
+    let registry = HostileServer::start("127.0.0.1", |r| {
+        let next = if r.target.contains("last=") {
+            "/v2/app/tags/list?n=1000"
+        } else {
+            "/v2/app/tags/list?n=1000&last=a"
+        };
+        Answer::status(200, r#"{"name":"app","tags":["a"]}"#)
+            .header("Link", &format!(r#"<{next}>; rel="next""#))
+    });
+    let home = tempfile::tempdir().expect("temp dir");
+    let repo = open(
+        &registry.host(),
+        "app",
+        &options(home.path(), None),
+        Access::Pull,
+    );
+    assert_eq!(
+        repo.tags(None).unwrap_err().to_string(),
+        format!(
+            "{}/app: the registry answered a bad tags list: its next page \
+             {}/v2/app/tags/list?n=1000 came before (a loop)",
+            registry.host(),
+            registry.url()
+        )
+    );
+    assert_eq!(registry.requests().len(), 2);
+}
+
+#[test]
+fn an_endless_tags_page_is_cut_at_the_cap() {
+    let registry = HostileServer::start("127.0.0.1", |_| Answer::Endless);
+    let home = tempfile::tempdir().expect("temp dir");
+    let repo = open(
+        &registry.host(),
+        "app",
+        &options(home.path(), None),
+        Access::Pull,
+    );
+    assert_eq!(
+        repo.tags(None).unwrap_err().to_string(),
+        format!(
+            "{}/app: the tags list at {}/v2/app/tags/list?n=1000 is over the 4194304-byte limit",
+            registry.host(),
+            registry.url()
+        )
+    );
+    assert_eq!(registry.requests().len(), 1);
+    // The client hung up: the server wrote the limit and what the
+    // sockets' buffers held, far from the 1 GiB it would have sent.
+    assert!(
+        registry.body_bytes_sent() < 64 << 20,
+        "{} bytes sent",
+        registry.body_bytes_sent()
+    );
+}
+
+#[test]
+fn a_million_tags_or_a_tag_that_is_not_one_is_refused() {
+    // Pages of 400,000 short tags (about 3.6 MB each, under the page cap):
+    // the third passes the 1,000,000-tag cap.
+    let registry = HostileServer::start("127.0.0.1", |r| {
+        let page: usize = query_param(&r.target, "page").map_or(0, |p| p.parse().unwrap_or(0));
+        let tags: Vec<String> = (0..400_000).map(|i| format!("{page}{i:06}")).collect();
+        Answer::status(200, &tags_page(&tags)).header(
+            "Link",
+            &format!(r#"</v2/app/tags/list?page={}>; rel="next""#, page + 1),
+        )
+    });
+    let home = tempfile::tempdir().expect("temp dir");
+    let options = options(home.path(), None);
+    let repo = open(&registry.host(), "app", &options, Access::Pull);
+    assert_eq!(
+        repo.tags(None).unwrap_err().to_string(),
+        format!(
+            "{}/app: the registry lists more than 1000000 tags; refusing to read on",
+            registry.host()
+        )
+    );
+    assert_eq!(registry.requests().len(), 3);
+
+    let invalid = HostileServer::start("127.0.0.1", |_| {
+        Answer::status(200, r#"{"name":"app","tags":["v1","../../blobs/x"]}"#)
+    });
+    let repo = open(&invalid.host(), "app", &options, Access::Pull);
+    assert_eq!(
+        repo.tags(None).unwrap_err().to_string(),
+        format!(
+            "{}/app: the registry answered a bad tags list: an invalid tag: tag \
+             \"../../blobs/x\" must be 1-128 characters of letters, digits, '_', '.' and \
+             '-', not starting with '.' or '-'",
+            invalid.host()
+        )
+    );
+
+    let none = HostileServer::start("127.0.0.1", |_| {
+        Answer::status(200, r#"{"name":"app","tags":null}"#)
+    });
+    let repo = open(&none.host(), "app", &options, Access::Pull);
+    assert_eq!(repo.tags(None).expect("no tags"), Vec::<String>::new());
+}
+
+#[test]
+fn a_push_asks_for_a_push_token_and_a_read_for_a_pull_token() {
+    let realm = HostileServer::start("127.0.0.1", |_| Answer::status(200, r#"{"token":"t"}"#));
+    let challenge = format!(r#"Bearer realm="{}/token",service="test""#, realm.url());
+    let registry = HostileServer::start("127.0.0.1", move |r| {
+        if r.header("authorization") == Some("Bearer t") {
+            Answer::status(404, "")
+        } else {
+            Answer::status(401, "").header("WWW-Authenticate", &challenge)
+        }
+    });
+    let home = tempfile::tempdir().expect("temp dir");
+    let options = options(home.path(), None);
+    let absent = digest(&sha256_digest(b"absent"));
+    for (access, scope) in [
+        (Access::PullPush, "repository:app:pull,push"),
+        (Access::Pull, "repository:app:pull"),
+    ] {
+        let repo = open(&registry.host(), "app", &options, access);
+        assert!(!repo.blob_exists(&absent).expect("HEAD"));
+        let token = realm.requests().pop().expect("a token request");
+        assert_eq!(
+            query_param(&token.target, "scope").as_deref(),
+            Some(scope),
+            "{access:?}"
+        );
+    }
+
+    // A handle opened for reading does not push, and asks nothing.
+    let before = registry.requests().len();
+    let repo = open(&registry.host(), "app", &options, Access::Pull);
+    assert_eq!(
+        repo.push_blob(b"x").unwrap_err().to_string(),
+        format!(
+            "{}/app@{}: the repository was opened for reading only; open it with \
+             Access::PullPush to push",
+            registry.host(),
+            sha256_digest(b"x")
+        )
+    );
+    assert_eq!(registry.requests().len(), before);
 }

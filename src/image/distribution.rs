@@ -1,9 +1,9 @@
 //! The registry's HTTP API, as much of the distribution spec as a pull
 //! needs (manifests by tag or digest, blobs from an offset) and as small
 //! reads and writes of one repository need (blob uploads, manifest pushes,
-//! tag listing, referrers). A request
-//! the registry answers with a challenge (`WWW-Authenticate: Bearer …` or
-//! `Basic …`) is authenticated and sent again once; credentials go only
+//! tag listing, referrers). A request the registry answers with a
+//! challenge (`WWW-Authenticate: Bearer …` or `Basic …`) is authenticated
+//! and sent again once; credentials go only
 //! where [`may_send_credentials`] allows, and a write (its bytes and the
 //! authorization) only to the registry's own origin: writes follow no
 //! redirect, and an upload location or next tags page elsewhere is refused.
@@ -48,11 +48,12 @@ pub const LOW_SPEED_BYTES: u64 = 10 * 1024;
 /// The largest blob pushed: uploads are monolithic (one PUT), meant for
 /// small artifacts such as attestations.
 pub const MAX_PUSH_BLOB_BYTES: u64 = 16 * 1024 * 1024;
-/// The tags asked for per page. Registries that paginate default to small
-/// pages (often 100); asking for 1000 lists the few thousand tags of a
-/// busy repository in a handful of requests rather than dozens, which
-/// matters more than page size on any link. Registries that cap `n` lower
-/// answer smaller pages and a next link, which is followed.
+/// The tags asked for per page. Each page is a round trip, and registries
+/// that paginate default to small pages (often 100): at 1000 a page the
+/// 2,000 tags of a busy repository take 2 requests rather than 20, so a
+/// listing stays well under a few seconds, while a page stays tens of KiB.
+/// A registry that caps `n` lower answers smaller pages and a next link,
+/// which is followed.
 pub const TAGS_PAGE_SIZE: u32 = 1000;
 /// The largest tags page read.
 pub const MAX_TAGS_PAGE_BYTES: u64 = 4 * 1024 * 1024;
@@ -1130,6 +1131,35 @@ mod tests {
         );
         assert_eq!(challenge(&headers(&["Bearer service=\"x\""])), None);
         assert_eq!(challenge(&headers(&["Negotiate"])), None);
+    }
+
+    #[test]
+    fn finds_the_next_page_among_link_headers() {
+        let next = |values: &[&str]| {
+            let mut map = HeaderMap::new();
+            for v in values {
+                map.append(LINK, HeaderValue::from_str(v).unwrap());
+            }
+            next_link(&map)
+        };
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            next(&[r#"</v2/a/tags/list?n=2&last=b>; rel="next""#]),
+            some("/v2/a/tags/list?n=2&last=b")
+        );
+        assert_eq!(
+            next(&[r#"<https://r/prev>; rel="prev", </b>; rel="next""#]),
+            some("/b")
+        );
+        assert_eq!(
+            next(&[r#"<https://r/p>; rel="prev""#, "</c>; rel=next"]),
+            some("/c")
+        );
+        assert_eq!(
+            next(&[r#"</d,e>; title="x"; REL="last next""#]),
+            some("/d,e")
+        );
+        assert_eq!(next(&[r#"</f>; rel="prev""#, "no link", "<unclosed"]), None);
     }
 
     #[test]
