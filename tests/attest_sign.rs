@@ -178,7 +178,7 @@ fn signed_statement(path: &Path, public: &Path) -> Value {
     let key = PublicKey::read(public).unwrap();
     assert_eq!(envelope.signatures.len(), 1);
     assert_eq!(envelope.signatures[0].keyid, key.key_id());
-    let verified = envelope.verify(&[key.clone()]).unwrap();
+    let verified = envelope.verify(std::slice::from_ref(&key)).unwrap();
     assert_eq!(verified.key_id, key.key_id());
     let payload = base64::engine::general_purpose::STANDARD
         .decode(&envelope.payload)
