@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use rebuild_compare::attest;
+use rebuild_compare::attest::keys::{self, SigningKey};
 use rebuild_compare::diff::{diff_files, DiffOptions};
 use rebuild_compare::image::cache::Cache;
 use rebuild_compare::image::platform::Platform;
@@ -71,6 +72,8 @@ enum Command {
     Diff(DiffArgs),
     /// List the recipes, or print one to copy and edit.
     Recipe(RecipeArgs),
+    /// Make a key pair that signs attestations (`verify --sign-key`).
+    Key(KeyArgs),
 }
 
 impl Command {
@@ -88,6 +91,7 @@ impl Command {
                 RecipeAction::Infer(infer) => (&infer.stderr, Some(&infer.access)),
                 _ => (&c.stderr, None),
             },
+            Self::Key(c) => (&c.stderr, None),
         }
     }
 }
@@ -290,9 +294,14 @@ struct VerifyArgs {
     platforms: Vec<Platform>,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
-    /// Also write an in-toto attestation (SLSA verification summary) here.
+    /// Also write an in-toto attestation (SLSA verification summary) here;
+    /// a signed DSSE envelope with --sign-key.
     #[arg(long, value_name = "FILE")]
     attest: Option<PathBuf>,
+    /// Sign the attestation with this private key (PKCS#8 PEM, ECDSA P-256 or
+    /// Ed25519) [default: the PEM in $REBUILD_COMPARE_SIGN_KEY, if set].
+    #[arg(long, value_name = "FILE")]
+    sign_key: Option<PathBuf>,
     /// The verifier's URI recorded in the attestation.
     #[arg(long, value_name = "URI", default_value = attest::DEFAULT_VERIFIER_ID)]
     verifier_id: String,
@@ -452,7 +461,42 @@ struct InferArgs {
     access: AccessArgs,
 }
 
+#[derive(Args)]
+struct KeyArgs {
+    #[command(subcommand)]
+    action: KeyAction,
+    #[command(flatten)]
+    stderr: StderrArgs,
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Write DIR/rebuild-compare.key (private, mode 0600) and DIR/rebuild-compare.pub; never overwrites.
+    Generate {
+        /// The directory to write the key pair in (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "p256")]
+        algorithm: KeyAlgorithm,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KeyAlgorithm {
+    /// ECDSA on P-256 with SHA-256 (cosign's default).
+    #[value(name = "p256")]
+    P256,
+    Ed25519,
+}
+
+/// The environment variable whose value is a signing key's PEM.
+const SIGN_KEY_ENV: &str = "REBUILD_COMPARE_SIGN_KEY";
+
 fn main() -> ExitCode {
+    // Taken out of the environment before any thread or child process
+    // starts, so that no build, credential helper or tool ever sees it.
+    let sign_key_env = std::env::var_os(SIGN_KEY_ENV).filter(|v| !v.is_empty());
+    std::env::remove_var(SIGN_KEY_ENV);
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let (stderr, access) = globals(&cli, &matches).unwrap_or_else(|message| {
@@ -463,14 +507,15 @@ fn main() -> ExitCode {
     init_logging(stderr.verbose);
     let quiet = stderr.quiet;
     let result = match &cli.command {
-        Some(Command::Verify(c)) => verify(&c.args, &access, quiet),
+        Some(Command::Verify(c)) => verify(&c.args, sign_key_env, &access, quiet),
         Some(Command::Inspect(args)) => inspect(args, &access, quiet),
         Some(Command::Digest(args)) => digest(args, &access, quiet),
         Some(Command::Extract(args)) => extract(args, &access, quiet),
         Some(Command::Build(args)) => build(args, &access, quiet),
         Some(Command::Diff(args)) => diff(args),
         Some(Command::Recipe(args)) => recipe(args, &access, quiet),
-        None => verify(&cli.verify, &access, quiet),
+        Some(Command::Key(args)) => key(args),
+        None => verify(&cli.verify, sign_key_env, &access, quiet),
     };
     exit_code(result)
 }
@@ -547,10 +592,16 @@ fn arg_name(arg: &clap::Arg) -> String {
 /// the recipe can build, compares, explains mismatches, and reports (text or
 /// JSON, optionally an attestation). Matches when every compared platform
 /// was reproduced; a mismatch is exit 1; nothing compared or an error, exit 2.
-fn verify(args: &VerifyArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<bool> {
+fn verify(
+    args: &VerifyArgs,
+    sign_key_env: Option<std::ffi::OsString>,
+    access: &AccessArgs,
+    quiet: bool,
+) -> anyhow::Result<bool> {
     let (Some(image), Some(version)) = (&args.image, &args.release) else {
         anyhow::bail!("usage: rebuild-compare IMAGE VERSION (see --help)");
     };
+    let sign_key = signing_key(args, sign_key_env)?;
     let (recipe, recipe_note) = args.rebuild.recipe_or_infer(image)?;
     if let (None, Some(note), false) = (&recipe, &recipe_note, quiet) {
         eprintln!("note: {note}");
@@ -591,7 +642,10 @@ fn verify(args: &VerifyArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result
                 time: SystemTime::now(),
             },
         );
-        write_json_file(path, &statement)?;
+        match &sign_key {
+            Some(key) => write_json_file(path, &attest::dsse::sign_statement(&statement, key)?)?,
+            None => write_json_file(path, &statement)?,
+        }
     }
     let stdout = std::io::stdout();
     let color = color_for(&stdout);
@@ -606,6 +660,47 @@ fn verify(args: &VerifyArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result
         Verdict::Mismatch => Ok(false),
         Verdict::Error => anyhow::bail!("verification incomplete: {}", report.notes.join("; ")),
     }
+}
+
+/// The key that signs the attestation: `--sign-key FILE`, else the PEM
+/// `REBUILD_COMPARE_SIGN_KEY` held when an attestation is written. Read
+/// before anything is pulled or built, so that a bad key fails at once.
+fn signing_key(
+    args: &VerifyArgs,
+    env: Option<std::ffi::OsString>,
+) -> anyhow::Result<Option<SigningKey>> {
+    let writes_attestation = args.attest.is_some();
+    Ok(match (&args.sign_key, env) {
+        (Some(_), _) if !writes_attestation => {
+            anyhow::bail!("--sign-key signs an attestation, but none is written: add --attest FILE")
+        }
+        (Some(path), _) => Some(SigningKey::read(path)?),
+        (None, Some(pem)) if writes_attestation => {
+            use std::os::unix::ffi::OsStringExt;
+            Some(SigningKey::from_pem(&pem.into_vec(), SIGN_KEY_ENV)?)
+        }
+        (None, _) => None,
+    })
+}
+
+/// `key generate`: a new key pair in `--out DIR`, its paths and key id on stdout.
+fn key(args: &KeyArgs) -> anyhow::Result<bool> {
+    let KeyAction::Generate { out, algorithm } = &args.action;
+    let key = SigningKey::generate(match algorithm {
+        KeyAlgorithm::P256 => keys::Algorithm::P256,
+        KeyAlgorithm::Ed25519 => keys::Algorithm::Ed25519,
+    })?;
+    let pair = keys::write_pair(&key, out)?;
+    println!(
+        "private key: {} (keep it secret: give it to `verify --sign-key`)",
+        pair.private_key.display()
+    );
+    println!(
+        "public key:  {} (publish it: verifiers check signatures with it)",
+        pair.public_key.display()
+    );
+    println!("key id:      {}", key.key_id());
+    Ok(true)
 }
 
 /// `inspect`: resolves the image and prints, per platform, what it runs.

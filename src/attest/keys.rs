@@ -3,8 +3,9 @@
 //! the OS's randomness, and identified by the sha256 of the public key's DER.
 
 use std::fmt;
-use std::io::Read;
-use std::path::Path;
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{Signer as _, Verifier as _};
 use pkcs8::der::zeroize::Zeroizing;
@@ -17,6 +18,10 @@ use sha2::{Digest as _, Sha256};
 
 /// A key file (or `REBUILD_COMPARE_SIGN_KEY` value) larger than this is refused.
 pub const MAX_KEY_BYTES: u64 = 64 * 1024;
+/// The private key's file name in [`write_pair`]'s directory.
+pub const PRIVATE_KEY_FILE: &str = "rebuild-compare.key";
+/// The public key's file name in [`write_pair`]'s directory.
+pub const PUBLIC_KEY_FILE: &str = "rebuild-compare.pub";
 
 const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const P256_CURVE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
@@ -70,7 +75,7 @@ pub enum KeyError {
     Encrypted { origin: String },
     #[error("{origin}: an encrypted cosign key cannot be read; sign with an unencrypted PKCS#8 PEM key ({GENERATE_HINT}; `cosign import-key-pair --key FILE` lets cosign use the same key)")]
     EncryptedCosign { origin: String },
-    #[error("{origin}: a {found} key; only ECDSA P-256 and Ed25519 keys are supported ({GENERATE_HINT})")]
+    #[error("{origin}: the key is {found}; only ECDSA P-256 and Ed25519 keys are supported ({GENERATE_HINT})")]
     Unsupported { origin: String, found: String },
     #[error("{origin}: a `{label}` PEM block where a PKCS#8 `PRIVATE KEY` is expected; convert it: `openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pk8`")]
     NotPkcs8 { origin: String, label: String },
@@ -80,6 +85,13 @@ pub enum KeyError {
     PrivateNotPublic { origin: String },
     #[error("{origin}: a `{label}` PEM block where a `PUBLIC KEY` is expected; give the public key (`rebuild-compare.pub`)")]
     NotSpki { origin: String, label: String },
+    #[error("{} already exists: a key is never overwritten; move it away or give another --out DIR", path.display())]
+    Exists { path: PathBuf },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("generating a key: the system's random number generator failed: {0}")]
     Random(String),
     #[error("encoding the key as PEM: {0}")]
@@ -157,6 +169,7 @@ impl SigningKey {
     /// Parses a PKCS#8 PEM private key ("PRIVATE KEY"), the algorithm taken
     /// from the key's OID; `origin` names where it came from, for errors.
     pub fn from_pem(pem: &[u8], origin: &str) -> Result<Self, KeyError> {
+        check_size(pem, origin)?;
         let der = decode_pem(pem, origin, PemKind::Private)?;
         let malformed = |reason: String| KeyError::Malformed {
             origin: origin.to_string(),
@@ -216,7 +229,13 @@ impl SigningKey {
     pub fn to_pem(&self) -> Result<Zeroizing<String>, KeyError> {
         match &self.inner {
             Signing::P256(key) => key.to_pkcs8_pem(LineEnding::LF),
-            Signing::Ed25519(key) => key.to_pkcs8_pem(LineEnding::LF),
+            // PKCS#8 v1, without the optional public key, as `openssl
+            // genpkey` writes it: Python's `cryptography` refuses the v2 form.
+            Signing::Ed25519(key) => ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: key.to_bytes(),
+                public_key: None,
+            }
+            .to_pkcs8_pem(LineEnding::LF),
         }
         .map_err(|e| KeyError::Encode(e.to_string()))
     }
@@ -243,6 +262,7 @@ impl PublicKey {
 
     /// Parses an SPKI PEM public key ("PUBLIC KEY").
     pub fn from_pem(pem: &[u8], origin: &str) -> Result<Self, KeyError> {
+        check_size(pem, origin)?;
         let der = decode_pem(pem, origin, PemKind::Public)?;
         let malformed = |reason: String| KeyError::Malformed {
             origin: origin.to_string(),
@@ -300,6 +320,63 @@ impl PublicKey {
                 .is_ok_and(|signature| key.verify_strict(message, &signature).is_ok()),
         }
     }
+}
+
+/// Where [`write_pair`] wrote a key pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenPair {
+    pub private_key: PathBuf,
+    pub public_key: PathBuf,
+}
+
+/// Writes `key` to `dir/`[`PRIVATE_KEY_FILE`] (PKCS#8 PEM, created with
+/// mode 0600) and its public key to `dir/`[`PUBLIC_KEY_FILE`] (SPKI PEM),
+/// creating `dir` if needed; refuses to replace either file.
+pub fn write_pair(key: &SigningKey, dir: &Path) -> Result<WrittenPair, KeyError> {
+    let pair = WrittenPair {
+        private_key: dir.join(PRIVATE_KEY_FILE),
+        public_key: dir.join(PUBLIC_KEY_FILE),
+    };
+    for path in [&pair.private_key, &pair.public_key] {
+        if path.symlink_metadata().is_ok() {
+            return Err(KeyError::Exists { path: path.clone() });
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|source| KeyError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    write_new(&pair.private_key, key.to_pem()?.as_bytes(), 0o600)?;
+    write_new(
+        &pair.public_key,
+        key.public_key().to_pem().as_bytes(),
+        0o644,
+    )?;
+    Ok(pair)
+}
+
+/// Creates `path` (never replacing a file) with `mode` and writes `bytes`.
+fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::AlreadyExists => KeyError::Exists {
+                path: path.to_path_buf(),
+            },
+            _ => KeyError::Write {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|source| KeyError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// Which PEM block the caller expects.
@@ -371,11 +448,11 @@ fn algorithm_of(
     };
     match (oid, parameters) {
         (EC_PUBLIC_KEY, Some(P256_CURVE)) => Ok(Algorithm::P256),
-        (EC_PUBLIC_KEY, Some(curve)) => Err(unsupported(format!("elliptic-curve (curve {curve})"))),
-        (EC_PUBLIC_KEY, None) => Err(unsupported("elliptic-curve (no named curve)".into())),
+        (EC_PUBLIC_KEY, Some(curve)) => Err(unsupported(format!("ECDSA on curve {curve}"))),
+        (EC_PUBLIC_KEY, None) => Err(unsupported("ECDSA without a named curve".into())),
         (ED25519, _) => Ok(Algorithm::Ed25519),
         (RSA | RSA_PSS, _) => Err(unsupported("RSA".into())),
-        (other, _) => Err(unsupported(format!("algorithm {other}"))),
+        (other, _) => Err(unsupported(format!("of algorithm {other}"))),
     }
 }
 
@@ -390,12 +467,11 @@ fn read_bounded(path: &Path, origin: &str) -> Result<Zeroizing<Vec<u8>>, KeyErro
     file.take(MAX_KEY_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(read_error)?;
-    check_size(&bytes, origin)?;
     Ok(bytes)
 }
 
 /// Refuses key material over [`MAX_KEY_BYTES`] (a file or an environment value).
-pub fn check_size(bytes: &[u8], origin: &str) -> Result<(), KeyError> {
+fn check_size(bytes: &[u8], origin: &str) -> Result<(), KeyError> {
     if bytes.len() as u64 > MAX_KEY_BYTES {
         return Err(KeyError::TooLarge {
             origin: origin.to_string(),
@@ -458,6 +534,10 @@ mod tests {
             let key = SigningKey::generate(algorithm).unwrap();
             let pem = key.to_pem().unwrap();
             assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{}", *pem);
+            if algorithm == Algorithm::Ed25519 {
+                // PKCS#8 v1 (RFC 8410's form, what openssl writes): 48 bytes.
+                assert!(pem.contains("\nMC4CAQAwBQYDK2VwBCIEI"), "{}", *pem);
+            }
             let read = SigningKey::from_pem(pem.as_bytes(), "k").unwrap();
             assert_eq!(read.algorithm(), algorithm);
             assert_eq!(read.key_id(), key.key_id());
@@ -511,7 +591,7 @@ mod tests {
         };
         assert!(error("ENCRYPTED PRIVATE KEY").contains("openssl pkcs8 -topk8 -nocrypt"));
         assert!(error("ENCRYPTED SIGSTORE PRIVATE KEY").contains("encrypted cosign key"));
-        assert!(error("RSA PRIVATE KEY").contains("a RSA key; only ECDSA P-256 and Ed25519"));
+        assert!(error("RSA PRIVATE KEY").contains("the key is RSA; only ECDSA P-256 and Ed25519"));
         assert!(error("EC PRIVATE KEY").contains("convert it: `openssl pkcs8 -topk8 -nocrypt"));
         assert_eq!(
             SigningKey::from_pem(b"hello", "k").unwrap_err().to_string(),
@@ -532,6 +612,30 @@ mod tests {
         assert!(
             matches!(&error, KeyError::Unsupported { found, .. } if found == "RSA"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn a_written_pair_reads_back_and_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SigningKey::generate(Algorithm::Ed25519).unwrap();
+        let pair = write_pair(&key, &dir.path().join("keys")).unwrap();
+        assert_eq!(
+            SigningKey::read(&pair.private_key).unwrap().key_id(),
+            key.key_id()
+        );
+        assert_eq!(
+            PublicKey::read(&pair.public_key).unwrap().key_id(),
+            key.key_id()
+        );
+        let again = write_pair(
+            &SigningKey::generate(Algorithm::P256).unwrap(),
+            &dir.path().join("keys"),
+        );
+        assert!(matches!(again, Err(KeyError::Exists { path }) if path == pair.private_key));
+        assert_eq!(
+            SigningKey::read(&pair.private_key).unwrap().key_id(),
+            key.key_id()
         );
     }
 

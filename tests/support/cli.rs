@@ -62,8 +62,8 @@ fn command(home: &Path, args: &[&str]) -> Command {
 }
 
 /// The environment [`run_in`] gives the command: HOME, XDG_CACHE_HOME and
-/// DOCKER_CONFIG in `home`, no inherited credentials, cache, log filter,
-/// CA overrides or colour.
+/// DOCKER_CONFIG in `home`, no inherited credentials, cache, signing key,
+/// log filter, CA overrides or colour.
 pub fn isolate(command: &mut Command, home: &Path) {
     command
         .env("HOME", home)
@@ -71,6 +71,7 @@ pub fn isolate(command: &mut Command, home: &Path) {
         .env("DOCKER_CONFIG", home.join(".docker"))
         .env_remove("REGISTRY_AUTH_FILE")
         .env_remove("REBUILD_COMPARE_CACHE")
+        .env_remove("REBUILD_COMPARE_SIGN_KEY")
         .env_remove("RUST_LOG")
         .env_remove("SSL_CERT_FILE")
         .env_remove("SSL_CERT_DIR")
