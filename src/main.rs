@@ -74,6 +74,8 @@ enum Command {
     Recipe(RecipeArgs),
     /// Make a key pair that signs attestations (`verify --sign-key`).
     Key(KeyArgs),
+    /// Check signed attestations: those attached to an image, or an envelope file.
+    Attestation(AttestationArgs),
 }
 
 impl Command {
@@ -92,6 +94,9 @@ impl Command {
                 _ => (&c.stderr, None),
             },
             Self::Key(c) => (&c.stderr, None),
+            Self::Attestation(c) => match &c.action {
+                AttestationAction::Verify(verify) => (&verify.stderr, Some(&verify.access)),
+            },
         }
     }
 }
@@ -305,6 +310,11 @@ struct VerifyArgs {
     /// The verifier's URI recorded in the attestation.
     #[arg(long, value_name = "URI", default_value = attest::DEFAULT_VERIFIER_ID)]
     verifier_id: String,
+    /// Attach the signed attestation to the image in its registry (cosign's
+    /// `sha256-<digest>.att` tag, and an OCI referrer); needs a signing key
+    /// and push access.
+    #[arg(long)]
+    push_attestation: bool,
     /// When no recipe covers the image and one is inferred: at most this many candidate builds per platform.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
     max_candidates: u32,
@@ -489,6 +499,39 @@ enum KeyAlgorithm {
     Ed25519,
 }
 
+#[derive(Args)]
+struct AttestationArgs {
+    #[command(subcommand)]
+    action: AttestationAction,
+}
+
+#[derive(Subcommand)]
+enum AttestationAction {
+    /// Check the attestations attached to IMAGE (or the envelope in FILE)
+    /// against the given public keys: exit 0 when a valid one says PASSED,
+    /// 1 when the valid ones say FAILED, 2 when none is valid.
+    Verify(AttestationVerifyArgs),
+}
+
+#[derive(Args)]
+struct AttestationVerifyArgs {
+    /// An image in a registry (REF; its attached attestations are read), or a DSSE envelope file (as `verify --sign-key K --attest FILE` writes).
+    #[arg(value_name = "IMAGE|FILE")]
+    target: String,
+    /// A public key (SPKI PEM, as `key generate` writes) whose signatures count; repeatable.
+    #[arg(long = "key", value_name = "PUB", required = true)]
+    keys: Vec<PathBuf>,
+    /// Only attestations by this verifier (their `--verifier-id`) count.
+    #[arg(long, value_name = "URI")]
+    verifier_id: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    #[command(flatten)]
+    stderr: StderrArgs,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
 /// The environment variable whose value is a signing key's PEM.
 const SIGN_KEY_ENV: &str = "REBUILD_COMPARE_SIGN_KEY";
 
@@ -515,6 +558,7 @@ fn main() -> ExitCode {
         Some(Command::Diff(args)) => diff(args),
         Some(Command::Recipe(args)) => recipe(args, &access, quiet),
         Some(Command::Key(args)) => key(args),
+        Some(Command::Attestation(args)) => attestation(args, &access, quiet),
         None => verify(&cli.verify, sign_key_env, &access, quiet),
     };
     exit_code(result)
@@ -634,17 +678,17 @@ fn verify(
             report
         }
     };
+    let envelope = match &sign_key {
+        Some(key) => Some(attest::dsse::sign_statement(
+            &statement_of(&report, args),
+            key,
+        )?),
+        None => None,
+    };
     if let Some(path) = &args.attest {
-        let statement = attest::statement(
-            &report,
-            &attest::AttestOptions {
-                verifier_id: args.verifier_id.clone(),
-                time: SystemTime::now(),
-            },
-        );
-        match &sign_key {
-            Some(key) => write_json_file(path, &attest::dsse::sign_statement(&statement, key)?)?,
-            None => write_json_file(path, &statement)?,
+        match &envelope {
+            Some(envelope) => write_json_file(path, envelope)?,
+            None => write_json_file(path, &statement_of(&report, args))?,
         }
     }
     let stdout = std::io::stdout();
@@ -655,11 +699,55 @@ fn verify(
         Format::Text => report::verify::render_text(&report, &mut out, color)?,
     }
     out.flush()?;
+    if let (true, Some(envelope)) = (args.push_attestation, &envelope) {
+        let attached = attest::lookup::attach_to_image(
+            &report.image.name,
+            &report.image.digest,
+            envelope.to_json()?.as_bytes(),
+            &access,
+        )
+        .context("the verification is reported above, but its attestation was not attached")?;
+        if !quiet {
+            eprintln!("{}", attached_note(&report.image.name, &attached));
+        }
+    }
     match report.verdict {
         Verdict::Reproducible => Ok(true),
         Verdict::Mismatch => Ok(false),
         Verdict::Error => anyhow::bail!("verification incomplete: {}", report.notes.join("; ")),
     }
+}
+
+/// The in-toto statement of a finished verification.
+fn statement_of(report: &verify::VerifyReport, args: &VerifyArgs) -> attest::Statement {
+    attest::statement(
+        report,
+        &attest::AttestOptions {
+            verifier_id: args.verifier_id.clone(),
+            time: SystemTime::now(),
+        },
+    )
+}
+
+/// Says where `--push-attestation` put the envelope.
+fn attached_note(name: &str, attached: &attest::attach::Attached) -> String {
+    let att = match &attached.att_manifest {
+        Some(digest) => format!("{name}:{} (now {digest})", attached.att_tag),
+        None => format!(
+            "{name}:{} (it already held this envelope)",
+            attached.att_tag
+        ),
+    };
+    let referrer = match &attached.referrer_index {
+        attest::attach::ReferrerIndex::Api => "listed by the registry's referrers API".to_string(),
+        attest::attach::ReferrerIndex::Tag(tag) => {
+            format!("listed under {name}:{tag}, the registry having no referrers API")
+        }
+    };
+    format!(
+        "attached the signed attestation: {att}; referrer {name}@{} {referrer}",
+        attached.referrer
+    )
 }
 
 /// The key that signs the attestation: `--sign-key FILE`, else the PEM
@@ -669,10 +757,23 @@ fn signing_key(
     args: &VerifyArgs,
     env: Option<std::ffi::OsString>,
 ) -> anyhow::Result<Option<SigningKey>> {
-    let writes_attestation = args.attest.is_some();
+    let writes_attestation = args.attest.is_some() || args.push_attestation;
+    if args.push_attestation {
+        if args.sign_key.is_none() && env.is_none() {
+            anyhow::bail!("--push-attestation needs a signing key: add --sign-key FILE (or set {SIGN_KEY_ENV}); `rebuild-compare key generate --out DIR` makes one");
+        }
+        let in_registry = args
+            .image
+            .as_deref()
+            .and_then(|image| ImageLocation::parse(image).ok())
+            .is_some_and(|location| location.registry_reference().is_some());
+        if !in_registry {
+            anyhow::bail!("--push-attestation needs an image in a registry: attestations are attached next to it there (an oci: or docker-archive: image has none)");
+        }
+    }
     Ok(match (&args.sign_key, env) {
         (Some(_), _) if !writes_attestation => {
-            anyhow::bail!("--sign-key signs an attestation, but none is written: add --attest FILE")
+            anyhow::bail!("--sign-key signs an attestation, but none is written: add --attest FILE or --push-attestation")
         }
         (Some(path), _) => Some(SigningKey::read(path)?),
         (None, Some(pem)) if writes_attestation => {
@@ -681,6 +782,42 @@ fn signing_key(
         }
         (None, _) => None,
     })
+}
+
+/// `attestation verify`: checks the attestations attached to an image, or
+/// an envelope file, against the given keys. Exit 0 when a valid one says
+/// PASSED, 1 when valid ones all say FAILED, 2 when none is valid.
+fn attestation(args: &AttestationArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<bool> {
+    let AttestationAction::Verify(args) = &args.action;
+    let keys = args
+        .keys
+        .iter()
+        .map(|path| keys::PublicKey::read(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = attest::check::CheckOptions {
+        keys: &keys,
+        verifier_id: args.verifier_id.as_deref(),
+    };
+    let path = Path::new(&args.target);
+    let report = if path.is_file() {
+        attest::lookup::verify_file(path, &options)?
+    } else {
+        attest::lookup::verify_image(&args.target, &access.options(quiet)?, &options)?
+    };
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        Format::Text => report::attestation::render_text(&report, &mut out)?,
+    }
+    out.flush()?;
+    match report.outcome {
+        attest::check::Outcome::Passed => Ok(true),
+        attest::check::Outcome::Failed => Ok(false),
+        attest::check::Outcome::Unverified => anyhow::bail!(
+            "no attestation signed by the given key(s) is valid for {}",
+            args.target
+        ),
+    }
 }
 
 /// `key generate`: a new key pair in `--out DIR`, its paths and key id on stdout.

@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 use support::cli::{run_in, Run};
 use support::fast_app::{
-    app_image_set, faithful_set, fast_binary, fast_source, publish, write_recipe, FAST_BUILD, VERSION,
+    app_image_set, faithful_set, fast_binary, fast_source, publish, write_recipe, FAST_BUILD,
+    VERSION,
 };
 use support::skopeo::{inspect_raw_json, skopeo_ok};
 use support::{sha256_digest, ImageSet, Registry};
@@ -33,7 +34,14 @@ impl Keys {
         let dir = home.join(name);
         let run = run_in(
             home,
-            &["key", "generate", "--out", dir.to_str().unwrap(), "--algorithm", algorithm],
+            &[
+                "key",
+                "generate",
+                "--out",
+                dir.to_str().unwrap(),
+                "--algorithm",
+                algorithm,
+            ],
         );
         assert_eq!(run.code, 0, "key generate: {}", run.stderr);
         Keys {
@@ -46,7 +54,9 @@ impl Keys {
     fn id(&self) -> String {
         let pem = std::fs::read_to_string(&self.public).unwrap();
         let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-        let der = base64::engine::general_purpose::STANDARD.decode(body).unwrap();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap();
         hex::encode(Sha256::digest(der))
     }
 }
@@ -65,7 +75,12 @@ fn release(registry: &Registry, home: &Path, repo: &str, set: &ImageSet) -> Rele
     std::fs::create_dir_all(&dir).unwrap();
     publish(registry, &dir.join("layout"), set, repo);
     let (source, _) = fast_source(&dir);
-    let recipe = write_recipe(&dir, "app", &format!("{}/{repo}", registry.host()), FAST_BUILD);
+    let recipe = write_recipe(
+        &dir,
+        "app",
+        &format!("{}/{repo}", registry.host()),
+        FAST_BUILD,
+    );
     let image = registry.reference(&format!("{repo}:{VERSION}"));
     let digest = current_digest(registry, repo);
     Release {
@@ -84,7 +99,10 @@ fn current_digest(registry: &Registry, repo: &str) -> String {
 
 /// `verify` of the release, signed with `keys` and attached to the image.
 fn verify_and_attach(home: &Path, release: &Release, keys: &Keys, extra: &[&str]) -> Run {
+    let out = keys.private.with_extension("out");
     let mut args = vec![
+        "--out-dir",
+        out.to_str().unwrap(),
         release.image.as_str(),
         VERSION,
         "--recipe",
@@ -115,7 +133,7 @@ fn hex_of(digest: &str) -> &str {
     digest.trim_start_matches("sha256:")
 }
 
-fn errors(report: &Value) -> Vec<String> {
+fn errors_of(report: &Value) -> Vec<String> {
     report["attestations"]
         .as_array()
         .unwrap()
@@ -129,12 +147,18 @@ fn a_pushed_attestation_verifies_with_its_key_and_is_an_oci_artifact_skopeo_read
     let registry = Registry::start();
     let home = tempfile::tempdir().unwrap();
     let keys = Keys::generate(home.path(), "rebuilder", "p256");
-    let release = release(&registry, home.path(), "tools/app", &faithful_set(&PLATFORMS));
+    let release = release(
+        &registry,
+        home.path(),
+        "tools/app",
+        &faithful_set(&PLATFORMS),
+    );
 
     let run = verify_and_attach(home.path(), &release, &keys, &[]);
     run.report(0);
     assert!(
-        run.stderr.contains(&format!("sha256-{}.att", hex_of(&release.digest))),
+        run.stderr
+            .contains(&format!("sha256-{}.att", hex_of(&release.digest))),
         "the push is reported: {}",
         run.stderr
     );
@@ -143,12 +167,19 @@ fn a_pushed_attestation_verifies_with_its_key_and_is_an_oci_artifact_skopeo_read
     assert_eq!(report["outcome"], "PASSED");
     assert_eq!(report["digest"], release.digest);
     let attestations = report["attestations"].as_array().unwrap();
-    assert_eq!(attestations.len(), 1, "the .att layer and the referrer are one envelope: {report:#}");
+    assert_eq!(
+        attestations.len(),
+        1,
+        "the .att layer and the referrer are one envelope: {report:#}"
+    );
     let attestation = &attestations[0];
     assert_eq!(attestation["error"], Value::Null);
     assert_eq!(attestation["result"], "PASSED");
     assert_eq!(attestation["key_id"], keys.id());
-    assert_eq!(attestation["verifier_id"], "urn:rebuild-compare:unnamed-verifier");
+    assert_eq!(
+        attestation["verifier_id"],
+        "urn:rebuild-compare:unnamed-verifier"
+    );
     assert_eq!(
         attestation["platforms"],
         json!([
@@ -160,8 +191,14 @@ fn a_pushed_attestation_verifies_with_its_key_and_is_an_oci_artifact_skopeo_read
     // The cosign layout, as skopeo reads it.
     let att_ref = registry.reference(&format!("tools/app:sha256-{}.att", hex_of(&release.digest)));
     let manifest = inspect_raw_json(&att_ref, None);
-    assert_eq!(manifest["mediaType"], "application/vnd.oci.image.manifest.v1+json");
-    assert_eq!(manifest["config"]["mediaType"], "application/vnd.oci.image.config.v1+json");
+    assert_eq!(
+        manifest["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.oci.image.config.v1+json"
+    );
     assert_eq!(manifest["layers"].as_array().unwrap().len(), 1);
     assert_eq!(manifest["layers"][0]["mediaType"], DSSE);
     assert_eq!(
@@ -206,37 +243,108 @@ fn a_second_rebuilders_attestation_accumulates_and_both_verify() {
     let home = tempfile::tempdir().unwrap();
     let first = Keys::generate(home.path(), "first", "p256");
     let second = Keys::generate(home.path(), "second", "ed25519");
-    let release = release(&registry, home.path(), "tools/app", &faithful_set(&PLATFORMS));
+    let release = release(
+        &registry,
+        home.path(),
+        "tools/app",
+        &faithful_set(&PLATFORMS),
+    );
 
-    verify_and_attach(home.path(), &release, &first, &["--verifier-id", "urn:test:first"]).report(0);
-    verify_and_attach(home.path(), &release, &second, &["--verifier-id", "urn:test:second"]).report(0);
+    verify_and_attach(
+        home.path(),
+        &release,
+        &first,
+        &["--verifier-id", "urn:test:first"],
+    )
+    .report(0);
+    verify_and_attach(
+        home.path(),
+        &release,
+        &second,
+        &["--verifier-id", "urn:test:second"],
+    )
+    .report(0);
 
     let att_ref = registry.reference(&format!("tools/app:sha256-{}.att", hex_of(&release.digest)));
-    assert_eq!(inspect_raw_json(&att_ref, None)["layers"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        inspect_raw_json(&att_ref, None)["layers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 
     let both = check(home.path(), &release.image, &[&first, &second], &[]).report(0);
     let signers: Vec<(&str, &str)> = both["attestations"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| (a["key_id"].as_str().unwrap(), a["verifier_id"].as_str().unwrap()))
+        .map(|a| {
+            (
+                a["key_id"].as_str().unwrap(),
+                a["verifier_id"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         signers,
-        [(first.id().as_str(), "urn:test:first"), (second.id().as_str(), "urn:test:second")]
+        [
+            (first.id().as_str(), "urn:test:first"),
+            (second.id().as_str(), "urn:test:second")
+        ]
     );
+
+    let text = run_in(
+        home.path(),
+        &[
+            "attestation",
+            "verify",
+            &release.image,
+            "--key",
+            first.public.to_str().unwrap(),
+            "--key",
+            second.public.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.contains(&format!(
+            "  signer    key {}\n  verifier  urn:test:second\n",
+            second.id()
+        )),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("  result    PASSED (linux/amd64 reproducible, linux/arm64 reproducible)\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.ends_with("PASSED: a valid attestation by a given key says the image was reproduced (2 of 2 attestations valid)\n"), "{}", text.stdout);
 
     // With one key, the other rebuilder's attestation does not count.
     let only_second = check(home.path(), &release.image, &[&second], &[]).report(0);
-    let errors = errors(&only_second);
-    assert!(errors[0].starts_with("none of the envelope's 1 signature(s) was made by the given key(s)"), "{errors:?}");
+    let errors = errors_of(&only_second);
+    assert!(
+        errors[0].starts_with("none of the envelope's 1 signature(s) was made by the given key(s)"),
+        "{errors:?}"
+    );
     assert_eq!(errors[1], "");
 
     // Nor does an attestation by another verifier than the one asked for.
-    let run = check(home.path(), &release.image, &[&second], &["--verifier-id", "urn:test:first"]);
+    let run = check(
+        home.path(),
+        &release.image,
+        &[&second],
+        &["--verifier-id", "urn:test:first"],
+    );
     let report = run.report(2);
     assert_eq!(report["outcome"], "UNVERIFIED");
-    assert_eq!(errors(&report)[1], "made by verifier urn:test:second, not urn:test:first");
+    assert_eq!(
+        errors_of(&report)[1],
+        "made by verifier urn:test:second, not urn:test:first"
+    );
 }
 
 #[test]
@@ -270,16 +378,43 @@ fn tampered_foreign_and_oversized_attachments_never_pass() {
     let registry = Registry::start();
     let home = tempfile::tempdir().unwrap();
     let keys = Keys::generate(home.path(), "rebuilder", "p256");
-    let attested = release(&registry, home.path(), "tools/app", &faithful_set(&PLATFORMS));
+    let attested = release(
+        &registry,
+        home.path(),
+        "tools/app",
+        &faithful_set(&PLATFORMS),
+    );
     let envelope_path = home.path().join("app.dsse.json");
-    let mut args = vec![attested.image.as_str(), VERSION, "--recipe", attested.recipe.to_str().unwrap()];
-    args.extend(["--source", attested.source.to_str().unwrap(), "--format", "json"]);
-    args.extend(["--sign-key", keys.private.to_str().unwrap(), "--attest", envelope_path.to_str().unwrap()]);
+    let mut args = vec![
+        attested.image.as_str(),
+        VERSION,
+        "--recipe",
+        attested.recipe.to_str().unwrap(),
+    ];
+    args.extend([
+        "--source",
+        attested.source.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let out = home.path().join("out");
+    args.extend(["--out-dir", out.to_str().unwrap()]);
+    args.extend([
+        "--sign-key",
+        keys.private.to_str().unwrap(),
+        "--attest",
+        envelope_path.to_str().unwrap(),
+    ]);
     run_in(home.path(), &args).report(0);
     let envelope = std::fs::read(&envelope_path).unwrap();
 
     // Another image, to which the hostile attachments are planted.
-    let other = release(&registry, home.path(), "tools/other", &faithful_set(&["linux/amd64"]));
+    let other = release(
+        &registry,
+        home.path(),
+        "tools/other",
+        &faithful_set(&["linux/amd64"]),
+    );
     let mut tampered: Value = serde_json::from_slice(&envelope).unwrap();
     let payload = base64::engine::general_purpose::STANDARD
         .decode(tampered["payload"].as_str().unwrap())
@@ -287,7 +422,9 @@ fn tampered_foreign_and_oversized_attachments_never_pass() {
     let forged = String::from_utf8(payload)
         .unwrap()
         .replace(hex_of(&attested.digest), hex_of(&other.digest));
-    tampered["payload"] = base64::engine::general_purpose::STANDARD.encode(forged).into();
+    tampered["payload"] = base64::engine::general_purpose::STANDARD
+        .encode(forged)
+        .into();
     let tampered = serde_json::to_vec(&tampered).unwrap();
 
     let layer = |bytes: &[u8]| {
@@ -295,7 +432,8 @@ fn tampered_foreign_and_oversized_attachments_never_pass() {
         json!({"mediaType": DSSE, "digest": digest, "size": bytes.len(),
                "annotations": {"dev.cosignproject.cosign/signature": "", "predicateType": VSA}})
     };
-    let huge = json!({"mediaType": DSSE, "digest": sha256_digest(b"never stored"), "size": 100u64 << 20});
+    let huge =
+        json!({"mediaType": DSSE, "digest": sha256_digest(b"never stored"), "size": 100u64 << 20});
     let mut lying = layer(&envelope);
     lying["size"] = json!(40);
     let config = registry.upload_blob("tools/other", b"{}");
@@ -305,27 +443,45 @@ fn tampered_foreign_and_oversized_attachments_never_pass() {
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 2},
         "layers": [layer(&envelope), layer(&tampered), huge, lying]
     });
-    let response = registry.put_manifest(
+    // Planted straight into storage: the registry would refuse a layer it
+    // does not hold, and a hostile one need not.
+    registry.plant_manifest(
         "tools/other",
         &format!("sha256-{}.att", hex_of(&other.digest)),
-        "application/vnd.oci.image.manifest.v1+json",
         &serde_json::to_vec(&manifest).unwrap(),
     );
-    assert_eq!(response.status, 201, "{}", response.text());
 
     let run = check(home.path(), &other.image, &[&keys], &[]);
     let report = run.report(2);
     assert_eq!(report["outcome"], "UNVERIFIED");
-    let errors = errors(&report);
+    let errors = errors_of(&report);
     assert_eq!(errors.len(), 4, "{report:#}");
     assert_eq!(
         errors[0],
-        format!("the statement is about another image: its subjects do not include {}", other.digest)
+        format!(
+            "the statement is about another image: its subjects do not include {}",
+            other.digest
+        )
     );
-    assert!(errors[1].starts_with("none of the envelope's 1 signature(s)"), "{}", errors[1]);
-    assert!(errors[2].contains("declares 104857600 bytes, more than the 4194304"), "{}", errors[2]);
-    assert!(!errors[3].is_empty(), "a layer whose bytes are not its digest is refused");
-    assert!(run.stderr.is_empty() || !run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(
+        errors[1].starts_with("none of the envelope's 1 signature(s)"),
+        "{}",
+        errors[1]
+    );
+    assert!(
+        errors[2].contains("declares 104857600 bytes, more than the 4194304"),
+        "{}",
+        errors[2]
+    );
+    assert!(
+        !errors[3].is_empty(),
+        "a layer whose bytes are not its digest is refused"
+    );
+    assert!(
+        run.stderr.is_empty() || !run.stderr.contains("panicked"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -334,11 +490,33 @@ fn a_local_envelope_file_is_checked_against_the_given_keys() {
     let home = tempfile::tempdir().unwrap();
     let keys = Keys::generate(home.path(), "rebuilder", "ed25519");
     let stranger = Keys::generate(home.path(), "stranger", "p256");
-    let release = release(&registry, home.path(), "tools/app", &faithful_set(&PLATFORMS));
+    let release = release(
+        &registry,
+        home.path(),
+        "tools/app",
+        &faithful_set(&PLATFORMS),
+    );
     let envelope = home.path().join("app.dsse.json");
-    let mut args = vec![release.image.as_str(), VERSION, "--recipe", release.recipe.to_str().unwrap()];
-    args.extend(["--source", release.source.to_str().unwrap(), "--format", "json"]);
-    args.extend(["--sign-key", keys.private.to_str().unwrap(), "--attest", envelope.to_str().unwrap()]);
+    let mut args = vec![
+        release.image.as_str(),
+        VERSION,
+        "--recipe",
+        release.recipe.to_str().unwrap(),
+    ];
+    args.extend([
+        "--source",
+        release.source.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let out = home.path().join("out");
+    args.extend(["--out-dir", out.to_str().unwrap()]);
+    args.extend([
+        "--sign-key",
+        keys.private.to_str().unwrap(),
+        "--attest",
+        envelope.to_str().unwrap(),
+    ]);
     run_in(home.path(), &args).report(0);
 
     let report = check(home.path(), envelope.to_str().unwrap(), &[&keys], &[]).report(0);
@@ -353,7 +531,14 @@ fn a_local_envelope_file_is_checked_against_the_given_keys() {
     let garbage = home.path().join("garbage.json");
     std::fs::write(&garbage, b"{\"payloadType\": 7").unwrap();
     let run = check(home.path(), garbage.to_str().unwrap(), &[&keys], &[]);
-    assert_eq!(run.report(2)["attestations"][0]["error"].as_str().unwrap().lines().count(), 1);
+    assert_eq!(
+        run.report(2)["attestations"][0]["error"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -361,13 +546,29 @@ fn an_image_without_attestations_is_unverified() {
     let registry = Registry::start();
     let home = tempfile::tempdir().unwrap();
     let keys = Keys::generate(home.path(), "rebuilder", "p256");
-    let release = release(&registry, home.path(), "tools/app", &faithful_set(&PLATFORMS));
+    let release = release(
+        &registry,
+        home.path(),
+        "tools/app",
+        &faithful_set(&PLATFORMS),
+    );
     let run = run_in(
         home.path(),
-        &["attestation", "verify", &release.image, "--key", keys.public.to_str().unwrap()],
+        &[
+            "attestation",
+            "verify",
+            &release.image,
+            "--key",
+            keys.public.to_str().unwrap(),
+        ],
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stdout.contains("no attestations are attached to this image"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("no attestations are attached to this image"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("UNVERIFIED"), "{}", run.stdout);
 }
 
@@ -376,10 +577,21 @@ fn push_attestation_needs_a_signing_key_and_a_registry_image() {
     let home = tempfile::tempdir().unwrap();
     let run = run_in(
         home.path(),
-        &["127.0.0.1:1/tools/app:v1.0.0", VERSION, "--recipe", "/nonexistent.toml", "--push-attestation"],
+        &[
+            "127.0.0.1:1/tools/app:v1.0.0",
+            VERSION,
+            "--recipe",
+            "/nonexistent.toml",
+            "--push-attestation",
+        ],
     );
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("--push-attestation needs a signing key"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--push-attestation needs a signing key"),
+        "{}",
+        run.stderr
+    );
 
     let keys = Keys::generate(home.path(), "rebuilder", "p256");
     let run = run_in(
@@ -395,5 +607,10 @@ fn push_attestation_needs_a_signing_key_and_a_registry_image() {
         ],
     );
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("--push-attestation needs an image in a registry"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--push-attestation needs an image in a registry"),
+        "{}",
+        run.stderr
+    );
 }

@@ -13,7 +13,6 @@ use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use git2::{Repository, Signature, Time};
 use rebuild_compare::image::cache::Cache;
 use rebuild_compare::image::reference::ImageLocation;
 use rebuild_compare::image::{AccessOptions, Image};
@@ -22,7 +21,7 @@ use support::cli::{run_in, Run};
 use support::fast_app::*;
 use support::{
     inspect_raw, push, sha256_digest, write_oci_layout, Compression, ImageBuilder, ImageSet,
-    IndexStyle, LayerBuilder, MediaTypes, Registry, WrittenLayout,
+    IndexStyle, LayerBuilder, MediaTypes, Registry,
 };
 
 /// `rebuild-compare IMAGE VERSION --recipe R --source S --format json

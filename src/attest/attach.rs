@@ -5,9 +5,9 @@
 //! is [`super::layout`]'s; this module only moves them.
 
 use crate::image::digest::Digest;
-use crate::image::ImageError;
 use crate::image::manifest::{Descriptor, OCI_INDEX, OCI_MANIFEST};
 use crate::image::repository::Repository;
+use crate::image::ImageError;
 
 use super::dsse::MAX_ENVELOPE_BYTES;
 use super::layout::{self, LayoutError, DSSE_MEDIA_TYPE, EMPTY_JSON};
@@ -72,7 +72,10 @@ pub fn push_envelope(
         existing.as_ref().map(|(bytes, _)| bytes.as_slice()),
         layer.clone(),
     )? {
-        Some(manifest) => Some(repo.push_manifest(&att_tag, OCI_MANIFEST, &manifest)?.digest),
+        Some(manifest) => Some(
+            repo.push_manifest(&att_tag, OCI_MANIFEST, &manifest)?
+                .digest,
+        ),
         None => None,
     };
 
@@ -135,8 +138,12 @@ pub fn fetch_envelopes(repo: &Repository, digest: &Digest) -> Vec<Found> {
             Ok(Some((bytes, actual))) if actual == referrer.digest => {
                 layout::read_manifest(&what, &bytes).map_err(|e| e.to_string())
             }
-            Ok(Some((_, actual))) => Err(format!("{what} is listed but the registry served {actual}")),
-            Ok(None) => Err(format!("{what} is listed but the registry does not have it")),
+            Ok(Some((_, actual))) => {
+                Err(format!("{what} is listed but the registry served {actual}"))
+            }
+            Ok(None) => Err(format!(
+                "{what} is listed but the registry does not have it"
+            )),
             Err(e) => Err(e.to_string()),
         };
         match manifest {

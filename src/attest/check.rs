@@ -141,7 +141,12 @@ fn read_statement(
 ) -> Result<String, String> {
     let statement: Value = serde_json::from_slice(payload)
         .map_err(|e| format!("the signed payload is not JSON ({e})"))?;
-    let text = |value: &Value, pointer: &str| value.pointer(pointer).and_then(Value::as_str).map(str::to_string);
+    let text = |value: &Value, pointer: &str| {
+        value
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     match text(&statement, "/_type") {
         Some(t) if STATEMENT_TYPES.contains(&t.as_str()) => {}
         other => {
@@ -155,9 +160,9 @@ fn read_statement(
         Some(t) if t == PREDICATE_TYPE => {}
         other => {
             return Err(format!(
-                "the statement is not a verification summary (predicateType {}, not {PREDICATE_TYPE})",
-                other.as_deref().unwrap_or("missing")
-            ))
+            "the statement is not a verification summary (predicateType {}, not {PREDICATE_TYPE})",
+            other.as_deref().unwrap_or("missing")
+        ))
         }
     }
     check.verifier_id = text(&statement, "/predicate/verifier/id");
@@ -298,15 +303,27 @@ mod tests {
         let good = statement("PASSED", &[&digest], &digest);
 
         let by_other = check(&signed(&good, &key), &[other.public_key()], None);
-        assert!(by_other.error.as_deref().unwrap().starts_with("none of the envelope's 1 signature(s)"));
+        assert!(by_other
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("none of the envelope's 1 signature(s)"));
         assert_eq!(by_other.result, None);
 
         let mut tampered: Value = serde_json::from_slice(&signed(&good, &key)).unwrap();
         let forged = statement("PASSED", &[&Digest::of(b"x"), &digest], &digest);
-        tampered["payload"] = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, forged).into();
-        let tampered = check(&serde_json::to_vec(&tampered).unwrap(), &[key.public_key()], None);
+        tampered["payload"] =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, forged).into();
+        let tampered = check(
+            &serde_json::to_vec(&tampered).unwrap(),
+            &[key.public_key()],
+            None,
+        );
         assert!(tampered.error.is_some());
-        assert_eq!(tampered.verifier_id, None, "unverified claims are not shown");
+        assert_eq!(
+            tampered.verifier_id, None,
+            "unverified claims are not shown"
+        );
 
         let elsewhere = Digest::of(b"another image");
         let about_other = check(
@@ -316,9 +333,17 @@ mod tests {
         );
         assert_eq!(
             about_other.error.as_deref(),
-            Some(format!("the statement is about another image: its subjects do not include {digest}").as_str())
+            Some(
+                format!(
+                    "the statement is about another image: its subjects do not include {digest}"
+                )
+                .as_str()
+            )
         );
-        assert_eq!(outcome(&[by_other, tampered, about_other]), Outcome::Unverified);
+        assert_eq!(
+            outcome(&[by_other, tampered, about_other]),
+            Outcome::Unverified
+        );
     }
 
     #[test]
@@ -346,7 +371,11 @@ mod tests {
         let key = SigningKey::generate(Algorithm::P256).unwrap();
         let digest = image();
         let envelope = signed(&statement("PASSED", &[&digest], &digest), &key);
-        let refused = check(&envelope, &[key.public_key()], Some("urn:test:someone-else"));
+        let refused = check(
+            &envelope,
+            &[key.public_key()],
+            Some("urn:test:someone-else"),
+        );
         assert_eq!(
             refused.error.as_deref(),
             Some("made by verifier urn:test:rebuilder, not urn:test:someone-else")
@@ -358,7 +387,10 @@ mod tests {
     fn a_summary_must_name_a_resource_among_its_subjects() {
         let key = SigningKey::generate(Algorithm::P256).unwrap();
         let digest = image();
-        let envelope = signed(&statement("PASSED", &[&digest], &Digest::of(b"elsewhere")), &key);
+        let envelope = signed(
+            &statement("PASSED", &[&digest], &Digest::of(b"elsewhere")),
+            &key,
+        );
         let result = check(&envelope, &[key.public_key()], None);
         assert!(result
             .error
@@ -372,6 +404,9 @@ mod tests {
         }))
         .unwrap();
         let result = check(&signed(&not_vsa, &key), &[key.public_key()], None);
-        assert!(result.error.unwrap().starts_with("the statement is not a verification summary"));
+        assert!(result
+            .error
+            .unwrap()
+            .starts_with("the statement is not a verification summary"));
     }
 }

@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 
 use crate::image::digest::Digest;
-use crate::image::manifest::{Descriptor, ImageManifest, Index, OCI_CONFIG, OCI_INDEX, OCI_MANIFEST};
+use crate::image::manifest::{
+    Descriptor, ImageManifest, Index, OCI_CONFIG, OCI_INDEX, OCI_MANIFEST,
+};
 
 /// The media type of a DSSE envelope layer.
 pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
@@ -147,7 +149,10 @@ struct Referrer {
 }
 
 /// The descriptor a referrers index lists for a pushed referrer manifest.
-pub fn referrer_entry(manifest: &[u8], annotations: Option<BTreeMap<String, String>>) -> Descriptor {
+pub fn referrer_entry(
+    manifest: &[u8],
+    annotations: Option<BTreeMap<String, String>>,
+) -> Descriptor {
     Descriptor {
         media_type: OCI_MANIFEST.to_string(),
         digest: Digest::of(manifest),
@@ -275,11 +280,16 @@ mod tests {
     fn envelopes_accumulate_in_the_att_manifest_once_each() {
         let first = envelope_layer(b"{\"a\":1}", "https://slsa.dev/verification_summary/v1");
         let second = envelope_layer(b"{\"b\":2}", "https://slsa.dev/verification_summary/v1");
-        let one = append_to_att_manifest("t", None, first.clone()).unwrap().unwrap();
+        let one = append_to_att_manifest("t", None, first.clone())
+            .unwrap()
+            .unwrap();
         let two = append_to_att_manifest("t", Some(&one), second.clone())
             .unwrap()
             .unwrap();
-        assert_eq!(append_to_att_manifest("t", Some(&two), first.clone()).unwrap(), None);
+        assert_eq!(
+            append_to_att_manifest("t", Some(&two), first.clone()).unwrap(),
+            None
+        );
         let manifest: serde_json::Value = serde_json::from_slice(&two).unwrap();
         assert_eq!(manifest["mediaType"], OCI_MANIFEST);
         assert_eq!(manifest["config"]["mediaType"], OCI_CONFIG);
@@ -319,12 +329,23 @@ mod tests {
             .unwrap()
             .unwrap();
         for i in 1..MAX_ATTACHED {
-            bytes = append_to_att_manifest("t", Some(&bytes), envelope_layer(i.to_string().as_bytes(), "p"))
-                .unwrap()
-                .unwrap();
+            bytes = append_to_att_manifest(
+                "t",
+                Some(&bytes),
+                envelope_layer(i.to_string().as_bytes(), "p"),
+            )
+            .unwrap()
+            .unwrap();
         }
-        let err = append_to_att_manifest("t", Some(&bytes), envelope_layer(b"last", "p")).unwrap_err();
-        assert!(matches!(err, LayoutError::Full { count: MAX_ATTACHED, .. }));
+        let err =
+            append_to_att_manifest("t", Some(&bytes), envelope_layer(b"last", "p")).unwrap_err();
+        assert!(matches!(
+            err,
+            LayoutError::Full {
+                count: MAX_ATTACHED,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -341,8 +362,13 @@ mod tests {
             "https://slsa.dev/verification_summary/v1"
         );
         let entry = referrer_entry(&referrer, None);
-        let index = append_to_referrers_index("i", None, entry.clone()).unwrap().unwrap();
-        assert_eq!(append_to_referrers_index("i", Some(&index), entry.clone()).unwrap(), None);
+        let index = append_to_referrers_index("i", None, entry.clone())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            append_to_referrers_index("i", Some(&index), entry.clone()).unwrap(),
+            None
+        );
         let parsed = read_index("i", &index).unwrap();
         assert_eq!(parsed.manifests, vec![entry]);
     }

@@ -12,10 +12,10 @@ use super::check::{self, AttestationCheck, CheckOptions, Outcome};
 use super::dsse::MAX_ENVELOPE_BYTES;
 use super::statement::PREDICATE_TYPE;
 use crate::image::digest::Digest;
-use crate::image::ImageError;
 use crate::image::manifest::{Descriptor, Manifest};
 use crate::image::reference::{ImageLocation, Reference, ReferenceError};
 use crate::image::repository::{Access, Repository};
+use crate::image::ImageError;
 use crate::image::{AccessOptions, Image};
 
 /// Finding or attaching attestations failed before any could be checked.
@@ -70,7 +70,9 @@ pub fn verify_image(
     let attestations: Vec<AttestationCheck> = attach::fetch_envelopes(&repo, &resolved.digest)
         .into_iter()
         .map(|found| match found.envelope {
-            Ok(bytes) => check::check_envelope(&found.source, &bytes, Some(&resolved.digest), options),
+            Ok(bytes) => {
+                check::check_envelope(&found.source, &bytes, Some(&resolved.digest), options)
+            }
             Err(error) => AttestationCheck {
                 source: found.source,
                 key_id: None,
@@ -149,5 +151,10 @@ pub fn attach_to_image(
         annotations: None,
         artifact_type: None,
     };
-    Ok(attach::push_envelope(&repo, &image, envelope, PREDICATE_TYPE)?)
+    Ok(attach::push_envelope(
+        &repo,
+        &image,
+        envelope,
+        PREDICATE_TYPE,
+    )?)
 }

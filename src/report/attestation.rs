@@ -25,11 +25,23 @@ pub fn render_text(report: &AttestationReport, w: &mut impl Write) -> io::Result
     }
     let valid = report.attestations.iter().filter(|c| c.is_valid()).count();
     writeln!(w)?;
-    let of = format!("{valid} of {} attestations valid", report.attestations.len());
+    let of = format!(
+        "{valid} of {} attestations valid",
+        report.attestations.len()
+    );
     match report.outcome {
-        Outcome::Passed => writeln!(w, "PASSED: a valid attestation by a given key says the image was reproduced ({of})"),
-        Outcome::Failed => writeln!(w, "FAILED: every valid attestation says the image was not reproduced ({of})"),
-        Outcome::Unverified => writeln!(w, "UNVERIFIED: no attestation by a given key is valid for this image ({of})"),
+        Outcome::Passed => writeln!(
+            w,
+            "PASSED: a valid attestation by a given key says the image was reproduced ({of})"
+        ),
+        Outcome::Failed => writeln!(
+            w,
+            "FAILED: every valid attestation says the image was not reproduced ({of})"
+        ),
+        Outcome::Unverified => writeln!(
+            w,
+            "UNVERIFIED: no attestation by a given key is valid for this image ({of})"
+        ),
     }
 }
 
@@ -40,7 +52,11 @@ fn render_check(check: &AttestationCheck, w: &mut impl Write) -> io::Result<()> 
             None => Ok(()),
         }
     };
-    field(w, "signer", &check.key_id.as_ref().map(|k| format!("key {k}")))?;
+    field(
+        w,
+        "signer",
+        &check.key_id.as_ref().map(|k| format!("key {k}")),
+    )?;
     field(w, "verifier", &check.verifier_id)?;
     field(w, "time", &check.time_verified)?;
     field(w, "resource", &check.resource_uri)?;
@@ -53,7 +69,12 @@ fn render_check(check: &AttestationCheck, w: &mut impl Write) -> io::Result<()> 
         if platforms.is_empty() {
             writeln!(w, "  result    {}", shown(result))?;
         } else {
-            writeln!(w, "  result    {} ({})", shown(result), platforms.join(", "))?;
+            writeln!(
+                w,
+                "  result    {} ({})",
+                shown(result),
+                platforms.join(", ")
+            )?;
         }
     }
     if let Some(error) = &check.error {
@@ -80,6 +101,9 @@ fn shown(text: &str) -> String {
 mod tests {
     #[test]
     fn control_characters_are_shown_escaped() {
-        assert_eq!(super::shown("urn:x\u{1b}[2J\nnext"), "urn:x\\u{1b}[2J\\nnext");
+        assert_eq!(
+            super::shown("urn:x\u{1b}[2J\nnext"),
+            "urn:x\\u{1b}[2J\\nnext"
+        );
     }
 }

@@ -9,7 +9,9 @@ use git2::{Repository, Signature, Time};
 
 use super::layout::{write_oci_layout, IndexStyle, WrittenLayout};
 use super::skopeo::push;
-use super::{sha256_digest, Compression, Image, ImageBuilder, ImageSet, LayerBuilder, MediaTypes, Registry};
+use super::{
+    sha256_digest, Compression, Image, ImageBuilder, ImageSet, LayerBuilder, MediaTypes, Registry,
+};
 
 pub const VERSION: &str = "v1.0.0";
 pub const AMD64: &str = "linux/amd64";
@@ -153,4 +155,3 @@ pub fn publish(registry: &Registry, dir: &Path, set: &ImageSet, repo: &str) -> W
     );
     written
 }
-
