@@ -29,6 +29,7 @@ const OWN_OPTIONS: &[(&str, &[&[&str]])] = &[
             &["--platform", AMD64],
             &["--format", "json"],
             &["--attest", "attestation.json"],
+            &["--sign-key", "key.pem"],
             &["--verifier-id", "urn:example:verifier"],
             &["--max-candidates", "2"],
             &["--source", "upstream"],
