@@ -151,23 +151,8 @@ impl Fixture {
 /// `rebuild-compare key generate --out HOME/keys [--algorithm A]`; returns
 /// the private and public key paths.
 fn generate(home: &Path, algorithm: &str) -> (PathBuf, PathBuf) {
-    let dir = home.join("keys");
-    let run = run_in(
-        home,
-        &[
-            "key",
-            "generate",
-            "--out",
-            dir.to_str().unwrap(),
-            "--algorithm",
-            algorithm,
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    (
-        dir.join("rebuild-compare.key"),
-        dir.join("rebuild-compare.pub"),
-    )
+    let keys = support::keys::KeyPair::generate(home, "keys", algorithm);
+    (keys.private, keys.public)
 }
 
 /// The envelope at `path`, checked with `public` by the library; returns
@@ -473,7 +458,7 @@ fn bad_sign_keys_fail_in_one_line_before_anything_is_read_or_built() {
         (run.code, run.stderr.as_str()),
         (
             2,
-            "error: --sign-key signs an attestation, but none is written: add --attest FILE\n"
+            "error: --sign-key signs an attestation, but none is written: add --attest FILE or --push-attestation\n"
         )
     );
     assert!(!out_dir.exists() && !home.join("cache").exists());

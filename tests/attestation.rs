@@ -10,56 +10,18 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use serde_json::{json, Value};
-use sha2::{Digest as _, Sha256};
 use support::cli::{run_in, Run};
 use support::fast_app::{
     app_image_set, faithful_set, fast_binary, fast_source, publish, write_recipe, FAST_BUILD,
     VERSION,
 };
+use support::keys::KeyPair;
 use support::skopeo::{inspect_raw_json, skopeo_ok};
 use support::{sha256_digest, ImageSet, Registry};
 
 const DSSE: &str = "application/vnd.dsse.envelope.v1+json";
 const VSA: &str = "https://slsa.dev/verification_summary/v1";
 const PLATFORMS: [&str; 2] = ["linux/amd64", "linux/arm64"];
-
-/// A key pair made by `rebuild-compare key generate`.
-struct Keys {
-    private: PathBuf,
-    public: PathBuf,
-}
-
-impl Keys {
-    fn generate(home: &Path, name: &str, algorithm: &str) -> Keys {
-        let dir = home.join(name);
-        let run = run_in(
-            home,
-            &[
-                "key",
-                "generate",
-                "--out",
-                dir.to_str().unwrap(),
-                "--algorithm",
-                algorithm,
-            ],
-        );
-        assert_eq!(run.code, 0, "key generate: {}", run.stderr);
-        Keys {
-            private: dir.join("rebuild-compare.key"),
-            public: dir.join("rebuild-compare.pub"),
-        }
-    }
-
-    /// sha256 of the public key's DER, hex: the id envelopes and reports name.
-    fn id(&self) -> String {
-        let pem = std::fs::read_to_string(&self.public).unwrap();
-        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(body)
-            .unwrap();
-        hex::encode(Sha256::digest(der))
-    }
-}
 
 /// A published release of the no-time app in `repo` (`faithful` or with a
 /// changed amd64 binary), its recipe and source.
@@ -91,18 +53,30 @@ fn release(registry: &Registry, home: &Path, repo: &str, set: &ImageSet) -> Rele
     }
 }
 
+/// A loopback registry, a home, and `tools/app` published faithfully
+/// for both platforms.
+fn faithful_release() -> (Registry, tempfile::TempDir, Release) {
+    let registry = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let release = release(
+        &registry,
+        home.path(),
+        "tools/app",
+        &faithful_set(&PLATFORMS),
+    );
+    (registry, home, release)
+}
+
 fn current_digest(registry: &Registry, repo: &str) -> String {
     let response = registry.get_manifest(repo, VERSION);
     assert_eq!(response.status, 200);
     sha256_digest(&response.body)
 }
 
-/// `verify` of the release, signed with `keys` and attached to the image.
-fn verify_and_attach(home: &Path, release: &Release, keys: &Keys, extra: &[&str]) -> Run {
+/// `verify` of the release, signed with `keys`, plus `extra`.
+fn verify_signed(home: &Path, release: &Release, keys: &KeyPair, extra: &[&str]) -> Run {
     let out = keys.private.with_extension("out");
     let mut args = vec![
-        "--out-dir",
-        out.to_str().unwrap(),
         release.image.as_str(),
         VERSION,
         "--recipe",
@@ -111,16 +85,29 @@ fn verify_and_attach(home: &Path, release: &Release, keys: &Keys, extra: &[&str]
         release.source.to_str().unwrap(),
         "--format",
         "json",
+        "--out-dir",
+        out.to_str().unwrap(),
         "--sign-key",
         keys.private.to_str().unwrap(),
-        "--push-attestation",
     ];
     args.extend_from_slice(extra);
     run_in(home, &args)
 }
 
+/// `verify` of the release, signed with `keys` and attached to the image.
+fn verify_and_attach(home: &Path, release: &Release, keys: &KeyPair, extra: &[&str]) -> Run {
+    let mut args = vec!["--push-attestation"];
+    args.extend_from_slice(extra);
+    verify_signed(home, release, keys, &args)
+}
+
+/// `verify` of the release, signed with `keys` into the envelope file `path`.
+fn verify_to_file(home: &Path, release: &Release, keys: &KeyPair, path: &Path) {
+    verify_signed(home, release, keys, &["--attest", path.to_str().unwrap()]).report(0);
+}
+
 /// `attestation verify TARGET --key …  --format json` plus `extra`.
-fn check(home: &Path, target: &str, keys: &[&Keys], extra: &[&str]) -> Run {
+fn check(home: &Path, target: &str, keys: &[&KeyPair], extra: &[&str]) -> Run {
     let mut args = vec!["attestation", "verify", target, "--format", "json"];
     for keys in keys {
         args.extend(["--key", keys.public.to_str().unwrap()]);
@@ -144,15 +131,8 @@ fn errors_of(report: &Value) -> Vec<String> {
 
 #[test]
 fn a_pushed_attestation_verifies_with_its_key_and_is_an_oci_artifact_skopeo_reads() {
-    let registry = Registry::start();
-    let home = tempfile::tempdir().unwrap();
-    let keys = Keys::generate(home.path(), "rebuilder", "p256");
-    let release = release(
-        &registry,
-        home.path(),
-        "tools/app",
-        &faithful_set(&PLATFORMS),
-    );
+    let (registry, home, release) = faithful_release();
+    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
 
     let run = verify_and_attach(home.path(), &release, &keys, &[]);
     run.report(0);
@@ -239,16 +219,9 @@ fn a_pushed_attestation_verifies_with_its_key_and_is_an_oci_artifact_skopeo_read
 
 #[test]
 fn a_second_rebuilders_attestation_accumulates_and_both_verify() {
-    let registry = Registry::start();
-    let home = tempfile::tempdir().unwrap();
-    let first = Keys::generate(home.path(), "first", "p256");
-    let second = Keys::generate(home.path(), "second", "ed25519");
-    let release = release(
-        &registry,
-        home.path(),
-        "tools/app",
-        &faithful_set(&PLATFORMS),
-    );
+    let (registry, home, release) = faithful_release();
+    let first = KeyPair::generate(home.path(), "first", "p256");
+    let second = KeyPair::generate(home.path(), "second", "ed25519");
 
     verify_and_attach(
         home.path(),
@@ -351,7 +324,7 @@ fn a_second_rebuilders_attestation_accumulates_and_both_verify() {
 fn an_attested_mismatch_makes_attestation_verify_exit_1() {
     let registry = Registry::start();
     let home = tempfile::tempdir().unwrap();
-    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
     let altered = app_image_set(&[
         ("linux/amd64", b"app linux/amd64 with a beacon\n".to_vec()),
         ("linux/arm64", fast_binary("linux/arm64")),
@@ -375,37 +348,10 @@ fn an_attested_mismatch_makes_attestation_verify_exit_1() {
 
 #[test]
 fn tampered_foreign_and_oversized_attachments_never_pass() {
-    let registry = Registry::start();
-    let home = tempfile::tempdir().unwrap();
-    let keys = Keys::generate(home.path(), "rebuilder", "p256");
-    let attested = release(
-        &registry,
-        home.path(),
-        "tools/app",
-        &faithful_set(&PLATFORMS),
-    );
+    let (registry, home, attested) = faithful_release();
+    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
     let envelope_path = home.path().join("app.dsse.json");
-    let mut args = vec![
-        attested.image.as_str(),
-        VERSION,
-        "--recipe",
-        attested.recipe.to_str().unwrap(),
-    ];
-    args.extend([
-        "--source",
-        attested.source.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    let out = home.path().join("out");
-    args.extend(["--out-dir", out.to_str().unwrap()]);
-    args.extend([
-        "--sign-key",
-        keys.private.to_str().unwrap(),
-        "--attest",
-        envelope_path.to_str().unwrap(),
-    ]);
-    run_in(home.path(), &args).report(0);
+    verify_to_file(home.path(), &attested, &keys, &envelope_path);
     let envelope = std::fs::read(&envelope_path).unwrap();
 
     // Another image, to which the hostile attachments are planted.
@@ -486,38 +432,11 @@ fn tampered_foreign_and_oversized_attachments_never_pass() {
 
 #[test]
 fn a_local_envelope_file_is_checked_against_the_given_keys() {
-    let registry = Registry::start();
-    let home = tempfile::tempdir().unwrap();
-    let keys = Keys::generate(home.path(), "rebuilder", "ed25519");
-    let stranger = Keys::generate(home.path(), "stranger", "p256");
-    let release = release(
-        &registry,
-        home.path(),
-        "tools/app",
-        &faithful_set(&PLATFORMS),
-    );
+    let (registry, home, release) = faithful_release();
+    let keys = KeyPair::generate(home.path(), "rebuilder", "ed25519");
+    let stranger = KeyPair::generate(home.path(), "stranger", "p256");
     let envelope = home.path().join("app.dsse.json");
-    let mut args = vec![
-        release.image.as_str(),
-        VERSION,
-        "--recipe",
-        release.recipe.to_str().unwrap(),
-    ];
-    args.extend([
-        "--source",
-        release.source.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    let out = home.path().join("out");
-    args.extend(["--out-dir", out.to_str().unwrap()]);
-    args.extend([
-        "--sign-key",
-        keys.private.to_str().unwrap(),
-        "--attest",
-        envelope.to_str().unwrap(),
-    ]);
-    run_in(home.path(), &args).report(0);
+    verify_to_file(home.path(), &release, &keys, &envelope);
 
     let report = check(home.path(), envelope.to_str().unwrap(), &[&keys], &[]).report(0);
     assert_eq!(report["digest"], Value::Null);
@@ -543,15 +462,8 @@ fn a_local_envelope_file_is_checked_against_the_given_keys() {
 
 #[test]
 fn an_image_without_attestations_is_unverified() {
-    let registry = Registry::start();
-    let home = tempfile::tempdir().unwrap();
-    let keys = Keys::generate(home.path(), "rebuilder", "p256");
-    let release = release(
-        &registry,
-        home.path(),
-        "tools/app",
-        &faithful_set(&PLATFORMS),
-    );
+    let (_registry, home, release) = faithful_release();
+    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
     let run = run_in(
         home.path(),
         &[
@@ -593,7 +505,7 @@ fn push_attestation_needs_a_signing_key_and_a_registry_image() {
         run.stderr
     );
 
-    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
     let run = run_in(
         home.path(),
         &[

@@ -66,7 +66,8 @@ pub enum Outcome {
 }
 
 impl AttestationCheck {
-    fn invalid(source: &str, error: String) -> Self {
+    /// An attestation that does not count, and why.
+    pub fn invalid(source: &str, error: String) -> Self {
         Self {
             source: source.to_string(),
             key_id: None,

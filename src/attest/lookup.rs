@@ -73,16 +73,7 @@ pub fn verify_image(
             Ok(bytes) => {
                 check::check_envelope(&found.source, &bytes, Some(&resolved.digest), options)
             }
-            Err(error) => AttestationCheck {
-                source: found.source,
-                key_id: None,
-                verifier_id: None,
-                time_verified: None,
-                resource_uri: None,
-                result: None,
-                platforms: Vec::new(),
-                error: Some(error),
-            },
+            Err(error) => AttestationCheck::invalid(&found.source, error),
         })
         .collect();
     Ok(AttestationReport {

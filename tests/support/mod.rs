@@ -24,6 +24,7 @@ pub mod go;
 pub mod hostile;
 pub mod http;
 pub mod image;
+pub mod keys;
 pub mod layout;
 pub mod oversized;
 pub mod proxy;
