@@ -2,13 +2,23 @@
 //! `verify --sign-key K --push-attestation` against a loopback registry,
 //! then `attestation verify IMAGE --key PUB`, with several rebuilders,
 //! failed verdicts, hostile attachments planted straight into the registry,
-//! and local envelope files. skopeo reads what was pushed.
+//! and local envelope files. skopeo reads what was pushed. Registries
+//! with the OCI 1.1 referrers API (Debian's docker-registry 2.8 has none)
+//! are played by an in-memory [`ReferrersRegistry`], honest or planted with
+//! hostile answers.
 
 mod support;
 
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+use rebuild_compare::attest::attach::ReferrerIndex;
+use rebuild_compare::attest::dsse;
+use rebuild_compare::attest::keys::SigningKey;
+use rebuild_compare::attest::lookup::attach_to_image;
+use rebuild_compare::image::cache::Cache;
+use rebuild_compare::image::digest::Digest;
+use rebuild_compare::image::AccessOptions;
 use serde_json::{json, Value};
 use support::cli::{run_in, Run};
 use support::fast_app::{
@@ -17,7 +27,7 @@ use support::fast_app::{
 };
 use support::keys::KeyPair;
 use support::skopeo::{inspect_raw_json, skopeo_ok};
-use support::{sha256_digest, ImageSet, Registry};
+use support::{sha256_digest, Filter, ImageSet, ReferrersRegistry, Registry};
 
 const DSSE: &str = "application/vnd.dsse.envelope.v1+json";
 const VSA: &str = "https://slsa.dev/verification_summary/v1";
@@ -525,4 +535,318 @@ fn push_attestation_needs_a_signing_key_and_a_registry_image() {
         "{}",
         run.stderr
     );
+}
+
+// Registries with the OCI 1.1 referrers API: an in-memory one on loopback.
+
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const EMPTY: &[u8] = b"{}";
+
+/// A small one-layer image `repo:v1` stored in `registry`: the descriptor
+/// of its manifest.
+fn small_image(registry: &ReferrersRegistry, repo: &str) -> Value {
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let layer = b"a layer";
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": registry.put_blob(repo, config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                    "digest": registry.put_blob(repo, layer), "size": layer.len()}]
+    }))
+    .unwrap();
+    let digest = registry.put_manifest(repo, Some("v1"), OCI_MANIFEST, &manifest);
+    json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": manifest.len()})
+}
+
+/// A DSSE envelope signed with `keys`: a PASSED verification summary about
+/// `name@digest`.
+fn envelope_about(keys: &Keys, name: &str, digest: &str) -> Vec<u8> {
+    let statement = json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": name, "digest": {"sha256": hex_of(digest)}}],
+        "predicateType": VSA,
+        "predicate": {
+            "verifier": {"id": "urn:test:rebuilder"},
+            "timeVerified": "2026-12-01T00:00:00Z",
+            "resourceUri": format!("{name}@{digest}"),
+            "verificationResult": "PASSED",
+            "rebuildCompare": {"platforms": [{"platform": "linux/amd64", "verdict": "reproducible"}]}
+        }
+    });
+    let key = SigningKey::read(&keys.private).unwrap();
+    dsse::sign(&serde_json::to_vec(&statement).unwrap(), &key)
+        .to_json()
+        .unwrap()
+        .into_bytes()
+}
+
+/// Stores a referrer of `subject` in `repo`: a manifest of `artifact_type`
+/// with one layer `layer` of the same media type; its digest.
+fn put_referrer(
+    registry: &ReferrersRegistry,
+    repo: &str,
+    subject: &Value,
+    artifact_type: &str,
+    layer: &[u8],
+) -> String {
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": artifact_type,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+                   "digest": registry.put_blob(repo, EMPTY), "size": EMPTY.len()},
+        "layers": [{"mediaType": artifact_type,
+                    "digest": registry.put_blob(repo, layer), "size": layer.len()}],
+        "subject": subject
+    }))
+    .unwrap();
+    registry.put_manifest(repo, None, OCI_MANIFEST, &manifest)
+}
+
+/// Library access for `home`: a cache there and no credentials.
+fn access(home: &Path) -> AccessOptions {
+    let authfile = home.join("no-auth.json");
+    std::fs::write(&authfile, r#"{"auths": {}}"#).unwrap();
+    AccessOptions {
+        authfile: Some(authfile),
+        ..AccessOptions::new(Cache::new(Some(&home.join("cache"))).unwrap())
+    }
+}
+
+/// `METHOD target` of every request the registry received.
+fn requests(registry: &ReferrersRegistry) -> Vec<String> {
+    registry
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect()
+}
+
+#[test]
+fn a_registry_with_the_referrers_api_lists_the_attestation_without_the_fallback_tag() {
+    let registry = ReferrersRegistry::start(Filter::Honoured);
+    let home = tempfile::tempdir().unwrap();
+    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let image = small_image(&registry, "tools/app");
+    let digest = image["digest"].as_str().unwrap();
+    let name = registry.reference("tools/app");
+    let envelope = envelope_about(&keys, &name, digest);
+
+    let attached = attach_to_image(
+        &name,
+        &Digest::parse(digest).unwrap(),
+        &envelope,
+        &access(home.path()),
+    )
+    .unwrap();
+    let att_tag = format!("sha256-{}.att", hex_of(digest));
+    assert_eq!(attached.att_tag, att_tag);
+    assert_eq!(attached.referrer_index, ReferrerIndex::Api);
+
+    let layer_digest = sha256_digest(&envelope);
+    let att = registry.manifest("tools/app", &att_tag).unwrap();
+    assert_eq!(att["layers"].as_array().unwrap().len(), 1);
+    assert_eq!(att["layers"][0]["digest"], layer_digest);
+    let referrer = registry
+        .manifest("tools/app", &attached.referrer.to_string())
+        .unwrap();
+    assert_eq!(referrer["subject"], image);
+    assert_eq!(referrer["artifactType"], DSSE);
+    assert_eq!(referrer["layers"][0]["digest"], layer_digest);
+    // The registry indexes the referrer itself: no referrers tag schema tag.
+    assert_eq!(registry.tags("tools/app"), [att_tag.as_str(), "v1"]);
+
+    let report = check(home.path(), &format!("{name}:v1"), &[&keys], &[]).report(0);
+    assert_eq!(report["outcome"], "PASSED");
+    assert_eq!(report["digest"], digest);
+    let attestations = report["attestations"].as_array().unwrap();
+    assert_eq!(
+        attestations.len(),
+        1,
+        "the .att layer and the referrer are one envelope: {report:#}"
+    );
+    assert_eq!(attestations[0]["error"], Value::Null);
+    assert_eq!(attestations[0]["result"], "PASSED");
+    assert_eq!(attestations[0]["key_id"], keys.id());
+    assert_eq!(
+        attestations[0]["source"],
+        format!("tag {att_tag}, layer 1 ({layer_digest})")
+    );
+
+    let requests = requests(&registry);
+    assert!(
+        requests.contains(&format!(
+            "GET /v2/tools/app/referrers/{digest}?artifactType=application%2Fvnd.dsse.envelope.v1%2Bjson"
+        )),
+        "{requests:#?}"
+    );
+    let fallback = format!("/manifests/sha256-{}", hex_of(digest));
+    assert!(
+        !requests.iter().any(|r| r.ends_with(&fallback)),
+        "the fallback tag is neither written nor read: {requests:#?}"
+    );
+}
+
+#[test]
+fn referrers_that_are_not_attestations_are_ignored() {
+    let registry = ReferrersRegistry::start(Filter::Ignored);
+    let home = tempfile::tempdir().unwrap();
+    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let image = small_image(&registry, "tools/app");
+    let digest = image["digest"].as_str().unwrap();
+    let name = registry.reference("tools/app");
+    let envelope = envelope_about(&keys, &name, digest);
+    let referrer = put_referrer(&registry, "tools/app", &image, DSSE, &envelope);
+    let sbom_layer = br#"{"spdxVersion":"SPDX-2.3"}"#;
+    let sbom = put_referrer(
+        &registry,
+        "tools/app",
+        &image,
+        "application/spdx+json",
+        sbom_layer,
+    );
+
+    // The registry lists both, whatever artifactType was asked for.
+    let listed: Value = reqwest::blocking::get(format!(
+        "http://{}/v2/tools/app/referrers/{digest}?artifactType=application%2Fvnd.dsse.envelope.v1%2Bjson",
+        registry.host()
+    ))
+    .unwrap()
+    .json()
+    .unwrap();
+    let mut types: Vec<&str> = listed["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["artifactType"].as_str().unwrap())
+        .collect();
+    types.sort();
+    assert_eq!(types, ["application/spdx+json", DSSE]);
+
+    let report = check(home.path(), &format!("{name}:v1"), &[&keys], &[]).report(0);
+    assert_eq!(report["outcome"], "PASSED");
+    let attestations = report["attestations"].as_array().unwrap();
+    assert_eq!(attestations.len(), 1, "{report:#}");
+    assert_eq!(
+        attestations[0]["source"],
+        format!("referrer {referrer} ({})", sha256_digest(&envelope))
+    );
+    let requests = requests(&registry);
+    assert!(
+        requests.contains(&format!("GET /v2/tools/app/manifests/{referrer}")),
+        "{requests:#?}"
+    );
+    assert!(
+        !requests
+            .iter()
+            .any(|r| r.contains(&sbom) || r.contains(&sha256_digest(sbom_layer))),
+        "the SBOM is neither fetched nor reported: {requests:#?}"
+    );
+}
+
+#[test]
+fn an_attestation_only_reachable_as_a_referrer_is_found() {
+    let registry = ReferrersRegistry::start(Filter::Honoured);
+    let home = tempfile::tempdir().unwrap();
+    let keys = Keys::generate(home.path(), "rebuilder", "ed25519");
+    let image = small_image(&registry, "tools/app");
+    let digest = image["digest"].as_str().unwrap();
+    let name = registry.reference("tools/app");
+    let envelope = envelope_about(&keys, &name, digest);
+    let referrer = put_referrer(&registry, "tools/app", &image, DSSE, &envelope);
+    assert_eq!(registry.tags("tools/app"), ["v1"]);
+
+    let report = check(home.path(), &format!("{name}:v1"), &[&keys], &[]).report(0);
+    assert_eq!(report["outcome"], "PASSED");
+    let attestations = report["attestations"].as_array().unwrap();
+    assert_eq!(attestations.len(), 1, "{report:#}");
+    assert_eq!(attestations[0]["error"], Value::Null);
+    assert_eq!(attestations[0]["result"], "PASSED");
+    assert_eq!(attestations[0]["key_id"], keys.id());
+    assert_eq!(attestations[0]["verifier_id"], "urn:test:rebuilder");
+    assert_eq!(
+        attestations[0]["source"],
+        format!("referrer {referrer} ({})", sha256_digest(&envelope))
+    );
+}
+
+#[test]
+fn a_referrers_answer_over_the_cap_is_one_error() {
+    let registry = ReferrersRegistry::start(Filter::Honoured);
+    let home = tempfile::tempdir().unwrap();
+    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let image = small_image(&registry, "tools/app");
+    let digest = image["digest"].as_str().unwrap();
+    let manifests: Vec<Value> = (0..10_000)
+        .map(|i| {
+            json!({"mediaType": OCI_MANIFEST, "artifactType": DSSE, "size": 300,
+                   "digest": sha256_digest(format!("referrer {i}").as_bytes())})
+        })
+        .collect();
+    registry.plant(
+        &format!("/v2/tools/app/referrers/{digest}"),
+        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": manifests})).unwrap(),
+    );
+
+    let run = check(
+        home.path(),
+        &registry.reference("tools/app:v1"),
+        &[&keys],
+        &[],
+    );
+    let report = run.report(2);
+    assert_eq!(report["outcome"], "UNVERIFIED");
+    assert_eq!(report["attestations"].as_array().unwrap().len(), 1);
+    assert_eq!(report["attestations"][0]["source"], "the referrers API");
+    assert_eq!(
+        errors_of(&report),
+        [
+            "the referrers API lists 10000 entries, more than the 512 accepted, so it is not read \
+          (neither to check nor to add to)"
+        ]
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let requests = requests(&registry);
+    assert!(
+        !requests.iter().any(|r| r.contains("/manifests/sha256:")),
+        "none of the listed manifests is fetched: {requests:#?}"
+    );
+}
+
+#[test]
+fn a_referrer_the_registry_serves_other_bytes_for_is_an_error() {
+    let registry = ReferrersRegistry::start(Filter::Honoured);
+    let home = tempfile::tempdir().unwrap();
+    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let image = small_image(&registry, "tools/app");
+    let digest = image["digest"].as_str().unwrap();
+    let name = registry.reference("tools/app");
+    let envelope = envelope_about(&keys, &name, digest);
+    let referrer = put_referrer(&registry, "tools/app", &image, DSSE, &envelope);
+    let mut swapped = registry.manifest("tools/app", &referrer).unwrap();
+    swapped["annotations"] = json!({"swapped": "yes"});
+    registry.plant(
+        &format!("/v2/tools/app/manifests/{referrer}"),
+        serde_json::to_vec(&swapped).unwrap(),
+    );
+
+    let run = check(home.path(), &format!("{name}:v1"), &[&keys], &[]);
+    let report = run.report(2);
+    assert_eq!(report["outcome"], "UNVERIFIED");
+    assert_eq!(report["attestations"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        report["attestations"][0]["source"],
+        format!("referrer {referrer}")
+    );
+    assert_eq!(
+        errors_of(&report),
+        [format!(
+            "{name}@{referrer}: blob {referrer} failed verification: its content hashes to {}",
+            sha256_digest(&serde_json::to_vec(&swapped).unwrap())
+        )]
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }

@@ -38,6 +38,8 @@ pub enum LayoutError {
     },
     #[error("{what} already holds {count} attestations, the most accepted ({MAX_ATTACHED})")]
     Full { what: String, count: usize },
+    #[error("{what} lists {count} entries, more than the {MAX_ATTACHED} accepted, so it is not read (neither to check nor to add to)")]
+    TooMany { what: String, count: usize },
 }
 
 /// The tag of the manifest cosign reads the attestations of `image` from.
@@ -212,7 +214,7 @@ pub fn read_manifest(what: &str, bytes: &[u8]) -> Result<ImageManifest, LayoutEr
         )));
     }
     if manifest.layers.len() > MAX_ATTACHED {
-        return Err(LayoutError::Full {
+        return Err(LayoutError::TooMany {
             what: what.to_string(),
             count: manifest.layers.len(),
         });
@@ -233,7 +235,7 @@ pub fn read_index(what: &str, bytes: &[u8]) -> Result<Index, LayoutError> {
         Some(other) => return Err(unreadable(format!("media type {other}"))),
     }
     if index.manifests.len() > MAX_ATTACHED {
-        return Err(LayoutError::Full {
+        return Err(LayoutError::TooMany {
             what: what.to_string(),
             count: index.manifests.len(),
         });
@@ -346,6 +348,23 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_document_listing_more_than_the_cap_is_not_read() {
+        let entry = referrer_entry(b"{}", None);
+        let index = Index {
+            schema_version: 2,
+            media_type: Some(OCI_INDEX.to_string()),
+            manifests: vec![entry; MAX_ATTACHED + 1],
+            annotations: None,
+        };
+        let err = read_index("the referrers API", &to_json(&index)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the referrers API lists 513 entries, more than the 512 accepted, so it is not read \
+             (neither to check nor to add to)"
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! token realm or a host redirected to: each request is answered with what
 //! the test's handler returns, including answers no honest server gives
 //! (a `Content-Length` of 10 GB, an endless chunked body), and recorded
-//! with all its headers, so a test can check what a client sent where.
+//! with all its headers and its body, so a test can check what a client
+//! sent where.
 //!
 //! Plain `std::net` threads, one request per connection. Every loop is
 //! bounded: a body is written until the client hangs up or [`MAX_SENT`]
@@ -18,6 +19,8 @@ use std::time::Duration;
 
 /// The most body bytes one answer writes, whatever it declares.
 pub const MAX_SENT: u64 = 1 << 30;
+/// The most request body bytes kept for the handler.
+pub const MAX_RECEIVED: u64 = 16 << 20;
 /// How long a connection may stay silent.
 const IDLE: Duration = Duration::from_secs(60);
 
@@ -29,6 +32,8 @@ pub struct Request {
     pub target: String,
     /// Header `(name, value)` pairs; names lower-case.
     pub headers: Vec<(String, String)>,
+    /// The body its `Content-Length` declared, up to [`MAX_RECEIVED`] bytes.
+    pub body: Vec<u8>,
 }
 
 impl Request {
@@ -187,11 +192,21 @@ fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Request>> {
         .headers
         .into_iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), value))
-        .collect();
+        .collect::<Vec<(String, String)>>();
+    let declared = headers
+        .iter()
+        .find(|(name, _)| name == "content-length")
+        .and_then(|(_, value)| value.parse::<u64>().ok())
+        .unwrap_or(0);
+    let mut body = Vec::new();
+    reader
+        .take(declared.min(MAX_RECEIVED))
+        .read_to_end(&mut body)?;
     Ok(Some(Request {
         method,
         target,
         headers,
+        body,
     }))
 }
 

@@ -4,7 +4,8 @@
 //! Use it from `tests/<topic>.rs` with `mod support;` and e.g.
 //! `use support::{Registry, LayerBuilder, ImageBuilder, ImageSet, ...};`.
 //! [`FaultProxy`] puts a misbehaving HTTP proxy in front of a registry;
-//! [`HostileServer`] plays a hostile registry, token realm or redirect target.
+//! [`HostileServer`] plays a hostile registry, token realm or redirect target;
+//! [`ReferrersRegistry`] an in-memory one with the OCI 1.1 referrers API.
 //! [`git_server::GitServer`] serves git repositories over smart HTTPS;
 //! [`go::GoBuild`] builds Go releases as a CI runner would.
 //! Nothing is mocked: `docker-registry`, `skopeo` and `htpasswd` must be
@@ -28,6 +29,7 @@ pub mod keys;
 pub mod layout;
 pub mod oversized;
 pub mod proxy;
+pub mod referrers_registry;
 pub mod registry;
 pub mod skopeo;
 
@@ -39,5 +41,6 @@ pub use image::{
 pub use layout::{write_oci_layout, Descriptor, IndexStyle, WrittenLayout};
 pub use oversized::{manifest_of_size, write_oversized_layout};
 pub use proxy::{Fault, FaultProxy, Rule, Seen};
+pub use referrers_registry::{Filter, ReferrersRegistry};
 pub use registry::Registry;
 pub use skopeo::{inspect_raw, inspect_raw_json, push, to_docker_archive};
