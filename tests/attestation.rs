@@ -563,7 +563,7 @@ fn small_image(registry: &ReferrersRegistry, repo: &str) -> Value {
 
 /// A DSSE envelope signed with `keys`: a PASSED verification summary about
 /// `name@digest`.
-fn envelope_about(keys: &Keys, name: &str, digest: &str) -> Vec<u8> {
+fn envelope_about(keys: &KeyPair, name: &str, digest: &str) -> Vec<u8> {
     let statement = json!({
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [{"name": name, "digest": {"sha256": hex_of(digest)}}],
@@ -629,7 +629,7 @@ fn requests(registry: &ReferrersRegistry) -> Vec<String> {
 fn a_registry_with_the_referrers_api_lists_the_attestation_without_the_fallback_tag() {
     let registry = ReferrersRegistry::start(Filter::Honoured);
     let home = tempfile::tempdir().unwrap();
-    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
     let image = small_image(&registry, "tools/app");
     let digest = image["digest"].as_str().unwrap();
     let name = registry.reference("tools/app");
@@ -694,7 +694,7 @@ fn a_registry_with_the_referrers_api_lists_the_attestation_without_the_fallback_
 fn referrers_that_are_not_attestations_are_ignored() {
     let registry = ReferrersRegistry::start(Filter::Ignored);
     let home = tempfile::tempdir().unwrap();
-    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
     let image = small_image(&registry, "tools/app");
     let digest = image["digest"].as_str().unwrap();
     let name = registry.reference("tools/app");
@@ -751,7 +751,7 @@ fn referrers_that_are_not_attestations_are_ignored() {
 fn an_attestation_only_reachable_as_a_referrer_is_found() {
     let registry = ReferrersRegistry::start(Filter::Honoured);
     let home = tempfile::tempdir().unwrap();
-    let keys = Keys::generate(home.path(), "rebuilder", "ed25519");
+    let keys = KeyPair::generate(home.path(), "rebuilder", "ed25519");
     let image = small_image(&registry, "tools/app");
     let digest = image["digest"].as_str().unwrap();
     let name = registry.reference("tools/app");
@@ -777,7 +777,7 @@ fn an_attestation_only_reachable_as_a_referrer_is_found() {
 fn a_referrers_answer_over_the_cap_is_one_error() {
     let registry = ReferrersRegistry::start(Filter::Honoured);
     let home = tempfile::tempdir().unwrap();
-    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
     let image = small_image(&registry, "tools/app");
     let digest = image["digest"].as_str().unwrap();
     let manifests: Vec<Value> = (0..10_000)
@@ -820,7 +820,7 @@ fn a_referrers_answer_over_the_cap_is_one_error() {
 fn a_referrer_the_registry_serves_other_bytes_for_is_an_error() {
     let registry = ReferrersRegistry::start(Filter::Honoured);
     let home = tempfile::tempdir().unwrap();
-    let keys = Keys::generate(home.path(), "rebuilder", "p256");
+    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
     let image = small_image(&registry, "tools/app");
     let digest = image["digest"].as_str().unwrap();
     let name = registry.reference("tools/app");

@@ -172,22 +172,15 @@ fn referrers(repo: &Repository, digest: &Digest, found: &mut Vec<Found>) -> Vec<
         }
         Err(e) => ("the referrers API".to_string(), Err(e)),
     };
-    let index = match index {
-        Ok(Some(bytes)) => layout::read_index(&what, &bytes).map_err(|e| e.to_string()),
+    let referrers = match index {
+        Ok(Some(bytes)) => layout::dsse_referrers(&what, &bytes).map_err(|e| e.to_string()),
         Ok(None) => return Vec::new(),
         Err(e) => Err(e.to_string()),
     };
-    match index {
-        Ok(index) => index
-            .manifests
-            .into_iter()
-            .filter(|m| m.artifact_type.as_deref() == Some(DSSE_MEDIA_TYPE))
-            .collect(),
-        Err(e) => {
-            found.push(failed(what, e));
-            Vec::new()
-        }
-    }
+    referrers.unwrap_or_else(|e| {
+        found.push(failed(what, e));
+        Vec::new()
+    })
 }
 
 fn read_layer(repo: &Repository, source: String, layer: &Descriptor) -> Found {

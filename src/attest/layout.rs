@@ -222,18 +222,9 @@ pub fn read_manifest(what: &str, bytes: &[u8]) -> Result<ImageManifest, LayoutEr
     Ok(manifest)
 }
 
-/// Reads a referrers index (from the API or the tag schema).
+/// Reads a referrers index (from the API or the tag schema) to add to it.
 pub fn read_index(what: &str, bytes: &[u8]) -> Result<Index, LayoutError> {
-    let unreadable = |reason: String| LayoutError::Unreadable {
-        what: what.to_string(),
-        expected: "image index",
-        reason,
-    };
-    let index: Index = serde_json::from_slice(bytes).map_err(|e| unreadable(e.to_string()))?;
-    match index.media_type.as_deref() {
-        None | Some(OCI_INDEX) => {}
-        Some(other) => return Err(unreadable(format!("media type {other}"))),
-    }
+    let index = parse_index(what, bytes)?;
     if index.manifests.len() > MAX_ATTACHED {
         return Err(LayoutError::TooMany {
             what: what.to_string(),
@@ -241,6 +232,39 @@ pub fn read_index(what: &str, bytes: &[u8]) -> Result<Index, LayoutError> {
         });
     }
     Ok(index)
+}
+
+/// The DSSE referrers a referrers index lists (a registry may ignore the
+/// `artifactType` filter, so other artifacts are dropped here), at most
+/// [`MAX_ATTACHED`] of them: many SBOMs or signatures listed beside them
+/// never hide the attestations. The document itself is bounded by the
+/// manifest size cap.
+pub fn dsse_referrers(what: &str, bytes: &[u8]) -> Result<Vec<Descriptor>, LayoutError> {
+    let referrers: Vec<Descriptor> = parse_index(what, bytes)?
+        .manifests
+        .into_iter()
+        .filter(|m| m.artifact_type.as_deref() == Some(DSSE_MEDIA_TYPE))
+        .collect();
+    if referrers.len() > MAX_ATTACHED {
+        return Err(LayoutError::TooMany {
+            what: what.to_string(),
+            count: referrers.len(),
+        });
+    }
+    Ok(referrers)
+}
+
+fn parse_index(what: &str, bytes: &[u8]) -> Result<Index, LayoutError> {
+    let unreadable = |reason: String| LayoutError::Unreadable {
+        what: what.to_string(),
+        expected: "image index",
+        reason,
+    };
+    let index: Index = serde_json::from_slice(bytes).map_err(|e| unreadable(e.to_string()))?;
+    match index.media_type.as_deref() {
+        None | Some(OCI_INDEX) => Ok(index),
+        Some(other) => Err(unreadable(format!("media type {other}"))),
+    }
 }
 
 /// The envelope layers of an `.att` or referrer manifest.
