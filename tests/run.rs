@@ -1,0 +1,271 @@
+//! `rebuild-compare run PLAN --jobs N --ledger DIR`, the one-machine
+//! executor: a plan of six real jobs (three releases × two platforms of an
+//! image on a loopback registry, each a sandboxed build that takes a
+//! second) made by `plan`, run two at a time, killed midway and resumed;
+//! `--index`; plans it must refuse.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::cli::{isolate, run_in, Run};
+use support::fast_app::app_image_set;
+use support::git::{commit, tag};
+use support::skopeo::push;
+use support::{write_oci_layout, IndexStyle, MediaTypes, Registry};
+
+const VERSIONS: [&str; 3] = ["v1.0.0", "v1.1.0", "v1.2.0"];
+const PLATFORMS: [&str; 2] = ["linux/amd64", "linux/arm64"];
+const REPO: &str = "tools/slow";
+
+/// What the recipe's build makes for a release and platform.
+fn binary(version: &str, platform: &str) -> Vec<u8> {
+    format!("app {version} {platform}\n").into_bytes()
+}
+
+/// A registry holding `tools/slow` at every version, its source repository
+/// (tagged likewise) and a recipe whose build takes a second, and a watch
+/// list naming them; returns the registry and the watch list.
+fn watched(home: &Path) -> (Registry, PathBuf) {
+    let registry = Registry::start();
+    for version in VERSIONS {
+        let set = app_image_set(&PLATFORMS.map(|p| (p, binary(version, p))));
+        let layout = home.join("layouts").join(version);
+        write_oci_layout(&layout, version, &set, IndexStyle::Index, MediaTypes::Oci);
+        push(&layout, version, &registry.reference(&format!("{REPO}:{version}")), None);
+    }
+    let source = home.join("upstream");
+    let repo = git2::Repository::init(&source).unwrap();
+    for (n, version) in VERSIONS.iter().enumerate() {
+        let at = 1_700_000_000 + n as i64 * 1000;
+        let oid = commit(&repo, &[("VERSION", version)], version, at);
+        tag(&repo, version, oid, at);
+    }
+    let recipe = home.join("slow.toml");
+    std::fs::write(
+        &recipe,
+        format!(
+            "[image]\nrepository = \"{}/{REPO}\"\ntag = \"{{version}}\"\n\n\
+             [source]\ngit = \"file://{}\"\nref = \"{{version}}\"\n\n\
+             [build]\nbuilder = \"host\"\n\
+             command = [\"/bin/sh\", \"-c\", \"sleep 1; printf 'app {{version}} {{os}}/{{arch}}\\\\n' > /out/app\"]\n\
+             artifact = \"/out/app\"\n\n\
+             [build.platforms.\"linux/amd64\"]\n[build.platforms.\"linux/arm64\"]\n",
+            registry.host(),
+            source.display()
+        ),
+    )
+    .unwrap();
+    let watch_list = home.join("watch.toml");
+    std::fs::write(
+        &watch_list,
+        format!(
+            "[[image]]\nreference = \"{}\"\nversions = \">=1.0.0, <2\"\nrecipe = \"slow.toml\"\n",
+            registry.reference(REPO)
+        ),
+    )
+    .unwrap();
+    (registry, watch_list)
+}
+
+/// `plan WATCH --emit json -o HOME/plan.json`; returns the plan's path and jobs.
+fn plan(home: &Path, watch_list: &Path) -> (PathBuf, Vec<Value>) {
+    let path = home.join("plan.json");
+    let run = run_in(
+        home,
+        &[
+            "plan",
+            watch_list.to_str().unwrap(),
+            "--emit",
+            "json",
+            "-o",
+            path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "plan: {}", run.stderr);
+    let plan: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let jobs = plan["jobs"].as_array().unwrap().clone();
+    (path, jobs)
+}
+
+fn run_plan(home: &Path, plan: &Path, ledger: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "run",
+        plan.to_str().unwrap(),
+        "--jobs",
+        "2",
+        "--ledger",
+        ledger.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run_in(home, &args)
+}
+
+/// The ledger's finished entries: job id → entry.
+fn entries(ledger: &Path) -> Vec<(String, Value)> {
+    let Ok(dirs) = std::fs::read_dir(ledger.join("jobs")) else {
+        return Vec::new();
+    };
+    let mut entries: Vec<(String, Value)> = dirs
+        .flatten()
+        .filter_map(|d| {
+            let bytes = std::fs::read(d.path().join("entry.json")).ok()?;
+            Some((
+                d.file_name().to_string_lossy().into_owned(),
+                serde_json::from_slice(&bytes).unwrap(),
+            ))
+        })
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries
+}
+
+/// Starts `run` in its own process group (so the test can kill it and
+/// every job it started, as a terminal's Ctrl-C or a node's eviction does).
+fn spawn_run(home: &Path, plan: &Path, ledger: &Path) -> Child {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rebuild-compare"));
+    command
+        .args(["run", plan.to_str().unwrap(), "--jobs", "2", "--ledger"])
+        .arg(ledger)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    isolate(&mut command, home);
+    command.spawn().unwrap()
+}
+
+fn kill_group(child: &mut Child) {
+    let group = format!("-{}", child.id());
+    let status = Command::new("kill")
+        .args(["-KILL", "--", &group])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_killed_run_resumes_without_redoing_a_finished_job() {
+    let home = tempfile::tempdir().unwrap();
+    let (_registry, watch_list) = watched(home.path());
+    let (plan, jobs) = plan(home.path(), &watch_list);
+    assert_eq!(jobs.len(), 6);
+    let ledger = home.path().join("ledger");
+
+    let mut child = spawn_run(home.path(), &plan, &ledger);
+    let started = Instant::now();
+    while entries(&ledger).len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no job finished"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "run ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kill_group(&mut child);
+    let before = entries(&ledger);
+    assert!(
+        (2..6).contains(&before.len()),
+        "killed midway: {} of 6 done",
+        before.len()
+    );
+
+    let run = run_plan(home.path(), &plan, &ledger, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(&format!("{} already in the ledger", before.len())),
+        "{}",
+        run.stdout
+    );
+    let after = entries(&ledger);
+    assert_eq!(after.len(), 6);
+    for (id, entry) in &before {
+        let again = &after.iter().find(|(i, _)| i == id).unwrap().1;
+        assert_eq!(again, entry, "job {id} was not redone");
+    }
+    let mut done: Vec<(String, String, String)> = after
+        .iter()
+        .map(|(id, e)| {
+            assert_eq!(e["job"]["id"], id.as_str());
+            assert_eq!(e["exit_code"], 0, "{e:#}");
+            assert_eq!(e["report"], "report.json");
+            assert_eq!(e["attestation"], "attestation.json");
+            assert!(ledger.join("jobs").join(id).join("report.json").is_file());
+            (
+                e["job"]["version"].as_str().unwrap().to_string(),
+                e["job"]["platform"].as_str().unwrap().to_string(),
+                e["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    done.sort();
+    let expected: Vec<(String, String, String)> = VERSIONS
+        .iter()
+        .flat_map(|v| PLATFORMS.map(|p| (v.to_string(), p.to_string(), "reproducible".to_string())))
+        .collect();
+    assert_eq!(done, expected);
+    let work: Vec<_> = std::fs::read_dir(ledger.join(".work")).unwrap().collect();
+    assert!(work.is_empty(), "the killed run's work directories are cleared");
+
+    let again = run_plan(home.path(), &plan, &ledger, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("6 already in the ledger"), "{}", again.stdout);
+}
+
+#[test]
+fn index_runs_exactly_that_job_of_the_plan() {
+    let home = tempfile::tempdir().unwrap();
+    let (_registry, watch_list) = watched(home.path());
+    let (plan, jobs) = plan(home.path(), &watch_list);
+    let ledger = home.path().join("ledger");
+    let run = run_plan(home.path(), &plan, &ledger, &["--index", "4"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let done = entries(&ledger);
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].1["job"], jobs[4]);
+
+    let run = run_plan(home.path(), &plan, &ledger, &["--index", "6"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: the plan has no job 6 (it has 6: 0 to 5)\n"
+    );
+}
+
+#[test]
+fn plans_of_another_version_or_with_other_arguments_are_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let (_registry, watch_list) = watched(home.path());
+    let (plan, _) = plan(home.path(), &watch_list);
+    let ledger = home.path().join("ledger");
+    let original: Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
+
+    let mut older = original.clone();
+    older["tool_version"] = "0.0.1".into();
+    std::fs::write(&plan, serde_json::to_vec(&older).unwrap()).unwrap();
+    let run = run_plan(home.path(), &plan, &ledger, &[]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("0.0.1"), "{}", run.stderr);
+
+    let mut widened = original.clone();
+    widened["jobs"][0]["args"]
+        .as_array_mut()
+        .unwrap()
+        .push("--no-sandbox".into());
+    std::fs::write(&plan, serde_json::to_vec(&widened).unwrap()).unwrap();
+    let run = run_plan(home.path(), &plan, &ledger, &[]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--no-sandbox"), "{}", run.stderr);
+
+    let mut renamed = original;
+    renamed["jobs"][1]["id"] = "0".repeat(32).into();
+    std::fs::write(&plan, serde_json::to_vec(&renamed).unwrap()).unwrap();
+    let run = run_plan(home.path(), &plan, &ledger, &[]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains(&"0".repeat(32)), "{}", run.stderr);
+    assert!(entries(&ledger).is_empty(), "nothing ran");
+}
