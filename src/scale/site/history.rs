@@ -4,7 +4,7 @@
 use std::fmt::{self, Display};
 
 use super::html::{date_time, shorten, verdict, Esc};
-use super::index::summary;
+use super::index::{summary, verdict_links};
 use super::model::{Image, Totals};
 use crate::scale::ledger::Source;
 use crate::verify::Verdict;
@@ -48,7 +48,7 @@ impl Display for History<'_> {
         f.write_str(
             "</header>\n<h2>Every run, newest first</h2>\
              <div class=w><table><thead><tr><th>Finished (UTC)<th>Version<th>Platform<th>Verdict\
-             <th>Causes or error<th>Image digest<th>Recipe<th>Verifier<th>Files\
+             <th>Causes or error<th>Image digest<th>Recipe<th>Verifier\
              </thead><tbody>\n",
         )?;
         for run in &image.history {
@@ -63,11 +63,12 @@ impl Display for History<'_> {
             if job.tag != job.version {
                 write!(f, " <span class=mu>(tag {})</span>", Esc(&job.tag))?;
             }
-            write!(
-                f,
-                "<td class=v>{}<td class={class}>{words}<td class=c>",
-                Esc(&job.platform)
-            )?;
+            write!(f, "<td class=v>{}<td class={class}>", Esc(&job.platform))?;
+            verdict_links(f, run, words, "../")?;
+            if run.source == Source::Registry {
+                f.write_str("<small>from the registry</small>")?;
+            }
+            f.write_str("<td class=c>")?;
             for (n, cause) in run.causes.iter().enumerate() {
                 let sep = if n == 0 { "" } else { ", " };
                 write!(f, "{sep}{}", Esc(cause))?;
@@ -81,7 +82,7 @@ impl Display for History<'_> {
                 "<td><code title=\"{}\">{}</code><td>{}<small>tool {}</small>\
                  <td>{}",
                 Esc(run.digest),
-                Esc(&shorten(run.digest, 19)),
+                Esc(&shorten(run.digest, 15)),
                 job.recipe
                     .as_deref()
                     .map_or_else(|| "inferred".to_string(), |r| Esc(r).to_string()),
@@ -96,22 +97,6 @@ impl Display for History<'_> {
                     Esc(&shorten(key, 16))
                 )?,
                 None => f.write_str("<small>unsigned</small>")?,
-            }
-            f.write_str("<td class=v>")?;
-            if let Some(report) = &run.report {
-                write!(f, "<a href=../{report}>report</a>")?;
-            }
-            if let Some(attestation) = &run.attestation {
-                let kind = if run.record.entry.is_signed() {
-                    "DSSE"
-                } else {
-                    "statement"
-                };
-                let sep = if run.report.is_some() { " · " } else { "" };
-                write!(f, "{sep}<a href=../{attestation}>{kind}</a>")?;
-            }
-            if run.source == Source::Registry {
-                f.write_str("<small>from the registry</small>")?;
             }
             f.write_str("\n")?;
         }

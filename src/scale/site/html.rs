@@ -83,7 +83,7 @@ td.v{white-space:nowrap;font-variant-numeric:tabular-nums}\
 td.ok,td.bad,td.err{border-left:4px solid}\
 .ok{background:var(--okb);color:var(--ok)}.bad{background:var(--badb);color:var(--bad)}\
 .err{background:var(--errb);color:var(--err)}\
-td.ok a,td.bad a,td.err a{color:inherit;font-weight:600}\
+td.ok a,td.bad a,td.err a{color:inherit;font-weight:600}td a+a{margin-left:.5em}\
 td small,td p{display:block;margin:0;font-size:.85em;color:var(--fg);opacity:.8}\
 td.na{color:var(--mu)}td.c{min-width:12rem}\
 dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem .8rem}dt{color:var(--mu)}dd{margin:0;word-break:break-all}\

@@ -4,7 +4,7 @@
 use std::fmt::{self, Display};
 
 use super::html::{date, date_time, shorten, verdict, Esc};
-use super::model::{Cell, Ledger, Totals};
+use super::model::{Cell, Ledger, Run, Totals};
 use crate::verify::Verdict;
 
 /// The body of `index.html`.
@@ -93,23 +93,12 @@ fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// One platform's cell: the verdict (linking to the report), the
-/// attestation, then the causes or the error, when, and by whom. Terse
-/// markup (unquoted attributes, end tags left implied), as HTML allows:
-/// ten thousand cells must stay under 2 MB.
-fn cell(f: &mut fmt::Formatter<'_>, cell: &Cell, ledger: &Ledger) -> fmt::Result {
-    let run = &cell.run;
-    let (class, words) = verdict(run.verdict);
-    match run.error {
-        Some(error) => write!(
-            f,
-            "<td class={class} title=\"{}\">",
-            Esc(&shorten(error, 300))
-        )?,
-        None => write!(f, "<td class={class}>")?,
-    }
+/// The verdict's words, linking to the report when there is one, and a
+/// link to the attestation (`DSSE` when signed, else `statement`); links
+/// are relative to the site's root, from a page `up` (`""` or `"../"`) below it.
+pub fn verdict_links(f: &mut fmt::Formatter<'_>, run: &Run, words: &str, up: &str) -> fmt::Result {
     match &run.report {
-        Some(report) => write!(f, "<a href={report}>{words}</a>")?,
+        Some(report) => write!(f, "<a href={up}{report}>{words}</a>")?,
         None => f.write_str(words)?,
     }
     if let Some(attestation) = &run.attestation {
@@ -118,8 +107,28 @@ fn cell(f: &mut fmt::Formatter<'_>, cell: &Cell, ledger: &Ledger) -> fmt::Result
         } else {
             "statement"
         };
-        write!(f, " · <a href={attestation}>{kind}</a>")?;
+        write!(f, " <a href={up}{attestation}>{kind}</a>")?;
     }
+    Ok(())
+}
+
+/// One platform's cell: the verdict (linking to the report), the
+/// attestation, then the causes or the error, when, and by whom. Terse
+/// markup (unquoted attributes, end tags left implied), as HTML allows:
+/// ten thousand cells must stay under 2 MB.
+fn cell(f: &mut fmt::Formatter<'_>, cell: &Cell, ledger: &Ledger) -> fmt::Result {
+    let run = &cell.run;
+    let (class, words) = verdict(run.verdict);
+    match run.error {
+        // The cell shows 80 characters; the title more.
+        Some(error) if error.chars().nth(80).is_some() => write!(
+            f,
+            "<td class={class} title=\"{}\">",
+            Esc(&shorten(error, 300))
+        )?,
+        _ => write!(f, "<td class={class}>")?,
+    }
+    verdict_links(f, run, words, "")?;
     if !run.causes.is_empty() {
         f.write_str("<p>")?;
         for (n, cause) in run.causes.iter().enumerate() {
