@@ -157,8 +157,14 @@ impl Fixture {
     }
 }
 
-/// `(image, [(version, [(platform, verdict, causes)])])` from ledger.json.
-fn table(ledger: &Value) -> Vec<(String, Vec<(String, Vec<(String, String, String)>)>)> {
+/// `(platform, verdict, causes joined by commas)`.
+type Cell = (String, String, String);
+
+/// `(version, [cell])`.
+type Row = (String, Vec<Cell>);
+
+/// `(image, [row])` from ledger.json.
+fn table(ledger: &Value) -> Vec<(String, Vec<Row>)> {
     let text = |v: &Value| v.as_str().unwrap().to_string();
     ledger["images"]
         .as_array()

@@ -49,7 +49,7 @@ impl Display for Badge<'_> {
         let right = width(&message) + 12;
         let total = left + right;
         let (lx, rx) = (left * 5, left * 10 + right * 5);
-        write!(
+        writeln!(
             f,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{total}\" height=\"20\" \
              role=\"img\" aria-label=\"{LABEL}: {message}\">\
@@ -66,7 +66,7 @@ impl Display for Badge<'_> {
              <text x=\"{lx}\" y=\"150\" fill=\"#010101\" fill-opacity=\".3\">{LABEL}</text>\
              <text x=\"{lx}\" y=\"140\">{LABEL}</text>\
              <text x=\"{rx}\" y=\"150\" fill=\"#010101\" fill-opacity=\".3\">{message}</text>\
-             <text x=\"{rx}\" y=\"140\">{message}</text></g></svg>\n",
+             <text x=\"{rx}\" y=\"140\">{message}</text></g></svg>",
             Esc(self.0.image),
             Esc(self.0.latest.version),
         )

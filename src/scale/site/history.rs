@@ -16,12 +16,12 @@ impl Display for History<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let image = self.0;
         let latest = &image.latest;
-        write!(
+        writeln!(
             f,
             "<header><p><a href=../index.html>← Rebuild ledger</a></p><h1>{}</h1>\
              <p><img src=../{} alt=\"rebuild: reproducible {}/{}\" height=20> \
              newest version <b>{}</b>: {} of {} reproducible.</p>\
-             <p class=mu>Badge for a README: <code>{}</code> in the published site.</p>\n",
+             <p class=mu>Badge for a README: <code>{}</code> in the published site.</p>",
             Esc(image.image),
             image.badge,
             latest.reproducible,

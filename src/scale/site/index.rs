@@ -70,11 +70,11 @@ impl Display for Index<'_> {
 
 /// The counts above the table.
 pub fn summary(f: &mut fmt::Formatter<'_>, totals: &Totals) -> fmt::Result {
-    write!(
+    writeln!(
         f,
         "<ul class=sum><li>{}</li><li>{}</li><li>{}</li>\
          <li class=ok>✔ {} reproducible</li><li class=bad>✘ {} mismatch</li>\
-         <li class=err>⚠ {} error</li></ul>\n",
+         <li class=err>⚠ {} error</li></ul>",
         count(totals.images, "image"),
         count(totals.versions, "version"),
         count(totals.runs, "run"),
