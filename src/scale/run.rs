@@ -16,8 +16,14 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use super::entry::{Entry, ENTRY_FILE, ENTRY_SCHEMA};
-use super::job::{Job, Plan};
+use crate::scale::job::{job_id, Job, Plan, TOOL_VERSION};
+use crate::scale::ledger::entry::{
+    is_job_id, Entry, ENTRY_SCHEMA, ENVELOPE_FILE, REPORT_FILE, STATEMENT_FILE,
+};
+use crate::verify::Verdict;
+
+/// The file whose presence marks a job done.
+const ENTRY_FILE: &str = "entry.json";
 
 /// The most of a job's stderr kept in the ledger (its end).
 pub const MAX_STDERR_BYTES: u64 = 256 * 1024;
@@ -35,6 +41,12 @@ pub enum RunError {
     },
     #[error("the plan has no job {index} (it has {count}: 0 to {})", count.saturating_sub(1))]
     NoSuchJob { index: usize, count: usize },
+    #[error("the plan's job {index} ({id}) {reason}; the plan was changed after `rebuild-compare plan` made it: plan again")]
+    AlteredJob {
+        index: usize,
+        id: String,
+        reason: String,
+    },
 }
 
 /// How to run a plan.
@@ -79,6 +91,7 @@ pub fn run(
     options: &RunOptions,
     on_event: &(dyn Fn(RunEvent) + Sync),
 ) -> Result<RunSummary, RunError> {
+    check_plan(plan)?;
     let jobs_dir = options.ledger.join("jobs");
     let work_dir = options.ledger.join(".work");
     for dir in [&jobs_dir, &work_dir] {
@@ -119,10 +132,10 @@ pub fn run(
                 match run_job(job, options, &jobs_dir, &work_dir) {
                     Ok(entry) => {
                         if let Ok(mut summary) = summary.lock() {
-                            match entry.verdict.as_str() {
-                                "reproducible" => summary.reproducible += 1,
-                                "mismatch" => summary.mismatch += 1,
-                                _ => summary.error += 1,
+                            match entry.verdict {
+                                Verdict::Reproducible => summary.reproducible += 1,
+                                Verdict::Mismatch => summary.mismatch += 1,
+                                Verdict::Error => summary.error += 1,
                             }
                         }
                         let done = finished.fetch_add(1, Ordering::SeqCst) + 1;
@@ -147,6 +160,54 @@ pub fn run(
         return Err(e);
     }
     Ok(summary.into_inner().unwrap_or_default())
+}
+
+/// Refuses a plan whose jobs are not what `plan` makes: an id that is not
+/// the hash of the job's fields (it names the ledger directory, and a
+/// finished job is never redone), or arguments other than `verify
+/// IMAGE@DIGEST VERSION --platform P [--recipe R]` (a plan runs nothing
+/// else: no `--no-sandbox`, no other command).
+pub fn check_plan(plan: &Plan) -> Result<(), RunError> {
+    for (index, job) in plan.jobs.iter().enumerate() {
+        let altered = |reason: String| RunError::AlteredJob {
+            index,
+            id: job.id.clone(),
+            reason,
+        };
+        let expected_id = job_id(
+            &job.image,
+            &job.digest,
+            &job.version,
+            &job.platform,
+            job.recipe_sha256.as_deref(),
+            TOOL_VERSION,
+        );
+        if !is_job_id(&job.id) || job.id != expected_id {
+            return Err(altered(format!(
+                "has an id that is not its fields' ({expected_id})"
+            )));
+        }
+        let mut expected = vec![
+            "verify".to_string(),
+            format!("{}@{}", job.image, job.digest),
+            job.version.clone(),
+            "--platform".to_string(),
+            job.platform.clone(),
+        ];
+        if job.recipe.is_some() {
+            if let Some(recipe) = job.args.get(6).filter(|r| !r.starts_with('-')) {
+                expected.extend(["--recipe".to_string(), recipe.clone()]);
+            }
+        }
+        if job.args != expected {
+            return Err(altered(format!(
+                "runs `{}`, not `{}`",
+                job.args.join(" "),
+                expected.join(" ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Removes the work directories of runs that ended without finishing them
@@ -182,11 +243,11 @@ fn run_job(
     lock.lock().map_err(io_error("locking", &lock_path))?;
 
     let attestation_name = if options.signed {
-        "attestation.dsse.json"
+        ENVELOPE_FILE
     } else {
-        "attestation.json"
+        STATEMENT_FILE
     };
-    let report_path = work.path().join("report.json");
+    let report_path = work.path().join(REPORT_FILE);
     let stderr_path = work.path().join("stderr.log");
     let attestation_path = work.path().join(attestation_name);
     let out_dir = work.path().join("out");
@@ -224,22 +285,21 @@ fn run_job(
     };
     let entry = Entry {
         schema: ENTRY_SCHEMA.to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        tool_version: TOOL_VERSION.to_string(),
         job: job.clone(),
         verdict: match code {
-            0 => "reproducible",
-            1 => "mismatch",
-            _ => "error",
-        }
-        .to_string(),
+            0 => Verdict::Reproducible,
+            1 => Verdict::Mismatch,
+            _ => Verdict::Error,
+        },
         causes: report.as_ref().map(causes).unwrap_or_default(),
         exit_code: code,
         error: (code > 1).then(|| last_error_line(&stderr_path)),
-        started: humantime::format_rfc3339_seconds(started).to_string(),
-        finished: humantime::format_rfc3339_seconds(finished).to_string(),
+        started,
+        finished,
         verifier_id: options.verifier_id.clone(),
         signer_key_id,
-        report: report.is_some().then(|| "report.json".to_string()),
+        report: report.is_some().then(|| REPORT_FILE.to_string()),
         attestation,
     };
     let entry_path = work.path().join(ENTRY_FILE);
