@@ -16,7 +16,9 @@
 //!   verdict per platform;
 //! - [`attest`]: the verdict as an in-toto attestation;
 //! - [`report`]: results rendered as text for people;
-//! - [`progress`]: progress events from the stages, and their terminal view.
+//! - [`progress`]: progress events from the stages, and their terminal view;
+//! - [`scale`]: verification at scale: a watch list planned into jobs
+//!   against the registries, emitted for GitHub Actions, Kubernetes or a shell.
 //!
 //! `src/main.rs` only parses arguments, calls into this library and maps
 //! results to exit codes.
@@ -28,6 +30,7 @@ pub mod progress;
 pub mod rebuild;
 pub mod report;
 pub mod rootfs;
+pub mod scale;
 pub mod verify;
 
 /// An error and its causes on one line, `outer: cause: root cause`, for
