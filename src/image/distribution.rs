@@ -1,28 +1,34 @@
 //! The registry's HTTP API, as much of the distribution spec as a pull
-//! needs: manifests by tag or digest and blobs from an offset. A request
+//! needs (manifests by tag or digest, blobs from an offset) and as small
+//! reads and writes of one repository need (blob uploads, manifest pushes,
+//! tag listing, referrers). A request
 //! the registry answers with a challenge (`WWW-Authenticate: Bearer …` or
 //! `Basic …`) is authenticated and sent again once; credentials go only
-//! where [`may_send_credentials`] allows. Every body is bounded, every
-//! small request has a deadline and a blob body a low-speed limit, and
-//! every failure becomes a [`RegistryError`] that says whether a retry may
-//! help.
+//! where [`may_send_credentials`] allows, and a write (its bytes and the
+//! authorization) only to the registry's own origin: writes follow no
+//! redirect, and an upload location or next tags page elsewhere is refused.
+//! Every body is bounded, every small request has a deadline and a blob
+//! body a low-speed limit, and every failure becomes a [`RegistryError`]
+//! that says whether a retry may help.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use bytes::Bytes;
 use reqwest::header::{
-    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, RANGE, RETRY_AFTER, WWW_AUTHENTICATE,
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LINK, LOCATION, RANGE,
+    RETRY_AFTER, WWW_AUTHENTICATE,
 };
-use reqwest::{Response, StatusCode, Url};
+use reqwest::{Method, Response, StatusCode, Url};
 use serde::Deserialize;
 
 use super::auth::Credentials;
-use super::digest::Digest;
+use super::digest::{verify_bytes, Digest, VerifyError};
 use super::error::RegistryError;
 use super::http::{self, BodyError, MAX_ERROR_BODY};
-use super::manifest::{ACCEPTED_MANIFEST_TYPES, MAX_MANIFEST_BYTES};
-use super::reference::{Reference, DOCKER_HUB};
+use super::manifest::{ACCEPTED_MANIFEST_TYPES, MAX_MANIFEST_BYTES, OCI_INDEX};
+use super::reference::{validate_tag, Reference, DOCKER_HUB};
 
 /// The most time a request with a small answer (a manifest, a token, an
 /// error) may take in all, and a blob request until its body starts.
@@ -39,6 +45,26 @@ pub const MAX_RETRY_AFTER: u16 = 60;
 pub const LOW_SPEED_WINDOW: Duration = Duration::from_secs(10);
 /// See [`LOW_SPEED_WINDOW`].
 pub const LOW_SPEED_BYTES: u64 = 10 * 1024;
+/// The largest blob pushed: uploads are monolithic (one PUT), meant for
+/// small artifacts such as attestations.
+pub const MAX_PUSH_BLOB_BYTES: u64 = 16 * 1024 * 1024;
+/// The tags asked for per page. Registries that paginate default to small
+/// pages (often 100); asking for 1000 lists the few thousand tags of a
+/// busy repository in a handful of requests rather than dozens, which
+/// matters more than page size on any link. Registries that cap `n` lower
+/// answer smaller pages and a next link, which is followed.
+pub const TAGS_PAGE_SIZE: u32 = 1000;
+/// The largest tags page read.
+pub const MAX_TAGS_PAGE_BYTES: u64 = 4 * 1024 * 1024;
+/// The most tags listed for one repository.
+pub const MAX_TAGS: usize = 1_000_000;
+/// The most tags pages followed for one repository.
+pub const MAX_TAGS_PAGES: usize = 10_000;
+/// `OCI-Subject`: the registry processed a pushed manifest's `subject`
+/// (OCI distribution 1.1), i.e. it serves the referrers API.
+const OCI_SUBJECT: &str = "oci-subject";
+/// The registry's digest of what it stored or served.
+const DOCKER_CONTENT_DIGEST: &str = "docker-content-digest";
 
 /// Whether the credentials for the registry at `registry` (its base URL,
 /// as it is reached) may go to the token realm `realm`: yes over HTTPS;
@@ -56,9 +82,35 @@ pub fn may_send_credentials(registry: &Url, realm: &Url) -> bool {
     }
 }
 
+/// What a client is for: reading only, or also writing. It decides the
+/// scope of the tokens asked for (`pull`, or `pull,push`): a push token is
+/// asked for only when pushing is the point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Pull,
+    PullPush,
+}
+
+/// What the registry answered a manifest push with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedManifest {
+    /// The manifest's digest: the sha256 of the bytes pushed (which the
+    /// registry's `Docker-Content-Digest`, when it sends one, matched).
+    pub digest: Digest,
+    /// The registry answered with `OCI-Subject`: it processed the
+    /// manifest's `subject` and lists it in the subject's referrers (OCI
+    /// distribution 1.1). False: a registry without the referrers API, on
+    /// which the pusher maintains the `sha256-<hex>` referrers tag itself.
+    pub subject_accepted: bool,
+}
+
 /// A client for one repository of one registry.
 pub struct Client {
     http: reqwest::Client,
+    /// For writes: follows no redirect, so bytes and credentials go only
+    /// to the URL checked to be the registry's own.
+    writer: reqwest::Client,
+    access: Access,
     /// `scheme://host[:port]/`, as the registry is reached.
     base: Url,
     /// The registry as named in references and auth files.
@@ -96,6 +148,12 @@ struct TokenReply {
 }
 
 #[derive(Deserialize)]
+struct TagList {
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
 struct Envelope {
     #[serde(default)]
     errors: Vec<EnvelopeError>,
@@ -109,11 +167,12 @@ struct EnvelopeError {
 
 impl Client {
     /// A client for `reference`'s repository, over plain HTTP when
-    /// `plain_http`, with `credentials` for its registry if any.
+    /// `plain_http`, with `credentials` for its registry if any, for `access`.
     pub fn new(
         reference: &Reference,
         plain_http: bool,
         credentials: Option<Credentials>,
+        access: Access,
     ) -> Result<Self, RegistryError> {
         let host = if reference.registry == DOCKER_HUB {
             "registry-1.docker.io"
@@ -126,14 +185,23 @@ impl Client {
                 reference: reference.to_string(),
                 reason: e.to_string(),
             })?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
+        let builder = || {
+            reqwest::Client::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .user_agent(concat!("rebuild-compare/", env!("CARGO_PKG_VERSION")))
+        };
+        let http = builder()
             .redirect(http::redirect_policy())
-            .user_agent(concat!("rebuild-compare/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(RegistryError::Client)?;
+        let writer = builder()
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(RegistryError::Client)?;
         Ok(Self {
             http,
+            writer,
+            access,
             base,
             registry: reference.registry.clone(),
             repository: reference.repository.clone(),
@@ -149,7 +217,7 @@ impl Client {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, accept_value());
         let work = async {
-            let response = self.get(shown, &url, headers).await?;
+            let response = self.send(shown, Method::GET, &url, headers, None).await?;
             if response.status() != StatusCode::OK {
                 return Err(refusal(shown, response).await);
             }
@@ -180,7 +248,7 @@ impl Client {
             headers.insert(RANGE, range);
         }
         let work = async {
-            let response = self.get(shown, &url, headers).await?;
+            let response = self.send(shown, Method::GET, &url, headers, None).await?;
             let whole = match response.status() {
                 StatusCode::OK => true,
                 StatusCode::PARTIAL_CONTENT => false,
@@ -216,6 +284,342 @@ impl Client {
         within_deadline(shown, &url, work).await
     }
 
+    /// Whether blob `digest` is in the repository (`HEAD`: 200 yes, 404 no).
+    pub async fn blob_exists(&self, shown: &str, digest: &Digest) -> Result<bool, RegistryError> {
+        let url = self.url(shown, &format!("blobs/{digest}"))?;
+        let work = async {
+            let response = self
+                .send(shown, Method::HEAD, &url, HeaderMap::new(), None)
+                .await?;
+            match response.status() {
+                StatusCode::OK => Ok(true),
+                StatusCode::NOT_FOUND => Ok(false),
+                _ => Err(refusal(shown, response).await),
+            }
+        };
+        within_deadline(shown, &url, work).await
+    }
+
+    /// Pushes `bytes` (which hash to `digest`; the registry checks it too)
+    /// as a blob, unless the repository has it already: a monolithic
+    /// upload (`POST` for a location, then one `PUT` of the bytes to it) of
+    /// at most [`MAX_PUSH_BLOB_BYTES`]. The location must be on the
+    /// registry's own origin; each request has [`DEADLINE`].
+    pub async fn push_blob(
+        &self,
+        shown: &str,
+        digest: &Digest,
+        bytes: Bytes,
+    ) -> Result<(), RegistryError> {
+        self.writable(shown)?;
+        check_push_size(shown, "the blob to push", &bytes, MAX_PUSH_BLOB_BYTES)?;
+        if self.blob_exists(shown, digest).await? {
+            return Ok(());
+        }
+        let start = self.url(shown, "blobs/uploads/")?;
+        let location = within_deadline(shown, &start, async {
+            let response = self
+                .send(shown, Method::POST, &start, HeaderMap::new(), None)
+                .await?;
+            if response.status() != StatusCode::ACCEPTED {
+                return Err(refusal(shown, response).await);
+            }
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| RegistryError::BadAnswer {
+                    reference: shown.to_string(),
+                    what: "blob upload",
+                    reason: "no upload location (Location header)".into(),
+                })?;
+            self.own_url(shown, "blob upload location", response.url(), location)
+        })
+        .await?;
+        let mut put = location;
+        put.query_pairs_mut()
+            .append_pair("digest", &digest.to_string());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        within_deadline(shown, &put, async {
+            let response = self
+                .send(shown, Method::PUT, &put, headers, Some(bytes))
+                .await?;
+            if response.status() != StatusCode::CREATED {
+                return Err(refusal(shown, response).await);
+            }
+            check_stored_digest(shown, response.headers(), digest)
+        })
+        .await
+    }
+
+    /// Pushes manifest `bytes` of `media_type` as `target` (a tag or a
+    /// digest), at most [`MAX_MANIFEST_BYTES`], within [`DEADLINE`]. The
+    /// registry must store exactly these bytes: a `Docker-Content-Digest`
+    /// answer other than their sha256 is an error.
+    pub async fn push_manifest(
+        &self,
+        shown: &str,
+        target: &str,
+        media_type: &str,
+        bytes: Bytes,
+    ) -> Result<PushedManifest, RegistryError> {
+        self.writable(shown)?;
+        check_target(shown, target)?;
+        check_push_size(shown, "the manifest to push", &bytes, MAX_MANIFEST_BYTES)?;
+        let digest = Digest::of(&bytes);
+        let url = self.url(shown, &format!("manifests/{target}"))?;
+        let mut headers = HeaderMap::new();
+        let content_type =
+            HeaderValue::from_str(media_type).map_err(|_| RegistryError::BadUrl {
+                reference: shown.to_string(),
+                reason: format!("media type {media_type:?} is not a header value"),
+            })?;
+        headers.insert(CONTENT_TYPE, content_type);
+        let work = async {
+            let response = self
+                .send(shown, Method::PUT, &url, headers, Some(bytes))
+                .await?;
+            if response.status() != StatusCode::CREATED {
+                return Err(refusal(shown, response).await);
+            }
+            check_stored_digest(shown, response.headers(), &digest)?;
+            Ok(PushedManifest {
+                subject_accepted: response.headers().contains_key(OCI_SUBJECT),
+                digest,
+            })
+        };
+        within_deadline(shown, &url, work).await
+    }
+
+    /// The manifest `target` (a tag or a digest) and the sha256 of its
+    /// bytes, or `None` when the registry has no such manifest; a digest
+    /// target must match the bytes read. At most [`MAX_MANIFEST_BYTES`],
+    /// within [`DEADLINE`].
+    pub async fn manifest_if_exists(
+        &self,
+        shown: &str,
+        target: &str,
+    ) -> Result<Option<(Vec<u8>, Digest)>, RegistryError> {
+        check_target(shown, target)?;
+        match self.manifest(shown, target).await {
+            Ok(bytes) => {
+                let digest = Digest::of(&bytes);
+                if let Ok(pinned) = Digest::parse(target) {
+                    verify_bytes(&bytes, &pinned, None).map_err(|source| {
+                        RegistryError::Verify {
+                            reference: shown.to_string(),
+                            source,
+                        }
+                    })?;
+                }
+                Ok(Some((bytes, digest)))
+            }
+            Err(RegistryError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The referrers index of `digest` (`GET /v2/NAME/referrers/DIGEST`,
+    /// filtered by `artifact_type` when given and the registry applies
+    /// filters: callers filter again), at most [`MAX_MANIFEST_BYTES`],
+    /// within [`DEADLINE`]. `None` when the registry answers 404: it has no
+    /// referrers API, and the referrers tag `sha256-<hex>` stands in for it.
+    pub async fn referrers(
+        &self,
+        shown: &str,
+        digest: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        let mut url = self.url(shown, &format!("referrers/{digest}"))?;
+        if let Some(artifact_type) = artifact_type {
+            url.query_pairs_mut()
+                .append_pair("artifactType", artifact_type);
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static(OCI_INDEX));
+        let work = async {
+            let response = self.send(shown, Method::GET, &url, headers, None).await?;
+            match response.status() {
+                StatusCode::OK => {}
+                StatusCode::NOT_FOUND => return Ok(None),
+                _ => return Err(refusal(shown, response).await),
+            }
+            http::read_capped(response, "referrers index", MAX_MANIFEST_BYTES)
+                .await
+                .map(Some)
+                .map_err(|source| RegistryError::Body {
+                    reference: shown.to_string(),
+                    source,
+                })
+        };
+        within_deadline(shown, &url, work).await
+    }
+
+    /// Every tag of the repository, sorted and without duplicates: `GET
+    /// /v2/NAME/tags/list?n=…` (`page_size`, default [`TAGS_PAGE_SIZE`])
+    /// and each `Link: <…>; rel="next"` page after it, which must be on the
+    /// registry's own origin and never come twice. Each page has
+    /// [`DEADLINE`] and at most [`MAX_TAGS_PAGE_BYTES`]; at most
+    /// [`MAX_TAGS_PAGES`] pages and [`MAX_TAGS`] tags are read.
+    pub async fn tags(
+        &self,
+        shown: &str,
+        page_size: Option<u32>,
+    ) -> Result<Vec<String>, RegistryError> {
+        let mut url = self.url(shown, "tags/list")?;
+        url.query_pairs_mut()
+            .append_pair("n", &page_size.unwrap_or(TAGS_PAGE_SIZE).max(1).to_string());
+        let mut tags = Vec::new();
+        let mut visited = HashSet::new();
+        let too_many = |what: &'static str, limit: usize| RegistryError::TooMany {
+            reference: shown.to_string(),
+            what,
+            limit,
+        };
+        loop {
+            if visited.len() == MAX_TAGS_PAGES {
+                return Err(too_many("tags pages", MAX_TAGS_PAGES));
+            }
+            if !visited.insert(url.clone()) {
+                return Err(RegistryError::BadAnswer {
+                    reference: shown.to_string(),
+                    what: "tags list",
+                    reason: format!("its next page {url} came before (a loop)"),
+                });
+            }
+            let (page, next) = within_deadline(shown, &url, self.tags_page(shown, &url)).await?;
+            if tags.len() + page.len() > MAX_TAGS {
+                return Err(too_many("tags", MAX_TAGS));
+            }
+            tags.extend(page);
+            match next {
+                Some(next) => url = next,
+                None => break,
+            }
+        }
+        tags.sort_unstable();
+        tags.dedup();
+        Ok(tags)
+    }
+
+    /// One tags page and the URL of the next, if any.
+    async fn tags_page(
+        &self,
+        shown: &str,
+        url: &Url,
+    ) -> Result<(Vec<String>, Option<Url>), RegistryError> {
+        let bad = |reason: String| RegistryError::BadAnswer {
+            reference: shown.to_string(),
+            what: "tags list",
+            reason,
+        };
+        let response = self
+            .send(shown, Method::GET, url, HeaderMap::new(), None)
+            .await?;
+        if response.status() != StatusCode::OK {
+            return Err(refusal(shown, response).await);
+        }
+        let next = match next_link(response.headers()) {
+            Some(link) => Some(self.own_url(shown, "next tags page", response.url(), &link)?),
+            None => None,
+        };
+        let body = http::read_capped(response, "tags list", MAX_TAGS_PAGE_BYTES)
+            .await
+            .map_err(|source| RegistryError::Body {
+                reference: shown.to_string(),
+                source,
+            })?;
+        let list: TagList =
+            serde_json::from_slice(&body).map_err(|e| bad(format!("not JSON ({e})")))?;
+        let tags = list.tags.unwrap_or_default();
+        if let Some(Err(reason)) = tags.iter().map(|t| validate_tag(t)).find(Result::is_err) {
+            return Err(bad(format!("an invalid tag: {reason}")));
+        }
+        Ok((tags, next))
+    }
+
+    /// Blob `digest`, which its descriptor says is `size` bytes, read whole
+    /// and verified: refused before any request when `size` is over `max`,
+    /// cut after `size` bytes, and returned only when it hashes to
+    /// `digest`. Within [`DEADLINE`].
+    pub async fn small_blob(
+        &self,
+        shown: &str,
+        digest: &Digest,
+        size: u64,
+        max: u64,
+    ) -> Result<Vec<u8>, RegistryError> {
+        if size > max {
+            return Err(RegistryError::TooLarge {
+                reference: shown.to_string(),
+                what: format!("blob {digest}"),
+                size,
+                max,
+            });
+        }
+        let url = self.url(shown, &format!("blobs/{digest}"))?;
+        let work = async {
+            let mut body = self.blob(shown, digest, size, 0).await?.body;
+            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+            while let Some(chunk) = body.chunk().await? {
+                if bytes.len() as u64 + chunk.len() as u64 > size {
+                    return Err(RegistryError::Verify {
+                        reference: shown.to_string(),
+                        source: VerifyError::TooLong {
+                            digest: digest.clone(),
+                            expected: size,
+                        },
+                    });
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            verify_bytes(&bytes, digest, Some(size)).map_err(|source| RegistryError::Verify {
+                reference: shown.to_string(),
+                source,
+            })?;
+            Ok(bytes)
+        };
+        within_deadline(shown, &url, work).await
+    }
+
+    /// Refuses writes on a client made for reading only.
+    fn writable(&self, shown: &str) -> Result<(), RegistryError> {
+        match self.access {
+            Access::PullPush => Ok(()),
+            Access::Pull => Err(RegistryError::ReadOnly {
+                reference: shown.to_string(),
+            }),
+        }
+    }
+
+    /// `link` (absolute, or relative to `at`) as a URL on the registry's
+    /// own origin, the only place this client sends requests to.
+    fn own_url(
+        &self,
+        shown: &str,
+        what: &'static str,
+        at: &Url,
+        link: &str,
+    ) -> Result<Url, RegistryError> {
+        let url = at.join(link).map_err(|e| RegistryError::BadAnswer {
+            reference: shown.to_string(),
+            what,
+            reason: format!("{link:?} is not a URL ({e})"),
+        })?;
+        if !same_origin(&url, &self.base) {
+            return Err(RegistryError::OtherOrigin {
+                reference: shown.to_string(),
+                what,
+                url: url.to_string(),
+            });
+        }
+        Ok(url)
+    }
+
     /// `/v2/<repository>/<rest>` on the registry.
     fn url(&self, shown: &str, rest: &str) -> Result<Url, RegistryError> {
         self.base
@@ -226,19 +630,34 @@ impl Client {
             })
     }
 
-    /// GETs `url` with `headers` and the current authorization; a 401 from
-    /// the registry itself with a challenge this client can answer is
-    /// answered and the request sent once more.
-    async fn get(
+    /// Sends `method url` with `headers`, `body` and the current
+    /// authorization; a 401 from the registry itself with a challenge this
+    /// client can answer is answered and the request sent once more. Only
+    /// GET and HEAD follow redirects (within [`http::redirect_policy`]);
+    /// any other request goes to `url` alone, which callers make or check
+    /// to be on the registry's own origin.
+    async fn send(
         &self,
         shown: &str,
+        method: Method,
         url: &Url,
         headers: HeaderMap,
+        body: Option<Bytes>,
     ) -> Result<Response, RegistryError> {
+        let http = if method == Method::GET || method == Method::HEAD {
+            &self.http
+        } else {
+            &self.writer
+        };
         let mut answered = false;
         loop {
             let sent = self.authorization.lock().await.clone();
-            let mut request = self.http.get(url.clone()).headers(headers.clone());
+            let mut request = http
+                .request(method.clone(), url.clone())
+                .headers(headers.clone());
+            if let Some(body) = &body {
+                request = request.body(body.clone());
+            }
             if let Some(value) = &sent {
                 request = request.header(AUTHORIZATION, value.clone());
             }
@@ -295,7 +714,8 @@ impl Client {
         Ok(true)
     }
 
-    /// A pull token for the repository from `realm`, with the credentials
+    /// A token for the repository from `realm` (scope `pull`, or
+    /// `pull,push` for a client made for writing), with the credentials
     /// when [`may_send_credentials`] allows (and an error when it does not:
     /// a token asked for without them would hide why the pull then fails).
     async fn token(
@@ -313,8 +733,14 @@ impl Client {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(refused("is not an http(s) URL".into()));
         }
-        url.query_pairs_mut()
-            .append_pair("scope", &format!("repository:{}:pull", self.repository));
+        let actions = match self.access {
+            Access::Pull => "pull",
+            Access::PullPush => "pull,push",
+        };
+        url.query_pairs_mut().append_pair(
+            "scope",
+            &format!("repository:{}:{actions}", self.repository),
+        );
         if let Some(service) = service {
             url.query_pairs_mut().append_pair("service", service);
         }
@@ -419,6 +845,88 @@ impl BlobBody {
         self.bytes = 0;
         Ok(())
     }
+}
+
+/// Refuses `bytes` over `max` before anything is sent.
+fn check_push_size(shown: &str, what: &str, bytes: &[u8], max: u64) -> Result<(), RegistryError> {
+    let size = bytes.len() as u64;
+    if size > max {
+        return Err(RegistryError::TooLarge {
+            reference: shown.to_string(),
+            what: what.to_string(),
+            size,
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a manifest target that is neither a tag nor a digest, before it
+/// becomes part of a URL.
+fn check_target(shown: &str, target: &str) -> Result<(), RegistryError> {
+    if target.contains(':') {
+        Digest::parse(target).map(drop).map_err(|e| e.to_string())
+    } else {
+        validate_tag(target)
+    }
+    .map_err(|reason| RegistryError::BadUrl {
+        reference: shown.to_string(),
+        reason,
+    })
+}
+
+/// Checks the registry's `Docker-Content-Digest` for what it stored, when
+/// it sends one, against the digest of what was sent.
+fn check_stored_digest(
+    shown: &str,
+    headers: &HeaderMap,
+    sent: &Digest,
+) -> Result<(), RegistryError> {
+    let Some(value) = headers.get(DOCKER_CONTENT_DIGEST) else {
+        return Ok(());
+    };
+    let stored = String::from_utf8_lossy(value.as_bytes()).trim().to_string();
+    if Digest::parse(&stored).is_ok_and(|d| &d == sent) {
+        return Ok(());
+    }
+    Err(RegistryError::StoredOtherDigest {
+        reference: shown.to_string(),
+        sent: sent.clone(),
+        stored: http::one_line(&stored, 100),
+    })
+}
+
+/// The target of the first `Link` header entry with `rel="next"`
+/// (RFC 8288: `<target>; rel="next"`, entries separated by commas).
+fn next_link(headers: &HeaderMap) -> Option<String> {
+    for value in headers.get_all(LINK) {
+        let Ok(mut rest) = value.to_str() else {
+            continue;
+        };
+        while let Some(open) = rest.find('<') {
+            let Some((target, after)) = rest[open + 1..].split_once('>') else {
+                break;
+            };
+            let (params, next) = after
+                .split_once('<')
+                .map_or((after, ""), |(p, _)| (p, &after[p.len()..]));
+            let is_next = params.split(';').any(|param| {
+                param.split_once('=').is_some_and(|(name, value)| {
+                    name.trim().eq_ignore_ascii_case("rel")
+                        && value
+                            .trim()
+                            .trim_matches('"')
+                            .split_whitespace()
+                            .any(|rel| rel.eq_ignore_ascii_case("next"))
+                })
+            });
+            if is_next {
+                return Some(target.to_string());
+            }
+            rest = next;
+        }
+    }
+    None
 }
 
 /// Runs `work` within [`DEADLINE`].

@@ -106,6 +106,45 @@ pub enum RegistryError {
     Runtime(std::io::Error),
     #[error("cannot set up the HTTP client: {0}")]
     Client(reqwest::Error),
+    #[error("{reference}: {source}")]
+    Verify {
+        reference: String,
+        #[source]
+        source: VerifyError,
+    },
+    #[error("{reference}: {what} is {size} bytes, over the {max}-byte limit")]
+    TooLarge {
+        reference: String,
+        what: String,
+        size: u64,
+        max: u64,
+    },
+    #[error("{reference}: the registry lists more than {limit} {what}; refusing to read on")]
+    TooMany {
+        reference: String,
+        what: &'static str,
+        limit: usize,
+    },
+    #[error("{reference}: the registry answered a bad {what}: {reason}")]
+    BadAnswer {
+        reference: String,
+        what: &'static str,
+        reason: String,
+    },
+    #[error("{reference}: the registry named {url} as the {what}, which is not on the registry's own scheme, host and port; refusing to send anything there (bytes and credentials go only to the registry). If that host is the same registry under another name, use that name in the reference")]
+    OtherOrigin {
+        reference: String,
+        what: &'static str,
+        url: String,
+    },
+    #[error("{reference}: the registry says it stored {stored}, but what was pushed is {sent}: it altered the content; check the registry (or a proxy in front of it)")]
+    StoredOtherDigest {
+        reference: String,
+        sent: Digest,
+        stored: String,
+    },
+    #[error("{reference}: the repository was opened for reading only; open it with Access::PullPush to push")]
+    ReadOnly { reference: String },
     #[error("{reference}: blob {digest}: {source}")]
     Stream {
         reference: String,

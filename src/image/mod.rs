@@ -9,6 +9,8 @@
 //! [`layout`] and docker [`archive`] transports implement; [`http`] holds
 //! the limits every network read obeys; [`manifest`] and [`platform`] parse and select
 //! what they return; [`inspect`] describes what an image runs.
+//! [`repository`] reads and writes the small things beside images in a
+//! registry repository: tags, pushed artifacts, referrers.
 
 pub mod archive;
 pub mod auth;
@@ -23,6 +25,7 @@ pub mod manifest;
 pub mod platform;
 pub mod reference;
 pub mod registry;
+pub mod repository;
 mod resolved;
 pub mod transport;
 

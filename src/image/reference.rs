@@ -153,7 +153,8 @@ fn split_registry(name: &str) -> (Option<&str>, &str) {
     }
 }
 
-fn validate_tag(tag: &str) -> Result<(), String> {
+/// Checks a tag against the distribution grammar; the error says why it fails.
+pub(crate) fn validate_tag(tag: &str) -> Result<(), String> {
     let ok = !tag.is_empty()
         && tag.len() <= 128
         && tag

@@ -15,7 +15,7 @@ use bytes::Bytes;
 
 use super::cache::Cache;
 use super::digest::Digest;
-use super::distribution::Client;
+use super::distribution::{Access, Client};
 use super::error::{ImageError, RegistryError};
 use super::http::is_loopback;
 use super::manifest::Descriptor;
@@ -38,17 +38,7 @@ pub struct RegistryTransport {
 impl RegistryTransport {
     /// Prepares a client for the reference's registry (no request is made yet).
     pub fn new(reference: Reference, options: &AccessOptions) -> Result<Self, ImageError> {
-        let plain_http = is_loopback(&reference.registry)
-            || options
-                .insecure_registries
-                .iter()
-                .any(|h| h == &reference.registry);
-        let explicit = options.authfile.is_some();
-        let credentials = match super::auth::auth_file(options.authfile.as_deref()) {
-            Some(file) => super::auth::credentials_for(&reference.registry, &file, explicit)?,
-            None => None,
-        };
-        let client = Client::new(&reference, plain_http, credentials)?;
+        let client = client_for(&reference, options, Access::Pull)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -73,30 +63,9 @@ impl RegistryTransport {
             Some(d) => self.reference.pinned(d.clone()).to_string(),
             None => self.reference.to_string(),
         };
-        Ok(self.retrying(|| self.client.manifest(&shown, &target))?)
-    }
-
-    /// Runs a request, retrying transient failures with exponential backoff.
-    fn retrying<T, F, Fut>(&self, mut request: F) -> Result<T, RegistryError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, RegistryError>>,
-    {
-        let mut backoff = FIRST_BACKOFF;
-        let mut attempt = 0;
-        loop {
-            match self.runtime.block_on(request()) {
-                Ok(v) => return Ok(v),
-                Err(e) if attempt < RETRIES && e.is_transient() => {
-                    let wait = wait_before_retry(&e, backoff);
-                    tracing::warn!("{e}; retrying in {wait:?}");
-                    std::thread::sleep(wait);
-                    backoff *= 2;
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        Ok(retrying(&self.runtime, || {
+            self.client.manifest(&shown, &target)
+        })?)
     }
 
     /// Starts pulling a blob into the cache on the runtime's threads and
@@ -118,6 +87,54 @@ impl RegistryTransport {
             current: Bytes::new(),
             ended: false,
         })
+    }
+}
+
+/// A client for `reference`'s repository as every registry access makes
+/// it: plain HTTP only for loopback and `--insecure-registry` hosts, the
+/// credentials the auth files hold for the registry (if any).
+pub(super) fn client_for(
+    reference: &Reference,
+    options: &AccessOptions,
+    access: Access,
+) -> Result<Client, ImageError> {
+    let plain_http = is_loopback(&reference.registry)
+        || options
+            .insecure_registries
+            .iter()
+            .any(|h| h == &reference.registry);
+    let explicit = options.authfile.is_some();
+    let credentials = match super::auth::auth_file(options.authfile.as_deref()) {
+        Some(file) => super::auth::credentials_for(&reference.registry, &file, explicit)?,
+        None => None,
+    };
+    Ok(Client::new(reference, plain_http, credentials, access)?)
+}
+
+/// Runs a request on `runtime`, retrying transient failures with
+/// exponential backoff.
+pub(super) fn retrying<T, F, Fut>(
+    runtime: &tokio::runtime::Runtime,
+    mut request: F,
+) -> Result<T, RegistryError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RegistryError>>,
+{
+    let mut backoff = FIRST_BACKOFF;
+    let mut attempt = 0;
+    loop {
+        match runtime.block_on(request()) {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt < RETRIES && e.is_transient() => {
+                let wait = wait_before_retry(&e, backoff);
+                tracing::warn!("{e}; retrying in {wait:?}");
+                std::thread::sleep(wait);
+                backoff *= 2;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
