@@ -5,4 +5,5 @@
 
 pub mod emit;
 pub mod job;
+pub mod plan;
 pub mod watchlist;

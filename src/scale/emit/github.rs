@@ -233,3 +233,57 @@ pub fn workflow(plan: &Plan, options: &WorkflowOptions) -> Result<String, Github
         )
         .replace("@@MATRIX@@\n", &entries))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::scale::job::JobRecipe;
+
+    fn plan_of(count: usize, recipe: Option<&str>) -> Plan {
+        let recipe = recipe.map(|path| JobRecipe {
+            label: path.to_string(),
+            argument: path.to_string(),
+            sha256: "00".repeat(32),
+        });
+        let jobs = (0..count)
+            .map(|i| {
+                Job::new(
+                    "127.0.0.1:5000/tools/app",
+                    &format!("v1.0.{i}"),
+                    "sha256:abc",
+                    "linux/amd64",
+                    recipe.as_ref(),
+                )
+                .unwrap()
+            })
+            .collect();
+        Plan::new(jobs, SystemTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn a_matrix_holds_at_most_256_jobs() {
+        assert_eq!(matrix(&plan_of(256, None)).unwrap().include.len(), 256);
+        assert!(matches!(
+            matrix(&plan_of(257, None)),
+            Err(GithubError::TooManyJobs { jobs: 257 })
+        ));
+    }
+
+    #[test]
+    fn an_expression_in_a_recipe_path_is_refused() {
+        let plan = plan_of(1, Some("recipes/${{ secrets.TOKEN }}.toml"));
+        assert!(matches!(
+            workflow(&plan, &WorkflowOptions::default()),
+            Err(GithubError::Unsafe {
+                field: "argument",
+                ..
+            })
+        ));
+        assert!(matches!(
+            workflow(&plan_of(0, None), &WorkflowOptions::default()),
+            Err(GithubError::Empty)
+        ));
+    }
+}

@@ -152,7 +152,7 @@ spec:
         claim = options.ledger_claim,
         name = name,
         plan = quoted(&plan_json),
-        parallelism = options.parallelism.max(1),
+        parallelism = (options.parallelism as usize).clamp(1, plan.jobs.len()),
         image = quoted(&options.job_image),
         secret = SIGN_KEY_SECRET,
     ))
@@ -167,4 +167,52 @@ fn is_dns_label(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.starts_with('-')
         && !name.ends_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::scale::job::Job;
+
+    fn options(claim: &str) -> K8sOptions {
+        K8sOptions {
+            job_image: "registry.example/rebuild-compare:0.1.0".into(),
+            parallelism: 4,
+            ledger_claim: claim.into(),
+        }
+    }
+
+    #[test]
+    fn an_empty_plan_a_bad_claim_or_a_plan_over_a_configmap_is_refused() {
+        let job = |i: usize| {
+            Job::new(
+                "127.0.0.1:5000/tools/app",
+                &format!("v1.{i}.0"),
+                &format!("sha256:{}", "a".repeat(64)),
+                "linux/amd64",
+                None,
+            )
+            .unwrap()
+        };
+        let empty = Plan::new(Vec::new(), SystemTime::UNIX_EPOCH);
+        assert!(matches!(
+            manifests(&empty, &options(DEFAULT_LEDGER_CLAIM)),
+            Err(K8sError::Empty)
+        ));
+        let one = Plan::new(vec![job(0)], SystemTime::UNIX_EPOCH);
+        assert!(manifests(&one, &options("ledger")).is_ok());
+        for bad in ["Ledger", "-ledger", "led ger", ""] {
+            assert!(matches!(
+                manifests(&one, &options(bad)),
+                Err(K8sError::ClaimName(_))
+            ));
+        }
+        let big = Plan::new((0..3000).map(job).collect(), SystemTime::UNIX_EPOCH);
+        assert!(matches!(
+            manifests(&big, &options(DEFAULT_LEDGER_CLAIM)),
+            Err(K8sError::TooLarge { .. })
+        ));
+    }
 }
