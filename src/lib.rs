@@ -16,7 +16,8 @@
 //!   verdict per platform;
 //! - [`attest`]: the verdict as an in-toto attestation;
 //! - [`report`]: results rendered as text for people;
-//! - [`scale`]: many images' releases at once: jobs, and the ledger of
+//! - [`scale`]: many images' releases at once: a watch list planned into
+//!   jobs for GitHub Actions, Kubernetes or this machine, and the ledger of
 //!   their verdicts published as a static site;
 //! - [`progress`]: progress events from the stages, and their terminal view.
 //!

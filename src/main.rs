@@ -24,6 +24,9 @@ use rebuild_compare::rebuild::builder;
 use rebuild_compare::rebuild::recipe::{catalogue, Catalogue, Recipe, RecipeError};
 use rebuild_compare::report;
 use rebuild_compare::rootfs::extract::{self, BinaryRequest, DigestReport};
+use rebuild_compare::scale::emit::{github, k8s, shell};
+use rebuild_compare::scale::plan::{self as scale_plan, PlanOptions};
+use rebuild_compare::scale::watchlist::WatchList;
 use rebuild_compare::scale::{ledger, site};
 use rebuild_compare::verify::{self, InferRequest, Verdict, VerifyRequest};
 
@@ -77,6 +80,9 @@ enum Command {
     Key(KeyArgs),
     /// Check signed attestations: those attached to an image, or an envelope file.
     Attestation(AttestationArgs),
+    /// Plan a watch list's jobs: every release it selects, per image digest
+    /// and platform, that the ledger does not hold yet; as JSON or for a CI engine.
+    Plan(PlanArgs),
     /// Publish a ledger's verdicts as a static site (index, per-image history, ledger.json, badges).
     Ledger(LedgerArgs),
 }
@@ -92,6 +98,7 @@ impl Command {
             Self::Extract(c) => (&c.stderr, Some(&c.access)),
             Self::Build(c) => (&c.stderr, Some(&c.access)),
             Self::Diff(c) => (&c.stderr, None),
+            Self::Plan(c) => (&c.stderr, Some(&c.access)),
             Self::Ledger(c) => (&c.stderr, None),
             Self::Recipe(c) => match &c.action {
                 RecipeAction::Infer(infer) => (&infer.stderr, Some(&infer.access)),
@@ -547,6 +554,55 @@ struct AttestationVerifyArgs {
     access: AccessArgs,
 }
 
+/// What `plan` writes.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Emit {
+    /// The plan (`rebuild-compare-plan/1`), the input of `run`.
+    Json,
+    /// `strategy.matrix` JSON for GitHub Actions.
+    GithubMatrix,
+    /// A whole GitHub Actions workflow running the plan.
+    GithubWorkflow,
+    /// A ConfigMap and an Indexed Job for Kubernetes.
+    K8sJob,
+    /// One `rebuild-compare verify …` command line per job.
+    Shell,
+}
+
+#[derive(Args)]
+struct PlanArgs {
+    /// The watch list (TOML: `[[image]]` with reference, versions, recipe, platforms).
+    #[arg(value_name = "WATCHLIST")]
+    watchlist: PathBuf,
+    /// Leave out the jobs this ledger holds (DIR/jobs/ID/entry.json exists).
+    #[arg(long, value_name = "DIR")]
+    ledger: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "json")]
+    emit: Emit,
+    /// For k8s-job (required there): the container image the jobs run in (with rebuild-compare and bwrap).
+    #[arg(long, value_name = "REF")]
+    job_image: Option<String>,
+    /// At most N jobs: the first in watch-list order, then version ascending, then platform.
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// For github-workflow and k8s-job: jobs run at a time.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    parallelism: u32,
+    /// For k8s-job: the PersistentVolumeClaim the ledger is written to.
+    #[arg(long, value_name = "NAME", default_value = k8s::DEFAULT_LEDGER_CLAIM)]
+    ledger_claim: String,
+    /// For github-workflow: each job also pushes its attestation to the image's registry.
+    #[arg(long)]
+    push_attestation: bool,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    stderr: StderrArgs,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
 /// The environment variable whose value is a signing key's PEM.
 const SIGN_KEY_ENV: &str = "REBUILD_COMPARE_SIGN_KEY";
 
@@ -574,6 +630,7 @@ fn main() -> ExitCode {
         Some(Command::Recipe(args)) => recipe(args, &access, quiet),
         Some(Command::Key(args)) => key(args),
         Some(Command::Attestation(args)) => attestation(args, &access, quiet),
+        Some(Command::Plan(args)) => plan(args, &access, quiet),
         Some(Command::Ledger(args)) => ledger(args, quiet),
         None => verify(&cli.verify, sign_key_env, &access, quiet),
     };
@@ -1109,6 +1166,77 @@ fn ledger(args: &LedgerArgs, quiet: bool) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// `plan`: reads the watch list, plans it against the registries and
+/// writes the plan in the form asked for. Options that need another
+/// `--emit` are refused before any registry is asked.
+fn plan(args: &PlanArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<bool> {
+    if args.emit == Emit::K8sJob && args.job_image.is_none() {
+        anyhow::bail!("--emit k8s-job needs --job-image REF: the container image whose rebuild-compare and bwrap run the jobs");
+    }
+    if args.emit != Emit::K8sJob && args.job_image.is_some() {
+        anyhow::bail!("--job-image applies only to --emit k8s-job");
+    }
+    if args.emit != Emit::GithubWorkflow && args.push_attestation {
+        anyhow::bail!("--push-attestation applies only to --emit github-workflow (`run` decides for json plans)");
+    }
+    if let Some(image) = &args.job_image {
+        rebuild_compare::image::reference::Reference::parse(image)?;
+    }
+    let watchlist = WatchList::load(&args.watchlist)?;
+    let access = access.options(quiet)?;
+    let planned = scale_plan::plan(
+        &watchlist,
+        &access,
+        &PlanOptions {
+            ledger: args.ledger.as_deref(),
+            limit: args.limit,
+            concurrency: scale_plan::CONCURRENCY,
+        },
+        SystemTime::now(),
+    )?;
+    let plan = &planned.plan;
+    let text = match args.emit {
+        Emit::Json => serde_json::to_string_pretty(plan)? + "\n",
+        Emit::GithubMatrix => serde_json::to_string(&github::matrix(plan)?)? + "\n",
+        Emit::GithubWorkflow => github::workflow(
+            plan,
+            &github::WorkflowOptions {
+                parallelism: args.parallelism,
+                push_attestation: args.push_attestation,
+            },
+        )?,
+        Emit::K8sJob => k8s::manifests(
+            plan,
+            &k8s::K8sOptions {
+                job_image: args.job_image.clone().unwrap_or_default(),
+                parallelism: args.parallelism,
+                ledger_claim: args.ledger_claim.clone(),
+            },
+        )?,
+        Emit::Shell => shell::script(plan)?,
+    };
+    match &args.output {
+        Some(path) => write_file(path, text.as_bytes())?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    if !quiet {
+        for note in &planned.notes {
+            eprintln!("note: {note}");
+        }
+        eprintln!(
+            "planned {} jobs ({} already in the ledger, {} over --limit)",
+            plan.jobs.len(),
+            planned.in_ledger,
+            planned.over_limit
+        );
+    }
+    Ok(true)
+}
+
 /// The shipped recipes, plus `--recipes DIR`'s.
 fn load_catalogue(dir: Option<&Path>) -> anyhow::Result<Catalogue> {
     Ok(match dir {
@@ -1139,14 +1267,22 @@ fn progress(quiet: bool) -> SharedProgress {
 
 /// Writes pretty JSON to `path` atomically.
 fn write_json_file(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut text = serde_json::to_vec_pretty(value)?;
+    text.push(b'\n');
+    write_file(path, &text)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, renamed
+/// over it once complete, so nothing is ever written half.
+fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    serde_json::to_writer_pretty(&mut tmp, value)?;
-    writeln!(tmp)?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     tmp.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())

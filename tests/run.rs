@@ -35,7 +35,12 @@ fn watched(home: &Path) -> (Registry, PathBuf) {
         let set = app_image_set(&PLATFORMS.map(|p| (p, binary(version, p))));
         let layout = home.join("layouts").join(version);
         write_oci_layout(&layout, version, &set, IndexStyle::Index, MediaTypes::Oci);
-        push(&layout, version, &registry.reference(&format!("{REPO}:{version}")), None);
+        push(
+            &layout,
+            version,
+            &registry.reference(&format!("{REPO}:{version}")),
+            None,
+        );
     }
     let source = home.join("upstream");
     let repo = git2::Repository::init(&source).unwrap();
@@ -177,7 +182,8 @@ fn a_killed_run_resumes_without_redoing_a_finished_job() {
     let run = run_plan(home.path(), &plan, &ledger, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains(&format!("{} already in the ledger", before.len())),
+        run.stdout
+            .contains(&format!("{} already in the ledger", before.len())),
         "{}",
         run.stdout
     );
@@ -209,11 +215,18 @@ fn a_killed_run_resumes_without_redoing_a_finished_job() {
         .collect();
     assert_eq!(done, expected);
     let work: Vec<_> = std::fs::read_dir(ledger.join(".work")).unwrap().collect();
-    assert!(work.is_empty(), "the killed run's work directories are cleared");
+    assert!(
+        work.is_empty(),
+        "the killed run's work directories are cleared"
+    );
 
     let again = run_plan(home.path(), &plan, &ledger, &[]);
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(again.stdout.contains("6 already in the ledger"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("6 already in the ledger"),
+        "{}",
+        again.stdout
+    );
 }
 
 #[test]

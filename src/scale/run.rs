@@ -80,9 +80,19 @@ pub struct RunSummary {
 /// What a run reports as it goes.
 pub enum RunEvent<'a> {
     /// The jobs to run now, of the plan's `total`.
-    Starting { to_run: usize, already_done: usize },
-    Started { job: &'a Job },
-    Finished { job: &'a Job, entry: &'a Entry, done: usize, to_run: usize },
+    Starting {
+        to_run: usize,
+        already_done: usize,
+    },
+    Started {
+        job: &'a Job,
+    },
+    Finished {
+        job: &'a Job,
+        entry: &'a Entry,
+        done: usize,
+        to_run: usize,
+    },
 }
 
 /// Runs the plan's jobs not yet in the ledger.
@@ -278,7 +288,9 @@ fn run_job(
     if report.is_none() {
         let _ = fs::remove_file(&report_path);
     }
-    let attestation = attestation_path.is_file().then(|| attestation_name.to_string());
+    let attestation = attestation_path
+        .is_file()
+        .then(|| attestation_name.to_string());
     let signer_key_id = match (&attestation, options.signed) {
         (Some(_), true) => signer_key_id(&attestation_path),
         _ => None,

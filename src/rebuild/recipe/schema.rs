@@ -177,6 +177,17 @@ struct RawPublished {
     sha256: Option<Spanned<String>>,
 }
 
+/// The 1-based line and column (in characters) of byte `offset` of `text`,
+/// as TOML errors are reported (recipes here, watch lists in `scale`).
+pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
 /// Turns byte offsets into `recipe FILE:LINE:COLUMN` errors.
 struct Locator<'a> {
     origin: &'a str,
@@ -187,11 +198,7 @@ struct Locator<'a> {
 
 impl Locator<'_> {
     fn error(&self, span: Range<usize>, message: impl Into<String>) -> RecipeError {
-        let offset = span.start.min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        let (line, column) = line_and_column(self.text, span.start);
         RecipeError::Invalid {
             origin: self.origin.to_string(),
             line,
