@@ -83,6 +83,8 @@ enum Command {
     /// Plan a watch list's jobs: every release it selects, per image digest
     /// and platform, that the ledger does not hold yet; as JSON or for a CI engine.
     Plan(PlanArgs),
+    /// Run a plan's jobs on this machine, N at a time, into a ledger (resumable).
+    Run(RunArgs),
     /// Publish a ledger's verdicts as a static site (index, per-image history, ledger.json, badges).
     Ledger(LedgerArgs),
 }
@@ -99,7 +101,8 @@ impl Command {
             Self::Build(c) => (&c.stderr, Some(&c.access)),
             Self::Diff(c) => (&c.stderr, None),
             Self::Plan(c) => (&c.stderr, Some(&c.access)),
-            Self::Ledger(c) => (&c.stderr, None),
+            Self::Run(c) => (&c.stderr, Some(&c.access)),
+            Self::Ledger(c) => (&c.stderr, Some(&c.access)),
             Self::Recipe(c) => match &c.action {
                 RecipeAction::Infer(infer) => (&infer.stderr, Some(&infer.access)),
                 _ => (&c.stderr, None),
@@ -437,8 +440,44 @@ struct LedgerArgs {
     /// Write the site here: a new or empty directory, or a site written before (replaced whole).
     #[arg(long, value_name = "OUT", required = true)]
     site: PathBuf,
+    /// Also publish the signed attestations attached to this watch list's releases in their registries (needs --key).
+    #[arg(long, value_name = "WATCHLIST", requires = "keys")]
+    from_registry: Option<PathBuf>,
+    /// With --from-registry: a public key (SPKI PEM) whose attestations count; repeatable.
+    #[arg(long = "key", value_name = "PUB", requires = "from_registry")]
+    keys: Vec<PathBuf>,
     #[command(flatten)]
     stderr: StderrArgs,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The plan (`rebuild-compare plan WATCHLIST --emit json`).
+    plan: PathBuf,
+    /// The ledger directory each job is written into (`LEDGER/jobs/<id>/`).
+    #[arg(long, value_name = "DIR", required = true)]
+    ledger: PathBuf,
+    /// Jobs run at a time.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    jobs: u32,
+    /// Only job N of the plan (from 0; a Kubernetes Indexed Job's JOB_COMPLETION_INDEX).
+    #[arg(long, value_name = "N")]
+    index: Option<usize>,
+    /// Sign each job's attestation with this private key [default: the PEM in $REBUILD_COMPARE_SIGN_KEY, if set].
+    #[arg(long, value_name = "FILE")]
+    sign_key: Option<PathBuf>,
+    /// Each job attaches its signed attestation to its image (see `verify --push-attestation`).
+    #[arg(long)]
+    push_attestation: bool,
+    /// The verifier's URI each job's attestation records.
+    #[arg(long, value_name = "URI", default_value = attest::DEFAULT_VERIFIER_ID)]
+    verifier_id: String,
+    #[command(flatten)]
+    stderr: StderrArgs,
+    #[command(flatten)]
+    access: AccessArgs,
 }
 
 #[derive(Args)]
@@ -631,7 +670,8 @@ fn main() -> ExitCode {
         Some(Command::Key(args)) => key(args),
         Some(Command::Attestation(args)) => attestation(args, &access, quiet),
         Some(Command::Plan(args)) => plan(args, &access, quiet),
-        Some(Command::Ledger(args)) => ledger(args, quiet),
+        Some(Command::Run(args)) => run(args, sign_key_env, &access, quiet),
+        Some(Command::Ledger(args)) => ledger(args, &access, quiet),
         None => verify(&cli.verify, sign_key_env, &access, quiet),
     };
     exit_code(result)
@@ -1148,8 +1188,33 @@ fn recipe(args: &RecipeArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result
 
 /// `ledger DIR --site OUT`: reads every finished job's entry.json and
 /// writes the site. Success is exit 0 whatever the verdicts.
-fn ledger(args: &LedgerArgs, quiet: bool) -> anyhow::Result<bool> {
-    let records = ledger::read_ledger(&args.dir)?;
+fn ledger(args: &LedgerArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<bool> {
+    let mut records = ledger::read_ledger(&args.dir)?;
+    let scratch = tempfile::tempdir().context("cannot make a temporary directory")?;
+    if let Some(watch_list) = &args.from_registry {
+        let keys = args
+            .keys
+            .iter()
+            .map(|path| keys::PublicKey::read(path))
+            .collect::<Result<Vec<_>, _>>()?;
+        let watch_list = WatchList::load(watch_list)?;
+        let attested = ledger::attested::registry_records(
+            &watch_list,
+            &keys,
+            &access.options(quiet)?,
+            scratch.path(),
+        )?;
+        if !quiet {
+            for note in &attested.notes {
+                eprintln!("note: {note}");
+            }
+            eprintln!(
+                "read {} verdicts from signed attestations in the registries",
+                attested.records.len()
+            );
+        }
+        records.extend(attested.records);
+    }
     let totals = site::write_site(&records, &args.site)?;
     if !quiet {
         eprintln!(
@@ -1164,6 +1229,127 @@ fn ledger(args: &LedgerArgs, quiet: bool) -> anyhow::Result<bool> {
         );
     }
     Ok(true)
+}
+
+/// `run`: the plan's jobs not yet in the ledger, N at a time, each a child
+/// `verify` with this run's signing and access options. Success (exit 0)
+/// once every job has its entry, whatever the verdicts: they are the
+/// ledger's; only a run that could not go on is exit 2.
+fn run(
+    args: &RunArgs,
+    sign_key_env: Option<std::ffi::OsString>,
+    access: &AccessArgs,
+    quiet: bool,
+) -> anyhow::Result<bool> {
+    use rebuild_compare::scale::job::Plan;
+    use rebuild_compare::scale::run::{self as scale_run, RunEvent, RunOptions};
+    if args.push_attestation && args.sign_key.is_none() && sign_key_env.is_none() {
+        anyhow::bail!(
+            "--push-attestation needs a signing key: add --sign-key FILE (or set {SIGN_KEY_ENV})"
+        );
+    }
+    let mut verify_args = vec!["--verifier-id".to_string(), args.verifier_id.clone()];
+    let mut env = Vec::new();
+    let signed = match (&args.sign_key, sign_key_env) {
+        (Some(path), _) => {
+            SigningKey::read(path)?;
+            let path = std::path::absolute(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            verify_args.extend(["--sign-key".to_string(), path.display().to_string()]);
+            true
+        }
+        (None, Some(pem)) => {
+            use std::os::unix::ffi::OsStrExt;
+            SigningKey::from_pem(pem.as_bytes(), SIGN_KEY_ENV)?;
+            env.push((SIGN_KEY_ENV.to_string(), pem));
+            true
+        }
+        (None, None) => false,
+    };
+    if args.push_attestation {
+        verify_args.push("--push-attestation".to_string());
+    }
+    if let Some(authfile) = &access.authfile {
+        verify_args.extend(["--authfile".to_string(), authfile.display().to_string()]);
+    }
+    for host in &access.insecure_registries {
+        verify_args.extend(["--insecure-registry".to_string(), host.clone()]);
+    }
+    if let Some(dir) = &access.cache_dir {
+        verify_args.extend(["--cache-dir".to_string(), dir.display().to_string()]);
+    }
+    let text = read_bounded(&args.plan, MAX_PLAN_BYTES)?;
+    let plan = Plan::from_json(&text)?;
+    let options = RunOptions {
+        program: std::env::current_exe().context("cannot find this program to run the jobs")?,
+        ledger: args.ledger.clone(),
+        jobs: args.jobs as usize,
+        index: args.index,
+        verify_args,
+        env,
+        signed,
+        verifier_id: args.verifier_id.clone(),
+    };
+    let on_event = |event: RunEvent| {
+        if quiet {
+            return;
+        }
+        match event {
+            RunEvent::Starting {
+                to_run,
+                already_done,
+            } => eprintln!("running {to_run} jobs ({already_done} already in the ledger)"),
+            RunEvent::Started { .. } => {}
+            RunEvent::Finished {
+                job,
+                entry,
+                done,
+                to_run,
+            } => {
+                let took = entry
+                    .finished
+                    .duration_since(entry.started)
+                    .unwrap_or_default();
+                eprintln!(
+                    "[{done}/{to_run}] {}:{} {}: {} ({:.1} s)",
+                    job.image,
+                    job.version,
+                    job.platform,
+                    serde_json::to_value(entry.verdict)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    took.as_secs_f64()
+                );
+            }
+        }
+    };
+    let summary = scale_run::run(&plan, &options, &on_event)?;
+    println!(
+        "ran {} jobs: {} reproducible, {} mismatch, {} error; {} already in the ledger",
+        summary.reproducible + summary.mismatch + summary.error,
+        summary.reproducible,
+        summary.mismatch,
+        summary.error,
+        summary.already_done
+    );
+    Ok(true)
+}
+
+/// The largest plan file read.
+const MAX_PLAN_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The text of `path`, refused when larger than `max` bytes.
+fn read_bounded(path: &Path, max: u64) -> anyhow::Result<String> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::Read::take(file, max + 1), &mut text)
+        .with_context(|| format!("cannot read {} as text", path.display()))?;
+    if text.len() as u64 > max {
+        anyhow::bail!("{} is larger than {max} bytes: not a plan", path.display());
+    }
+    Ok(text)
 }
 
 /// `plan`: reads the watch list, plans it against the registries and

@@ -282,3 +282,129 @@ fn plans_of_another_version_or_with_other_arguments_are_refused() {
     assert!(run.stderr.contains(&"0".repeat(32)), "{}", run.stderr);
     assert!(entries(&ledger).is_empty(), "nothing ran");
 }
+
+/// The cells of a site's `ledger.json`: (version, platform, verdict, source).
+fn cells(site: &Path) -> Vec<(String, String, String, String)> {
+    let ledger: Value =
+        serde_json::from_slice(&std::fs::read(site.join("ledger.json")).unwrap()).unwrap();
+    let mut cells = Vec::new();
+    for image in ledger["images"].as_array().unwrap() {
+        for version in image["versions"].as_array().unwrap() {
+            for cell in version["platforms"].as_array().unwrap() {
+                cells.push((
+                    version["version"].as_str().unwrap().to_string(),
+                    cell["platform"].as_str().unwrap().to_string(),
+                    cell["verdict"].as_str().unwrap().to_string(),
+                    cell["source"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    cells.sort();
+    cells
+}
+
+#[test]
+fn a_signed_run_publishes_the_same_ledger_from_files_and_from_the_registry() {
+    let home = tempfile::tempdir().unwrap();
+    let (_registry, watch_list) = watched(home.path());
+    let (plan, _) = plan(home.path(), &watch_list);
+    let keys = support::keys::KeyPair::generate(home.path(), "keys", "p256");
+    let ledger = home.path().join("ledger");
+    let key = keys.private.to_str().unwrap();
+    let run = run_plan(
+        home.path(),
+        &plan,
+        &ledger,
+        &[
+            "--sign-key",
+            key,
+            "--push-attestation",
+            "--verifier-id",
+            "urn:test:worker",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for (_, entry) in entries(&ledger) {
+        assert_eq!(entry["attestation"], "attestation.dsse.json");
+        assert_eq!(entry["signer_key_id"], keys.id());
+        assert_eq!(entry["verifier_id"], "urn:test:worker");
+    }
+
+    let expected = |source: &str| -> Vec<(String, String, String, String)> {
+        let mut all: Vec<_> = VERSIONS
+            .iter()
+            .flat_map(|v| {
+                PLATFORMS.map(|p| {
+                    (
+                        v.to_string(),
+                        p.to_string(),
+                        "reproducible".to_string(),
+                        source.to_string(),
+                    )
+                })
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    let from_files = home.path().join("site");
+    let built = run_in(
+        home.path(),
+        &[
+            "ledger",
+            ledger.to_str().unwrap(),
+            "--site",
+            from_files.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    assert_eq!(cells(&from_files), expected("ledger"));
+
+    // A site made from the registry alone: an empty ledger, the watch list
+    // and the worker's public key.
+    let empty = home.path().join("empty-ledger");
+    std::fs::create_dir_all(empty.join("jobs")).unwrap();
+    let from_registry = home.path().join("site-registry");
+    let built = run_in(
+        home.path(),
+        &[
+            "ledger",
+            empty.to_str().unwrap(),
+            "--from-registry",
+            watch_list.to_str().unwrap(),
+            "--key",
+            keys.public.to_str().unwrap(),
+            "--site",
+            from_registry.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    assert_eq!(cells(&from_registry), expected("registry"));
+    let index = std::fs::read_to_string(from_registry.join("index.html")).unwrap();
+    assert!(index.contains("urn:test:worker"), "{index}");
+
+    // Another key's site holds nothing from the registry.
+    let stranger = support::keys::KeyPair::generate(home.path(), "stranger", "ed25519");
+    let none = home.path().join("site-stranger");
+    let built = run_in(
+        home.path(),
+        &[
+            "ledger",
+            empty.to_str().unwrap(),
+            "--from-registry",
+            watch_list.to_str().unwrap(),
+            "--key",
+            stranger.public.to_str().unwrap(),
+            "--site",
+            none.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    assert!(cells(&none).is_empty());
+    assert!(
+        built.stderr.contains("none of the envelope's"),
+        "{}",
+        built.stderr
+    );
+}

@@ -62,6 +62,9 @@ pub struct RunOptions {
     /// Options every job's `verify` gets (verifier id, signing, pushing,
     /// registry access), after the job's own arguments.
     pub verify_args: Vec<String>,
+    /// Environment variables every job gets (the signing key's PEM, when
+    /// it came from the environment: `main` took it out of this process's).
+    pub env: Vec<(String, std::ffi::OsString)>,
     /// Whether jobs sign, so their attestation is a DSSE envelope.
     pub signed: bool,
     pub verifier_id: String,
@@ -272,6 +275,7 @@ fn run_job(
         .arg("--out-dir")
         .arg(&out_dir)
         .args(&options.verify_args)
+        .envs(options.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(report_file)
         .stderr(stderr_file)

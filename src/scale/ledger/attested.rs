@@ -71,7 +71,10 @@ pub fn registry_records(
     // One release per (image, digest, tag): the plan has a job per platform.
     let mut releases: BTreeMap<(String, String, String), ()> = BTreeMap::new();
     for job in &planned.plan.jobs {
-        releases.insert((job.image.clone(), job.digest.clone(), job.version.clone()), ());
+        releases.insert(
+            (job.image.clone(), job.digest.clone(), job.version.clone()),
+            (),
+        );
     }
     let options = CheckOptions {
         keys,
@@ -84,7 +87,9 @@ pub fn registry_records(
     for (image, digest, version) in releases.into_keys() {
         let shown = format!("{image}:{version}");
         let (Ok(reference), Ok(pinned)) = (Reference::parse(&image), Digest::parse(&digest)) else {
-            attested.notes.push(format!("{shown}: not a reference and digest; skipped"));
+            attested
+                .notes
+                .push(format!("{shown}: not a reference and digest; skipped"));
             continue;
         };
         let repo = Repository::open(&reference, access, Access::Pull).map_err(|e| {
@@ -97,13 +102,17 @@ pub fn registry_records(
             let bytes = match found.envelope {
                 Ok(bytes) => bytes,
                 Err(error) => {
-                    attested.notes.push(format!("{shown}: {}: {error}", found.source));
+                    attested
+                        .notes
+                        .push(format!("{shown}: {}: {error}", found.source));
                     continue;
                 }
             };
             let checked = check::check_envelope(&found.source, &bytes, Some(&pinned), &options);
             if let Some(error) = &checked.error {
-                attested.notes.push(format!("{shown}: {}: {error}", found.source));
+                attested
+                    .notes
+                    .push(format!("{shown}: {}: {error}", found.source));
                 continue;
             }
             let Some(statement) = verified_statement(&bytes, keys) else {
