@@ -455,7 +455,11 @@ struct LedgerArgs {
 #[derive(Args)]
 struct RunArgs {
     /// The plan (`rebuild-compare plan WATCHLIST --emit json`).
-    plan: PathBuf,
+    #[arg(required_unless_present = "job")]
+    plan: Option<PathBuf>,
+    /// Instead of a plan: one job, as JSON (a GitHub matrix entry's `job`).
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["plan", "index"])]
+    job: Option<String>,
     /// The ledger directory each job is written into (`LEDGER/jobs/<id>/`).
     #[arg(long, value_name = "DIR", required = true)]
     ledger: PathBuf,
@@ -1278,8 +1282,17 @@ fn run(
     if let Some(dir) = &access.cache_dir {
         verify_args.extend(["--cache-dir".to_string(), dir.display().to_string()]);
     }
-    let text = read_bounded(&args.plan, MAX_PLAN_BYTES)?;
-    let plan = Plan::from_json(&text)?;
+    let plan = match (&args.plan, &args.job) {
+        (Some(path), _) => Plan::from_json(&read_bounded(path, MAX_PLAN_BYTES)?)?,
+        (None, Some(job)) => Plan::new(
+            vec![serde_json::from_str(job)
+                .context("--job is not a job's JSON (a GitHub matrix entry's `job`)")?],
+            SystemTime::now(),
+        ),
+        (None, None) => {
+            anyhow::bail!("usage: rebuild-compare run PLAN --ledger DIR (or --job JSON)")
+        }
+    };
     let options = RunOptions {
         program: std::env::current_exe().context("cannot find this program to run the jobs")?,
         ledger: args.ledger.clone(),

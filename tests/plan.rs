@@ -269,8 +269,11 @@ fn github_matrix_is_valid_json_for_strategy_include() {
             .collect();
         assert_eq!(
             keys,
-            ["args", "digest", "id", "image", "platform", "recipe", "tag", "version"]
+            ["args", "digest", "id", "image", "job", "platform", "recipe", "tag", "version"]
         );
+        let whole: serde_json::Value =
+            serde_json::from_str(entry["job"].as_str().unwrap()).unwrap();
+        assert_eq!(&whole, job, "the job as `run --job` takes it");
         for key in [
             "id", "image", "tag", "digest", "version", "platform", "args",
         ] {
@@ -328,7 +331,11 @@ fn github_workflow_passes_actionlint() {
         .unwrap();
     let script = verify_step["run"].as_str().unwrap();
     assert!(!script.contains("${{"), "{script}");
-    assert_eq!(verify_step["env"]["VERSION"], "${{ matrix.version }}");
+    assert_eq!(verify_step["env"]["JOB"], "${{ matrix.job }}");
+    assert!(
+        script.contains(r#"args=(run --job "$JOB" --ledger ledger)"#),
+        "{script}"
+    );
     assert_eq!(verify_step["env"]["PUSH_ATTESTATION"], "false");
 }
 

@@ -241,6 +241,36 @@ fn index_runs_exactly_that_job_of_the_plan() {
     assert_eq!(done.len(), 1);
     assert_eq!(done[0].1["job"], jobs[4]);
 
+    // One job given as JSON (a GitHub matrix entry's `job`) runs the same way.
+    let job = serde_json::to_string(&jobs[1]).unwrap();
+    let other = home.path().join("ledger-one");
+    let run = run_in(
+        home.path(),
+        &["run", "--job", &job, "--ledger", other.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let one = entries(&other);
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].1["job"], jobs[1]);
+    let mut moved = jobs[1].clone();
+    moved["digest"] = format!("sha256:{}", "0".repeat(64)).into();
+    let run = run_in(
+        home.path(),
+        &[
+            "run",
+            "--job",
+            &moved.to_string(),
+            "--ledger",
+            other.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("has an id that is not its fields'"),
+        "{}",
+        run.stderr
+    );
+
     let run = run_plan(home.path(), &plan, &ledger, &["--index", "6"]);
     assert_eq!(run.code, 2);
     assert_eq!(

@@ -41,6 +41,9 @@ pub struct MatrixEntry<'a> {
     pub recipe: &'a str,
     /// The arguments after `rebuild-compare` (data: pass through `env:`, never into a script).
     pub args: &'a [String],
+    /// The whole job as JSON: what `rebuild-compare run --job` takes, so the
+    /// workflow's jobs write ledger entries as `run` does.
+    pub job: String,
 }
 
 /// `strategy.matrix`: `{"include": [entry, …]}`, for `matrix: ${{ fromJSON(…) }}`.
@@ -84,6 +87,7 @@ pub fn matrix(plan: &Plan) -> Result<Matrix<'_>, GithubError> {
                     .nth(1)
                     .map_or("", String::as_str),
                 args: &job.args,
+                job: serde_json::to_string(job).unwrap_or_default(),
             })
         })
         .collect::<Result<_, GithubError>>()?;
@@ -100,7 +104,8 @@ fn check(job: &Job) -> Result<(), GithubError> {
         ("platform", &job.platform),
     ];
     let args = job.args.iter().map(|a| ("argument", a));
-    for (field, value) in fields.into_iter().chain(args) {
+    let recipe = job.recipe.iter().map(|r| ("recipe", r));
+    for (field, value) in fields.into_iter().chain(args).chain(recipe) {
         if value.contains("${{") || value.chars().any(char::is_control) {
             return Err(GithubError::Unsafe {
                 id: job.id.clone(),
@@ -169,33 +174,22 @@ jobs:
       - name: Verify
         env:
           JOB_ID: ${{ matrix.id }}
-          IMAGE: ${{ matrix.image }}
-          DIGEST: ${{ matrix.digest }}
-          VERSION: ${{ matrix.version }}
-          PLATFORM: ${{ matrix.platform }}
-          RECIPE: ${{ matrix.recipe }}
+          JOB: ${{ matrix.job }}
           PUSH_ATTESTATION: "@@PUSH@@"
           REBUILD_COMPARE_SIGN_KEY: ${{ secrets.REBUILD_COMPARE_SIGN_KEY }}
           REBUILD_COMPARE: ${{ runner.temp }}/bin/rebuild-compare
         run: |
           chmod +x "$REBUILD_COMPARE"
-          out="ledger/jobs/$JOB_ID"
-          mkdir -p "$out"
-          if [ -n "$REBUILD_COMPARE_SIGN_KEY" ]; then
-            attestation="$out/attestation.dsse.json"
-          else
+          if [ -z "$REBUILD_COMPARE_SIGN_KEY" ]; then
             unset REBUILD_COMPARE_SIGN_KEY
-            attestation="$out/attestation.json"
           fi
-          args=(verify "$IMAGE@$DIGEST" "$VERSION" --platform "$PLATFORM" --format json --attest "$attestation")
-          if [ -n "$RECIPE" ]; then
-            args+=(--recipe "$RECIPE")
-          fi
+          args=(run --job "$JOB" --ledger ledger)
           if [ "$PUSH_ATTESTATION" = true ]; then
             args+=(--push-attestation)
           fi
-          status=0
-          "$REBUILD_COMPARE" "${args[@]}" > "$out/report.json" 2> >(tee "$out/stderr.log" >&2) || status=$?
+          "$REBUILD_COMPARE" "${args[@]}"
+          # `run` records the verdict in the entry; the job fails as `verify` would.
+          status=$(jq -r .exit_code "ledger/jobs/$JOB_ID/entry.json")
           echo "exit code $status (0 reproducible, 1 mismatch, 2 error)"
           exit "$status"
       - uses: actions/upload-artifact@v4
