@@ -625,15 +625,45 @@ fn requests(registry: &ReferrersRegistry) -> Vec<String> {
         .collect()
 }
 
+/// A scripted OCI 1.1 registry holding `tools/app:v1`, a key pair, and an
+/// envelope signed with it about that image.
+struct Signed {
+    registry: ReferrersRegistry,
+    home: tempfile::TempDir,
+    keys: KeyPair,
+    image: Value,
+    name: String,
+    envelope: Vec<u8>,
+}
+
+fn signed_image(filter: Filter, algorithm: &str) -> Signed {
+    let registry = ReferrersRegistry::start(filter);
+    let home = tempfile::tempdir().unwrap();
+    let keys = KeyPair::generate(home.path(), "rebuilder", algorithm);
+    let image = small_image(&registry, "tools/app");
+    let name = registry.reference("tools/app");
+    let envelope = envelope_about(&keys, &name, image["digest"].as_str().unwrap());
+    Signed {
+        registry,
+        home,
+        keys,
+        image,
+        name,
+        envelope,
+    }
+}
+
 #[test]
 fn a_registry_with_the_referrers_api_lists_the_attestation_without_the_fallback_tag() {
-    let registry = ReferrersRegistry::start(Filter::Honoured);
-    let home = tempfile::tempdir().unwrap();
-    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
-    let image = small_image(&registry, "tools/app");
+    let Signed {
+        registry,
+        home,
+        keys,
+        image,
+        name,
+        envelope,
+    } = signed_image(Filter::Honoured, "p256");
     let digest = image["digest"].as_str().unwrap();
-    let name = registry.reference("tools/app");
-    let envelope = envelope_about(&keys, &name, digest);
 
     let attached = attach_to_image(
         &name,
@@ -692,13 +722,15 @@ fn a_registry_with_the_referrers_api_lists_the_attestation_without_the_fallback_
 
 #[test]
 fn referrers_that_are_not_attestations_are_ignored() {
-    let registry = ReferrersRegistry::start(Filter::Ignored);
-    let home = tempfile::tempdir().unwrap();
-    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
-    let image = small_image(&registry, "tools/app");
+    let Signed {
+        registry,
+        home,
+        keys,
+        image,
+        name,
+        envelope,
+    } = signed_image(Filter::Ignored, "p256");
     let digest = image["digest"].as_str().unwrap();
-    let name = registry.reference("tools/app");
-    let envelope = envelope_about(&keys, &name, digest);
     let referrer = put_referrer(&registry, "tools/app", &image, DSSE, &envelope);
     let sbom_layer = br#"{"spdxVersion":"SPDX-2.3"}"#;
     let sbom = put_referrer(
@@ -749,13 +781,14 @@ fn referrers_that_are_not_attestations_are_ignored() {
 
 #[test]
 fn an_attestation_only_reachable_as_a_referrer_is_found() {
-    let registry = ReferrersRegistry::start(Filter::Honoured);
-    let home = tempfile::tempdir().unwrap();
-    let keys = KeyPair::generate(home.path(), "rebuilder", "ed25519");
-    let image = small_image(&registry, "tools/app");
-    let digest = image["digest"].as_str().unwrap();
-    let name = registry.reference("tools/app");
-    let envelope = envelope_about(&keys, &name, digest);
+    let Signed {
+        registry,
+        home,
+        keys,
+        image,
+        name,
+        envelope,
+    } = signed_image(Filter::Honoured, "ed25519");
     let referrer = put_referrer(&registry, "tools/app", &image, DSSE, &envelope);
     assert_eq!(registry.tags("tools/app"), ["v1"]);
 
@@ -818,13 +851,14 @@ fn a_referrers_answer_over_the_cap_is_one_error() {
 
 #[test]
 fn a_referrer_the_registry_serves_other_bytes_for_is_an_error() {
-    let registry = ReferrersRegistry::start(Filter::Honoured);
-    let home = tempfile::tempdir().unwrap();
-    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
-    let image = small_image(&registry, "tools/app");
-    let digest = image["digest"].as_str().unwrap();
-    let name = registry.reference("tools/app");
-    let envelope = envelope_about(&keys, &name, digest);
+    let Signed {
+        registry,
+        home,
+        keys,
+        image,
+        name,
+        envelope,
+    } = signed_image(Filter::Honoured, "p256");
     let referrer = put_referrer(&registry, "tools/app", &image, DSSE, &envelope);
     let mut swapped = registry.manifest("tools/app", &referrer).unwrap();
     swapped["annotations"] = json!({"swapped": "yes"});

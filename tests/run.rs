@@ -197,7 +197,13 @@ fn a_killed_run_resumes_without_redoing_a_finished_job() {
         .iter()
         .map(|(id, e)| {
             assert_eq!(e["job"]["id"], id.as_str());
-            assert_eq!(e["exit_code"], 0, "{e:#}");
+            assert_eq!(
+                e["exit_code"],
+                0,
+                "{e:#}\n{}",
+                std::fs::read_to_string(ledger.join("jobs").join(id).join("stderr.log"))
+                    .unwrap_or_default()
+            );
             assert_eq!(e["report"], "report.json");
             assert_eq!(e["attestation"], "attestation.json");
             assert!(ledger.join("jobs").join(id).join("report.json").is_file());
@@ -334,6 +340,29 @@ fn cells(site: &Path) -> Vec<(String, String, String, String)> {
     cells
 }
 
+/// `ledger LEDGER --from-registry WATCH --key PUB --site OUT`.
+fn site_from_registry(
+    home: &Path,
+    ledger: &Path,
+    watch_list: &Path,
+    keys: &support::keys::KeyPair,
+    out: &Path,
+) -> Run {
+    run_in(
+        home,
+        &[
+            "ledger",
+            ledger.to_str().unwrap(),
+            "--from-registry",
+            watch_list.to_str().unwrap(),
+            "--key",
+            keys.public.to_str().unwrap(),
+            "--site",
+            out.to_str().unwrap(),
+        ],
+    )
+}
+
 #[test]
 fn a_signed_run_publishes_the_same_ledger_from_files_and_from_the_registry() {
     let home = tempfile::tempdir().unwrap();
@@ -396,19 +425,7 @@ fn a_signed_run_publishes_the_same_ledger_from_files_and_from_the_registry() {
     let empty = home.path().join("empty-ledger");
     std::fs::create_dir_all(empty.join("jobs")).unwrap();
     let from_registry = home.path().join("site-registry");
-    let built = run_in(
-        home.path(),
-        &[
-            "ledger",
-            empty.to_str().unwrap(),
-            "--from-registry",
-            watch_list.to_str().unwrap(),
-            "--key",
-            keys.public.to_str().unwrap(),
-            "--site",
-            from_registry.to_str().unwrap(),
-        ],
-    );
+    let built = site_from_registry(home.path(), &empty, &watch_list, &keys, &from_registry);
     assert_eq!(built.code, 0, "{}", built.stderr);
     assert_eq!(cells(&from_registry), expected("registry"));
     let index = std::fs::read_to_string(from_registry.join("index.html")).unwrap();
@@ -417,19 +434,7 @@ fn a_signed_run_publishes_the_same_ledger_from_files_and_from_the_registry() {
     // Another key's site holds nothing from the registry.
     let stranger = support::keys::KeyPair::generate(home.path(), "stranger", "ed25519");
     let none = home.path().join("site-stranger");
-    let built = run_in(
-        home.path(),
-        &[
-            "ledger",
-            empty.to_str().unwrap(),
-            "--from-registry",
-            watch_list.to_str().unwrap(),
-            "--key",
-            stranger.public.to_str().unwrap(),
-            "--site",
-            none.to_str().unwrap(),
-        ],
-    );
+    let built = site_from_registry(home.path(), &empty, &watch_list, &stranger, &none);
     assert_eq!(built.code, 0, "{}", built.stderr);
     assert!(cells(&none).is_empty());
     assert!(

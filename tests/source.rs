@@ -53,6 +53,45 @@ fn lightweight_and_annotated_tags_pin_their_commit_not_head() {
 }
 
 #[test]
+fn parallel_and_killed_fetches_leave_the_mirror_usable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repository::init(tmp.path().join("up")).unwrap();
+    let mut commits = Vec::new();
+    for n in 0..6 {
+        let commit = support::git::commit(&repo, &[("a", &n.to_string())], "c", 1_600_000_000 + n);
+        annotated_tag(&repo, &format!("v1.{n}.0"), commit);
+        commits.push(commit);
+    }
+    let url = format!("file://{}", tmp.path().join("up").display());
+    let cache = tmp.path().join("cache");
+
+    // Six fetches of one source at once, as `run --jobs 6` makes them.
+    let pinned: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..6)
+            .map(|n| {
+                let (url, cache) = (&url, &cache);
+                scope.spawn(move || {
+                    source::prepare(url, &format!("v1.{n}.0"), cache, &Silent)
+                        .unwrap()
+                        .commit
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let expected: Vec<String> = commits.iter().map(Oid::to_string).collect();
+    assert_eq!(pinned, expected);
+
+    // A fetch killed mid-write leaves git's lock files behind.
+    let mirror = source::mirror_dir(&cache, &url);
+    std::fs::write(mirror.join("refs/tags/v1.2.0.lock"), b"").unwrap();
+    std::fs::write(mirror.join("packed-refs.lock"), b"").unwrap();
+    let again = source::prepare(&url, "v1.2.0", &cache, &Silent).unwrap();
+    assert_eq!(again.commit, commits[2].to_string());
+    assert!(!mirror.join("refs/tags/v1.2.0.lock").exists());
+}
+
+#[test]
 fn missing_tag_never_falls_back_to_a_branch() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = Repository::init(tmp.path().join("up")).unwrap();

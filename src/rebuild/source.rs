@@ -255,6 +255,7 @@ fn prepare_as(
         return Err(SourceError::LocalImageSource { url });
     }
     let mirror = mirror_dir(cache_dir, &url);
+    let _writing = lock_mirror(&mirror)?;
     let mirror_error = |source| SourceError::Mirror {
         path: mirror.clone(),
         source,
@@ -310,6 +311,56 @@ fn prepare_as(
         tag_target: target.to_string(),
         mirror,
     })
+}
+
+/// Serialises the processes that write one mirror (the parallel jobs of
+/// `run`, two verifications of one source): an exclusive lock on
+/// `<mirror>.lock`, held until the returned file is dropped. Once it is
+/// held no other writer is using the mirror, so git's own `*.lock` files
+/// left in it by a process that was killed mid-fetch are stale, and are
+/// removed (otherwise every later fetch would fail on them).
+fn lock_mirror(mirror: &Path) -> Result<std::fs::File, SourceError> {
+    let lock_path = mirror.with_extension("lock");
+    let cache_error = |source| SourceError::CacheDir {
+        path: lock_path.clone(),
+        source,
+    };
+    if let Some(parent) = lock_path.parent() {
+        std::fs::create_dir_all(parent).map_err(cache_error)?;
+    }
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(cache_error)?;
+    lock.lock().map_err(cache_error)?;
+    remove_stale_git_locks(mirror);
+    Ok(lock)
+}
+
+/// Removes `*.lock` files at the top of a git directory and under `refs/`.
+fn remove_stale_git_locks(git_dir: &Path) {
+    let mut dirs = vec![git_dir.to_path_buf()];
+    let mut top = true;
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() && (!top || entry.file_name() == "refs") {
+                dirs.push(path);
+            } else if kind.is_file() && path.extension().is_some_and(|e| e == "lock") {
+                tracing::info!(path = %path.display(), "removing a stale git lock");
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        top = false;
+    }
 }
 
 /// The first object of `commit`'s tree (trees and blobs, not submodules)
