@@ -595,13 +595,15 @@ fn build_sees_neither_the_callers_credentials_nor_environment() {
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(artifact_text(&json(&output), 0), "");
-    // The mirror went to $XDG_CACHE_HOME/rebuild-compare/git/<sha256 of url>.
-    assert_eq!(
-        std::fs::read_dir(tmp.path().join("xdg/rebuild-compare/git"))
-            .unwrap()
-            .count(),
-        1
-    );
+    // The mirror went to $XDG_CACHE_HOME/rebuild-compare/git/<sha256 of url>
+    // (beside it, the lock of its writers).
+    let mut names: Vec<String> = std::fs::read_dir(tmp.path().join("xdg/rebuild-compare/git"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names[1], format!("{}.lock", names[0]));
 }
 
 #[test]
