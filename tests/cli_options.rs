@@ -31,6 +31,7 @@ const OWN_OPTIONS: &[(&str, &[&[&str]])] = &[
             &["--attest", "attestation.json"],
             &["--sign-key", "key.pem"],
             &["--verifier-id", "urn:example:verifier"],
+            &["--push-attestation"],
             &["--max-candidates", "2"],
             &["--source", "upstream"],
             &["--recipe", "recipe.toml"],
