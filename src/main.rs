@@ -472,7 +472,7 @@ struct RunArgs {
     /// Sign each job's attestation with this private key [default: the PEM in $REBUILD_COMPARE_SIGN_KEY, if set].
     #[arg(long, value_name = "FILE")]
     sign_key: Option<PathBuf>,
-    /// Each job attaches its signed attestation to its image (see `verify --push-attestation`).
+    /// Each job attaches its signed attestation to its image in the registry (needs a signing key).
     #[arg(long)]
     push_attestation: bool,
     /// The verifier's URI each job's attestation records.

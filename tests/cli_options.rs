@@ -84,6 +84,47 @@ const OWN_OPTIONS: &[(&str, &[&[&str]])] = &[
         ],
     ),
     (
+        "attestation verify",
+        &[
+            &["--key", "rebuilder.pub"],
+            &["--verifier-id", "urn:example:verifier"],
+            &["--format", "json"],
+        ],
+    ),
+    (
+        "plan",
+        &[
+            &["--ledger", "ledger"],
+            &["--emit", "shell"],
+            &["--job-image", "example.com/rebuild-compare:1"],
+            &["--limit", "3"],
+            &["--parallelism", "2"],
+            &["--ledger-claim", "claim"],
+            &["--push-attestation"],
+            &["--output", "plan.json"],
+        ],
+    ),
+    (
+        "run",
+        &[
+            &["--job", "{}"],
+            &["--ledger", "ledger"],
+            &["--jobs", "2"],
+            &["--index", "0"],
+            &["--sign-key", "key.pem"],
+            &["--push-attestation"],
+            &["--verifier-id", "urn:example:verifier"],
+        ],
+    ),
+    (
+        "ledger",
+        &[
+            &["--site", "site"],
+            &["--from-registry", "watch.toml"],
+            &["--key", "rebuilder.pub"],
+        ],
+    ),
+    (
         "diff",
         &[
             &["--format", "json"],
@@ -110,6 +151,10 @@ fn completion(command: &str) -> &'static [&'static str] {
         "inspect" | "digest" => &["example.com/app"],
         "extract" => &["example.com/app", "--platform", AMD64, "-o", "app"],
         "build" => &[VERSION, "example.com/app"],
+        "attestation verify" => &["example.com/app", "--key", "rebuilder.pub"],
+        "plan" => &["watch.toml"],
+        "run" => &["plan.json", "--ledger", "ledger"],
+        "ledger" => &["ledger", "--site", "site"],
         "diff" => &["a", "b"],
         other => panic!("no completion for {other}"),
     }
@@ -125,6 +170,11 @@ fn listed_options(args: &[&str], heading: &str) -> Vec<String> {
     let mut options = Vec::new();
     let mut inside = false;
     for line in run.stdout.lines() {
+        // Long help (possible values with descriptions) puts blank lines
+        // between entries: they end nothing.
+        if line.is_empty() {
+            continue;
+        }
         if !line.starts_with(' ') {
             inside = line == heading;
             continue;
