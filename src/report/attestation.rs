@@ -29,6 +29,11 @@ pub fn render_text(report: &AttestationReport, w: &mut impl Write) -> io::Result
         "{valid} of {} attestations valid",
         report.attestations.len()
     );
+    let what = if report.digest.is_some() {
+        "this image"
+    } else {
+        "the image it names"
+    };
     match report.outcome {
         Outcome::Passed => writeln!(
             w,
@@ -40,7 +45,7 @@ pub fn render_text(report: &AttestationReport, w: &mut impl Write) -> io::Result
         ),
         Outcome::Unverified => writeln!(
             w,
-            "UNVERIFIED: no attestation by a given key is valid for this image ({of})"
+            "UNVERIFIED: no attestation by a given key is valid for {what} ({of})"
         ),
     }
 }
