@@ -2,7 +2,6 @@
 //! by one tool version; its id (the ledger's key), the arguments that run
 //! it, and the plan document listing jobs (`rebuild-compare-plan/1`).
 
-use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
@@ -170,11 +169,6 @@ fn is_valid_platform(platform: &str) -> bool {
                     c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
                 })
         })
-}
-
-/// `LEDGER/jobs/<id>/entry.json`: present once the job is done.
-pub fn entry_path(ledger: &Path, id: &str) -> PathBuf {
-    ledger.join("jobs").join(id).join("entry.json")
 }
 
 /// A plan: the jobs to run, for one tool version (`plan --emit json`, the input of `run`).

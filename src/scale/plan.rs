@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use super::job::{entry_path, Job, JobError, Plan};
+use super::job::{Job, JobError, Plan};
+use super::ledger::entry::entry_path;
 use super::watchlist::{in_range, tag_version, Versions, WatchList, WatchedImage};
 use crate::image::digest::Digest;
 use crate::image::manifest::{

@@ -18,12 +18,11 @@ use serde_json::Value;
 
 use crate::scale::job::{job_id, Job, Plan, TOOL_VERSION};
 use crate::scale::ledger::entry::{
-    is_job_id, Entry, ENTRY_SCHEMA, ENVELOPE_FILE, REPORT_FILE, STATEMENT_FILE,
+    entry_path, is_job_id, Entry, ENTRY_FILE, ENTRY_SCHEMA, ENVELOPE_FILE, REPORT_FILE,
+    STATEMENT_FILE,
 };
 use crate::verify::Verdict;
 
-/// The file whose presence marks a job done.
-const ENTRY_FILE: &str = "entry.json";
 
 /// The most of a job's stderr kept in the ledger (its end).
 pub const MAX_STDERR_BYTES: u64 = 256 * 1024;
@@ -120,7 +119,7 @@ pub fn run(
     };
     let (done, pending): (Vec<&Job>, Vec<&Job>) = selected
         .into_iter()
-        .partition(|job| jobs_dir.join(&job.id).join(ENTRY_FILE).is_file());
+        .partition(|job| entry_path(&options.ledger, &job.id).is_file());
     let summary = Mutex::new(RunSummary {
         already_done: done.len(),
         ..RunSummary::default()

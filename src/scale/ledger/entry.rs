@@ -132,9 +132,12 @@ pub fn is_job_id(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// The entry.json of job `id` in `ledger`.
+/// The file, in a job's folder, whose presence marks the job done.
+pub const ENTRY_FILE: &str = "entry.json";
+
+/// `LEDGER/jobs/<id>/entry.json`: present once the job is done.
 pub fn entry_path(ledger: &Path, id: &str) -> PathBuf {
-    ledger.join("jobs").join(id).join("entry.json")
+    ledger.join("jobs").join(id).join(ENTRY_FILE)
 }
 
 /// Times as RFC 3339 UTC with whole seconds (`2026-12-01T02:03:10Z`);

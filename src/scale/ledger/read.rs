@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::entry::{Entry, Record, Source, ENTRY_SCHEMA};
+use super::entry::{Entry, Record, Source, ENTRY_FILE, ENTRY_SCHEMA};
 
 /// Why a ledger cannot be read. Each names the file to look at.
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +54,7 @@ pub fn read_ledger(dir: &Path) -> Result<Vec<Record>, LedgerError> {
             source,
         })?;
         let job_dir = item.path();
-        let path = job_dir.join("entry.json");
+        let path = job_dir.join(ENTRY_FILE);
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
