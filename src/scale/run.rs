@@ -23,7 +23,6 @@ use crate::scale::ledger::entry::{
 };
 use crate::verify::Verdict;
 
-
 /// The most of a job's stderr kept in the ledger (its end).
 pub const MAX_STDERR_BYTES: u64 = 256 * 1024;
 /// The largest report read back from a job for its summary.
