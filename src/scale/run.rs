@@ -16,7 +16,7 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use crate::scale::job::{job_id, Job, Plan, TOOL_VERSION};
+use crate::scale::job::{Job, JobRecipe, Plan, TOOL_VERSION};
 use crate::scale::ledger::entry::{
     entry_path, is_job_id, Entry, ENTRY_FILE, ENTRY_SCHEMA, ENVELOPE_FILE, REPORT_FILE,
     STATEMENT_FILE,
@@ -185,37 +185,43 @@ pub fn check_plan(plan: &Plan) -> Result<(), RunError> {
             id: job.id.clone(),
             reason,
         };
-        let expected_id = job_id(
+        // The job `plan` makes of the same fields; its recipe argument is the
+        // one path a plan may choose (where `plan` ran from).
+        let recipe = job.recipe.as_ref().map(|label| JobRecipe {
+            label: label.clone(),
+            argument: job
+                .args
+                .get(6)
+                .filter(|r| !r.starts_with('-'))
+                .cloned()
+                .unwrap_or_default(),
+            sha256: job.recipe_sha256.clone().unwrap_or_default(),
+        });
+        let expected = Job::new(
             &job.image,
+            &job.tag,
             &job.digest,
-            &job.version,
             &job.platform,
-            job.recipe_sha256.as_deref(),
-            TOOL_VERSION,
-        );
-        if !is_job_id(&job.id) || job.id != expected_id {
+            recipe.as_ref(),
+        )
+        .map_err(|e| altered(e.to_string()))?;
+        if !is_job_id(&job.id) || job.id != expected.id {
             return Err(altered(format!(
-                "has an id that is not its fields' ({expected_id})"
+                "has an id that is not its fields' ({})",
+                expected.id
             )));
         }
-        let mut expected = vec![
-            "verify".to_string(),
-            format!("{}@{}", job.image, job.digest),
-            job.version.clone(),
-            "--platform".to_string(),
-            job.platform.clone(),
-        ];
-        if job.recipe.is_some() {
-            if let Some(recipe) = job.args.get(6).filter(|r| !r.starts_with('-')) {
-                expected.extend(["--recipe".to_string(), recipe.clone()]);
-            }
-        }
-        if job.args != expected {
+        if job.args != expected.args {
             return Err(altered(format!(
                 "runs `{}`, not `{}`",
                 job.args.join(" "),
-                expected.join(" ")
+                expected.args.join(" ")
             )));
+        }
+        if *job != expected {
+            return Err(altered(
+                "is not the job `plan` makes of its image, tag, digest, platform and recipe".into(),
+            ));
         }
     }
     Ok(())
