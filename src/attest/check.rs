@@ -112,34 +112,49 @@ pub fn check_envelope(
     digest: Option<&Digest>,
     options: &CheckOptions,
 ) -> AttestationCheck {
+    check_signed_statement(source, bytes, digest, options).0
+}
+
+/// [`check_envelope`], and the signed statement itself when the
+/// attestation counts (for readers of more than the summary's fields).
+pub fn check_signed_statement(
+    source: &str,
+    bytes: &[u8],
+    digest: Option<&Digest>,
+    options: &CheckOptions,
+) -> (AttestationCheck, Option<Value>) {
     let envelope = match Envelope::parse(bytes) {
         Ok(envelope) => envelope,
-        Err(e) => return AttestationCheck::invalid(source, e.to_string()),
+        Err(e) => return (AttestationCheck::invalid(source, e.to_string()), None),
     };
     let verified = match envelope.verify(options.keys) {
         Ok(verified) => verified,
-        Err(e) => return AttestationCheck::invalid(source, e.to_string()),
+        Err(e) => return (AttestationCheck::invalid(source, e.to_string()), None),
     };
     let mut check = AttestationCheck::invalid(source, String::new());
     check.key_id = Some(verified.key_id.clone());
     match read_statement(&verified.payload, digest, options, &mut check) {
-        Ok(result) => {
+        Ok((result, statement)) => {
             check.result = Some(result);
             check.error = None;
+            (check, Some(statement))
         }
-        Err(reason) => check.error = Some(reason),
+        Err(reason) => {
+            check.error = Some(reason);
+            (check, None)
+        }
     }
-    check
 }
 
-/// Reads the signed statement into `check`; its VSA result when it is an
-/// attestation about `digest` that counts, else why not.
+/// Reads the signed statement into `check`; its VSA result and the
+/// statement when it is an attestation about `digest` that counts, else why
+/// not.
 fn read_statement(
     payload: &[u8],
     digest: Option<&Digest>,
     options: &CheckOptions,
     check: &mut AttestationCheck,
-) -> Result<String, String> {
+) -> Result<(String, Value), String> {
     let statement: Value = serde_json::from_slice(payload)
         .map_err(|e| format!("the signed payload is not JSON ({e})"))?;
     let text = |value: &Value, pointer: &str| {
@@ -222,7 +237,7 @@ fn read_statement(
         }
     }
     match text(&statement, "/predicate/verificationResult") {
-        Some(r) if r == "PASSED" || r == "FAILED" => Ok(r),
+        Some(r) if r == "PASSED" || r == "FAILED" => Ok((r, statement)),
         other => Err(format!(
             "the verificationResult is {}, not PASSED or FAILED",
             other.as_deref().unwrap_or("missing")

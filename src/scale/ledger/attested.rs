@@ -14,7 +14,6 @@ use serde_json::Value;
 use super::entry::{Entry, Record, Source, ENTRY_SCHEMA, ENVELOPE_FILE};
 use crate::attest::attach;
 use crate::attest::check::{self, CheckOptions};
-use crate::attest::dsse::Envelope;
 use crate::attest::keys::PublicKey;
 use crate::image::digest::Digest;
 use crate::image::reference::Reference;
@@ -108,14 +107,16 @@ pub fn registry_records(
                     continue;
                 }
             };
-            let checked = check::check_envelope(&found.source, &bytes, Some(&pinned), &options);
-            if let Some(error) = &checked.error {
+            let (checked, statement) =
+                check::check_signed_statement(&found.source, &bytes, Some(&pinned), &options);
+            let Some(statement) = statement else {
+                let error = checked
+                    .error
+                    .as_deref()
+                    .unwrap_or("not a valid attestation");
                 attested
                     .notes
                     .push(format!("{shown}: {}: {error}", found.source));
-                continue;
-            }
-            let Some(statement) = verified_statement(&bytes, keys) else {
                 continue;
             };
             let dir = scratch.join(Digest::of(&bytes).hex());
@@ -132,12 +133,6 @@ pub fn registry_records(
         }
     }
     Ok(attested)
-}
-
-/// The statement of an envelope that verified with one of `keys`.
-fn verified_statement(bytes: &[u8], keys: &[PublicKey]) -> Option<Value> {
-    let verified = Envelope::parse(bytes).ok()?.verify(keys).ok()?;
-    serde_json::from_slice(&verified.payload).ok()
 }
 
 /// One entry per platform the attestation states a verdict for.
