@@ -1270,9 +1270,6 @@ fn run(
         }
         (None, None) => false,
     };
-    if args.push_attestation {
-        verify_args.push("--push-attestation".to_string());
-    }
     if let Some(authfile) = &access.authfile {
         verify_args.extend(["--authfile".to_string(), authfile.display().to_string()]);
     }
@@ -1301,6 +1298,10 @@ fn run(
         verify_args,
         env,
         signed,
+        attach: match args.push_attestation {
+            true => Some(access.options(quiet)?),
+            false => None,
+        },
         verifier_id: args.verifier_id.clone(),
     };
     let on_event = |event: RunEvent| {

@@ -16,6 +16,9 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
+use crate::attest::lookup::attach_to_image;
+use crate::image::digest::Digest;
+use crate::image::AccessOptions;
 use crate::scale::job::{Job, JobRecipe, Plan, TOOL_VERSION};
 use crate::scale::ledger::entry::{
     entry_path, is_job_id, Entry, ENTRY_FILE, ENTRY_SCHEMA, ENVELOPE_FILE, REPORT_FILE,
@@ -65,6 +68,11 @@ pub struct RunOptions {
     pub env: Vec<(String, std::ffi::OsString)>,
     /// Whether jobs sign, so their attestation is a DSSE envelope.
     pub signed: bool,
+    /// Attach each job's signed envelope to its image with these access
+    /// options (`--push-attestation`). The run attaches them itself, one at
+    /// a time, rather than its jobs: the platforms of one image share its
+    /// `.att` tag, and parallel read-append-push cycles would lose layers.
+    pub attach: Option<AccessOptions>,
     pub verifier_id: String,
 }
 
@@ -127,6 +135,7 @@ pub fn run(
         to_run: pending.len(),
         already_done: done.len(),
     });
+    let attaching = Mutex::new(());
     let next = AtomicUsize::new(0);
     let finished = AtomicUsize::new(0);
     let failure: Mutex<Option<RunError>> = Mutex::new(None);
@@ -140,7 +149,7 @@ pub fn run(
                     return;
                 };
                 on_event(RunEvent::Started { job });
-                match run_job(job, options, &jobs_dir, &work_dir) {
+                match run_job(job, options, &attaching, &jobs_dir, &work_dir) {
                     Ok(entry) => {
                         if let Ok(mut summary) = summary.lock() {
                             match entry.verdict {
@@ -248,6 +257,7 @@ fn clear_abandoned_work(work_dir: &Path) -> Result<(), RunError> {
 fn run_job(
     job: &Job,
     options: &RunOptions,
+    attaching: &Mutex<()>,
     jobs_dir: &Path,
     work_dir: &Path,
 ) -> Result<Entry, RunError> {
@@ -291,7 +301,16 @@ fn run_job(
     }
     keep_tail(&stderr_path, MAX_STDERR_BYTES)?;
 
-    let code = status.code().unwrap_or(2);
+    let mut code = status.code().unwrap_or(2);
+    let mut attach_error = None;
+    if let (Some(access), true, 0 | 1) = (&options.attach, options.signed, code) {
+        if let Err(e) = attach(job, &attestation_path, access, attaching) {
+            code = 2;
+            attach_error = Some(format!(
+                "error: the verification is reported, but its attestation was not attached: {e}"
+            ));
+        }
+    }
     let report = read_report(&report_path);
     if report.is_none() {
         let _ = fs::remove_file(&report_path);
@@ -314,7 +333,7 @@ fn run_job(
         },
         causes: report.as_ref().map(causes).unwrap_or_default(),
         exit_code: code,
-        error: (code > 1).then(|| last_error_line(&stderr_path)),
+        error: attach_error.or_else(|| (code > 1).then(|| last_error_line(&stderr_path))),
         started,
         finished,
         verifier_id: options.verifier_id.clone(),
@@ -338,6 +357,23 @@ fn run_job(
     }
     drop(lock);
     Ok(entry)
+}
+
+/// Attaches the job's envelope to its image, one attachment at a time.
+fn attach(
+    job: &Job,
+    envelope: &Path,
+    access: &AccessOptions,
+    attaching: &Mutex<()>,
+) -> Result<(), String> {
+    let bytes = fs::read(envelope).map_err(|e| format!("reading {}: {e}", envelope.display()))?;
+    let digest = Digest::parse(&job.digest).map_err(|e| e.to_string())?;
+    let _one_at_a_time = attaching
+        .lock()
+        .map_err(|_| "another attachment failed".to_string())?;
+    attach_to_image(&job.image, &digest, &bytes, access)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// The report a job printed, when it printed one (a job that failed
