@@ -332,6 +332,12 @@ struct VerifyArgs {
     /// When no recipe covers the image and one is inferred: at most this many candidate builds per platform.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
     max_candidates: u32,
+    /// On a platform's mismatch: at most this many rebuilds with the inputs its published binary records (build directory, -ldflags, build settings, toolchain, build time) instead of the recipe's.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=16))]
+    max_adjustments: u32,
+    /// Compare with the recipe's rebuild only: no rebuilds with inputs taken from the published binary.
+    #[arg(long, conflicts_with = "max_adjustments")]
+    no_adjust: bool,
     #[command(flatten)]
     rebuild: RebuildArgs,
 }
@@ -779,6 +785,11 @@ fn verify(
             build: args.rebuild.options(version, &access),
             access: &access,
             diff: DiffOptions::default(),
+            max_adjustments: if args.no_adjust {
+                0
+            } else {
+                args.max_adjustments as usize
+            },
         })?,
         None => {
             let mut report = verify::verify_inferred(&InferRequest {

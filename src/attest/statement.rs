@@ -15,8 +15,9 @@ pub const PREDICATE_TYPE: &str = "https://slsa.dev/verification_summary/v1";
 /// The level recorded when every compared platform was reproduced bit for bit.
 pub const REPRODUCED_LEVEL: &str = "REBUILD_COMPARE_REPRODUCED";
 /// The level recorded instead when the rebuild took release inputs (the
-/// toolchain version, a build time) from the published binaries: reproduced
-/// given those inputs, which the extension lists per platform.
+/// toolchain version, a build time) or build environment inputs (the build
+/// directory, ...) from the published binaries: reproduced given those
+/// inputs, which the extension lists per platform (`inputs`, `adjusted`).
 pub const REPRODUCED_GIVEN_INPUTS_LEVEL: &str = "REBUILD_COMPARE_REPRODUCED_GIVEN_PUBLISHED_INPUTS";
 /// The verifier id used when `--verifier-id` is not given.
 pub const DEFAULT_VERIFIER_ID: &str = "urn:rebuild-compare:unnamed-verifier";
@@ -86,6 +87,10 @@ pub struct PlatformSummary {
     /// Release inputs read from the published binary (absent when none).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub inputs: BTreeMap<String, String>,
+    /// Inputs the compared rebuild took from the published binary instead
+    /// of the recipe (absent when none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub adjusted: BTreeMap<String, crate::rebuild::adjust::InputChange>,
 }
 
 /// What the statement records besides the report.
@@ -145,7 +150,12 @@ pub fn statement(report: &VerifyReport, options: &AttestOptions) -> Statement {
             },
             input_attestations: Vec::new(),
             verification_result: if passed { "PASSED" } else { "FAILED" },
-            verified_levels: if passed && report.platforms.iter().any(|p| !p.inputs.is_empty()) {
+            verified_levels: if passed
+                && report
+                    .platforms
+                    .iter()
+                    .any(|p| !p.inputs.is_empty() || !p.adjusted.is_empty())
+            {
                 vec![REPRODUCED_GIVEN_INPUTS_LEVEL]
             } else if passed {
                 vec![REPRODUCED_LEVEL]
@@ -164,6 +174,7 @@ pub fn statement(report: &VerifyReport, options: &AttestOptions) -> Statement {
                         verdict: p.verdict,
                         manifest_digest: p.manifest_digest.clone(),
                         inputs: p.inputs.clone(),
+                        adjusted: p.adjusted.clone(),
                     })
                     .collect(),
             },

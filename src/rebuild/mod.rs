@@ -6,8 +6,11 @@
 //! root filesystem (or the host's), [`sandbox`] runs each step isolated in
 //! bubblewrap, [`deps`] keeps what `fetch` downloads per exact inputs, and
 //! [`build`] runs every platform. [`published`] fetches the
-//! maintainers' own checksums to compare against.
+//! maintainers' own checksums to compare against; [`adjust`] reads the
+//! inputs a published binary records that its rebuild did not take, and
+//! writes the recipe that takes them.
 
+pub mod adjust;
 pub mod build;
 pub mod builder;
 pub mod deps;

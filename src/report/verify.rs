@@ -70,7 +70,10 @@ pub fn render_text(report: &VerifyReport, w: &mut impl Write, color: bool) -> io
     for note in &report.notes {
         writeln!(w, "note: {note}")?;
     }
-    let given_inputs = report.platforms.iter().any(|p| !p.inputs.is_empty());
+    let given_inputs = report
+        .platforms
+        .iter()
+        .any(|p| !p.inputs.is_empty() || !p.adjusted.is_empty());
     let overall = match report.verdict {
         Verdict::Reproducible if given_inputs => format!(
             "{} given the published inputs listed above",
@@ -96,6 +99,7 @@ fn render_details(p: &PlatformResult, common_builder: bool, w: &mut impl Write) 
     let interesting = !p.cross_checks.is_empty()
         || !p.inputs.is_empty()
         || p.candidates.is_some()
+        || p.adjustments.is_some()
         || (!common_builder && p.builder.is_some())
         || p.error.is_some()
         || p.diff.is_some()
@@ -124,6 +128,7 @@ fn render_details(p: &PlatformResult, common_builder: bool, w: &mut impl Write) 
         };
         writeln!(w, "  candidate {} ({}): {outcome}", i + 1, candidate.label)?;
     }
+    render_adjustments(p, w)?;
     for check in &p.cross_checks {
         if check.starts_with(crate::verify::PASSED) {
             writeln!(w, "  {check}")?;
@@ -188,6 +193,60 @@ fn render_details(p: &PlatformResult, common_builder: bool, w: &mut impl Write) 
                 .map_or("IMAGE-BINARY", |b| b.extracted.as_str()),
             p.rebuilt.as_ref().map_or("REBUILT", |b| b.path.as_str())
         )?;
+    }
+    Ok(())
+}
+
+/// The rebuilds with inputs taken from the published binary: each one
+/// tried, the one compared against and every input it changed.
+fn render_adjustments(p: &PlatformResult, w: &mut impl Write) -> io::Result<()> {
+    let Some(adjustments) = &p.adjustments else {
+        return Ok(());
+    };
+    writeln!(
+        w,
+        "  rebuild from the recipe: {} differing",
+        bytes(adjustments.recipe_differing_bytes)
+    )?;
+    for tried in &adjustments.rebuilds {
+        let names: Vec<&str> = tried.adjusted.keys().map(String::as_str).collect();
+        let outcome = match (&tried.error, tried.differing_bytes) {
+            (Some(error), _) => format!("error: {}", error.lines().next().unwrap_or_default()),
+            (None, Some(0)) => "reproduces the image binary".to_string(),
+            (None, Some(n)) => format!("{} differing", bytes(n)),
+            (None, None) => "not built".to_string(),
+        };
+        writeln!(
+            w,
+            "  rebuild {} with the published {}: {outcome}",
+            tried.label,
+            names.join(", ")
+        )?;
+    }
+    if let Some(against) = &p.compared_against {
+        writeln!(w, "  compared against: {against}")?;
+    }
+    for (name, change) in &p.adjusted {
+        let value = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
+        let kind = match change.kind {
+            crate::rebuild::adjust::InputKind::Environment => "environment",
+            crate::rebuild::adjust::InputKind::Program => "program",
+        };
+        writeln!(
+            w,
+            "  adjusted {name}: recipe {}, published {} ({kind})",
+            value(&change.recipe),
+            value(&change.published)
+        )?;
+    }
+    if let Some(cause) = &p.confirmed_cause {
+        writeln!(w, "  confirmed: {cause}; update the recipe to accept it")?;
+    }
+    if let Some(recipe) = &adjustments.adjusted_recipe {
+        writeln!(w, "  adjusted recipe saved to {recipe}")?;
+    }
+    for note in &adjustments.notes {
+        writeln!(w, "  adjust: {note}")?;
     }
     Ok(())
 }

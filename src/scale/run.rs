@@ -6,6 +6,7 @@
 //! every job already in the ledger and clears the work directories no live
 //! run holds.
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use serde_json::Value;
 use crate::attest::lookup::attach_to_image;
 use crate::image::digest::Digest;
 use crate::image::AccessOptions;
+use crate::rebuild::adjust::InputChange;
 use crate::scale::job::{Job, JobRecipe, Plan, TOOL_VERSION};
 use crate::scale::ledger::entry::{
     entry_path, is_job_id, Entry, ENTRY_FILE, ENTRY_SCHEMA, ENVELOPE_FILE, REPORT_FILE,
@@ -332,6 +334,7 @@ fn run_job(
             _ => Verdict::Error,
         },
         causes: report.as_ref().map(causes).unwrap_or_default(),
+        adjusted: report.as_ref().map(adjusted).unwrap_or_default(),
         exit_code: code,
         error: attach_error.or_else(|| (code > 1).then(|| last_error_line(&stderr_path))),
         started,
@@ -398,6 +401,23 @@ fn causes(report: &Value) -> Vec<String> {
         }
     }
     causes
+}
+
+/// The inputs every platform's compared rebuild took from its published
+/// binary (`adjusted`), by input; the first platform's value stands.
+fn adjusted(report: &Value) -> BTreeMap<String, InputChange> {
+    let mut adjusted = BTreeMap::new();
+    let platforms = report.get("platforms").and_then(Value::as_array);
+    for platform in platforms.into_iter().flatten() {
+        let taken = platform
+            .get("adjusted")
+            .cloned()
+            .and_then(|a| serde_json::from_value::<BTreeMap<String, InputChange>>(a).ok());
+        for (input, change) in taken.into_iter().flatten() {
+            adjusted.entry(input).or_insert(change);
+        }
+    }
+    adjusted
 }
 
 /// The key id of an envelope's first signature.

@@ -6,6 +6,7 @@
 //! image, and tries its candidates; both hand back a [`VerifyReport`]
 //! ([`report`]), the plain data the renderers and the attestation read.
 
+mod closest;
 pub mod inferred;
 pub mod pipeline;
 mod report;
@@ -13,6 +14,6 @@ mod report;
 pub use inferred::{infer_recipe, verify_inferred, InferRequest, Inferred};
 pub use pipeline::{default_out_dir, image_location, verify, VerifyError, VerifyRequest, PASSED};
 pub use report::{
-    CandidateResult, ImageBinary, ImageInfo, PlatformResult, PlatformVerdict, PublishedDigest,
-    Rebuilt, RecipeInfo, SourceInfo, Verdict, VerifyReport,
+    AdjustedRebuild, Adjustments, CandidateResult, ImageBinary, ImageInfo, PlatformResult,
+    PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo, SourceInfo, Verdict, VerifyReport,
 };

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
+use super::closest::{self, RecipeBuild};
 use super::report::{
     ImageBinary, ImageInfo, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo,
     SourceInfo, Verdict, VerifyReport,
@@ -118,6 +119,9 @@ pub struct VerifyRequest<'a> {
     pub build: BuildOptions,
     pub access: &'a AccessOptions,
     pub diff: DiffOptions,
+    /// `--max-adjustments`: at most this many rebuilds of a mismatching
+    /// platform with inputs taken from its published binary (0: `--no-adjust`).
+    pub max_adjustments: usize,
 }
 
 /// Where the published image is read from: the typed location, with the
@@ -405,6 +409,29 @@ fn verify_platform(
         (found, built)
     };
 
+    let closest = match (&found, &built, &prepared_build) {
+        (Ok(found), Ok(recipe_built), Some(prepared))
+            if found.sha256 != recipe_built.sha256 && request.max_adjustments > 0 =>
+        {
+            closest::closest(
+                &RecipeBuild {
+                    request,
+                    plan,
+                    resolver,
+                    platform: build_platform,
+                    prepared,
+                    built: recipe_built,
+                },
+                found,
+            )
+        }
+        _ => None,
+    };
+    let (built, prepared_build) = match &closest {
+        Some(closest) => (Ok(closest.built.clone()), Some(closest.prepared.clone())),
+        None => (built, prepared_build),
+    };
+
     let mut result = PlatformResult::skipped(platform, String::new());
     result.error = None;
     result.manifest_digest = Some(platform_image.manifest_digest.clone());
@@ -421,7 +448,7 @@ fn verify_platform(
         .as_ref()
         .ok()
         .and_then(|found| check_pinned_dependencies(&found.extracted, &plan.source));
-    conclude(
+    let mut result = conclude(
         result,
         found.map_err(|e| format!("image binary: {}", crate::error_chain(&e))),
         built.map_err(|e| format!("rebuild: {}", crate::error_chain(&e))),
@@ -429,7 +456,11 @@ fn verify_platform(
         published,
         dependencies,
         &diff_options,
-    )
+    );
+    if let Some(closest) = closest {
+        closest::record(&mut result, closest);
+    }
+    result
 }
 
 /// The dependency cross-check of the image binary against the source at

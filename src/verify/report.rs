@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diff::{BinaryDiff, Cause};
 use crate::image::digest::Digest;
+use crate::rebuild::adjust::InputChange;
 use crate::rebuild::infer::depcheck::DependencyCheck;
 use crate::rebuild::sandbox::BuilderRoot;
 
@@ -132,6 +133,22 @@ pub struct PlatformResult {
     /// the tag and toolchain): each pass as `ok: …`, each failure as the
     /// problem found (no prefix).
     pub cross_checks: Vec<String>,
+    /// The rebuild the verdict and the diff rest on, when rebuilds with
+    /// inputs taken from the published binary were tried: `recipe`, or
+    /// `adjusted:N` (the closest, fewest differing bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compared_against: Option<String>,
+    /// The inputs that rebuild took from the published binary instead of
+    /// the recipe, by input (`build_directory`, `-X main.endpoint`, ...).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub adjusted: BTreeMap<String, InputChange>,
+    /// When only a rebuild with a program input changed reproduced the
+    /// image binary: that cause, confirmed (the verdict stays `mismatch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_cause: Option<String>,
+    /// The rebuilds with inputs taken from the published binary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjustments: Option<Adjustments>,
 }
 
 impl PlatformResult {
@@ -152,8 +169,43 @@ impl PlatformResult {
             dependencies: None,
             candidates: None,
             cross_checks: Vec::new(),
+            compared_against: None,
+            adjusted: BTreeMap::new(),
+            confirmed_cause: None,
+            adjustments: None,
         }
     }
+}
+
+/// The rebuilds of a mismatching platform with inputs taken from its
+/// published binary (`--max-adjustments`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Adjustments {
+    /// The recipe's own rebuild.
+    pub recipe_rebuilt: Rebuilt,
+    /// Bytes in which it differs from the image binary.
+    pub recipe_differing_bytes: u64,
+    /// Each adjusted rebuild, in the order tried.
+    pub rebuilds: Vec<AdjustedRebuild>,
+    /// Where the adjusted recipe that reproduced the image binary was saved.
+    pub adjusted_recipe: Option<String>,
+    /// Inputs that differ but could not be taken, and why.
+    pub notes: Vec<String>,
+}
+
+/// One rebuild with inputs taken from the published binary.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdjustedRebuild {
+    /// `adjusted:1`, `adjusted:2`.
+    pub label: String,
+    /// The inputs it took, by input.
+    pub adjusted: BTreeMap<String, InputChange>,
+    /// Its recipe (TOML), when written.
+    pub recipe: Option<String>,
+    pub rebuilt: Option<Rebuilt>,
+    /// Bytes in which it differs from the image binary (0: reproduced).
+    pub differing_bytes: Option<u64>,
+    pub error: Option<String>,
 }
 
 /// One candidate of an inferred recipe, as tried for a platform.

@@ -22,6 +22,8 @@ pub struct Recipe {
     pub origin: String,
     /// The sha256 of the recipe's text, as recorded in reports and attestations.
     pub sha256: Digest,
+    /// The recipe's text, as read (what an adjusted recipe is written from).
+    pub text: String,
     pub image: ImageSpec,
     pub source: SourceSpec,
     pub build: BuildSpec,
@@ -436,6 +438,7 @@ impl Recipe {
         Ok(Self {
             origin: origin.to_string(),
             sha256: Digest::of(text.as_bytes()),
+            text: text.to_string(),
             image: ImageSpec {
                 repository,
                 tag,

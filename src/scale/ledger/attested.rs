@@ -190,6 +190,7 @@ fn entries(
                 },
                 verdict,
                 causes: Vec::new(),
+                adjusted: BTreeMap::new(),
                 exit_code: match verdict {
                     Verdict::Reproducible => 0,
                     Verdict::Mismatch => 1,

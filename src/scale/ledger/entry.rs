@@ -1,11 +1,13 @@
 //! One ledger entry (`LEDGER/jobs/<id>/entry.json`): the summary of a job's
 //! run, and the checks it must pass before anything is built from it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use crate::rebuild::adjust::InputChange;
 use crate::scale::job::Job;
 use crate::verify::Verdict;
 
@@ -26,6 +28,10 @@ pub struct Entry {
     pub verdict: Verdict,
     /// The platform's cause codes, in report order (empty when none).
     pub causes: Vec<String>,
+    /// The inputs the compared rebuild took from the published binary
+    /// instead of the recipe, by input (absent when none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub adjusted: BTreeMap<String, InputChange>,
     pub exit_code: i32,
     /// What went wrong, on one line, when the run failed.
     pub error: Option<String>,
