@@ -579,8 +579,9 @@ struct AttestationArgs {
 #[derive(Subcommand)]
 enum AttestationAction {
     /// Check the attestations attached to IMAGE (or the envelope in FILE)
-    /// against the given public keys: exit 0 when a valid one says PASSED,
-    /// 1 when the valid ones say FAILED, 2 when none is valid.
+    /// against the given public keys, per platform: the newest valid one
+    /// that covers a platform decides it. Exit 0 when every platform
+    /// passed, 1 when any failed, 2 otherwise (one unattested or invalid).
     Verify(AttestationVerifyArgs),
 }
 
@@ -595,6 +596,9 @@ struct AttestationVerifyArgs {
     /// Only attestations by this verifier (their `--verifier-id`) count.
     #[arg(long, value_name = "URI")]
     verifier_id: Option<String>,
+    /// Only this platform of the image (os/arch[/variant]), which it must ship; repeatable. Default: every platform of the image.
+    #[arg(long = "platform", value_name = "OS/ARCH[/VARIANT]")]
+    platforms: Vec<Platform>,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     #[command(flatten)]
@@ -913,8 +917,8 @@ fn signing_key(
 }
 
 /// `attestation verify`: checks the attestations attached to an image, or
-/// an envelope file, against the given keys. Exit 0 when a valid one says
-/// PASSED, 1 when valid ones all say FAILED, 2 when none is valid.
+/// an envelope file, against the given keys, and decides each platform.
+/// Exit 0 when every platform passed, 1 when one failed, 2 otherwise.
 fn attestation(args: &AttestationArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<bool> {
     let AttestationAction::Verify(args) = &args.action;
     let keys = args
@@ -928,9 +932,14 @@ fn attestation(args: &AttestationArgs, access: &AccessArgs, quiet: bool) -> anyh
     };
     let path = Path::new(&args.target);
     let report = if path.is_file() {
-        attest::lookup::verify_file(path, &options)?
+        attest::lookup::verify_file(path, &args.platforms, &options)?
     } else {
-        attest::lookup::verify_image(&args.target, &access.options(quiet)?, &options)?
+        attest::lookup::verify_image(
+            &args.target,
+            &args.platforms,
+            &access.options(quiet)?,
+            &options,
+        )?
     };
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -942,7 +951,7 @@ fn attestation(args: &AttestationArgs, access: &AccessArgs, quiet: bool) -> anyh
         attest::check::Outcome::Passed => Ok(true),
         attest::check::Outcome::Failed => Ok(false),
         attest::check::Outcome::Unverified => anyhow::bail!(
-            "no attestation signed by the given key(s) is valid for {}",
+            "not every platform of {} has a valid attestation signed by the given key(s)",
             args.target
         ),
     }

@@ -2,8 +2,11 @@
 //! the keys the user trusts, then the statement it signs: an in-toto
 //! statement whose predicate is a verification summary (VSA) about the
 //! image's digest, made by the verifier asked for. Nothing from a statement
-//! is shown before its signature verified. The outcome of several is the
-//! best among the valid ones: a valid PASSED, else a valid FAILED, else none.
+//! is shown before its signature verified, and a statement whose
+//! `timeVerified` is not a time does not count. Which of several decides
+//! each platform is [`super::decide`]'s.
+
+use std::time::SystemTime;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -44,6 +47,14 @@ pub struct AttestationCheck {
     pub platforms: Vec<PlatformClaim>,
     /// Why this attestation does not count; `None` for a valid one.
     pub error: Option<String>,
+    /// The sha256 digests (hex) of the statement's subjects, once its
+    /// signature verified (also when it does not count, to say which
+    /// platform it would have covered); not reported.
+    #[serde(skip)]
+    pub subjects: Vec<String>,
+    /// `time_verified`, read; set for valid attestations only.
+    #[serde(skip)]
+    pub verified_at: Option<SystemTime>,
 }
 
 /// One platform's verdict as an attestation states it.
@@ -53,15 +64,16 @@ pub struct PlatformClaim {
     pub verdict: String,
 }
 
-/// The outcome over all attestations found.
+/// The outcome over every platform checked.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Outcome {
-    /// At least one valid attestation says PASSED.
+    /// Every platform's deciding attestation says PASSED.
     Passed,
-    /// Valid attestations exist, and all say FAILED.
+    /// Some platform's deciding attestation says FAILED.
     Failed,
-    /// None is valid (none found, bad signatures, another digest, …).
+    /// None failed, but some platform has no valid attestation (none
+    /// found, bad signatures, another digest, …).
     Unverified,
 }
 
@@ -77,29 +89,14 @@ impl AttestationCheck {
             result: None,
             platforms: Vec::new(),
             error: Some(error),
+            subjects: Vec::new(),
+            verified_at: None,
         }
     }
 
     /// Whether this attestation counts.
     pub fn is_valid(&self) -> bool {
         self.error.is_none() && self.result.is_some()
-    }
-}
-
-/// The outcome of `checks` (see [`Outcome`]).
-pub fn outcome(checks: &[AttestationCheck]) -> Outcome {
-    let valid = checks.iter().filter(|c| c.is_valid());
-    let mut any = false;
-    for check in valid {
-        if check.result.as_deref() == Some("PASSED") {
-            return Outcome::Passed;
-        }
-        any = true;
-    }
-    if any {
-        Outcome::Failed
-    } else {
-        Outcome::Unverified
     }
 }
 
@@ -199,7 +196,7 @@ fn read_statement(
                 .collect()
         })
         .unwrap_or_default();
-    let subjects: Vec<String> = statement
+    check.subjects = statement
         .get("subject")
         .and_then(Value::as_array)
         .map(|subjects| {
@@ -209,6 +206,7 @@ fn read_statement(
                 .collect()
         })
         .unwrap_or_default();
+    let subjects = &check.subjects;
     let resource = check
         .resource_uri
         .as_deref()
@@ -236,8 +234,20 @@ fn read_statement(
             ));
         }
     }
+    let time = check
+        .time_verified
+        .as_deref()
+        .ok_or("the verification summary names no timeVerified")?;
+    let verified_at = humantime::parse_rfc3339(time).map_err(|e| {
+        format!(
+            "its timeVerified {time:?} is not an RFC 3339 time in UTC ({e}), so it cannot be dated"
+        )
+    })?;
     match text(&statement, "/predicate/verificationResult") {
-        Some(r) if r == "PASSED" || r == "FAILED" => Ok((r, statement)),
+        Some(r) if r == "PASSED" || r == "FAILED" => {
+            check.verified_at = Some(verified_at);
+            Ok((r, statement))
+        }
         other => Err(format!(
             "the verificationResult is {}, not PASSED or FAILED",
             other.as_deref().unwrap_or("missing")
@@ -256,6 +266,10 @@ mod tests {
     }
 
     fn statement(result: &str, subjects: &[&Digest], resource: &Digest) -> Vec<u8> {
+        statement_at(result, subjects, resource, "2026-12-01T00:00:00Z")
+    }
+
+    fn statement_at(result: &str, subjects: &[&Digest], resource: &Digest, time: &str) -> Vec<u8> {
         let subject: Vec<Value> = subjects
             .iter()
             .map(|d| serde_json::json!({"name": "x", "digest": {"sha256": d.hex()}}))
@@ -266,7 +280,7 @@ mod tests {
             "predicateType": PREDICATE_TYPE,
             "predicate": {
                 "verifier": {"id": "urn:test:rebuilder"},
-                "timeVerified": "2026-12-01T00:00:00Z",
+                "timeVerified": time,
                 "resourceUri": format!("127.0.0.1:5000/app@{resource}"),
                 "verificationResult": result,
                 "rebuildCompare": {"platforms": [{"platform": "linux/amd64", "verdict": "reproducible"}]}
@@ -308,7 +322,12 @@ mod tests {
                 verdict: "reproducible".into()
             }]
         );
-        assert_eq!(outcome(&[result]), Outcome::Passed);
+        assert_eq!(result.subjects, [digest.hex()]);
+        assert_eq!(
+            result.verified_at,
+            Some(humantime::parse_rfc3339("2026-12-01T00:00:00Z").unwrap())
+        );
+        assert!(result.is_valid());
     }
 
     #[test]
@@ -356,30 +375,35 @@ mod tests {
                 .as_str()
             )
         );
-        assert_eq!(
-            outcome(&[by_other, tampered, about_other]),
-            Outcome::Unverified
-        );
+        assert!([by_other, tampered, about_other]
+            .iter()
+            .all(|c| !c.is_valid() && c.verified_at.is_none()));
     }
 
     #[test]
-    fn valid_failed_summaries_alone_make_the_outcome_failed() {
+    fn a_time_verified_that_is_not_an_rfc3339_time_makes_the_summary_invalid() {
         let key = SigningKey::generate(Algorithm::P256).unwrap();
         let digest = image();
-        let failed = check(
-            &signed(&statement("FAILED", &[&digest], &digest), &key),
-            &[key.public_key()],
-            None,
-        );
-        assert_eq!(failed.result.as_deref(), Some("FAILED"));
-        let garbage = check(b"{", &[key.public_key()], None);
-        assert_eq!(outcome(&[failed.clone(), garbage]), Outcome::Failed);
-        let passed = check(
-            &signed(&statement("PASSED", &[&digest], &digest), &key),
-            &[key.public_key()],
-            None,
-        );
-        assert_eq!(outcome(&[failed, passed]), Outcome::Passed);
+        for time in ["yesterday", "2026-12-01 00:00:00", ""] {
+            let envelope = signed(&statement_at("PASSED", &[&digest], &digest, time), &key);
+            let result = check(&envelope, &[key.public_key()], None);
+            assert!(!result.is_valid(), "{time:?}");
+            assert_eq!(result.result, None);
+            assert_eq!(result.verified_at, None);
+            let error = result.error.unwrap();
+            assert!(
+                error.starts_with(&format!(
+                    "its timeVerified {time:?} is not an RFC 3339 time in UTC ("
+                )),
+                "{error}"
+            );
+            assert!(error.ends_with("), so it cannot be dated"), "{error}");
+            assert_eq!(
+                result.subjects,
+                [digest.hex()],
+                "it still says what it is about"
+            );
+        }
     }
 
     #[test]

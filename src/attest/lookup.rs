@@ -9,14 +9,16 @@ use serde::Serialize;
 
 use super::attach::{self, AttachError, Attached};
 use super::check::{self, AttestationCheck, CheckOptions, Outcome};
+use super::decide::{self, PlatformDecision, ShippedPlatform};
 use super::dsse::MAX_ENVELOPE_BYTES;
 use super::statement::PREDICATE_TYPE;
 use crate::image::digest::Digest;
-use crate::image::manifest::{Descriptor, Manifest};
+use crate::image::manifest::{select_platforms, Descriptor, Manifest};
+use crate::image::platform::Platform;
 use crate::image::reference::{ImageLocation, Reference, ReferenceError};
 use crate::image::repository::{Access, Repository};
 use crate::image::ImageError;
-use crate::image::{AccessOptions, Image};
+use crate::image::{AccessOptions, Image, ResolvedImage};
 
 /// Finding or attaching attestations failed before any could be checked.
 #[derive(Debug, thiserror::Error)]
@@ -48,14 +50,20 @@ pub struct AttestationReport {
     /// The image's pinned digest (for a file: `null`; each attestation
     /// names its own resource).
     pub digest: Option<String>,
-    /// `PASSED`, `FAILED` or `UNVERIFIED`.
+    /// `PASSED` (every platform passed), `FAILED` (one failed) or
+    /// `UNVERIFIED` (none failed, one is unattested or invalid).
     pub outcome: Outcome,
+    /// Each platform checked (every platform the image ships, or those
+    /// asked for), and what decides it.
+    pub platforms: Vec<PlatformDecision>,
     pub attestations: Vec<AttestationCheck>,
 }
 
-/// Checks every attestation attached to `image` in its registry.
+/// Checks every attestation attached to `image` in its registry, and
+/// decides each of its platforms (the `requested` ones, when given).
 pub fn verify_image(
     image: &str,
+    requested: &[Platform],
     access: &AccessOptions,
     options: &CheckOptions,
 ) -> Result<AttestationReport, LookupError> {
@@ -65,7 +73,9 @@ pub fn verify_image(
             location: image.to_string(),
         });
     };
-    let resolved = Image::open(&location, access)?.resolve()?;
+    let opened = Image::open(&location, access)?;
+    let resolved = opened.resolve()?;
+    let shipped = shipped_platforms(&opened, &resolved, requested)?;
     let repo = Repository::open(reference, access, Access::Pull)?;
     let attestations: Vec<AttestationCheck> = attach::fetch_envelopes(&repo, &resolved.digest)
         .into_iter()
@@ -76,16 +86,52 @@ pub fn verify_image(
             Err(error) => AttestationCheck::invalid(&found.source, error),
         })
         .collect();
+    let platforms = decide::decide(&attestations, &shipped);
     Ok(AttestationReport {
         target: image.to_string(),
         digest: Some(resolved.digest.to_string()),
-        outcome: check::outcome(&attestations),
+        outcome: decide::outcome(&platforms),
+        platforms,
         attestations,
     })
 }
 
-/// Checks the envelope in the file at `path`.
-pub fn verify_file(path: &Path, options: &CheckOptions) -> Result<AttestationReport, LookupError> {
+/// The platforms `image` (resolved as `resolved`) ships, each with its
+/// manifest digest: the runnable entries of its index (read from the index
+/// alone), or the one platform of a single manifest; only the `requested`
+/// ones when given, each of which must be there.
+pub fn shipped_platforms(
+    image: &Image,
+    resolved: &ResolvedImage,
+    requested: &[Platform],
+) -> Result<Vec<ShippedPlatform>, ImageError> {
+    Ok(match &resolved.manifest {
+        Manifest::Index(index) => select_platforms(index, requested)?
+            .into_iter()
+            .map(|(platform, entry)| ShippedPlatform {
+                platform,
+                manifest_digest: entry.digest.clone(),
+            })
+            .collect(),
+        Manifest::Image(_) => image
+            .platforms(resolved, requested)?
+            .into_iter()
+            .map(|found| ShippedPlatform {
+                platform: found.platform,
+                manifest_digest: found.manifest_digest,
+            })
+            .collect(),
+    })
+}
+
+/// Checks the envelope in the file at `path`, per platform as its
+/// statement claims (the `requested` ones, when given); a statement that
+/// gives no per-platform verdict decides by its result alone.
+pub fn verify_file(
+    path: &Path,
+    requested: &[Platform],
+    options: &CheckOptions,
+) -> Result<AttestationReport, LookupError> {
     let shown = path.display().to_string();
     let read = |source| LookupError::Read {
         path: shown.clone(),
@@ -101,12 +147,20 @@ pub fn verify_file(path: &Path, options: &CheckOptions) -> Result<AttestationRep
     if bytes.len() as u64 > MAX_ENVELOPE_BYTES as u64 {
         return Err(LookupError::TooLarge { path: shown });
     }
-    let attestations = vec![check::check_envelope(&shown, &bytes, None, options)];
+    let checked = check::check_envelope(&shown, &bytes, None, options);
+    let platforms = decide::claimed(&checked, requested);
+    let outcome = match checked.result.as_deref() {
+        _ if !platforms.is_empty() => decide::outcome(&platforms),
+        Some("PASSED") if checked.is_valid() => Outcome::Passed,
+        Some(_) if checked.is_valid() => Outcome::Failed,
+        _ => Outcome::Unverified,
+    };
     Ok(AttestationReport {
         target: shown,
         digest: None,
-        outcome: check::outcome(&attestations),
-        attestations,
+        outcome,
+        platforms,
+        attestations: vec![checked],
     })
 }
 

@@ -5,6 +5,7 @@
 
 pub mod attach;
 pub mod check;
+pub mod decide;
 pub mod dsse;
 pub mod keys;
 pub mod layout;

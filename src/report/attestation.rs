@@ -1,12 +1,14 @@
 //! Text rendering of [`AttestationReport`] (`attestation verify`): per
 //! attestation where it was found, who signed it, which verifier says what
-//! about which platforms, or why it does not count; then the outcome.
+//! about which platforms, or why it does not count; then one line per
+//! platform (what decides it), then the outcome.
 //! Everything an attestation says is someone else's text: control
 //! characters are shown escaped, never sent to the terminal.
 
 use std::io::{self, Write};
 
 use crate::attest::check::{AttestationCheck, Outcome};
+use crate::attest::decide::{PlatformDecision, PlatformStatus};
 use crate::attest::lookup::AttestationReport;
 
 /// Writes the report for people.
@@ -23,6 +25,18 @@ pub fn render_text(report: &AttestationReport, w: &mut impl Write) -> io::Result
         writeln!(w, "attestation {}: {}", n + 1, shown(&check.source))?;
         render_check(check, w)?;
     }
+    if !report.platforms.is_empty() {
+        writeln!(w)?;
+        let width = report
+            .platforms
+            .iter()
+            .map(|p| shown(&p.platform).chars().count())
+            .max()
+            .unwrap_or(0);
+        for decision in &report.platforms {
+            render_decision(report, decision, width, w)?;
+        }
+    }
     let valid = report.attestations.iter().filter(|c| c.is_valid()).count();
     writeln!(w)?;
     let of = format!(
@@ -34,20 +48,84 @@ pub fn render_text(report: &AttestationReport, w: &mut impl Write) -> io::Result
     } else {
         "the image it names"
     };
-    match report.outcome {
-        Outcome::Passed => writeln!(
+    let named = |status: PlatformStatus| {
+        report
+            .platforms
+            .iter()
+            .filter(|p| p.status == status)
+            .map(|p| shown(&p.platform))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (report.outcome, report.platforms.len()) {
+        (Outcome::Passed, 0) => writeln!(
             w,
             "PASSED: a valid attestation by a given key says the image was reproduced ({of})"
         ),
-        Outcome::Failed => writeln!(
+        (Outcome::Passed, count) => writeln!(
+            w,
+            "PASSED: the newest valid attestation of each platform ({count}) says it was reproduced ({of})"
+        ),
+        (Outcome::Failed, 0) => writeln!(
             w,
             "FAILED: every valid attestation says the image was not reproduced ({of})"
         ),
-        Outcome::Unverified => writeln!(
+        (Outcome::Failed, _) => writeln!(
+            w,
+            "FAILED: the newest valid attestation of {} says it was not reproduced ({of})",
+            named(PlatformStatus::Failed)
+        ),
+        (Outcome::Unverified, 0) => writeln!(
             w,
             "UNVERIFIED: no attestation by a given key is valid for {what} ({of})"
         ),
+        (Outcome::Unverified, _) => {
+            let undecided: Vec<String> = report
+                .platforms
+                .iter()
+                .filter(|p| p.status != PlatformStatus::Passed)
+                .map(|p| shown(&p.platform))
+                .collect();
+            writeln!(
+                w,
+                "UNVERIFIED: no valid attestation by a given key decides {} ({of})",
+                undecided.join(", ")
+            )
+        }
     }
+}
+
+/// `linux/arm64  FAILED      attestation 2, 2026-12-01T00:00:00Z: the newest of …`.
+fn render_decision(
+    report: &AttestationReport,
+    decision: &PlatformDecision,
+    width: usize,
+    w: &mut impl Write,
+) -> io::Result<()> {
+    let status = match decision.status {
+        PlatformStatus::Passed => "PASSED",
+        PlatformStatus::Failed => "FAILED",
+        PlatformStatus::Unattested => "unattested",
+        PlatformStatus::Invalid => "invalid",
+    };
+    let number = decision.source.as_ref().and_then(|source| {
+        report
+            .attestations
+            .iter()
+            .position(|c| &c.source == source)
+            .map(|n| n + 1)
+    });
+    let by = match (number, &decision.time_verified) {
+        (Some(n), Some(time)) => format!("attestation {n}, {}: ", shown(time)),
+        (Some(n), None) => format!("attestation {n}: "),
+        (None, _) => String::new(),
+    };
+    writeln!(
+        w,
+        "{:<width$}  {status:<10}  {by}{}",
+        shown(&decision.platform),
+        shown(&decision.reason)
+    )
 }
 
 fn render_check(check: &AttestationCheck, w: &mut impl Write) -> io::Result<()> {
