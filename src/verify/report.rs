@@ -128,6 +128,11 @@ pub struct PlatformResult {
     /// For an inferred recipe: each candidate tried, in order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub candidates: Option<Vec<CandidateResult>>,
+    /// A mismatch whose rebuild reproduced the image binary bit for bit,
+    /// but only with a program input the published binary alone supplies:
+    /// that input, confirmed as the cause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_cause: Option<ConfirmedCause>,
     /// Checks made without a rebuild (machine vs platform, Go build info vs
     /// the tag and toolchain): each pass as `ok: …`, each failure as the
     /// problem found (no prefix).
@@ -151,9 +156,26 @@ impl PlatformResult {
             inputs: BTreeMap::new(),
             dependencies: None,
             candidates: None,
+            confirmed_cause: None,
             cross_checks: Vec::new(),
         }
     }
+}
+
+/// A program input (an `-X` value, build tags, ...) with which a rebuild
+/// reproduced the image binary exactly, and which nothing but the image
+/// binary supplies (not the recipe; without one, not the release's
+/// metadata): it explains the difference but keeps the verdict at mismatch,
+/// since such an input can change what the program does (an `-X` value can
+/// point it at another server).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfirmedCause {
+    /// The input as the build names it (`-X main.version`).
+    pub input: String,
+    /// The value the image binary was built with (`https://…`).
+    pub value: String,
+    /// Why it is the cause and why it is no pass, in words.
+    pub reason: String,
 }
 
 /// One candidate of an inferred recipe, as tried for a platform.
