@@ -1172,7 +1172,11 @@ fn recipe(args: &RecipeArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result
                     eprintln!("warning: {platform}: {problem}");
                 }
             }
-            let others = inferred.inference.candidates.len().saturating_sub(1);
+            let others = inferred
+                .groups
+                .first()
+                .map_or(0, |g| g.inference.candidates.len())
+                .saturating_sub(1);
             if others > 0 {
                 eprintln!(
                     "note: wrote the most likely of {} candidates; `rebuild-compare {} {}` tries them in order",
@@ -1180,6 +1184,19 @@ fn recipe(args: &RecipeArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result
                     infer.image,
                     infer.release
                 );
+            }
+            if let [first, rest @ ..] = inferred.groups.as_slice() {
+                if !rest.is_empty() {
+                    eprintln!(
+                        "note: the platforms need different recipes: this one is for {}; `recipe infer --platform P` writes another platform's",
+                        first
+                            .platforms
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
             }
             let text = inferred.first_text().unwrap_or_default();
             match &infer.output {

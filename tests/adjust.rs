@@ -278,8 +278,10 @@ fn an_x_value_the_recipe_does_not_set_is_a_confirmed_cause_not_a_pass() {
     assert_eq!(p["verdict"], "mismatch", "{p:#}");
     assert_eq!(p["compared_against"], "adjusted:2");
     assert_eq!(p["rebuilt"]["sha256"], sha256_digest(published).as_str());
+    assert_eq!(p["confirmed_cause"]["input"], "-X main.endpoint");
+    assert_eq!(p["confirmed_cause"]["value"], ENDPOINT);
     assert_eq!(
-        p["confirmed_cause"],
+        p["confirmed_cause"]["reason"],
         format!(
             "reproduces exactly with `-X main.endpoint={ENDPOINT}`, which the recipe does not set \
              (and the published build environment: build_directory)"

@@ -240,7 +240,11 @@ fn render_adjustments(p: &PlatformResult, w: &mut impl Write) -> io::Result<()> 
         )?;
     }
     if let Some(cause) = &p.confirmed_cause {
-        writeln!(w, "  confirmed: {cause}; update the recipe to accept it")?;
+        writeln!(
+            w,
+            "  confirmed: {}; update the recipe to accept it",
+            cause.reason
+        )?;
     }
     if let Some(recipe) = &adjustments.adjusted_recipe {
         writeln!(w, "  adjusted recipe saved to {recipe}")?;

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::pipeline::{follow_build, VerifyRequest};
-use super::report::{AdjustedRebuild, Adjustments, PlatformResult, PlatformVerdict, Rebuilt};
+use super::report::{
+    AdjustedRebuild, Adjustments, ConfirmedCause, PlatformResult, PlatformVerdict, Rebuilt,
+};
 use crate::diff::Cause;
 use crate::image::platform::Platform;
 use crate::rebuild::adjust::{self, Adjustment, InputChange, InputKind};
@@ -260,7 +262,7 @@ pub(super) fn record(result: &mut PlatformResult, closest: Closest) {
             .filter(|(_, c)| c.kind == InputKind::Environment)
             .map(|(name, _)| name.as_str())
             .collect();
-        let mut cause = format!(
+        let mut reason = format!(
             "reproduces exactly with {}",
             program
                 .iter()
@@ -269,12 +271,17 @@ pub(super) fn record(result: &mut PlatformResult, closest: Closest) {
                 .join("; ")
         );
         if !environment.is_empty() {
-            cause.push_str(&format!(
+            reason.push_str(&format!(
                 " (and the published build environment: {})",
                 environment.join(", ")
             ));
         }
-        result.confirmed_cause = Some(cause);
+        let (input, change) = program[0];
+        result.confirmed_cause = Some(ConfirmedCause {
+            input: input.clone(),
+            value: change.published.clone().unwrap_or_default(),
+            reason,
+        });
     }
     result.compared_against = Some(closest.label);
     result.adjusted = closest.adjusted;

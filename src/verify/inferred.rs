@@ -9,6 +9,13 @@
 //! checked against the tag; and the binary's dependencies are checked
 //! against the tag's lock files. A platform whose dependencies disagree is
 //! a mismatch without a build: no build from the tag can give its bytes.
+//!
+//! Platforms whose binaries record different build inputs (another build
+//! directory, other `-ldflags`) get candidates of their own, and their
+//! recipes are saved per platform. A candidate that reproduces a binary
+//! only with a program input the binary alone supplies (an `-X` value that
+//! is not release metadata) confirms that input as the cause of a
+//! mismatch: it is never a pass.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,10 +24,10 @@ use super::pipeline::{
     check_dependencies, conclude, follow_build, BuilderCache, VerifyError, PASSED,
 };
 use super::report::{
-    CandidateResult, ImageInfo, PlatformResult, PlatformVerdict, RecipeInfo, SourceInfo,
-    VerifyReport,
+    CandidateResult, ConfirmedCause, ImageInfo, PlatformResult, PlatformVerdict, RecipeInfo,
+    SourceInfo, VerifyReport,
 };
-use crate::diff::DiffOptions;
+use crate::diff::{Cause, DiffOptions};
 use crate::image::platform::Platform;
 use crate::image::reference::{ImageLocation, Reference};
 
@@ -33,7 +40,7 @@ use crate::rebuild::infer::depcheck::DependencyCheck;
 use crate::rebuild::infer::files::GitTreeFiles;
 use crate::rebuild::infer::source_url::{check_revision_annotation, source_url};
 use crate::rebuild::infer::{
-    Evidence, InferError, Inference, PlatformEvidence, SourceEvidence, Toolchains,
+    BinaryOnlyInput, Evidence, InferError, Inference, PlatformEvidence, SourceEvidence, Toolchains,
 };
 use crate::rebuild::recipe::Recipe;
 use crate::rebuild::sandbox::{BuilderRoot, DEFAULT_PATH};
@@ -73,6 +80,18 @@ pub struct InferredPlatform {
     /// Its binary, or why it could not be extracted.
     pub found: Result<FoundBinary, String>,
     pub dependencies: Option<DependencyCheck>,
+    /// The index in [`Inferred::groups`] of the candidates it tries, when
+    /// its binary was read.
+    pub group: Option<usize>,
+}
+
+/// Platforms whose binaries record the same build inputs, and the
+/// candidates inferred from them.
+pub struct CandidateGroup {
+    pub platforms: Vec<Platform>,
+    pub inference: Inference,
+    /// The candidates, parsed, in the inference's order.
+    pub recipes: Vec<Recipe>,
 }
 
 /// Everything inference found, before any build.
@@ -81,9 +100,9 @@ pub struct Inferred {
     pub resolved: ResolvedImage,
     pub platforms: Vec<InferredPlatform>,
     pub source: PinnedSource,
-    pub inference: Inference,
-    /// The candidates, parsed, in the inference's order.
-    pub recipes: Vec<Recipe>,
+    /// At least one; one unless the platforms' binaries record different
+    /// build inputs.
+    pub groups: Vec<CandidateGroup>,
     /// What the run should say besides its results (where the source came
     /// from, the revision check).
     pub notes: Vec<String>,
@@ -209,19 +228,13 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
             .collect();
 
     let files = GitTreeFiles::open(&source.mirror, &source.commit)?;
-    let platforms: Vec<InferredPlatform> = platform_images
-        .into_iter()
-        .zip(found)
-        .map(|(image, found)| {
-            let dependencies = found
+    let dependencies: Vec<Option<DependencyCheck>> = found
+        .iter()
+        .map(|found| {
+            found
                 .as_ref()
                 .ok()
-                .and_then(|f| check_dependencies(&f.extracted, &files));
-            InferredPlatform {
-                image,
-                found,
-                dependencies,
-            }
+                .and_then(|f| check_dependencies(&f.extracted, &files))
         })
         .collect();
 
@@ -243,13 +256,14 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
     let host_go = host_version("go", &["env", "GOVERSION"]);
     let host_rustc = host_version("rustc", &["--version"])
         .and_then(|v| v.split_whitespace().nth(1).map(String::from));
-    let evidence = Evidence {
+    // The image's evidence but its binaries, which each group adds.
+    let base = Evidence {
         repository: &repository,
         tag: &tag,
         version: request.version,
         binary_path: &binary_path,
         annotations: &annotations,
-        platforms: &evidence_platforms,
+        platforms: &[],
         source: SourceEvidence {
             url: &source.url,
             git_ref: &source.git_ref,
@@ -264,37 +278,112 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
             rust_image: RUST_BUILDER_IMAGES,
         },
     };
-    let mut inference = crate::rebuild::infer::ecosystem::infer(&evidence)?;
-    for candidate in &mut inference.candidates {
-        if !candidate.text.ends_with('\n') {
-            candidate.text.push('\n');
-        }
-    }
-    let recipes = inference
-        .candidates
+    let members = crate::rebuild::infer::ecosystem::input_groups(&Evidence {
+        platforms: &evidence_platforms,
+        ..base
+    });
+    let mut slots: Vec<Option<PlatformEvidence>> =
+        evidence_platforms.into_iter().map(Some).collect();
+    let split: Vec<Vec<PlatformEvidence>> = members
         .iter()
-        .enumerate()
-        .map(|(i, candidate)| {
-            Recipe::parse(&format!("inferred candidate {}", i + 1), &candidate.text).map_err(|e| {
-                InferError::Invalid(format!(
-                    "candidate {} ({}) is not a valid recipe, which is a bug in rebuild-compare: {e}",
-                    i + 1,
-                    candidate.label
-                ))
-            })
+        .map(|group| {
+            group
+                .iter()
+                .filter_map(|&i| slots.get_mut(i).and_then(Option::take))
+                .collect()
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    notes.extend(inference.notes.iter().cloned());
+        .collect();
+    let several = split.len() > 1;
+    if several {
+        notes.push(format!(
+            "the platforms' binaries record different build inputs (build directory, -trimpath or -ldflags), so each of these gets candidates of its own: {}",
+            split
+                .iter()
+                .map(|group| platform_list(group.iter().map(|p| &p.platform)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    let mut groups = Vec::new();
+    for group in &split {
+        let names = platform_list(group.iter().map(|p| &p.platform));
+        let of = if several {
+            format!(" for {names}")
+        } else {
+            String::new()
+        };
+        let mut inference = crate::rebuild::infer::ecosystem::infer(&Evidence {
+            platforms: group,
+            ..base
+        })?;
+        for candidate in &mut inference.candidates {
+            if !candidate.text.ends_with('\n') {
+                candidate.text.push('\n');
+            }
+        }
+        let recipes = inference
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, candidate)| {
+                Recipe::parse(&format!("inferred candidate {}{of}", i + 1), &candidate.text)
+                    .map_err(|e| {
+                        InferError::Invalid(format!(
+                            "candidate {}{of} ({}) is not a valid recipe, which is a bug in rebuild-compare: {e}",
+                            i + 1,
+                            candidate.label
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        notes.extend(inference.notes.iter().map(|note| {
+            if several {
+                format!("{names}: {note}")
+            } else {
+                note.clone()
+            }
+        }));
+        groups.push(CandidateGroup {
+            platforms: group.iter().map(|p| p.platform.clone()).collect(),
+            inference,
+            recipes,
+        });
+    }
+    let platforms: Vec<InferredPlatform> = platform_images
+        .into_iter()
+        .zip(found)
+        .zip(dependencies)
+        .map(|((image, found), dependencies)| {
+            let group = found.as_ref().ok().and_then(|found| {
+                groups
+                    .iter()
+                    .position(|g| g.platforms.contains(&found.platform))
+            });
+            InferredPlatform {
+                image,
+                found,
+                dependencies,
+                group,
+            }
+        })
+        .collect();
     Ok(Inferred {
         location,
         resolved,
         platforms,
         source,
-        inference,
-        recipes,
+        groups,
         notes,
         checks,
     })
+}
+
+/// `linux/amd64, linux/arm64`.
+fn platform_list<'a>(platforms: impl Iterator<Item = &'a Platform>) -> String {
+    platforms
+        .map(Platform::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The image's annotations and labels, one map: the config's labels, then
@@ -345,7 +434,7 @@ fn host_version(program: &str, args: &[&str]) -> Option<String> {
 /// Infers a recipe and verifies the image with its candidates.
 pub fn verify_inferred(request: &InferRequest<'_>) -> Result<VerifyReport, VerifyError> {
     let inferred = infer_recipe(request)?;
-    for recipe in &inferred.recipes {
+    for recipe in inferred.groups.iter().flat_map(|g| &g.recipes) {
         check_sandbox(recipe, request.version, &request.build)?;
     }
     let builders = BuilderCache::new(request.access);
@@ -379,41 +468,12 @@ pub fn verify_inferred(request: &InferRequest<'_>) -> Result<VerifyReport, Verif
             .collect()
     });
 
-    // The recipe saved is the candidate that reproduced the most platforms,
-    // else the most likely one.
-    let mut wins = vec![0usize; inferred.recipes.len()];
-    for (_, chosen) in &results {
-        if let Some(count) = chosen.and_then(|i| wins.get_mut(i)) {
-            *count += 1;
-        }
-    }
-    let chosen = (0..wins.len())
-        .max_by_key(|&i| (wins[i], std::cmp::Reverse(i)))
-        .unwrap_or(0);
-    let chosen_candidate = inferred
-        .inference
-        .candidates
-        .get(chosen)
-        .ok_or_else(|| InferError::Invalid("inference gave no candidate".into()))?;
-    let saved = std::path::absolute(&request.build.out_dir)
-        .unwrap_or_else(|_| request.build.out_dir.clone())
-        .join(INFERRED_RECIPE_FILE);
-    write_recipe(&saved, &chosen_candidate.text)?;
-
+    let out_dir = std::path::absolute(&request.build.out_dir)
+        .unwrap_or_else(|_| request.build.out_dir.clone());
+    let saved = save_recipes(&inferred, &results, &out_dir)?;
     let platforms: Vec<PlatformResult> = results.into_iter().map(|(r, _)| r).collect();
     let (verdict, verdict_notes) = super::pipeline::overall_verdict(&platforms);
-    let mut notes = vec![format!(
-        "no recipe covers {}: inferred one from the image binary ({:?}, {} candidate(s); saved the {} to {})",
-        inferred.location,
-        inferred.inference.ecosystem,
-        inferred.recipes.len(),
-        if wins.get(chosen).copied().unwrap_or(0) > 0 {
-            format!("one that reproduced, candidate {}", chosen + 1)
-        } else {
-            "most likely one".to_string()
-        },
-        saved.display()
-    )];
+    let mut notes = vec![saved.note(&inferred)];
     notes.extend(inferred.notes.iter().cloned());
     notes.extend(verdict_notes);
     notes.extend(builders.notes());
@@ -433,14 +493,141 @@ pub fn verify_inferred(request: &InferRequest<'_>) -> Result<VerifyReport, Verif
             fetched_from: source.fetched_from.clone(),
         },
         recipe: RecipeInfo {
-            path: saved.display().to_string(),
-            sha256: crate::image::digest::Digest::of(chosen_candidate.text.as_bytes()),
+            path: saved.path.display().to_string(),
+            sha256: crate::image::digest::Digest::of(saved.text.as_bytes()),
             inferred: true,
         },
         sandboxed: request.build.sandboxed,
         builder,
         platforms,
         notes,
+    })
+}
+
+/// The inferred recipe the report names, and where the others went.
+struct SavedRecipes {
+    /// The recipe the report names: the image's, or with several groups
+    /// the first platform's.
+    path: std::path::PathBuf,
+    text: String,
+    /// With several groups: each platform, its file and which candidate
+    /// it is (`candidate 2, which reproduced`).
+    per_platform: Vec<(String, std::path::PathBuf, String)>,
+    /// With one group: which candidate was saved, as above.
+    which: String,
+}
+
+impl SavedRecipes {
+    fn note(&self, inferred: &Inferred) -> String {
+        let ecosystem = inferred
+            .groups
+            .first()
+            .map(|g| format!("{:?}", g.inference.ecosystem))
+            .unwrap_or_default();
+        if self.per_platform.is_empty() {
+            let count = inferred.groups.first().map_or(0, |g| g.recipes.len());
+            return format!(
+                "no recipe covers {}: inferred one from the image binary ({ecosystem}, {count} candidate(s); saved {} to {})",
+                inferred.location,
+                self.which,
+                self.path.display()
+            );
+        }
+        format!(
+            "no recipe covers {}: inferred one per platform group from the image binaries ({ecosystem}); one recipe cannot build them all, so each platform's is saved beside its results: {}; the report names {}",
+            inferred.location,
+            self.per_platform
+                .iter()
+                .map(|(platform, path, which)| format!("{platform}: {which}, {}", path.display()))
+                .collect::<Vec<_>>()
+                .join("; "),
+            self.path.display()
+        )
+    }
+}
+
+/// Saves the inferred recipe: with one group of platforms, the candidate
+/// that reproduced the most platforms, else the most likely one, as
+/// `OUT/inferred-recipe.toml`; with several (platforms built with
+/// different inputs), each platform's candidate that reproduced, else its
+/// group's choice, as `OUT/<platform>/inferred-recipe.toml`.
+fn save_recipes(
+    inferred: &Inferred,
+    results: &[(PlatformResult, Option<usize>)],
+    out_dir: &Path,
+) -> Result<SavedRecipes, VerifyError> {
+    let chosen: Vec<(usize, bool)> = (0..inferred.groups.len())
+        .map(|g| {
+            let mut wins = vec![0usize; inferred.groups[g].recipes.len()];
+            for (platform, (_, chosen)) in inferred.platforms.iter().zip(results) {
+                if platform.group == Some(g) {
+                    if let Some(count) = chosen.and_then(|i| wins.get_mut(i)) {
+                        *count += 1;
+                    }
+                }
+            }
+            let best = (0..wins.len())
+                .max_by_key(|&i| (wins[i], std::cmp::Reverse(i)))
+                .unwrap_or(0);
+            (best, wins.get(best).is_some_and(|w| *w > 0))
+        })
+        .collect();
+    let text_of = |group: usize, index: usize| {
+        inferred
+            .groups
+            .get(group)
+            .and_then(|g| g.inference.candidates.get(index))
+            .map(|c| c.text.clone())
+            .ok_or_else(|| InferError::Invalid("inference gave no candidate".into()))
+    };
+    let which = |index: usize, reproduced: bool| {
+        if reproduced {
+            format!("candidate {}, which reproduced", index + 1)
+        } else {
+            format!("candidate {}, the most likely", index + 1)
+        }
+    };
+    if inferred.groups.len() == 1 {
+        let (index, reproduced) = chosen.first().copied().unwrap_or((0, false));
+        let text = text_of(0, index)?;
+        let path = out_dir.join(INFERRED_RECIPE_FILE);
+        write_recipe(&path, &text)?;
+        return Ok(SavedRecipes {
+            path,
+            text,
+            per_platform: Vec::new(),
+            which: which(index, reproduced),
+        });
+    }
+    let mut per_platform = Vec::new();
+    let mut first: Option<(std::path::PathBuf, String)> = None;
+    for (platform, (_, reproduced)) in inferred.platforms.iter().zip(results) {
+        let Some(group) = platform.group else {
+            continue;
+        };
+        let (index, reproduced) = match reproduced {
+            Some(index) => (*index, true),
+            None => chosen.get(group).copied().unwrap_or((0, false)),
+        };
+        let text = text_of(group, index)?;
+        let path = out_dir
+            .join(platform_dir_name(&platform.image.platform))
+            .join(INFERRED_RECIPE_FILE);
+        write_recipe(&path, &text)?;
+        per_platform.push((
+            platform.image.platform.to_string(),
+            path.clone(),
+            which(index, reproduced),
+        ));
+        first.get_or_insert((path, text));
+    }
+    let (path, text) =
+        first.ok_or_else(|| InferError::Invalid("inference gave no candidate".into()))?;
+    Ok(SavedRecipes {
+        path,
+        text,
+        per_platform,
+        which: String::new(),
     })
 }
 
@@ -513,6 +700,18 @@ fn verify_platform(
         return (result, None);
     }
 
+    let Some(group) = platform.group.and_then(|g| inferred.groups.get(g)) else {
+        let result = conclude(
+            result,
+            Ok(found),
+            Err("internal error: no candidates were inferred for this platform".into()),
+            commit,
+            None,
+            platform.dependencies.clone(),
+            &request.diff,
+        );
+        return (result, None);
+    };
     let mut tried = Vec::new();
     // The build compared with the image binary: the one that reproduced,
     // else the most likely candidate that built.
@@ -520,7 +719,7 @@ fn verify_platform(
     let mut source_date_epoch = None;
     let mut chosen = None;
     let mut last_error = None;
-    let candidates = inferred.recipes.iter().zip(&inferred.inference.candidates);
+    let candidates = group.recipes.iter().zip(&group.inference.candidates);
     for (index, (recipe, candidate)) in candidates.enumerate().take(max) {
         let attempt = try_candidate(request, inferred, &found, recipe, index, resolver);
         let verdict = match &attempt {
@@ -574,7 +773,40 @@ fn verify_platform(
         .cross_checks
         .splice(0..0, inferred.checks.iter().cloned());
     result.candidates = Some(tried);
+    let reproduced_with = chosen.and_then(|i| group.inference.candidates.get(i));
+    if let Some(cause) = reproduced_with.and_then(|c| confirmed_cause(&c.binary_only)) {
+        if result.verdict == PlatformVerdict::Reproducible {
+            result.verdict = PlatformVerdict::Mismatch;
+            result.causes = vec![Cause::LdflagsValues];
+        }
+        result.cross_checks.push(cause.reason.clone());
+        result.confirmed_cause = Some(cause);
+    }
     (result, chosen)
+}
+
+/// The cause a reproduction with `inputs` confirms, when it took program
+/// inputs from the image binary alone: the first named, the reason naming
+/// them all.
+fn confirmed_cause(inputs: &[BinaryOnlyInput]) -> Option<ConfirmedCause> {
+    let first = inputs.first()?;
+    let named: Vec<String> = inputs
+        .iter()
+        .map(|i| format!("`{}={}`", i.input, i.value))
+        .collect();
+    let (list, verb, pronoun) = match named.split_last() {
+        Some((last, rest)) if !rest.is_empty() => {
+            (format!("{} and {last}", rest.join(", ")), "are", "them")
+        }
+        _ => (named.join(""), "is", "it"),
+    };
+    Some(ConfirmedCause {
+        input: first.input.clone(),
+        value: first.value.clone(),
+        reason: format!(
+            "reproduces exactly with {list}, which {verb} not release metadata (the tag, the commit, a time stamp, a tree state, a builder name): nothing but the image binary supplies {pronoun}, and an -X value can point a program at another server, so this is no pass"
+        ),
+    })
 }
 
 /// A candidate's build for one platform.
@@ -630,9 +862,16 @@ fn try_candidate(
 }
 
 impl Inferred {
-    /// The first candidate's recipe text (what `recipe infer` writes).
+    /// The first candidate's recipe text (what `recipe infer` writes): of
+    /// the first group of platforms, when their binaries record different
+    /// build inputs.
     pub fn first_text(&self) -> Option<&str> {
-        self.inference.candidates.first().map(|c| c.text.as_str())
+        self.groups
+            .first()?
+            .inference
+            .candidates
+            .first()
+            .map(|c| c.text.as_str())
     }
 
     /// The platforms whose binaries were read, with their dependency checks.

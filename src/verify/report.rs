@@ -129,6 +129,11 @@ pub struct PlatformResult {
     /// For an inferred recipe: each candidate tried, in order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub candidates: Option<Vec<CandidateResult>>,
+    /// A mismatch whose rebuild reproduced the image binary bit for bit,
+    /// but only with a program input the published binary alone supplies:
+    /// that input, confirmed as the cause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_cause: Option<ConfirmedCause>,
     /// Checks made without a rebuild (machine vs platform, Go build info vs
     /// the tag and toolchain): each pass as `ok: …`, each failure as the
     /// problem found (no prefix).
@@ -142,10 +147,6 @@ pub struct PlatformResult {
     /// the recipe, by input (`build_directory`, `-X main.endpoint`, ...).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub adjusted: BTreeMap<String, InputChange>,
-    /// When only a rebuild with a program input changed reproduced the
-    /// image binary: that cause, confirmed (the verdict stays `mismatch`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub confirmed_cause: Option<String>,
     /// The rebuilds with inputs taken from the published binary.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adjustments: Option<Adjustments>,
@@ -168,10 +169,10 @@ impl PlatformResult {
             inputs: BTreeMap::new(),
             dependencies: None,
             candidates: None,
+            confirmed_cause: None,
             cross_checks: Vec::new(),
             compared_against: None,
             adjusted: BTreeMap::new(),
-            confirmed_cause: None,
             adjustments: None,
         }
     }
@@ -206,6 +207,22 @@ pub struct AdjustedRebuild {
     /// Bytes in which it differs from the image binary (0: reproduced).
     pub differing_bytes: Option<u64>,
     pub error: Option<String>,
+}
+
+/// A program input (an `-X` value, build tags, ...) with which a rebuild
+/// reproduced the image binary exactly, and which nothing but the image
+/// binary supplies (not the recipe; without one, not the release's
+/// metadata): it explains the difference but keeps the verdict at mismatch,
+/// since such an input can change what the program does (an `-X` value can
+/// point it at another server).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfirmedCause {
+    /// The input as the build names it (`-X main.version`).
+    pub input: String,
+    /// The value the image binary was built with (`https://…`).
+    pub value: String,
+    /// Why it is the cause and why it is no pass, in words.
+    pub reason: String,
 }
 
 /// One candidate of an inferred recipe, as tried for a platform.

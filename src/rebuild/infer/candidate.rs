@@ -17,6 +17,20 @@ pub struct Candidate {
     pub label: String,
     /// The recipe as TOML, which `Recipe::parse` accepts unchanged.
     pub text: String,
+    /// The program inputs it takes from the image binary alone (`-X`
+    /// values that are not release metadata, see [`super::metadata`]): a
+    /// build of it that reproduces the binary confirms them as the cause of
+    /// a mismatch, never a pass.
+    pub binary_only: Vec<BinaryOnlyInput>,
+}
+
+/// A program input only the image binary supplies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinaryOnlyInput {
+    /// The input as the build names it (`-X main.version`).
+    pub input: String,
+    /// Its value as the binary records it (`https://…`).
+    pub value: String,
 }
 
 /// The result of inference.

@@ -20,3 +20,14 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
     }
     Err(InferError::Unsupported)
 }
+
+/// The platforms that can share candidates, as groups of indices into
+/// `evidence.platforms`: Go binaries that record different build inputs
+/// (build directory, `-trimpath`, `-ldflags`) are apart
+/// ([`super::go::input_groups`]); otherwise one group of all.
+pub fn input_groups(evidence: &Evidence<'_>) -> Vec<Vec<usize>> {
+    if !evidence.platforms.is_empty() && evidence.platforms.iter().all(|p| p.go.is_some()) {
+        return super::go::input_groups(evidence);
+    }
+    vec![(0..evidence.platforms.len()).collect()]
+}

@@ -9,6 +9,7 @@ use crate::diff::{GoBuildInfo, RustInfo};
 use crate::image::platform::Platform;
 
 /// Everything inference knows about one image and version.
+#[derive(Clone, Copy)]
 pub struct Evidence<'a> {
     /// The image's `registry/repository`, normalised (`docker.io/org/app`).
     pub repository: &'a str,
@@ -38,6 +39,7 @@ pub struct PlatformEvidence {
 }
 
 /// The source, pinned at the tag.
+#[derive(Clone, Copy)]
 pub struct SourceEvidence<'a> {
     /// The git URL (as the recipe's `source.git` will say).
     pub url: &'a str,
@@ -52,6 +54,7 @@ pub struct SourceEvidence<'a> {
 }
 
 /// What the inferred recipe may build with.
+#[derive(Clone, Copy)]
 pub struct Toolchains<'a> {
     /// The Go the `host` builder finds on its PATH (`go1.19.8`), if any.
     pub host_go: Option<&'a str>,

@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use object::{Object, ObjectSection};
 
 use super::binscan::{BinaryStrings, DATE_INPUT_REGEX, TIMESTAMP_INPUT_REGEX};
-use super::candidate::{Candidate, Ecosystem, InferError, Inference};
+use super::candidate::{BinaryOnlyInput, Candidate, Ecosystem, InferError, Inference};
 use super::evidence::{Evidence, PlatformEvidence};
 use super::files::SourceFiles;
 use super::goreleaser;
+use super::metadata::{self, Release};
 use super::xvars;
 use crate::diff::GoBuildInfo;
 use crate::image::platform::Platform;
@@ -164,11 +165,20 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
                 "the binary's recorded -ldflags {ldflags:?} hold text a recipe would read as a placeholder: write a recipe (see recipes/README.md)"
             )));
         }
+        let binary_only = binary_only_inputs(ldflags, evidence);
+        let mut why = vec!["-ldflags: as the binary records them".to_string()];
+        why.extend(binary_only.iter().map(|input| {
+            format!(
+                "{}={}: not release metadata, only the binary supplies it (a rebuild that reproduces with it is no pass)",
+                input.input, input.value
+            )
+        }));
         drafts.push(Draft {
             label: "recorded -ldflags".into(),
             ldflags: ldflags.to_string(),
-            why: vec!["-ldflags: as the binary records them".into()],
+            why,
             env: Vec::new(),
+            binary_only,
         });
     } else if !trimpath {
         if strip.as_ref().is_some_and(|s| s.s || s.w) {
@@ -181,6 +191,7 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
                 "no -ldflags: Go records them whenever they are given without -trimpath".into(),
             ],
             env: Vec::new(),
+            binary_only: Vec::new(),
         });
     } else {
         let variants: Vec<(&str, String)> = match &strip {
@@ -207,6 +218,7 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
                     ldflags: draft.x.join(" "),
                     why: vec![format!("{dropped} {}", draft.why)],
                     env: draft.env,
+                    binary_only: Vec::new(),
                 });
                 continue;
             }
@@ -226,23 +238,24 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
                     ldflags: words.join(" "),
                     why: vec![format!("{dropped} {}", draft.why), strip_why.clone()],
                     env: draft.env.clone(),
+                    binary_only: Vec::new(),
                 });
             }
         }
     }
 
-    let mut bodies: Vec<(String, String)> = Vec::new();
+    let mut bodies: Vec<(String, String, Vec<BinaryOnlyInput>)> = Vec::new();
     for draft in drafts {
         let body = base.body(&draft);
-        if !bodies.iter().any(|(_, b)| b == &body) {
-            bodies.push((draft.label, body));
+        if !bodies.iter().any(|(_, b, _)| b == &body) {
+            bodies.push((draft.label, body, draft.binary_only));
         }
     }
     let total = bodies.len();
     let candidates = bodies
         .into_iter()
         .enumerate()
-        .map(|(i, (label, body))| Candidate {
+        .map(|(i, (label, body, binary_only))| Candidate {
             text: format!(
                 "{}# Candidate {} of {total}: {}.\n\n{body}",
                 base.header,
@@ -250,6 +263,7 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
                 comment(&label)
             ),
             label,
+            binary_only,
         })
         .collect();
     Ok(Inference {
@@ -257,6 +271,55 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
         candidates,
         notes,
     })
+}
+
+/// The platforms whose binaries record the same inputs of the build
+/// itself (the build directory their embedded paths show, `-trimpath`,
+/// `-ldflags`), as groups of indices into `evidence.platforms`, each in
+/// platform order, the groups in the order of their first platform. One
+/// image's platforms are often built by different runners in different
+/// directories: each group gets its own candidates. When the binaries
+/// cannot be read that far, one group of all ([`infer`] says why).
+pub fn input_groups(evidence: &Evidence<'_>) -> Vec<Vec<usize>> {
+    let all = || vec![(0..evidence.platforms.len()).collect()];
+    let Ok(plats) = platforms(evidence.platforms) else {
+        return all();
+    };
+    let Some(first) = plats.first() else {
+        return all();
+    };
+    let Ok(package) = main_package(first.info) else {
+        return all();
+    };
+    let Some(module_dir) = module_dir(evidence.source.files, &package.module) else {
+        return all();
+    };
+    let package_dir = join(&module_dir, &package.relative);
+    /// What a platform's binary records of the build itself.
+    #[derive(PartialEq)]
+    struct BuildInputs<'a> {
+        trimpath: bool,
+        workdir: Option<String>,
+        ldflags: Option<&'a str>,
+    }
+    let mut groups: Vec<(BuildInputs<'_>, Vec<usize>)> = Vec::new();
+    for (index, plat) in plats.iter().enumerate() {
+        let trimpath = plat.setting("-trimpath") == Some("true");
+        let key = BuildInputs {
+            trimpath,
+            workdir: if trimpath {
+                None
+            } else {
+                workdir(evidence, plat, &package_dir, &mut Vec::new())
+            },
+            ldflags: plat.setting("-ldflags"),
+        };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(index),
+            None => groups.push((key, vec![index])),
+        }
+    }
+    groups.into_iter().map(|(_, members)| members).collect()
 }
 
 /// One platform's binary, with its Go build info.
@@ -654,6 +717,29 @@ struct Draft {
     /// Comment lines saying where the `-ldflags` come from.
     why: Vec<String>,
     env: Vec<(String, String)>,
+    /// The `-X` values it takes from the binary that are not release metadata.
+    binary_only: Vec<BinaryOnlyInput>,
+}
+
+/// The `-X` flags of recorded `-ldflags` whose values are not release
+/// metadata of the tag ([`metadata::classify`]).
+fn binary_only_inputs(ldflags: &str, evidence: &Evidence<'_>) -> Vec<BinaryOnlyInput> {
+    let release = Release {
+        tag: evidence.source.git_ref,
+        commit: evidence.source.commit,
+    };
+    metadata::x_flags(ldflags)
+        .into_iter()
+        .filter(|flag| metadata::classify(&flag.value, &release).is_none())
+        .map(|flag| BinaryOnlyInput {
+            input: if flag.symbol.is_empty() {
+                "-X".to_string()
+            } else {
+                format!("-X {}", flag.symbol)
+            },
+            value: flag.value,
+        })
+        .collect()
 }
 
 fn count_x(ldflags: &str) -> usize {
@@ -1602,6 +1688,104 @@ mod tests {
             .notes
             .iter()
             .any(|n| n.starts_with("built with cgo")));
+    }
+
+    /// A linux/amd64 binary built without `-trimpath` in `dir` with `-ldflags`.
+    fn untrimmed(spec: &str, dir: &str, ldflags: &str) -> PlatformEvidence {
+        let (os, arch) = spec.split_once('/').unwrap();
+        let (goos, goarch) = (format!("GOOS={os}"), format!("GOARCH={arch}"));
+        let recorded = format!("-ldflags=\"{ldflags}\"");
+        platform(
+            spec,
+            &["-compiler=gc", &recorded, "CGO_ENABLED=0", &goarch, &goos],
+            &format!("{dir}/cmd/app/main.go\0"),
+        )
+    }
+
+    #[test]
+    fn recorded_x_values_that_are_not_release_metadata_are_binary_only_inputs() {
+        let p = untrimmed(
+            "linux/amd64",
+            "/home/runner/work/app/app",
+            "-s -w -X main.version=https://evil.example/x -X main.commit=3e0ddc0 -X main.date=2024-01-02T03:09:10Z -X main.builtBy=goreleaser",
+        );
+        let inference = infer_with(&[p], &tree(&[]), None).unwrap();
+        assert_eq!(labels(&inference), vec!["recorded -ldflags"]);
+        let c = &inference.candidates[0];
+        assert_eq!(
+            c.binary_only,
+            vec![BinaryOnlyInput {
+                input: "-X main.version".into(),
+                value: "https://evil.example/x".into(),
+            }]
+        );
+        assert!(
+            c.text.contains("# -X main.version=https://evil.example/x: not release metadata, only the binary supplies it"),
+            "{}",
+            c.text
+        );
+    }
+
+    #[test]
+    fn recorded_x_values_of_the_tag_and_commit_are_release_metadata() {
+        let p = untrimmed(
+            "linux/amd64",
+            "/home/runner/work/app/app",
+            "-X main.version=v1.2.0 -X main.commit=3e0ddc0 -X main.state=clean",
+        );
+        let inference = infer_with(&[p], &tree(&[]), None).unwrap();
+        assert_eq!(inference.candidates[0].binary_only, vec![]);
+    }
+
+    #[test]
+    fn platforms_built_in_other_directories_or_with_other_ldflags_get_groups_of_their_own() {
+        let platforms = [
+            untrimmed(
+                "linux/amd64",
+                "/home/runner/work/app/app",
+                "-X main.version=v1.2.0",
+            ),
+            untrimmed("linux/arm64", "/builds/acme/app", "-X main.version=v1.2.0"),
+            untrimmed(
+                "linux/s390x",
+                "/home/runner/work/app/app",
+                "-X main.version=v1.2.0",
+            ),
+            untrimmed(
+                "linux/ppc64le",
+                "/home/runner/work/app/app",
+                "-X main.version=1.2.0",
+            ),
+        ];
+        let files = tree(&[]);
+        let annotations = BTreeMap::new();
+        let evidence = Evidence {
+            repository: "docker.io/acme/app",
+            tag: "v1.2.0",
+            version: "v1.2.0",
+            binary_path: "/usr/local/bin/app",
+            annotations: &annotations,
+            platforms: &platforms,
+            source: SourceEvidence {
+                url: "https://github.com/acme/app",
+                git_ref: "v1.2.0",
+                commit: COMMIT,
+                commit_time: COMMIT_TIME,
+                files: &files,
+            },
+            toolchains: Toolchains {
+                host_go: None,
+                go_image: "docker.io/library/golang",
+                host_rustc: None,
+                rust_image: "docker.io/library/rust",
+            },
+        };
+        assert_eq!(input_groups(&evidence), vec![vec![0, 2], vec![1], vec![3]]);
+        let arm64 = infer_with(&platforms[1..2], &files, None).unwrap();
+        assert_eq!(
+            recipe(&arm64.candidates[0])["build"]["workdir"].as_str(),
+            Some("/builds/acme/app")
+        );
     }
 
     #[test]

@@ -5,10 +5,13 @@
 //! [`Evidence`] into the same thing a hand-written recipe is: recipe TOML
 //! that [`crate::rebuild::recipe::Recipe::parse`] accepts, as a list of
 //! [`Candidate`]s in order of likelihood ([`ecosystem::infer`] picks the
-//! ecosystem). [`source_url`] finds the repository before the source is
+//! ecosystem; [`ecosystem::input_groups`] splits the platforms whose
+//! binaries record different build inputs, each group getting its own
+//! candidates). [`source_url`] finds the repository before the source is
 //! pinned; [`depcheck`] compares the binary's dependencies with the tag's
-//! lock files without building. The rest of the pipeline cannot tell an
-//! inferred recipe from a written one.
+//! lock files without building; [`metadata`] tells the release metadata a
+//! binary may supply from program inputs only it supplies. The rest of the
+//! pipeline cannot tell an inferred recipe from a written one.
 
 pub mod binscan;
 pub mod candidate;
@@ -18,10 +21,11 @@ pub mod evidence;
 pub mod files;
 pub mod go;
 pub mod goreleaser;
+pub mod metadata;
 pub mod rust;
 pub mod source_url;
 pub mod xvars;
 
-pub use candidate::{Candidate, Ecosystem, InferError, Inference};
+pub use candidate::{BinaryOnlyInput, Candidate, Ecosystem, InferError, Inference};
 pub use evidence::{Evidence, PlatformEvidence, SourceEvidence, Toolchains};
 pub use files::{MemoryFiles, SourceFiles};

@@ -598,7 +598,11 @@ impl RecipeParts<'_> {
                 inline_table(&env)
             ));
         }
-        Candidate { label, text }
+        Candidate {
+            label,
+            text,
+            binary_only: Vec::new(),
+        }
     }
 }
 
