@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use super::report::{
     ImageBinary, ImageInfo, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo,
@@ -81,7 +81,17 @@ impl<'a> BuilderCache<'a> {
         &self,
         reference: &str,
     ) -> Result<BuilderRoot, crate::rebuild::build::BuildError> {
-        let mut resolved = self.resolved.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut resolved =
+            self.resolved
+                .lock()
+                .map_err(|_| {
+                    crate::rebuild::build::BuildError::Builder {
+                reference: reference.to_string(),
+                message:
+                    "internal error: another platform's worker panicked while resolving builders"
+                        .into(),
+            }
+                })?;
         if let Some(builder) = resolved.get(reference) {
             return Ok(builder.clone());
         }
@@ -92,11 +102,15 @@ impl<'a> BuilderCache<'a> {
 
     /// A note per builder named by tag only, with the digest it resolved to.
     pub(super) fn notes(&self) -> Vec<String> {
-        let resolved = self.resolved.lock().unwrap_or_else(PoisonError::into_inner);
-        resolved
-            .iter()
-            .filter_map(|(typed, builder)| builder_note(typed, builder))
-            .collect()
+        match self.resolved.lock() {
+            Ok(resolved) => resolved
+                .iter()
+                .filter_map(|(typed, builder)| builder_note(typed, builder))
+                .collect(),
+            Err(_) => vec![
+                "internal error: a platform's worker panicked while resolving builders; which digests their tags resolved to is not known".into(),
+            ],
+        }
     }
 }
 
