@@ -30,7 +30,7 @@ use crate::rebuild::build::{
     BuiltArtifact,
 };
 use crate::rebuild::infer::depcheck::DependencyCheck;
-use crate::rebuild::infer::files::GitTreeFiles;
+use crate::rebuild::infer::files::{GitTreeFiles, SourceFiles};
 use crate::rebuild::infer::source_url::{check_revision_annotation, source_url};
 use crate::rebuild::infer::{
     Evidence, InferError, Inference, PlatformEvidence, SourceEvidence, Toolchains,
@@ -196,7 +196,7 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
         (None, Err(e)) => return Err(e.into()),
     };
     let mut notes = vec![format!("source {} found from {found_from}", source.url)];
-    let checks: Vec<String> =
+    let mut checks: Vec<String> =
         check_revision_annotation(request.version, &source.commit, &annotations)
             .map(|check| {
                 if check.ok {
@@ -285,6 +285,7 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
         })
         .collect::<Result<Vec<_>, _>>()?;
     notes.extend(inference.notes.iter().cloned());
+    checks.extend(files.listing_note());
     Ok(Inferred {
         location,
         resolved,

@@ -431,11 +431,11 @@ fn verify_platform(
     let published = request.recipe.published.as_ref().map(|published| {
         published_digest(published, request.version, build_platform).map_err(|e| e.to_string())
     });
-    let dependencies = found
-        .as_ref()
-        .ok()
-        .and_then(|found| check_pinned_dependencies(&found.extracted, &plan.source));
-    conclude(
+    let (dependencies, listing_note) = match &found {
+        Ok(found) => check_pinned_dependencies(&found.extracted, &plan.source),
+        Err(_) => (None, None),
+    };
+    let mut result = conclude(
         result,
         found.map_err(|e| format!("image binary: {}", crate::error_chain(&e))),
         built.map_err(|e| format!("rebuild: {}", crate::error_chain(&e))),
@@ -443,7 +443,9 @@ fn verify_platform(
         published,
         dependencies,
         &diff_options,
-    )
+    );
+    result.cross_checks.extend(listing_note);
+    result
 }
 
 /// The dependency cross-check of the image binary against the source at
@@ -465,16 +467,23 @@ pub(super) fn check_dependencies(
     }
 }
 
-/// [`check_dependencies`] against the tree of the pinned commit; a tree
-/// that cannot be read skips the check, saying why.
-fn check_pinned_dependencies(binary: &Path, source: &PinnedSource) -> Option<DependencyCheck> {
+/// [`check_dependencies`] against the tree of the pinned commit, with the
+/// cross-check line saying when the check searched a listing of only part
+/// of the tree; a tree that cannot be read skips the check, saying why.
+fn check_pinned_dependencies(
+    binary: &Path,
+    source: &PinnedSource,
+) -> (Option<DependencyCheck>, Option<String>) {
     match GitTreeFiles::open(&source.mirror, &source.commit) {
-        Ok(files) => check_dependencies(binary, &files),
-        Err(e) => Some(DependencyCheck {
-            checked: 0,
-            problems: Vec::new(),
-            skipped: Some(e.to_string()),
-        }),
+        Ok(files) => (check_dependencies(binary, &files), files.listing_note()),
+        Err(e) => (
+            Some(DependencyCheck {
+                checked: 0,
+                problems: Vec::new(),
+                skipped: Some(e.to_string()),
+            }),
+            None,
+        ),
     }
 }
 
@@ -622,6 +631,16 @@ pub(super) fn cross_checks(
         checks.push(format!(
             "{PASSED}{format} binary for {}, as the manifest's {} says",
             found.kind.machine, found.platform
+        ));
+    }
+    if let Ok(Some(e)) = crate::diff::go_build_info_error(&found.extracted) {
+        checks.push(format!(
+            "{e}: the image binary's revision, tree state and Go version were not checked"
+        ));
+    }
+    if let Ok(Some(e)) = crate::diff::rust_dep_info_error(&found.extracted) {
+        checks.push(format!(
+            "the image binary's cargo-auditable dependency list (.dep-v0) cannot be read ({e}): its dependencies were not checked"
         ));
     }
     let Ok(Some(info)) = crate::diff::go_build_info(&found.extracted) else {
