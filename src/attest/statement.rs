@@ -86,6 +86,10 @@ pub struct PlatformSummary {
     /// Release inputs read from the published binary (absent when none).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub inputs: BTreeMap<String, String>,
+    /// `true` when the recipe's `[published]` checksum check was skipped
+    /// (`--skip-published`); absent when it ran or none was declared.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub published_skipped: bool,
 }
 
 /// What the statement records besides the report.
@@ -164,6 +168,7 @@ pub fn statement(report: &VerifyReport, options: &AttestOptions) -> Statement {
                         verdict: p.verdict,
                         manifest_digest: p.manifest_digest.clone(),
                         inputs: p.inputs.clone(),
+                        published_skipped: p.published_skipped,
                     })
                     .collect(),
             },

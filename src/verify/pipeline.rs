@@ -129,6 +129,9 @@ pub struct VerifyRequest<'a> {
     pub source_override: Option<&'a str>,
     /// `--platform`: only these (each must be in the image). Empty: all.
     pub platforms: &'a [Platform],
+    /// `--skip-published`: do not fetch the recipe's `[published]`
+    /// checksums; each platform then records that the check was skipped.
+    pub skip_published: bool,
     pub build: BuildOptions,
     pub access: &'a AccessOptions,
     pub diff: DiffOptions,
@@ -428,9 +431,16 @@ fn verify_platform(
         source_date_epoch: prepared_build.as_ref().map(|p| p.source_date_epoch),
         ..request.diff.clone()
     };
-    let published = request.recipe.published.as_ref().map(|published| {
-        published_digest(published, request.version, build_platform).map_err(|e| e.to_string())
-    });
+    let published = match &request.recipe.published {
+        Some(_) if request.skip_published => {
+            result.published_skipped = true;
+            None
+        }
+        Some(published) => Some(
+            published_digest(published, request.version, build_platform).map_err(|e| e.to_string()),
+        ),
+        None => None,
+    };
     let (dependencies, listing_note) = match &found {
         Ok(found) => check_pinned_dependencies(&found.extracted, &plan.source),
         Err(_) => (None, None),
@@ -490,7 +500,8 @@ fn check_pinned_dependencies(
 /// Fills `result` from the image side and the build side and compares
 /// them: reproducible when the digests are equal (and the maintainers'
 /// published digest, when there is one, agrees), else a mismatch with the
-/// diff that explains it.
+/// diff that explains it. A published digest that could not be had makes
+/// an otherwise reproducible platform an error: the declared check did not run.
 pub(super) fn conclude(
     mut result: PlatformResult,
     found: Result<FoundBinary, String>,
@@ -531,6 +542,7 @@ pub(super) fn conclude(
             log: built.log.display().to_string(),
         });
     }
+    let published_failed = matches!(published, Some(Err(_)));
     match published {
         Some(Ok((sha256, url))) => {
             result.published = Some(PublishedDigest {
@@ -540,7 +552,7 @@ pub(super) fn conclude(
                 url,
             })
         }
-        Some(Err(e)) => result.cross_checks.push(format!("published checksum: {e}")),
+        Some(Err(e)) => errors.push(format!("published checksum: {e}")),
         None => {}
     }
     result.error = (!errors.is_empty()).then(|| errors.join("\n"));
@@ -550,7 +562,12 @@ pub(super) fn conclude(
     };
     let published_agrees = result.published.as_ref().is_none_or(|p| p.matches_image);
     if found.sha256 == built.sha256 && published_agrees {
-        result.verdict = PlatformVerdict::Reproducible;
+        // A declared check that could not run leaves the pass unproven.
+        result.verdict = if published_failed {
+            PlatformVerdict::Error
+        } else {
+            PlatformVerdict::Reproducible
+        };
         return result;
     }
     result.verdict = PlatformVerdict::Mismatch;
