@@ -98,6 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             recipe_note: None,
             source_override: Some(&source),
             platforms: &[],
+            skip_published: false,
             build: BuildOptions {
                 out_dir: work.join(format!("verify-{name}")),
                 cache_dir: access.cache.root().to_path_buf(),

@@ -2,7 +2,9 @@
 # Installs what the test suite runs for real (Debian): the CNCF registry,
 # skopeo to push test images, bubblewrap for the build sandbox, slirp4netns,
 # iproute2 and util-linux for the fetch step's own network, busybox-static
-# for a builder image, Go and a C compiler for the binaries the diff tests build,
+# for a builder image, Go, a C compiler and objcopy (binutils) for the binaries
+# the diff tests build (rustc, which they also run, comes with the toolchain
+# that builds the suite),
 # htpasswd for the authenticated registry, umoci to build an image the way
 # another tool does, python3 and openssl for the HTTPS git server (git's
 # http-backend behind tests/support/git_http_server.py, with a test CA); and
@@ -31,6 +33,7 @@ declare -A need=(
   [go]=golang-go
   [htpasswd]=apache2-utils
   [cc]=gcc
+  [objcopy]=binutils
   [git]=git
   [python3]=python3
   [openssl]=openssl

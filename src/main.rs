@@ -311,6 +311,10 @@ struct VerifyArgs {
     /// Only this platform (os/arch[/variant]); repeatable. Default: every platform of the image.
     #[arg(long = "platform", value_name = "OS/ARCH[/VARIANT]")]
     platforms: Vec<Platform>,
+    /// Do not fetch the recipe's [published] checksums (a check that cannot
+    /// run is otherwise an error); the report and attestation say it was skipped.
+    #[arg(long)]
+    skip_published: bool,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     /// Also write an in-toto attestation (SLSA verification summary) here;
@@ -786,6 +790,7 @@ fn verify(
             recipe_note,
             source_override: args.rebuild.source.as_deref(),
             platforms: &args.platforms,
+            skip_published: args.skip_published,
             build: args.rebuild.options(version, &access),
             access: &access,
             diff: DiffOptions::default(),

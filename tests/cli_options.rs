@@ -27,6 +27,7 @@ const OWN_OPTIONS: &[(&str, &[&[&str]])] = &[
         "verify",
         &[
             &["--platform", AMD64],
+            &["--skip-published"],
             &["--format", "json"],
             &["--attest", "attestation.json"],
             &["--sign-key", "key.pem"],

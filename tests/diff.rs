@@ -58,15 +58,17 @@ fn section<'v>(v: &'v Value, name: &str) -> &'v Value {
         .unwrap_or_else(|| panic!("no section {name} in {}", v["sections"]))
 }
 
-fn have(tool: &str) -> bool {
+/// Fails the test, naming `tool`, when it is not installed: a test that
+/// needs a tool never passes by skipping.
+fn require_tool(tool: &str) {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !found {
-        eprintln!("skipping: {tool} is not installed (scripts/install-test-deps.sh)");
-    }
-    found
+    assert!(
+        found,
+        "{tool} is not installed: run scripts/install-test-deps.sh"
+    );
 }
 
 /// Compiles `source` with `cc flags...` into `dir/name` (from a file named
@@ -172,9 +174,7 @@ fn go_build_at(src: &Path, out: &Path, flags: &[&str], vars: &[(&str, &str)]) ->
 
 #[test]
 fn identical_binaries_exit_zero_and_say_so() {
-    if !have("cc") {
-        return;
-    }
+    require_tool("cc");
     let dir = TempDir::new().expect("tempdir");
     let a = cc(dir.path(), "a", HELLO_C, &[]);
     let b = dir.path().join("b");
@@ -195,9 +195,7 @@ fn identical_binaries_exit_zero_and_say_so() {
 
 #[test]
 fn planted_string_is_named_in_the_explanations() {
-    if !have("cc") {
-        return;
-    }
+    require_tool("cc");
     let dir = TempDir::new().expect("tempdir");
     let a = cc(
         dir.path(),
@@ -238,9 +236,7 @@ fn planted_string_is_named_in_the_explanations() {
 
 #[test]
 fn different_build_ids_only_are_recognised() {
-    if !have("cc") {
-        return;
-    }
+    require_tool("cc");
     let dir = TempDir::new().expect("tempdir");
     let a = cc(dir.path(), "a", HELLO_C, &["-Wl,--build-id=0x1111"]);
     let b = cc(dir.path(), "b", HELLO_C, &["-Wl,--build-id=0x2222"]);
@@ -265,9 +261,7 @@ fn different_build_ids_only_are_recognised() {
 
 #[test]
 fn stripped_against_unstripped_says_which_is_stripped() {
-    if !have("cc") {
-        return;
-    }
+    require_tool("cc");
     let dir = TempDir::new().expect("tempdir");
     let a = cc(dir.path(), "a", HELLO_C, &["-g", "-s"]);
     let b = cc(dir.path(), "b", HELLO_C, &["-g"]);
@@ -287,9 +281,7 @@ fn stripped_against_unstripped_says_which_is_stripped() {
 
 #[test]
 fn elf_against_script_is_compared_as_raw_bytes() {
-    if !have("cc") {
-        return;
-    }
+    require_tool("cc");
     let dir = TempDir::new().expect("tempdir");
     let a = cc(dir.path(), "a", HELLO_C, &[]);
     let b = dir.path().join("run.sh");
@@ -317,9 +309,7 @@ fn elf_against_script_is_compared_as_raw_bytes() {
 
 #[test]
 fn truncated_elf_falls_back_to_raw_bytes_with_a_note() {
-    if !have("cc") {
-        return;
-    }
+    require_tool("cc");
     let dir = TempDir::new().expect("tempdir");
     let a = cc(dir.path(), "a", HELLO_C, &[]);
     let bytes = std::fs::read(&a).expect("read");
@@ -499,9 +489,7 @@ fn unknown_formats_differ_as_raw_bytes_and_empty_files_are_identical() {
 
 #[test]
 fn json_output_uses_the_contract_field_names() {
-    if !have("cc") {
-        return;
-    }
+    require_tool("cc");
     let dir = TempDir::new().expect("tempdir");
     let a = cc(dir.path(), "a", &planted_c("first planted text"), &[]);
     let b = cc(dir.path(), "b", &planted_c("other planted text"), &[]);
@@ -587,9 +575,7 @@ fn max_hunks_bounds_the_hex_dump() {
 
 #[test]
 fn go_ldflags_difference_is_reported_as_a_build_setting() {
-    if !have("go") {
-        return;
-    }
+    require_tool("go");
     let dir = TempDir::new().expect("tempdir");
     let a = go_build(dir.path(), "a", &["-ldflags=-X main.version=1.0"]);
     let b = go_build(dir.path(), "b", &["-ldflags=-X main.version=2.0"]);
@@ -618,9 +604,7 @@ fn go_ldflags_difference_is_reported_as_a_build_setting() {
 
 #[test]
 fn go_trimpath_difference_points_at_embedded_paths() {
-    if !have("go") {
-        return;
-    }
+    require_tool("go");
     let dir = TempDir::new().expect("tempdir");
     let a = go_build(dir.path(), "a", &[]);
     let b = go_build(dir.path(), "b", &["-trimpath"]);
@@ -860,9 +844,8 @@ fn big_endian_32_bit_elf_is_compared_by_section() {
 fn rust_toolchain_and_cargo_auditable_dependencies_are_compared() {
     use flate2::write::ZlibEncoder;
     use std::io::Write;
-    if !have("rustc") || !have("objcopy") {
-        return;
-    }
+    require_tool("rustc");
+    require_tool("objcopy");
     let dir = TempDir::new().expect("tempdir");
     let src = dir.path().join("main.rs");
     std::fs::write(&src, "fn main() { println!(\"hi\"); }\n").expect("write");
@@ -909,9 +892,8 @@ fn rust_toolchain_and_cargo_auditable_dependencies_are_compared() {
 
 #[test]
 fn go_build_from_a_modified_tree_is_explained() {
-    if !have("go") || !have("git") {
-        return;
-    }
+    require_tool("go");
+    require_tool("git");
     let dir = TempDir::new().expect("tempdir");
     // The first build writes the module; commit it so VCS stamping applies.
     go_build(dir.path(), "unstamped", &[]);
@@ -968,9 +950,7 @@ fn function_names(list: &Value) -> Vec<&str> {
 
 #[test]
 fn planted_go_function_is_named_only_in_b_even_when_stripped() {
-    if !have("go") {
-        return;
-    }
+    require_tool("go");
     let dir = TempDir::new().expect("tempdir");
     for (tag, flags) in [
         ("plain", &["-trimpath"][..]),
@@ -1022,9 +1002,7 @@ fn planted_go_function_is_named_only_in_b_even_when_stripped() {
 
 #[test]
 fn planted_c_function_is_named_from_the_symbol_table() {
-    if !have("cc") {
-        return;
-    }
+    require_tool("cc");
     let dir = TempDir::new().expect("tempdir");
     let a = cc(
         dir.path(),
@@ -1054,9 +1032,7 @@ fn planted_c_function_is_named_from_the_symbol_table() {
 
 #[test]
 fn stripped_c_binary_has_its_functions_left_uncompared_with_a_note() {
-    if !have("cc") {
-        return;
-    }
+    require_tool("cc");
     let dir = TempDir::new().expect("tempdir");
     let a = cc(dir.path(), "a", HELLO_C, &["-s"]);
     let b = cc(dir.path(), "b", HELLO_C, &[]);
@@ -1088,9 +1064,7 @@ fn go_program(extra: Option<&str>) -> String {
 
 #[test]
 fn string_planted_in_a_go_binary_is_shown_whole_and_alone() {
-    if !have("go") {
-        return;
-    }
+    require_tool("go");
     let planted = "beacon: https://collector.evil.test/implant";
     let (dir_a, dir_b) = (
         TempDir::new().expect("tempdir"),
@@ -1118,9 +1092,7 @@ fn string_planted_in_a_go_binary_is_shown_whole_and_alone() {
 
 #[test]
 fn build_time_stamp_against_commit_time_is_explained_as_a_timestamp() {
-    if !have("go") {
-        return;
-    }
+    require_tool("go");
     let dir = TempDir::new().expect("tempdir");
     let stamp = |name, date: &str| {
         go_build_source(

@@ -248,6 +248,42 @@ fn inspects_oci_layouts_by_tag_and_single_entry() {
 }
 
 #[test]
+fn a_run_that_only_reads_sweeps_the_partial_downloads_killed_runs_left_in_the_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lay = tmp.path().join("lay");
+    write_oci_layout(
+        &lay,
+        "v1",
+        &two_platforms(MediaTypes::Oci),
+        IndexStyle::Index,
+        MediaTypes::Oci,
+    );
+    // The cache `run_in` gives the command ($XDG_CACHE_HOME/rebuild-compare).
+    let blobs = tmp.path().join("cache/rebuild-compare/blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let killed = blobs.join(".partial-killed");
+    let live = blobs.join(".partial-live");
+    std::fs::write(&killed, b"half a layer").unwrap();
+    std::fs::write(&live, b"a layer being pulled").unwrap();
+    // Nothing has written to it for two hours: its run is gone.
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&killed)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+
+    let run = inspect(tmp.path(), &format!("oci:{}:v1", lay.display()), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let left: Vec<String> = std::fs::read_dir(&blobs)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, [".partial-live"]);
+}
+
+#[test]
 fn inspects_docker_archives() {
     let tmp = tempfile::tempdir().unwrap();
     let lay = tmp.path().join("lay");

@@ -1,10 +1,10 @@
 //! `rebuild-compare inspect` against a registry, token realm or redirect
 //! target that attacks the client rather than failing: bodies that never
-//! end or declare 10 GB, a token realm that asks for the registry's
-//! credentials over plain HTTP on another host, redirects that would carry
-//! the credentials elsewhere. Each is a [`HostileServer`] on loopback that
-//! records what it was sent; each test checks the one error line (exit 2,
-//! nothing on stdout) and what reached whom.
+//! end, declare 10 GB or trickle a byte a second, a token realm that asks
+//! for the registry's credentials over plain HTTP on another host,
+//! redirects that would carry the credentials elsewhere. Each is a
+//! [`HostileServer`] on loopback that records what it was sent; each test
+//! checks the error line (exit 2, nothing on stdout) and what reached whom.
 //!
 //! "Another host" is 127.0.0.2 against the registry's 127.0.0.1: both are
 //! loopback on Linux, and the credential rule is about the host, not about
@@ -157,6 +157,79 @@ fn endless_token_body_is_cut_at_the_limit() {
     );
     assert_eq!(realm.requests().len(), 1);
     assert!(realm.body_bytes_sent() < 64 << 20);
+}
+
+/// How many times one request is tried: the first attempt and 4 retries.
+const ATTEMPTS: usize = 5;
+
+/// A small JSON document of `len` bytes (a manifest or a token, as far as
+/// a client that never reads it whole can tell).
+fn document(len: usize) -> Vec<u8> {
+    let mut doc = br#"{"token":""#.to_vec();
+    doc.resize(len - 2, b'x');
+    doc.extend_from_slice(br#""}"#);
+    doc
+}
+
+/// Asserts exit 2, nothing on stdout, `error: MESSAGE` as the last line
+/// of stderr, and the one retry line before it for each attempt but the last.
+fn assert_error_after_retries(run: &Run, message: &str) {
+    assert_eq!((run.code, run.stdout.as_str()), (2, ""), "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.last(), Some(&format!("error: {message}").as_str()));
+    let retries = lines
+        .iter()
+        .filter(|l| l.contains("; retrying in "))
+        .count();
+    assert_eq!(retries, ATTEMPTS - 1, "{}", run.stderr);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("error: ") || l.contains(message)),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn manifest_trickled_a_byte_a_second_ends_in_an_error_after_bounded_retries() {
+    let registry = HostileServer::start("127.0.0.1", |request| {
+        if request.path() == MANIFEST {
+            Answer::Trickle(document(1000))
+        } else {
+            Answer::status(404, "")
+        }
+    });
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let reference = format!("{}/app:v1", registry.host());
+    let run = inspect(tmp.path(), &reference, &[]);
+    assert_error_after_retries(
+        &run,
+        &format!(
+            "{reference}: the manifest at {}{MANIFEST}: fewer than 10240 bytes arrived in 10s \
+             of waiting; the server is stalled or too slow",
+            registry.url()
+        ),
+    );
+    assert_eq!(registry.requests().len(), ATTEMPTS);
+}
+
+#[test]
+fn token_trickled_a_byte_a_second_ends_in_an_error_after_bounded_retries() {
+    let realm = HostileServer::start("127.0.0.1", |_| Answer::Trickle(document(1000)));
+    let realm_url = format!("{}/token", realm.url());
+    let registry = challenging_registry(realm_url.clone());
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let reference = format!("{}/app:v1", registry.host());
+    let run = inspect(tmp.path(), &reference, &[]);
+    assert_error_after_retries(
+        &run,
+        &format!(
+            "{reference}: the token at {realm_url}?scope=repository%3Aapp%3Apull&service=hostile: \
+             fewer than 10240 bytes arrived in 10s of waiting; the server is stalled or too slow"
+        ),
+    );
+    assert_eq!(realm.requests().len(), ATTEMPTS);
 }
 
 #[test]

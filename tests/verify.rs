@@ -1196,7 +1196,7 @@ fn published_single_digest_file_is_fetched_for_the_requested_platform_only() {
 }
 
 #[test]
-fn published_checksums_over_plain_http_off_loopback_are_refused_and_noted() {
+fn published_checksums_over_plain_http_off_loopback_are_refused_as_an_error() {
     let registry = Registry::start();
     let tmp = tempfile::tempdir().unwrap();
     let (source, _) = fast_source(tmp.path());
@@ -1211,18 +1211,154 @@ fn published_checksums_over_plain_http_off_loopback_are_refused_and_noted() {
         source.to_str().unwrap(),
         &[],
     );
-    let report = run.report(0);
+    let report = run.report(2);
 
-    assert_reproduced(&report, AMD64, &fast_binary(AMD64));
+    assert_eq!(report["verdict"], "error");
     let amd64 = platform(&report, AMD64);
+    assert_eq!(amd64["verdict"], "error");
+    assert_eq!(amd64["image_binary"]["sha256"], amd64["rebuilt"]["sha256"]);
+    assert_eq!(amd64["published"], Value::Null);
+    assert_eq!(amd64["published_skipped"], false);
+    assert_eq!(
+        amd64["error"],
+        "published checksum: refusing to fetch published checksums over plain HTTP \
+         from http://checksums.invalid/v1.0.0/SHA256SUMS: use https (plain HTTP is \
+         allowed for loopback hosts only)"
+    );
+}
+
+/// A loopback port nothing listens on (bound, then let go).
+fn closed_loopback_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn unreachable_published_checksums_make_the_platform_an_error_naming_the_url_and_cause() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    publish(
+        &registry,
+        &tmp.path().join("layout"),
+        &faithful_set(&[AMD64]),
+        "test/app",
+    );
+    let base = format!("http://127.0.0.1:{}", closed_loopback_port());
+    let recipe = published_recipe(tmp.path(), &base);
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &[],
+    );
+    let report = run.report(2);
+
+    assert_eq!(report["verdict"], "error");
+    let amd64 = platform(&report, AMD64);
+    assert_eq!(amd64["verdict"], "error");
+    // The rebuild matched the image binary, but the declared check did not run.
+    assert_eq!(
+        amd64["rebuilt"]["sha256"],
+        sha256_digest(&fast_binary(AMD64)).as_str()
+    );
     assert_eq!(amd64["published"], Value::Null);
     assert_eq!(
-        amd64["cross_checks"],
+        amd64["error"],
+        format!(
+            "published checksum: cannot fetch published checksums from {base}/v1.0.0/SHA256SUMS: \
+             error sending request: client error (Connect): tcp connect error: Connection refused \
+             (os error 111)"
+        )
+    );
+    assert!(!amd64["cross_checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c.as_str().unwrap().contains("published")));
+}
+
+#[test]
+fn skip_published_proceeds_and_the_report_and_attestation_record_the_skipped_check() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, _) = fast_source(tmp.path());
+    publish(
+        &registry,
+        &tmp.path().join("layout"),
+        &faithful_set(&[AMD64, ARM64]),
+        "test/app",
+    );
+    let recipe = published_recipe(
+        tmp.path(),
+        &format!("http://127.0.0.1:{}", closed_loopback_port()),
+    );
+    let attestation = tmp.path().join("attestation.json");
+    let run = verify(
+        tmp.path(),
+        "out",
+        &registry.reference("test/app"),
+        &recipe,
+        source.to_str().unwrap(),
+        &[
+            "--skip-published",
+            "--attest",
+            attestation.to_str().unwrap(),
+        ],
+    );
+    let report = run.report(0);
+
+    assert_eq!(report["verdict"], "reproducible");
+    for name in [AMD64, ARM64] {
+        assert_reproduced(&report, name, &fast_binary(name));
+        let p = platform(&report, name);
+        assert_eq!(p["published"], Value::Null);
+        assert_eq!(p["published_skipped"], true);
+    }
+    let predicate = &read_json(&attestation)["predicate"];
+    assert_eq!(predicate["verificationResult"], "PASSED");
+    assert_eq!(
+        predicate["rebuildCompare"]["platforms"],
         json!([
-            "published checksum: refusing to fetch published checksums over plain HTTP \
-                from http://checksums.invalid/v1.0.0/SHA256SUMS: use https (plain HTTP is \
-                allowed for loopback hosts only)"
+            {"platform": AMD64, "verdict": "reproducible", "published_skipped": true,
+             "manifest_digest": platform(&report, AMD64)["manifest_digest"]},
+            {"platform": ARM64, "verdict": "reproducible", "published_skipped": true,
+             "manifest_digest": platform(&report, ARM64)["manifest_digest"]},
         ])
+    );
+
+    // The text report says so in the table and per platform.
+    let text = run_in(
+        tmp.path(),
+        &[
+            &registry.reference("test/app"),
+            VERSION,
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--source",
+            source.to_str().unwrap(),
+            "--out-dir",
+            tmp.path().join("text").to_str().unwrap(),
+            "--skip-published",
+        ],
+    );
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    let published_column: Vec<&str> = text
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("linux/") && l.ends_with("reproducible"))
+        .map(|l| l.split_whitespace().nth(3).unwrap())
+        .collect();
+    assert_eq!(published_column, ["skipped", "skipped"], "{}", text.stdout);
+    assert_eq!(
+        text.stdout
+            .matches("\n  published checksum: not checked (--skip-published)\n")
+            .count(),
+        2,
+        "{}",
+        text.stdout
     );
 }
 

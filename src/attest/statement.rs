@@ -91,6 +91,10 @@ pub struct PlatformSummary {
     /// of the recipe (absent when none).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub adjusted: BTreeMap<String, crate::rebuild::adjust::InputChange>,
+    /// `true` when the recipe's `[published]` checksum check was skipped
+    /// (`--skip-published`); absent when it ran or none was declared.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub published_skipped: bool,
 }
 
 /// What the statement records besides the report.
@@ -175,6 +179,7 @@ pub fn statement(report: &VerifyReport, options: &AttestOptions) -> Statement {
                         manifest_digest: p.manifest_digest.clone(),
                         inputs: p.inputs.clone(),
                         adjusted: p.adjusted.clone(),
+                        published_skipped: p.published_skipped,
                     })
                     .collect(),
             },

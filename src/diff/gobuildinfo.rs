@@ -75,8 +75,21 @@ pub struct GoBuildInfo {
 }
 
 impl GoBuildInfo {
-    /// The build info of a parsed file, if it is a Go binary.
+    /// The build info of a parsed file, if it is a Go binary whose build
+    /// info can be read (see [`GoBuildInfo::find_error`] for why not).
     pub fn find(layout: &Layout<'_>, data: &[u8]) -> Option<Self> {
+        Self::locate(layout, data).and_then(Result::ok)
+    }
+
+    /// Why a parsed file's Go build info cannot be read, when it has build
+    /// info that cannot: a check of it must say it could not run.
+    pub fn find_error(layout: &Layout<'_>, data: &[u8]) -> Option<GoBuildInfoError> {
+        Self::locate(layout, data)?.err()
+    }
+
+    /// The build info of a parsed file, or why it cannot be read; `None`
+    /// when the file has none.
+    fn locate(layout: &Layout<'_>, data: &[u8]) -> Option<Result<Self, GoBuildInfoError>> {
         let (blob, object) = match layout
             .section(".go.buildinfo")
             .or_else(|| layout.section("__go_buildinfo"))
@@ -100,13 +113,7 @@ impl GoBuildInfo {
                     .map(<[u8]>::to_vec)
             })
         };
-        match decode(blob, &resolve) {
-            Ok(info) => Some(info),
-            Err(err) => {
-                tracing::warn!("{err}");
-                None
-            }
-        }
+        Some(decode(blob, &resolve))
     }
 
     /// Key/value view used for the comparison: `go`, `path`, `mod`,

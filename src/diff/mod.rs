@@ -33,7 +33,7 @@ use crate::image::digest::Digest;
 use memmap2::Mmap;
 
 pub use functions::{ChangedFunction, Function, FunctionSource, FunctionsDiff};
-pub use gobuildinfo::{BuildIds, GoBuildInfo, GoModule, KeyDifference};
+pub use gobuildinfo::{BuildIds, GoBuildInfo, GoBuildInfoError, GoModule, KeyDifference};
 pub use hexdump::{DiffOptions, Hunk, HunkLine};
 pub use result::{
     BinaryDiff, BuildIdDiff, Cause, CompilerDiff, FileSummary, GoBuildInfoDiff, RustDiff,
@@ -144,6 +144,24 @@ pub fn rust_info(path: &Path) -> Result<Option<RustInfo>, DiffError> {
     let layout = sections::Layout::parse(file.bytes());
     let comments = rust::comment_strings(&layout);
     Ok(RustInfo::find(&layout, &comments))
+}
+
+/// Why the Go build info of the file at `path` cannot be read, when the
+/// file carries build info that cannot.
+pub fn go_build_info_error(path: &Path) -> Result<Option<GoBuildInfoError>, DiffError> {
+    let file = MappedFile::open(path)?;
+    let data = file.bytes();
+    Ok(GoBuildInfo::find_error(
+        &sections::Layout::parse(data),
+        data,
+    ))
+}
+
+/// Why the cargo-auditable dependency list (`.dep-v0`) of the file at
+/// `path` cannot be read, when the file carries one that cannot.
+pub fn rust_dep_info_error(path: &Path) -> Result<Option<rust::DepInfoError>, DiffError> {
+    let file = MappedFile::open(path)?;
+    Ok(rust::dep_info_error(&sections::Layout::parse(file.bytes())))
 }
 
 /// Compares file `a` (the published binary) with `b` (the rebuilt one).

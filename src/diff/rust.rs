@@ -51,24 +51,8 @@ impl RustInfo {
     /// being a Rust binary.
     pub fn find(layout: &Layout<'_>, comments: &[String]) -> Option<Self> {
         let rustc = comments.iter().find(|c| c.starts_with("rustc ")).cloned();
-        let packages = layout
-            .objects
-            .iter()
-            .find_map(|object| {
-                use object::{Object, ObjectSection};
-                object
-                    .file
-                    .sections()
-                    .find(|s| s.name().is_ok_and(|n| n.ends_with(".dep-v0")))
-                    .and_then(|s| s.data().ok())
-            })
-            .and_then(|compressed| match decode_dep_info(compressed) {
-                Ok(packages) => Some(packages),
-                Err(err) => {
-                    tracing::warn!("cannot decode .dep-v0: {err}");
-                    None
-                }
-            });
+        // An unreadable list is absent here; see [`dep_info_error`].
+        let packages = dep_info(layout).and_then(Result::ok);
         (rustc.is_some() || packages.is_some()).then_some(RustInfo { rustc, packages })
     }
 
@@ -94,9 +78,35 @@ impl RustInfo {
     }
 }
 
+/// The cargo-auditable dependency list of a parsed file, when it has a
+/// `.dep-v0` section: the packages, or why they cannot be read.
+fn dep_info(layout: &Layout<'_>) -> Option<Result<Vec<RustPackage>, DepInfoError>> {
+    use object::{Object, ObjectSection};
+    let section = layout.objects.iter().find_map(|object| {
+        object
+            .file
+            .sections()
+            .find(|s| s.name().is_ok_and(|n| n.ends_with(".dep-v0")))
+    })?;
+    Some(
+        section
+            .data()
+            .map_err(|e| DepInfoError::Section(e.to_string()))
+            .and_then(decode_dep_info),
+    )
+}
+
+/// Why a parsed file's `.dep-v0` section cannot be read, when it has one
+/// that cannot: a check of its dependencies must say it could not run.
+pub fn dep_info_error(layout: &Layout<'_>) -> Option<DepInfoError> {
+    dep_info(layout)?.err()
+}
+
 /// Why a `.dep-v0` section could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum DepInfoError {
+    #[error("section data: {0}")]
+    Section(String),
     #[error("zlib: {0}")]
     Zlib(#[from] std::io::Error),
     #[error("larger than {MAX_DEP_INFO_BYTES} bytes decompressed")]
@@ -171,6 +181,29 @@ mod tests {
     fn garbage_dep_info_is_an_error() {
         assert!(decode_dep_info(b"not zlib").is_err());
         assert!(decode_dep_info(&compress("{}")).is_err());
+    }
+
+    #[test]
+    fn an_unreadable_dependency_list_is_an_error_not_an_absent_list() {
+        let mut elf = object::write::Object::new(
+            object::BinaryFormat::Elf,
+            object::Architecture::X86_64,
+            object::Endianness::Little,
+        );
+        let section = elf.add_section(
+            Vec::new(),
+            b".dep-v0".to_vec(),
+            object::SectionKind::ReadOnlyData,
+        );
+        elf.append_section_data(section, b"not zlib at all", 1);
+        let bytes = elf.write().expect("ELF");
+        let layout = Layout::parse(&bytes);
+        assert!(
+            matches!(dep_info_error(&layout), Some(DepInfoError::Zlib(_))),
+            "{:?}",
+            dep_info_error(&layout)
+        );
+        assert_eq!(RustInfo::find(&layout, &[]), None);
     }
 
     #[test]

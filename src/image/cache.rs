@@ -50,8 +50,6 @@ pub struct Cache {
     /// The sealing key, read or made on first use; `None` when there is
     /// none to be had (derived entries are then neither read nor written).
     key: Arc<OnceLock<Option<[u8; SEAL_BYTES]>>>,
-    /// Abandoned partial downloads are looked for once a run, not per blob.
-    partials_swept: Arc<std::sync::Once>,
 }
 
 impl Cache {
@@ -69,7 +67,9 @@ impl Cache {
 
     /// The cache at `root`, its derived entries sealed with the key at
     /// `key_path` (made on first use). A key inside the cache would seal
-    /// nothing, so it is refused and derived entries are not used.
+    /// nothing, so it is refused and derived entries are not used. Opening
+    /// the cache removes the partial downloads killed runs left in it,
+    /// whether or not this run writes a blob.
     pub fn with_key_path(root: PathBuf, key_path: Option<PathBuf>) -> Self {
         let key_path = key_path.filter(|key| {
             let inside = absolute(key).starts_with(absolute(&root));
@@ -82,13 +82,14 @@ impl Cache {
             }
             !inside
         });
-        Self {
+        let cache = Self {
             root,
             verified: Arc::default(),
             key_path,
             key: Arc::default(),
-            partials_swept: Arc::new(std::sync::Once::new()),
-        }
+        };
+        remove_abandoned_partials(&cache.blobs_dir());
+        cache
     }
 
     /// The cache root.
@@ -108,7 +109,12 @@ impl Cache {
 
     /// Where the blob with this digest lives.
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
-        self.root.join("blobs").join("sha256").join(digest.hex())
+        self.blobs_dir().join(digest.hex())
+    }
+
+    /// The directory of the blobs (and of their partial downloads).
+    fn blobs_dir(&self) -> PathBuf {
+        self.root.join("blobs").join("sha256")
     }
 
     /// The cached blob, if present and its bytes hash to `digest` (checked
@@ -255,8 +261,6 @@ impl Cache {
             path: dir.clone(),
             source,
         })?;
-        self.partials_swept
-            .call_once(|| remove_abandoned_partials(&dir));
         let file = tempfile::Builder::new()
             .prefix(".partial-")
             .tempfile_in(&dir)
@@ -566,14 +570,9 @@ mod tests {
     }
 
     #[test]
-    fn partial_downloads_of_killed_runs_are_removed_fresh_ones_kept() {
+    fn partial_downloads_of_killed_runs_are_removed_on_opening_fresh_ones_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::with_key_path(dir.path().join("cache"), None);
-        let blobs = cache
-            .blob_path(&Digest::of(b"x"))
-            .parent()
-            .unwrap()
-            .to_path_buf();
+        let blobs = Cache::with_key_path(dir.path().join("cache"), None).blobs_dir();
         fs::create_dir_all(&blobs).unwrap();
         let old = blobs.join(".partial-old");
         let fresh = blobs.join(".partial-fresh");
@@ -586,7 +585,7 @@ mod tests {
             .unwrap()
             .set_modified(two_hours_ago)
             .unwrap();
-        cache.insert(&Digest::of(b"x"), Some(1), &b"x"[..]).unwrap();
+        Cache::with_key_path(dir.path().join("cache"), None);
         assert!(!old.exists());
         assert!(fresh.exists());
     }

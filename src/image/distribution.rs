@@ -7,12 +7,12 @@
 //! where [`may_send_credentials`] allows, and a write (its bytes and the
 //! authorization) only to the registry's own origin: writes follow no
 //! redirect, and an upload location or next tags page elsewhere is refused.
-//! Every body is bounded, every small request has a deadline and a blob
-//! body a low-speed limit, and every failure becomes a [`RegistryError`]
-//! that says whether a retry may help.
+//! Every body is bounded and has a low-speed limit, every small request
+//! has a deadline, and every failure becomes a [`RegistryError`] that says
+//! whether a retry may help.
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -26,7 +26,9 @@ use serde::Deserialize;
 use super::auth::Credentials;
 use super::digest::{verify_bytes, Digest, VerifyError};
 use super::error::RegistryError;
-use super::http::{self, BodyError, MAX_ERROR_BODY};
+use super::http::{
+    self, BelowLowSpeed, BodyError, LowSpeed, LOW_SPEED_BYTES, LOW_SPEED_WINDOW, MAX_ERROR_BODY,
+};
 use super::manifest::{ACCEPTED_MANIFEST_TYPES, MAX_MANIFEST_BYTES, OCI_INDEX};
 use super::reference::{validate_tag, Reference, DOCKER_HUB};
 
@@ -39,12 +41,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const MAX_TOKEN_BYTES: u64 = 1024 * 1024;
 /// The longest `Retry-After` honoured, in seconds.
 pub const MAX_RETRY_AFTER: u16 = 60;
-/// The low-speed limit: a blob download that brings fewer than
-/// [`LOW_SPEED_BYTES`] in [`LOW_SPEED_WINDOW`] of waiting for the network
-/// (1 KiB/s) is abandoned, and retried from the byte it reached.
-pub const LOW_SPEED_WINDOW: Duration = Duration::from_secs(10);
-/// See [`LOW_SPEED_WINDOW`].
-pub const LOW_SPEED_BYTES: u64 = 10 * 1024;
 /// The largest blob pushed: uploads are monolithic (one PUT), meant for
 /// small artifacts such as attestations.
 pub const MAX_PUSH_BLOB_BYTES: u64 = 16 * 1024 * 1024;
@@ -277,8 +273,7 @@ impl Client {
                     response,
                     shown: shown.to_string(),
                     digest: digest.clone(),
-                    waited: Duration::ZERO,
-                    bytes: 0,
+                    speed: LowSpeed::default(),
                 },
             })
         };
@@ -786,65 +781,47 @@ impl Client {
     }
 }
 
-/// A blob body being read under the low-speed limit: only the time spent
-/// waiting for the network counts, not the time the reader takes.
+/// A blob body being read under the low-speed limit ([`LowSpeed`]): a
+/// download below it is abandoned, and retried from the byte it reached.
 pub struct BlobBody {
     response: Response,
     shown: String,
     digest: Digest,
-    /// Time waited for the network in the current window.
-    waited: Duration,
-    /// Bytes received in the current window.
-    bytes: u64,
+    speed: LowSpeed,
 }
 
 impl BlobBody {
     /// The next chunk, `None` at the end of the body.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, RegistryError> {
-        loop {
-            let left = LOW_SPEED_WINDOW.saturating_sub(self.waited);
-            let started = Instant::now();
-            let next = tokio::time::timeout(left, self.response.chunk()).await;
-            self.waited += started.elapsed();
-            match next {
-                Ok(Ok(Some(chunk))) => {
-                    self.bytes += chunk.len() as u64;
-                    self.end_window()?;
-                    return Ok(Some(chunk));
-                }
-                Ok(Ok(None)) => return Ok(None),
-                Ok(Err(e)) => {
-                    return Err(RegistryError::Stream {
-                        reference: self.shown.clone(),
-                        digest: self.digest.clone(),
-                        source: std::io::Error::other(e),
-                    })
-                }
-                // The window is over without a chunk.
-                Err(_) => {
-                    self.waited = self.waited.max(LOW_SPEED_WINDOW);
-                    self.end_window()?;
-                }
+        let next = loop {
+            let waited = self.speed.wait(self.response.chunk()).await;
+            if let Some(next) = waited.map_err(|e| self.too_slow(e))? {
+                break next;
             }
+        };
+        match next {
+            Ok(Some(chunk)) => {
+                self.speed
+                    .received(chunk.len())
+                    .map_err(|e| self.too_slow(e))?;
+                Ok(Some(chunk))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(RegistryError::Stream {
+                reference: self.shown.clone(),
+                digest: self.digest.clone(),
+                source: std::io::Error::other(e),
+            }),
         }
     }
 
-    /// At the end of a window, checks its bytes and starts the next one.
-    fn end_window(&mut self) -> Result<(), RegistryError> {
-        if self.waited < LOW_SPEED_WINDOW {
-            return Ok(());
+    fn too_slow(&self, _: BelowLowSpeed) -> RegistryError {
+        RegistryError::TooSlow {
+            reference: self.shown.clone(),
+            digest: self.digest.clone(),
+            min_bytes: LOW_SPEED_BYTES,
+            window: LOW_SPEED_WINDOW,
         }
-        if self.bytes < LOW_SPEED_BYTES {
-            return Err(RegistryError::TooSlow {
-                reference: self.shown.clone(),
-                digest: self.digest.clone(),
-                min_bytes: LOW_SPEED_BYTES,
-                window: LOW_SPEED_WINDOW,
-            });
-        }
-        self.waited = Duration::ZERO;
-        self.bytes = 0;
-        Ok(())
     }
 }
 

@@ -168,7 +168,9 @@ impl RegistryError {
                         || source.is_body())
             }
             Self::Status { transient, .. } => *transient,
-            Self::Body { source, .. } => matches!(source, BodyError::Read { .. }),
+            Self::Body { source, .. } => {
+                matches!(source, BodyError::Read { .. } | BodyError::TooSlow { .. })
+            }
             Self::Deadline { .. } | Self::TooSlow { .. } | Self::Stream { .. } => true,
             _ => false,
         }

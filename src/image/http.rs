@@ -1,15 +1,25 @@
 //! HTTP hygiene for everything read from the network: response bodies read
-//! with a hard cap (refused on `Content-Length` before a byte is read),
-//! redirects that never go from HTTPS down to plain HTTP, and which hosts
-//! are loopback (the only ones plain HTTP is allowed to by default).
+//! with a hard cap (refused on `Content-Length` before a byte is read) and,
+//! when read as they arrive, a low-speed limit, redirects that never go
+//! from HTTPS down to plain HTTP, and which hosts are loopback (the only
+//! ones plain HTTP is allowed to by default).
 
+use std::future::Future;
 use std::io::Read;
 use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use reqwest::Url;
 
 /// The most bytes of an error response kept, for its message.
 pub const MAX_ERROR_BODY: u64 = 64 * 1024;
+/// The low-speed limit: a body that brings fewer than [`LOW_SPEED_BYTES`]
+/// in [`LOW_SPEED_WINDOW`] of waiting for the network (1 KiB/s) and has not
+/// ended is abandoned, so that a server trickling a small document cannot
+/// hold a request until its deadline.
+pub const LOW_SPEED_WINDOW: Duration = Duration::from_secs(10);
+/// See [`LOW_SPEED_WINDOW`].
+pub const LOW_SPEED_BYTES: u64 = 10 * 1024;
 /// The most redirects followed for one request.
 const MAX_REDIRECTS: usize = 10;
 
@@ -28,6 +38,13 @@ pub enum BodyError {
         what: &'static str,
         url: String,
         limit: u64,
+    },
+    #[error("the {what} at {url}: fewer than {min_bytes} bytes arrived in {}s of waiting; the server is stalled or too slow", window.as_secs())]
+    TooSlow {
+        what: &'static str,
+        url: String,
+        min_bytes: u64,
+        window: Duration,
     },
     #[error("cannot read the {what} at {url}: {source}")]
     Read {
@@ -90,18 +107,96 @@ impl Capped {
             source: Box::new(source),
         }
     }
+
+    fn too_slow(&self, _: BelowLowSpeed) -> BodyError {
+        BodyError::TooSlow {
+            what: self.what,
+            url: self.url.clone(),
+            min_bytes: LOW_SPEED_BYTES,
+            window: LOW_SPEED_WINDOW,
+        }
+    }
 }
 
-/// Reads a whole body of at most `limit` bytes; `what` names it in errors.
+/// A body fell below the low-speed limit ([`LOW_SPEED_WINDOW`]).
+#[derive(Debug)]
+pub struct BelowLowSpeed;
+
+/// The low-speed limit kept over one body: the body is read in windows of
+/// [`LOW_SPEED_WINDOW`] spent waiting for the network (not the time its
+/// reader takes), each of which must bring [`LOW_SPEED_BYTES`] unless the
+/// body ends in it.
+#[derive(Debug, Default)]
+pub struct LowSpeed {
+    /// Time waited for the network in the current window.
+    waited: Duration,
+    /// Bytes received in the current window.
+    bytes: u64,
+}
+
+impl LowSpeed {
+    /// What `next` gives (the next chunk of the body, its end or an
+    /// error), waited for within what is left of the window; `None` when
+    /// the window ended first with enough bytes: ask again.
+    pub async fn wait<T>(
+        &mut self,
+        next: impl Future<Output = T>,
+    ) -> Result<Option<T>, BelowLowSpeed> {
+        let left = LOW_SPEED_WINDOW.saturating_sub(self.waited);
+        let started = Instant::now();
+        let answer = tokio::time::timeout(left, next).await;
+        self.waited += started.elapsed();
+        match answer {
+            Ok(answer) => Ok(Some(answer)),
+            Err(_) => {
+                self.waited = self.waited.max(LOW_SPEED_WINDOW);
+                self.end_window().map(|()| None)
+            }
+        }
+    }
+
+    /// Counts `bytes` received in the current window.
+    pub fn received(&mut self, bytes: usize) -> Result<(), BelowLowSpeed> {
+        self.bytes += bytes as u64;
+        self.end_window()
+    }
+
+    /// At the end of a window, checks its bytes and starts the next one.
+    fn end_window(&mut self) -> Result<(), BelowLowSpeed> {
+        if self.waited < LOW_SPEED_WINDOW {
+            return Ok(());
+        }
+        if self.bytes < LOW_SPEED_BYTES {
+            return Err(BelowLowSpeed);
+        }
+        self.waited = Duration::ZERO;
+        self.bytes = 0;
+        Ok(())
+    }
+}
+
+/// Reads a whole body of at most `limit` bytes under the low-speed limit;
+/// `what` names it in errors.
 pub async fn read_capped(
     mut response: reqwest::Response,
     what: &'static str,
     limit: u64,
 ) -> Result<Vec<u8>, BodyError> {
     let mut body = Capped::new(what, response.url(), limit, response.content_length())?;
+    let mut speed = LowSpeed::default();
     loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => body.push(&chunk)?,
+        let Some(next) = speed
+            .wait(response.chunk())
+            .await
+            .map_err(|e| body.too_slow(e))?
+        else {
+            continue;
+        };
+        match next {
+            Ok(Some(chunk)) => {
+                body.push(&chunk)?;
+                speed.received(chunk.len()).map_err(|e| body.too_slow(e))?;
+            }
             Ok(None) => return Ok(body.bytes),
             Err(e) => return Err(body.read_error(e)),
         }
@@ -230,6 +325,25 @@ mod tests {
             "the token at http://r/t is over the 10-byte limit"
         );
         assert_eq!(body.bytes, b"0123456789");
+    }
+
+    #[test]
+    fn a_window_of_waiting_must_bring_the_low_speed_bytes() {
+        let mut trickled = LowSpeed {
+            waited: LOW_SPEED_WINDOW,
+            bytes: 0,
+        };
+        assert!(trickled.received(10).is_err());
+
+        let mut fast = LowSpeed {
+            waited: LOW_SPEED_WINDOW - Duration::from_millis(1),
+            bytes: 0,
+        };
+        fast.received(1).unwrap();
+        fast.waited = LOW_SPEED_WINDOW;
+        fast.received(LOW_SPEED_BYTES as usize).unwrap();
+        // A new window starts.
+        assert_eq!((fast.waited, fast.bytes), (Duration::ZERO, 0));
     }
 
     #[test]

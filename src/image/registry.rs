@@ -9,13 +9,13 @@ use std::future::Future;
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
 use super::cache::Cache;
 use super::digest::Digest;
-use super::distribution::{Access, Client};
+use super::distribution::{Access, Client, DEADLINE};
 use super::error::{ImageError, RegistryError};
 use super::http::is_loopback;
 use super::manifest::Descriptor;
@@ -26,6 +26,11 @@ use super::transport::{AccessOptions, RawManifest, Transport};
 const RETRIES: u32 = 4;
 /// The first backoff; it doubles on each retry.
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// The most time one request with a small answer (a manifest, with the
+/// token it needs) may take in all, its retries and the waits between them
+/// included: a retry is made only while a whole attempt ([`DEADLINE`])
+/// still fits, so a registry that trickles its answers cannot hold a run.
+pub const REQUEST_BUDGET: Duration = Duration::from_secs(120);
 
 /// A repository on a registry.
 pub struct RegistryTransport {
@@ -112,7 +117,7 @@ pub(super) fn client_for(
 }
 
 /// Runs a request on `runtime`, retrying transient failures with
-/// exponential backoff.
+/// exponential backoff within [`REQUEST_BUDGET`].
 pub(super) fn retrying<T, F, Fut>(
     runtime: &tokio::runtime::Runtime,
     mut request: F,
@@ -121,12 +126,17 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RegistryError>>,
 {
+    let started = Instant::now();
     let mut backoff = FIRST_BACKOFF;
     let mut attempt = 0;
     loop {
         match runtime.block_on(request()) {
             Ok(v) => return Ok(v),
-            Err(e) if attempt < RETRIES && e.is_transient() => {
+            Err(e)
+                if attempt < RETRIES
+                    && e.is_transient()
+                    && retry_fits(started.elapsed(), wait_before_retry(&e, backoff)) =>
+            {
                 let wait = wait_before_retry(&e, backoff);
                 tracing::warn!("{e}; retrying in {wait:?}");
                 std::thread::sleep(wait);
@@ -136,6 +146,12 @@ where
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Whether a retry after `wait`, `elapsed` into a request, still ends
+/// within [`REQUEST_BUDGET`] if it takes its whole [`DEADLINE`].
+fn retry_fits(elapsed: Duration, wait: Duration) -> bool {
+    elapsed + wait + DEADLINE <= REQUEST_BUDGET
 }
 
 /// How long to wait before retrying after `e`: the backoff, or longer if
@@ -396,4 +412,22 @@ fn stream_error(e: io::Error, shown: &str, desc: &Descriptor) -> ImageError {
 /// `sha256:0123456789ab`, for progress lines.
 fn short(digest: &Digest) -> String {
     format!("sha256:{}", &digest.hex()[..12])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::distribution::MAX_RETRY_AFTER;
+
+    #[test]
+    fn a_retry_is_made_only_while_a_whole_attempt_still_fits_in_the_budget() {
+        assert!(retry_fits(Duration::from_secs(10), FIRST_BACKOFF));
+        assert!(retry_fits(REQUEST_BUDGET - DEADLINE, Duration::ZERO));
+        // An answer trickled until its deadline leaves no room for another.
+        assert!(!retry_fits(DEADLINE, FIRST_BACKOFF));
+        assert!(!retry_fits(
+            Duration::from_secs(50),
+            Duration::from_secs(MAX_RETRY_AFTER.into())
+        ));
+    }
 }

@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::deps;
@@ -758,27 +757,37 @@ pub fn build_all(plan: &BuildPlan, platforms: &[Platform]) -> BuildReport {
         .min(platforms.len())
         .max(1);
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Result<BuiltArtifact, BuildError>)>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, Ordering::SeqCst);
-                let Some(platform) = platforms.get(index) else {
-                    break;
-                };
-                let result = prepare_platform(plan, platform, BTreeMap::new(), &|_| {
-                    Err(needs_image_binary(&plan.recipe))
+    // Each worker returns its own results: no shared list, no lock to lose
+    // a platform's result through.
+    let mut results: Vec<(usize, Result<BuiltArtifact, BuildError>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let index = next.fetch_add(1, Ordering::SeqCst);
+                            let Some(platform) = platforms.get(index) else {
+                                break done;
+                            };
+                            let result = prepare_platform(plan, platform, BTreeMap::new(), &|_| {
+                                Err(needs_image_binary(&plan.recipe))
+                            })
+                            .and_then(|build| build_platform(plan, &build));
+                            done.push((index, result));
+                        }
+                    })
                 })
-                .and_then(|build| build_platform(plan, &build));
-                if let Ok(mut results) = results.lock() {
-                    results.push((index, result));
-                }
-            });
-        }
-    });
-    let mut results = results
-        .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
     results.sort_by_key(|(index, _)| *index);
     let mut report = BuildReport {
         source: plan.source.clone(),

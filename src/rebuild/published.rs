@@ -92,15 +92,15 @@ fn fetch_text(url: &str) -> Result<String, PublishedError> {
         url: url.to_string(),
         reason,
     };
+    // The URL is in the error's own message; the cause (refused, timed
+    // out, a certificate) is in its sources.
+    let request_err = |e: reqwest::Error| fetch_err(crate::error_chain(&e.without_url()));
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(60))
         .redirect(redirect_policy())
         .build()
-        .map_err(|e| fetch_err(e.to_string()))?;
-    let response = client
-        .get(parsed)
-        .send()
-        .map_err(|e| fetch_err(e.to_string()))?;
+        .map_err(request_err)?;
+    let response = client.get(parsed).send().map_err(request_err)?;
     if !response.status().is_success() {
         return Err(fetch_err(format!("HTTP {}", response.status())));
     }

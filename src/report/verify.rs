@@ -52,14 +52,17 @@ pub fn render_text(report: &VerifyReport, w: &mut impl Write, color: bool) -> io
     for p in &report.platforms {
         let image = p.image_binary.as_ref().map(|b| &b.sha256);
         let rebuilt = p.rebuilt.as_ref().map(|b| &b.sha256);
-        let published = p.published.as_ref().map(|b| &b.sha256);
+        let published = match p.published_skipped {
+            true => "skipped".to_string(),
+            false => short(p.published.as_ref().map(|b| &b.sha256)),
+        };
         writeln!(
             w,
             "{:<14} {:<13} {:<13} {:<13} {}",
             p.platform,
             short(image),
             short(rebuilt),
-            short(published),
+            published,
             paint(verdict_word(p.verdict), p.verdict, color)
         )?;
     }
@@ -103,7 +106,8 @@ fn render_details(p: &PlatformResult, common_builder: bool, w: &mut impl Write) 
         || (!common_builder && p.builder.is_some())
         || p.error.is_some()
         || p.diff.is_some()
-        || p.published.as_ref().is_some_and(|x| !x.matches_image);
+        || p.published.as_ref().is_some_and(|x| !x.matches_image)
+        || p.published_skipped;
     if !interesting {
         return Ok(());
     }
@@ -135,6 +139,9 @@ fn render_details(p: &PlatformResult, common_builder: bool, w: &mut impl Write) 
         } else {
             writeln!(w, "  cross-check: {check}")?;
         }
+    }
+    if p.published_skipped {
+        writeln!(w, "  published checksum: not checked (--skip-published)")?;
     }
     if let Some(published) = &p.published {
         if !published.matches_image {

@@ -48,6 +48,8 @@ pub enum RootfsError {
     },
     #[error("cannot unpack into {0}: it must be an existing empty directory")]
     DestinationNotEmpty(PathBuf),
+    #[error("internal error: the {0} lock is poisoned (a worker panicked while holding it)")]
+    Poisoned(&'static str),
     #[error("cannot {action} {path}")]
     Io {
         action: &'static str,

@@ -120,7 +120,7 @@ impl Read for SharedBlob {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.0
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .map_err(|_| io::Error::other(RootfsError::Poisoned("layer blob")))?
             .read(buf)
     }
 }
@@ -165,7 +165,7 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
     /// The index of layer `index` (0 = bottom), from memory, the store, or
     /// by reading the layer once.
     pub fn layer_index(&self, index: usize) -> Result<Arc<LayerIndex>, RootfsError> {
-        if let Some(Some(known)) = self.lock_indexes().get(index) {
+        if let Some(Some(known)) = self.lock_indexes()?.get(index) {
             return Ok(Arc::clone(known));
         }
         let info = self.layer_info(index)?;
@@ -184,7 +184,7 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
             }
         };
         let layer_index = Arc::new(layer_index);
-        if let Some(slot) = self.lock_indexes().get_mut(index) {
+        if let Some(slot) = self.lock_indexes()?.get_mut(index) {
             *slot = Some(Arc::clone(&layer_index));
         }
         Ok(layer_index)
@@ -357,7 +357,7 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
     /// the stack in parallel is what makes a cold answer fast.
     fn index_down_from(&self, top: usize) -> Result<(), RootfsError> {
         let mut missing: Vec<usize> = {
-            let known = self.lock_indexes();
+            let known = self.lock_indexes()?;
             (0..=top)
                 .filter(|&i| known.get(i).is_some_and(Option::is_none))
                 .collect()
@@ -395,7 +395,7 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
         let mut implied_directory = false;
         let image_top = self.layers().len().saturating_sub(1);
         for layer_index in (0..=top).rev() {
-            if layer_index < image_top && !self.is_indexed(layer_index) {
+            if layer_index < image_top && !self.is_indexed(layer_index)? {
                 self.index_down_from(layer_index)?;
             }
             let index = self.layer_index(layer_index)?;
@@ -474,14 +474,16 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
         LayerReader::new(blob).map_err(|e| RootfsError::reading(&info.digest, e))
     }
 
-    fn is_indexed(&self, index: usize) -> bool {
-        self.lock_indexes().get(index).is_some_and(Option::is_some)
+    fn is_indexed(&self, index: usize) -> Result<bool, RootfsError> {
+        Ok(self.lock_indexes()?.get(index).is_some_and(Option::is_some))
     }
 
-    fn lock_indexes(&self) -> std::sync::MutexGuard<'_, Vec<Option<Arc<LayerIndex>>>> {
+    fn lock_indexes(
+        &self,
+    ) -> Result<std::sync::MutexGuard<'_, Vec<Option<Arc<LayerIndex>>>>, RootfsError> {
         self.indexes
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .map_err(|_| RootfsError::Poisoned("layer indexes"))
     }
 }
 

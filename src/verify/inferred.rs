@@ -37,7 +37,7 @@ use crate::rebuild::build::{
     BuiltArtifact,
 };
 use crate::rebuild::infer::depcheck::DependencyCheck;
-use crate::rebuild::infer::files::GitTreeFiles;
+use crate::rebuild::infer::files::{GitTreeFiles, SourceFiles};
 use crate::rebuild::infer::source_url::{check_revision_annotation, source_url};
 use crate::rebuild::infer::{
     BinaryOnlyInput, Evidence, InferError, Inference, PlatformEvidence, SourceEvidence, Toolchains,
@@ -215,7 +215,7 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
         (None, Err(e)) => return Err(e.into()),
     };
     let mut notes = vec![format!("source {} found from {found_from}", source.url)];
-    let checks: Vec<String> =
+    let mut checks: Vec<String> =
         check_revision_annotation(request.version, &source.commit, &annotations)
             .map(|check| {
                 if check.ok {
@@ -367,6 +367,7 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
             }
         })
         .collect();
+    checks.extend(files.listing_note());
     Ok(Inferred {
         location,
         resolved,

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use super::closest::{self, RecipeBuild};
 use super::report::{
@@ -82,7 +82,17 @@ impl<'a> BuilderCache<'a> {
         &self,
         reference: &str,
     ) -> Result<BuilderRoot, crate::rebuild::build::BuildError> {
-        let mut resolved = self.resolved.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut resolved =
+            self.resolved
+                .lock()
+                .map_err(|_| {
+                    crate::rebuild::build::BuildError::Builder {
+                reference: reference.to_string(),
+                message:
+                    "internal error: another platform's worker panicked while resolving builders"
+                        .into(),
+            }
+                })?;
         if let Some(builder) = resolved.get(reference) {
             return Ok(builder.clone());
         }
@@ -93,11 +103,15 @@ impl<'a> BuilderCache<'a> {
 
     /// A note per builder named by tag only, with the digest it resolved to.
     pub(super) fn notes(&self) -> Vec<String> {
-        let resolved = self.resolved.lock().unwrap_or_else(PoisonError::into_inner);
-        resolved
-            .iter()
-            .filter_map(|(typed, builder)| builder_note(typed, builder))
-            .collect()
+        match self.resolved.lock() {
+            Ok(resolved) => resolved
+                .iter()
+                .filter_map(|(typed, builder)| builder_note(typed, builder))
+                .collect(),
+            Err(_) => vec![
+                "internal error: a platform's worker panicked while resolving builders; which digests their tags resolved to is not known".into(),
+            ],
+        }
     }
 }
 
@@ -116,6 +130,9 @@ pub struct VerifyRequest<'a> {
     pub source_override: Option<&'a str>,
     /// `--platform`: only these (each must be in the image). Empty: all.
     pub platforms: &'a [Platform],
+    /// `--skip-published`: do not fetch the recipe's `[published]`
+    /// checksums; each platform then records that the check was skipped.
+    pub skip_published: bool,
     pub build: BuildOptions,
     pub access: &'a AccessOptions,
     pub diff: DiffOptions,
@@ -441,13 +458,20 @@ fn verify_platform(
         source_date_epoch: prepared_build.as_ref().map(|p| p.source_date_epoch),
         ..request.diff.clone()
     };
-    let published = request.recipe.published.as_ref().map(|published| {
-        published_digest(published, request.version, build_platform).map_err(|e| e.to_string())
-    });
-    let dependencies = found
-        .as_ref()
-        .ok()
-        .and_then(|found| check_pinned_dependencies(&found.extracted, &plan.source));
+    let published = match &request.recipe.published {
+        Some(_) if request.skip_published => {
+            result.published_skipped = true;
+            None
+        }
+        Some(published) => Some(
+            published_digest(published, request.version, build_platform).map_err(|e| e.to_string()),
+        ),
+        None => None,
+    };
+    let (dependencies, listing_note) = match &found {
+        Ok(found) => check_pinned_dependencies(&found.extracted, &plan.source),
+        Err(_) => (None, None),
+    };
     let mut result = conclude(
         result,
         found.map_err(|e| format!("image binary: {}", crate::error_chain(&e))),
@@ -460,6 +484,7 @@ fn verify_platform(
     if let Some(closest) = closest {
         closest::record(&mut result, closest);
     }
+    result.cross_checks.extend(listing_note);
     result
 }
 
@@ -482,23 +507,31 @@ pub(super) fn check_dependencies(
     }
 }
 
-/// [`check_dependencies`] against the tree of the pinned commit; a tree
-/// that cannot be read skips the check, saying why.
-fn check_pinned_dependencies(binary: &Path, source: &PinnedSource) -> Option<DependencyCheck> {
+/// [`check_dependencies`] against the tree of the pinned commit, with the
+/// cross-check line saying when the check searched a listing of only part
+/// of the tree; a tree that cannot be read skips the check, saying why.
+fn check_pinned_dependencies(
+    binary: &Path,
+    source: &PinnedSource,
+) -> (Option<DependencyCheck>, Option<String>) {
     match GitTreeFiles::open(&source.mirror, &source.commit) {
-        Ok(files) => check_dependencies(binary, &files),
-        Err(e) => Some(DependencyCheck {
-            checked: 0,
-            problems: Vec::new(),
-            skipped: Some(e.to_string()),
-        }),
+        Ok(files) => (check_dependencies(binary, &files), files.listing_note()),
+        Err(e) => (
+            Some(DependencyCheck {
+                checked: 0,
+                problems: Vec::new(),
+                skipped: Some(e.to_string()),
+            }),
+            None,
+        ),
     }
 }
 
 /// Fills `result` from the image side and the build side and compares
 /// them: reproducible when the digests are equal (and the maintainers'
 /// published digest, when there is one, agrees), else a mismatch with the
-/// diff that explains it.
+/// diff that explains it. A published digest that could not be had makes
+/// an otherwise reproducible platform an error: the declared check did not run.
 pub(super) fn conclude(
     mut result: PlatformResult,
     found: Result<FoundBinary, String>,
@@ -539,6 +572,7 @@ pub(super) fn conclude(
             log: built.log.display().to_string(),
         });
     }
+    let published_failed = matches!(published, Some(Err(_)));
     match published {
         Some(Ok((sha256, url))) => {
             result.published = Some(PublishedDigest {
@@ -548,7 +582,7 @@ pub(super) fn conclude(
                 url,
             })
         }
-        Some(Err(e)) => result.cross_checks.push(format!("published checksum: {e}")),
+        Some(Err(e)) => errors.push(format!("published checksum: {e}")),
         None => {}
     }
     result.error = (!errors.is_empty()).then(|| errors.join("\n"));
@@ -558,7 +592,12 @@ pub(super) fn conclude(
     };
     let published_agrees = result.published.as_ref().is_none_or(|p| p.matches_image);
     if found.sha256 == built.sha256 && published_agrees {
-        result.verdict = PlatformVerdict::Reproducible;
+        // A declared check that could not run leaves the pass unproven.
+        result.verdict = if published_failed {
+            PlatformVerdict::Error
+        } else {
+            PlatformVerdict::Reproducible
+        };
         return result;
     }
     result.verdict = PlatformVerdict::Mismatch;
@@ -639,6 +678,16 @@ pub(super) fn cross_checks(
         checks.push(format!(
             "{PASSED}{format} binary for {}, as the manifest's {} says",
             found.kind.machine, found.platform
+        ));
+    }
+    if let Ok(Some(e)) = crate::diff::go_build_info_error(&found.extracted) {
+        checks.push(format!(
+            "{e}: the image binary's revision, tree state and Go version were not checked"
+        ));
+    }
+    if let Ok(Some(e)) = crate::diff::rust_dep_info_error(&found.extracted) {
+        checks.push(format!(
+            "the image binary's cargo-auditable dependency list (.dep-v0) cannot be read ({e}): its dependencies were not checked"
         ));
     }
     let Ok(Some(info)) = crate::diff::go_build_info(&found.extracted) else {

@@ -110,6 +110,9 @@ pub struct PlatformResult {
     pub image_binary: Option<ImageBinary>,
     pub rebuilt: Option<Rebuilt>,
     pub published: Option<PublishedDigest>,
+    /// Whether the recipe's `[published]` check was skipped on request
+    /// (`--skip-published`): `published` is then `null`, unchecked.
+    pub published_skipped: bool,
     /// The diff of the image binary (A) against the rebuild (B), on mismatch.
     pub diff: Option<BinaryDiff>,
     /// Why the platform is a mismatch, most likely first (empty otherwise):
@@ -162,6 +165,7 @@ impl PlatformResult {
             image_binary: None,
             rebuilt: None,
             published: None,
+            published_skipped: false,
             diff: None,
             causes: Vec::new(),
             error: Some(reason),

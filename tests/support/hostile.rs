@@ -1,7 +1,8 @@
 //! A hostile HTTP/1.1 server on a loopback address, playing a registry, a
 //! token realm or a host redirected to: each request is answered with what
 //! the test's handler returns, including answers no honest server gives
-//! (a `Content-Length` of 10 GB, an endless chunked body), and recorded
+//! (a `Content-Length` of 10 GB, an endless chunked body, a body trickled
+//! one byte a second), and recorded
 //! with all its headers and its body, so a test can check what a client
 //! sent where.
 //!
@@ -67,6 +68,9 @@ pub enum Answer {
     /// `200`, chunked, filler chunks for as long as the client reads (at
     /// most [`MAX_SENT`]).
     Endless,
+    /// `200` declaring this body's `Content-Length`, then the body one
+    /// byte a second, for as long as the client reads.
+    Trickle(Vec<u8>),
 }
 
 impl Answer {
@@ -265,6 +269,22 @@ fn serve(
                 out.write_all(&filler[..n])?;
                 sent.fetch_add(n as u64, Ordering::SeqCst);
                 written += n as u64;
+            }
+        }
+        Answer::Trickle(body) => {
+            out.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .as_bytes(),
+            )?;
+            for byte in body.chunks(1) {
+                out.write_all(byte)?;
+                out.flush()?;
+                sent.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_secs(1));
             }
         }
         Answer::Endless => {

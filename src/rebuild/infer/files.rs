@@ -14,6 +14,12 @@ pub trait SourceFiles {
     fn read(&self, path: &str) -> Option<Vec<u8>>;
     /// Every regular file's path, sorted.
     fn paths(&self) -> Vec<String>;
+    /// Why [`SourceFiles::paths`] listed only part of the tree, once it
+    /// has been called and did: a check that searched the listing must say
+    /// that it saw only part of it.
+    fn listing_note(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Files held in memory: for tests, and for trees already read.
@@ -63,7 +69,16 @@ pub struct TreeError {
 /// submodules are not regular files.
 pub struct GitTreeFiles {
     repo: git2::Repository,
+    commit: String,
     tree: git2::Oid,
+    /// The listing, made on first use.
+    listing: std::sync::OnceLock<Listing>,
+}
+
+/// The paths of a tree, and why they are not all of them, if they are not.
+struct Listing {
+    paths: Vec<String>,
+    cut: Option<String>,
 }
 
 impl GitTreeFiles {
@@ -81,7 +96,49 @@ impl GitTreeFiles {
             .and_then(|c| c.tree())
             .map_err(error)?
             .id();
-        Ok(Self { repo, tree })
+        Ok(Self {
+            repo,
+            commit: commit.to_string(),
+            tree,
+            listing: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// Lists the tree, at most `max` files.
+    fn list(&self, max: usize) -> Listing {
+        let mut paths = Vec::new();
+        let walked = self.repo.find_tree(self.tree).and_then(|tree| {
+            tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                if !Self::is_regular(entry.filemode()) {
+                    return git2::TreeWalkResult::Ok;
+                }
+                if paths.len() >= max {
+                    return git2::TreeWalkResult::Abort;
+                }
+                if let (Ok(name), Ok(dir)) = (
+                    std::str::from_utf8(entry.name_bytes()),
+                    std::str::from_utf8(dir.as_bytes()),
+                ) {
+                    paths.push(format!("{dir}{name}"));
+                }
+                git2::TreeWalkResult::Ok
+            })
+        });
+        let cut = match walked {
+            Ok(()) => None,
+            Err(_) if paths.len() >= max => Some(format!(
+                "source listing: the tree of commit {} has more than {max} files; \
+                 only the first {max} were searched",
+                self.commit
+            )),
+            Err(e) => Some(format!(
+                "source listing: the tree of commit {} could not be listed whole ({} files listed): {e}",
+                self.commit,
+                paths.len()
+            )),
+        };
+        paths.sort();
+        Listing { paths, cut }
     }
 
     fn is_regular(mode: i32) -> bool {
@@ -106,25 +163,58 @@ impl SourceFiles for GitTreeFiles {
     }
 
     fn paths(&self) -> Vec<String> {
-        let mut paths = Vec::new();
-        let Ok(tree) = self.repo.find_tree(self.tree) else {
-            return paths;
-        };
-        let _ = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-            if paths.len() >= MAX_TREE_FILES {
-                return git2::TreeWalkResult::Abort;
-            }
-            if Self::is_regular(entry.filemode()) {
-                if let (Ok(name), Ok(dir)) = (
-                    std::str::from_utf8(entry.name_bytes()),
-                    std::str::from_utf8(dir.as_bytes()),
-                ) {
-                    paths.push(format!("{dir}{name}"));
-                }
-            }
-            git2::TreeWalkResult::Ok
-        });
-        paths.sort();
-        paths
+        self.listing
+            .get_or_init(|| self.list(MAX_TREE_FILES))
+            .paths
+            .clone()
+    }
+
+    fn listing_note(&self) -> Option<String> {
+        self.listing.get()?.cut.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bare repository whose one commit holds `files`; returns it and the commit.
+    fn repository(dir: &std::path::Path, files: &[&str]) -> String {
+        let repo = git2::Repository::init_bare(dir).unwrap();
+        let mut builder = repo.treebuilder(None).unwrap();
+        for name in files {
+            let blob = repo.blob(name.as_bytes()).unwrap();
+            builder.insert(name, blob, 0o100644).unwrap();
+        }
+        let tree = repo.find_tree(builder.write().unwrap()).unwrap();
+        let who = git2::Signature::new("t", "t@example.com", &git2::Time::new(0, 0)).unwrap();
+        repo.commit(None, &who, &who, "files", &tree, &[])
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn a_listing_cut_at_its_cap_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let commit = repository(dir.path(), &["a", "b", "c"]);
+        let files = GitTreeFiles::open(dir.path(), &commit).unwrap();
+        let cut = files.list(2);
+        assert_eq!(cut.paths, ["a", "b"]);
+        assert_eq!(
+            cut.cut.as_deref(),
+            Some(
+                format!(
+                    "source listing: the tree of commit {commit} has more than 2 files; \
+                     only the first 2 were searched"
+                )
+                .as_str()
+            )
+        );
+        let whole = files.list(3);
+        assert_eq!((whole.paths.len(), whole.cut), (3, None));
+        // Nothing listed yet, nothing to say; listed whole, nothing either.
+        assert_eq!(files.listing_note(), None);
+        assert_eq!(files.paths(), ["a", "b", "c"]);
+        assert_eq!(files.listing_note(), None);
     }
 }

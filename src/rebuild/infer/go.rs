@@ -1981,11 +1981,16 @@ mod tests {
     }
 
     /// Whether the host has a `go` to build real binaries with.
-    fn have_go() -> bool {
-        std::process::Command::new("go")
+    /// Fails the test when `go` is not installed: it never passes by skipping.
+    fn require_go() {
+        let found = std::process::Command::new("go")
             .arg("version")
             .output()
-            .is_ok_and(|o| o.status.success())
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            found,
+            "go is not installed: run scripts/install-test-deps.sh"
+        );
     }
 
     /// A git repository holding a tiny module at `dir/app`, tagged v1.2.0.
@@ -2106,10 +2111,7 @@ mod tests {
 
     #[test]
     fn a_real_trimmed_go_build_is_reproduced_by_the_first_candidate() {
-        if !have_go() {
-            eprintln!("skipped: no go on PATH");
-            return;
-        }
+        require_go();
         let dir = tempfile::TempDir::new().unwrap();
         let (repo, commit, commit_time, files) = go_repo(dir.path());
         let upstream = dir.path().join("upstream");
@@ -2178,10 +2180,7 @@ mod tests {
 
     #[test]
     fn a_real_untrimmed_go_build_names_its_build_directory() {
-        if !have_go() {
-            eprintln!("skipped: no go on PATH");
-            return;
-        }
+        require_go();
         // Not under /tmp, which the sandbox reserves (nor under the
         // checkout, which may itself be under /tmp).
         let base = std::path::Path::new("/var/tmp/rebuild-compare-infer-go-tests");
