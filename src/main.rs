@@ -21,7 +21,7 @@ use rebuild_compare::progress::terminal::TerminalProgress;
 use rebuild_compare::progress::SharedProgress;
 use rebuild_compare::rebuild::build::{self, BuildOptions};
 use rebuild_compare::rebuild::builder;
-use rebuild_compare::rebuild::recipe::{catalogue, Catalogue, Recipe, RecipeError};
+use rebuild_compare::rebuild::recipe::{catalogue, pinned, Catalogue, Recipe, RecipeError};
 use rebuild_compare::report;
 use rebuild_compare::rootfs::extract::{self, BinaryRequest, DigestReport};
 use rebuild_compare::scale::emit::{github, k8s, shell};
@@ -202,6 +202,9 @@ struct RebuildArgs {
     /// Use this recipe file (or `builtin:NAME`, a shipped one) instead of looking one up by image.
     #[arg(long, value_name = "FILE", conflicts_with = "recipes")]
     recipe: Option<PathBuf>,
+    /// Refuse the --recipe unless the sha256 of its bytes (a shipped one's text) is this (64 hex digits; `run` passes the plan's).
+    #[arg(long, value_name = "HEX", requires = "recipe", value_parser = parse_recipe_sha256)]
+    recipe_sha256: Option<String>,
     /// Look recipes up in this directory's `*.toml` files too (they override shipped ones).
     #[arg(long, value_name = "DIR")]
     recipes: Option<PathBuf>,
@@ -225,9 +228,13 @@ impl RebuildArgs {
     /// repository path on another registry.
     fn recipe(&self, image: Option<&str>) -> anyhow::Result<(Recipe, Option<String>)> {
         if let Some(path) = &self.recipe {
-            let recipe = match path.to_str().and_then(|p| p.strip_prefix("builtin:")) {
-                Some(name) => catalogue::builtin(name)?.recipe,
-                None => Recipe::load(path)?,
+            let recipe = match (
+                &self.recipe_sha256,
+                path.to_str().and_then(|p| p.strip_prefix("builtin:")),
+            ) {
+                (Some(expected), _) => pinned::load_pinned(path, expected)?,
+                (None, Some(name)) => catalogue::builtin(name)?.recipe,
+                (None, None) => Recipe::load(path)?,
             };
             return Ok((recipe, None));
         }
@@ -286,6 +293,16 @@ impl RebuildArgs {
             progress: access.progress.clone(),
             tmp_size: self.tmp_size,
         }
+    }
+}
+
+/// `--recipe-sha256`: 64 hex digits, read in either case.
+fn parse_recipe_sha256(text: &str) -> Result<String, String> {
+    let digest = text.to_ascii_lowercase();
+    if pinned::is_sha256_hex(&digest) {
+        Ok(digest)
+    } else {
+        Err("a sha256 is 64 hex digits".to_string())
     }
 }
 
