@@ -495,6 +495,9 @@ struct RunArgs {
     /// The verifier's URI each job's attestation records.
     #[arg(long, value_name = "URI", default_value = attest::DEFAULT_VERIFIER_ID)]
     verifier_id: String,
+    /// Run again the jobs whose ledger entry is an error (a job with a verdict is never redone).
+    #[arg(long)]
+    retry_errors: bool,
     #[command(flatten)]
     stderr: StderrArgs,
     #[command(flatten)]
@@ -1255,7 +1258,8 @@ fn ledger(args: &LedgerArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result
 /// `run`: the plan's jobs not yet in the ledger, N at a time, each a child
 /// `verify` with this run's signing and access options. Success (exit 0)
 /// once every job has its entry, whatever the verdicts: they are the
-/// ledger's; only a run that could not go on is exit 2.
+/// ledger's; a run that could not go on, or that refused a job whose
+/// recipe changed since it was planned, is exit 2.
 fn run(
     args: &RunArgs,
     sign_key_env: Option<std::ffi::OsString>,
@@ -1320,6 +1324,7 @@ fn run(
             false => None,
         },
         verifier_id: args.verifier_id.clone(),
+        retry_errors: args.retry_errors,
     };
     let on_event = |event: RunEvent| {
         if quiet {
@@ -1364,6 +1369,12 @@ fn run(
         summary.error,
         summary.already_done
     );
+    if summary.refused > 0 {
+        anyhow::bail!(
+            "refused {} job(s) whose recipe is not the one planned (each entry names both sha256s); plan again to verify with the recipes as they are now",
+            summary.refused
+        );
+    }
     Ok(true)
 }
 
