@@ -657,6 +657,20 @@ struct PlanArgs {
     /// For github-workflow: each job also pushes its attestation to the image's registry.
     #[arg(long)]
     push_attestation: bool,
+    /// For github-workflow: install rebuild-compare from this git repository (https), at --tool-rev.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "tool_rev",
+        conflicts_with = "tool_version"
+    )]
+    tool_git: Option<String>,
+    /// For github-workflow: the commit of --tool-git to install (40 hex digits).
+    #[arg(long, value_name = "COMMIT", requires = "tool_git")]
+    tool_rev: Option<String>,
+    /// For github-workflow: install this published crate version instead (the plan's version).
+    #[arg(long, value_name = "VERSION")]
+    tool_version: Option<String>,
     /// Write to FILE (atomically) instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
@@ -1410,6 +1424,23 @@ fn plan(args: &PlanArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<boo
     if let Some(image) = &args.job_image {
         rebuild_compare::image::reference::Reference::parse(image)?;
     }
+    let install = match (&args.tool_git, &args.tool_rev, &args.tool_version) {
+        _ if args.emit != Emit::GithubWorkflow => {
+            if args.tool_git.is_some() || args.tool_version.is_some() {
+                anyhow::bail!("--tool-git, --tool-rev and --tool-version apply only to --emit github-workflow");
+            }
+            None
+        }
+        (Some(url), Some(rev), None) => Some(github::ToolInstall::git(url, rev)?),
+        (None, None, Some(version)) => Some(github::ToolInstall::Published {
+            version: version.clone(),
+        }),
+        _ => anyhow::bail!(
+            "--emit github-workflow needs where the workflow installs rebuild-compare from: \
+             --tool-git URL --tool-rev COMMIT (its repository at a pinned commit), \
+             or --tool-version VERSION (a published crate)"
+        ),
+    };
     let watchlist = WatchList::load(&args.watchlist)?;
     let access = access.options(quiet)?;
     let planned = scale_plan::plan(
@@ -1431,6 +1462,7 @@ fn plan(args: &PlanArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<boo
             &github::WorkflowOptions {
                 parallelism: args.parallelism,
                 push_attestation: args.push_attestation,
+                install: install.context("the workflow's install is checked above")?,
             },
         )?,
         Emit::K8sJob => k8s::manifests(
