@@ -252,15 +252,54 @@ fn clear_abandoned_work(work_dir: &Path) -> Result<(), RunError> {
     let entries = fs::read_dir(work_dir).map_err(io_error("reading", work_dir))?;
     for entry in entries.flatten() {
         let path = entry.path();
-        let Ok(lock) = File::open(path.join(".lock")) else {
-            // Not one of ours, or created and not yet locked: leave it.
-            continue;
+        let Ok(lock) = File::open(path.join(LOCK_FILE)) else {
+            // Not one of ours (left alone), or empty: made by a run killed
+            // before it locked it, or by a live one about to (which makes
+            // another when this one goes; see `locked_dir`).
+            match fs::remove_dir(&path) {
+                Err(e)
+                    if !matches!(
+                        e.kind(),
+                        io::ErrorKind::DirectoryNotEmpty
+                            | io::ErrorKind::NotADirectory
+                            | io::ErrorKind::NotFound
+                    ) =>
+                {
+                    return Err(io_error("removing", &path)(e));
+                }
+                _ => continue,
+            }
         };
         if lock.try_lock().is_ok() {
             fs::remove_dir_all(&path).map_err(io_error("removing", &path))?;
         }
     }
     Ok(())
+}
+
+/// The lock file of a work directory: held while a run uses it.
+const LOCK_FILE: &str = ".lock";
+
+/// A new directory `PREFIX…` in `work_dir`, with its lock held. Until it is
+/// locked, another run may take the empty directory for an abandoned one
+/// and remove it: then another is made.
+fn locked_dir(work_dir: &Path, prefix: &str) -> Result<(tempfile::TempDir, File), RunError> {
+    let mut attempts = 0;
+    loop {
+        let dir = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in(work_dir)
+            .map_err(io_error("creating a work directory in", work_dir))?;
+        let lock_path = dir.path().join(LOCK_FILE);
+        match File::create(&lock_path) {
+            Ok(lock) => {
+                lock.lock().map_err(io_error("locking", &lock_path))?;
+                return Ok((dir, lock));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 3 => attempts += 1,
+            Err(e) => return Err(io_error("creating", &lock_path)(e)),
+        }
+    }
 }
 
 /// Runs one job in its own work directory, then moves it into the ledger;
@@ -272,13 +311,7 @@ fn run_job(
     jobs_dir: &Path,
     work_dir: &Path,
 ) -> Result<(Entry, bool), RunError> {
-    let work = tempfile::Builder::new()
-        .prefix(&format!("{}-", job.id))
-        .tempdir_in(work_dir)
-        .map_err(io_error("creating a work directory in", work_dir))?;
-    let lock_path = work.path().join(".lock");
-    let lock = File::create(&lock_path).map_err(io_error("creating", &lock_path))?;
-    lock.lock().map_err(io_error("locking", &lock_path))?;
+    let (work, lock) = locked_dir(work_dir, &format!("{}-", job.id))?;
 
     let started = SystemTime::now();
     let refusal = recipe_refusal(job);
@@ -319,17 +352,18 @@ fn run_job(
         reason: e.to_string(),
     })?;
     fs::write(&entry_path, json).map_err(io_error("writing", &entry_path))?;
-    let _ = fs::remove_file(&lock_path);
 
+    // The lock is held until the job is in the ledger, so that no run takes
+    // its work directory for abandoned; then its file goes.
     let work = work.keep();
-    install(
-        &work,
-        &jobs_dir.join(&job.id),
-        work_dir,
-        options.retry_errors,
-    )?;
+    let target = jobs_dir.join(&job.id);
+    install(&work, &target, work_dir, options.retry_errors)?;
     drop(lock);
-    Ok((entry, refused))
+    let lock_path = target.join(LOCK_FILE);
+    match fs::remove_file(&lock_path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_error("removing", &lock_path)(e)),
+        _ => Ok((entry, refused)),
+    }
 }
 
 /// What a job's run came to, for its entry.
@@ -489,13 +523,7 @@ fn install(
     }
     // The old directory goes into a locked one of `.work`, cleared below
     // or, if this run is killed first, by the next run.
-    let aside = tempfile::Builder::new()
-        .prefix("replaced-")
-        .tempdir_in(work_dir)
-        .map_err(io_error("creating a work directory in", work_dir))?;
-    let lock_path = aside.path().join(".lock");
-    let lock = File::create(&lock_path).map_err(io_error("creating", &lock_path))?;
-    lock.lock().map_err(io_error("locking", &lock_path))?;
+    let (aside, lock) = locked_dir(work_dir, "replaced-")?;
     let old = aside.path().join("job");
     fs::rename(target, &old).map_err(io_error("moving aside", target))?;
     fs::rename(work, target).map_err(io_error("moving the job into", target))?;
