@@ -21,7 +21,7 @@ use rebuild_compare::progress::terminal::TerminalProgress;
 use rebuild_compare::progress::SharedProgress;
 use rebuild_compare::rebuild::build::{self, BuildOptions};
 use rebuild_compare::rebuild::builder;
-use rebuild_compare::rebuild::recipe::{catalogue, Catalogue, Recipe, RecipeError};
+use rebuild_compare::rebuild::recipe::{catalogue, pinned, Catalogue, Recipe, RecipeError};
 use rebuild_compare::report;
 use rebuild_compare::rootfs::extract::{self, BinaryRequest, DigestReport};
 use rebuild_compare::scale::emit::{github, k8s, shell};
@@ -202,6 +202,9 @@ struct RebuildArgs {
     /// Use this recipe file (or `builtin:NAME`, a shipped one) instead of looking one up by image.
     #[arg(long, value_name = "FILE", conflicts_with = "recipes")]
     recipe: Option<PathBuf>,
+    /// Refuse the --recipe unless the sha256 of its bytes (a shipped one's text) is this (64 hex digits; `run` passes the plan's).
+    #[arg(long, value_name = "HEX", requires = "recipe", value_parser = parse_recipe_sha256)]
+    recipe_sha256: Option<String>,
     /// Look recipes up in this directory's `*.toml` files too (they override shipped ones).
     #[arg(long, value_name = "DIR")]
     recipes: Option<PathBuf>,
@@ -225,9 +228,13 @@ impl RebuildArgs {
     /// repository path on another registry.
     fn recipe(&self, image: Option<&str>) -> anyhow::Result<(Recipe, Option<String>)> {
         if let Some(path) = &self.recipe {
-            let recipe = match path.to_str().and_then(|p| p.strip_prefix("builtin:")) {
-                Some(name) => catalogue::builtin(name)?.recipe,
-                None => Recipe::load(path)?,
+            let recipe = match (
+                &self.recipe_sha256,
+                path.to_str().and_then(|p| p.strip_prefix("builtin:")),
+            ) {
+                (Some(expected), _) => pinned::load_pinned(path, expected)?,
+                (None, Some(name)) => catalogue::builtin(name)?.recipe,
+                (None, None) => Recipe::load(path)?,
             };
             return Ok((recipe, None));
         }
@@ -286,6 +293,16 @@ impl RebuildArgs {
             progress: access.progress.clone(),
             tmp_size: self.tmp_size,
         }
+    }
+}
+
+/// `--recipe-sha256`: 64 hex digits, read in either case.
+fn parse_recipe_sha256(text: &str) -> Result<String, String> {
+    let digest = text.to_ascii_lowercase();
+    if pinned::is_sha256_hex(&digest) {
+        Ok(digest)
+    } else {
+        Err("a sha256 is 64 hex digits".to_string())
     }
 }
 
@@ -488,6 +505,9 @@ struct RunArgs {
     /// The verifier's URI each job's attestation records.
     #[arg(long, value_name = "URI", default_value = attest::DEFAULT_VERIFIER_ID)]
     verifier_id: String,
+    /// Run again the jobs whose ledger entry is an error (a job with a verdict is never redone).
+    #[arg(long)]
+    retry_errors: bool,
     #[command(flatten)]
     stderr: StderrArgs,
     #[command(flatten)]
@@ -651,6 +671,20 @@ struct PlanArgs {
     /// For github-workflow: each job also pushes its attestation to the image's registry.
     #[arg(long)]
     push_attestation: bool,
+    /// For github-workflow: install rebuild-compare from this git repository (https), at --tool-rev.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "tool_rev",
+        conflicts_with = "tool_version"
+    )]
+    tool_git: Option<String>,
+    /// For github-workflow: the commit of --tool-git to install (40 hex digits).
+    #[arg(long, value_name = "COMMIT", requires = "tool_git")]
+    tool_rev: Option<String>,
+    /// For github-workflow: install this published crate version instead (the plan's version).
+    #[arg(long, value_name = "VERSION")]
+    tool_version: Option<String>,
     /// Write to FILE (atomically) instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
@@ -1280,7 +1314,8 @@ fn ledger(args: &LedgerArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result
 /// `run`: the plan's jobs not yet in the ledger, N at a time, each a child
 /// `verify` with this run's signing and access options. Success (exit 0)
 /// once every job has its entry, whatever the verdicts: they are the
-/// ledger's; only a run that could not go on is exit 2.
+/// ledger's; a run that could not go on, or that refused a job whose
+/// recipe changed since it was planned, is exit 2.
 fn run(
     args: &RunArgs,
     sign_key_env: Option<std::ffi::OsString>,
@@ -1345,6 +1380,7 @@ fn run(
             false => None,
         },
         verifier_id: args.verifier_id.clone(),
+        retry_errors: args.retry_errors,
     };
     let on_event = |event: RunEvent| {
         if quiet {
@@ -1389,6 +1425,12 @@ fn run(
         summary.error,
         summary.already_done
     );
+    if summary.refused > 0 {
+        anyhow::bail!(
+            "refused {} job(s) whose recipe is not the one planned (each entry names both sha256s); plan again to verify with the recipes as they are now",
+            summary.refused
+        );
+    }
     Ok(true)
 }
 
@@ -1424,6 +1466,23 @@ fn plan(args: &PlanArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<boo
     if let Some(image) = &args.job_image {
         rebuild_compare::image::reference::Reference::parse(image)?;
     }
+    let install = match (&args.tool_git, &args.tool_rev, &args.tool_version) {
+        _ if args.emit != Emit::GithubWorkflow => {
+            if args.tool_git.is_some() || args.tool_version.is_some() {
+                anyhow::bail!("--tool-git, --tool-rev and --tool-version apply only to --emit github-workflow");
+            }
+            None
+        }
+        (Some(url), Some(rev), None) => Some(github::ToolInstall::git(url, rev)?),
+        (None, None, Some(version)) => Some(github::ToolInstall::Published {
+            version: version.clone(),
+        }),
+        _ => anyhow::bail!(
+            "--emit github-workflow needs where the workflow installs rebuild-compare from: \
+             --tool-git URL --tool-rev COMMIT (its repository at a pinned commit), \
+             or --tool-version VERSION (a published crate)"
+        ),
+    };
     let watchlist = WatchList::load(&args.watchlist)?;
     let access = access.options(quiet)?;
     let planned = scale_plan::plan(
@@ -1445,6 +1504,7 @@ fn plan(args: &PlanArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<boo
             &github::WorkflowOptions {
                 parallelism: args.parallelism,
                 push_attestation: args.push_attestation,
+                install: install.context("the workflow's install is checked above")?,
             },
         )?,
         Emit::K8sJob => k8s::manifests(

@@ -284,6 +284,9 @@ fn github_matrix_is_valid_json_for_strategy_include() {
     assert_eq!(include[3]["recipe"], "");
 }
 
+/// The commit `--tool-rev` pins in the workflow tests.
+const TOOL_REV: &str = "0123456789abcdef0123456789abcdef01234567";
+
 #[test]
 fn github_workflow_passes_actionlint() {
     let fixture = Fixture::new();
@@ -295,15 +298,181 @@ fn github_workflow_passes_actionlint() {
         "github-workflow",
         "--parallelism",
         "3",
+        "--push-attestation",
+        "--tool-git",
+        "https://github.com/example/rebuild-compare",
+        "--tool-rev",
+        TOOL_REV,
         "-o",
         file.to_str().unwrap(),
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "");
+    actionlint(&fixture.home.path().join("repo"), &file);
+
+    let text = std::fs::read_to_string(&file).unwrap();
+    let workflow: serde_json::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let matrix = fixture.plan(&["--emit", "github-matrix"]).report(0);
+    let verify = &workflow["jobs"]["verify"];
+    let strategy = &verify["strategy"];
+    assert_eq!(strategy["matrix"]["include"], matrix["include"]);
+    assert_eq!(strategy["max-parallel"], 3);
+    assert_eq!(
+        workflow["permissions"],
+        serde_json::json!({"contents": "read"})
+    );
+    // The platforms of one image (one digest, one `.att` tag) attach one at
+    // a time: one concurrency group per image digest, every waiting job kept.
+    assert_eq!(
+        verify["concurrency"],
+        serde_json::json!({
+            "group": "rebuild-compare-attach-${{ matrix.image }}@${{ matrix.digest }}",
+            "cancel-in-progress": false,
+            "queue": "max",
+        })
+    );
+    let verify_step = step(verify, "Verify");
+    let script = verify_step["run"].as_str().unwrap();
+    assert!(!script.contains("${{"), "{script}");
+    assert_eq!(verify_step["env"]["JOB"], "${{ matrix.job }}");
+    assert!(
+        script.contains(r#"args=(run --job "$JOB" --ledger ledger)"#),
+        "{script}"
+    );
+    assert_eq!(verify_step["env"]["PUSH_ATTESTATION"], "true");
+
+    // The tool is built from its repository at the pinned commit, and
+    // checked to be the plan's version.
+    let install = &workflow["jobs"]["install"];
+    let build = step(
+        install,
+        &format!("Build rebuild-compare {TOOL_VERSION} (the version that made the plan)"),
+    );
+    assert_eq!(
+        build["env"],
+        serde_json::json!({
+            "TOOL_GIT": "https://github.com/example/rebuild-compare",
+            "TOOL_REV": TOOL_REV,
+        })
+    );
+    assert_eq!(
+        build["run"],
+        r#"cargo install --locked --root "$RUNNER_TEMP/rebuild-compare" --git "$TOOL_GIT" --rev "$TOOL_REV" rebuild-compare"#
+    );
+    let check = step(install, "Check that it is the version that made the plan");
+    assert_eq!(check["env"]["PLAN_VERSION"], TOOL_VERSION);
+
+    // Without --push-attestation nothing attaches, and the jobs run in parallel.
+    let unpushed = fixture.home.path().join("unpushed.yml");
+    let run = fixture.plan(&[
+        "--emit",
+        "github-workflow",
+        "--tool-version",
+        TOOL_VERSION,
+        "-o",
+        unpushed.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let unpushed: serde_json::Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(&unpushed).unwrap()).unwrap();
+    assert_eq!(
+        unpushed["jobs"]["verify"]["concurrency"],
+        serde_json::Value::Null
+    );
+    let build = step(
+        &unpushed["jobs"]["install"],
+        &format!("Build rebuild-compare {TOOL_VERSION} (the version that made the plan)"),
+    );
+    assert_eq!(
+        build["env"],
+        serde_json::json!({"TOOL_VERSION": TOOL_VERSION})
+    );
+}
+
+#[test]
+fn github_workflow_installs_only_a_pinned_commit_or_the_plans_published_version() {
+    let fixture = Fixture::new();
+    let workflow = |extra: &[&str]| {
+        let mut args = vec!["--emit", "github-workflow"];
+        args.extend_from_slice(extra);
+        fixture.plan(&args)
+    };
+    let run = workflow(&[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--tool-git URL --tool-rev COMMIT")
+            && run.stderr.contains("--tool-version VERSION"),
+        "{}",
+        run.stderr
+    );
+    for (extra, said) in [
+        (
+            [
+                "--tool-git",
+                "https://github.com/example/rebuild-compare",
+                "--tool-rev",
+                "main",
+            ],
+            "is not a commit",
+        ),
+        (
+            [
+                "--tool-git",
+                "http://github.com/example/rebuild-compare",
+                "--tool-rev",
+                TOOL_REV,
+            ],
+            "https only",
+        ),
+        (
+            [
+                "--tool-git",
+                "https://u:token@github.com/example/r",
+                "--tool-rev",
+                TOOL_REV,
+            ],
+            "credentials",
+        ),
+    ] {
+        let run = workflow(&extra);
+        assert_eq!(run.code, 2, "{extra:?}");
+        assert!(run.stderr.contains(said), "{extra:?}: {}", run.stderr);
+        assert_eq!(run.stdout, "");
+    }
+    let run = workflow(&["--tool-version", "0.0.1"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(&format!(
+            "the plan's jobs are for rebuild-compare {TOOL_VERSION}"
+        )),
+        "{}",
+        run.stderr
+    );
+    let run = fixture.plan(&["--emit", "json", "--tool-version", TOOL_VERSION]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("apply only to --emit github-workflow"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The step of `job` named `name`.
+fn step<'a>(job: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    job["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no step {name:?} in {job:#}"))
+}
+
+/// Fails unless actionlint, run in `repo`, passes `file`.
+fn actionlint(repo: &Path, file: &Path) {
     let lint = Command::new(format!("{PYTOOLS}/bin/actionlint"))
         .arg("-no-color")
-        .arg(&file)
-        .current_dir(fixture.home.path().join("repo"))
+        .arg(file)
+        .current_dir(repo)
         .output()
         .expect("run actionlint (scripts/install-test-deps.sh installs it)");
     assert!(
@@ -312,31 +481,6 @@ fn github_workflow_passes_actionlint() {
         String::from_utf8_lossy(&lint.stdout),
         String::from_utf8_lossy(&lint.stderr)
     );
-
-    let text = std::fs::read_to_string(&file).unwrap();
-    let workflow: serde_json::Value = serde_yaml_ng::from_str(&text).unwrap();
-    let matrix = fixture.plan(&["--emit", "github-matrix"]).report(0);
-    let strategy = &workflow["jobs"]["verify"]["strategy"];
-    assert_eq!(strategy["matrix"]["include"], matrix["include"]);
-    assert_eq!(strategy["max-parallel"], 3);
-    assert_eq!(
-        workflow["permissions"],
-        serde_json::json!({"contents": "read"})
-    );
-    let verify_step = workflow["jobs"]["verify"]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "Verify")
-        .unwrap();
-    let script = verify_step["run"].as_str().unwrap();
-    assert!(!script.contains("${{"), "{script}");
-    assert_eq!(verify_step["env"]["JOB"], "${{ matrix.job }}");
-    assert!(
-        script.contains(r#"args=(run --job "$JOB" --ledger ledger)"#),
-        "{script}"
-    );
-    assert_eq!(verify_step["env"]["PUSH_ATTESTATION"], "false");
 }
 
 #[test]
@@ -545,8 +689,12 @@ fn a_hostile_tag_is_refused() {
     fixture
         .registry
         .plant_manifest("tools/app", hostile, &manifest);
-    for emit in ["json", "shell", "github-workflow"] {
-        let run = fixture.plan(&["--emit", emit]);
+    for emit in [
+        &["--emit", "json"][..],
+        &["--emit", "shell"],
+        &["--emit", "github-workflow", "--tool-version", TOOL_VERSION],
+    ] {
+        let run = fixture.plan(emit);
         assert_eq!(run.code, 2, "{}", run.stderr);
         assert_eq!(run.stdout, "");
         let app = fixture.registry.reference("tools/app");

@@ -443,3 +443,189 @@ fn a_signed_run_publishes_the_same_ledger_from_files_and_from_the_registry() {
         built.stderr
     );
 }
+
+/// The files of job `id`'s ledger directory, sorted.
+fn job_files(ledger: &Path, id: &str) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(ledger.join("jobs").join(id))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    files
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Asserts that `run` refused job `id` as its recipe at `recipe` now hashes
+/// to `found`: an error entry naming the recipe and both digests, nothing
+/// built, exit 2.
+fn assert_refused(run: &Run, ledger: &Path, job: &Value, recipe: &Path, found: &str) {
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("ran 1 jobs: 0 reproducible, 0 mismatch, 1 error"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.ends_with(
+            "\nerror: refused 1 job(s) whose recipe is not the one planned (each entry names \
+             both sha256s); plan again to verify with the recipes as they are now\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    let id = job["id"].as_str().unwrap();
+    let entry: Value = serde_json::from_slice(
+        &std::fs::read(ledger.join("jobs").join(id).join("entry.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(entry["verdict"], "error");
+    assert_eq!(entry["exit_code"], 2);
+    assert_eq!(entry["report"], Value::Null);
+    assert_eq!(
+        entry["error"],
+        format!(
+            "error: recipe {} has sha256 {found}, not the expected {} (the one it was planned \
+             with): it changed since; nothing is built from it",
+            recipe.display(),
+            job["recipe_sha256"].as_str().unwrap()
+        )
+    );
+    assert_eq!(job_files(ledger, id), ["entry.json"], "nothing was built");
+}
+
+#[test]
+fn a_recipe_edited_after_plan_is_refused_and_retried_once_restored() {
+    let home = tempfile::tempdir().unwrap();
+    let (_registry, watch_list) = watched(home.path());
+    let (plan, jobs) = plan(home.path(), &watch_list);
+    let ledger = home.path().join("ledger");
+    let recipe = home.path().join("slow.toml");
+    let original = std::fs::read(&recipe).unwrap();
+    assert_eq!(
+        jobs[0]["recipe_sha256"].as_str().unwrap(),
+        sha256_hex(&original)
+    );
+
+    // The same recipe with one more build step: what it builds is no longer
+    // what was planned.
+    let edited = String::from_utf8(original.clone())
+        .unwrap()
+        .replace("sleep 1;", "sleep 1; echo planted >> /out/app;");
+    std::fs::write(&recipe, &edited).unwrap();
+    let run = run_plan(home.path(), &plan, &ledger, &["--index", "0"]);
+    // `run_plan` gives the plan's path as written: the recipe's path is the one `plan` wrote.
+    let planned_path = PathBuf::from(jobs[0]["args"][6].as_str().unwrap());
+    assert_refused(
+        &run,
+        &ledger,
+        &jobs[0],
+        &planned_path,
+        &sha256_hex(edited.as_bytes()),
+    );
+
+    // Restored: the refused job stays an error until errors are retried;
+    // a job with a verdict is never redone.
+    std::fs::write(&recipe, &original).unwrap();
+    let run = run_plan(home.path(), &plan, &ledger, &["--index", "1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let again = run_plan(home.path(), &plan, &ledger, &["--index", "0"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stdout.contains("ran 0 jobs") && again.stdout.contains("1 already in the ledger"),
+        "{}",
+        again.stdout
+    );
+    let before = entries(&ledger);
+    for index in ["0", "1"] {
+        let retried = run_plan(
+            home.path(),
+            &plan,
+            &ledger,
+            &["--index", index, "--retry-errors"],
+        );
+        assert_eq!(retried.code, 0, "{}", retried.stderr);
+    }
+    let after = entries(&ledger);
+    let entry = |all: &[(String, Value)], n: usize| {
+        all.iter()
+            .find(|(id, _)| id == jobs[n]["id"].as_str().unwrap())
+            .unwrap()
+            .1
+            .clone()
+    };
+    assert_eq!(entry(&after, 0)["verdict"], "reproducible");
+    assert_eq!(entry(&after, 0)["error"], Value::Null);
+    assert_eq!(
+        entry(&after, 1),
+        entry(&before, 1),
+        "the reproducible job was not redone"
+    );
+}
+
+#[test]
+fn a_recipe_swapped_for_another_file_of_its_name_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let (_registry, watch_list) = watched(home.path());
+    let (plan, jobs) = plan(home.path(), &watch_list);
+    let ledger = home.path().join("ledger");
+    let recipe = home.path().join("slow.toml");
+    let other = home.path().join("other.toml");
+    let swapped = String::from_utf8(std::fs::read(&recipe).unwrap())
+        .unwrap()
+        .replace("app {version}", "forged {version}");
+    std::fs::write(&other, &swapped).unwrap();
+    std::fs::remove_file(&recipe).unwrap();
+    std::os::unix::fs::symlink(&other, &recipe).unwrap();
+    let run = run_plan(home.path(), &plan, &ledger, &["--index", "0"]);
+    let planned_path = PathBuf::from(jobs[0]["args"][6].as_str().unwrap());
+    assert_refused(
+        &run,
+        &ledger,
+        &jobs[0],
+        &planned_path,
+        &sha256_hex(swapped.as_bytes()),
+    );
+}
+
+#[test]
+fn verify_builds_only_from_a_recipe_with_the_pinned_sha256() {
+    // What `run` passes each job, so that the recipe checked is the one built.
+    let home = tempfile::tempdir().unwrap();
+    let (_registry, watch_list) = watched(home.path());
+    let (_, jobs) = plan(home.path(), &watch_list);
+    let recipe = home.path().join("slow.toml");
+    let actual = sha256_hex(&std::fs::read(&recipe).unwrap());
+    let other = "ab".repeat(32);
+    let out = home.path().join("out");
+    let run = run_in(
+        home.path(),
+        &[
+            "verify",
+            jobs[0]["args"][1].as_str().unwrap(),
+            "v1.0.0",
+            "--platform",
+            "linux/amd64",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--recipe-sha256",
+            &other,
+            "--out-dir",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: recipe {} has sha256 {actual}, not the expected {other} (the one it was \
+             planned with): it changed since; nothing is built from it\n",
+            recipe.display()
+        )
+    );
+    assert!(!out.exists(), "nothing was built");
+}

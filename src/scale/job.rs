@@ -7,6 +7,10 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use crate::image::digest::Digest;
+use crate::image::reference::Reference;
+use crate::rebuild::recipe::pinned::is_sha256_hex;
+
 /// The `schema` of a plan document.
 pub const PLAN_SCHEMA: &str = "rebuild-compare-plan/1";
 /// This tool's version: a plan (and a job id) is for one version.
@@ -60,6 +64,16 @@ pub enum JobError {
         tag: String,
         platform: String,
     },
+    /// An image that is not a repository's normalised name (`registry/repository`).
+    #[error("the job's image {image:?} is not a normalised repository name (registry/repository, no tag or digest)")]
+    InvalidImage { image: String },
+    /// A digest that is not `sha256:` and 64 lowercase hex digits.
+    #[error("{image} has the digest {digest:?}, which is not sha256: and 64 lowercase hex digits")]
+    InvalidDigest { image: String, digest: String },
+    /// A recipe digest that is not 64 lowercase hex digits: it would not
+    /// name the recipe's bytes, and `inferred` would take an inferred job's id.
+    #[error("the recipe {recipe} has the sha256 {sha256:?}, which is not 64 lowercase hex digits")]
+    InvalidRecipeSha256 { recipe: String, sha256: String },
     /// The plan document is not JSON of the plan schema.
     #[error("the plan is not a {PLAN_SCHEMA} document: {0}; make it with `rebuild-compare plan WATCHLIST --emit json`")]
     Malformed(String),
@@ -94,7 +108,9 @@ impl Job {
     /// The job verifying `image@digest`, listed as `tag`, at release `tag`
     /// for `platform` with `recipe` (inferred when `None`), by this tool
     /// version. The tag and platform come from a registry, so they are
-    /// checked against their grammars before they reach any argument.
+    /// checked against their grammars before they reach any argument; the
+    /// image, digest and recipe sha256 against theirs, so that the id's
+    /// text is of one job only.
     pub fn new(
         image: &str,
         tag: &str,
@@ -113,6 +129,23 @@ impl Job {
                 image: image.to_string(),
                 tag: tag.to_string(),
                 platform: platform.to_string(),
+            });
+        }
+        if Reference::parse(image).map(|r| r.name()).ok().as_deref() != Some(image) {
+            return Err(JobError::InvalidImage {
+                image: image.to_string(),
+            });
+        }
+        if Digest::parse(digest).is_err() {
+            return Err(JobError::InvalidDigest {
+                image: image.to_string(),
+                digest: digest.to_string(),
+            });
+        }
+        if let Some(recipe) = recipe.filter(|r| !is_sha256_hex(&r.sha256)) {
+            return Err(JobError::InvalidRecipeSha256 {
+                recipe: recipe.label.clone(),
+                sha256: recipe.sha256.clone(),
             });
         }
         let recipe_sha256 = recipe.map(|r| r.sha256.clone());
@@ -144,6 +177,15 @@ impl Job {
             recipe_sha256,
             args,
         })
+    }
+
+    /// The `--recipe` value its arguments pass, if any (a value, not an option).
+    pub fn recipe_argument(&self) -> Option<&str> {
+        let at = self.args.iter().position(|a| a == "--recipe")?;
+        self.args
+            .get(at + 1)
+            .map(String::as_str)
+            .filter(|r| !r.starts_with('-'))
     }
 }
 
@@ -219,6 +261,8 @@ impl Plan {
 mod tests {
     use super::*;
 
+    const DIGEST: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
     #[test]
     fn job_id_is_the_documented_hash_prefix() {
         let text = "rebuild-compare-job/1\n127.0.0.1:5000/tools/crictl@sha256:abc\nv1.20.0\nlinux/amd64\ninferred\n0.1.0\n";
@@ -246,16 +290,17 @@ mod tests {
         let job = Job::new(
             "docker.io/rancher/crictl",
             "v1.20.0",
-            "sha256:abc",
+            DIGEST,
             "linux/arm64",
             Some(&recipe),
         )
         .unwrap();
+        let pinned = format!("docker.io/rancher/crictl@{DIGEST}");
         assert_eq!(
             job.args,
             [
                 "verify",
-                "docker.io/rancher/crictl@sha256:abc",
+                &pinned,
                 "v1.20.0",
                 "--platform",
                 "linux/arm64",
@@ -264,17 +309,51 @@ mod tests {
             ]
         );
         assert_eq!(job.recipe.as_deref(), Some("recipes/app.toml"));
+        assert_eq!(job.recipe_argument(), Some("watch/recipes/app.toml"));
         assert_eq!(
             job.id,
             job_id(
                 "docker.io/rancher/crictl",
-                "sha256:abc",
+                DIGEST,
                 "v1.20.0",
                 "linux/arm64",
                 Some(&"ff".repeat(32)),
                 TOOL_VERSION
             )
         );
+    }
+
+    #[test]
+    fn no_job_takes_the_id_of_another() {
+        // A recipe "digest" of `inferred` would hash as the inferred job does.
+        let inferred = Job::new("docker.io/r/x", "v1", DIGEST, "linux/amd64", None).unwrap();
+        let posing = JobRecipe {
+            label: "evil.toml".into(),
+            argument: "evil.toml".into(),
+            sha256: "inferred".into(),
+        };
+        assert!(matches!(
+            Job::new("docker.io/r/x", "v1", DIGEST, "linux/amd64", Some(&posing)),
+            Err(JobError::InvalidRecipeSha256 { .. })
+        ));
+        assert_eq!(inferred.recipe_argument(), None);
+        // Moving the `@` between image and digest, or a line break into
+        // either, would make another job's id text.
+        for (image, digest) in [
+            ("docker.io/r/x@sha256", DIGEST),
+            ("docker.io/r/x:v1", DIGEST),
+            ("docker.io/r/x\nv1", DIGEST),
+            ("docker.io/r/x", "sha256:abc"),
+            ("docker.io/r/x", "sha256:abc\nv1"),
+        ] {
+            assert!(
+                matches!(
+                    Job::new(image, "v1", digest, "linux/amd64", None),
+                    Err(JobError::InvalidImage { .. } | JobError::InvalidDigest { .. })
+                ),
+                "{image:?} {digest:?} accepted"
+            );
+        }
     }
 
     #[test]

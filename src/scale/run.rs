@@ -21,6 +21,8 @@ use crate::attest::lookup::attach_to_image;
 use crate::image::digest::Digest;
 use crate::image::AccessOptions;
 use crate::rebuild::adjust::InputChange;
+use crate::rebuild::recipe::pinned::{self, recipe_sha256};
+use crate::rebuild::recipe::RecipeError;
 use crate::scale::job::{Job, JobRecipe, Plan, TOOL_VERSION};
 use crate::scale::ledger::entry::{
     entry_path, is_job_id, Entry, ENTRY_FILE, ENTRY_SCHEMA, ENVELOPE_FILE, REPORT_FILE,
@@ -32,6 +34,10 @@ use crate::verify::Verdict;
 pub const MAX_STDERR_BYTES: u64 = 256 * 1024;
 /// The largest report read back from a job for its summary.
 const MAX_REPORT_BYTES: u64 = 256 * 1024 * 1024;
+/// Where a job's report that is not JSON is kept, beside its error entry.
+pub const UNPARSED_REPORT_FILE: &str = "report.unparsed.json";
+/// The most of an unparsable report kept (its start).
+pub const MAX_UNPARSED_REPORT_BYTES: u64 = 1024 * 1024;
 
 /// Running a plan failed (a job's own failure is its entry, not this).
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +48,8 @@ pub enum RunError {
         path: String,
         source: io::Error,
     },
+    #[error("job {id}: its entry cannot be written as JSON: {reason}")]
+    Entry { id: String, reason: String },
     #[error("the plan has no job {index} (it has {count}: 0 to {})", count.saturating_sub(1))]
     NoSuchJob { index: usize, count: usize },
     #[error("the plan's job {index} ({id}) {reason}; the plan was changed after `rebuild-compare plan` made it: plan again")]
@@ -76,6 +84,9 @@ pub struct RunOptions {
     /// `.att` tag, and parallel read-append-push cycles would lose layers.
     pub attach: Option<AccessOptions>,
     pub verifier_id: String,
+    /// Run again the jobs whose ledger entry is an error (`--retry-errors`);
+    /// a finished job with a verdict is never redone.
+    pub retry_errors: bool,
 }
 
 /// What a run did.
@@ -86,6 +97,8 @@ pub struct RunSummary {
     pub reproducible: usize,
     pub mismatch: usize,
     pub error: usize,
+    /// Of the errors: jobs refused because their recipe is not the one planned.
+    pub refused: usize,
 }
 
 /// What a run reports as it goes.
@@ -126,9 +139,10 @@ pub fn run(
         })?],
         None => plan.jobs.iter().collect(),
     };
-    let (done, pending): (Vec<&Job>, Vec<&Job>) = selected
-        .into_iter()
-        .partition(|job| entry_path(&options.ledger, &job.id).is_file());
+    let (done, pending): (Vec<&Job>, Vec<&Job>) = selected.into_iter().partition(|job| {
+        let entry = entry_path(&options.ledger, &job.id);
+        entry.is_file() && !(options.retry_errors && is_error_entry(&entry))
+    });
     let summary = Mutex::new(RunSummary {
         already_done: done.len(),
         ..RunSummary::default()
@@ -152,13 +166,14 @@ pub fn run(
                 };
                 on_event(RunEvent::Started { job });
                 match run_job(job, options, &attaching, &jobs_dir, &work_dir) {
-                    Ok(entry) => {
+                    Ok((entry, refused)) => {
                         if let Ok(mut summary) = summary.lock() {
                             match entry.verdict {
                                 Verdict::Reproducible => summary.reproducible += 1,
                                 Verdict::Mismatch => summary.mismatch += 1,
                                 Verdict::Error => summary.error += 1,
                             }
+                            summary.refused += usize::from(refused);
                         }
                         let done = finished.fetch_add(1, Ordering::SeqCst) + 1;
                         on_event(RunEvent::Finished {
@@ -200,12 +215,7 @@ pub fn check_plan(plan: &Plan) -> Result<(), RunError> {
         // one path a plan may choose (where `plan` ran from).
         let recipe = job.recipe.as_ref().map(|label| JobRecipe {
             label: label.clone(),
-            argument: job
-                .args
-                .get(6)
-                .filter(|r| !r.starts_with('-'))
-                .cloned()
-                .unwrap_or_default(),
+            argument: job.recipe_argument().unwrap_or_default().to_string(),
             sha256: job.recipe_sha256.clone().unwrap_or_default(),
         });
         let expected = Job::new(
@@ -244,9 +254,23 @@ fn clear_abandoned_work(work_dir: &Path) -> Result<(), RunError> {
     let entries = fs::read_dir(work_dir).map_err(io_error("reading", work_dir))?;
     for entry in entries.flatten() {
         let path = entry.path();
-        let Ok(lock) = File::open(path.join(".lock")) else {
-            // Not one of ours, or created and not yet locked: leave it.
-            continue;
+        let Ok(lock) = File::open(path.join(LOCK_FILE)) else {
+            // Not one of ours (left alone), or empty: made by a run killed
+            // before it locked it, or by a live one about to (which makes
+            // another when this one goes; see `locked_dir`).
+            match fs::remove_dir(&path) {
+                Err(e)
+                    if !matches!(
+                        e.kind(),
+                        io::ErrorKind::DirectoryNotEmpty
+                            | io::ErrorKind::NotADirectory
+                            | io::ErrorKind::NotFound
+                    ) =>
+                {
+                    return Err(io_error("removing", &path)(e));
+                }
+                _ => continue,
+            }
         };
         if lock.try_lock().is_ok() {
             fs::remove_dir_all(&path).map_err(io_error("removing", &path))?;
@@ -255,37 +279,160 @@ fn clear_abandoned_work(work_dir: &Path) -> Result<(), RunError> {
     Ok(())
 }
 
-/// Runs one job in its own work directory, then moves it into the ledger.
+/// The lock file of a work directory: held while a run uses it.
+const LOCK_FILE: &str = ".lock";
+
+/// A new directory `PREFIX…` in `work_dir`, with its lock held. Until it is
+/// locked, another run may take the empty directory for an abandoned one
+/// and remove it: then another is made.
+fn locked_dir(work_dir: &Path, prefix: &str) -> Result<(tempfile::TempDir, File), RunError> {
+    let mut attempts = 0;
+    loop {
+        let dir = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in(work_dir)
+            .map_err(io_error("creating a work directory in", work_dir))?;
+        let lock_path = dir.path().join(LOCK_FILE);
+        match File::create(&lock_path) {
+            Ok(lock) => {
+                lock.lock().map_err(io_error("locking", &lock_path))?;
+                return Ok((dir, lock));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 3 => attempts += 1,
+            Err(e) => return Err(io_error("creating", &lock_path)(e)),
+        }
+    }
+}
+
+/// Runs one job in its own work directory, then moves it into the ledger;
+/// with whether it was refused (its recipe is not the one planned).
 fn run_job(
     job: &Job,
     options: &RunOptions,
     attaching: &Mutex<()>,
     jobs_dir: &Path,
     work_dir: &Path,
-) -> Result<Entry, RunError> {
-    let work = tempfile::Builder::new()
-        .prefix(&format!("{}-", job.id))
-        .tempdir_in(work_dir)
-        .map_err(io_error("creating a work directory in", work_dir))?;
-    let lock_path = work.path().join(".lock");
-    let lock = File::create(&lock_path).map_err(io_error("creating", &lock_path))?;
-    lock.lock().map_err(io_error("locking", &lock_path))?;
+) -> Result<(Entry, bool), RunError> {
+    let (work, lock) = locked_dir(work_dir, &format!("{}-", job.id))?;
 
+    let started = SystemTime::now();
+    let refusal = recipe_refusal(job);
+    let refused = refusal.is_some();
+    let outcome = match refusal {
+        Some(reason) => Outcome {
+            code: 2,
+            error: Some(reason),
+            report: None,
+            attestation: None,
+            signer_key_id: None,
+        },
+        None => verify(job, options, attaching, work.path())?,
+    };
+    let finished = SystemTime::now();
+    let entry = Entry {
+        schema: ENTRY_SCHEMA.to_string(),
+        tool_version: TOOL_VERSION.to_string(),
+        job: job.clone(),
+        verdict: match outcome.code {
+            0 => Verdict::Reproducible,
+            1 => Verdict::Mismatch,
+            _ => Verdict::Error,
+        },
+        causes: outcome.report.as_ref().map(causes).unwrap_or_default(),
+        adjusted: outcome.report.as_ref().map(adjusted).unwrap_or_default(),
+        exit_code: outcome.code,
+        error: outcome.error,
+        started,
+        finished,
+        verifier_id: options.verifier_id.clone(),
+        signer_key_id: outcome.signer_key_id,
+        report: outcome.report.is_some().then(|| REPORT_FILE.to_string()),
+        attestation: outcome.attestation,
+    };
+    let entry_path = work.path().join(ENTRY_FILE);
+    let json = serde_json::to_vec_pretty(&entry).map_err(|e| RunError::Entry {
+        id: job.id.clone(),
+        reason: e.to_string(),
+    })?;
+    fs::write(&entry_path, json).map_err(io_error("writing", &entry_path))?;
+
+    // The lock is held until the job is in the ledger, so that no run takes
+    // its work directory for abandoned; then its file goes.
+    let work = work.keep();
+    let target = jobs_dir.join(&job.id);
+    install(&work, &target, work_dir, options.retry_errors)?;
+    drop(lock);
+    let lock_path = target.join(LOCK_FILE);
+    match fs::remove_file(&lock_path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_error("removing", &lock_path)(e)),
+        _ => Ok((entry, refused)),
+    }
+}
+
+/// What a job's run came to, for its entry.
+struct Outcome {
+    /// 0 reproducible, 1 mismatch, 2 (or more) error.
+    code: i32,
+    error: Option<String>,
+    /// The job's report, when it printed one that parsed.
+    report: Option<Value>,
+    /// The attestation's file name in the job's directory, when written.
+    attestation: Option<String>,
+    signer_key_id: Option<String>,
+}
+
+/// Why the job must not run: its recipe's bytes are not (or no longer)
+/// the ones `plan` hashed, or cannot be read. `None`: run it (an inferred
+/// job has no recipe to check).
+fn recipe_refusal(job: &Job) -> Option<String> {
+    let planned = job.recipe_sha256.as_ref()?;
+    let argument = job.recipe_argument()?;
+    let error = match pinned::recipe_bytes(Path::new(argument)) {
+        Ok(bytes) => {
+            let found = recipe_sha256(&bytes);
+            if &found == planned {
+                return None;
+            }
+            RecipeError::Changed {
+                origin: argument.to_string(),
+                expected: planned.clone(),
+                found,
+            }
+            .to_string()
+        }
+        Err(e) => format!("{e} (planned with sha256 {planned}); nothing was built"),
+    };
+    Some(format!("error: {error}"))
+}
+
+/// Runs the job's `verify` in `work` (pinned to the planned recipe's
+/// sha256, so that it builds from the bytes that were checked), reads its
+/// report and attaches its envelope when asked.
+fn verify(
+    job: &Job,
+    options: &RunOptions,
+    attaching: &Mutex<()>,
+    work: &Path,
+) -> Result<Outcome, RunError> {
     let attestation_name = if options.signed {
         ENVELOPE_FILE
     } else {
         STATEMENT_FILE
     };
-    let report_path = work.path().join(REPORT_FILE);
-    let stderr_path = work.path().join("stderr.log");
-    let attestation_path = work.path().join(attestation_name);
-    let out_dir = work.path().join("out");
+    let report_path = work.join(REPORT_FILE);
+    let stderr_path = work.join("stderr.log");
+    let attestation_path = work.join(attestation_name);
+    let out_dir = work.join("out");
     let report_file = File::create(&report_path).map_err(io_error("creating", &report_path))?;
     let stderr_file = File::create(&stderr_path).map_err(io_error("creating", &stderr_path))?;
 
-    let started = SystemTime::now();
+    let pin = job
+        .recipe_sha256
+        .iter()
+        .flat_map(|sha256| ["--recipe-sha256", sha256.as_str()]);
     let status = Command::new(&options.program)
         .args(&job.args)
+        .args(pin)
         .args(["--format", "json", "--attest"])
         .arg(&attestation_path)
         .arg("--out-dir")
@@ -297,25 +444,48 @@ fn run_job(
         .stderr(stderr_file)
         .status()
         .map_err(io_error("running", &options.program))?;
-    let finished = SystemTime::now();
     if out_dir.exists() {
         fs::remove_dir_all(&out_dir).map_err(io_error("removing", &out_dir))?;
     }
     keep_tail(&stderr_path, MAX_STDERR_BYTES)?;
 
     let mut code = status.code().unwrap_or(2);
-    let mut attach_error = None;
+    let mut error = (code > 1).then(|| last_error_line(&stderr_path));
+    let report = match read_report(&report_path)? {
+        JobReport::Parsed(report) => Some(report),
+        JobReport::Empty => {
+            fs::remove_file(&report_path).map_err(io_error("removing", &report_path))?;
+            if code < 2 {
+                error = Some(format!(
+                    "error: the job exited {code} without printing its report"
+                ));
+                code = 2;
+            }
+            None
+        }
+        JobReport::Unparsable(why) => {
+            let kept = work.join(UNPARSED_REPORT_FILE);
+            keep_unparsed(&report_path, &kept)?;
+            let note = format!(
+                "its report is not JSON ({why}); it is kept as {UNPARSED_REPORT_FILE} \
+                 (its first {} KiB) beside this entry",
+                MAX_UNPARSED_REPORT_BYTES / 1024
+            );
+            error = Some(match error {
+                Some(line) => format!("{line}; {note}"),
+                None => format!("error: the job exited {code}, but {note}"),
+            });
+            code = 2;
+            None
+        }
+    };
     if let (Some(access), true, 0 | 1) = (&options.attach, options.signed, code) {
         if let Err(e) = attach(job, &attestation_path, access, attaching) {
             code = 2;
-            attach_error = Some(format!(
+            error = Some(format!(
                 "error: the verification is reported, but its attestation was not attached: {e}"
             ));
         }
-    }
-    let report = read_report(&report_path);
-    if report.is_none() {
-        let _ = fs::remove_file(&report_path);
     }
     let attestation = attestation_path
         .is_file()
@@ -324,42 +494,53 @@ fn run_job(
         (Some(_), true) => signer_key_id(&attestation_path),
         _ => None,
     };
-    let entry = Entry {
-        schema: ENTRY_SCHEMA.to_string(),
-        tool_version: TOOL_VERSION.to_string(),
-        job: job.clone(),
-        verdict: match code {
-            0 => Verdict::Reproducible,
-            1 => Verdict::Mismatch,
-            _ => Verdict::Error,
-        },
-        causes: report.as_ref().map(causes).unwrap_or_default(),
-        adjusted: report.as_ref().map(adjusted).unwrap_or_default(),
-        exit_code: code,
-        error: attach_error.or_else(|| (code > 1).then(|| last_error_line(&stderr_path))),
-        started,
-        finished,
-        verifier_id: options.verifier_id.clone(),
-        signer_key_id,
-        report: report.is_some().then(|| REPORT_FILE.to_string()),
+    Ok(Outcome {
+        code,
+        error,
+        report,
         attestation,
-    };
-    let entry_path = work.path().join(ENTRY_FILE);
-    let json = serde_json::to_vec_pretty(&entry).unwrap_or_default();
-    fs::write(&entry_path, json).map_err(io_error("writing", &entry_path))?;
-    let _ = fs::remove_file(&lock_path);
+        signer_key_id,
+    })
+}
 
-    let target = jobs_dir.join(&job.id);
-    let work = work.keep();
-    if let Err(e) = fs::rename(&work, &target) {
-        // Another run finished the same job meanwhile: its entry stands.
-        let _ = fs::remove_dir_all(&work);
-        if !target.join(ENTRY_FILE).is_file() {
-            return Err(io_error("moving the job into", &target)(e));
-        }
+/// Moves a finished job's directory `work` into the ledger at `target`.
+/// When the ledger holds the job already (another run finished it
+/// meanwhile), that entry stands, unless it is an error and errors are
+/// retried: then this run's replaces it.
+fn install(
+    work: &Path,
+    target: &Path,
+    work_dir: &Path,
+    retry_errors: bool,
+) -> Result<(), RunError> {
+    let Err(e) = fs::rename(work, target) else {
+        return Ok(());
+    };
+    if !target.join(ENTRY_FILE).is_file() {
+        let _ = fs::remove_dir_all(work);
+        return Err(io_error("moving the job into", target)(e));
     }
+    if !(retry_errors && is_error_entry(&target.join(ENTRY_FILE))) {
+        fs::remove_dir_all(work).map_err(io_error("removing", work))?;
+        return Ok(());
+    }
+    // The old directory goes into a locked one of `.work`, cleared below
+    // or, if this run is killed first, by the next run.
+    let (aside, lock) = locked_dir(work_dir, "replaced-")?;
+    let old = aside.path().join("job");
+    fs::rename(target, &old).map_err(io_error("moving aside", target))?;
+    fs::rename(work, target).map_err(io_error("moving the job into", target))?;
     drop(lock);
-    Ok(entry)
+    let aside_path = aside.path().to_path_buf();
+    aside.close().map_err(io_error("removing", &aside_path))
+}
+
+/// Whether the entry at `path` reads as an error (retried by `--retry-errors`).
+fn is_error_entry(path: &Path) -> bool {
+    fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Entry>(&bytes).ok())
+        .is_some_and(|entry| entry.verdict == Verdict::Error)
 }
 
 /// Attaches the job's envelope to its image, one attachment at a time.
@@ -379,13 +560,47 @@ fn attach(
         .map_err(|e| e.to_string())
 }
 
-/// The report a job printed, when it printed one (a job that failed
-/// before reporting prints nothing).
-fn read_report(path: &Path) -> Option<Value> {
-    let file = File::open(path).ok()?;
+/// What a job printed on stdout.
+enum JobReport {
+    /// Nothing: it failed before reporting.
+    Empty,
+    Parsed(Value),
+    /// Something that is not a report, and why.
+    Unparsable(String),
+}
+
+/// The report a job printed.
+fn read_report(path: &Path) -> Result<JobReport, RunError> {
+    let file = File::open(path).map_err(io_error("reading", path))?;
     let mut bytes = Vec::new();
-    file.take(MAX_REPORT_BYTES).read_to_end(&mut bytes).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    file.take(MAX_REPORT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error("reading", path))?;
+    if bytes.is_empty() {
+        return Ok(JobReport::Empty);
+    }
+    if bytes.len() as u64 > MAX_REPORT_BYTES {
+        return Ok(JobReport::Unparsable(format!(
+            "it is larger than {} MiB",
+            MAX_REPORT_BYTES / 1024 / 1024
+        )));
+    }
+    Ok(match serde_json::from_slice(&bytes) {
+        Ok(report) => JobReport::Parsed(report),
+        Err(e) => JobReport::Unparsable(e.to_string()),
+    })
+}
+
+/// Keeps the first [`MAX_UNPARSED_REPORT_BYTES`] of an unparsable report at `kept`.
+fn keep_unparsed(report: &Path, kept: &Path) -> Result<(), RunError> {
+    fs::rename(report, kept).map_err(io_error("moving", report))?;
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .open(kept)
+        .map_err(io_error("writing", kept))?;
+    let len = file.metadata().map_err(io_error("reading", kept))?.len();
+    file.set_len(len.min(MAX_UNPARSED_REPORT_BYTES))
+        .map_err(io_error("writing", kept))
 }
 
 /// The cause codes of every platform of a report, each once, in order.
@@ -467,5 +682,226 @@ fn io_error<'a>(what: &'static str, path: &'a Path) -> impl Fn(io::Error) -> Run
         what,
         path: path.display().to_string(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    /// A plan of one inferred job, run by `script` (a `/bin/sh` body)
+    /// standing in for `rebuild-compare verify`.
+    struct Fake {
+        dir: tempfile::TempDir,
+        plan: Plan,
+    }
+
+    impl Fake {
+        fn new(script: &str) -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let fake = Self {
+                plan: Plan::new(
+                    vec![Job::new(
+                        "127.0.0.1:5000/tools/app",
+                        "v1.0.0",
+                        &format!("sha256:{}", "a".repeat(64)),
+                        "linux/amd64",
+                        None,
+                    )
+                    .unwrap()],
+                    SystemTime::UNIX_EPOCH,
+                ),
+                dir,
+            };
+            fake.script(script);
+            fake
+        }
+
+        fn script(&self, body: &str) {
+            let path = self.program();
+            fs::write(
+                &path,
+                format!(
+                    "#!/bin/sh\necho ran >> '{}'\n{body}\n",
+                    self.runs().display()
+                ),
+            )
+            .unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+
+        fn program(&self) -> PathBuf {
+            self.dir.path().join("verify.sh")
+        }
+
+        /// A line per time the program ran.
+        fn runs(&self) -> PathBuf {
+            self.dir.path().join("runs")
+        }
+
+        fn run_count(&self) -> usize {
+            fs::read_to_string(self.runs()).map_or(0, |t| t.lines().count())
+        }
+
+        fn ledger(&self) -> PathBuf {
+            self.dir.path().join("ledger")
+        }
+
+        fn job_dir(&self) -> PathBuf {
+            self.ledger().join("jobs").join(&self.plan.jobs[0].id)
+        }
+
+        fn run(&self, retry_errors: bool) -> RunSummary {
+            let options = RunOptions {
+                program: self.program(),
+                ledger: self.ledger(),
+                jobs: 1,
+                index: None,
+                verify_args: Vec::new(),
+                env: Vec::new(),
+                signed: false,
+                attach: None,
+                verifier_id: "urn:test".into(),
+                retry_errors,
+            };
+            run(&self.plan, &options, &|_| {}).unwrap()
+        }
+
+        fn entry(&self) -> Entry {
+            serde_json::from_slice(&fs::read(self.job_dir().join(ENTRY_FILE)).unwrap()).unwrap()
+        }
+    }
+
+    #[test]
+    fn a_job_whose_recipe_changed_is_refused_without_running() {
+        let mut fake = Fake::new("echo '{\"platforms\": []}'; exit 0");
+        let recipe = fake.dir.path().join("app.toml");
+        fs::write(&recipe, "planned").unwrap();
+        let planned = recipe_sha256(b"planned");
+        let job = fake.plan.jobs[0].clone();
+        fake.plan.jobs[0] = Job::new(
+            &job.image,
+            &job.tag,
+            &job.digest,
+            &job.platform,
+            Some(&JobRecipe {
+                label: "app.toml".into(),
+                argument: recipe.display().to_string(),
+                sha256: planned.clone(),
+            }),
+        )
+        .unwrap();
+        fs::write(&recipe, "edited").unwrap();
+        let summary = fake.run(false);
+        assert_eq!((summary.error, summary.refused), (1, 1));
+        assert_eq!(fake.run_count(), 0, "nothing ran");
+        let entry = fake.entry();
+        assert_eq!((entry.verdict, entry.exit_code), (Verdict::Error, 2));
+        assert_eq!(
+            entry.error,
+            Some(format!(
+                "error: recipe {} has sha256 {}, not the expected {planned} (the one it was \
+                 planned with): it changed since; nothing is built from it",
+                recipe.display(),
+                recipe_sha256(b"edited")
+            ))
+        );
+        let files: Vec<_> = fs::read_dir(fake.job_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(files, [ENTRY_FILE]);
+
+        fs::remove_file(&recipe).unwrap();
+        fake.run(true);
+        assert_eq!(fake.run_count(), 0);
+        let error = fake.entry().error.unwrap_or_default();
+        assert!(
+            error.starts_with(&format!("error: cannot read recipe {}", recipe.display()))
+                && error.ends_with(&format!(
+                    "(planned with sha256 {planned}); nothing was built"
+                )),
+            "{error}"
+        );
+
+        fs::write(&recipe, "planned").unwrap();
+        let retried = fake.run(true);
+        assert_eq!((retried.reproducible, retried.refused), (1, 0));
+        assert_eq!(fake.run_count(), 1);
+    }
+
+    #[test]
+    fn a_report_that_is_not_json_is_kept_beside_its_error_entry() {
+        let fake = Fake::new("printf '{\"platforms\": [' ; exit 0");
+        let summary = fake.run(false);
+        assert_eq!((summary.error, summary.reproducible), (1, 0));
+        let entry = fake.entry();
+        assert_eq!(entry.verdict, Verdict::Error);
+        assert_eq!(entry.exit_code, 2);
+        assert_eq!(entry.report, None);
+        assert_eq!(
+            entry.error.as_deref(),
+            Some(
+                "error: the job exited 0, but its report is not JSON (EOF while parsing a list \
+                 at line 1 column 15); it is kept as report.unparsed.json (its first 1024 KiB) \
+                 beside this entry"
+            )
+        );
+        assert_eq!(
+            fs::read_to_string(fake.job_dir().join(UNPARSED_REPORT_FILE)).unwrap(),
+            "{\"platforms\": ["
+        );
+        assert!(!fake.job_dir().join(REPORT_FILE).exists());
+    }
+
+    #[test]
+    fn an_unparsable_report_is_kept_only_up_to_its_bound() {
+        let fake = Fake::new("head -c 2000000 /dev/zero | tr '\\0' x; exit 1");
+        fake.run(false);
+        let kept = fs::read(fake.job_dir().join(UNPARSED_REPORT_FILE)).unwrap();
+        assert_eq!(kept.len() as u64, MAX_UNPARSED_REPORT_BYTES);
+        assert!(kept.iter().all(|b| *b == b'x'));
+        assert_eq!(fake.entry().verdict, Verdict::Error);
+    }
+
+    #[test]
+    fn a_verdict_without_a_report_is_an_error() {
+        let fake = Fake::new("exit 0");
+        fake.run(false);
+        let entry = fake.entry();
+        assert_eq!(entry.verdict, Verdict::Error);
+        assert_eq!(entry.exit_code, 2);
+        assert_eq!(
+            entry.error.as_deref(),
+            Some("error: the job exited 0 without printing its report")
+        );
+        assert!(!fake.job_dir().join(REPORT_FILE).exists());
+    }
+
+    #[test]
+    fn retry_errors_reruns_an_error_and_never_a_verdict() {
+        let fake = Fake::new("echo 'error: registry answered 503' >&2; exit 2");
+        fake.run(false);
+        assert_eq!(fake.entry().verdict, Verdict::Error);
+        assert_eq!(
+            fake.entry().error.as_deref(),
+            Some("error: registry answered 503")
+        );
+        fake.script("echo '{\"platforms\": []}'; exit 0");
+        let again = fake.run(false);
+        assert_eq!((again.already_done, fake.run_count()), (1, 1));
+
+        let retried = fake.run(true);
+        assert_eq!((retried.already_done, retried.reproducible), (0, 1));
+        assert_eq!(fake.run_count(), 2);
+        assert_eq!(fake.entry().verdict, Verdict::Reproducible);
+        assert_eq!(fake.entry().report.as_deref(), Some(REPORT_FILE));
+        let work: Vec<_> = fs::read_dir(fake.ledger().join(".work")).unwrap().collect();
+        assert!(work.is_empty(), "the replaced error is removed: {work:?}");
+
+        let done = fake.run(true);
+        assert_eq!((done.already_done, fake.run_count()), (1, 2));
     }
 }

@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
 use toml::Spanned;
 
 use super::job::{is_valid_tag, JobRecipe};
 use crate::image::platform::Platform;
 use crate::image::reference::Reference;
+use crate::rebuild::recipe::pinned::recipe_sha256;
 use crate::rebuild::recipe::schema::line_and_column;
 use crate::rebuild::recipe::{catalogue, Catalogue, Recipe, RecipeError};
 
@@ -221,7 +221,7 @@ fn given_recipe(
         return Ok(JobRecipe {
             label: entry.recipe.origin.clone(),
             argument: entry.recipe.origin,
-            sha256: hex::encode(Sha256::digest(entry.text.as_bytes())),
+            sha256: recipe_sha256(entry.text.as_bytes()),
         });
     }
     let path = base.join(label);
@@ -236,7 +236,7 @@ fn given_recipe(
     Ok(JobRecipe {
         label: label.clone(),
         argument: path.display().to_string(),
-        sha256: hex::encode(Sha256::digest(&bytes)),
+        sha256: recipe_sha256(&bytes),
     })
 }
 
@@ -259,7 +259,7 @@ fn catalogue_recipe(
         Ok(found) => Ok(Some(JobRecipe {
             label: found.entry.recipe.origin.clone(),
             argument: found.entry.recipe.origin.clone(),
-            sha256: hex::encode(Sha256::digest(found.entry.text.as_bytes())),
+            sha256: recipe_sha256(found.entry.text.as_bytes()),
         })),
         Err(RecipeError::UnknownRepository { .. }) => Ok(None),
         Err(e) => Err(fail(e)),

@@ -51,6 +51,14 @@ pub enum RecipeError {
     /// `recipe show NAME` names no recipe and no repository one covers.
     #[error("no recipe named {name:?} or covering it; known: {}", known.join(", "))]
     UnknownRecipe { name: String, known: Vec<String> },
+    /// The recipe's bytes are not the ones its expected sha256 names
+    /// (`--recipe-sha256`, a plan's `recipe_sha256`): it changed since.
+    #[error("recipe {origin} has sha256 {found}, not the expected {expected} (the one it was planned with): it changed since; nothing is built from it")]
+    Changed {
+        origin: String,
+        expected: String,
+        found: String,
+    },
     /// The image given to look a recipe up is not a valid reference.
     #[error(transparent)]
     Reference(#[from] crate::image::reference::ReferenceError),

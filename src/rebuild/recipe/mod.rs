@@ -7,10 +7,12 @@
 //! [`Template`]s rendered per version and platform ([`template`]);
 //! [`Catalogue`] holds the recipes shipped in the binary plus any from
 //! `--recipes DIR`, looked up by normalised repository, else by repository
-//! path across registries (mirrors), and lists and prints them ([`catalogue`]).
+//! path across registries (mirrors), and lists and prints them ([`catalogue`]);
+//! a recipe pinned by the sha256 of its bytes loads only as those bytes ([`pinned`]).
 
 pub mod catalogue;
 mod error;
+pub mod pinned;
 pub mod schema;
 pub mod template;
 

@@ -1,9 +1,11 @@
 //! The plan for GitHub Actions: the `strategy.matrix` JSON of its jobs, or
-//! a whole workflow that installs rebuild-compare once, runs every job of
-//! the matrix (`verify … --format json --attest …` in a job of its own) and
-//! uploads each job's report, attestation and log. Matrix values reach the
-//! scripts only through `env:` and are quoted there (`"$VERSION"`), never
-//! interpolated into a script.
+//! a whole workflow that installs rebuild-compare once (from its
+//! repository at a pinned commit, or a published crate version), runs
+//! every job of the matrix (`run --job …` in a job of its own; the jobs of
+//! one image one at a time when they attach attestations) and uploads each
+//! job's ledger directory. Matrix values reach the scripts only through
+//! `env:` and are quoted there (`"$VERSION"`), never interpolated into a
+//! script.
 
 use serde::Serialize;
 
@@ -19,6 +21,12 @@ pub enum GithubError {
     Empty,
     #[error("the plan has {jobs} jobs and a GitHub Actions matrix holds at most {MAX_MATRIX_JOBS}: plan with --limit {MAX_MATRIX_JOBS} (and --ledger DIR, so the next plan goes on where this one stops)")]
     TooManyJobs { jobs: usize },
+    #[error("--tool-git {url:?}: {reason}")]
+    ToolGit { url: String, reason: &'static str },
+    #[error("--tool-rev {rev:?} is not a commit: 40 hex digits (a branch or tag can move; pin the commit)")]
+    ToolRev { rev: String },
+    #[error("--tool-version {named}: the plan's jobs are for rebuild-compare {planned} (a job's id covers the version that runs it); name {planned}, or plan with rebuild-compare {named}")]
+    ToolVersion { named: String, planned: String },
     /// A value GitHub would evaluate (`${{`) or that no YAML line can hold.
     #[error("job {id}: {field} {value:?} holds `${{{{` or a control character, which a workflow cannot carry safely; rename it")]
     Unsafe {
@@ -53,12 +61,60 @@ pub struct Matrix<'a> {
 }
 
 /// What the workflow does besides the plan's jobs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WorkflowOptions {
     /// `max-parallel` of the matrix.
     pub parallelism: u32,
-    /// Jobs also push their attestation to the image's registry (`verify --push-attestation`).
+    /// Jobs also push their attestation to the image's registry (`run --push-attestation`).
     pub push_attestation: bool,
+    /// Where the workflow installs rebuild-compare from.
+    pub install: ToolInstall,
+}
+
+/// Where the workflow installs rebuild-compare from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolInstall {
+    /// Its git repository at one commit (`--tool-git URL --tool-rev COMMIT`):
+    /// `cargo install --locked --git URL --rev COMMIT rebuild-compare`.
+    Git { url: String, rev: String },
+    /// The published crate (`--tool-version VERSION`):
+    /// `cargo install --locked rebuild-compare@VERSION`.
+    Published { version: String },
+}
+
+impl ToolInstall {
+    /// The repository at `url` (https, without credentials, query or
+    /// fragment) at commit `rev` (40 hex digits, kept lowercase).
+    pub fn git(url: &str, rev: &str) -> Result<Self, GithubError> {
+        let refuse = |reason| GithubError::ToolGit {
+            url: url.to_string(),
+            reason,
+        };
+        let parsed = url::Url::parse(url).map_err(|_| refuse("not a URL"))?;
+        if parsed.scheme() != "https" {
+            return Err(refuse("the workflow fetches the tool over https only"));
+        }
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(refuse("it names no host"));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(refuse(
+                "it holds credentials, which a workflow file must not",
+            ));
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(refuse("a repository URL has no query or fragment"));
+        }
+        if rev.len() != 40 || !rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(GithubError::ToolRev {
+                rev: rev.to_string(),
+            });
+        }
+        Ok(Self::Git {
+            url: parsed.to_string(),
+            rev: rev.to_ascii_lowercase(),
+        })
+    }
 }
 
 /// The matrix of `plan`'s jobs.
@@ -80,12 +136,7 @@ pub fn matrix(plan: &Plan) -> Result<Matrix<'_>, GithubError> {
                 digest: &job.digest,
                 version: &job.version,
                 platform: &job.platform,
-                recipe: job
-                    .args
-                    .iter()
-                    .skip_while(|a| *a != "--recipe")
-                    .nth(1)
-                    .map_or("", String::as_str),
+                recipe: job.recipe_argument().unwrap_or_default(),
                 args: &job.args,
                 job: serde_json::to_string(job).unwrap_or_default(),
             })
@@ -139,7 +190,17 @@ jobs:
           sudo apt-get update
           sudo apt-get install -y --no-install-recommends gcc nasm make autoconf automake libtool
       - name: Build rebuild-compare @@VERSION@@ (the version that made the plan)
-        run: cargo install --locked --root "$RUNNER_TEMP/rebuild-compare" rebuild-compare@@@VERSION@@
+        env:
+@@INSTALL@@
+      - name: Check that it is the version that made the plan
+        env:
+          PLAN_VERSION: "@@VERSION@@"
+        run: |
+          installed=$("$RUNNER_TEMP/rebuild-compare/bin/rebuild-compare" --version)
+          if [ "$installed" != "rebuild-compare $PLAN_VERSION" ]; then
+            echo "::error::installed $installed, but the plan's jobs are for rebuild-compare $PLAN_VERSION"
+            exit 1
+          fi
       - uses: actions/upload-artifact@v4
         with:
           name: rebuild-compare
@@ -151,7 +212,7 @@ jobs:
     needs: install
     runs-on: ubuntu-24.04
     timeout-minutes: 180
-    strategy:
+@@CONCURRENCY@@    strategy:
       fail-fast: false
       max-parallel: @@PARALLELISM@@
       matrix:
@@ -200,8 +261,43 @@ jobs:
           if-no-files-found: ignore
 "#;
 
+/// With `--push-attestation`: the jobs of one image (one `.att` tag) in
+/// one concurrency group, run one at a time. `queue: max` keeps every
+/// waiting job (up to 100): by default a group holds one pending job and
+/// cancels it when another arrives.
+const ATTACH_CONCURRENCY: &str = r#"    concurrency:
+      group: rebuild-compare-attach-${{ matrix.image }}@${{ matrix.digest }}
+      cancel-in-progress: false
+      queue: max
+"#;
+
+/// The install step's `env:` values and `run:` line for `install`.
+fn install_step(install: &ToolInstall) -> String {
+    let quoted = |value: &str| serde_json::to_string(value).unwrap_or_default();
+    let root = r#"cargo install --locked --root "$RUNNER_TEMP/rebuild-compare""#;
+    match install {
+        ToolInstall::Git { url, rev } => format!(
+            "          TOOL_GIT: {}\n          TOOL_REV: {}\n        run: {root} --git \"$TOOL_GIT\" --rev \"$TOOL_REV\" rebuild-compare\n",
+            quoted(url),
+            quoted(rev)
+        ),
+        ToolInstall::Published { version } => format!(
+            "          TOOL_VERSION: {}\n        run: {root} \"rebuild-compare@$TOOL_VERSION\"\n",
+            quoted(version)
+        ),
+    }
+}
+
 /// A complete `.github/workflows/rebuild-compare.yml` running `plan`'s jobs.
 pub fn workflow(plan: &Plan, options: &WorkflowOptions) -> Result<String, GithubError> {
+    if let ToolInstall::Published { version } = &options.install {
+        if *version != plan.tool_version {
+            return Err(GithubError::ToolVersion {
+                named: version.clone(),
+                planned: plan.tool_version.clone(),
+            });
+        }
+    }
     let matrix = matrix(plan)?;
     if matrix.include.is_empty() {
         return Err(GithubError::Empty);
@@ -225,6 +321,15 @@ pub fn workflow(plan: &Plan, options: &WorkflowOptions) -> Result<String, Github
                 "false"
             },
         )
+        .replace("@@INSTALL@@\n", &install_step(&options.install))
+        .replace(
+            "@@CONCURRENCY@@",
+            if options.push_attestation {
+                ATTACH_CONCURRENCY
+            } else {
+                ""
+            },
+        )
         .replace("@@MATRIX@@\n", &entries))
 }
 
@@ -246,7 +351,7 @@ mod tests {
                 Job::new(
                     "127.0.0.1:5000/tools/app",
                     &format!("v1.0.{i}"),
-                    "sha256:abc",
+                    &format!("sha256:{}", "a".repeat(64)),
                     "linux/amd64",
                     recipe.as_ref(),
                 )
@@ -265,19 +370,103 @@ mod tests {
         ));
     }
 
+    fn options(push_attestation: bool) -> WorkflowOptions {
+        WorkflowOptions {
+            parallelism: 1,
+            push_attestation,
+            install: ToolInstall::git("https://git.example/rebuild-compare", &"a".repeat(40))
+                .unwrap(),
+        }
+    }
+
     #[test]
     fn an_expression_in_a_recipe_path_is_refused() {
         let plan = plan_of(1, Some("recipes/${{ secrets.TOKEN }}.toml"));
         assert!(matches!(
-            workflow(&plan, &WorkflowOptions::default()),
+            workflow(&plan, &options(false)),
             Err(GithubError::Unsafe {
                 field: "argument",
                 ..
             })
         ));
         assert!(matches!(
-            workflow(&plan_of(0, None), &WorkflowOptions::default()),
+            workflow(&plan_of(0, None), &options(false)),
             Err(GithubError::Empty)
         ));
+    }
+
+    #[test]
+    fn the_tool_comes_from_an_https_repository_at_a_commit() {
+        let rev = "0123456789ABCDEF0123456789abcdef01234567";
+        assert_eq!(
+            ToolInstall::git("https://github.com/o/rebuild-compare.git", rev).unwrap(),
+            ToolInstall::Git {
+                url: "https://github.com/o/rebuild-compare.git".into(),
+                rev: rev.to_ascii_lowercase(),
+            }
+        );
+        for url in [
+            "http://github.com/o/r",
+            "git@github.com:o/r.git",
+            "file:///srv/r",
+            "https://user:token@github.com/o/r",
+            "https://github.com/o/r?ref=main",
+            "https://github.com/o/r#main",
+            "github.com/o/r",
+        ] {
+            assert!(
+                matches!(ToolInstall::git(url, rev), Err(GithubError::ToolGit { .. })),
+                "{url} accepted"
+            );
+        }
+        for rev in [
+            "main",
+            "v0.1.0",
+            &"a".repeat(39),
+            &"a".repeat(41),
+            &"g".repeat(40),
+        ] {
+            assert!(
+                matches!(
+                    ToolInstall::git("https://github.com/o/r", rev),
+                    Err(GithubError::ToolRev { .. })
+                ),
+                "{rev} accepted"
+            );
+        }
+        // An expression in the URL's path reaches the workflow percent-encoded.
+        let install = ToolInstall::git("https://git.example/${{ secrets.X }}", rev).unwrap();
+        assert!(!install_step(&install).contains("${{"));
+    }
+
+    #[test]
+    fn a_published_version_must_be_the_plans() {
+        let plan = plan_of(1, None);
+        let published = |version: &str| WorkflowOptions {
+            install: ToolInstall::Published {
+                version: version.into(),
+            },
+            ..options(false)
+        };
+        let text = workflow(&plan, &published(&plan.tool_version)).unwrap();
+        assert!(text.contains(&format!(
+            "TOOL_VERSION: \"{}\"\n        run: cargo install --locked --root \"$RUNNER_TEMP/rebuild-compare\" \"rebuild-compare@$TOOL_VERSION\"\n",
+            plan.tool_version
+        )), "{text}");
+        assert!(matches!(
+            workflow(&plan, &published("0.0.1")),
+            Err(GithubError::ToolVersion { .. })
+        ));
+    }
+
+    #[test]
+    fn only_attaching_jobs_wait_for_the_other_platforms_of_their_image() {
+        let plan = plan_of(2, None);
+        assert!(workflow(&plan, &options(true))
+            .unwrap()
+            .contains(ATTACH_CONCURRENCY));
+        assert!(!workflow(&plan, &options(false))
+            .unwrap()
+            .contains("concurrency:"));
     }
 }
