@@ -998,6 +998,108 @@ fn an_attestation_whose_time_verified_is_not_a_time_is_invalid_not_dated_1970() 
     assert_eq!(report["attestations"][0]["result"], Value::Null);
 }
 
+#[test]
+fn ledger_from_the_registry_records_each_platform_from_its_newest_valid_attestation() {
+    let (registry, home, release) = faithful_release();
+    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/amd64",
+        "reproducible",
+        TIME,
+    );
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/amd64",
+        "mismatch",
+        "2026-12-02T00:00:00Z",
+    );
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/arm64",
+        "reproducible",
+        TIME,
+    );
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/arm64",
+        "mismatch",
+        "yesterday",
+    );
+    let watch_list = home.path().join("watch.toml");
+    std::fs::write(
+        &watch_list,
+        format!(
+            "[[image]]\nreference = \"{}\"\nversions = \">=1.0.0, <2\"\nrecipe = \"{}\"\n",
+            registry.reference("tools/app"),
+            release.recipe.display()
+        ),
+    )
+    .unwrap();
+    let empty = home.path().join("empty-ledger");
+    std::fs::create_dir_all(empty.join("jobs")).unwrap();
+    let site = home.path().join("site");
+    let run = run_in(
+        home.path(),
+        &[
+            "ledger",
+            empty.to_str().unwrap(),
+            "--from-registry",
+            watch_list.to_str().unwrap(),
+            "--key",
+            keys.public.to_str().unwrap(),
+            "--site",
+            site.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("its timeVerified \"yesterday\" is not an RFC 3339 time in UTC"),
+        "{}",
+        run.stderr
+    );
+
+    let ledger: Value =
+        serde_json::from_slice(&std::fs::read(site.join("ledger.json")).unwrap()).unwrap();
+    assert_eq!(
+        ledger["totals"]["runs"], 2,
+        "one run per platform: {ledger:#}"
+    );
+    let cells: Vec<(&str, &str, &str, u64)> = ledger["images"][0]["versions"][0]["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|cell| {
+            (
+                cell["platform"].as_str().unwrap(),
+                cell["verdict"].as_str().unwrap(),
+                cell["source"].as_str().unwrap(),
+                cell["runs"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            ("linux/amd64", "mismatch", "registry", 1),
+            ("linux/arm64", "reproducible", "registry", 1)
+        ]
+    );
+}
+
 // Registries with the OCI 1.1 referrers API: an in-memory one on loopback.
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
