@@ -1026,6 +1026,10 @@ fn attestation(args: &AttestationArgs, access: &AccessArgs, quiet: bool) -> anyh
     match report.outcome {
         attest::check::Outcome::Passed => Ok(true),
         attest::check::Outcome::Failed => Ok(false),
+        attest::check::Outcome::Unverified if report.platforms.is_empty() => anyhow::bail!(
+            "no attestation signed by the given key(s) is valid for {}",
+            args.target
+        ),
         attest::check::Outcome::Unverified => anyhow::bail!(
             "not every platform of {} has a valid attestation signed by the given key(s)",
             args.target

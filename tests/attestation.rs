@@ -575,8 +575,18 @@ fn a_local_envelope_file_is_checked_against_the_given_keys() {
         statement["predicate"]["inputAttestations"],
         Value::Array(rests_on)
     );
-    let report = check(home.path(), envelope.to_str().unwrap(), &[&stranger], &[]).report(2);
+    let run = check(home.path(), envelope.to_str().unwrap(), &[&stranger], &[]);
+    let report = run.report(2);
     assert_eq!(report["outcome"], "UNVERIFIED");
+    assert_eq!(report["platforms"], json!([]));
+    assert!(
+        run.stderr.contains(&format!(
+            "no attestation signed by the given key(s) is valid for {}",
+            envelope.display()
+        )),
+        "{}",
+        run.stderr
+    );
 
     let garbage = home.path().join("garbage.json");
     std::fs::write(&garbage, b"{\"payloadType\": 7").unwrap();
