@@ -14,6 +14,7 @@ use rebuild_compare::attest;
 use rebuild_compare::attest::keys::{self, SigningKey};
 use rebuild_compare::diff::{diff_files, DiffOptions};
 use rebuild_compare::image::cache::Cache;
+use rebuild_compare::image::digest::Digest;
 use rebuild_compare::image::platform::Platform;
 use rebuild_compare::image::reference::ImageLocation;
 use rebuild_compare::image::{AccessOptions, Image};
@@ -849,18 +850,13 @@ fn verify(
             report
         }
     };
-    let envelope = match &sign_key {
-        Some(key) => Some(attest::dsse::sign_statement(
-            &statement_of(&report, args),
-            key,
-        )?),
-        None => None,
+    let attestations = if args.attest.is_some() || sign_key.is_some() {
+        attestations_of(&report, args, sign_key.as_ref())?
+    } else {
+        Attestations::default()
     };
     if let Some(path) = &args.attest {
-        match &envelope {
-            Some(envelope) => write_json_file(path, envelope)?,
-            None => write_json_file(path, &statement_of(&report, args))?,
-        }
+        write_attestations(path, &attestations, quiet)?;
     }
     let stdout = std::io::stdout();
     let color = color_for(&stdout);
@@ -870,16 +866,19 @@ fn verify(
         Format::Text => report::verify::render_text(&report, &mut out, color)?,
     }
     out.flush()?;
-    if let (true, Some(envelope)) = (args.push_attestation, &envelope) {
-        let attached = attest::lookup::attach_to_image(
-            &report.image.name,
-            &report.image.digest,
-            envelope.to_json()?.as_bytes(),
-            &access,
-        )
-        .context("the verification is reported above, but its attestation was not attached")?;
-        if !quiet {
-            eprintln!("{}", attached_note(&report.image.name, &attached));
+    if let (true, Some(_)) = (args.push_attestation, &sign_key) {
+        let envelopes = attestations.platforms.iter().map(|(_, bytes)| bytes);
+        for envelope in envelopes.chain(&attestations.index) {
+            let attached = attest::lookup::attach_to_image(
+                &report.image.name,
+                &report.image.digest,
+                envelope,
+                &access,
+            )
+            .context("the verification is reported above, but its attestation was not attached")?;
+            if !quiet {
+                eprintln!("{}", attached_note(&report.image.name, &attached));
+            }
         }
     }
     match report.verdict {
@@ -889,15 +888,103 @@ fn verify(
     }
 }
 
-/// The in-toto statement of a finished verification.
-fn statement_of(report: &verify::VerifyReport, args: &VerifyArgs) -> attest::Statement {
-    attest::statement(
-        report,
-        &attest::AttestOptions {
-            verifier_id: args.verifier_id.clone(),
-            time: SystemTime::now(),
-        },
-    )
+/// The attestations of a finished verification, as written and attached
+/// (DSSE envelopes when signed, else bare statements; pretty JSON and a
+/// newline, so that a file's sha256 is its attached layer's digest).
+#[derive(Default)]
+struct Attestations {
+    /// One per compared platform: the platform and its statement.
+    platforms: Vec<(String, Vec<u8>)>,
+    /// The index-level statement, when every platform of an index was compared.
+    index: Option<Vec<u8>>,
+}
+
+fn attestations_of(
+    report: &verify::VerifyReport,
+    args: &VerifyArgs,
+    key: Option<&SigningKey>,
+) -> anyhow::Result<Attestations> {
+    let options = attest::AttestOptions {
+        verifier_id: args.verifier_id.clone(),
+        time: SystemTime::now(),
+    };
+    let encode = |statement: &attest::Statement| -> anyhow::Result<Vec<u8>> {
+        let mut bytes = match key {
+            Some(key) => serde_json::to_vec_pretty(&attest::dsse::sign_statement(statement, key)?)?,
+            None => serde_json::to_vec_pretty(statement)?,
+        };
+        bytes.push(b'\n');
+        Ok(bytes)
+    };
+    let platforms = attest::platform_statements(report, &options)
+        .into_iter()
+        .map(|(platform, statement)| Ok((platform.platform.clone(), encode(&statement)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let index = if attest::covers_every_platform(report) {
+        let rests_on: Vec<(String, Digest)> = platforms
+            .iter()
+            .map(|(platform, bytes)| (platform.clone(), Digest::of(bytes)))
+            .collect();
+        Some(encode(&attest::index_statement(
+            report, &options, &rests_on,
+        ))?)
+    } else {
+        None
+    };
+    Ok(Attestations { platforms, index })
+}
+
+/// `--attest FILE`: FILE holds the index-level statement (each platform's
+/// beside it, see [`platform_attestation_path`]), or the one platform's
+/// statement when one was compared; a run that compared several platforms
+/// but not all has no index-level statement, only the per-platform files.
+fn write_attestations(path: &Path, attestations: &Attestations, quiet: bool) -> anyhow::Result<()> {
+    match (&attestations.index, attestations.platforms.as_slice()) {
+        (Some(index), platforms) => {
+            write_file(path, index)?;
+            for (platform, bytes) in platforms {
+                write_file(&platform_attestation_path(path, platform), bytes)?;
+            }
+        }
+        (None, [(_, bytes)]) => write_file(path, bytes)?,
+        (None, []) => {
+            if !quiet {
+                eprintln!(
+                    "note: no platform was compared, so there is no attestation; {} was not written",
+                    path.display()
+                );
+            }
+        }
+        (None, platforms) => {
+            let mut written = Vec::new();
+            for (platform, bytes) in platforms {
+                let beside = platform_attestation_path(path, platform);
+                write_file(&beside, bytes)?;
+                written.push(beside.display().to_string());
+            }
+            if !quiet {
+                eprintln!(
+                    "note: the run compared {} platforms but not every platform of the image, so there is no index-level statement and {} was not written; each platform's is in {}",
+                    platforms.len(),
+                    path.display(),
+                    written.join(", ")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where `--attest DIR/NAME.EXT` puts a platform's statement beside the
+/// index-level one: `DIR/NAME.linux-arm64.EXT`.
+fn platform_attestation_path(path: &Path, platform: &str) -> PathBuf {
+    let slug = platform.replace('/', "-");
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.{slug}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{slug}"),
+    };
+    path.with_file_name(name)
 }
 
 /// Says where `--push-attestation` put the envelope.
@@ -989,6 +1076,10 @@ fn attestation(args: &AttestationArgs, access: &AccessArgs, quiet: bool) -> anyh
     match report.outcome {
         attest::check::Outcome::Passed => Ok(true),
         attest::check::Outcome::Failed => Ok(false),
+        attest::check::Outcome::Unverified if report.platforms.is_empty() => anyhow::bail!(
+            "no attestation signed by the given key(s) is valid for {}",
+            args.target
+        ),
         attest::check::Outcome::Unverified => anyhow::bail!(
             "not every platform of {} has a valid attestation signed by the given key(s)",
             args.target
@@ -1565,13 +1656,6 @@ fn progress(quiet: bool) -> SharedProgress {
     } else {
         rebuild_compare::progress::silent()
     }
-}
-
-/// Writes pretty JSON to `path` atomically.
-fn write_json_file(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
-    let mut text = serde_json::to_vec_pretty(value)?;
-    text.push(b'\n');
-    write_file(path, &text)
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, renamed

@@ -126,6 +126,15 @@ fn check(home: &Path, target: &str, keys: &[&KeyPair], extra: &[&str]) -> Run {
     run_in(home, &args)
 }
 
+/// The statement a DSSE envelope carries (unchecked).
+fn signed_payload(envelope: &[u8]) -> Value {
+    let envelope: Value = serde_json::from_slice(envelope).unwrap();
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(envelope["payload"].as_str().unwrap())
+        .unwrap();
+    serde_json::from_slice(&payload).unwrap()
+}
+
 fn hex_of(digest: &str) -> &str {
     digest.trim_start_matches("sha256:")
 }
@@ -156,26 +165,36 @@ fn a_pushed_attestation_verifies_with_its_key_and_is_an_oci_artifact_skopeo_read
     let report = check(home.path(), &release.image, &[&keys], &[]).report(0);
     assert_eq!(report["outcome"], "PASSED");
     assert_eq!(report["digest"], release.digest);
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("linux/amd64", "PASSED"), ("linux/arm64", "PASSED")])
+    );
     let attestations = report["attestations"].as_array().unwrap();
     assert_eq!(
         attestations.len(),
-        1,
-        "the .att layer and the referrer are one envelope: {report:#}"
+        3,
+        "one per platform and the index-level one; each .att layer and its referrer are one envelope: {report:#}"
     );
-    let attestation = &attestations[0];
-    assert_eq!(attestation["error"], Value::Null);
-    assert_eq!(attestation["result"], "PASSED");
-    assert_eq!(attestation["key_id"], keys.id());
+    for attestation in attestations {
+        assert_eq!(attestation["error"], Value::Null);
+        assert_eq!(attestation["result"], "PASSED");
+        assert_eq!(attestation["key_id"], keys.id());
+        assert_eq!(
+            attestation["verifier_id"],
+            "urn:rebuild-compare:unnamed-verifier"
+        );
+    }
+    let claims: Vec<&Value> = attestations.iter().map(|a| &a["platforms"]).collect();
     assert_eq!(
-        attestation["verifier_id"],
-        "urn:rebuild-compare:unnamed-verifier"
-    );
-    assert_eq!(
-        attestation["platforms"],
-        json!([
-            {"platform": "linux/amd64", "verdict": "reproducible"},
-            {"platform": "linux/arm64", "verdict": "reproducible"}
-        ])
+        claims,
+        [
+            &json!([{"platform": "linux/amd64", "verdict": "reproducible"}]),
+            &json!([{"platform": "linux/arm64", "verdict": "reproducible"}]),
+            &json!([
+                {"platform": "linux/amd64", "verdict": "reproducible"},
+                {"platform": "linux/arm64", "verdict": "reproducible"}
+            ])
+        ]
     );
 
     // The cosign layout, as skopeo reads it.
@@ -189,12 +208,15 @@ fn a_pushed_attestation_verifies_with_its_key_and_is_an_oci_artifact_skopeo_read
         manifest["config"]["mediaType"],
         "application/vnd.oci.image.config.v1+json"
     );
-    assert_eq!(manifest["layers"].as_array().unwrap().len(), 1);
-    assert_eq!(manifest["layers"][0]["mediaType"], DSSE);
-    assert_eq!(
-        manifest["layers"][0]["annotations"],
-        json!({"dev.cosignproject.cosign/signature": "", "predicateType": VSA})
-    );
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 3);
+    for layer in layers {
+        assert_eq!(layer["mediaType"], DSSE);
+        assert_eq!(
+            layer["annotations"],
+            json!({"dev.cosignproject.cosign/signature": "", "predicateType": VSA})
+        );
+    }
     let copy = home.path().join("att-copy");
     skopeo_ok(&[
         "copy",
@@ -202,13 +224,58 @@ fn a_pushed_attestation_verifies_with_its_key_and_is_an_oci_artifact_skopeo_read
         &format!("docker://{att_ref}"),
         &format!("oci:{}:att", copy.display()),
     ]);
-    let layer_digest = manifest["layers"][0]["digest"].as_str().unwrap();
-    let envelope: Value = serde_json::from_slice(
-        &std::fs::read(copy.join("blobs/sha256").join(hex_of(layer_digest))).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
-    assert_eq!(envelope["signatures"][0]["keyid"], keys.id());
+    let statement_in = |layer: &Value| -> Value {
+        let envelope: Value = serde_json::from_slice(
+            &std::fs::read(
+                copy.join("blobs/sha256")
+                    .join(hex_of(layer["digest"].as_str().unwrap())),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+        assert_eq!(envelope["signatures"][0]["keyid"], keys.id());
+        signed_payload(&serde_json::to_vec(&envelope).unwrap())
+    };
+    // Each platform's statement names its manifest first, the index beside
+    // it, then its binary; the index-level one names the envelopes it rests on.
+    let name = registry.reference("tools/app");
+    for (n, (platform, manifest)) in platform_manifests(&registry, &release).iter().enumerate() {
+        let statement = statement_in(&layers[n]);
+        let subjects: Vec<&str> = statement["subject"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        let binary = format!("{platform}:/usr/local/bin/app");
+        assert_eq!(
+            subjects,
+            [format!("{name}@{manifest}"), release.image.clone(), binary]
+        );
+        assert_eq!(
+            statement["subject"][0]["digest"]["sha256"],
+            hex_of(manifest)
+        );
+        assert_eq!(
+            statement["predicate"]["resourceUri"],
+            format!("{name}@{manifest}")
+        );
+    }
+    let index = statement_in(&layers[2]);
+    assert_eq!(
+        index["subject"][0]["digest"]["sha256"],
+        hex_of(&release.digest)
+    );
+    assert_eq!(index["predicate"]["verificationResult"], "PASSED");
+    assert_eq!(
+        index["predicate"]["inputAttestations"],
+        json!([
+            {"name": "linux/amd64", "digest": {"sha256": hex_of(layers[0]["digest"].as_str().unwrap())}},
+            {"name": "linux/arm64", "digest": {"sha256": hex_of(layers[1]["digest"].as_str().unwrap())}}
+        ])
+    );
+    let layer_digest = layers[0]["digest"].as_str().unwrap();
 
     // The registry (distribution 2.8) has no referrers API: the referrer is
     // listed under the referrers tag schema's tag, with the image as subject.
@@ -216,7 +283,7 @@ fn a_pushed_attestation_verifies_with_its_key_and_is_an_oci_artifact_skopeo_read
         &registry.reference(&format!("tools/app:sha256-{}", hex_of(&release.digest))),
         None,
     );
-    assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 3);
     assert_eq!(index["manifests"][0]["artifactType"], DSSE);
     let referrer = registry.get_manifest(
         "tools/app",
@@ -254,7 +321,8 @@ fn a_second_rebuilders_attestation_accumulates_and_both_verify() {
             .as_array()
             .unwrap()
             .len(),
-        2
+        6,
+        "two platforms and the index-level statement, by each rebuilder"
     );
 
     let both = check(home.path(), &release.image, &[&first, &second], &[]).report(0);
@@ -269,11 +337,16 @@ fn a_second_rebuilders_attestation_accumulates_and_both_verify() {
             )
         })
         .collect();
+    let (first_id, second_id) = (first.id(), second.id());
     assert_eq!(
         signers,
         [
-            (first.id().as_str(), "urn:test:first"),
-            (second.id().as_str(), "urn:test:second")
+            (first_id.as_str(), "urn:test:first"),
+            (first_id.as_str(), "urn:test:first"),
+            (first_id.as_str(), "urn:test:first"),
+            (second_id.as_str(), "urn:test:second"),
+            (second_id.as_str(), "urn:test:second"),
+            (second_id.as_str(), "urn:test:second")
         ]
     );
 
@@ -304,16 +377,18 @@ fn a_second_rebuilders_attestation_accumulates_and_both_verify() {
         "{}",
         text.stdout
     );
-    assert!(text.stdout.ends_with("PASSED: a valid attestation by a given key says the image was reproduced (2 of 2 attestations valid)\n"), "{}", text.stdout);
+    assert!(text.stdout.ends_with("PASSED: the newest valid attestation of each platform (2) says it was reproduced (6 of 6 attestations valid)\n"), "{}", text.stdout);
 
     // With one key, the other rebuilder's attestation does not count.
     let only_second = check(home.path(), &release.image, &[&second], &[]).report(0);
     let errors = errors_of(&only_second);
-    assert!(
-        errors[0].starts_with("none of the envelope's 1 signature(s) was made by the given key(s)"),
-        "{errors:?}"
-    );
-    assert_eq!(errors[1], "");
+    for error in &errors[..3] {
+        assert!(
+            error.starts_with("none of the envelope's 1 signature(s) was made by the given key(s)"),
+            "{errors:?}"
+        );
+    }
+    assert_eq!(errors[3..], ["", "", ""]);
 
     // Nor does an attestation by another verifier than the one asked for.
     let run = check(
@@ -325,8 +400,12 @@ fn a_second_rebuilders_attestation_accumulates_and_both_verify() {
     let report = run.report(2);
     assert_eq!(report["outcome"], "UNVERIFIED");
     assert_eq!(
-        errors_of(&report)[1],
+        errors_of(&report)[3],
         "made by verifier urn:test:second, not urn:test:first"
+    );
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("linux/amd64", "INVALID"), ("linux/arm64", "INVALID")])
     );
 }
 
@@ -346,9 +425,23 @@ fn an_attested_mismatch_makes_attestation_verify_exit_1() {
     let run = check(home.path(), &release.image, &[&keys], &[]);
     let report = run.report(1);
     assert_eq!(report["outcome"], "FAILED");
-    assert_eq!(report["attestations"][0]["result"], "FAILED");
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("linux/amd64", "FAILED"), ("linux/arm64", "PASSED")])
+    );
+    let results: Vec<&Value> = report["attestations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["result"])
+        .collect();
+    assert_eq!(results, ["FAILED", "PASSED", "FAILED"]);
     assert_eq!(
         report["attestations"][0]["platforms"],
+        json!([{"platform": "linux/amd64", "verdict": "mismatch"}])
+    );
+    assert_eq!(
+        report["attestations"][2]["platforms"],
         json!([
             {"platform": "linux/amd64", "verdict": "mismatch"},
             {"platform": "linux/arm64", "verdict": "reproducible"}
@@ -454,8 +547,46 @@ fn a_local_envelope_file_is_checked_against_the_given_keys() {
         report["attestations"][0]["resource_uri"],
         format!("{}/tools/app@{}", registry.host(), release.digest)
     );
-    let report = check(home.path(), envelope.to_str().unwrap(), &[&stranger], &[]).report(2);
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("linux/amd64", "PASSED"), ("linux/arm64", "PASSED")])
+    );
+    assert_eq!(report["platforms"][0]["manifest_digest"], Value::Null);
+
+    // The file holds the index-level statement; each platform's is beside
+    // it, named by the index-level one, and checks alone.
+    let statement = signed_payload(&std::fs::read(&envelope).unwrap());
+    let mut rests_on = Vec::new();
+    for platform in PLATFORMS {
+        let beside = home
+            .path()
+            .join(format!("app.dsse.{}.json", platform.replace('/', "-")));
+        let bytes = std::fs::read(&beside).unwrap();
+        rests_on
+            .push(json!({"name": platform, "digest": {"sha256": hex_of(&sha256_digest(&bytes))}}));
+        assert_eq!(
+            signed_payload(&bytes)["subject"][0]["digest"]["sha256"],
+            hex_of(&manifest_of(&registry, &release, platform))
+        );
+        let alone = check(home.path(), beside.to_str().unwrap(), &[&keys], &[]).report(0);
+        assert_eq!(statuses(&alone), pairs(&[(platform, "PASSED")]));
+    }
+    assert_eq!(
+        statement["predicate"]["inputAttestations"],
+        Value::Array(rests_on)
+    );
+    let run = check(home.path(), envelope.to_str().unwrap(), &[&stranger], &[]);
+    let report = run.report(2);
     assert_eq!(report["outcome"], "UNVERIFIED");
+    assert_eq!(report["platforms"], json!([]));
+    assert!(
+        run.stderr.contains(&format!(
+            "no attestation signed by the given key(s) is valid for {}",
+            envelope.display()
+        )),
+        "{}",
+        run.stderr
+    );
 
     let garbage = home.path().join("garbage.json");
     std::fs::write(&garbage, b"{\"payloadType\": 7").unwrap();
@@ -534,6 +665,448 @@ fn push_attestation_needs_a_signing_key_and_a_registry_image() {
             .contains("--push-attestation needs an image in a registry"),
         "{}",
         run.stderr
+    );
+}
+
+// The per-platform rule, against envelopes signed and attached by the test.
+
+/// Each platform of `release` and its manifest digest, as its index lists them.
+fn platform_manifests(registry: &Registry, release: &Release) -> Vec<(String, String)> {
+    let index: Value =
+        serde_json::from_slice(&registry.get_manifest("tools/app", &release.digest).body).unwrap();
+    index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let platform = &m["platform"];
+            (
+                format!(
+                    "{}/{}",
+                    platform["os"].as_str().unwrap(),
+                    platform["architecture"].as_str().unwrap()
+                ),
+                m["digest"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The manifest digest of `platform` in `release`.
+fn manifest_of(registry: &Registry, release: &Release, platform: &str) -> String {
+    platform_manifests(registry, release)
+        .into_iter()
+        .find(|(p, _)| p == platform)
+        .unwrap()
+        .1
+}
+
+/// Signs with `keys` rebuild-compare's statement about one platform of
+/// `release` (its manifest first, the index beside it) with `verdict`,
+/// verified at `time`, and attaches it to the image.
+fn attest_platform(
+    registry: &Registry,
+    home: &Path,
+    release: &Release,
+    keys: &KeyPair,
+    platform: &str,
+    verdict: &str,
+    time: &str,
+) {
+    let name = registry.reference("tools/app");
+    let manifest = manifest_of(registry, release, platform);
+    let statement = json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [
+            {"name": format!("{name}@{manifest}"), "digest": {"sha256": hex_of(&manifest)}},
+            {"name": release.image, "digest": {"sha256": hex_of(&release.digest)}}
+        ],
+        "predicateType": VSA,
+        "predicate": {
+            "verifier": {"id": "urn:test:rebuilder"},
+            "timeVerified": time,
+            "resourceUri": format!("{name}@{manifest}"),
+            "verificationResult": if verdict == "reproducible" { "PASSED" } else { "FAILED" },
+            "rebuildCompare": {"platforms": [
+                {"platform": platform, "verdict": verdict, "manifest_digest": manifest}
+            ]}
+        }
+    });
+    let key = SigningKey::read(&keys.private).unwrap();
+    let envelope = dsse::sign(&serde_json::to_vec(&statement).unwrap(), &key)
+        .to_json()
+        .unwrap();
+    attach_to_image(
+        &name,
+        &Digest::parse(&release.digest).unwrap(),
+        envelope.as_bytes(),
+        &access(home),
+    )
+    .unwrap();
+}
+
+/// Each platform's (platform, status) in an `attestation verify` report.
+fn statuses(report: &Value) -> Vec<(String, String)> {
+    report["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["platform"].as_str().unwrap().to_string(),
+                p["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected
+        .iter()
+        .map(|(p, s)| (p.to_string(), s.to_string()))
+        .collect()
+}
+
+const TIME: &str = "2026-12-01T00:00:00Z";
+
+#[test]
+fn a_signed_failed_platform_is_not_hidden_by_a_signed_passed_one() {
+    let (registry, home, release) = faithful_release();
+    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/amd64",
+        "reproducible",
+        TIME,
+    );
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/arm64",
+        "mismatch",
+        TIME,
+    );
+
+    let report = check(home.path(), &release.image, &[&keys], &[]).report(1);
+    assert_eq!(report["outcome"], "FAILED");
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("linux/amd64", "PASSED"), ("linux/arm64", "FAILED")])
+    );
+    let arm64 = &report["platforms"][1];
+    assert_eq!(
+        arm64["manifest_digest"],
+        manifest_of(&registry, &release, "linux/arm64")
+    );
+    assert_eq!(arm64["time_verified"], TIME);
+    assert_eq!(arm64["source"], report["attestations"][1]["source"]);
+    assert_eq!(arm64["reason"], "the one valid attestation that covers it");
+
+    let text = run_in(
+        home.path(),
+        &[
+            "attestation",
+            "verify",
+            &release.image,
+            "--key",
+            keys.public.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(text.code, 1, "{}", text.stderr);
+    assert!(
+        text.stdout.contains(&format!(
+            "\nlinux/amd64  PASSED      attestation 1, {TIME}: the one valid attestation that covers it\n\
+             linux/arm64  FAILED      attestation 2, {TIME}: the one valid attestation that covers it\n"
+        )),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.ends_with(
+            "FAILED: the newest valid attestation of linux/arm64 says it was not reproduced (2 of 2 attestations valid)\n"
+        ),
+        "{}",
+        text.stdout
+    );
+
+    // Asked about the platform that passed only, the image passes.
+    let amd64 = check(
+        home.path(),
+        &release.image,
+        &[&keys],
+        &["--platform", "linux/amd64"],
+    )
+    .report(0);
+    assert_eq!(amd64["outcome"], "PASSED");
+    assert_eq!(statuses(&amd64), pairs(&[("linux/amd64", "PASSED")]));
+}
+
+#[test]
+fn an_image_with_one_platform_unattested_is_unverified_unless_only_the_other_is_asked_for() {
+    let (registry, home, release) = faithful_release();
+    let keys = KeyPair::generate(home.path(), "rebuilder", "ed25519");
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/amd64",
+        "reproducible",
+        TIME,
+    );
+
+    let run = check(home.path(), &release.image, &[&keys], &[]);
+    let report = run.report(2);
+    assert_eq!(report["outcome"], "UNVERIFIED");
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("linux/amd64", "PASSED"), ("linux/arm64", "UNATTESTED")])
+    );
+    assert_eq!(
+        report["platforms"][1]["reason"],
+        format!(
+            "no valid attestation by a given key covers its manifest {}",
+            manifest_of(&registry, &release, "linux/arm64")
+        )
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "not every platform of {} has a valid attestation signed by the given key(s)",
+            release.image
+        )),
+        "{}",
+        run.stderr
+    );
+
+    let amd64 = check(
+        home.path(),
+        &release.image,
+        &[&keys],
+        &["--platform", "linux/amd64"],
+    );
+    assert_eq!(amd64.report(0)["outcome"], "PASSED");
+
+    let elsewhere = check(
+        home.path(),
+        &release.image,
+        &[&keys],
+        &["--platform", "linux/s390x"],
+    );
+    assert_eq!(elsewhere.code, 2);
+    assert!(elsewhere.stdout.is_empty(), "{}", elsewhere.stdout);
+    assert!(
+        elsewhere.stderr.contains(
+            "platform linux/s390x is not in the image; available: linux/amd64, linux/arm64"
+        ),
+        "{}",
+        elsewhere.stderr
+    );
+}
+
+#[test]
+fn a_newer_failed_attestation_overrides_an_older_passed_one_for_its_platform() {
+    let (registry, home, release) = faithful_release();
+    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
+    // Attached newest first: the order found is not the order made.
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/amd64",
+        "mismatch",
+        "2026-12-02T00:00:00Z",
+    );
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/amd64",
+        "reproducible",
+        TIME,
+    );
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/arm64",
+        "reproducible",
+        TIME,
+    );
+
+    let report = check(home.path(), &release.image, &[&keys], &[]).report(1);
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("linux/amd64", "FAILED"), ("linux/arm64", "PASSED")])
+    );
+    let amd64 = &report["platforms"][0];
+    assert_eq!(amd64["time_verified"], "2026-12-02T00:00:00Z");
+    assert_eq!(
+        amd64["reason"],
+        "the newest of 2 valid attestations that cover it"
+    );
+
+    // A still newer pass decides in turn.
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/amd64",
+        "reproducible",
+        "2026-12-03T00:00:00Z",
+    );
+    let report = check(home.path(), &release.image, &[&keys], &[]).report(0);
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("linux/amd64", "PASSED"), ("linux/arm64", "PASSED")])
+    );
+}
+
+#[test]
+fn an_attestation_whose_time_verified_is_not_a_time_is_invalid_not_dated_1970() {
+    let (registry, home, release) = faithful_release();
+    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/amd64",
+        "reproducible",
+        "yesterday",
+    );
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/arm64",
+        "reproducible",
+        TIME,
+    );
+
+    let report = check(home.path(), &release.image, &[&keys], &[]).report(2);
+    assert_eq!(report["outcome"], "UNVERIFIED");
+    assert_eq!(
+        statuses(&report),
+        pairs(&[("linux/amd64", "INVALID"), ("linux/arm64", "PASSED")])
+    );
+    let reason = report["platforms"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("its timeVerified \"yesterday\" is not an RFC 3339 time in UTC ("),
+        "{reason}"
+    );
+    assert_eq!(report["attestations"][0]["error"], reason);
+    assert_eq!(report["attestations"][0]["result"], Value::Null);
+}
+
+#[test]
+fn ledger_from_the_registry_records_each_platform_from_its_newest_valid_attestation() {
+    let (registry, home, release) = faithful_release();
+    let keys = KeyPair::generate(home.path(), "rebuilder", "p256");
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/amd64",
+        "reproducible",
+        TIME,
+    );
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/amd64",
+        "mismatch",
+        "2026-12-02T00:00:00Z",
+    );
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/arm64",
+        "reproducible",
+        TIME,
+    );
+    attest_platform(
+        &registry,
+        home.path(),
+        &release,
+        &keys,
+        "linux/arm64",
+        "mismatch",
+        "yesterday",
+    );
+    let watch_list = home.path().join("watch.toml");
+    std::fs::write(
+        &watch_list,
+        format!(
+            "[[image]]\nreference = \"{}\"\nversions = \">=1.0.0, <2\"\nrecipe = \"{}\"\n",
+            registry.reference("tools/app"),
+            release.recipe.display()
+        ),
+    )
+    .unwrap();
+    let empty = home.path().join("empty-ledger");
+    std::fs::create_dir_all(empty.join("jobs")).unwrap();
+    let site = home.path().join("site");
+    let run = run_in(
+        home.path(),
+        &[
+            "ledger",
+            empty.to_str().unwrap(),
+            "--from-registry",
+            watch_list.to_str().unwrap(),
+            "--key",
+            keys.public.to_str().unwrap(),
+            "--site",
+            site.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("its timeVerified \"yesterday\" is not an RFC 3339 time in UTC"),
+        "{}",
+        run.stderr
+    );
+
+    let ledger: Value =
+        serde_json::from_slice(&std::fs::read(site.join("ledger.json")).unwrap()).unwrap();
+    assert_eq!(
+        ledger["totals"]["runs"], 2,
+        "one run per platform: {ledger:#}"
+    );
+    let cells: Vec<(&str, &str, &str, u64)> = ledger["images"][0]["versions"][0]["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|cell| {
+            (
+                cell["platform"].as_str().unwrap(),
+                cell["verdict"].as_str().unwrap(),
+                cell["source"].as_str().unwrap(),
+                cell["runs"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            ("linux/amd64", "mismatch", "registry", 1),
+            ("linux/arm64", "reproducible", "registry", 1)
+        ]
     );
 }
 

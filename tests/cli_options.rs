@@ -89,6 +89,7 @@ const OWN_OPTIONS: &[(&str, &[&[&str]])] = &[
         &[
             &["--key", "rebuilder.pub"],
             &["--verifier-id", "urn:example:verifier"],
+            &["--platform", AMD64],
             &["--format", "json"],
         ],
     ),

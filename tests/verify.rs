@@ -317,7 +317,38 @@ fn go_image_built_from_the_tag_is_reproducible_with_a_passed_attestation() {
         json!({"uri": format!("file://{}", release.recipe.display()),
                "digest": {"sha256": sha256_hex(&recipe_text)}})
     );
-    assert_eq!(predicate["inputAttestations"], json!([]));
+    // The index-level statement rests on each platform's, written beside it.
+    let beside = |platform: &str| {
+        let path = tmp
+            .path()
+            .join(format!("attestation.{}.json", platform.replace('/', "-")));
+        std::fs::read(path).unwrap()
+    };
+    assert_eq!(
+        predicate["inputAttestations"],
+        json!([
+            {"name": AMD64, "digest": {"sha256": sha256_hex(&beside(AMD64))}},
+            {"name": ARM64, "digest": {"sha256": sha256_hex(&beside(ARM64))}},
+        ])
+    );
+    let arm64: Value = serde_json::from_slice(&beside(ARM64)).unwrap();
+    assert_eq!(
+        arm64["subject"],
+        json!([
+            manifest(1),
+            {"name": reference, "digest": {"sha256": hex(&written.top.digest)}},
+            {"name": "linux/arm64:/usr/local/bin/hello", "digest": {"sha256": sha256_hex(&release.arm64)}},
+        ])
+    );
+    assert_eq!(
+        arm64["predicate"]["resourceUri"],
+        format!(
+            "{}@{}",
+            registry.reference("test/hello"),
+            written.manifests[1].digest
+        )
+    );
+    assert_eq!(arm64["predicate"]["verificationResult"], "PASSED");
     assert_eq!(predicate["verificationResult"], "PASSED");
     assert_eq!(
         predicate["verifiedLevels"],
@@ -1032,7 +1063,8 @@ fn platform_the_recipe_cannot_build_is_skipped_and_the_rest_passes() {
         report["notes"],
         json!(["1 platform(s) skipped: the recipe cannot build them; they were not verified"])
     );
-    // Only what was compared is attested.
+    // Only what was compared is attested: the one platform's statement,
+    // its manifest first, the image beside it.
     let statement = read_json(&attestation);
     assert_eq!(statement["predicate"]["verificationResult"], "PASSED");
     let subjects: Vec<&str> = statement["subject"]
@@ -1050,8 +1082,8 @@ fn platform_the_recipe_cannot_build_is_skipped_and_the_rest_passes() {
     assert_eq!(
         subjects,
         [
-            reference.as_str(),
             amd64_manifest.as_str(),
+            reference.as_str(),
             "linux/amd64:/usr/local/bin/app"
         ]
     );

@@ -13,6 +13,7 @@ pub mod lookup;
 pub mod statement;
 
 pub use statement::{
-    statement, AttestOptions, Statement, DEFAULT_VERIFIER_ID, PREDICATE_TYPE,
-    REPRODUCED_GIVEN_INPUTS_LEVEL, REPRODUCED_LEVEL, STATEMENT_TYPE,
+    covers_every_platform, index_statement, platform_statements, AttestOptions, Statement,
+    DEFAULT_VERIFIER_ID, PREDICATE_TYPE, REPRODUCED_GIVEN_INPUTS_LEVEL, REPRODUCED_LEVEL,
+    STATEMENT_TYPE,
 };

@@ -1,14 +1,17 @@
-//! The in-toto attestation of a verification: a Statement v1 whose
-//! predicate is a SLSA Verification Summary (VSA v1), with the image, each
-//! compared platform's manifest and every compared binary as subjects,
-//! built from a [`VerifyReport`].
+//! The in-toto attestations of a verification, built from a
+//! [`VerifyReport`]: Statements v1 whose predicate is a SLSA Verification
+//! Summary (VSA v1). One per compared platform (its manifest first, the
+//! image's index beside it, then its binary) and, when every platform of
+//! the index was compared, an index-level one (the image, each platform's
+//! manifest and binary) resting on those.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::verify::{PlatformVerdict, Verdict, VerifyReport};
+use crate::image::digest::Digest;
+use crate::verify::{PlatformResult, PlatformVerdict, VerifyReport};
 
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 pub const PREDICATE_TYPE: &str = "https://slsa.dev/verification_summary/v1";
@@ -104,20 +107,93 @@ pub struct AttestOptions {
     pub time: SystemTime,
 }
 
-/// Builds the statement for a finished verification.
-pub fn statement(report: &VerifyReport, options: &AttestOptions) -> Statement {
-    let sha256 = |hex: &str| BTreeMap::from([("sha256", hex.to_string())]);
-    let mut subject = vec![Subject {
-        name: report.image.reference.clone(),
-        digest: sha256(report.image.digest.hex()),
-    }];
-    for p in &report.platforms {
-        if !matches!(
-            p.verdict,
-            PlatformVerdict::Reproducible | PlatformVerdict::Mismatch
-        ) {
-            continue;
-        }
+/// Whether a platform was compared, and so is attested.
+fn compared(platform: &PlatformResult) -> bool {
+    matches!(
+        platform.verdict,
+        PlatformVerdict::Reproducible | PlatformVerdict::Mismatch
+    )
+}
+
+/// Whether the verification compared every platform of its image's index,
+/// so that an index-level statement can be made; never for a
+/// single-manifest image, whose one platform statement is about the image.
+pub fn covers_every_platform(report: &VerifyReport) -> bool {
+    report.image.index_platforms.as_ref().is_some_and(|all| {
+        all.iter().all(|shipped| {
+            report
+                .platforms
+                .iter()
+                .any(|p| compared(p) && p.platform == shipped.to_string())
+        })
+    })
+}
+
+/// The statement about each compared platform, in the report's order:
+/// its first subject is the platform's manifest digest, the image's
+/// (index) digest beside it, then the binary compared; its result is the
+/// platform's own.
+pub fn platform_statements<'a>(
+    report: &'a VerifyReport,
+    options: &AttestOptions,
+) -> Vec<(&'a PlatformResult, Statement)> {
+    report
+        .platforms
+        .iter()
+        .filter(|p| compared(p))
+        .map(|p| {
+            let manifest = p
+                .manifest_digest
+                .clone()
+                .unwrap_or_else(|| report.image.digest.clone());
+            let mut subject = Vec::new();
+            if manifest == report.image.digest {
+                subject.push(image_subject(report));
+            } else {
+                subject.push(Subject {
+                    name: format!("{}@{manifest}", report.image.name),
+                    digest: sha256(manifest.hex()),
+                });
+                subject.push(image_subject(report));
+            }
+            subject.extend(binary_subject(p));
+            let passed = p.verdict == PlatformVerdict::Reproducible;
+            let statement = Statement {
+                statement_type: STATEMENT_TYPE,
+                subject,
+                predicate_type: PREDICATE_TYPE,
+                predicate: predicate(
+                    report,
+                    options,
+                    format!("{}@{manifest}", report.image.name),
+                    passed,
+                    !p.inputs.is_empty() || !p.adjusted.is_empty(),
+                    Extension {
+                        source: report.source.clone(),
+                        builder: p.builder.clone().or_else(|| report.builder.clone()),
+                        sandboxed: report.sandboxed,
+                        platforms: vec![summary(p)],
+                    },
+                ),
+            };
+            (p, statement)
+        })
+        .collect()
+}
+
+/// The index-level statement of a verification that compared every
+/// platform of its image's index ([`covers_every_platform`]): the image
+/// first, then each platform's manifest and binary; PASSED only when every
+/// platform was reproduced. `rests_on` names the per-platform envelopes it
+/// rests on (platform, sha256 of the envelope file), as its
+/// `inputAttestations`.
+pub fn index_statement(
+    report: &VerifyReport,
+    options: &AttestOptions,
+    rests_on: &[(String, Digest)],
+) -> Statement {
+    let mut subject = vec![image_subject(report)];
+    for p in report.platforms.iter().filter(|p| compared(p)) {
         // A single-manifest image is already the first subject.
         if let Some(manifest) = p
             .manifest_digest
@@ -129,60 +205,102 @@ pub fn statement(report: &VerifyReport, options: &AttestOptions) -> Statement {
                 digest: sha256(manifest.hex()),
             });
         }
-        if let Some(binary) = &p.image_binary {
-            subject.push(Subject {
-                name: format!("{}:{}", p.platform, binary.path),
-                digest: sha256(binary.sha256.hex()),
-            });
-        }
+        subject.extend(binary_subject(p));
     }
-    let passed = report.verdict == Verdict::Reproducible;
+    let passed = !report.platforms.is_empty()
+        && report
+            .platforms
+            .iter()
+            .all(|p| p.verdict == PlatformVerdict::Reproducible);
+    let mut vsa = predicate(
+        report,
+        options,
+        format!("{}@{}", report.image.name, report.image.digest),
+        passed,
+        report
+            .platforms
+            .iter()
+            .any(|p| !p.inputs.is_empty() || !p.adjusted.is_empty()),
+        Extension {
+            source: report.source.clone(),
+            builder: report.builder.clone(),
+            sandboxed: report.sandboxed,
+            platforms: report.platforms.iter().map(summary).collect(),
+        },
+    );
+    vsa.input_attestations = rests_on
+        .iter()
+        .map(|(platform, envelope)| {
+            serde_json::json!({"name": platform, "digest": {"sha256": envelope.hex()}})
+        })
+        .collect();
     Statement {
         statement_type: STATEMENT_TYPE,
         subject,
         predicate_type: PREDICATE_TYPE,
-        predicate: Predicate {
-            verifier: Verifier {
-                id: options.verifier_id.clone(),
-                version: BTreeMap::from([("rebuild-compare", env!("CARGO_PKG_VERSION"))]),
-            },
-            time_verified: humantime::format_rfc3339_seconds(options.time).to_string(),
-            resource_uri: format!("{}@{}", report.image.name, report.image.digest),
-            policy: Policy {
-                uri: report.recipe.uri(),
-                digest: sha256(report.recipe.sha256.hex()),
-            },
-            input_attestations: Vec::new(),
-            verification_result: if passed { "PASSED" } else { "FAILED" },
-            verified_levels: if passed
-                && report
-                    .platforms
-                    .iter()
-                    .any(|p| !p.inputs.is_empty() || !p.adjusted.is_empty())
-            {
-                vec![REPRODUCED_GIVEN_INPUTS_LEVEL]
-            } else if passed {
-                vec![REPRODUCED_LEVEL]
-            } else {
-                Vec::new()
-            },
-            rebuild_compare: Extension {
-                source: report.source.clone(),
-                builder: report.builder.clone(),
-                sandboxed: report.sandboxed,
-                platforms: report
-                    .platforms
-                    .iter()
-                    .map(|p| PlatformSummary {
-                        platform: p.platform.clone(),
-                        verdict: p.verdict,
-                        manifest_digest: p.manifest_digest.clone(),
-                        inputs: p.inputs.clone(),
-                        adjusted: p.adjusted.clone(),
-                        published_skipped: p.published_skipped,
-                    })
-                    .collect(),
-            },
+        predicate: vsa,
+    }
+}
+
+fn sha256(hex: &str) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([("sha256", hex.to_string())])
+}
+
+/// The image as resolved (its index, or its single manifest).
+fn image_subject(report: &VerifyReport) -> Subject {
+    Subject {
+        name: report.image.reference.clone(),
+        digest: sha256(report.image.digest.hex()),
+    }
+}
+
+/// The platform's image binary, when one was extracted.
+fn binary_subject(p: &PlatformResult) -> Option<Subject> {
+    p.image_binary.as_ref().map(|binary| Subject {
+        name: format!("{}:{}", p.platform, binary.path),
+        digest: sha256(binary.sha256.hex()),
+    })
+}
+
+fn summary(p: &PlatformResult) -> PlatformSummary {
+    PlatformSummary {
+        platform: p.platform.clone(),
+        verdict: p.verdict,
+        manifest_digest: p.manifest_digest.clone(),
+        inputs: p.inputs.clone(),
+        adjusted: p.adjusted.clone(),
+        published_skipped: p.published_skipped,
+    }
+}
+
+/// The verification summary about `resource_uri`; `given_inputs` when a
+/// pass took release inputs from the published binaries.
+fn predicate(
+    report: &VerifyReport,
+    options: &AttestOptions,
+    resource_uri: String,
+    passed: bool,
+    given_inputs: bool,
+    rebuild_compare: Extension,
+) -> Predicate {
+    Predicate {
+        verifier: Verifier {
+            id: options.verifier_id.clone(),
+            version: BTreeMap::from([("rebuild-compare", env!("CARGO_PKG_VERSION"))]),
         },
+        time_verified: humantime::format_rfc3339_seconds(options.time).to_string(),
+        resource_uri,
+        policy: Policy {
+            uri: report.recipe.uri(),
+            digest: sha256(report.recipe.sha256.hex()),
+        },
+        input_attestations: Vec::new(),
+        verification_result: if passed { "PASSED" } else { "FAILED" },
+        verified_levels: match (passed, given_inputs) {
+            (true, true) => vec![REPRODUCED_GIVEN_INPUTS_LEVEL],
+            (true, false) => vec![REPRODUCED_LEVEL],
+            (false, _) => Vec::new(),
+        },
+        rebuild_compare,
     }
 }

@@ -32,7 +32,7 @@ pub mod transport;
 use std::path::PathBuf;
 
 pub use error::{ArchiveError, ImageError, LayoutError, RegistryError};
-pub use resolved::{available_platforms, PlatformImage, ResolvedImage};
+pub use resolved::{available_platforms, index_platforms, PlatformImage, ResolvedImage};
 pub use transport::{AccessOptions, RawManifest, Transport};
 
 use cache::{Cache, CacheError};

@@ -40,6 +40,20 @@ impl PlatformImage {
     }
 }
 
+/// Every runnable platform of a resolved index, read from the index alone;
+/// `None` for a single-manifest image.
+pub fn index_platforms(resolved: &ResolvedImage) -> Option<Vec<Platform>> {
+    match &resolved.manifest {
+        Manifest::Index(index) => Some(
+            runnable_entries(index)
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect(),
+        ),
+        Manifest::Image(_) => None,
+    }
+}
+
 /// Lists the platforms of a resolved image without fetching them, for messages.
 pub fn available_platforms(resolved: &ResolvedImage) -> String {
     match &resolved.manifest {

@@ -339,6 +339,7 @@ mod tests {
                 reference: "example.com/app:v1".into(),
                 digest: Digest::of(b"image"),
                 name: "example.com/app".into(),
+                index_platforms: None,
             },
             source: SourceInfo {
                 url: "https://example.com/app.git".into(),

@@ -486,6 +486,7 @@ pub fn verify_inferred(request: &InferRequest<'_>) -> Result<VerifyReport, Verif
             reference: inferred.resolved.reference.clone(),
             digest: inferred.resolved.digest.clone(),
             name: super::pipeline::image_name(&inferred.location),
+            index_platforms: crate::image::index_platforms(&inferred.resolved),
         },
         source: SourceInfo {
             url: source.url.clone(),

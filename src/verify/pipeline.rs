@@ -305,6 +305,7 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> 
             reference: resolved.reference.clone(),
             digest: resolved.digest.clone(),
             name: image_name(&location),
+            index_platforms: crate::image::index_platforms(&resolved),
         },
         source: SourceInfo {
             url: plan.source.url.clone(),

@@ -59,6 +59,11 @@ pub struct ImageInfo {
     pub digest: Digest,
     /// Where the image was read from, without tag or digest (`registry/repository`, `oci:DIR`).
     pub name: String,
+    /// Every runnable platform of the image's index, verified or not (to
+    /// know whether a run covered them all); `None` for a single-manifest
+    /// image. Not part of the JSON report.
+    #[serde(skip)]
+    pub index_platforms: Option<Vec<crate::image::platform::Platform>>,
 }
 
 /// The source that was rebuilt.

@@ -1,6 +1,8 @@
 //! Ledger records read from the registry instead of a ledger directory:
 //! the signed attestations attached to the watch list's releases, checked
-//! with the keys given, one record per platform they state a verdict for.
+//! with the keys given, one record per platform of a release, from the
+//! attestation that decides it under `attestation verify`'s per-platform
+//! rule (the newest valid one that covers the platform's manifest).
 //! So the registry can be the shared store of a distributed run: each
 //! worker pushes its attestation, and `ledger --from-registry` gathers
 //! them. Nothing unverified becomes a record.
@@ -13,12 +15,14 @@ use serde_json::Value;
 
 use super::entry::{Entry, Record, Source, ENTRY_SCHEMA, ENVELOPE_FILE};
 use crate::attest::attach;
-use crate::attest::check::{self, CheckOptions};
+use crate::attest::check::{self, AttestationCheck, CheckOptions};
+use crate::attest::decide::{self, PlatformStatus};
 use crate::attest::keys::PublicKey;
+use crate::attest::lookup::shipped_platforms;
 use crate::image::digest::Digest;
-use crate::image::reference::Reference;
+use crate::image::reference::{ImageLocation, Reference};
 use crate::image::repository::{Access, Repository};
-use crate::image::{AccessOptions, ImageError};
+use crate::image::{AccessOptions, Image, ImageError};
 use crate::scale::job::{job_id, Job};
 use crate::scale::plan::{plan, PlanError, PlanOptions};
 use crate::scale::watchlist::WatchList;
@@ -48,9 +52,10 @@ pub struct Attested {
     pub notes: Vec<String>,
 }
 
-/// The records of every valid attestation attached to a release of the
-/// watch list, checked with `keys`; their envelopes are written under
-/// `scratch` (the site copies them from there).
+/// The records of the attestations attached to a release of the watch
+/// list, checked with `keys`: for each planned platform of a release, the
+/// one that decides it; their envelopes are written under `scratch` (the
+/// site copies them from there).
 pub fn registry_records(
     watch_list: &WatchList,
     keys: &[PublicKey],
@@ -68,12 +73,12 @@ pub fn registry_records(
         SystemTime::now(),
     )?;
     // One release per (image, digest, tag): the plan has a job per platform.
-    let mut releases: BTreeMap<(String, String, String), ()> = BTreeMap::new();
+    let mut releases: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
     for job in &planned.plan.jobs {
-        releases.insert(
-            (job.image.clone(), job.digest.clone(), job.version.clone()),
-            (),
-        );
+        releases
+            .entry((job.image.clone(), job.digest.clone(), job.version.clone()))
+            .or_default()
+            .push(job.platform.clone());
     }
     let options = CheckOptions {
         keys,
@@ -83,7 +88,7 @@ pub fn registry_records(
         records: Vec::new(),
         notes: planned.notes,
     };
-    for (image, digest, version) in releases.into_keys() {
+    for ((image, digest, version), planned_platforms) in releases {
         let shown = format!("{image}:{version}");
         let (Ok(reference), Ok(pinned)) = (Reference::parse(&image), Digest::parse(&digest)) else {
             attested
@@ -91,12 +96,21 @@ pub fn registry_records(
                 .push(format!("{shown}: not a reference and digest; skipped"));
             continue;
         };
-        let repo = Repository::open(&reference, access, Access::Pull).map_err(|e| {
-            AttestedError::Open {
-                image: image.clone(),
-                source: Box::new(e),
-            }
-        })?;
+        let open_error = |e| AttestedError::Open {
+            image: image.clone(),
+            source: Box::new(e),
+        };
+        let location = ImageLocation::Registry(reference.pinned(pinned.clone()));
+        let opened = Image::open(&location, access).map_err(open_error)?;
+        let resolved = opened.resolve().map_err(open_error)?;
+        let shipped: Vec<_> = shipped_platforms(&opened, &resolved, &[])
+            .map_err(open_error)?
+            .into_iter()
+            .filter(|p| planned_platforms.contains(&p.platform.to_string()))
+            .collect();
+        let repo = Repository::open(&reference, access, Access::Pull).map_err(open_error)?;
+        let mut checks = Vec::new();
+        let mut signed = Vec::new();
         for found in attach::fetch_envelopes(&repo, &pinned) {
             let bytes = match found.envelope {
                 Ok(bytes) => bytes,
@@ -109,7 +123,7 @@ pub fn registry_records(
             };
             let (checked, statement) =
                 check::check_signed_statement(&found.source, &bytes, Some(&pinned), &options);
-            let Some(statement) = statement else {
+            if statement.is_none() {
                 let error = checked
                     .error
                     .as_deref()
@@ -117,32 +131,68 @@ pub fn registry_records(
                 attested
                     .notes
                     .push(format!("{shown}: {}: {error}", found.source));
+            }
+            checks.push(checked);
+            signed.push((bytes, statement));
+        }
+        for decision in decide::decide(&checks, &shipped) {
+            let Some(n) = decision.decided_by else {
                 continue;
             };
-            let dir = scratch.join(Digest::of(&bytes).hex());
+            let (checked, (bytes, Some(statement))) = (&checks[n], &signed[n]) else {
+                continue;
+            };
+            let Some(time) = checked.verified_at else {
+                continue;
+            };
+            let dir = scratch.join(Digest::of(bytes).hex());
             std::fs::create_dir_all(&dir).map_err(write_error(&dir))?;
             let path = dir.join(ENVELOPE_FILE);
-            std::fs::write(&path, &bytes).map_err(write_error(&path))?;
-            for entry in entries(&image, &digest, &version, &checked, &statement) {
-                attested.records.push(Record {
-                    entry,
-                    source: Source::Registry,
-                    dir: dir.clone(),
-                });
-            }
+            std::fs::write(&path, bytes).map_err(write_error(&path))?;
+            let verdict = match decision.status {
+                PlatformStatus::Passed => Verdict::Reproducible,
+                PlatformStatus::Failed => Verdict::Mismatch,
+                PlatformStatus::Unattested | PlatformStatus::Invalid => continue,
+            };
+            let release = Release {
+                image: &image,
+                digest: &digest,
+                version: &version,
+            };
+            attested.records.push(Record {
+                entry: entry(
+                    &release,
+                    checked,
+                    statement,
+                    &decision.platform,
+                    verdict,
+                    time,
+                ),
+                source: Source::Registry,
+                dir: dir.clone(),
+            });
         }
     }
     Ok(attested)
 }
 
-/// One entry per platform the attestation states a verdict for.
-fn entries(
-    image: &str,
-    digest: &str,
-    version: &str,
-    checked: &check::AttestationCheck,
+/// The release an entry is about.
+struct Release<'a> {
+    image: &'a str,
+    digest: &'a str,
+    version: &'a str,
+}
+
+/// The entry of `platform`, decided by the valid attestation `checked`
+/// (its signed `statement`, verified at `time`) with `verdict`.
+fn entry(
+    release: &Release,
+    checked: &AttestationCheck,
     statement: &Value,
-) -> Vec<Entry> {
+    platform: &str,
+    verdict: Verdict,
+    time: SystemTime,
+) -> Entry {
     let text = |pointer: &str| {
         statement
             .pointer(pointer)
@@ -153,59 +203,43 @@ fn entries(
     let recipe_sha256 = text("/predicate/policy/digest/sha256");
     let tool_version =
         text("/predicate/verifier/version/rebuild-compare").unwrap_or_else(|| "unknown".into());
-    let time = checked
-        .time_verified
-        .as_deref()
-        .and_then(|t| humantime::parse_rfc3339(t).ok())
-        .unwrap_or(SystemTime::UNIX_EPOCH);
-    checked
-        .platforms
-        .iter()
-        .map(|claim| {
-            let verdict = match claim.verdict.as_str() {
-                "reproducible" => Verdict::Reproducible,
-                "mismatch" => Verdict::Mismatch,
-                _ => Verdict::Error,
-            };
-            Entry {
-                schema: ENTRY_SCHEMA.to_string(),
-                tool_version: tool_version.clone(),
-                job: Job {
-                    id: job_id(
-                        image,
-                        digest,
-                        version,
-                        &claim.platform,
-                        recipe_sha256.as_deref(),
-                        &tool_version,
-                    ),
-                    image: image.to_string(),
-                    tag: version.to_string(),
-                    digest: digest.to_string(),
-                    version: version.to_string(),
-                    platform: claim.platform.clone(),
-                    recipe: recipe.clone(),
-                    recipe_sha256: recipe_sha256.clone(),
-                    args: Vec::new(),
-                },
-                verdict,
-                causes: Vec::new(),
-                adjusted: BTreeMap::new(),
-                exit_code: match verdict {
-                    Verdict::Reproducible => 0,
-                    Verdict::Mismatch => 1,
-                    Verdict::Error => 2,
-                },
-                error: None,
-                started: time,
-                finished: time,
-                verifier_id: checked.verifier_id.clone().unwrap_or_default(),
-                signer_key_id: checked.key_id.clone(),
-                report: None,
-                attestation: Some(ENVELOPE_FILE.to_string()),
-            }
-        })
-        .collect()
+    Entry {
+        schema: ENTRY_SCHEMA.to_string(),
+        tool_version: tool_version.clone(),
+        job: Job {
+            id: job_id(
+                release.image,
+                release.digest,
+                release.version,
+                platform,
+                recipe_sha256.as_deref(),
+                &tool_version,
+            ),
+            image: release.image.to_string(),
+            tag: release.version.to_string(),
+            digest: release.digest.to_string(),
+            version: release.version.to_string(),
+            platform: platform.to_string(),
+            recipe,
+            recipe_sha256,
+            args: Vec::new(),
+        },
+        verdict,
+        causes: Vec::new(),
+        adjusted: BTreeMap::new(),
+        exit_code: match verdict {
+            Verdict::Reproducible => 0,
+            Verdict::Mismatch => 1,
+            Verdict::Error => 2,
+        },
+        error: None,
+        started: time,
+        finished: time,
+        verifier_id: checked.verifier_id.clone().unwrap_or_default(),
+        signer_key_id: checked.key_id.clone(),
+        report: None,
+        attestation: Some(ENVELOPE_FILE.to_string()),
+    }
 }
 
 fn write_error(path: &Path) -> impl Fn(std::io::Error) -> AttestedError + '_ {
