@@ -57,6 +57,29 @@ const LEVEL_SETTINGS: &[&str] = &[
     "GOWASM",
 ];
 
+/// The `go build` flags an adjusted rebuild may take from the published
+/// binary's build settings (`-ldflags` apart): none that runs a program of
+/// the binary's choosing (`-toolexec`, `-exec`).
+const TAKEN_FLAGS: &[&str] = &[
+    "-trimpath",
+    "-tags",
+    "-buildmode",
+    "-race",
+    "-msan",
+    "-asan",
+    "-gcflags",
+    "-asmflags",
+];
+
+/// The environment variables it may take (the `GOAMD64`-style levels
+/// apart): none that names a program or a compiler's flags (`CC`,
+/// `CGO_CFLAGS`).
+const TAKEN_ENV: &[&str] = &["CGO_ENABLED", "GOEXPERIMENT"];
+
+/// `-ldflags` words that name a program to run (the external linker), never
+/// taken from a published binary.
+const UNTAKEN_LDFLAGS: &[&str] = &["-extld", "-extldflags", "-tmpdir"];
+
 /// Build settings that no recipe input decides (the platform, the source
 /// revision, what the toolchain derives from `go.mod`).
 const NOT_INPUTS: &[&str] = &["GOOS", "GOARCH", "DefaultGODEBUG", "-compiler"];
@@ -192,7 +215,7 @@ pub fn differences(
             published: published.map(String::from),
             kind,
         };
-        if key.starts_with('-') {
+        if key.starts_with('-') && TAKEN_FLAGS.contains(&key) {
             let kind = if key == "-trimpath" {
                 InputKind::Environment
             } else {
@@ -203,7 +226,10 @@ pub fn differences(
                 value: published.map(String::from),
             };
             found.take(vec![(key.to_string(), change(kind))], kind, edit);
-        } else if let (Some(value), true) = (published, env_name_ok(key)) {
+        } else if let (Some(value), true) = (
+            published,
+            TAKEN_ENV.contains(&key) || LEVEL_SETTINGS.contains(&key),
+        ) {
             let kind = if LEVEL_SETTINGS.contains(&key) {
                 InputKind::Environment
             } else {
@@ -215,10 +241,12 @@ pub fn differences(
             };
             found.take(vec![(key.to_string(), change(kind))], kind, edit);
         } else {
+            let recorded =
+                |value: Option<&str>| value.map_or("nothing".to_string(), |v| format!("{key}={v}"));
             found.notes.push(format!(
-                "the rebuild records {key}={}, the published binary {}: not adjusted",
-                rebuilt.unwrap_or("nothing"),
-                published.map_or("nothing".to_string(), |p| format!("{key}={p}"))
+                "the published binary records {}, the rebuild {}: an adjusted rebuild does not take {key}",
+                recorded(published),
+                recorded(rebuilt)
             ));
         }
     }
@@ -323,6 +351,14 @@ impl Differences {
                 .push("the recorded -ldflags do not split into words: not adjusted".into());
             return;
         };
+        if published_words.other.iter().any(|w| untaken_ldflag(w)) {
+            self.notes.push(format!(
+                "the published -ldflags {:?} name an external linker or its flags ({}): not adjusted",
+                published.unwrap_or_default(),
+                UNTAKEN_LDFLAGS.join(", ")
+            ));
+            return;
+        }
         let changes = if rebuilt_words.other == published_words.other {
             let (ours, theirs) = (&rebuilt_words.assignments, &published_words.assignments);
             let names: BTreeSet<&String> = ours.keys().chain(theirs.keys()).collect();
@@ -692,10 +728,14 @@ fn minor_release(version: &str) -> String {
     version.split('.').take(2).collect::<Vec<_>>().join(".")
 }
 
-fn env_name_ok(name: &str) -> bool {
-    !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !name.starts_with(|c: char| c.is_ascii_digit())
+/// Whether an `-ldflags` word is one of [`UNTAKEN_LDFLAGS`] (`-extld`,
+/// `--extld=gcc`).
+fn untaken_ldflag(word: &str) -> bool {
+    let name = word.trim_start_matches('-');
+    let name = name.split_once('=').map_or(name, |(n, _)| n);
+    UNTAKEN_LDFLAGS
+        .iter()
+        .any(|u| u.trim_start_matches('-') == name)
 }
 
 /// Whether a recipe can carry `value` as written: no placeholder braces,
@@ -933,6 +973,31 @@ env = { GOARCH = "{arch}" }
             ),
             "{:?}",
             found.notes
+        );
+    }
+
+    #[test]
+    fn settings_that_run_a_program_of_the_binarys_choosing_are_not_taken() {
+        let published = info(
+            "go1.21.5",
+            &[
+                ("-toolexec", "/bin/sh"),
+                ("CC", "/tmp/cc"),
+                ("CGO_CFLAGS", "-fplugin=/tmp/p.so"),
+                ("-ldflags", "-extld=/tmp/ld -X main.a=b"),
+            ],
+        );
+        let rebuilt = info("go1.21.5", &[]);
+        let found = read((b"", &published), (b"", &rebuilt), &golang("1.21.5"));
+        assert!(found.is_empty());
+        assert_eq!(
+            found.notes,
+            [
+                "the published -ldflags \"-extld=/tmp/ld -X main.a=b\" name an external linker or its flags (-extld, -extldflags, -tmpdir): not adjusted",
+                "the published binary records -toolexec=/bin/sh, the rebuild nothing: an adjusted rebuild does not take -toolexec",
+                "the published binary records CC=/tmp/cc, the rebuild nothing: an adjusted rebuild does not take CC",
+                "the published binary records CGO_CFLAGS=-fplugin=/tmp/p.so, the rebuild nothing: an adjusted rebuild does not take CGO_CFLAGS",
+            ]
         );
     }
 
