@@ -1002,6 +1002,31 @@ env = { GOARCH = "{arch}" }
     }
 
     #[test]
+    fn a_build_time_stamped_from_source_date_epoch_is_taken_as_source_date_epoch() {
+        // The rebuild's SOURCE_DATE_EPOCH, 1700000000, is 2023-11-14T22:13:20Z.
+        let rebuilt: &[u8] = b"\0built 2023-11-14T22:13:20Z\0";
+        let published: &[u8] = b"\0built 2024-05-01T10:00:00Z\0";
+        let same = info("go1.21.5", &[]);
+        let found = read((published, &same), (rebuilt, &same), &golang("1.21.5"));
+        let tries = found.adjustments();
+        assert_eq!(
+            tries[0].changes["build_time"],
+            InputChange {
+                recipe: Some("2023-11-14T22:13:20Z".into()),
+                published: Some("2024-05-01T10:00:00Z".into()),
+                kind: InputKind::Environment
+            }
+        );
+        assert_eq!(
+            adjusted(&tries[0])["build"]["source_date_epoch"].as_str(),
+            Some("2024-05-01T10:00:00Z")
+        );
+        // A date the rebuild did not stamp from SOURCE_DATE_EPOCH is not one.
+        let other: &[u8] = b"\0built 2022-01-01T00:00:00Z\0";
+        assert!(read((published, &same), (other, &same), &golang("1.21.5")).is_empty());
+    }
+
+    #[test]
     fn values_a_recipe_would_read_as_placeholders_are_not_taken() {
         let published = info("go1.21.5", &[("-tags", "{version}")]);
         let rebuilt = info("go1.21.5", &[]);
