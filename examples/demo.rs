@@ -109,6 +109,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
             access: &access,
             diff: DiffOptions::default(),
+            max_adjustments: 2,
         };
         let report = verify::verify(&request)?;
         report::verify::render_text(&report, &mut std::io::stdout().lock(), false)?;

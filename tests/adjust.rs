@@ -109,8 +109,13 @@ fn endpoint_runner_binary() -> &'static [u8] {
 }
 
 /// Publishes `binary` as the linux/amd64 image `test/app:v1.0.0` and
-/// verifies it with the recipe, adding `extra`.
+/// verifies it with the recipe, adding `extra`; the report in JSON.
 fn verify_published(home: &Path, binary: &[u8], extra: &[&str]) -> Run {
+    verify_published_as(home, binary, "json", extra)
+}
+
+/// [`verify_published`] with the report in `format`.
+fn verify_published_as(home: &Path, binary: &[u8], format: &str, extra: &[&str]) -> Run {
     let release = release();
     let registry = Registry::start();
     let set = ImageSet::new(vec![app_image(AMD64, binary)]);
@@ -125,7 +130,7 @@ fn verify_published(home: &Path, binary: &[u8], extra: &[&str]) -> Run {
         "--source",
         release.source.to_str().unwrap(),
         "--format",
-        "json",
+        format,
         "--out-dir",
         out.to_str().unwrap(),
     ];
@@ -158,6 +163,19 @@ fn runner_build_in_another_directory_is_reproducible_naming_the_directory_it_too
         &["--attest", attestation.to_str().unwrap()],
     );
     let report = run.report(0);
+    let text = verify_published_as(&tmp.path().join("text"), published, "text", &[]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    for line in [
+        format!("  adjusted build_directory: recipe /src, published {RUNNER_DIR} (environment)"),
+        "  compared against: adjusted:1".to_string(),
+        "verdict: REPRODUCIBLE given the published inputs listed above".to_string(),
+    ] {
+        assert!(
+            text.stdout.lines().any(|l| l == line),
+            "{line}\n{}",
+            text.stdout
+        );
+    }
     assert_eq!(report["verdict"], "reproducible");
     let p = platform_entry(&report, AMD64);
     assert_eq!(p["verdict"], "reproducible", "{p:#}");
@@ -273,6 +291,23 @@ fn an_x_value_the_recipe_does_not_set_is_a_confirmed_cause_not_a_pass() {
     let published = endpoint_runner_binary();
     let tmp = tempfile::tempdir().unwrap();
     let report = verify_published(tmp.path(), published, &[]).report(1);
+    let text = verify_published_as(&tmp.path().join("text"), published, "text", &[]);
+    assert_eq!(text.code, 1, "{}", text.stderr);
+    for line in [
+        format!("  adjusted -X main.endpoint: recipe (none), published {ENDPOINT} (program)"),
+        format!(
+            "  confirmed: reproduces exactly with `-X main.endpoint={ENDPOINT}`, which the recipe \
+             does not set (and the published build environment: build_directory); update the \
+             recipe to accept it"
+        ),
+        "verdict: MISMATCH".to_string(),
+    ] {
+        assert!(
+            text.stdout.lines().any(|l| l == line),
+            "{line}\n{}",
+            text.stdout
+        );
+    }
     assert_eq!(report["verdict"], "mismatch");
     let p = platform_entry(&report, AMD64);
     assert_eq!(p["verdict"], "mismatch", "{p:#}");

@@ -34,6 +34,8 @@ const OWN_OPTIONS: &[(&str, &[&[&str]])] = &[
             &["--verifier-id", "urn:example:verifier"],
             &["--push-attestation"],
             &["--max-candidates", "2"],
+            &["--max-adjustments", "1"],
+            &["--no-adjust"],
             &["--source", "upstream"],
             &["--recipe", "recipe.toml"],
             &["--recipes", "recipes"],

@@ -57,6 +57,29 @@ const LEVEL_SETTINGS: &[&str] = &[
     "GOWASM",
 ];
 
+/// The `go build` flags an adjusted rebuild may take from the published
+/// binary's build settings (`-ldflags` apart): none that runs a program of
+/// the binary's choosing (`-toolexec`, `-exec`).
+const TAKEN_FLAGS: &[&str] = &[
+    "-trimpath",
+    "-tags",
+    "-buildmode",
+    "-race",
+    "-msan",
+    "-asan",
+    "-gcflags",
+    "-asmflags",
+];
+
+/// The environment variables it may take (the `GOAMD64`-style levels
+/// apart): none that names a program or a compiler's flags (`CC`,
+/// `CGO_CFLAGS`).
+const TAKEN_ENV: &[&str] = &["CGO_ENABLED", "GOEXPERIMENT"];
+
+/// `-ldflags` words that name a program to run (the external linker), never
+/// taken from a published binary.
+const UNTAKEN_LDFLAGS: &[&str] = &["-extld", "-extldflags", "-tmpdir"];
+
 /// Build settings that no recipe input decides (the platform, the source
 /// revision, what the toolchain derives from `go.mod`).
 const NOT_INPUTS: &[&str] = &["GOOS", "GOARCH", "DefaultGODEBUG", "-compiler"];
@@ -192,7 +215,7 @@ pub fn differences(
             published: published.map(String::from),
             kind,
         };
-        if key.starts_with('-') {
+        if key.starts_with('-') && TAKEN_FLAGS.contains(&key) {
             let kind = if key == "-trimpath" {
                 InputKind::Environment
             } else {
@@ -203,7 +226,10 @@ pub fn differences(
                 value: published.map(String::from),
             };
             found.take(vec![(key.to_string(), change(kind))], kind, edit);
-        } else if let (Some(value), true) = (published, env_name_ok(key)) {
+        } else if let (Some(value), true) = (
+            published,
+            TAKEN_ENV.contains(&key) || LEVEL_SETTINGS.contains(&key),
+        ) {
             let kind = if LEVEL_SETTINGS.contains(&key) {
                 InputKind::Environment
             } else {
@@ -215,10 +241,12 @@ pub fn differences(
             };
             found.take(vec![(key.to_string(), change(kind))], kind, edit);
         } else {
+            let recorded =
+                |value: Option<&str>| value.map_or("nothing".to_string(), |v| format!("{key}={v}"));
             found.notes.push(format!(
-                "the rebuild records {key}={}, the published binary {}: not adjusted",
-                rebuilt.unwrap_or("nothing"),
-                published.map_or("nothing".to_string(), |p| format!("{key}={p}"))
+                "the published binary records {}, the rebuild {}: an adjusted rebuild does not take {key}",
+                recorded(published),
+                recorded(rebuilt)
             ));
         }
     }
@@ -323,6 +351,14 @@ impl Differences {
                 .push("the recorded -ldflags do not split into words: not adjusted".into());
             return;
         };
+        if published_words.other.iter().any(|w| untaken_ldflag(w)) {
+            self.notes.push(format!(
+                "the published -ldflags {:?} name an external linker or its flags ({}): not adjusted",
+                published.unwrap_or_default(),
+                UNTAKEN_LDFLAGS.join(", ")
+            ));
+            return;
+        }
         let changes = if rebuilt_words.other == published_words.other {
             let (ours, theirs) = (&rebuilt_words.assignments, &published_words.assignments);
             let names: BTreeSet<&String> = ours.keys().chain(theirs.keys()).collect();
@@ -692,14 +728,313 @@ fn minor_release(version: &str) -> String {
     version.split('.').take(2).collect::<Vec<_>>().join(".")
 }
 
-fn env_name_ok(name: &str) -> bool {
-    !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !name.starts_with(|c: char| c.is_ascii_digit())
+/// Whether an `-ldflags` word is one of [`UNTAKEN_LDFLAGS`] (`-extld`,
+/// `--extld=gcc`).
+fn untaken_ldflag(word: &str) -> bool {
+    let name = word.trim_start_matches('-');
+    let name = name.split_once('=').map_or(name, |(n, _)| n);
+    UNTAKEN_LDFLAGS
+        .iter()
+        .any(|u| u.trim_start_matches('-') == name)
 }
 
 /// Whether a recipe can carry `value` as written: no placeholder braces,
 /// no control characters.
 fn carriable(value: &str) -> bool {
     !value.contains(['{', '}']) && !value.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::gobuildinfo::GoBuildSetting;
+
+    const RECIPE: &str = r#"[image]
+repository = "example/app"
+tag = "{version}"
+
+[source]
+git = "https://example.com/app"
+ref = "{version}"
+
+[build]
+builder = "golang:1.21.5"
+command = ["go", "build", "-ldflags", "-s -w -X main.version={version}", "-o", "/out/app", "."]
+artifact = "/out/app"
+env = { GOFLAGS = "-buildvcs=true" }
+
+[build.platforms."linux/amd64"]
+env = { GOARCH = "{arch}" }
+[build.platforms."linux/arm64"]
+"#;
+
+    fn info(go_version: &str, settings: &[(&str, &str)]) -> GoBuildInfo {
+        GoBuildInfo {
+            go_version: go_version.into(),
+            path: Some("example.com/app".into()),
+            main: None,
+            deps: Vec::new(),
+            settings: settings
+                .iter()
+                .map(|(key, value)| GoBuildSetting {
+                    key: key.to_string(),
+                    value: value.to_string(),
+                })
+                .collect(),
+            encoding: "inline",
+        }
+    }
+
+    fn golang(tag: &str) -> BuilderRoot {
+        BuilderRoot::Image {
+            rootfs: "/nonexistent".into(),
+            env: Vec::new(),
+            reference: format!("docker.io/library/golang:{tag}"),
+            digest: "sha256:0".into(),
+        }
+    }
+
+    fn read(
+        published: (&[u8], &GoBuildInfo),
+        rebuilt: (&[u8], &GoBuildInfo),
+        builder: &BuilderRoot,
+    ) -> Differences {
+        differences(
+            published.0,
+            published.1,
+            &Rebuild {
+                binary: rebuilt.0,
+                info: rebuilt.1,
+                dir: "/src",
+                builder,
+                source_date_epoch: 1_700_000_000,
+                sandboxed: true,
+            },
+        )
+    }
+
+    fn amd64() -> Platform {
+        "linux/amd64".parse().unwrap()
+    }
+
+    fn adjusted(adjustment: &Adjustment) -> toml::Table {
+        let recipe = Recipe::parse("app.toml", RECIPE).unwrap();
+        let (parsed, text) = adjustment
+            .recipe(&recipe, &amd64(), "adjusted.toml")
+            .unwrap();
+        assert_eq!(parsed.origin, "adjusted.toml");
+        text.parse().unwrap()
+    }
+
+    fn names(adjustment: &Adjustment) -> Vec<&str> {
+        adjustment.changes.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn environment_inputs_are_tried_alone_then_with_the_program_ones() {
+        let published = info(
+            "go1.21.13",
+            &[
+                ("-tags", "netgo"),
+                ("-trimpath", "true"),
+                ("CGO_ENABLED", "1"),
+                ("GOAMD64", "v3"),
+                ("vcs.time", "2024-01-01T00:00:00Z"),
+            ],
+        );
+        let rebuilt = info(
+            "go1.21.5",
+            &[
+                ("CGO_ENABLED", "0"),
+                ("GOAMD64", "v1"),
+                ("vcs.time", "2023-01-01T00:00:00Z"),
+            ],
+        );
+        let found = read((b"", &published), (b"", &rebuilt), &golang("1.21.5"));
+        let tries = found.adjustments();
+        assert_eq!(tries.len(), 2);
+        assert_eq!(names(&tries[0]), ["-trimpath", "GOAMD64", "toolchain"]);
+        assert!(tries[0].environment_only());
+        assert_eq!(
+            names(&tries[1]),
+            ["-tags", "-trimpath", "CGO_ENABLED", "GOAMD64", "toolchain"]
+        );
+        assert!(!tries[1].environment_only());
+        assert_eq!(
+            tries[1].changes["CGO_ENABLED"],
+            InputChange {
+                recipe: Some("0".into()),
+                published: Some("1".into()),
+                kind: InputKind::Program
+            }
+        );
+
+        let all = adjusted(&tries[1]);
+        let build = all["build"].as_table().unwrap();
+        assert_eq!(
+            build["builder"].as_str(),
+            Some("docker.io/library/golang:1.21.13")
+        );
+        let platforms = build["platforms"].as_table().unwrap();
+        assert_eq!(platforms.keys().collect::<Vec<_>>(), ["linux/amd64"]);
+        let env = platforms["linux/amd64"]["env"].as_table().unwrap();
+        let env: Vec<(&str, &str)> = env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            env,
+            [
+                ("CGO_ENABLED", "1"),
+                ("GOAMD64", "v3"),
+                ("GOARCH", "{arch}"),
+                ("GOFLAGS", "-buildvcs=true -tags=netgo -trimpath=true"),
+            ]
+        );
+    }
+
+    #[test]
+    fn another_go_minor_release_is_a_program_input_and_a_host_builder_cannot_take_it() {
+        let published = info("go1.22.1", &[]);
+        let rebuilt = info("go1.21.5", &[]);
+        let found = read((b"", &published), (b"", &rebuilt), &golang("1.21"));
+        assert_eq!(
+            found.adjustments()[0].changes["toolchain"].kind,
+            InputKind::Program
+        );
+        let on_host = read((b"", &published), (b"", &rebuilt), &BuilderRoot::Host);
+        assert!(on_host.is_empty());
+        assert_eq!(
+            on_host.notes,
+            ["the published binary was built with go1.22.1, the rebuild with go1.21.5: only a golang builder image can take another Go release"]
+        );
+    }
+
+    #[test]
+    fn an_x_value_replaces_the_commands_own_ldflags() {
+        let published = info(
+            "go1.21.5",
+            &[(
+                "-ldflags",
+                "-s -w -X main.version=v1 -X main.endpoint=https://x",
+            )],
+        );
+        let rebuilt = info("go1.21.5", &[("-ldflags", "-s -w -X main.version=v1")]);
+        let found = read((b"", &published), (b"", &rebuilt), &golang("1.21.5"));
+        let tries = found.adjustments();
+        assert_eq!(tries.len(), 1);
+        assert_eq!(names(&tries[0]), ["-X main.endpoint"]);
+        let command = adjusted(&tries[0])["build"]["command"].clone();
+        assert_eq!(
+            command,
+            toml::Value::Array(
+                [
+                    "go",
+                    "build",
+                    "-ldflags=-s -w -X main.version=v1 -X main.endpoint=https://x",
+                    "-o",
+                    "/out/app",
+                    "."
+                ]
+                .map(|w| toml::Value::String(w.into()))
+                .to_vec()
+            )
+        );
+    }
+
+    #[test]
+    fn build_directory_is_the_prefix_of_the_rebuilds_own_files_in_the_published_binary() {
+        let rebuilt: &[u8] = b"\0/src/main.go\0/src/cmd/run.go\0/usr/lib/go/src/runtime/proc.go\0";
+        let published: &[u8] =
+            b"\0/home/runner/work/a/a/main.go\0/home/runner/work/a/a/cmd/run.go\0";
+        let same = info("go1.21.5", &[]);
+        let found = read((published, &same), (rebuilt, &same), &golang("1.21.5"));
+        let tries = found.adjustments();
+        assert_eq!(
+            tries[0].changes["build_directory"],
+            InputChange {
+                recipe: Some("/src".into()),
+                published: Some("/home/runner/work/a/a".into()),
+                kind: InputKind::Environment
+            }
+        );
+        assert_eq!(
+            adjusted(&tries[0])["build"]["workdir"].as_str(),
+            Some("/home/runner/work/a/a")
+        );
+
+        let reserved: &[u8] = b"\0/tmp/build/main.go\0";
+        let found = read((reserved, &same), (rebuilt, &same), &golang("1.21.5"));
+        assert!(found.is_empty());
+        assert_eq!(found.notes.len(), 1);
+        assert!(
+            found.notes[0].starts_with(
+                "the published binary was built in /tmp/build, which the rebuild cannot use"
+            ),
+            "{:?}",
+            found.notes
+        );
+    }
+
+    #[test]
+    fn settings_that_run_a_program_of_the_binarys_choosing_are_not_taken() {
+        let published = info(
+            "go1.21.5",
+            &[
+                ("-toolexec", "/bin/sh"),
+                ("CC", "/tmp/cc"),
+                ("CGO_CFLAGS", "-fplugin=/tmp/p.so"),
+                ("-ldflags", "-extld=/tmp/ld -X main.a=b"),
+            ],
+        );
+        let rebuilt = info("go1.21.5", &[]);
+        let found = read((b"", &published), (b"", &rebuilt), &golang("1.21.5"));
+        assert!(found.is_empty());
+        assert_eq!(
+            found.notes,
+            [
+                "the published -ldflags \"-extld=/tmp/ld -X main.a=b\" name an external linker or its flags (-extld, -extldflags, -tmpdir): not adjusted",
+                "the published binary records -toolexec=/bin/sh, the rebuild nothing: an adjusted rebuild does not take -toolexec",
+                "the published binary records CC=/tmp/cc, the rebuild nothing: an adjusted rebuild does not take CC",
+                "the published binary records CGO_CFLAGS=-fplugin=/tmp/p.so, the rebuild nothing: an adjusted rebuild does not take CGO_CFLAGS",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_build_time_stamped_from_source_date_epoch_is_taken_as_source_date_epoch() {
+        // The rebuild's SOURCE_DATE_EPOCH, 1700000000, is 2023-11-14T22:13:20Z.
+        let rebuilt: &[u8] = b"\0built 2023-11-14T22:13:20Z\0";
+        let published: &[u8] = b"\0built 2024-05-01T10:00:00Z\0";
+        let same = info("go1.21.5", &[]);
+        let found = read((published, &same), (rebuilt, &same), &golang("1.21.5"));
+        let tries = found.adjustments();
+        assert_eq!(
+            tries[0].changes["build_time"],
+            InputChange {
+                recipe: Some("2023-11-14T22:13:20Z".into()),
+                published: Some("2024-05-01T10:00:00Z".into()),
+                kind: InputKind::Environment
+            }
+        );
+        assert_eq!(
+            adjusted(&tries[0])["build"]["source_date_epoch"].as_str(),
+            Some("2024-05-01T10:00:00Z")
+        );
+        // A date the rebuild did not stamp from SOURCE_DATE_EPOCH is not one.
+        let other: &[u8] = b"\0built 2022-01-01T00:00:00Z\0";
+        assert!(read((published, &same), (other, &same), &golang("1.21.5")).is_empty());
+    }
+
+    #[test]
+    fn values_a_recipe_would_read_as_placeholders_are_not_taken() {
+        let published = info("go1.21.5", &[("-tags", "{version}")]);
+        let rebuilt = info("go1.21.5", &[]);
+        let found = read((b"", &published), (b"", &rebuilt), &golang("1.21.5"));
+        assert!(found.is_empty());
+        assert_eq!(
+            found.notes,
+            ["the published -tags is \"{version}\", which a recipe cannot carry (placeholder braces or control characters): not adjusted"]
+        );
+    }
 }

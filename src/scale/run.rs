@@ -905,3 +905,21 @@ mod tests {
         assert_eq!((done.already_done, fake.run_count()), (1, 2));
     }
 }
+
+#[cfg(test)]
+mod adjusted_tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_names_the_inputs_each_platform_took_from_its_published_binary() {
+        let report = serde_json::json!({"platforms": [
+            {"platform": "linux/amd64", "adjusted": {"build_directory":
+                {"recipe": "/src", "published": "/home/runner/work/a/a", "kind": "environment"}}},
+            {"platform": "linux/arm64"}
+        ]});
+        assert_eq!(
+            serde_json::to_value(adjusted(&report)).unwrap(),
+            report["platforms"][0]["adjusted"]
+        );
+    }
+}

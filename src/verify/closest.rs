@@ -50,10 +50,10 @@ pub(super) struct Closest {
 /// reproduce; `None` when either binary is not Go or cannot be read, or
 /// when it records no input that differs from the rebuild's.
 pub(super) fn closest(from: &RecipeBuild<'_>, found: &FoundBinary) -> Option<Closest> {
-    let published = std::fs::read(&found.extracted).ok()?;
-    let rebuilt = std::fs::read(&from.built.path).ok()?;
     let published_info = crate::diff::go_build_info(&found.extracted).ok()??;
     let rebuilt_info = crate::diff::go_build_info(&from.built.path).ok()??;
+    let published = std::fs::read(&found.extracted).ok()?;
+    let rebuilt = std::fs::read(&from.built.path).ok()?;
     let vars = TemplateVars {
         version: &from.plan.version,
         platform: Some(from.platform),

@@ -1,7 +1,9 @@
 //! The main job with a recipe: pin the published image to one digest,
 //! rebuild the source at the tag for every platform the image ships and
 //! the recipe can build, compare the binaries, explain any mismatch with
-//! [`crate::diff`], and check the maintainers' published checksums.
+//! [`crate::diff`] against the closest rebuild ([`super::closest`]: rebuilds
+//! with the inputs the published binary records), and check the
+//! maintainers' published checksums.
 //! Pulling and building overlap in time (unless the recipe reads release
 //! inputs from the image binary); one platform's failure is reported for
 //! that platform while the others go on.
