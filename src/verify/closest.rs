@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::pipeline::{follow_build, VerifyRequest};
+use super::follow::follow_build;
 use super::report::{
     AdjustedRebuild, Adjustments, ConfirmedCause, PlatformResult, PlatformVerdict, Rebuilt,
 };
@@ -28,7 +28,9 @@ pub const ADJUSTED_RECIPE: &str = "adjusted-recipe.toml";
 
 /// The recipe's build of one platform, as the adjusted ones start from it.
 pub(super) struct RecipeBuild<'a> {
-    pub request: &'a VerifyRequest<'a>,
+    pub access: &'a crate::image::AccessOptions,
+    /// `--max-adjustments`: at most this many adjusted rebuilds.
+    pub max_adjustments: usize,
     pub plan: &'a BuildPlan,
     pub resolver: &'a BuilderResolver<'a>,
     pub platform: &'a Platform,
@@ -102,7 +104,7 @@ pub(super) fn closest(from: &RecipeBuild<'_>, found: &FoundBinary) -> Option<Clo
         .options
         .out_dir
         .join(platform_dir_name(from.platform));
-    for (n, adjustment) in tries.iter().take(from.request.max_adjustments).enumerate() {
+    for (n, adjustment) in tries.iter().take(from.max_adjustments).enumerate() {
         let label = format!("adjusted:{}", n + 1);
         let dir = platform_dir.join("adjusted").join((n + 1).to_string());
         let mut tried = AdjustedRebuild {
@@ -148,11 +150,11 @@ pub(super) fn closest(from: &RecipeBuild<'_>, found: &FoundBinary) -> Option<Clo
         }
         closest.adjustments.rebuilds.push(tried);
     }
-    if tries.len() > from.request.max_adjustments {
+    if tries.len() > from.max_adjustments {
         closest.adjustments.notes.push(format!(
             "{} adjusted rebuild(s) not tried: --max-adjustments is {}",
-            tries.len() - from.request.max_adjustments,
-            from.request.max_adjustments
+            tries.len() - from.max_adjustments,
+            from.max_adjustments
         ));
     }
     Some(closest)
@@ -204,7 +206,7 @@ fn build_adjusted(
     .map_err(rebuild_error)?;
     let log_dir: PathBuf = dir.join(platform_dir_name(from.platform));
     let built = follow_build(
-        from.request.access,
+        from.access,
         &plan,
         &prepared,
         &log_dir.join("image"),

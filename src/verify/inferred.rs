@@ -20,9 +20,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::pipeline::{
-    check_dependencies, conclude, follow_build, BuilderCache, VerifyError, PASSED,
-};
+use super::follow::follow_build;
+use super::pipeline::{check_dependencies, conclude, BuilderCache, VerifyError, PASSED};
 use super::report::{
     CandidateResult, ConfirmedCause, ImageInfo, PlatformResult, PlatformVerdict, RecipeInfo,
     SourceInfo, VerifyReport,

@@ -7,6 +7,7 @@
 //! ([`report`]), the plain data the renderers and the attestation read.
 
 mod closest;
+mod follow;
 pub mod inferred;
 pub mod pipeline;
 mod report;

@@ -10,10 +10,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use super::closest::{self, RecipeBuild};
+use super::follow::follow_build;
 use super::report::{
     ImageBinary, ImageInfo, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo,
     SourceInfo, Verdict, VerifyReport,
@@ -435,7 +435,8 @@ fn verify_platform(
         {
             closest::closest(
                 &RecipeBuild {
-                    request,
+                    access: request.access,
+                    max_adjustments: request.max_adjustments,
                     plan,
                     resolver,
                     platform: build_platform,
@@ -631,30 +632,6 @@ pub(super) fn platform_causes(result: &PlatformResult) -> Vec<Cause> {
         }
     }
     causes
-}
-
-/// Runs a prepared platform build while its log (beside `dest`) is
-/// followed on the terminal.
-pub(super) fn follow_build(
-    access: &AccessOptions,
-    plan: &BuildPlan,
-    prepared: &PlatformBuild,
-    dest: &Path,
-    label: &str,
-) -> Result<BuiltArtifact, crate::rebuild::build::BuildError> {
-    let done = AtomicBool::new(false);
-    let progress = access.progress.as_ref();
-    std::thread::scope(|scope| {
-        let follower = scope.spawn(|| {
-            let log = dest.with_file_name("build.log");
-            crate::progress::follow_log(&log, label, progress, &done)
-        });
-        let built = crate::rebuild::build::build_platform(plan, prepared);
-        done.store(true, Ordering::Relaxed);
-        let _ = follower.join();
-        progress.build_done(label, built.is_ok());
-        built
-    })
 }
 
 /// Prefix of a cross-check that passed (`ok: vcs.modified=false`);
