@@ -672,7 +672,7 @@ struct PlanArgs {
     /// For github-workflow: each job also pushes its attestation to the image's registry.
     #[arg(long)]
     push_attestation: bool,
-    /// For github-workflow: install rebuild-compare from this git repository (https), at --tool-rev.
+    /// For github-workflow: install rebuild-compare from this https git repository.
     #[arg(
         long,
         value_name = "URL",
