@@ -1399,9 +1399,17 @@ fn a_recorded_x_value_that_is_a_url_reproduces_but_stays_a_mismatch_with_its_cau
         "the saved recipe says what it rests on:\n{saved}"
     );
 
+    let text_out = tmp.path().join("text-out");
     let text = run_in(
         tmp.path(),
-        &[&image, VERSION, "--source", release.source_str()],
+        &[
+            &image,
+            VERSION,
+            "--source",
+            release.source_str(),
+            "--out-dir",
+            text_out.to_str().unwrap(),
+        ],
     );
     assert_eq!(text.code, 1, "{}\n{}", text.stdout, text.stderr);
     assert!(
