@@ -382,6 +382,79 @@ fn go121_builder() -> &'static support::Image {
     IMAGE.get_or_init(|| support::go::builder_image(&support::go::go_1_21_13_root()))
 }
 
+/// The URL a hostile build sets `main.version` to.
+const PLANTED_URL: &str = "https://evil.example/x";
+/// Where the second runner of [`two_runners_release`] checked out the tag.
+const SECOND_RUNNER_DIR: &str = "/home/gitlab-runner/builds/example/app";
+
+/// `app` printing `vars`, built without `-trimpath` in [`RUNNER_DIR`] for
+/// linux/amd64 with `ldflags(commit)`.
+fn runner_built(prefix: &str, vars: &[&str], ldflags: impl FnOnce(&str) -> String) -> Release {
+    let print: String = vars.iter().map(|v| format!(", {v}")).collect();
+    let main = main_go(&["fmt"], vars, &format!("fmt.Println(\"app\"{print})"));
+    make_release(
+        prefix,
+        &[("main.go", &main), ("go.mod", GO_MOD)],
+        |checkout, dir, commit| {
+            let binary = GoBuild::new(checkout, RUNNER_DIR)
+                .env("CGO_ENABLED", "0")
+                .env("GOOS", "linux")
+                .env("GOARCH", "amd64")
+                .build(&["-ldflags", &ldflags(commit)], &dir.join("out-amd64"));
+            vec![(AMD64, binary)]
+        },
+    )
+}
+
+/// (g) `go build -ldflags "-X main.version=https://evil.example/x"`: a
+/// string variable pointed at a URL, which is no release metadata.
+fn planted_url_release() -> &'static Release {
+    static RELEASE: OnceLock<Release> = OnceLock::new();
+    RELEASE.get_or_init(|| {
+        runner_built("infer-planted-url-", &["version"], |_| {
+            format!("-X main.version={PLANTED_URL}")
+        })
+    })
+}
+
+/// (h) `-X main.version=v1.0.0 -X main.commit=<7-digit commit>`: release
+/// metadata only.
+fn metadata_release() -> &'static Release {
+    static RELEASE: OnceLock<Release> = OnceLock::new();
+    RELEASE.get_or_init(|| {
+        runner_built("infer-metadata-", &["version", "commit"], |commit| {
+            format!("-X main.version={VERSION} -X main.commit={}", &commit[..7])
+        })
+    })
+}
+
+/// (i) amd64 built in [`RUNNER_DIR`], arm64 by another runner in
+/// [`SECOND_RUNNER_DIR`], both without `-trimpath`.
+fn two_runners_release() -> &'static Release {
+    static RELEASE: OnceLock<Release> = OnceLock::new();
+    RELEASE.get_or_init(|| {
+        let main = main_go(&["fmt"], &["version"], "fmt.Println(\"app\", version)");
+        make_release(
+            "infer-two-runners-",
+            &[("main.go", &main), ("go.mod", GO_MOD)],
+            |checkout, dir, _| {
+                let ldflags = format!("-X main.version={VERSION}");
+                let build = |at: &str, arch: &str| {
+                    GoBuild::new(checkout, at)
+                        .env("CGO_ENABLED", "0")
+                        .env("GOOS", "linux")
+                        .env("GOARCH", arch)
+                        .build(&["-ldflags", &ldflags], &dir.join(format!("out-{arch}")))
+                };
+                vec![
+                    (AMD64, build(RUNNER_DIR, "amd64")),
+                    (ARM64, build(SECOND_RUNNER_DIR, "arm64")),
+                ]
+            },
+        )
+    })
+}
+
 // --- Images ---------------------------------------------------------------
 
 /// One platform of the app image: [`BINARY_PATH`], run through the
@@ -1227,5 +1300,215 @@ fn recipe_with_inputs_reproduces_a_binary_built_with_another_go_release() {
     assert_eq!(
         p["inputs"],
         json!({"go_version": "1.21.13", "input:build_date": BUILD_DATE})
+    );
+}
+
+// --- (g), (h), (i) what an inferred pass takes from the binary -----------------
+
+#[test]
+fn planted_url_and_metadata_fixtures_record_their_ldflags_and_two_runners_their_directories() {
+    let planted = planted_url_release();
+    let info = build_info(planted.binary(AMD64));
+    assert!(
+        settings(&info).contains(&format!("-ldflags=-X main.version={PLANTED_URL}")),
+        "{info:?}"
+    );
+    assert_eq!(
+        output_of(planted.binary(AMD64)),
+        format!("app {PLANTED_URL}\n")
+    );
+    let metadata = metadata_release();
+    let short = &metadata.commit[..7];
+    assert!(
+        settings(&build_info(metadata.binary(AMD64))).contains(&format!(
+            "-ldflags=-X main.version={VERSION} -X main.commit={short}"
+        ))
+    );
+    assert_eq!(
+        output_of(metadata.binary(AMD64)),
+        format!("app {VERSION} {short}\n")
+    );
+    let two = two_runners_release();
+    assert!(contains(
+        two.binary(AMD64),
+        &format!("{RUNNER_DIR}/main.go")
+    ));
+    assert!(!contains(two.binary(AMD64), SECOND_RUNNER_DIR));
+    assert!(contains(
+        two.binary(ARM64),
+        &format!("{SECOND_RUNNER_DIR}/main.go")
+    ));
+    assert!(!contains(two.binary(ARM64), RUNNER_DIR));
+    assert!(settings(&build_info(two.binary(ARM64))).contains(&"GOARCH=arm64".to_string()));
+}
+
+#[test]
+fn a_recorded_x_value_that_is_a_url_reproduces_but_stays_a_mismatch_with_its_cause_confirmed() {
+    let release = planted_url_release();
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let image = registry_image(
+        &registry,
+        &tmp.path().join("layout"),
+        &release_set(release, &[]),
+        "example/app",
+    );
+    let run = verify(
+        tmp.path(),
+        "out",
+        &image,
+        &[],
+        &["--source", release.source_str()],
+    );
+    let report = run.report(1);
+    assert_eq!(report["verdict"], "mismatch", "{report:#}");
+    let p = platform(&report, AMD64);
+    assert_eq!(p["verdict"], "mismatch", "{p:#}");
+    let digest = sha256_digest(release.binary(AMD64));
+    assert_eq!(p["image_binary"]["sha256"], digest.as_str());
+    assert_eq!(
+        p["rebuilt"]["sha256"],
+        digest.as_str(),
+        "the rebuild with the recorded -ldflags is bit for bit the image binary"
+    );
+    let reason = format!(
+        "reproduces exactly with `-X main.version={PLANTED_URL}`, which is not release metadata (the tag, the commit, a time stamp, a tree state, a builder name): nothing but the image binary supplies it, and an -X value can point a program at another server, so this is no pass"
+    );
+    assert_eq!(
+        p["confirmed_cause"],
+        json!({"input": "-X main.version", "value": PLANTED_URL, "reason": reason})
+    );
+    assert_eq!(p["causes"], json!(["ldflags-values"]));
+    assert!(
+        p["cross_checks"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from(reason)),
+        "{p:#}"
+    );
+    assert_eq!(p["diff"], Value::Null);
+    let candidates = p["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 1, "{candidates:?}");
+    assert_eq!(candidates[0]["label"], "recorded -ldflags");
+    assert_eq!(candidates[0]["verdict"], "reproducible");
+    let saved = std::fs::read_to_string(inferred_recipe_path(&tmp.path().join("out"))).unwrap();
+    assert!(
+        saved.contains(&format!(
+            "# -X main.version={PLANTED_URL}: not release metadata, only the binary supplies it"
+        )),
+        "the saved recipe says what it rests on:\n{saved}"
+    );
+
+    let text_out = tmp.path().join("text-out");
+    let text = run_in(
+        tmp.path(),
+        &[
+            &image,
+            VERSION,
+            "--source",
+            release.source_str(),
+            "--out-dir",
+            text_out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(text.code, 1, "{}\n{}", text.stdout, text.stderr);
+    assert!(
+        text.stdout.contains(&format!(
+            "cross-check: reproduces exactly with `-X main.version={PLANTED_URL}`"
+        )),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn recorded_x_values_of_the_tag_and_a_short_commit_are_reproduced_as_release_metadata() {
+    let release = metadata_release();
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let image = registry_image(
+        &registry,
+        &tmp.path().join("layout"),
+        &release_set(release, &[]),
+        "example/app",
+    );
+    let run = verify(
+        tmp.path(),
+        "out",
+        &image,
+        &[],
+        &["--source", release.source_str()],
+    );
+    let (report, recipe) =
+        assert_reproduced_with_inferred_recipe(&run, &tmp.path().join("out"), release);
+    assert_first_candidate_reproduced(&report, AMD64);
+    assert_eq!(platform(&report, AMD64).get("confirmed_cause"), None);
+    let command = recipe["build"]["command"].as_array().unwrap();
+    let ldflags = format!(
+        "-ldflags=-X main.version={VERSION} -X main.commit={}",
+        &release.commit[..7]
+    );
+    assert!(command.contains(&toml::Value::from(ldflags)), "{command:?}");
+}
+
+#[test]
+fn platforms_built_in_two_runner_directories_are_each_reproduced_in_their_own() {
+    let release = two_runners_release();
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let image = registry_image(
+        &registry,
+        &tmp.path().join("layout"),
+        &release_set(release, &[]),
+        "example/app",
+    );
+    let out = tmp.path().join("out");
+    let run = verify(
+        tmp.path(),
+        "out",
+        &image,
+        &[],
+        &["--source", release.source_str()],
+    );
+    let report = run.report(0);
+    assert_eq!(report["verdict"], "reproducible", "{report:#}");
+    assert_eq!(platforms(&report), [AMD64, ARM64]);
+    for (name, dir) in [(AMD64, RUNNER_DIR), (ARM64, SECOND_RUNNER_DIR)] {
+        let p = platform(&report, name);
+        let digest = sha256_digest(release.binary(name));
+        assert_eq!(p["verdict"], "reproducible", "{p:#}");
+        assert_eq!(p["rebuilt"]["sha256"], digest.as_str());
+        assert_first_candidate_reproduced(&report, name);
+        let saved = out
+            .join(name.replace('/', "-"))
+            .join("inferred-recipe.toml");
+        let text = std::fs::read_to_string(&saved)
+            .unwrap_or_else(|e| panic!("{name}'s recipe {}: {e}", saved.display()));
+        assert_eq!(
+            p["candidates"][0]["sha256"],
+            sha256_digest(text.as_bytes()).as_str(),
+            "{name}'s saved recipe is the candidate that reproduced it"
+        );
+        let recipe: toml::Table = text.parse().unwrap();
+        assert_eq!(recipe["build"]["workdir"].as_str(), Some(dir), "{name}");
+        let platforms: Vec<&String> = recipe["build"]["platforms"]
+            .as_table()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(platforms, [name], "{name}'s recipe builds {name} only");
+    }
+    let amd64_recipe = out.join("linux-amd64").join("inferred-recipe.toml");
+    assert_eq!(report["recipe"]["path"], amd64_recipe.to_str().unwrap());
+    assert!(
+        !inferred_recipe_path(&out).exists(),
+        "no one recipe is saved for platforms one recipe cannot build"
+    );
+    let notes = report["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n.as_str().unwrap().starts_with(
+            "the platforms' binaries record different build inputs (build directory, -trimpath or -ldflags), so each of these gets candidates of its own: linux/amd64; linux/arm64"
+        )),
+        "{notes:?}"
     );
 }

@@ -512,7 +512,7 @@ struct SavedRecipes {
     path: std::path::PathBuf,
     text: String,
     /// With several groups: each platform, its file and which candidate
-    /// it is (`candidate 2, which reproduced`).
+    /// it is (`one that reproduced, candidate 2`).
     per_platform: Vec<(String, std::path::PathBuf, String)>,
     /// With one group: which candidate was saved, as above.
     which: String,
@@ -528,7 +528,7 @@ impl SavedRecipes {
         if self.per_platform.is_empty() {
             let count = inferred.groups.first().map_or(0, |g| g.recipes.len());
             return format!(
-                "no recipe covers {}: inferred one from the image binary ({ecosystem}, {count} candidate(s); saved {} to {})",
+                "no recipe covers {}: inferred one from the image binary ({ecosystem}, {count} candidate(s); saved the {} to {})",
                 inferred.location,
                 self.which,
                 self.path.display()
@@ -539,7 +539,7 @@ impl SavedRecipes {
             inferred.location,
             self.per_platform
                 .iter()
-                .map(|(platform, path, which)| format!("{platform}: {which}, {}", path.display()))
+                .map(|(platform, path, which)| format!("{platform}: the {which}, {}", path.display()))
                 .collect::<Vec<_>>()
                 .join("; "),
             self.path.display()
@@ -583,9 +583,9 @@ fn save_recipes(
     };
     let which = |index: usize, reproduced: bool| {
         if reproduced {
-            format!("candidate {}, which reproduced", index + 1)
+            format!("one that reproduced, candidate {}", index + 1)
         } else {
-            format!("candidate {}, the most likely", index + 1)
+            "most likely one".to_string()
         }
     };
     if inferred.groups.len() == 1 {

@@ -2,7 +2,7 @@
 //! inference module.
 
 use super::candidate::{InferError, Inference};
-use super::evidence::Evidence;
+use super::evidence::{Evidence, PlatformEvidence};
 
 /// Infers candidate recipes: Go when every platform's binary carries Go
 /// build info, else Rust when they carry rustc and cargo-auditable data.
@@ -22,12 +22,20 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
 }
 
 /// The platforms that can share candidates, as groups of indices into
-/// `evidence.platforms`: Go binaries that record different build inputs
-/// (build directory, `-trimpath`, `-ldflags`) are apart
-/// ([`super::go::input_groups`]); otherwise one group of all.
+/// `evidence.platforms`, picked as [`infer`] picks the ecosystem: Go
+/// binaries that record different build inputs (build directory,
+/// `-trimpath`, `-ldflags`; [`super::go::input_groups`]) or Rust binaries
+/// that embed different Cargo homes ([`super::rust::input_groups`]) are
+/// apart; otherwise one group of all.
 pub fn input_groups(evidence: &Evidence<'_>) -> Vec<Vec<usize>> {
-    if !evidence.platforms.is_empty() && evidence.platforms.iter().all(|p| p.go.is_some()) {
-        return super::go::input_groups(evidence);
+    let all = |f: fn(&PlatformEvidence) -> bool| {
+        !evidence.platforms.is_empty() && evidence.platforms.iter().all(f)
+    };
+    if all(|p| p.go.is_some()) {
+        super::go::input_groups(evidence)
+    } else if all(|p| p.rust.is_some()) {
+        super::rust::input_groups(evidence)
+    } else {
+        vec![(0..evidence.platforms.len()).collect()]
     }
-    vec![(0..evidence.platforms.len()).collect()]
 }

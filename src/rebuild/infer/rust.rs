@@ -40,6 +40,21 @@ enum Libc {
     Musl,
 }
 
+/// The platforms whose binaries embed the same Cargo home (which the
+/// candidates remap to), as groups of indices into `evidence.platforms`,
+/// each in platform order: each group gets its own candidates.
+pub fn input_groups(evidence: &Evidence<'_>) -> Vec<Vec<usize>> {
+    let mut groups: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+    for (index, platform) in evidence.platforms.iter().enumerate() {
+        let home = cargo_home(&platform.binary);
+        match groups.iter_mut().find(|(h, _)| *h == home) {
+            Some((_, members)) => members.push(index),
+            None => groups.push((home, vec![index])),
+        }
+    }
+    groups.into_iter().map(|(_, members)| members).collect()
+}
+
 /// Candidate recipes for a Rust binary.
 pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
     let version = rustc_version(evidence.platforms)?;
@@ -923,6 +938,43 @@ x/home/runner/.cargo/git/checkouts/mylib-0123456789abcdef/0123456/src/lib.rs\0\
             .notes
             .iter()
             .any(|n| n.contains("/home/runner/.cargo")));
+    }
+
+    #[test]
+    fn platforms_embedding_other_cargo_homes_get_groups_of_their_own() {
+        let home = |dir: &str| {
+            format!("\0{dir}/registry/src/index/serde-1.0.190/src/lib.rs\0").into_bytes()
+        };
+        let platforms = [
+            platform("linux/amd64", home("/home/runner/.cargo"), None),
+            platform("linux/arm64", home("/root/.cargo"), None),
+            platform("linux/s390x", home("/home/runner/.cargo"), None),
+            platform("linux/ppc64le", b"no home".to_vec(), None),
+        ];
+        let files = app_tree();
+        let annotations = BTreeMap::new();
+        let evidence = Evidence {
+            repository: "docker.io/org/app",
+            tag: "1.2.0",
+            version: "v1.2.0",
+            binary_path: "/app",
+            annotations: &annotations,
+            platforms: &platforms,
+            source: SourceEvidence {
+                url: "https://github.com/org/app",
+                git_ref: "v1.2.0",
+                commit: "0123456789abcdef0123456789abcdef01234567",
+                commit_time: 1_700_000_000,
+                files: &files,
+            },
+            toolchains: Toolchains {
+                host_go: None,
+                go_image: "docker.io/library/golang",
+                host_rustc: None,
+                rust_image: "docker.io/library/rust",
+            },
+        };
+        assert_eq!(input_groups(&evidence), vec![vec![0, 2], vec![1], vec![3]]);
     }
 
     #[test]
