@@ -121,8 +121,20 @@ pub fn account(diff: &BinaryDiff) -> Accounting {
             .functions += functions;
     }
 
+    // New or removed code leads; a function that only changed is more
+    // likely the code using a planted string, which then leads.
+    let new_code = code_cause.is_none()
+        && diff
+            .functions
+            .as_ref()
+            .is_some_and(|f| f.only_a_total + f.only_b_total > 0);
+    let unexplained = if new_code {
+        [Cause::Code, Cause::Data]
+    } else {
+        [Cause::Data, Cause::Code]
+    };
     let mut causes = Vec::new();
-    for unexplained in [Cause::Data, Cause::Code] {
+    for unexplained in unexplained {
         if tally.contains_key(&unexplained) {
             causes.push(unexplained);
         }
