@@ -452,12 +452,8 @@ fn is_build_path(diff: &BinaryDiff, side: Side, s: &str) -> bool {
         let rest = path.strip_prefix(dir)?;
         rest.starts_with(['/', '\\']).then_some(dir.len() + 1)
     };
-    if let Some(path) = source_path(s) {
-        let dir = path.directory();
-        let trimmed = s.trim();
-        return dirs
-            .iter()
-            .any(|d| *d == dir || under(trimmed, d).is_some());
+    if source_path(s).is_some() {
+        return dirs.iter().any(|d| under(s.trim(), d).is_some());
     }
     if !is_relative_source_path(s) {
         return false;

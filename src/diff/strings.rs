@@ -637,14 +637,6 @@ pub struct SourcePath<'s> {
     parts: Vec<&'s str>,
 }
 
-impl SourcePath<'_> {
-    /// The directory that holds the file (`/home/runner/work/app/app`).
-    pub fn directory(&self) -> String {
-        let dirs = self.parts.split_last().map_or(&[][..], |(_, dirs)| dirs);
-        join(self.root, self.sep, dirs)
-    }
-}
-
 fn join(root: &str, sep: char, parts: &[&str]) -> String {
     let sep = sep.to_string();
     format!("{root}{sep}{}", parts.join(&sep))
