@@ -15,7 +15,7 @@
 //! (strings) or `code` (functions), ranked first: a benign difference next
 //! to a planted string or function never hides it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::functions::FunctionsDiff;
 use super::result::{BinaryDiff, Cause, CauseEvidence};
@@ -99,20 +99,18 @@ pub fn account(diff: &BinaryDiff) -> Accounting {
         return finish(vec![Cause::BuildIdOnly], BTreeMap::new(), diff);
     }
 
-    let present = present(diff, &differing);
-    let code_cause = present.iter().copied().find(|c| changes_code(*c));
-    let needles = needles(diff);
+    let context = Context::new(diff, present(diff, &differing));
     let mut tally: BTreeMap<Cause, Tally> = BTreeMap::new();
     for (side, strings) in [
         (Side::A, &diff.strings.every_only_a),
         (Side::B, &diff.strings.every_only_b),
     ] {
         for s in strings {
-            let cause =
-                string_cause(diff, &present, code_cause, &needles, side, s).unwrap_or(Cause::Data);
+            let cause = context.string_cause(side, s).unwrap_or(Cause::Data);
             tally.entry(cause).or_default().strings.push(s.clone());
         }
     }
+    let (present, code_cause) = (context.present, context.code_cause);
     let functions = diff.functions.as_ref().map_or(0, changed_functions);
     if functions > 0 {
         tally
@@ -370,33 +368,61 @@ fn needles(diff: &BinaryDiff) -> Vec<Needle> {
     out
 }
 
-/// The cause (one of `present`, or `code`) that produces `s`, a string
-/// only `side` has; `None` when none does.
-fn string_cause(
-    diff: &BinaryDiff,
-    present: &[Cause],
+/// What the strings of one diff are checked against, built once.
+struct Context<'d> {
+    diff: &'d BinaryDiff,
+    present: Vec<Cause>,
     code_cause: Option<Cause>,
-    needles: &[Needle],
-    side: Side,
-    s: &str,
-) -> Option<Cause> {
-    let has = |cause| present.contains(&cause);
-    // Other machines: nothing is compared one by one.
-    if diff.a.machine != diff.b.machine && has(Cause::BuildSettings) {
-        return Some(Cause::BuildSettings);
-    }
-    if let Some(f) = &diff.functions {
-        if function_names(f).any(|name| name == s) {
-            return Some(code_cause.unwrap_or(Cause::Code));
+    needles: Vec<Needle>,
+    function_names: HashSet<&'d str>,
+    /// A's and B's source files relative to their build directories.
+    relative: [HashSet<String>; 2],
+}
+
+impl<'d> Context<'d> {
+    fn new(diff: &'d BinaryDiff, present: Vec<Cause>) -> Self {
+        let strings = &diff.strings;
+        Context {
+            diff,
+            code_cause: present.iter().copied().find(|c| changes_code(*c)),
+            present,
+            needles: needles(diff),
+            function_names: diff
+                .functions
+                .as_ref()
+                .map(|f| function_names(f).collect())
+                .unwrap_or_default(),
+            relative: [
+                relative_source_paths(&strings.path_prefixes_only_a, &strings.every_only_a),
+                relative_source_paths(&strings.path_prefixes_only_b, &strings.every_only_b),
+            ],
         }
     }
-    if let Some(cause) = section_name_cause(diff, present, side, s) {
-        return Some(cause);
+
+    /// The cause (one of `present`, or `code`) that produces `s`, a
+    /// string only `side` has; `None` when none does.
+    fn string_cause(&self, side: Side, s: &str) -> Option<Cause> {
+        let diff = self.diff;
+        let has = |cause| self.present.contains(&cause);
+        // Other machines: nothing is compared one by one.
+        if diff.a.machine != diff.b.machine && has(Cause::BuildSettings) {
+            return Some(Cause::BuildSettings);
+        }
+        if self.function_names.contains(s) {
+            return Some(self.code_cause.unwrap_or(Cause::Code));
+        }
+        if let Some(cause) = section_name_cause(diff, &self.present, side, s) {
+            return Some(cause);
+        }
+        let (dirs, other_relative) = match side {
+            Side::A => (&diff.strings.path_prefixes_only_a, &self.relative[1]),
+            Side::B => (&diff.strings.path_prefixes_only_b, &self.relative[0]),
+        };
+        if has(Cause::Paths) && is_build_path(dirs, other_relative, s) {
+            return Some(Cause::Paths);
+        }
+        covering_cause(&self.needles, side, s)
     }
-    if has(Cause::Paths) && is_build_path(diff, side, s) {
-        return Some(Cause::Paths);
-    }
-    covering_cause(needles, side, s)
 }
 
 /// `stripped` or `debug-info` for the name of a section (`.symtab`,
@@ -431,45 +457,39 @@ fn section_name_cause(diff: &BinaryDiff, present: &[Cause], side: Side, s: &str)
     }
 }
 
+/// The part after `dir` of `path`, when `path` is under `dir`.
+fn under<'p>(path: &'p str, dir: &str) -> Option<&'p str> {
+    path.strip_prefix(dir)?.strip_prefix(['/', '\\'])
+}
+
+/// The source files a side names under its own build directories, each
+/// relative to its directory (`main.go`, `internal/x/y.go`): what the
+/// other side names them when built with `-trimpath`.
+fn relative_source_paths(dirs: &[String], strings: &[String]) -> HashSet<String> {
+    strings
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| source_path(s).is_some())
+        .filter_map(|s| dirs.iter().find_map(|d| under(s, d)))
+        .map(|relative| relative.replace('\\', "/"))
+        .collect()
+}
+
 /// Whether `s` is a source file under a build directory only `side`
-/// names, or the same file named without its directory (`-trimpath`) where
-/// the other side names it under its own build directory.
-fn is_build_path(diff: &BinaryDiff, side: Side, s: &str) -> bool {
-    let strings = &diff.strings;
-    let (dirs, other_dirs, other_strings) = match side {
-        Side::A => (
-            &strings.path_prefixes_only_a,
-            &strings.path_prefixes_only_b,
-            &strings.every_only_b,
-        ),
-        Side::B => (
-            &strings.path_prefixes_only_b,
-            &strings.path_prefixes_only_a,
-            &strings.every_only_a,
-        ),
-    };
-    let under = |path: &str, dir: &str| -> Option<usize> {
-        let rest = path.strip_prefix(dir)?;
-        rest.starts_with(['/', '\\']).then_some(dir.len() + 1)
-    };
+/// names, or the same file named without its directory (`-trimpath`)
+/// where the other side names it under its own build directory
+/// (`other_relative`, from [`relative_source_paths`]).
+fn is_build_path(dirs: &[String], other_relative: &HashSet<String>, s: &str) -> bool {
     if source_path(s).is_some() {
         return dirs.iter().any(|d| under(s.trim(), d).is_some());
     }
     if !is_relative_source_path(s) {
         return false;
     }
-    other_strings.iter().any(|other| {
-        let other = other.trim();
-        source_path(other).is_some()
-            && other_dirs.iter().any(|d| {
-                under(other, d)
-                    .and_then(|at| other.get(at..))
-                    .is_some_and(|relative| {
-                        let relative = relative.replace('\\', "/");
-                        s == relative || s.ends_with(&format!("/{relative}"))
-                    })
-            })
-    })
+    // `example.com/app/main.go` is `main.go` under the module's directory.
+    std::iter::once(s)
+        .chain(s.match_indices('/').filter_map(|(i, _)| s.get(i + 1..)))
+        .any(|suffix| other_relative.contains(suffix))
 }
 
 /// The cause whose text makes up `s` (the longest such text's), if what
@@ -599,6 +619,21 @@ mod tests {
             paths.examples,
             vec!["/home/runner/work/app/app/main.go", "/src/main.go"]
         );
+    }
+
+    #[test]
+    fn a_trimmed_source_path_is_paths_only_where_the_other_side_names_the_file() {
+        let accounting = account(&diff(
+            &["/home/runner/work/app/app/cmd/app/main.go"],
+            &["example.com/app/cmd/app/main.go", "example.com/app/evil.go"],
+            None,
+        ));
+        assert_eq!(accounting.causes, vec![Cause::Data, Cause::Paths]);
+        assert_eq!(
+            accounting.evidence[0].examples,
+            vec!["example.com/app/evil.go"]
+        );
+        assert_eq!(accounting.evidence[1].strings, 2);
     }
 
     #[test]
