@@ -330,6 +330,33 @@ mod tests {
     }
 
     #[test]
+    fn a_cause_line_counts_what_the_cause_accounts_for_and_quotes_its_strings() {
+        let evidence = CauseEvidence {
+            cause: Cause::BuildSettings,
+            strings: 1,
+            functions: 135,
+            examples: vec!["GOAMD64=v3".to_string(), "main.main".to_string()],
+            note: Some("135 functions added, removed or changed: …".to_string()),
+        };
+        assert_eq!(
+            cause_line(&evidence),
+            "build-settings: 1 string and 135 functions (functions not compared one by \
+             one): \"GOAMD64=v3\", main.main, …"
+        );
+        let data = CauseEvidence {
+            cause: Cause::Data,
+            strings: 1,
+            functions: 0,
+            examples: vec!["https://evil.example/payload".to_string()],
+            note: None,
+        };
+        assert_eq!(
+            cause_line(&data),
+            "data: 1 string no cause accounts for: \"https://evil.example/payload\""
+        );
+    }
+
+    #[test]
     fn long_section_names_keep_their_end() {
         assert_eq!(shorten("[aarch64] __DATA,__const", 12), "~ATA,__const");
         assert_eq!(shorten(".text", 12), ".text");
