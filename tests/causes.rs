@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use serde_json::Value;
+use serde_json::{json, Value};
+use support::go::{GoBuild, RUNNER_DIR};
 use tempfile::TempDir;
 
 const MAIN: &str = "package main\n\nimport \"fmt\"\n\n\
@@ -137,6 +138,135 @@ fn flags<'a>(flags: &'a [&'a str]) -> Side<'a> {
     Side { flags, env: &[] }
 }
 
+/// [`MAIN`] that also prints `planted` (a string constant referenced by
+/// code that never runs).
+fn planted_main(planted: &str) -> String {
+    MAIN.replace(
+        "fmt.Println(\"hello from the causes test\", version, date)",
+        &format!(
+            "fmt.Println(\"hello from the causes test\", version, date)\n\tif len(version) > 99 {{ fmt.Println(\"{planted}\") }}"
+        ),
+    )
+}
+
+/// A module `example.com/causes` with `main_go` in `dir/name` (a tree
+/// for [`GoBuild`] to bind where a builder keeps it).
+fn module(dir: &Path, name: &str, main_go: &str) -> PathBuf {
+    let src = dir.join(name);
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(src.join("go.mod"), "module example.com/causes\n\ngo 1.19\n").expect("go.mod");
+    std::fs::write(src.join("main.go"), main_go).expect("main.go");
+    src
+}
+
+/// The `cause_evidence` entry of `cause`.
+fn evidence<'r>(report: &'r Value, cause: &str) -> &'r Value {
+    report["cause_evidence"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no cause_evidence in {report:#}"))
+        .iter()
+        .find(|e| e["cause"] == cause)
+        .unwrap_or_else(|| panic!("no evidence for {cause} in {:#}", report["cause_evidence"]))
+}
+
+#[test]
+fn a_string_planted_in_a_runner_build_is_data_before_the_runner_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let planted = "https://evil.example/payload";
+    let published = module(dir.path(), "published", &planted_main(planted));
+    let faithful = module(dir.path(), "faithful", MAIN);
+    // The release: a CI runner's checkout, without -trimpath, planted.
+    GoBuild::new(&published, RUNNER_DIR)
+        .env("CGO_ENABLED", "0")
+        .build(&[], &dir.path().join("published.out"));
+    // The rebuild: the same source in another directory.
+    GoBuild::new(&faithful, "/home/builder/src")
+        .env("CGO_ENABLED", "0")
+        .build(&[], &dir.path().join("faithful.out"));
+    let report = diff(
+        &dir.path().join("published.out/app"),
+        &dir.path().join("faithful.out/app"),
+    );
+
+    assert_eq!(
+        causes(&report),
+        ["data", "code", "paths", "build-id-consequence"],
+        "{:#}",
+        report["cause_evidence"]
+    );
+    assert_eq!(
+        evidence(&report, "data"),
+        &json!({"cause": "data", "strings": 1, "functions": 0, "examples": [planted]})
+    );
+    assert_eq!(
+        evidence(&report, "code"),
+        &json!({"cause": "code", "strings": 0, "functions": 1, "examples": ["main.main"]})
+    );
+    // The runner's build directory, whole: one prefix.
+    assert_eq!(
+        report["strings"]["path_prefixes_only_a"],
+        json!([RUNNER_DIR])
+    );
+    assert_eq!(
+        report["strings"]["path_prefixes_only_b"],
+        json!(["/home/builder/src"])
+    );
+    assert_eq!(
+        evidence(&report, "paths"),
+        &json!({"cause": "paths", "strings": 2, "functions": 0, "examples": [
+            format!("{RUNNER_DIR}/main.go"), "/home/builder/src/main.go"
+        ]})
+    );
+    assert_eq!(
+        first_explanation(&report),
+        format!("strings only in A: {planted:?}, \"{RUNNER_DIR}/main.go\"")
+    );
+}
+
+#[test]
+fn a_string_planted_beside_another_x_value_is_data_before_ldflags_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let planted = "https://evil.example/payload";
+    let published = module(dir.path(), "published", &planted_main(planted));
+    let faithful = module(dir.path(), "faithful", MAIN);
+    // One directory, without -trimpath (with it, Go does not record
+    // -ldflags, and nothing would show the values come from -X).
+    GoBuild::new(&published, "/home/builder/src")
+        .env("CGO_ENABLED", "0")
+        .build(
+            &["-ldflags=-X main.version=v1.0.1"],
+            &dir.path().join("published.out"),
+        );
+    GoBuild::new(&faithful, "/home/builder/src")
+        .env("CGO_ENABLED", "0")
+        .build(
+            &["-ldflags=-X main.version=v1.0.0"],
+            &dir.path().join("faithful.out"),
+        );
+    let report = diff(
+        &dir.path().join("published.out/app"),
+        &dir.path().join("faithful.out/app"),
+    );
+
+    assert_eq!(
+        causes(&report),
+        ["data", "code", "ldflags-values", "build-id-consequence"],
+        "{:#}",
+        report["cause_evidence"]
+    );
+    assert_eq!(
+        evidence(&report, "data"),
+        &json!({"cause": "data", "strings": 1, "functions": 0, "examples": [planted]})
+    );
+    // Each side's -X value, alone and as the build info records it.
+    assert_eq!(
+        evidence(&report, "ldflags-values"),
+        &json!({"cause": "ldflags-values", "strings": 4, "functions": 0, "examples": [
+            "v1.0.1", "main.version=v1.0.1", "v1.0.0", "main.version=v1.0.0"
+        ]})
+    );
+}
+
 #[test]
 fn a_planted_string_is_data_first_and_shown_whole() {
     let dir = tempfile::tempdir().unwrap();
@@ -245,7 +375,7 @@ fn only_the_build_id_is_build_id_only() {
 }
 
 #[test]
-fn goamd64_v1_against_v3_is_build_settings() {
+fn goamd64_v1_against_v3_is_build_settings_for_the_code_and_data_for_its_message() {
     let (_dir, a, b) = pair(
         Side {
             flags: TRIM,
@@ -256,7 +386,37 @@ fn goamd64_v1_against_v3_is_build_settings() {
             env: &[("GOAMD64", "v3")],
         },
     );
-    assert_first_cause(&a, &b, "build-settings", "GOAMD64");
+    // The runtime's v3 message is no setting's text: nothing accounts for it.
+    let message = "This program can only be run on AMD64 processors with v3 \
+                   microarchitecture support.\n";
+    let report = assert_first_cause(&a, &b, "data", "v3 microarchitecture");
+    assert_eq!(
+        causes(&report),
+        ["data", "build-settings", "build-id-consequence"]
+    );
+    assert_eq!(
+        evidence(&report, "data"),
+        &json!({"cause": "data", "strings": 1, "functions": 0, "examples": [message]})
+    );
+    let settings = evidence(&report, "build-settings");
+    assert!(settings["examples"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("GOAMD64=v3")));
+    assert_functions_not_compared_one_by_one(settings, "build settings differ");
+}
+
+/// `evidence` accounts for functions as a group, and says so.
+fn assert_functions_not_compared_one_by_one(evidence: &Value, why: &str) {
+    let functions = evidence["functions"].as_u64().unwrap();
+    assert!(functions > 1, "{evidence:#}");
+    assert_eq!(
+        evidence["note"],
+        format!(
+            "{functions} functions added, removed or changed: not compared one by one, \
+             as {why}, which changes code"
+        )
+    );
 }
 
 #[test]
@@ -302,12 +462,31 @@ fn a_modified_tree_is_vcs_modified() {
 }
 
 #[test]
-fn two_go_releases_are_toolchain() {
+fn two_go_releases_are_toolchain_for_the_code_and_data_for_their_runtime_strings() {
     let go121 = support::go::go_1_21_13_root().join("bin/go");
     let dir = tempfile::tempdir().unwrap();
     let a = build(dir.path(), "a", MAIN, &go121, TRIM, &[]);
     let b = build(dir.path(), "b", MAIN, &debian_go(), TRIM, &[]);
-    assert_first_cause(&a, &b, "toolchain", "toolchain");
+    // A toolchain accounts for its version and, as a group, the code; the
+    // runtime's other strings are not its text.
+    let report = assert_first_cause(&a, &b, "data", "strings only in");
+    assert_eq!(
+        causes(&report),
+        [
+            "data",
+            "toolchain",
+            "build-settings",
+            "build-id-consequence"
+        ]
+    );
+    assert_functions_not_compared_one_by_one(
+        evidence(&report, "toolchain"),
+        "the toolchain differs",
+    );
+    assert!(report["explanations"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("toolchain differs: go1.21.13 vs go1.19.8")));
 }
 
 #[test]

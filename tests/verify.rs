@@ -1564,7 +1564,7 @@ fn go_binary_built_without_trimpath_in_a_runner_directory_is_reproduced_with_wor
     let explanations = &platform(&report, AMD64)["diff"]["explanations"];
     assert!(
         explanations.as_array().unwrap().iter().any(|e| e
-            == "paths under /home/runner/work embedded only in A and under /src only in B: \
+            == "paths under /home/runner/work/x/x embedded only in A and under /src only in B: \
                 built in different directories (built without -trimpath (Go) or \
                 -ffile-prefix-map (C/Rust))"),
         "{explanations:#}"

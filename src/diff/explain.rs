@@ -34,19 +34,29 @@ pub fn explain(diff: &BinaryDiff) -> Vec<String> {
     // A different file format or machine stays the first thing said.
     let same_kind = diff.a.format == diff.b.format && diff.a.machine == diff.b.machine;
     if let (Some(first), true) = (diff.causes.first(), same_kind) {
-        lead_with(&mut out, *first);
+        lead_with(&mut out, *first, diff);
     }
     out
 }
 
 /// Moves the sentences that state `cause` to the front, so the first
 /// explanation names the first cause.
-fn lead_with(out: &mut Vec<String>, cause: Cause) {
+fn lead_with(out: &mut Vec<String>, cause: Cause, diff: &BinaryDiff) {
+    // The strings sentence of a side with strings no cause accounts for.
+    let unexplained = |e: &str| {
+        diff.cause_evidence
+            .iter()
+            .filter(|x| x.cause == Cause::Data)
+            .flat_map(|x| &x.examples)
+            .any(|s| e.contains(&format!("{s:?}")))
+    };
     let states = |e: &str| match cause {
         Cause::Code => {
-            e.contains(" only in B (new code)") || e.contains(" only in A (removed code)")
+            e.contains(" only in B (new code)")
+                || e.contains(" only in A (removed code)")
+                || e.contains(UNEXPLAINED_CODE)
         }
-        Cause::Data => e.starts_with("strings only in"),
+        Cause::Data => e.starts_with("strings only in") && unexplained(e),
         Cause::Timestamp => e.starts_with("date stamps differ"),
         Cause::Paths => e.starts_with("paths under") || e.contains("-trimpath"),
         Cause::Stripped => e.contains("stripped"),
@@ -103,8 +113,30 @@ fn functions(diff: &BinaryDiff, out: &mut Vec<String>) {
             names(&f.only_a, f.only_a_total)
         ));
     }
+    let changed = f.changed_total + f.same_size_different_total;
+    if changed > 0 && diff.causes.contains(&Cause::Code) {
+        let listed: Vec<Function> = f
+            .changed
+            .iter()
+            .map(|c| Function {
+                name: c.name.clone(),
+                size: c.b_size,
+            })
+            .chain(f.same_size_different.iter().cloned())
+            .collect();
+        sentences.push(format!(
+            "{changed} {} changed {UNEXPLAINED_CODE}: {}",
+            plural(changed),
+            names(&listed, changed)
+        ));
+    }
+    // A cause that changes code accounts for the functions as a group.
+    sentences.extend(diff.cause_evidence.iter().filter_map(|e| e.note.clone()));
     out.extend(sentences);
 }
+
+/// Says that changed functions are code no cause accounts for.
+const UNEXPLAINED_CODE: &str = "(code no cause accounts for)";
 
 fn formats(diff: &BinaryDiff, out: &mut Vec<String>) {
     let describe = |f: &FileSummary| match &f.interpreter {
@@ -492,7 +524,19 @@ fn strings(diff: &BinaryDiff, out: &mut Vec<String>) {
         if listed.is_empty() {
             continue;
         }
-        let shown: Vec<String> = listed.iter().take(3).map(|s| format!("{s:?}")).collect();
+        // Strings no cause accounts for are shown first.
+        let unexplained = |s: &&String| {
+            diff.cause_evidence
+                .iter()
+                .any(|e| e.cause == Cause::Data && e.examples.contains(s))
+        };
+        let (first, rest): (Vec<&String>, Vec<&String>) = listed.iter().partition(unexplained);
+        let shown: Vec<String> = first
+            .into_iter()
+            .chain(rest)
+            .take(3)
+            .map(|s| format!("{s:?}"))
+            .collect();
         let more = total.saturating_sub(shown.len());
         let mut line = format!("strings only in {side}: {}", shown.join(", "));
         if more > 0 {

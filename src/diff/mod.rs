@@ -36,7 +36,8 @@ pub use functions::{ChangedFunction, Function, FunctionSource, FunctionsDiff};
 pub use gobuildinfo::{BuildIds, GoBuildInfo, GoBuildInfoError, GoModule, KeyDifference};
 pub use hexdump::{DiffOptions, Hunk, HunkLine};
 pub use result::{
-    BinaryDiff, BuildIdDiff, Cause, CompilerDiff, FileSummary, GoBuildInfoDiff, RustDiff,
+    BinaryDiff, BuildIdDiff, Cause, CauseEvidence, CompilerDiff, FileSummary, GoBuildInfoDiff,
+    RustDiff,
 };
 pub use rust::{RustInfo, RustPackage};
 pub use sections::{ByteRange, FileKind, Format, RegionKind, SectionDiff, SectionStatus};
@@ -306,8 +307,11 @@ pub fn diff_bytes(
         functions,
         hunks,
         causes: Vec::new(),
+        cause_evidence: Vec::new(),
     };
-    diff.causes = causes::causes(&diff);
+    let accounting = causes::account(&diff);
+    diff.causes = accounting.causes;
+    diff.cause_evidence = accounting.evidence;
     diff.explanations = explain::explain(&diff);
     diff
 }

@@ -59,6 +59,8 @@ pub struct BinaryDiff {
     pub explanations: Vec<String>,
     /// Cause codes, most likely first (empty when identical).
     pub causes: Vec<Cause>,
+    /// What each cause of `causes` accounts for, in the same order.
+    pub cause_evidence: Vec<CauseEvidence>,
     /// How the comparison was done (fallbacks, parse errors).
     pub notes: Vec<String>,
     pub build_id: BuildIdDiff,
@@ -76,6 +78,24 @@ pub struct BinaryDiff {
 pub struct CompilerDiff {
     pub a: Vec<String>,
     pub b: Vec<String>,
+}
+
+/// The one-sided strings and the functions one cause accounts for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CauseEvidence {
+    pub cause: Cause,
+    /// Strings only one side has that this cause produces (for `data`:
+    /// that no cause accounts for).
+    pub strings: usize,
+    /// Functions added, removed or changed that this cause accounts for.
+    pub functions: usize,
+    /// Some of those strings (A's, then B's), then function names.
+    pub examples: Vec<String>,
+    /// How the cause accounts for them, when it does so as a group: a
+    /// cause that changes code accounts for every function it may have
+    /// changed, which were then not compared one by one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Why two binaries differ.

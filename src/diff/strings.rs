@@ -28,10 +28,16 @@ pub struct StringsDiff {
     /// Counts before truncation to [`MAX_LISTED`].
     pub only_a_total: usize,
     pub only_b_total: usize,
-    /// Most common directories of absolute paths among the one-sided
-    /// strings (`/home/runner/work`): a sign of builds without `-trimpath`
-    /// or in different directories. A directory both sides name is in
-    /// neither list.
+    /// Every one-sided string, whole (what causes must account for;
+    /// `only_a`/`only_b` list the first [`MAX_LISTED`], shortened).
+    #[serde(skip)]
+    pub every_only_a: Vec<String>,
+    #[serde(skip)]
+    pub every_only_b: Vec<String>,
+    /// Build directories: where the source files named by one-sided
+    /// strings sit, each whole (`/home/runner/work/app/app`), most files
+    /// first: a sign of builds without `-trimpath` or in different
+    /// directories. A directory both sides name is in neither list.
     pub path_prefixes_only_a: Vec<String>,
     pub path_prefixes_only_b: Vec<String>,
     /// Date/time stamps among the one-sided strings, A's paired with B's.
@@ -237,14 +243,16 @@ pub fn strings_diff(
     let (only_a, all_a) = one_sided(&strings_a, &strings_b);
     let (only_b, all_b) = one_sided(&strings_b, &strings_a);
     let (paths_a, paths_b) = distinct_prefixes(
-        path_prefixes(all_a.iter().copied()),
-        path_prefixes(all_b.iter().copied()),
+        build_directories(all_a.iter().copied()),
+        build_directories(all_b.iter().copied()),
     );
     StringsDiff {
         only_a,
         only_b,
         only_a_total: all_a.len(),
         only_b_total: all_b.len(),
+        every_only_a: all_a.iter().map(|s| s.to_string()).collect(),
+        every_only_b: all_b.iter().map(|s| s.to_string()).collect(),
         path_prefixes_only_a: paths_a,
         path_prefixes_only_b: paths_b,
         timestamps: timestamps(all_a.iter().copied(), all_b.iter().copied(), source_date_epoch),
@@ -606,21 +614,50 @@ fn plausible_component(c: &str) -> bool {
         })
 }
 
-/// The directory prefix (up to three components) of a path-like string
-/// starting at `path` (`/` or `C:\`), if it looks like a real path: under a
-/// known root, or at least three plausible components of which two are
-/// lowercase words.
-fn path_prefix(path: &str) -> Option<String> {
+/// File name endings of source files: the evidence that a path names a
+/// build directory (runtime paths such as `/etc/localtime` or
+/// `/proc/self/exe`, which linked C code carries, are not).
+const SOURCE_EXTENSIONS: [&str; 17] = [
+    "go", "s", "S", "asm", "c", "h", "cc", "cpp", "cxx", "c++", "hh", "hpp", "hxx", "rs", "m",
+    "mm", "swift",
+];
+
+/// Whether the last component of a path names a source file (`main.go`).
+fn is_source_file(name: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && SOURCE_EXTENSIONS.contains(&ext))
+}
+
+/// A source file named by a whole string, split into its root (`""` or
+/// `C:`), separator and components (the file name last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcePath<'s> {
+    root: &'s str,
+    sep: char,
+    parts: Vec<&'s str>,
+}
+
+fn join(root: &str, sep: char, parts: &[&str]) -> String {
+    let sep = sep.to_string();
+    format!("{root}{sep}{}", parts.join(&sep))
+}
+
+/// The source file `s` names, if the whole string (less surrounding
+/// white space) is the absolute path of a source file (`/…/main.go` or
+/// `C:\…\main.c`) that looks real: under a known root, or at least three
+/// plausibly named components of which two are lowercase words.
+pub fn source_path(s: &str) -> Option<SourcePath<'_>> {
+    let path = s.trim();
     let (root, sep, rest) = match path.as_bytes() {
         [b'/', ..] => ("", '/', &path[1..]),
         [d, b':', b'\\', ..] if d.is_ascii_alphabetic() => (&path[..2], '\\', &path[3..]),
         _ => return None,
     };
-    let rest = rest
-        .split([' ', '\t', '\n', '"', '\'', ':', ';', ',', '`'])
-        .next()
-        .unwrap_or_default();
     let parts: Vec<&str> = rest.split(sep).collect();
+    let (file, dirs) = parts.split_last()?;
+    if dirs.is_empty() || !is_source_file(file) {
+        return None;
+    }
     let known = !root.is_empty() || parts.first().is_some_and(|p| KNOWN_ROOTS.contains(p));
     // Under a known root, names may look random (`/tmp/.tmpAbC3xZ`).
     let valid = |p: &&str| {
@@ -633,46 +670,86 @@ fn path_prefix(path: &str) -> Option<String> {
     } else {
         parts.iter().all(|p| plausible_component(p))
     };
-    if parts.len() < 2 || !all_valid {
-        return None;
-    }
     let wordy = parts
         .iter()
         .filter(|p| p.len() >= 3 && p.bytes().all(|c| c.is_ascii_lowercase()))
         .count();
-    if !known && (parts.len() < 3 || wordy < 2) {
+    if !all_valid || (!known && (parts.len() < 3 || wordy < 2)) {
         return None;
     }
-    let depth = (parts.len() - 1).min(3);
-    let sep = sep.to_string();
-    Some(format!("{root}{sep}{}", parts[..depth].join(&sep)))
+    Some(SourcePath { root, sep, parts })
 }
 
-/// Directories (up to three components, e.g. `/home/runner/work`) of the
-/// absolute paths in `strings`, most frequent first (at most three).
-pub fn path_prefixes<'s>(strings: impl IntoIterator<Item = &'s str>) -> Vec<String> {
-    let mut counts: Vec<(String, usize)> = Vec::new();
+/// Whether `s` is a source file named relative to no directory, as
+/// `-trimpath` writes them (`example.com/app/main.go`, `runtime/proc.go`).
+pub fn is_relative_source_path(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('/').collect();
+    parts.last().is_some_and(|file| is_source_file(file))
+        && parts.iter().all(|p| plausible_component(p))
+}
+
+/// Directories in which whole source files of `strings` sit, each build
+/// directory whole (`/home/runner/work/app/app`, `/usr/lib/go-1.22/src`),
+/// most files first (at most [`MAX_LISTED`]). Files are grouped by their
+/// first three components; a group's directory is the deepest one all its
+/// files share, and a directory inside another listed one is left out.
+pub fn build_directories<'s>(strings: impl IntoIterator<Item = &'s str>) -> Vec<String> {
+    struct Group<'s> {
+        key: Vec<&'s str>,
+        root: &'s str,
+        sep: char,
+        common: Vec<&'s str>,
+        files: usize,
+    }
+    let mut groups: Vec<Group<'s>> = Vec::new();
     for s in strings {
-        let mut found = None;
-        for (at, c) in s.char_indices() {
-            // A path starts the string or follows a separator (not a URL
-            // like https://host/a/b, nor the middle of a word).
-            let starts = at == 0 || s[..at].ends_with([' ', '=', '"', '\'', '(', '\t', '\n', '\0']);
-            if starts && (c == '/' || c.is_ascii_alphabetic()) {
-                if let Some(prefix) = path_prefix(&s[at..]) {
-                    found = Some(prefix);
-                    break;
-                }
+        let Some(path) = source_path(s) else { continue };
+        let dirs = &path.parts[..path.parts.len() - 1];
+        let key = dirs[..dirs.len().min(3)].to_vec();
+        match groups
+            .iter_mut()
+            .find(|g| g.key == key && g.root == path.root)
+        {
+            Some(group) => {
+                let shared = group
+                    .common
+                    .iter()
+                    .zip(dirs)
+                    .take_while(|(x, y)| x == y)
+                    .count();
+                group.common.truncate(shared);
+                group.files += 1;
             }
-        }
-        let Some(prefix) = found else { continue };
-        match counts.iter_mut().find(|(p, _)| *p == prefix) {
-            Some(entry) => entry.1 += 1,
-            None => counts.push((prefix, 1)),
+            None => groups.push(Group {
+                key,
+                root: path.root,
+                sep: path.sep,
+                common: dirs.to_vec(),
+                files: 1,
+            }),
         }
     }
-    counts.sort_by_key(|entry| std::cmp::Reverse(entry.1));
-    counts.into_iter().take(3).map(|(p, _)| p).collect()
+    groups.sort_by_key(|g| std::cmp::Reverse(g.files));
+    let directories: Vec<String> = groups
+        .iter()
+        .map(|g| join(g.root, g.sep, &g.common))
+        .collect();
+    let inside_another = |dir: &String| {
+        directories.iter().any(|other| {
+            other != dir
+                && dir
+                    .strip_prefix(other.as_str())
+                    .is_some_and(|rest| rest.starts_with(['/', '\\']))
+        })
+    };
+    let mut out: Vec<String> = Vec::new();
+    for dir in &directories {
+        if !inside_another(dir) && !out.contains(dir) {
+            out.push(dir.clone());
+        }
+    }
+    out.truncate(MAX_LISTED);
+    out
 }
 
 /// The prefixes of each side that the other side does not also name: the
@@ -703,7 +780,8 @@ fn one_sided<'s>(ours: &[&'s str], theirs: &[&str]) -> (Vec<String>, Vec<&'s str
     (listed, all)
 }
 
-fn shorten(s: &str) -> String {
+/// `s`, cut at [`MAX_STRING_CHARS`] characters.
+pub fn shorten(s: &str) -> String {
     if s.len() <= MAX_STRING_CHARS {
         s.to_string()
     } else {
@@ -798,29 +876,55 @@ mod tests {
     }
 
     #[test]
-    fn path_prefixes_group_absolute_paths_by_leading_directories() {
+    fn build_directories_are_named_whole_from_their_source_files() {
         let strings = [
-            "/home/runner/work/app/main.go",
-            "/home/runner/work/app/util/x.go",
-            "/usr/lib/go/src/fmt/print.go",
-            "https://example.com/a/b",
+            "/home/runner/work/app/app/main.go",
+            "/home/runner/work/app/app/internal/store/db.go",
+            "/usr/lib/go-1.22/src/fmt/print.go",
+            "/usr/lib/go-1.22/src/runtime/proc.go",
+            "/home/runner/work/app/app/cmd/tool/tool.go",
+            "https://example.com/a/b.go",
             "DW_AT /tmp/b/c.c",
             "runtime/proc.go",
             "C:\\Users\\dev\\src\\app\\main.go",
         ];
         assert_eq!(
-            path_prefixes(strings),
-            vec!["/home/runner/work", "/usr/lib/go", "/tmp/b"]
-        );
-        assert_eq!(
-            path_prefixes(["x C:\\Users\\dev\\src\\app\\main.go"]),
-            vec!["C:\\Users\\dev\\src"]
+            build_directories(strings),
+            vec![
+                "/home/runner/work/app/app",
+                "/usr/lib/go-1.22/src",
+                "C:\\Users\\dev\\src\\app"
+            ]
         );
     }
 
     #[test]
+    fn a_directory_inside_another_build_directory_is_not_listed_again() {
+        let strings = ["/src/main.go", "/src/internal/store/db.go"];
+        assert_eq!(build_directories(strings), vec!["/src"]);
+    }
+
+    #[test]
+    fn runtime_paths_of_linked_c_code_are_not_build_directories() {
+        let strings = [
+            "/proc/self/exe",
+            "/etc/localtime",
+            "/usr/lib/locale/locale-archive",
+            "/usr/share/zoneinfo/",
+            "/dev/urandom",
+            "/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache",
+        ];
+        assert!(build_directories(strings).is_empty());
+    }
+
+    #[test]
     fn random_bytes_and_base64_are_not_paths() {
-        assert!(path_prefixes(["/RcB/ZHULjL", "x/RcB/ZHULjL/aBcD/Ef9", "/aZ/qW/eR/tY"]).is_empty());
+        assert!(build_directories([
+            "/RcB/ZHULjL.go",
+            "x/RcB/ZHULjL/aBcD/Ef9.c",
+            "/aZ/qW/eR/tY.s"
+        ])
+        .is_empty());
         // A deterministic pseudo-random megabyte.
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let data: Vec<u8> = (0..1 << 20)
@@ -833,7 +937,7 @@ mod tests {
             .collect();
         let strings = printable_strings(&data, 4);
         assert!(strings.len() > 100);
-        assert!(path_prefixes(strings).is_empty());
+        assert!(build_directories(strings).is_empty());
     }
 
     #[test]

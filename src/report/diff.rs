@@ -3,7 +3,9 @@
 
 use std::io::{self, Write};
 
-use crate::diff::{BinaryDiff, FileSummary, FunctionsDiff, SectionDiff, SectionStatus};
+use crate::diff::{
+    BinaryDiff, Cause, CauseEvidence, FileSummary, FunctionsDiff, SectionDiff, SectionStatus,
+};
 
 const RED: &str = "\x1b[31m";
 const GREEN: &str = "\x1b[32m";
@@ -72,6 +74,11 @@ pub fn render_text(d: &BinaryDiff, w: &mut impl Write, color: bool) -> io::Resul
         if !d.causes.is_empty() {
             let codes: Vec<&str> = d.causes.iter().map(|c| c.code()).collect();
             write_wrapped(w, "causes: ", &codes.join(", "))?;
+            for line in cause_lines(d) {
+                // Continuation lines line up after the cause code.
+                let (code, what) = line.split_once(": ").unwrap_or((&line, ""));
+                write_wrapped(w, &format!("  {code}: "), what)?;
+            }
         }
         for e in &d.explanations {
             write_wrapped(w, "- ", e)?;
@@ -117,6 +124,60 @@ pub fn render_text(d: &BinaryDiff, w: &mut impl Write, color: bool) -> io::Resul
         )?;
     }
     Ok(())
+}
+
+/// Examples named per cause in [`cause_lines`].
+const CAUSE_EXAMPLES: usize = 3;
+
+/// One line per cause that accounts for strings or functions: what it
+/// accounts for and a few examples (`paths: 2 strings: "/src/main.go", …`).
+pub fn cause_lines(d: &BinaryDiff) -> Vec<String> {
+    d.cause_evidence
+        .iter()
+        .filter(|e| e.strings > 0 || e.functions > 0)
+        .map(cause_line)
+        .collect()
+}
+
+fn cause_line(e: &CauseEvidence) -> String {
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut counts = Vec::new();
+    if e.strings > 0 {
+        counts.push(count(e.strings, "string", "strings"));
+    }
+    if e.functions > 0 {
+        counts.push(count(e.functions, "function", "functions"));
+    }
+    let mut line = format!("{}: {}", e.cause.code(), counts.join(" and "));
+    if matches!(e.cause, Cause::Data | Cause::Code) {
+        line.push_str(" no cause accounts for");
+    }
+    if e.note.is_some() {
+        line.push_str(" (functions not compared one by one)");
+    }
+    // Strings are quoted, function names (after them) are not.
+    let shown: Vec<String> = e
+        .examples
+        .iter()
+        .take(CAUSE_EXAMPLES)
+        .enumerate()
+        .map(|(i, x)| {
+            if i < e.strings {
+                format!("{x:?}")
+            } else {
+                x.clone()
+            }
+        })
+        .collect();
+    if !shown.is_empty() {
+        line.push_str(": ");
+        line.push_str(&shown.join(", "));
+        if e.strings + e.functions > shown.len() {
+            line.push_str(", …");
+        }
+    }
+    line
 }
 
 /// Functions listed per group of the text block before "and N more".
@@ -266,6 +327,33 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert!(lines.iter().all(|l| l.len() <= WIDTH));
         assert!(lines[1].starts_with("  word"));
+    }
+
+    #[test]
+    fn a_cause_line_counts_what_the_cause_accounts_for_and_quotes_its_strings() {
+        let evidence = CauseEvidence {
+            cause: Cause::BuildSettings,
+            strings: 1,
+            functions: 135,
+            examples: vec!["GOAMD64=v3".to_string(), "main.main".to_string()],
+            note: Some("135 functions added, removed or changed: …".to_string()),
+        };
+        assert_eq!(
+            cause_line(&evidence),
+            "build-settings: 1 string and 135 functions (functions not compared one by \
+             one): \"GOAMD64=v3\", main.main, …"
+        );
+        let data = CauseEvidence {
+            cause: Cause::Data,
+            strings: 1,
+            functions: 0,
+            examples: vec!["https://evil.example/payload".to_string()],
+            note: None,
+        };
+        assert_eq!(
+            cause_line(&data),
+            "data: 1 string no cause accounts for: \"https://evil.example/payload\""
+        );
     }
 
     #[test]

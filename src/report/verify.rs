@@ -161,6 +161,9 @@ fn render_details(p: &PlatformResult, common_builder: bool, w: &mut impl Write) 
     if !p.causes.is_empty() {
         let codes: Vec<&str> = p.causes.iter().map(|c| c.code()).collect();
         writeln!(w, "  causes: {}", codes.join(", "))?;
+        for line in p.diff.iter().flat_map(super::diff::cause_lines) {
+            writeln!(w, "    {line}")?;
+        }
     }
     if let Some(diff) = &p.diff {
         // The sections are listed once, below, with the ones only one side has.
