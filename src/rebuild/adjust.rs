@@ -45,7 +45,7 @@ pub struct InputChange {
 
 /// Build settings that pick a level of the instruction set (`GOAMD64=v3`):
 /// the same program, built for other processors.
-const LEVEL_SETTINGS: &[&str] = &[
+pub(crate) const LEVEL_SETTINGS: &[&str] = &[
     "GOAMD64",
     "GOARM",
     "GOARM64",

@@ -14,22 +14,16 @@ use super::metadata::{self, Release};
 use super::xvars;
 use crate::diff::GoBuildInfo;
 use crate::image::platform::Platform;
+use crate::rebuild::adjust::LEVEL_SETTINGS;
 use crate::rebuild::recipe::schema::check_workdir;
 
-/// Build settings that select the target, set per platform.
-const PLATFORM_SETTINGS: &[&str] = &[
-    "GOOS",
-    "GOARCH",
-    "GOAMD64",
-    "GOARM",
-    "GOARM64",
-    "GO386",
-    "GOMIPS",
-    "GOMIPS64",
-    "GOPPC64",
-    "GORISCV64",
-    "GOWASM",
-];
+/// Build settings that select the target, set per platform: the
+/// operating system, the architecture and its instruction-set level.
+fn platform_settings() -> impl Iterator<Item = &'static str> {
+    ["GOOS", "GOARCH"]
+        .into_iter()
+        .chain(LEVEL_SETTINGS.iter().copied())
+}
 
 /// Build settings that are environment variables of the build.
 const ENV_SETTINGS: &[&str] = &[
@@ -856,7 +850,7 @@ fn goreleaser_drafts(
                     build_values.insert(format!("Env.{key}"), filled.text.clone());
                     if env_name_ok(key)
                         && !OWN_ENV.contains(&key)
-                        && !PLATFORM_SETTINGS.contains(&key)
+                        && !platform_settings().any(|setting| setting == key)
                     {
                         env.push((key.to_string(), filled.text));
                     }
@@ -1244,7 +1238,7 @@ impl Base {
             let mut vars = std::mem::take(&mut per_platform[i]);
             vars.insert("GOOS".into(), plat.platform.os.clone());
             vars.insert("GOARCH".into(), plat.platform.architecture.clone());
-            for key in PLATFORM_SETTINGS {
+            for key in platform_settings() {
                 if let Some(value) = plat.setting(key) {
                     vars.insert(key.to_string(), value.to_string());
                 }
