@@ -1463,12 +1463,18 @@ fn platforms_built_in_two_runner_directories_are_each_reproduced_in_their_own() 
         "example/app",
     );
     let out = tmp.path().join("out");
+    let attestation = tmp.path().join("att.json");
     let run = verify(
         tmp.path(),
         "out",
         &image,
         &[],
-        &["--source", release.source_str()],
+        &[
+            "--source",
+            release.source_str(),
+            "--attest",
+            attestation.to_str().unwrap(),
+        ],
     );
     let report = run.report(0);
     assert_eq!(report["verdict"], "reproducible", "{report:#}");
@@ -1488,6 +1494,19 @@ fn platforms_built_in_two_runner_directories_are_each_reproduced_in_their_own() 
             p["candidates"][0]["sha256"],
             sha256_digest(text.as_bytes()).as_str(),
             "{name}'s saved recipe is the candidate that reproduced it"
+        );
+        let recipe_digest = sha256_digest(text.as_bytes());
+        assert_eq!(p["recipe"]["path"], saved.to_str().unwrap(), "{name}");
+        assert_eq!(p["recipe"]["sha256"], recipe_digest.as_str(), "{name}");
+        let statement_file = tmp
+            .path()
+            .join(format!("att.{}.json", name.replace('/', "-")));
+        let statement: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&statement_file).unwrap()).unwrap();
+        assert_eq!(
+            statement["predicate"]["policy"]["digest"]["sha256"],
+            recipe_digest.trim_start_matches("sha256:"),
+            "{name}'s statement names the recipe that built it"
         );
         let recipe: toml::Table = text.parse().unwrap();
         assert_eq!(recipe["build"]["workdir"].as_str(), Some(dir), "{name}");

@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::image::digest::Digest;
-use crate::verify::{PlatformResult, PlatformVerdict, VerifyReport};
+use crate::verify::{PlatformResult, PlatformVerdict, RecipeInfo, VerifyReport};
 
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 pub const PREDICATE_TYPE: &str = "https://slsa.dev/verification_summary/v1";
@@ -163,7 +163,7 @@ pub fn platform_statements<'a>(
                 subject,
                 predicate_type: PREDICATE_TYPE,
                 predicate: predicate(
-                    report,
+                    p.recipe.as_ref().unwrap_or(&report.recipe),
                     options,
                     format!("{}@{manifest}", report.image.name),
                     passed,
@@ -213,7 +213,7 @@ pub fn index_statement(
             .iter()
             .all(|p| p.verdict == PlatformVerdict::Reproducible);
     let mut vsa = predicate(
-        report,
+        &report.recipe,
         options,
         format!("{}@{}", report.image.name, report.image.digest),
         passed,
@@ -273,10 +273,11 @@ fn summary(p: &PlatformResult) -> PlatformSummary {
     }
 }
 
-/// The verification summary about `resource_uri`; `given_inputs` when a
-/// pass took release inputs from the published binaries.
+/// The verification summary about `resource_uri` under `recipe` (the
+/// policy); `given_inputs` when a pass took release inputs from the
+/// published binaries.
 fn predicate(
-    report: &VerifyReport,
+    recipe: &RecipeInfo,
     options: &AttestOptions,
     resource_uri: String,
     passed: bool,
@@ -291,8 +292,8 @@ fn predicate(
         time_verified: humantime::format_rfc3339_seconds(options.time).to_string(),
         resource_uri,
         policy: Policy {
-            uri: report.recipe.uri(),
-            digest: sha256(report.recipe.sha256.hex()),
+            uri: recipe.uri(),
+            digest: sha256(recipe.sha256.hex()),
         },
         input_attestations: Vec::new(),
         verification_result: if passed { "PASSED" } else { "FAILED" },

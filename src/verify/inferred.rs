@@ -471,7 +471,13 @@ pub fn verify_inferred(request: &InferRequest<'_>) -> Result<VerifyReport, Verif
     let out_dir = std::path::absolute(&request.build.out_dir)
         .unwrap_or_else(|_| request.build.out_dir.clone());
     let saved = save_recipes(&inferred, &results, &out_dir)?;
-    let platforms: Vec<PlatformResult> = results.into_iter().map(|(r, _)| r).collect();
+    let platforms: Vec<PlatformResult> = results
+        .into_iter()
+        .map(|(mut result, _)| {
+            result.recipe = saved.recipe_of(&result.platform);
+            result
+        })
+        .collect();
     let (verdict, verdict_notes) = super::pipeline::overall_verdict(&platforms);
     let mut notes = vec![saved.note(&inferred)];
     notes.extend(inferred.notes.iter().cloned());
@@ -505,15 +511,23 @@ pub fn verify_inferred(request: &InferRequest<'_>) -> Result<VerifyReport, Verif
     })
 }
 
+/// One platform's own inferred recipe, saved when the platforms' binaries
+/// record different build inputs.
+struct PlatformRecipe {
+    platform: String,
+    recipe: RecipeInfo,
+    /// Which candidate it is (`one that reproduced, candidate 2`).
+    which: String,
+}
+
 /// The inferred recipe the report names, and where the others went.
 struct SavedRecipes {
     /// The recipe the report names: the image's, or with several groups
     /// the first platform's.
     path: std::path::PathBuf,
     text: String,
-    /// With several groups: each platform, its file and which candidate
-    /// it is (`one that reproduced, candidate 2`).
-    per_platform: Vec<(String, std::path::PathBuf, String)>,
+    /// With several groups: each platform's own recipe.
+    per_platform: Vec<PlatformRecipe>,
     /// With one group: which candidate was saved, as above.
     which: String,
 }
@@ -539,11 +553,22 @@ impl SavedRecipes {
             inferred.location,
             self.per_platform
                 .iter()
-                .map(|(platform, path, which)| format!("{platform}: the {which}, {}", path.display()))
+                .map(|saved| format!(
+                    "{}: the {}, {}",
+                    saved.platform, saved.which, saved.recipe.path
+                ))
                 .collect::<Vec<_>>()
                 .join("; "),
             self.path.display()
         )
+    }
+
+    /// A platform's own recipe, when it has one (several groups).
+    fn recipe_of(&self, platform: &str) -> Option<RecipeInfo> {
+        self.per_platform
+            .iter()
+            .find(|saved| saved.platform == platform)
+            .map(|saved| saved.recipe.clone())
     }
 }
 
@@ -615,11 +640,15 @@ fn save_recipes(
             .join(platform_dir_name(&platform.image.platform))
             .join(INFERRED_RECIPE_FILE);
         write_recipe(&path, &text)?;
-        per_platform.push((
-            platform.image.platform.to_string(),
-            path.clone(),
-            which(index, reproduced),
-        ));
+        per_platform.push(PlatformRecipe {
+            platform: platform.image.platform.to_string(),
+            recipe: RecipeInfo {
+                path: path.display().to_string(),
+                sha256: crate::image::digest::Digest::of(text.as_bytes()),
+                inferred: true,
+            },
+            which: which(index, reproduced),
+        });
         first.get_or_insert((path, text));
     }
     let (path, text) =

@@ -126,6 +126,11 @@ pub struct PlatformResult {
     pub error: Option<String>,
     /// The builder this platform was rebuilt on, when its build started.
     pub builder: Option<BuilderRoot>,
+    /// The recipe this platform was verified with, when it is not the
+    /// report's `recipe`: an inferred run whose platforms' binaries record
+    /// different build inputs saves a recipe per platform.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipe: Option<RecipeInfo>,
     /// Release inputs read from this platform's image binary, by placeholder
     /// name (`go_version`, `input:build_date`): a pass is "reproducible
     /// given these published inputs".
@@ -175,6 +180,7 @@ impl PlatformResult {
             causes: Vec::new(),
             error: Some(reason),
             builder: None,
+            recipe: None,
             inputs: BTreeMap::new(),
             dependencies: None,
             candidates: None,
