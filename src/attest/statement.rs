@@ -54,7 +54,7 @@ pub struct Predicate {
     pub input_attestations: Vec<serde_json::Value>,
     pub verification_result: &'static str,
     pub verified_levels: Vec<&'static str>,
-    /// Extension (documented in the README): what was rebuilt, from what, how.
+    /// Extension (documented in docs/attestations.md): what was rebuilt, from what, how.
     pub rebuild_compare: Extension,
 }
 
