@@ -1638,7 +1638,7 @@ fn untagged_oci_layout_with_several_images_is_read_at_the_recipes_tag() {
     assert_eq!(
         run.stderr,
         format!(
-            "error: cannot read the published image {untagged}:v2-{VERSION}\n  caused by: no image \
+            "error: cannot read the published image {untagged}:v2-{VERSION}: no image \
              tagged \"v2-{VERSION}\" in {}; tags: v0.9.0, {VERSION}, latest\n",
             layout.display()
         )
