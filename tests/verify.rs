@@ -948,7 +948,7 @@ fn image_without_a_recipe_names_close_matches_before_inferring_one() {
     );
     assert!(
         run.stderr
-            .contains("error: cannot read the published image 127.0.0.1:9/nothing/known:v1\n"),
+            .contains("error: cannot read the published image 127.0.0.1:9/nothing/known:v1: "),
         "{}",
         run.stderr
     );
