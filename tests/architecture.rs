@@ -8,20 +8,21 @@ use std::path::Path;
 
 type Module = Vec<String>;
 
-/// Every module of `src/` (the library's), by path, with its non-test source.
+/// Every module of `src/` (the library's: `src/bin/` holds the binary),
+/// by path, with its non-test source.
 fn modules() -> BTreeMap<Module, (bool, String)> {
     fn walk(dir: &Path, out: &mut BTreeMap<Module, (bool, String)>, prefix: &[String]) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_str().unwrap().to_string();
             if path.is_dir() {
+                if prefix.is_empty() && name == "bin" {
+                    continue;
+                }
                 let mut p = prefix.to_vec();
                 p.push(name);
                 walk(&path, out, &p);
             } else if let Some(stem) = name.strip_suffix(".rs") {
-                if prefix.is_empty() && stem == "main" {
-                    continue;
-                }
                 let mut module = prefix.to_vec();
                 let is_mod = stem == "mod" || (prefix.is_empty() && stem == "lib");
                 if !is_mod {

@@ -233,8 +233,86 @@ fn the_tables_cover_every_option_help_lists() {
         listed_options(&[], "Global options (before or after the command):"),
         GLOBAL_OPTIONS
     );
+    // Without a command: verify's options, then `--generate`, which takes
+    // no other argument.
     let verify = OWN_OPTIONS[0].1.iter().map(|o| o[0].to_string());
-    assert_eq!(listed_options(&[], "Options:"), verify.collect::<Vec<_>>());
+    let top_level = verify.chain(["--generate".to_string()]);
+    assert_eq!(
+        listed_options(&[], "Options:"),
+        top_level.collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn generate_prints_the_man_page_and_completions_and_refuses_other_kinds() {
+    let home = tempfile::tempdir().unwrap();
+    let man = run_in(home.path(), &["--generate", "man"]);
+    assert_eq!(man.code, 0, "{}", man.stderr);
+    assert_eq!(man.stderr, "");
+    assert!(
+        man.stdout.contains(".TH rebuild-compare 1"),
+        "{}",
+        man.stdout
+    );
+    for (command, _) in OWN_OPTIONS {
+        let name = command.split(' ').next().unwrap();
+        assert!(
+            man.stdout
+                .contains(&format!("rebuild\\-compare\\-{name}(1)")),
+            "{name}: {}",
+            man.stdout
+        );
+    }
+    for (kind, first_line) in [
+        ("complete-bash", "_rebuild__compare() {"),
+        ("complete-zsh", "#compdef rebuild-compare"),
+        ("complete-fish", "# Print an optspec for argparse to handle cmd's options that are independent of any subcommand."),
+    ] {
+        let run = run_in(home.path(), &["--generate", kind]);
+        assert_eq!(run.code, 0, "{kind}: {}", run.stderr);
+        assert_eq!(run.stdout.lines().next(), Some(first_line), "{kind}");
+        assert!(run.stdout.contains("platform"), "{kind}: {}", run.stdout);
+    }
+    let bash = run_in(home.path(), &["--generate", "complete-bash"]);
+    assert!(bash.stdout.contains("--platform"), "{}", bash.stdout);
+
+    let unknown = run_in(home.path(), &["--generate", "complete-powershell"]);
+    assert_eq!(unknown.code, 2);
+    assert_eq!(unknown.stdout, "");
+    assert!(
+        unknown
+            .stderr
+            .starts_with("error: invalid value 'complete-powershell' for '--generate <KIND>'"),
+        "{}",
+        unknown.stderr
+    );
+    for args in [
+        &["--generate", "man", "example.com/app", VERSION][..],
+        &["--generate", "man", "--platform", AMD64],
+    ] {
+        let run = run_in(home.path(), args);
+        assert_eq!(run.code, 2, "{args:?}");
+        assert_eq!(run.stdout, "", "{args:?}");
+        assert!(
+            run.stderr
+                .starts_with("error: the argument '--generate <KIND>' cannot be used with"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    let before_a_command = run_in(
+        home.path(),
+        &["--generate", "man", "digest", "example.com/app"],
+    );
+    assert_eq!(before_a_command.code, 2);
+    assert_eq!(before_a_command.stdout, "");
+    assert_eq!(
+        before_a_command.stderr.lines().next(),
+        Some(
+            "error: --generate is not an option of `digest`; before a command only the global \
+             options --authfile, --insecure-registry, --cache-dir, -v and -q are accepted"
+        )
+    );
 }
 
 #[test]

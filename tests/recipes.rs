@@ -199,7 +199,7 @@ fn mirror_with_a_typo_names_the_shipped_repository_before_inferring_a_recipe() {
     );
     assert!(
         run.stderr.contains(
-            "error: cannot read the published image 127.0.0.1:9/rancher/critcl:v1.19.0\n"
+            "error: cannot read the published image 127.0.0.1:9/rancher/critcl:v1.19.0: "
         ),
         "{}",
         run.stderr

@@ -948,7 +948,7 @@ fn image_without_a_recipe_names_close_matches_before_inferring_one() {
     );
     assert!(
         run.stderr
-            .contains("error: cannot read the published image 127.0.0.1:9/nothing/known:v1\n"),
+            .contains("error: cannot read the published image 127.0.0.1:9/nothing/known:v1: "),
         "{}",
         run.stderr
     );
@@ -1638,7 +1638,7 @@ fn untagged_oci_layout_with_several_images_is_read_at_the_recipes_tag() {
     assert_eq!(
         run.stderr,
         format!(
-            "error: cannot read the published image {untagged}:v2-{VERSION}\n  caused by: no image \
+            "error: cannot read the published image {untagged}:v2-{VERSION}: no image \
              tagged \"v2-{VERSION}\" in {}; tags: v0.9.0, {VERSION}, latest\n",
             layout.display()
         )

@@ -16,7 +16,9 @@ use pkcs8::{
 };
 use sha2::{Digest as _, Sha256};
 
-/// A key file (or `REBUILD_COMPARE_SIGN_KEY` value) larger than this is refused.
+/// The environment variable whose value is a signing key's PEM.
+pub const SIGN_KEY_ENV: &str = "REBUILD_COMPARE_SIGN_KEY";
+/// A key file (or [`SIGN_KEY_ENV`] value) larger than this is refused.
 pub const MAX_KEY_BYTES: u64 = 64 * 1024;
 /// The private key's file name in [`write_pair`]'s directory.
 pub const PRIVATE_KEY_FILE: &str = "rebuild-compare.key";
@@ -96,6 +98,10 @@ pub enum KeyError {
     Random(String),
     #[error("encoding the key as PEM: {0}")]
     Encode(String),
+    #[error("--push-attestation needs a signing key: add --sign-key FILE (or set {SIGN_KEY_ENV}); `rebuild-compare key generate --out DIR` makes one")]
+    PushUnsigned,
+    #[error("--sign-key signs an attestation, but none is written: add --attest FILE or --push-attestation")]
+    NothingToSign,
 }
 
 /// A private key that signs attestations.
@@ -480,6 +486,56 @@ fn check_size(bytes: &[u8], origin: &str) -> Result<(), KeyError> {
     Ok(())
 }
 
+/// Where the key that signs attestations came from.
+pub enum KeySource {
+    /// A PEM file (`--sign-key FILE`), by absolute path.
+    File(PathBuf),
+    /// The PEM [`SIGN_KEY_ENV`] held.
+    Environment(Zeroizing<Vec<u8>>),
+}
+
+/// The key that signs a command's attestations, and where it came from.
+pub struct AttestationKey {
+    pub key: SigningKey,
+    pub source: KeySource,
+}
+
+/// The key that signs the attestations of `verify` and `run`: `file`
+/// (`--sign-key`), else `environment` (the PEM [`SIGN_KEY_ENV`] held) when
+/// an attestation is written. Read before anything is pulled or built, so
+/// that a bad key fails at once. Attaching attestations to the image
+/// (`pushes`) needs a key; a key file when no attestation is written is
+/// refused rather than ignored.
+pub fn attestation_key(
+    file: Option<&Path>,
+    environment: Option<&[u8]>,
+    writes: bool,
+    pushes: bool,
+) -> Result<Option<AttestationKey>, KeyError> {
+    if pushes && file.is_none() && environment.is_none() {
+        return Err(KeyError::PushUnsigned);
+    }
+    match (file, environment) {
+        (Some(_), _) if !(writes || pushes) => Err(KeyError::NothingToSign),
+        (Some(path), _) => {
+            let key = SigningKey::read(path)?;
+            let path = std::path::absolute(path).map_err(|source| KeyError::Read {
+                origin: path.display().to_string(),
+                source,
+            })?;
+            Ok(Some(AttestationKey {
+                key,
+                source: KeySource::File(path),
+            }))
+        }
+        (None, Some(pem)) if writes || pushes => Ok(Some(AttestationKey {
+            key: SigningKey::from_pem(pem, SIGN_KEY_ENV)?,
+            source: KeySource::Environment(Zeroizing::new(pem.to_vec())),
+        })),
+        (None, _) => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -646,5 +702,37 @@ mod tests {
         std::fs::write(&path, vec![b'a'; 64 * 1024 + 1]).unwrap();
         let error = SigningKey::read(&path).unwrap_err();
         assert!(matches!(error, KeyError::TooLarge { .. }), "{error}");
+    }
+
+    #[test]
+    fn attestation_key_needs_a_key_to_push_and_an_attestation_for_a_key_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SigningKey::generate(Algorithm::P256).unwrap();
+        let pair = write_pair(&key, dir.path()).unwrap();
+        let pem = key.to_pem().unwrap();
+        let file = Some(pair.private_key.as_path());
+        let environment = Some(pem.as_bytes());
+
+        let unsigned = attestation_key(None, None, true, true).err();
+        assert!(matches!(unsigned, Some(KeyError::PushUnsigned)));
+        let unused = attestation_key(file, None, false, false).err();
+        assert!(matches!(unused, Some(KeyError::NothingToSign)));
+        assert!(attestation_key(None, environment, false, false)
+            .unwrap()
+            .is_none());
+        assert!(attestation_key(None, None, true, false).unwrap().is_none());
+
+        let from_file = attestation_key(file, environment, true, false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(from_file.key.key_id(), key.key_id());
+        assert!(matches!(from_file.source, KeySource::File(path) if path == pair.private_key));
+        let from_environment = attestation_key(None, environment, false, true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(from_environment.key.key_id(), key.key_id());
+        assert!(
+            matches!(from_environment.source, KeySource::Environment(bytes) if bytes.as_slice() == pem.as_bytes())
+        );
     }
 }

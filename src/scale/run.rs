@@ -17,6 +17,7 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
+use crate::attest::keys::{KeySource, SIGN_KEY_ENV};
 use crate::attest::lookup::attach_to_image;
 use crate::image::digest::Digest;
 use crate::image::AccessOptions;
@@ -70,14 +71,13 @@ pub struct RunOptions {
     /// Only this job of the plan (`--index`, as a Kubernetes Indexed Job's
     /// `JOB_COMPLETION_INDEX`).
     pub index: Option<usize>,
-    /// Options every job's `verify` gets (verifier id, signing, pushing,
-    /// registry access), after the job's own arguments.
-    pub verify_args: Vec<String>,
-    /// Environment variables every job gets (the signing key's PEM, when
-    /// it came from the environment: `main` took it out of this process's).
-    pub env: Vec<(String, std::ffi::OsString)>,
-    /// Whether jobs sign, so their attestation is a DSSE envelope.
-    pub signed: bool,
+    /// The key every job signs its attestation with, so that it is a DSSE
+    /// envelope (`None`: a bare statement). A key from the environment is
+    /// handed to each job in the same variable (`main` took it out of this
+    /// process's environment).
+    pub sign_key: Option<KeySource>,
+    /// The registry options every job's `verify` is given.
+    pub access: JobAccess,
     /// Attach each job's signed envelope to its image with these access
     /// options (`--push-attestation`). The run attaches them itself, one at
     /// a time, rather than its jobs: the platforms of one image share its
@@ -87,6 +87,15 @@ pub struct RunOptions {
     /// Run again the jobs whose ledger entry is an error (`--retry-errors`);
     /// a finished job with a verdict is never redone.
     pub retry_errors: bool,
+}
+
+/// The registry options of a run, given to each of its jobs as written
+/// (`--authfile`, `--insecure-registry`, `--cache-dir`).
+#[derive(Debug, Default, Clone)]
+pub struct JobAccess {
+    pub authfile: Option<PathBuf>,
+    pub insecure_registries: Vec<String>,
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// What a run did.
@@ -414,7 +423,8 @@ fn verify(
     attaching: &Mutex<()>,
     work: &Path,
 ) -> Result<Outcome, RunError> {
-    let attestation_name = if options.signed {
+    let signed = options.sign_key.is_some();
+    let attestation_name = if signed {
         ENVELOPE_FILE
     } else {
         STATEMENT_FILE
@@ -426,19 +436,7 @@ fn verify(
     let report_file = File::create(&report_path).map_err(io_error("creating", &report_path))?;
     let stderr_file = File::create(&stderr_path).map_err(io_error("creating", &stderr_path))?;
 
-    let pin = job
-        .recipe_sha256
-        .iter()
-        .flat_map(|sha256| ["--recipe-sha256", sha256.as_str()]);
-    let status = Command::new(&options.program)
-        .args(&job.args)
-        .args(pin)
-        .args(["--format", "json", "--attest"])
-        .arg(&attestation_path)
-        .arg("--out-dir")
-        .arg(&out_dir)
-        .args(&options.verify_args)
-        .envs(options.env.iter().map(|(k, v)| (k, v)))
+    let status = verify_command(job, options, &attestation_path, &out_dir)
         .stdin(Stdio::null())
         .stdout(report_file)
         .stderr(stderr_file)
@@ -479,7 +477,7 @@ fn verify(
             None
         }
     };
-    if let (Some(access), true, 0 | 1) = (&options.attach, options.signed, code) {
+    if let (Some(access), true, 0 | 1) = (&options.attach, signed, code) {
         if let Err(e) = attach(job, &attestation_path, access, attaching) {
             code = 2;
             error = Some(format!(
@@ -490,7 +488,7 @@ fn verify(
     let attestation = attestation_path
         .is_file()
         .then(|| attestation_name.to_string());
-    let signer_key_id = match (&attestation, options.signed) {
+    let signer_key_id = match (&attestation, signed) {
         (Some(_), true) => signer_key_id(&attestation_path),
         _ => None,
     };
@@ -501,6 +499,45 @@ fn verify(
         attestation,
         signer_key_id,
     })
+}
+
+/// The job's `verify`: its own arguments, pinned to the planned recipe's
+/// sha256, writing its JSON report to stdout, its attestation to
+/// `attestation` and its build to `out_dir`, with the run's verifier id,
+/// signing key and registry options.
+fn verify_command(job: &Job, options: &RunOptions, attestation: &Path, out_dir: &Path) -> Command {
+    let mut command = Command::new(&options.program);
+    command.args(&job.args);
+    if let Some(sha256) = &job.recipe_sha256 {
+        command.args(["--recipe-sha256", sha256]);
+    }
+    command
+        .args(["--format", "json", "--attest"])
+        .arg(attestation)
+        .arg("--out-dir")
+        .arg(out_dir)
+        .args(["--verifier-id", &options.verifier_id]);
+    match &options.sign_key {
+        Some(KeySource::File(path)) => {
+            command.arg("--sign-key").arg(path);
+        }
+        Some(KeySource::Environment(pem)) => {
+            use std::os::unix::ffi::OsStrExt;
+            command.env(SIGN_KEY_ENV, std::ffi::OsStr::from_bytes(pem));
+        }
+        None => {}
+    }
+    let access = &options.access;
+    if let Some(authfile) = &access.authfile {
+        command.arg("--authfile").arg(authfile);
+    }
+    for host in &access.insecure_registries {
+        command.args(["--insecure-registry", host]);
+    }
+    if let Some(dir) = &access.cache_dir {
+        command.arg("--cache-dir").arg(dir);
+    }
+    command
 }
 
 /// Moves a finished job's directory `work` into the ledger at `target`.
@@ -759,9 +796,8 @@ mod tests {
                 ledger: self.ledger(),
                 jobs: 1,
                 index: None,
-                verify_args: Vec::new(),
-                env: Vec::new(),
-                signed: false,
+                sign_key: None,
+                access: JobAccess::default(),
                 attach: None,
                 verifier_id: "urn:test".into(),
                 retry_errors,
@@ -772,6 +808,74 @@ mod tests {
         fn entry(&self) -> Entry {
             serde_json::from_slice(&fs::read(self.job_dir().join(ENTRY_FILE)).unwrap()).unwrap()
         }
+    }
+
+    #[test]
+    fn a_jobs_verify_gets_its_arguments_then_the_runs_key_and_registry_options() {
+        let fake = Fake::new("");
+        let job = &fake.plan.jobs[0];
+        let options = RunOptions {
+            program: fake.program(),
+            ledger: fake.ledger(),
+            jobs: 1,
+            index: None,
+            sign_key: Some(KeySource::File(PathBuf::from("/keys/rebuilder.key"))),
+            access: JobAccess {
+                authfile: Some(PathBuf::from("/auth.json")),
+                insecure_registries: vec!["a.example".into(), "b.example:5000".into()],
+                cache_dir: Some(PathBuf::from("/cache")),
+            },
+            attach: None,
+            verifier_id: "urn:test".into(),
+            retry_errors: false,
+        };
+        let command = verify_command(job, &options, Path::new("/w/a.json"), Path::new("/w/out"));
+        let args: Vec<&str> = command.get_args().map(|a| a.to_str().unwrap()).collect();
+        let expected: Vec<&str> = job
+            .args
+            .iter()
+            .map(String::as_str)
+            .chain([
+                "--format",
+                "json",
+                "--attest",
+                "/w/a.json",
+                "--out-dir",
+                "/w/out",
+                "--verifier-id",
+                "urn:test",
+                "--sign-key",
+                "/keys/rebuilder.key",
+                "--authfile",
+                "/auth.json",
+                "--insecure-registry",
+                "a.example",
+                "--insecure-registry",
+                "b.example:5000",
+                "--cache-dir",
+                "/cache",
+            ])
+            .collect();
+        assert_eq!(args, expected);
+        assert_eq!(command.get_envs().count(), 0);
+
+        let options = RunOptions {
+            sign_key: Some(KeySource::Environment(
+                b"-----BEGIN PRIVATE KEY-----".to_vec().into(),
+            )),
+            access: JobAccess::default(),
+            ..options
+        };
+        let command = verify_command(job, &options, Path::new("/w/a.json"), Path::new("/w/out"));
+        assert!(!command.get_args().any(|a| a == "--sign-key"));
+        let envs: Vec<_> = command.get_envs().collect();
+        assert_eq!(
+            envs,
+            [(
+                std::ffi::OsStr::new(SIGN_KEY_ENV),
+                Some(std::ffi::OsStr::new("-----BEGIN PRIVATE KEY-----"))
+            )]
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::error::RecipeError;
 use super::schema::Recipe;
-use crate::image::reference::Reference;
+use crate::image::reference::{ImageLocation, Reference};
 
 /// The recipes shipped inside the binary: `(file name, contents)`.
 /// Every `recipes/*.toml` file must be listed here (a unit test checks it).
@@ -63,6 +63,16 @@ pub struct Found<'a> {
     /// Why this recipe, when the image's repository is not the one it covers
     /// (a mirror): a one-line note for the report.
     pub note: Option<String>,
+}
+
+/// What the catalogue holds for an image whose recipe may be inferred.
+#[derive(Debug, Clone)]
+pub enum Lookup<'a> {
+    /// A recipe covers the image.
+    Found(Found<'a>),
+    /// None does, or the image is a layout or archive (no repository to
+    /// look a recipe up by): infer one. The note names close matches.
+    Infer { note: Option<String> },
 }
 
 /// The recipes known by repository: the shipped ones, plus a directory's.
@@ -191,6 +201,28 @@ impl Catalogue {
                     .map(|e| format!("{} (covers {})", e.recipe.origin, e.recipe.image.repository))
                     .collect(),
             }),
+        }
+    }
+
+    /// The recipe for `image` when one may be inferred instead: the one
+    /// [`Catalogue::lookup`] finds, else [`Lookup::Infer`] when none covers
+    /// the image, noting close matches (`--recipe builtin:NAME` takes one).
+    /// Several recipes for its path on other registries is still an error.
+    pub fn lookup_or_infer(&self, image: &ImageLocation) -> Result<Lookup<'_>, RecipeError> {
+        let Some(reference) = image.registry_reference() else {
+            return Ok(Lookup::Infer { note: None });
+        };
+        match self.lookup(&reference.name()) {
+            Ok(found) => Ok(Lookup::Found(found)),
+            Err(RecipeError::UnknownRepository { close, repository }) => Ok(Lookup::Infer {
+                note: (!close.is_empty()).then(|| {
+                    format!(
+                        "no recipe covers {repository} (close matches: {}; pass one with --recipe builtin:NAME if you meant it)",
+                        close.join(", ")
+                    )
+                }),
+            }),
+            Err(e) => Err(e),
         }
     }
 
@@ -511,6 +543,32 @@ mod tests {
                  `rebuild-compare recipe list` shows the known ones; write one (see recipes/README.md) \
                  and pass it with --recipe FILE"
                 .to_string())
+        );
+    }
+
+    #[test]
+    fn lookup_or_infer_infers_for_layouts_and_uncovered_images_noting_close_matches() {
+        let catalogue = Catalogue::builtin().unwrap();
+        let lookup = |image: &str| match catalogue
+            .lookup_or_infer(&ImageLocation::parse(image).unwrap())
+            .unwrap()
+        {
+            Lookup::Found(found) => Ok((found.entry.recipe.origin.clone(), found.note)),
+            Lookup::Infer { note } => Err(note),
+        };
+        assert_eq!(
+            lookup("rancher/crictl:v1.30.0"),
+            Ok(("builtin:rancher-crictl.toml".to_string(), None))
+        );
+        assert_eq!(lookup("oci:/tmp/layout:v1"), Err(None));
+        assert_eq!(lookup("127.0.0.1:5000/tools/app"), Err(None));
+        assert_eq!(
+            lookup("127.0.0.1:5000/rancher/critcl"),
+            Err(Some(
+                "no recipe covers 127.0.0.1:5000/rancher/critcl (close matches: \
+                 docker.io/rancher/crictl; pass one with --recipe builtin:NAME if you meant it)"
+                    .to_string()
+            ))
         );
     }
 

@@ -45,6 +45,17 @@ pub fn load_pinned(argument: &Path, expected: &str) -> Result<Recipe, RecipeErro
     Recipe::parse(&argument.display().to_string(), &text)
 }
 
+/// The recipe `--recipe ARGUMENT` names: the shipped one for
+/// `builtin:NAME`, else the file's; with `expected` (`--recipe-sha256`),
+/// refused unless its bytes' sha256 is that, as [`load_pinned`].
+pub fn load_argument(argument: &Path, expected: Option<&str>) -> Result<Recipe, RecipeError> {
+    match (expected, shipped_name(argument)) {
+        (Some(expected), _) => load_pinned(argument, expected),
+        (None, Some(name)) => Ok(catalogue::builtin(name)?.recipe),
+        (None, None) => Recipe::load(argument),
+    }
+}
+
 /// `NAME` of `builtin:NAME`.
 fn shipped_name(argument: &Path) -> Option<&str> {
     argument.to_str()?.strip_prefix("builtin:")
