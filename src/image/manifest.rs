@@ -1,6 +1,11 @@
 //! Manifests, indexes and image configs: the data the transports return,
 //! parsed tolerantly (every config field is optional) but bounded (size and
 //! fan-out limits), and the platform selection over an index.
+//!
+//! The media types are oci-client's. Its manifest, index, descriptor and
+//! config types (`oci_client::manifest::{OciImageManifest, OciImageIndex,
+//! OciDescriptor}`, `oci_client::config::ConfigFile`) are not used: each
+//! type below says what they cannot carry that this project relies on.
 
 use std::collections::BTreeMap;
 
@@ -9,14 +14,14 @@ use serde::{Deserialize, Serialize};
 use super::digest::Digest;
 use super::platform::Platform;
 
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
-pub const DOCKER_LAYER_TAR: &str = "application/vnd.docker.image.rootfs.diff.tar";
-pub const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+pub use oci_client::manifest::{
+    IMAGE_CONFIG_MEDIA_TYPE as OCI_CONFIG, IMAGE_DOCKER_CONFIG_MEDIA_TYPE as DOCKER_CONFIG,
+    IMAGE_DOCKER_LAYER_GZIP_MEDIA_TYPE as DOCKER_LAYER_GZIP,
+    IMAGE_DOCKER_LAYER_TAR_MEDIA_TYPE as DOCKER_LAYER_TAR,
+    IMAGE_MANIFEST_LIST_MEDIA_TYPE as DOCKER_MANIFEST_LIST,
+    IMAGE_MANIFEST_MEDIA_TYPE as DOCKER_MANIFEST, OCI_IMAGE_INDEX_MEDIA_TYPE as OCI_INDEX,
+    OCI_IMAGE_MEDIA_TYPE as OCI_MANIFEST,
+};
 
 /// Every manifest media type we ask a registry for.
 pub const ACCEPTED_MANIFEST_TYPES: &[&str] = &[
@@ -74,6 +79,15 @@ pub enum ManifestError {
 }
 
 /// A content descriptor, as found in manifests and indexes.
+///
+/// Not `OciDescriptor`: its digest is any string, where this one is parsed
+/// as it is read into a [`Digest`] (sha256, 64 lowercase hex digits), so
+/// that a hostile manifest's digest is refused at once and never becomes
+/// part of a blob's path in a layout or the cache; its size is signed; its
+/// media type is required, where a descriptor without one is read here (a
+/// manifest's media type then comes from the transport or its shape); and
+/// an index entry is another type (`ImageIndexEntry`), where the project
+/// passes one descriptor type to every transport.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Descriptor {
@@ -90,6 +104,9 @@ pub struct Descriptor {
 }
 
 /// The `platform` object of an index entry.
+///
+/// Not oci-client's `Platform`, which requires `os` and `architecture`:
+/// an entry that lacks them is read here, and skipped as not runnable.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DescriptorPlatform {
     #[serde(default)]
@@ -101,6 +118,9 @@ pub struct DescriptorPlatform {
 }
 
 /// An OCI image manifest or Docker schema2 manifest.
+///
+/// Not `OciImageManifest`, whose descriptors are `OciDescriptor`s (see
+/// [`Descriptor`]) and whose `layers` are required.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageManifest {
@@ -117,6 +137,8 @@ pub struct ImageManifest {
 }
 
 /// An OCI image index or Docker manifest list.
+///
+/// Not `OciImageIndex`, whose entries are not [`Descriptor`]s.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Index {
@@ -254,6 +276,10 @@ pub fn check_declared_size(
 }
 
 /// An image config (`application/vnd.oci.image.config.v1+json` or Docker's): every field optional.
+///
+/// Not oci-client's `ConfigFile`, which requires `architecture`, `os` and
+/// `rootfs` and refuses a `created` that is not RFC 3339: a config is read
+/// here for the few fields the project uses, whatever else it holds.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ImageConfig {
     #[serde(default)]
@@ -384,22 +410,6 @@ pub fn list_platforms<'a>(platforms: impl Iterator<Item = &'a Platform>) -> Stri
         .join(", ")
 }
 
-/// Whether a layer media type is one we can read.
-pub fn is_layer_type(media_type: &str) -> bool {
-    matches!(
-        media_type,
-        "application/vnd.oci.image.layer.v1.tar"
-            | "application/vnd.oci.image.layer.v1.tar+gzip"
-            | "application/vnd.oci.image.layer.v1.tar+zstd"
-            | "application/vnd.oci.image.layer.nondistributable.v1.tar"
-            | "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
-            | "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd"
-            | DOCKER_LAYER_TAR
-            | DOCKER_LAYER_GZIP
-            | "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,6 +464,50 @@ mod tests {
             Manifest::parse(&big, &digest(), None),
             Err(ManifestError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn a_descriptor_digest_that_could_name_a_path_is_refused_as_the_manifest_is_read() {
+        let doc = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_CONFIG, "digest": format!("sha256:{}", "a".repeat(64)), "size": 2},
+            "layers": [{"mediaType": DOCKER_LAYER_TAR, "digest": "sha256:../../../etc/passwd", "size": 1}]
+        });
+        let err = Manifest::parse(doc.to_string().as_bytes(), &digest(), None).unwrap_err();
+        assert!(matches!(err, ManifestError::Malformed { .. }), "{err:?}");
+        let expected = format!(
+            "malformed manifest {}: malformed digest \"sha256:../../../etc/passwd\": \
+             expected sha256: followed by 64 lowercase hex digits",
+            digest()
+        );
+        assert!(err.to_string().starts_with(&expected), "{err}");
+    }
+
+    #[test]
+    fn reads_entries_without_media_type_or_os_and_skips_them() {
+        let doc = serde_json::json!({
+            "schemaVersion": 2,
+            "manifests": [
+                entry(OCI_MANIFEST, "linux", "amd64"),
+                {"mediaType": OCI_MANIFEST, "digest": format!("sha256:{}", "b".repeat(64)), "size": 10,
+                 "platform": {"architecture": "arm64"}},
+                {"digest": format!("sha256:{}", "c".repeat(64)), "size": 10},
+            ]
+        });
+        let (m, mt) = Manifest::parse(doc.to_string().as_bytes(), &digest(), None).unwrap();
+        assert_eq!(mt, OCI_INDEX);
+        let Manifest::Index(index) = m else {
+            panic!("not an index")
+        };
+        assert_eq!(index.manifests.len(), 3);
+        assert_eq!(index.manifests[2].media_type, "");
+        let runnable: Vec<String> = select_platforms(&index, &[])
+            .unwrap()
+            .iter()
+            .map(|(p, _)| p.to_string())
+            .collect();
+        assert_eq!(runnable, ["linux/amd64"]);
     }
 
     #[test]

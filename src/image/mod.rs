@@ -11,6 +11,36 @@
 //! what they return; [`inspect`] describes what an image runs.
 //! [`repository`] reads and writes the small things beside images in a
 //! registry repository: tags, pushed artifacts, referrers.
+//!
+//! # Why oci-client and a transport of our own
+//!
+//! References follow `oci-client`'s grammar ([`mod@reference`]) and
+//! manifests its media types ([`manifest`], which says why its manifest,
+//! descriptor and config types are not used). Its `Client` is not used:
+//! registries are read through this module's transport, which enforces
+//! what that client does not.
+//!
+//! - **Body caps.** Every manifest, config, token, error body and tags page
+//!   is read under a hard limit, refused on its `Content-Length` before a
+//!   byte is read ([`http`]); oci-client reads whole bodies into memory
+//!   whatever their size.
+//! - **Digest verification of every byte.** A blob fails as soon as it runs
+//!   past the size its descriptor declares, and at its end unless size and
+//!   sha256 match; no later stage sees the end of an unverified blob
+//!   ([`digest`]), and a manifest is hashed before it is parsed.
+//!   oci-client's `pull_blob` hands every byte on before it checks the
+//!   digest at the end, and has no size limit.
+//! - **Credential scope.** Credentials go to a token realm over plain HTTP
+//!   only on the registry's own plain-HTTP host, and a write (its bytes and
+//!   its authorization) only to the registry's own origin, following no
+//!   redirect; oci-client sends them to whatever realm a challenge names.
+//! - **Redirect policy.** At most ten redirects, never from HTTPS down to
+//!   plain HTTP ([`http::redirect_policy`]); oci-client keeps reqwest's
+//!   default policy, which follows such a downgrade.
+//! - **Deadlines.** Every small request has a deadline, its retries a
+//!   budget, and every body a low-speed limit, so a registry that stalls or
+//!   trickles cannot hold a run; oci-client sets no timeout unless asked,
+//!   and none for a whole request.
 
 pub mod archive;
 pub mod auth;

@@ -1,11 +1,18 @@
 //! Image references and transports: the first stage of the image side.
 //!
 //! Parses what the user typed (`bitnami/kubectl`, `host:5000/ns/app:v1@sha256:…`,
-//! `oci:DIR[:TAG]`, `docker-archive:FILE[:REF]`) into an [`ImageLocation`],
-//! normalising registry references exactly like Docker and crane do:
-//! `ubuntu` is `docker.io/library/ubuntu:latest`.
+//! `oci:DIR[:TAG]`, `docker-archive:FILE[:REF]`) into an [`ImageLocation`].
+//! A registry reference is read by `oci-client`'s grammar (the distribution
+//! spec's, with Docker's normalisation: `ubuntu` is
+//! `docker.io/library/ubuntu:latest`); [`Reference::parse`] adds this
+//! project's rules around it: the `docker://` prefix, whitespace and control
+//! characters refused by name, `registry-1.docker.io` as Docker Hub, IPv6
+//! literal hosts (`[::1]:5000/app`), tags in ASCII only, and the digest as a
+//! typed sha256 [`Digest`].
 
+use std::borrow::Cow;
 use std::fmt;
+use std::net::Ipv6Addr;
 use std::path::PathBuf;
 
 use super::digest::Digest;
@@ -14,6 +21,16 @@ use super::digest::Digest;
 pub const DOCKER_HUB: &str = "docker.io";
 /// The tag used when a reference names neither tag nor digest.
 pub const DEFAULT_TAG: &str = "latest";
+/// Another name of Docker Hub's registry that oci-client's grammar keeps as
+/// written (it folds only `index.docker.io`).
+const DOCKER_HUB_ALIAS: &str = "registry-1.docker.io";
+/// The host an IPv6 literal stands in for while oci-client's grammar, which
+/// has no IPv6 hosts, reads the rest of the reference.
+const STAND_IN_HOST: &str = "localhost";
+/// What a registry reference looks like, for the error when it does not.
+const GRAMMAR: &str = "expected [HOST[:PORT]/]NAME[:TAG][@DIGEST], the NAME in lowercase \
+    letters and digits separated by '/', '.', '_', '__' or '-', the TAG 1-128 letters, \
+    digits, '_', '.' and '-', not starting with '.' or '-'";
 
 /// Why a reference could not be parsed.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +50,12 @@ impl ReferenceError {
 }
 
 /// A normalised registry reference: `registry/repository[:tag][@digest]`.
+///
+/// Its parts come from `oci_client::Reference`'s accessors; the project
+/// keeps its own struct because the digest travels as a typed [`Digest`]
+/// (sha256 in lowercase hex only: the digest every later stage verifies
+/// bytes against and names cache files by), where oci-client keeps any
+/// algorithm's digest as a string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Reference {
     /// Registry host, with port if any (`docker.io`, `127.0.0.1:5000`).
@@ -55,44 +78,51 @@ impl Reference {
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(ReferenceError::new(input, "it contains whitespace"));
         }
-        let (name_tag, digest) = match s.split_once('@') {
-            Some((name, digest)) => (
-                name,
-                Some(Digest::parse(digest).map_err(|e| ReferenceError::new(input, e.to_string()))?),
-            ),
-            None => (s, None),
-        };
-        let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
-        let (name, tag) = match name_tag[last_slash..].rfind(':') {
-            Some(i) => {
-                let at = last_slash + i;
-                (&name_tag[..at], Some(&name_tag[at + 1..]))
+        let digest = match s.split_once('@') {
+            Some((_, digest)) => {
+                Some(Digest::parse(digest).map_err(|e| ReferenceError::new(input, e.to_string()))?)
             }
-            None => (name_tag, None),
+            None => None,
         };
-        if let Some(tag) = tag {
+        let (ipv6_host, text) = match ipv6_host(s) {
+            Some((host, path)) => (Some(host), Cow::Owned(format!("{STAND_IN_HOST}/{path}"))),
+            None => match s.split_once('/') {
+                Some((DOCKER_HUB_ALIAS, path)) => {
+                    (None, Cow::Owned(format!("{DOCKER_HUB}/{path}")))
+                }
+                _ => (None, Cow::Borrowed(s)),
+            },
+        };
+        let parsed: oci_client::Reference = text.parse().map_err(|e| {
+            ReferenceError::new(
+                input,
+                match e {
+                    oci_client::ParseError::NameTooLong => {
+                        "the repository name is longer than 255 characters".to_string()
+                    }
+                    other => format!("{other}: {GRAMMAR}"),
+                },
+            )
+        })?;
+        // oci-client's grammar reads the `UPPER` of `UPPER/case` as a host, and its
+        // normalisation puts it back into the repository unchecked: refused
+        // here with the error oci-client names for it but does not raise.
+        if parsed.repository().bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(ReferenceError::new(
+                input,
+                format!(
+                    "{}: {GRAMMAR}",
+                    oci_client::ParseError::NameContainsUppercase
+                ),
+            ));
+        }
+        if let Some(tag) = parsed.tag() {
             validate_tag(tag).map_err(|r| ReferenceError::new(input, r))?;
         }
-        let (registry, repository) = split_registry(name);
-        let registry = match registry {
-            Some("index.docker.io" | "registry-1.docker.io") | None => DOCKER_HUB.to_string(),
-            Some(host) => host.to_string(),
-        };
-        let repository = if registry == DOCKER_HUB && !repository.contains('/') {
-            format!("library/{repository}")
-        } else {
-            repository.to_string()
-        };
-        validate_repository(&repository).map_err(|r| ReferenceError::new(input, r))?;
-        let tag = match (tag, &digest) {
-            (Some(tag), _) => Some(tag.to_string()),
-            (None, None) => Some(DEFAULT_TAG.to_string()),
-            (None, Some(_)) => None,
-        };
         Ok(Self {
-            registry,
-            repository,
-            tag,
+            registry: ipv6_host.unwrap_or(parsed.registry()).to_string(),
+            repository: parsed.repository().to_string(),
+            tag: parsed.tag().map(str::to_string),
             digest,
         })
     }
@@ -140,20 +170,21 @@ impl fmt::Display for Reference {
     }
 }
 
-/// Splits off the registry host the way Docker does: the first path component
-/// is a host when it contains `.` or `:`, or is `localhost`.
-fn split_registry(name: &str) -> (Option<&str>, &str) {
-    match name.split_once('/') {
-        Some((first, rest))
-            if first.contains('.') || first.contains(':') || first == "localhost" =>
-        {
-            (Some(first), rest)
-        }
-        _ => (None, name),
-    }
+/// Splits `[v6]:PORT/path` (or `[v6]/path`) into its host and path, the
+/// host kept as written, when the brackets hold an IPv6 address.
+fn ipv6_host(s: &str) -> Option<(&str, &str)> {
+    let (host, path) = s.split_once('/')?;
+    let (address, port) = host.strip_prefix('[')?.split_once(']')?;
+    address.parse::<Ipv6Addr>().ok()?;
+    let port_ok = match port.strip_prefix(':') {
+        Some(digits) => !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()),
+        None => port.is_empty(),
+    };
+    port_ok.then_some((host, path))
 }
 
-/// Checks a tag against the distribution grammar; the error says why it fails.
+/// Checks a tag against the distribution grammar, in ASCII (oci-client's
+/// grammar also takes Unicode letters and digits); the error says why it fails.
 pub(crate) fn validate_tag(tag: &str) -> Result<(), String> {
     let ok = !tag.is_empty()
         && tag.len() <= 128
@@ -171,46 +202,6 @@ pub(crate) fn validate_tag(tag: &str) -> Result<(), String> {
             "tag {tag:?} must be 1-128 characters of letters, digits, '_', '.' and '-', not starting with '.' or '-'"
         ))
     }
-}
-
-/// Repository components: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`, joined by `/`.
-fn validate_repository(repository: &str) -> Result<(), String> {
-    if repository.len() > 255 {
-        return Err("the repository name is longer than 255 characters".into());
-    }
-    for component in repository.split('/') {
-        if !valid_component(component) {
-            return Err(format!(
-                "repository component {component:?} must be lowercase letters and digits, separated by '.', '_', '__' or '-'"
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn valid_component(component: &str) -> bool {
-    let bytes = component.as_bytes();
-    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    if bytes.is_empty() || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
-        return false;
-    }
-    let mut i = 0;
-    while i < bytes.len() {
-        if alnum(bytes[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && !alnum(bytes[i]) {
-            i += 1;
-        }
-        let sep = &component[start..i];
-        let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|b| b == b'-');
-        if !ok {
-            return false;
-        }
-    }
-    true
 }
 
 /// Where an image is read from, like skopeo's transports.
@@ -373,6 +364,60 @@ mod tests {
         ] {
             assert!(Reference::parse(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn keeps_ipv6_literal_registry_hosts() {
+        let r = Reference::parse("[::1]:5000/ns/app:v1").unwrap();
+        assert_eq!(r.registry, "[::1]:5000");
+        assert_eq!(r.repository, "ns/app");
+        assert_eq!(r.tag.as_deref(), Some("v1"));
+        assert_eq!(norm("[::1]/app"), "[::1]/app:latest");
+        assert!(Reference::parse("[zz]:5000/app").is_err());
+        assert!(Reference::parse("[::1]:port/app").is_err());
+    }
+
+    #[test]
+    fn folds_every_docker_hub_host() {
+        assert_eq!(
+            norm("registry-1.docker.io/ubuntu:22.04"),
+            "docker.io/library/ubuntu:22.04"
+        );
+        assert_eq!(norm("docker.io/ubuntu"), "docker.io/library/ubuntu:latest");
+    }
+
+    #[test]
+    fn refusals_say_which_rule_failed() {
+        let reason = |input: &str| Reference::parse(input).unwrap_err().to_string();
+        assert_eq!(
+            reason("app:t\u{e1}g"),
+            "invalid image reference \"app:t\u{e1}g\": tag \"t\u{e1}g\" must be 1-128 characters \
+             of letters, digits, '_', '.' and '-', not starting with '.' or '-'"
+        );
+        assert_eq!(
+            reason("a//b"),
+            format!("invalid image reference \"a//b\": invalid reference format: {GRAMMAR}")
+        );
+        assert_eq!(
+            reason("UPPER/case"),
+            format!("invalid image reference \"UPPER/case\": repository name must be lowercase: {GRAMMAR}")
+        );
+        assert_eq!(
+            reason(&format!("{}/app", "a".repeat(260))),
+            format!(
+                "invalid image reference \"{}/app\": the repository name is longer than 255 characters",
+                "a".repeat(260)
+            )
+        );
+        assert_eq!(
+            reason("app\tv1"),
+            "invalid image reference \"app\\tv1\": it contains whitespace"
+        );
+        assert_eq!(
+            reason("app@md5:0123"),
+            "invalid image reference \"app@md5:0123\": unsupported digest algorithm in \"md5:0123\" \
+             (only sha256 is supported)"
+        );
     }
 
     #[test]
