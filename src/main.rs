@@ -1217,8 +1217,7 @@ fn build(args: &BuildArgs, access: &AccessArgs, quiet: bool) -> anyhow::Result<b
     let access = access.options(quiet)?;
     let resolve_builder = |reference: &str| builder::resolve(reference, &access);
     let plan = build::plan(
-        &recipe,
-        &args.release,
+        rebuild_compare::rebuild::plan::ReleasePlan::render(&recipe, &args.release),
         args.rebuild.source.as_deref(),
         args.rebuild.options(&args.release, &access),
         &resolve_builder,
