@@ -21,6 +21,7 @@ use rebuild_compare::diff::DiffOptions;
 use rebuild_compare::image::cache::Cache;
 use rebuild_compare::image::AccessOptions;
 use rebuild_compare::rebuild::build::{self, BuildOptions};
+use rebuild_compare::rebuild::plan::ReleasePlan;
 use rebuild_compare::rebuild::recipe::Recipe;
 use rebuild_compare::report;
 use rebuild_compare::verify::{self, VerifyRequest};
@@ -60,7 +61,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
     };
     let source = repo.display().to_string();
-    let plan = build::plan(&recipe, VERSION, Some(&source), options, &no_builder_images)?;
+    let release = ReleasePlan::render(&recipe, VERSION);
+    let plan = build::plan(release, Some(&source), options, &no_builder_images)?;
     let platforms = build::select_platforms(&recipe, &[])?;
     let built = build::build_all(&plan, &platforms);
     if let Some(failure) = built.failed.first() {

@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 
 use git2::{Oid, Repository};
 use rebuild_compare::rebuild::build::{self, BuildError, BuildOptions};
+use rebuild_compare::rebuild::plan::ReleasePlan;
 use rebuild_compare::rebuild::recipe::Recipe;
 use rebuild_compare::rebuild::sandbox::BuilderRoot;
 use serde_json::Value;
@@ -920,7 +921,8 @@ env = { RECIPE_VAR = "from-recipe-{arch}" }
         progress: rebuild_compare::progress::silent(),
         tmp_size: rebuild_compare::rebuild::sandbox::DEFAULT_TMP_SIZE,
     };
-    let plan = build::plan(&recipe, "v1.0.0", None, options, &resolve).unwrap();
+    let release = ReleasePlan::render(&recipe, "v1.0.0");
+    let plan = build::plan(release, None, options, &resolve).unwrap();
     let platforms = build::select_platforms(&recipe, &[]).unwrap();
     let report = build::build_all(&plan, &platforms);
     assert!(report.failed.is_empty(), "{:?}", report.failed);

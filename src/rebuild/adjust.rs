@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
-use super::build::parse_epoch;
 use super::infer::binscan::BinaryStrings;
+use super::plan::parse_epoch;
 use super::recipe::schema::check_workdir;
 use super::recipe::{Recipe, RecipeError};
 use super::sandbox::BuilderRoot;

@@ -1,12 +1,14 @@
 //! Build: rebuilds a recipe's binary for each platform and hands back its digest.
 //!
 //! The last stage of the rebuild side, tying the others together:
-//! [`plan`] renders the recipe for a version, pins the source ([`super::source`])
-//! and resolves the builder (the caller supplies how builder images become a
-//! rootfs); [`build_platform`] checks the commit out afresh, runs `fetch`
-//! (with network) and `command` (without) in the [`super::sandbox`], locates
-//! the artifact and copies it to the output directory; [`build_all`] does
-//! every platform, concurrently, and reports which succeeded.
+//! [`plan`] pins the source a recipe rendered for a version names
+//! ([`super::plan`], [`super::source`]) and resolves the builder (the caller
+//! supplies how builder images become a rootfs); [`prepare_platform`]
+//! renders the recipe for a platform; [`build_platform`] checks the commit
+//! out afresh, runs `fetch` (with network) and `command` (without) in the
+//! [`super::sandbox`], locates the artifact and copies it to the output
+//! directory; [`build_all`] does every platform, concurrently, and reports
+//! which succeeded.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,9 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::deps;
-use super::recipe::schema::check_workdir;
-use super::recipe::template::{RenderError, ValueUse};
-use super::recipe::{ArtifactSpec, Builder, Recipe, RecipeError, Template, TemplateVars};
+use super::plan::{Artifact, BuilderRef, PlanError, PlatformPlan, ReleasePlan};
+use super::recipe::{Recipe, RecipeError};
 use super::sandbox::{self, BuilderRoot, Mounts, SandboxError, Step};
 use super::source::{self, PinnedSource, SourceError};
 use crate::image::cache::Cache;
@@ -34,6 +35,8 @@ pub enum BuildError {
     Source(#[from] SourceError),
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
     #[error("builder image {reference}: {message}")]
     Builder { reference: String, message: String },
     #[error("recipe {origin} cannot rebuild {platform}; it rebuilds {available}")]
@@ -61,28 +64,10 @@ pub enum BuildError {
     },
     #[error("recipe {origin} sets build.workdir, which only the sandbox can provide (it would put the source at {workdir} on this machine): drop --no-sandbox, or build from a copy of the recipe without workdir")]
     WorkdirNeedsSandbox { origin: String, workdir: String },
-    #[error("recipe {origin}: {message} (rendered from {template:?} for this version)")]
-    Workdir {
-        origin: String,
-        template: String,
-        message: String,
-    },
     #[error("artifact {} resolves to {}, outside the build's directories", path.display(), resolved.display())]
     ArtifactEscapes { path: PathBuf, resolved: PathBuf },
     #[error("cargo metadata: {message}")]
     CargoMetadata { message: String },
-    #[error("recipe {origin}: {source}")]
-    Render {
-        origin: String,
-        #[source]
-        source: RenderError,
-    },
-    #[error("recipe {origin}: source_date_epoch {value:?} (rendered from {template:?}) is neither RFC 3339 UTC (2025-03-11T19:58:53Z) nor seconds since 1970")]
-    SourceDateEpoch {
-        origin: String,
-        template: String,
-        value: String,
-    },
     #[error("recipe {origin} reads release inputs from the published binary ({names}); `build` has no image binary to read them from: run `rebuild-compare IMAGE VERSION` instead")]
     NeedsImageBinary { origin: String, names: String },
 }
@@ -111,9 +96,8 @@ pub type BuilderResolver<'a> = dyn Fn(&str) -> Result<BuilderRoot, BuildError> +
 /// Everything a platform build needs, resolved once for all platforms.
 #[derive(Debug, Clone)]
 pub struct BuildPlan {
-    pub recipe: Recipe,
-    /// The version as typed (`v1.30.0`).
-    pub version: String,
+    /// The recipe rendered for the version.
+    pub release: ReleasePlan,
     pub source: PinnedSource,
     /// The builder, when the recipe's does not depend on release inputs;
     /// `None`: each platform resolves its own ([`prepare_platform`]).
@@ -124,14 +108,12 @@ pub struct BuildPlan {
 impl BuildPlan {
     /// What every report of this plan says besides its results (see [`builder_note`]).
     pub fn notes(&self) -> Vec<String> {
-        let Some(builder) = &self.builder else {
-            return Vec::new();
-        };
-        let typed = match &self.recipe.build.builder {
-            Builder::Host => return Vec::new(),
-            Builder::Image(t) => t.render(&TemplateVars::version(&self.version)),
-        };
-        builder_note(&typed, builder).into_iter().collect()
+        match (&self.builder, &self.release.builder) {
+            (Some(builder), Some(BuilderRef::Image(typed))) => {
+                builder_note(typed, builder).into_iter().collect()
+            }
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -155,94 +137,38 @@ pub fn builder_note(typed: &str, builder: &BuilderRoot) -> Option<String> {
     }
 }
 
-/// One platform's build, ready to run: the release inputs read from its
-/// published binary and what they decide (the builder, `SOURCE_DATE_EPOCH`).
+/// One platform's build, ready to run: the recipe rendered for the
+/// platform with the release inputs read from its published binary, and
+/// what that decides (the builder, `SOURCE_DATE_EPOCH`).
 #[derive(Debug, Clone)]
 pub struct PlatformBuild {
-    pub platform: Platform,
-    /// By placeholder name (`go_version`, `input:build_date`); empty when
-    /// the recipe uses none.
-    pub inputs: BTreeMap<String, String>,
+    pub rendered: PlatformPlan,
     pub builder: BuilderRoot,
     /// The recipe's `source_date_epoch`, else the commit's time.
     pub source_date_epoch: i64,
 }
 
-impl PlatformBuild {
-    fn vars<'a>(&'a self, plan: &'a BuildPlan) -> TemplateVars<'a> {
-        TemplateVars {
-            version: &plan.version,
-            platform: Some(&self.platform),
-            inputs: Some(&self.inputs),
-        }
-    }
-}
-
-/// Renders what a platform's release inputs decide: resolves the builder
-/// when the recipe's depends on them (`golang:{go_version}`) and parses
-/// `source_date_epoch`.
+/// Renders the recipe for a platform with its release inputs and resolves
+/// the builder when the recipe's depends on them (`golang:{go_version}`).
 pub fn prepare_platform(
     plan: &BuildPlan,
     platform: &Platform,
     inputs: BTreeMap<String, String>,
     resolve_builder: &BuilderResolver<'_>,
 ) -> Result<PlatformBuild, BuildError> {
-    let mut prepared = PlatformBuild {
-        platform: platform.clone(),
-        inputs,
-        builder: BuilderRoot::Host,
-        source_date_epoch: plan.source.commit_time,
-    };
-    let vars = prepared.vars(plan);
-    let builder = match (&plan.builder, &plan.recipe.build.builder) {
+    let rendered = plan.release.platform(platform, inputs)?;
+    let builder = match (&plan.builder, &rendered.builder) {
         (Some(builder), _) => builder.clone(),
-        (None, Builder::Host) => BuilderRoot::Host,
-        (None, Builder::Image(template)) => {
-            resolve_builder(&render(&plan.recipe, template, &vars, ValueUse::Word)?)?
-        }
+        (None, BuilderRef::Host) => BuilderRoot::Host,
+        (None, BuilderRef::Image(reference)) => resolve_builder(reference)?,
     };
-    let epoch = match &plan.recipe.build.source_date_epoch {
-        Some(template) => {
-            let value = render(&plan.recipe, template, &vars, ValueUse::Word)?;
-            Some(
-                parse_epoch(&value).ok_or_else(|| BuildError::SourceDateEpoch {
-                    origin: plan.recipe.origin.clone(),
-                    template: template.to_string(),
-                    value,
-                })?,
-            )
-        }
-        None => None,
-    };
-    prepared.builder = builder;
-    if let Some(epoch) = epoch {
-        prepared.source_date_epoch = epoch;
-    }
-    Ok(prepared)
-}
-
-/// Seconds since 1970, or an RFC 3339 UTC time (`2025-03-11T19:58:53Z`).
-pub fn parse_epoch(value: &str) -> Option<i64> {
-    if let Ok(seconds) = value.parse::<i64>() {
-        return (seconds >= 0).then_some(seconds);
-    }
-    let time = humantime::parse_rfc3339(value).ok()?;
-    let seconds = time.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    i64::try_from(seconds).ok()
-}
-
-fn render(
-    recipe: &Recipe,
-    template: &Template,
-    vars: &TemplateVars<'_>,
-    use_: ValueUse,
-) -> Result<String, BuildError> {
-    template
-        .render_checked(vars, use_)
-        .map_err(|source| BuildError::Render {
-            origin: recipe.origin.clone(),
-            source,
-        })
+    Ok(PlatformBuild {
+        source_date_epoch: rendered
+            .source_date_epoch
+            .unwrap_or(plan.source.commit_time),
+        rendered,
+        builder,
+    })
 }
 
 /// One platform's rebuilt binary.
@@ -315,47 +241,40 @@ pub fn select_platforms(
 }
 
 /// Checks the sandbox (unless disabled), pins the source and resolves the
-/// builder. `source_override` (`--source`) is read instead of `source.git`,
-/// which the pinned source still names as its URL.
+/// builder the recipe rendered for a version names. `source_override`
+/// (`--source`) is read instead of `source.git`, which the pinned source
+/// still names as its URL.
 pub fn plan(
-    recipe: &Recipe,
-    version: &str,
+    release: ReleasePlan,
     source_override: Option<&str>,
     options: BuildOptions,
     resolve_builder: &BuilderResolver<'_>,
 ) -> Result<BuildPlan, BuildError> {
-    check_sandbox(recipe, version, &options)?;
-    let git_ref = recipe
-        .source
-        .git_ref
-        .render(&TemplateVars::version(version));
-    let upstream = &recipe.source.git;
+    check_sandbox(&release, &options)?;
+    let upstream = &release.git_url;
+    let git_ref = &release.git_ref;
     let progress = options.progress.as_ref();
     let source = match source_override {
-        None => source::prepare(upstream, &git_ref, &options.cache_dir, progress)?,
+        None => source::prepare(upstream, git_ref, &options.cache_dir, progress)?,
         Some(copy) => {
-            source::prepare(copy, &git_ref, &options.cache_dir, progress)?.read_for(upstream)
+            source::prepare(copy, git_ref, &options.cache_dir, progress)?.read_for(upstream)
         }
     };
-    plan_pinned(recipe, version, source, options, resolve_builder)
+    plan_pinned(release, source, options, resolve_builder)
 }
 
 /// Checks that the sandbox works (and has network, when the recipe
 /// fetches), unless disabled, and that the recipe can run as asked.
-pub fn check_sandbox(
-    recipe: &Recipe,
-    version: &str,
-    options: &BuildOptions,
-) -> Result<(), BuildError> {
-    if let (Some(workdir), false) = (&recipe.build.workdir, options.sandboxed) {
+pub fn check_sandbox(release: &ReleasePlan, options: &BuildOptions) -> Result<(), BuildError> {
+    if let (Some(workdir), false) = (&release.workdir, options.sandboxed) {
         return Err(BuildError::WorkdirNeedsSandbox {
-            origin: recipe.origin.clone(),
-            workdir: workdir.render(&TemplateVars::version(version)),
+            origin: release.recipe.origin.clone(),
+            workdir: workdir.clone(),
         });
     }
     if options.sandboxed {
         sandbox::probe()?;
-        if recipe.build.fetch.is_some() {
+        if release.recipe.build.fetch.is_some() {
             sandbox::probe_network()?;
         }
     }
@@ -365,8 +284,7 @@ pub fn check_sandbox(
 /// A plan for a source already pinned (an inferred recipe's candidates
 /// share one): resolves the builder unless it depends on release inputs.
 pub fn plan_pinned(
-    recipe: &Recipe,
-    version: &str,
+    release: ReleasePlan,
     source: PinnedSource,
     mut options: BuildOptions,
     resolve_builder: &BuilderResolver<'_>,
@@ -374,16 +292,13 @@ pub fn plan_pinned(
     for dir in [&mut options.out_dir, &mut options.cache_dir] {
         *dir = std::path::absolute(&*dir).map_err(io_error("cannot resolve", dir))?;
     }
-    let builder = match &recipe.build.builder {
-        Builder::Host => Some(BuilderRoot::Host),
-        Builder::Image(template) if template.inputs().next().is_none() => Some(resolve_builder(
-            &template.render(&TemplateVars::version(version)),
-        )?),
-        Builder::Image(_) => None,
+    let builder = match &release.builder {
+        Some(BuilderRef::Host) => Some(BuilderRoot::Host),
+        Some(BuilderRef::Image(reference)) => Some(resolve_builder(reference)?),
+        None => None,
     };
     Ok(BuildPlan {
-        recipe: recipe.clone(),
-        version: version.to_string(),
+        release,
         source,
         builder,
         options,
@@ -395,23 +310,12 @@ pub fn platform_dir_name(platform: &Platform) -> String {
     platform.to_string().replace('/', "-")
 }
 
-/// The complete, sorted environment of a platform's build steps.
-pub fn platform_env(
-    plan: &BuildPlan,
-    build: &PlatformBuild,
-) -> Result<BTreeMap<String, String>, BuildError> {
-    let vars = build.vars(plan);
+/// The complete, sorted environment of a platform's build steps: the
+/// sandbox's base environment, the recipe's over it.
+fn platform_env(build: &PlatformBuild) -> BTreeMap<String, String> {
     let mut env = sandbox::base_env(&build.builder, build.source_date_epoch);
-    let recipe = &plan.recipe;
-    for (key, value) in &recipe.build.env {
-        env.insert(key.clone(), render(recipe, value, &vars, ValueUse::Env)?);
-    }
-    if let Some(platform_env) = recipe.build.platforms.get(&build.platform) {
-        for (key, value) in platform_env {
-            env.insert(key.clone(), render(recipe, value, &vars, ValueUse::Env)?);
-        }
-    }
-    Ok(env)
+    env.extend(build.rendered.env.clone());
+    env
 }
 
 fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BuildError {
@@ -432,7 +336,8 @@ pub fn build_platform(
     plan: &BuildPlan,
     build: &PlatformBuild,
 ) -> Result<BuiltArtifact, BuildError> {
-    let platform = &build.platform;
+    let rendered = &build.rendered;
+    let platform = &rendered.platform;
     let started = Instant::now();
     let deadline = started
         .checked_add(plan.options.timeout)
@@ -446,7 +351,6 @@ pub fn build_platform(
     if work.exists() {
         deps::remove_tree(&work).map_err(io_error("cannot clear", &work))?;
     }
-    let vars = build.vars(plan);
     // `command` (and what follows it) sees a copy of the dependency cache
     // at /cache, discarded with `work/`; only `fetch` writes the entry itself.
     let mounts = Mounts {
@@ -454,27 +358,14 @@ pub fn build_platform(
         out: work.join("out"),
         cache: work.join("cache"),
         etc: work.join("etc"),
-        workdir: workdir(&plan.recipe, &vars)?,
+        workdir: rendered.workdir.clone(),
     };
-    let env = platform_env(plan, build)?;
-    let render_argv = |argv: &[Template]| -> Result<Vec<String>, BuildError> {
-        argv.iter()
-            .map(|t| render(&plan.recipe, t, &vars, ValueUse::Word))
-            .collect()
-    };
-    let fetch = plan
-        .recipe
-        .build
-        .fetch
-        .as_deref()
-        .map(render_argv)
-        .transpose()?;
-    let command = render_argv(&plan.recipe.build.command)?;
+    let env = platform_env(build);
     std::fs::create_dir_all(&mounts.out).map_err(io_error("cannot create", &mounts.out))?;
     source::checkout(
         &plan.source,
         &mounts.source,
-        plan.recipe.source.submodules,
+        plan.release.submodules,
         plan.options.progress.as_ref(),
         &platform.to_string(),
     )?;
@@ -514,7 +405,7 @@ pub fn build_platform(
     ]
     .map(String::from);
     let metadata_file = work.join("cargo-metadata.json");
-    if let Some(fetch) = &fetch {
+    if let Some(fetch) = &rendered.fetch {
         let cache = Cache::new(Some(&plan.options.cache_dir)).map_err(|e| BuildError::Io {
             action: "cannot open the cache",
             path: plan.options.cache_dir.clone(),
@@ -531,15 +422,11 @@ pub fn build_platform(
     } else {
         std::fs::create_dir_all(&mounts.cache).map_err(io_error("cannot create", &mounts.cache))?;
     }
-    sandbox::run(&step("command", &mounts, &command, false, None))?;
+    sandbox::run(&step("command", &mounts, &rendered.command, false, None))?;
 
-    let (sandbox_path, host_path) = match &plan.recipe.build.output {
-        ArtifactSpec::Path(template) => {
-            let rendered = render(&plan.recipe, template, &vars, ValueUse::Word)?;
-            let host = host_path(&mounts, &rendered)?;
-            (rendered, host)
-        }
-        ArtifactSpec::CargoBin(name) => {
+    let (sandbox_path, host_path) = match &rendered.artifact {
+        Artifact::Path(path) => (path.clone(), host_path(&mounts, path)?),
+        Artifact::CargoBin(name) => {
             sandbox::run(&step(
                 "cargo metadata",
                 &mounts,
@@ -547,7 +434,7 @@ pub fn build_platform(
                 false,
                 Some(&metadata_file),
             ))?;
-            let sandbox_path = cargo_artifact(&metadata_file, name, &env, &command)?;
+            let sandbox_path = cargo_artifact(&metadata_file, name, &env, &rendered.command)?;
             let host = if plan.options.sandboxed {
                 host_path(&mounts, &sandbox_path)?
             } else {
@@ -602,14 +489,15 @@ fn dependency_key(plan: &BuildPlan, build: &PlatformBuild) -> String {
         BuilderRoot::Image { digest, .. } => digest.as_str(),
     };
     let inputs: Vec<String> = build
+        .rendered
         .inputs
         .iter()
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
     deps::key(&[
-        &plan.recipe.sha256.to_string(),
-        &plan.version,
-        &build.platform.to_string(),
+        &plan.release.recipe.sha256.to_string(),
+        &plan.release.version,
+        &build.rendered.platform.to_string(),
         &inputs.join("\n"),
         &build.source_date_epoch.to_string(),
         &plan.source.url,
@@ -621,21 +509,6 @@ fn dependency_key(plan: &BuildPlan, build: &PlatformBuild) -> String {
             "unsandboxed"
         },
     ])
-}
-
-/// The recipe's workdir for this version and platform, checked again once
-/// rendered (a version could make it `..` or reserved).
-fn workdir(recipe: &Recipe, vars: &TemplateVars<'_>) -> Result<Option<String>, BuildError> {
-    let Some(template) = &recipe.build.workdir else {
-        return Ok(None);
-    };
-    let rendered = render(recipe, template, vars, ValueUse::Word)?;
-    check_workdir(&rendered).map_err(|message| BuildError::Workdir {
-        origin: recipe.origin.clone(),
-        template: template.to_string(),
-        message,
-    })?;
-    Ok(Some(rendered))
 }
 
 /// Maps a path as the build sees it to the host: relative paths are under
@@ -771,7 +644,7 @@ pub fn build_all(plan: &BuildPlan, platforms: &[Platform]) -> BuildReport {
                                 break done;
                             };
                             let result = prepare_platform(plan, platform, BTreeMap::new(), &|_| {
-                                Err(needs_image_binary(&plan.recipe))
+                                Err(needs_image_binary(&plan.release.recipe))
                             })
                             .and_then(|build| build_platform(plan, &build));
                             done.push((index, result));

@@ -1,8 +1,10 @@
 //! The rebuild side: from a version to rebuilt bytes.
 //!
 //! Takes a [`recipe`] and a version and hands on, per platform, the rebuilt
-//! artifact with its sha256 and build log: [`source`] pins the tag to a
-//! commit and checks it out pristine, [`builder`] brings a builder image's
+//! artifact with its sha256 and build log: [`plan`] renders the recipe
+//! once for the version and once per platform into the concrete values the
+//! other steps receive, [`source`] pins the tag to a commit and checks it
+//! out pristine, [`builder`] brings a builder image's
 //! root filesystem (or the host's), [`sandbox`] runs each step isolated in
 //! bubblewrap, [`deps`] keeps what `fetch` downloads per exact inputs, and
 //! [`build`] runs every platform. [`published`] fetches the
@@ -16,6 +18,7 @@ pub mod builder;
 pub mod deps;
 pub mod infer;
 pub mod inputs;
+pub mod plan;
 pub mod published;
 pub mod recipe;
 pub mod sandbox;

@@ -19,7 +19,7 @@ use crate::rebuild::build::{
     plan_pinned, platform_dir_name, prepare_platform, BuildOptions, BuildPlan, BuilderResolver,
     BuiltArtifact, PlatformBuild,
 };
-use crate::rebuild::recipe::TemplateVars;
+use crate::rebuild::plan::ReleasePlan;
 use crate::rebuild::sandbox::SOURCE_MOUNT;
 use crate::rootfs::extract::FoundBinary;
 
@@ -56,25 +56,19 @@ pub(super) fn closest(from: &RecipeBuild<'_>, found: &FoundBinary) -> Option<Clo
     let rebuilt_info = crate::diff::go_build_info(&from.built.path).ok()??;
     let published = std::fs::read(&found.extracted).ok()?;
     let rebuilt = std::fs::read(&from.built.path).ok()?;
-    let vars = TemplateVars {
-        version: &from.plan.version,
-        platform: Some(from.platform),
-        inputs: Some(&from.prepared.inputs),
-    };
     let dir = from
-        .plan
-        .recipe
-        .build
+        .prepared
+        .rendered
         .workdir
-        .as_ref()
-        .map_or_else(|| SOURCE_MOUNT.to_string(), |w| w.render(&vars));
+        .as_deref()
+        .unwrap_or(SOURCE_MOUNT);
     let differences = adjust::differences(
         &published,
         &published_info,
         &adjust::Rebuild {
             binary: &rebuilt,
             info: &rebuilt_info,
-            dir: &dir,
+            dir,
             builder: &from.prepared.builder,
             source_date_epoch: from.prepared.source_date_epoch,
             sandboxed: from.plan.options.sandboxed,
@@ -174,7 +168,7 @@ fn build_adjusted(
     let origin = dir.join("recipe.toml");
     let (recipe, text) = adjustment
         .recipe(
-            &from.plan.recipe,
+            &from.plan.release.recipe,
             from.platform,
             &origin.display().to_string(),
         )
@@ -190,8 +184,7 @@ fn build_adjusted(
     let rebuild_error =
         |e: crate::rebuild::build::BuildError| format!("rebuild: {}", crate::error_chain(&e));
     let plan = plan_pinned(
-        &recipe,
-        &from.plan.version,
+        ReleasePlan::render(&recipe, &from.plan.release.version),
         from.plan.source.clone(),
         options,
         from.resolver,
@@ -200,7 +193,7 @@ fn build_adjusted(
     let prepared = prepare_platform(
         &plan,
         from.platform,
-        from.prepared.inputs.clone(),
+        from.prepared.rendered.inputs.clone(),
         from.resolver,
     )
     .map_err(rebuild_error)?;

@@ -41,6 +41,7 @@ use crate::rebuild::infer::source_url::{check_revision_annotation, source_url};
 use crate::rebuild::infer::{
     BinaryOnlyInput, Evidence, InferError, Inference, PlatformEvidence, SourceEvidence, Toolchains,
 };
+use crate::rebuild::plan::ReleasePlan;
 use crate::rebuild::recipe::Recipe;
 use crate::rebuild::sandbox::{BuilderRoot, DEFAULT_PATH};
 use crate::rebuild::source::{self, PinnedSource};
@@ -434,8 +435,20 @@ fn host_version(program: &str, args: &[&str]) -> Option<String> {
 /// Infers a recipe and verifies the image with its candidates.
 pub fn verify_inferred(request: &InferRequest<'_>) -> Result<VerifyReport, VerifyError> {
     let inferred = infer_recipe(request)?;
-    for recipe in inferred.groups.iter().flat_map(|g| &g.recipes) {
-        check_sandbox(recipe, request.version, &request.build)?;
+    // Each group's candidates, rendered for the version once for every
+    // platform that tries them.
+    let releases: Vec<Vec<ReleasePlan>> = inferred
+        .groups
+        .iter()
+        .map(|g| {
+            g.recipes
+                .iter()
+                .map(|recipe| ReleasePlan::render(recipe, request.version))
+                .collect()
+        })
+        .collect();
+    for release in releases.iter().flatten() {
+        check_sandbox(release, &request.build)?;
     }
     let builders = BuilderCache::new(request.access);
     let resolver = |reference: &str| builders.resolve(reference);
@@ -446,9 +459,11 @@ pub fn verify_inferred(request: &InferRequest<'_>) -> Result<VerifyReport, Verif
             .platforms
             .iter()
             .map(|platform| {
-                let inferred = &inferred;
+                let (inferred, releases) = (&inferred, &releases);
                 let resolver = &resolver;
-                scope.spawn(move || verify_platform(request, inferred, platform, resolver, max))
+                scope.spawn(move || {
+                    verify_platform(request, inferred, releases, platform, resolver, max)
+                })
             })
             .collect();
         handles
@@ -678,9 +693,11 @@ fn write_recipe(path: &Path, text: &str) -> Result<(), VerifyError> {
 
 /// One platform: its candidates in order until one reproduces. Returns the
 /// result and the index of the candidate that reproduced, if any.
+/// `releases` are the candidates rendered for the version, by group.
 fn verify_platform(
     request: &InferRequest<'_>,
     inferred: &Inferred,
+    releases: &[Vec<ReleasePlan>],
     platform: &InferredPlatform,
     resolver: &BuilderResolver<'_>,
     max: usize,
@@ -730,7 +747,10 @@ fn verify_platform(
         return (result, None);
     }
 
-    let Some(group) = platform.group.and_then(|g| inferred.groups.get(g)) else {
+    let group = platform
+        .group
+        .and_then(|g| Some((inferred.groups.get(g)?, releases.get(g)?)));
+    let Some((group, releases)) = group else {
         let result = conclude(
             result,
             Ok(found),
@@ -749,9 +769,9 @@ fn verify_platform(
     let mut source_date_epoch = None;
     let mut chosen = None;
     let mut last_error = None;
-    let candidates = group.recipes.iter().zip(&group.inference.candidates);
-    for (index, (recipe, candidate)) in candidates.enumerate().take(max) {
-        let attempt = try_candidate(request, inferred, &found, recipe, index, resolver);
+    let candidates = releases.iter().zip(&group.inference.candidates);
+    for (index, (release, candidate)) in candidates.enumerate().take(max) {
+        let attempt = try_candidate(request, inferred, &found, release, index, resolver);
         let verdict = match &attempt {
             Ok(built) if built.artifact.sha256 == found.sha256 => PlatformVerdict::Reproducible,
             Ok(_) => PlatformVerdict::Mismatch,
@@ -759,7 +779,7 @@ fn verify_platform(
         };
         tried.push(CandidateResult {
             label: candidate.label.clone(),
-            sha256: recipe.sha256.clone(),
+            sha256: release.recipe.sha256.clone(),
             verdict,
             error: attempt.as_ref().err().cloned(),
         });
@@ -847,13 +867,13 @@ struct CandidateBuild {
     source_date_epoch: i64,
 }
 
-/// Builds candidate `index` (`recipe`) for the platform of `found`, in
+/// Builds candidate `index` (`release`) for the platform of `found`, in
 /// `OUT_DIR/candidates/<index + 1>/`.
 fn try_candidate(
     request: &InferRequest<'_>,
     inferred: &Inferred,
     found: &FoundBinary,
-    recipe: &Recipe,
+    release: &ReleasePlan,
     index: usize,
     resolver: &BuilderResolver<'_>,
 ) -> Result<CandidateBuild, String> {
@@ -863,15 +883,9 @@ fn try_candidate(
         .out_dir
         .join("candidates")
         .join((index + 1).to_string());
-    let plan = plan_pinned(
-        recipe,
-        request.version,
-        inferred.source.clone(),
-        options,
-        resolver,
-    )
-    .map_err(|e| crate::error_chain(&e))?;
-    let inputs = crate::rebuild::inputs::read(recipe, &found.extracted)
+    let plan = plan_pinned(release.clone(), inferred.source.clone(), options, resolver)
+        .map_err(|e| crate::error_chain(&e))?;
+    let inputs = crate::rebuild::inputs::read(&release.recipe, &found.extracted)
         .map_err(|e| format!("release inputs: {}", crate::error_chain(&e)))?;
     let prepared = prepare_platform(&plan, &found.platform, inputs.clone(), resolver)
         .map_err(|e| crate::error_chain(&e))?;

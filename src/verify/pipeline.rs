@@ -31,8 +31,9 @@ use crate::rebuild::build::{
 };
 use crate::rebuild::infer::depcheck::{self, DependencyCheck};
 use crate::rebuild::infer::files::{GitTreeFiles, SourceFiles};
+use crate::rebuild::plan::ReleasePlan;
 use crate::rebuild::published::ChecksumSource;
-use crate::rebuild::recipe::{Published, Recipe, TemplateVars};
+use crate::rebuild::recipe::Recipe;
 use crate::rebuild::sandbox::BuilderRoot;
 use crate::rebuild::source::PinnedSource;
 use crate::rootfs::extract::{self, BinaryRequest, FoundBinary};
@@ -148,15 +149,13 @@ pub struct VerifyRequest<'a> {
 /// digest (for an untagged `oci:DIR` holding several images, see `open_published`).
 pub fn image_location(
     typed: &str,
-    recipe: &Recipe,
-    version: &str,
+    release: &ReleasePlan,
 ) -> Result<ImageLocation, crate::image::reference::ReferenceError> {
     let location = ImageLocation::parse(typed)?;
     match &location {
-        ImageLocation::Registry(reference) if !Reference::names_tag_or_digest(typed) => {
-            let tag = recipe.image.tag.render(&TemplateVars::version(version));
-            Ok(ImageLocation::Registry(reference.with_tag(&tag)))
-        }
+        ImageLocation::Registry(reference) if !Reference::names_tag_or_digest(typed) => Ok(
+            ImageLocation::Registry(reference.with_tag(&release.image_tag)),
+        ),
         _ => Ok(location),
     }
 }
@@ -166,8 +165,9 @@ pub fn image_location(
 /// the version, as a registry reference is, with a note saying so.
 fn open_published(
     request: &VerifyRequest<'_>,
+    release: &ReleasePlan,
 ) -> Result<(ImageLocation, Image, Option<String>), VerifyError> {
-    let location = image_location(request.image, request.recipe, request.version)?;
+    let location = image_location(request.image, release)?;
     let image_error = |location: &ImageLocation| {
         let image = location.to_string();
         move |source| VerifyError::Image { image, source }
@@ -178,11 +178,7 @@ fn open_published(
         ImageLocation::OciLayout { dir, tag: None },
     ) = (&opened, &location)
     {
-        let tag = request
-            .recipe
-            .image
-            .tag
-            .render(&TemplateVars::version(request.version));
+        let tag = release.image_tag.clone();
         let tagged = ImageLocation::OciLayout {
             dir: dir.clone(),
             tag: Some(tag.clone()),
@@ -201,8 +197,9 @@ fn open_published(
 /// Runs the whole verification.
 pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> {
     let recipe = request.recipe;
+    let release = ReleasePlan::render(recipe, request.version);
     // Pin first: from here on everything is read by this digest.
-    let (location, image, layout_note) = open_published(request)?;
+    let (location, image, layout_note) = open_published(request, &release)?;
     let image_error = |source| VerifyError::Image {
         image: location.to_string(),
         source,
@@ -216,8 +213,7 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> 
     let builders = BuilderCache::new(request.access);
     let resolver = |reference: &str| builders.resolve(reference);
     let plan = crate::rebuild::build::plan(
-        recipe,
-        request.version,
+        release,
         request.source_override,
         request.build.clone(),
         &resolver,
@@ -462,14 +458,12 @@ fn verify_platform(
         source_date_epoch: prepared_build.as_ref().map(|p| p.source_date_epoch),
         ..request.diff.clone()
     };
-    let published = match &request.recipe.published {
+    let published = match plan.release.published.get(build_platform) {
         Some(_) if request.skip_published => {
             result.published_skipped = true;
             None
         }
-        Some(published) => Some(
-            published_digest(published, request.version, build_platform).map_err(|e| e.to_string()),
-        ),
+        Some(source) => Some(published_digest(source).map_err(|e| e.to_string())),
         None => None,
     };
     let (dependencies, listing_note) = match &found {
@@ -715,21 +709,9 @@ fn setting<'a>(info: &'a GoBuildInfo, key: &str) -> Option<&'a str> {
 
 /// Fetches the maintainers' digest for this platform's binary.
 fn published_digest(
-    published: &Published,
-    version: &str,
-    platform: &Platform,
+    source: &ChecksumSource,
 ) -> Result<(Digest, String), crate::rebuild::published::PublishedError> {
-    let vars = TemplateVars::platform(version, platform);
-    let source = match published {
-        Published::Sha256Sums { url, entry } => ChecksumSource::Sums {
-            url: url.render(&vars),
-            entry: entry.render(&vars),
-        },
-        Published::Sha256 { url } => ChecksumSource::Single {
-            url: url.render(&vars),
-        },
-    };
-    let digest = crate::rebuild::published::fetch(&source)?;
+    let digest = crate::rebuild::published::fetch(source)?;
     Ok((digest, source.url().to_string()))
 }
 

@@ -5,6 +5,7 @@ use std::io::Write;
 use rebuild_compare::image::platform::Platform;
 use rebuild_compare::rebuild::build;
 use rebuild_compare::rebuild::builder;
+use rebuild_compare::rebuild::plan::ReleasePlan;
 
 use super::Globals;
 use crate::cli::{AccessArgs, Format, RebuildArgs, StderrArgs};
@@ -45,8 +46,7 @@ pub fn run(args: &Args, globals: &Globals) -> anyhow::Result<bool> {
     let access = globals.access.options(quiet)?;
     let resolve_builder = |reference: &str| builder::resolve(reference, &access);
     let plan = build::plan(
-        &recipe,
-        &args.release,
+        ReleasePlan::render(&recipe, &args.release),
         args.rebuild.source.as_deref(),
         args.rebuild.options(&args.release, &access),
         &resolve_builder,
