@@ -13,7 +13,7 @@ use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
 use super::build::parse_epoch;
-use super::infer::binscan::BinaryStrings;
+use super::infer::go::binscan::BinaryStrings;
 use super::recipe::schema::check_workdir;
 use super::recipe::{Recipe, RecipeError};
 use super::sandbox::BuilderRoot;
