@@ -68,6 +68,8 @@ pub struct SharedRecipe {
 }
 
 impl SharedRecipe {
+    /// What the binaries and the tree give every candidate; `notes` say
+    /// what the rebuild may not match.
     pub fn new(
         evidence: &Evidence<'_>,
         plats: &[PlatformBinary<'_>],
