@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
-use super::infer::binscan::BinaryStrings;
+use super::infer::go::binscan::BinaryStrings;
 use super::plan::parse_epoch;
 use super::recipe::schema::check_workdir;
 use super::recipe::{Recipe, RecipeError};

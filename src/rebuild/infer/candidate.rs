@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::rebuild::recipe::RecipeSpec;
+
 /// The ecosystem an inferred recipe builds with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -11,12 +13,14 @@ pub enum Ecosystem {
 }
 
 /// One way the binary may have been built: a complete recipe.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Candidate {
     /// A short description for reports (`goreleaser builds[0]: -s -w, 3 -X`).
     pub label: String,
     /// The recipe as TOML, which `Recipe::parse` accepts unchanged.
     pub text: String,
+    /// The recipe's values, as `text` holds them.
+    pub recipe: RecipeSpec,
     /// The program inputs it takes from the image binary alone (`-X`
     /// values that are not release metadata, see [`super::metadata`]): a
     /// build of it that reproduces the binary confirms them as the cause of

@@ -10,21 +10,21 @@
 //! candidates). [`source_url`] finds the repository before the source is
 //! pinned; [`depcheck`] compares the binary's dependencies with the tag's
 //! lock files without building; [`metadata`] tells the release metadata a
-//! binary may supply from program inputs only it supplies. The rest of the
+//! binary may supply from program inputs only it supplies; [`recipe`] holds
+//! what the ecosystems' recipes share ([`crate::rebuild::recipe::RecipeSpec`]
+//! values, written with their comments). The rest of the
 //! pipeline cannot tell an inferred recipe from a written one.
 
-pub mod binscan;
 pub mod candidate;
 pub mod depcheck;
 pub mod ecosystem;
 pub mod evidence;
 pub mod files;
 pub mod go;
-pub mod goreleaser;
 pub mod metadata;
+pub mod recipe;
 pub mod rust;
 pub mod source_url;
-pub mod xvars;
 
 pub use candidate::{BinaryOnlyInput, Candidate, Ecosystem, InferError, Inference};
 pub use evidence::{Evidence, PlatformEvidence, SourceEvidence, Toolchains};

@@ -8,15 +8,18 @@
 //! [`Catalogue`] holds the recipes shipped in the binary plus any from
 //! `--recipes DIR`, looked up by normalised repository, else by repository
 //! path across registries (mirrors), and lists and prints them ([`catalogue`]);
-//! a recipe pinned by the sha256 of its bytes loads only as those bytes ([`pinned`]).
+//! a recipe pinned by the sha256 of its bytes loads only as those bytes ([`pinned`]);
+//! [`RecipeSpec`] writes a recipe's values as TOML ([`write`]).
 
 pub mod catalogue;
 mod error;
 pub mod pinned;
 pub mod schema;
 pub mod template;
+pub mod write;
 
 pub use catalogue::{Catalogue, Entry, Found, Listed};
 pub use error::RecipeError;
 pub use schema::{ArtifactSpec, BuildSpec, Builder, ImageSpec, Published, Recipe, SourceSpec};
 pub use template::{Template, TemplateVars};
+pub use write::RecipeSpec;

@@ -51,7 +51,7 @@ pub struct Template(String);
 
 /// Which placeholders a field accepts.
 #[derive(Clone, Copy)]
-pub(super) enum Scope<'a> {
+pub enum Scope<'a> {
     /// `{version}`, `{version_bare}`.
     Version,
     /// The version's and the platform's.
@@ -114,7 +114,7 @@ pub fn is_plain_word(value: &str) -> bool {
 }
 
 impl Template {
-    pub(super) fn parse(text: &str, scope: Scope<'_>) -> Result<Self, String> {
+    pub fn parse(text: &str, scope: Scope<'_>) -> Result<Self, String> {
         for piece in pieces(text) {
             let Piece::Placeholder(name) = piece else {
                 continue;

@@ -2,43 +2,22 @@
 //! rustc version (`.comment`), its libc (the ELF interpreter), its
 //! cargo-auditable dependency list, the Cargo home its embedded paths
 //! show, and the binary targets of the tag's `Cargo.toml` files.
+//!
+//! [`binary`] reads the binary, [`targets`] the tag's `Cargo.toml` files,
+//! and [`recipe`] writes each candidate's recipe.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod binary;
+mod recipe;
+mod targets;
 
-use object::read::elf::{FileHeader, ProgramHeader};
-use object::{elf, Endianness};
+use std::collections::BTreeSet;
 
 use super::candidate::{Candidate, Ecosystem, InferError, Inference};
-use super::evidence::{Evidence, PlatformEvidence};
-use super::files::SourceFiles;
-use crate::image::platform::Platform;
-
-/// The recipe's Cargo home: under `/cache`, so what `fetch` downloads is
-/// there for `command`.
-pub const CARGO_HOME: &str = "/cache/cargo";
-
-/// `Cargo.toml` files read while looking for binary targets.
-const MAX_MANIFESTS: usize = 256;
-
-/// Occurrences of a Cargo-home marker looked at in the binary.
-const MAX_PATH_HITS: usize = 4096;
-
-/// Longest Cargo home taken from the binary.
-const MAX_HOME_LEN: usize = 256;
-
-/// Binary targets named in an error.
-const MAX_NAMED_TARGETS: usize = 10;
-
-/// How the binary links the C library.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Libc {
-    /// Dynamically against glibc (`ld-linux-*`).
-    Gnu,
-    /// Statically against glibc (`-C target-feature=+crt-static`).
-    GnuStatic,
-    /// Against musl, dynamically (`ld-musl-*`) or statically.
-    Musl,
-}
+use super::evidence::Evidence;
+use super::recipe::image_and_source;
+use binary::{cargo_home, is_stable, libc_of, rustc_version, triple, Libc};
+use recipe::{RecipeParts, CARGO_HOME};
+use targets::binary_target;
 
 /// The platforms whose binaries embed the same Cargo home (which the
 /// candidates remap to), as groups of indices into `evidence.platforms`,
@@ -151,9 +130,11 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
         ));
     }
 
+    let (image, source) = image_and_source(evidence)?;
     let recipe = RecipeParts {
         rustc: &version,
-        header: header(evidence)?,
+        image,
+        source,
         builder: &builder,
         target: &target,
         targets: &targets,
@@ -172,7 +153,7 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
     }
     let mut candidates: Vec<Candidate> = Vec::new();
     for (auditable, remap) in variants {
-        let candidate = recipe.candidate(auditable, remap);
+        let candidate = recipe.candidate(auditable, remap)?;
         if !candidates.iter().any(|c| c.text == candidate.text) {
             candidates.push(candidate);
         }
@@ -184,451 +165,17 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
     })
 }
 
-/// `1.75.0` from every platform's `rustc version 1.75.0 (82e1608df 2023-12-21)`.
-fn rustc_version(platforms: &[PlatformEvidence]) -> Result<String, InferError> {
-    let mut versions = BTreeMap::new();
-    for platform in platforms {
-        let comment = platform.rust.as_ref().and_then(|r| r.rustc.as_deref());
-        let version = comment
-            .and_then(|c| c.strip_prefix("rustc version "))
-            .and_then(|rest| rest.split_whitespace().next())
-            .filter(|v| {
-                !v.is_empty()
-                    && v.len() <= 64
-                    && v
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-            })
-            .ok_or_else(|| {
-                InferError::Invalid(format!(
-                    "the image binary for {} does not name its rustc version in .comment ({}): write a recipe with the toolchain it was built with (see recipes/README.md)",
-                    platform.platform,
-                    comment.unwrap_or("no rustc line")
-                ))
-            })?;
-        versions
-            .entry(version.to_string())
-            .or_insert_with(|| platform.platform.to_string());
-    }
-    match versions.len() {
-        0 => Err(InferError::Invalid(
-            "the image has no platform to infer a recipe from".into(),
-        )),
-        1 => Ok(versions.into_keys().next().unwrap_or_default()),
-        _ => Err(InferError::Invalid(format!(
-            "the image's platforms were built with different rustc versions ({}): one recipe has one builder, so write one recipe per platform",
-            versions
-                .iter()
-                .map(|(v, p)| format!("{v} for {p}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-    }
-}
-
-fn is_stable(version: &str) -> bool {
-    let parts: Vec<&str> = version.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-}
-
-/// The binary's C library, from its ELF interpreter; a static binary is
-/// musl unless it carries glibc's tunables.
-fn libc_of(binary: &[u8]) -> Result<Libc, String> {
-    let interpreter = match object::FileKind::parse(binary) {
-        Ok(object::FileKind::Elf64) => interpreter::<elf::FileHeader64<Endianness>>(binary),
-        Ok(object::FileKind::Elf32) => interpreter::<elf::FileHeader32<Endianness>>(binary),
-        _ => return Err("is not an ELF file".into()),
-    }
-    .map_err(|e| format!("has unreadable ELF program headers ({e})"))?;
-    Ok(match interpreter {
-        Some(path) if contains(&path, b"ld-musl") => Libc::Musl,
-        Some(_) => Libc::Gnu,
-        None if contains(binary, b"GLIBC_TUNABLES") => Libc::GnuStatic,
-        None => Libc::Musl,
-    })
-}
-
-fn interpreter<H: FileHeader<Endian = Endianness>>(
-    data: &[u8],
-) -> object::read::Result<Option<Vec<u8>>> {
-    let header = H::parse(data)?;
-    let endian = header.endian()?;
-    for segment in header.program_headers(endian, data)? {
-        if let Some(path) = segment.interpreter(endian, data)? {
-            return Ok(Some(path.to_vec()));
-        }
-    }
-    Ok(None)
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// The Rust target triple of a platform.
-fn triple(platform: &Platform, libc: Libc) -> Result<String, InferError> {
-    let (arch, gnu, musl) = match (
-        platform.os.as_str(),
-        platform.architecture.as_str(),
-        platform.variant.as_deref(),
-    ) {
-        ("linux", "amd64", _) => ("x86_64", "gnu", "musl"),
-        ("linux", "arm64", _) => ("aarch64", "gnu", "musl"),
-        ("linux", "arm", Some("v6")) => ("arm", "gnueabihf", "musleabihf"),
-        ("linux", "arm", _) => ("armv7", "gnueabihf", "musleabihf"),
-        ("linux", "386", _) => ("i686", "gnu", "musl"),
-        ("linux", "ppc64le", _) => ("powerpc64le", "gnu", "musl"),
-        ("linux", "riscv64", _) => ("riscv64gc", "gnu", "musl"),
-        ("linux", "s390x", _) => ("s390x", "gnu", "musl"),
-        _ => {
-            return Err(InferError::Invalid(format!(
-                "no Rust target is known for platform {platform}: write a recipe with CARGO_BUILD_TARGET for it (see recipes/README.md)"
-            )))
-        }
-    };
-    let abi = if libc == Libc::Musl { musl } else { gnu };
-    Ok(format!("{arch}-unknown-linux-{abi}"))
-}
-
-/// Upstream's Cargo home, from the registry and git checkout paths the
-/// binary embeds (`/home/runner/.cargo/registry/src/...`). String
-/// literals sit back to back in `.rodata`, so the bytes before a path may
-/// belong to another string (`value/home/runner/.cargo`): every
-/// `/`-started suffix of the path run before a marker is counted, and the
-/// longest of those found before the most markers wins.
-fn cargo_home(binary: &[u8]) -> Option<String> {
-    let mut counts: BTreeMap<&[u8], usize> = BTreeMap::new();
-    let mut hits = 0;
-    for marker in [&b"/registry/src/"[..], &b"/git/checkouts/"[..]] {
-        let mut at = 0;
-        while hits < MAX_PATH_HITS {
-            let Some(found) = binary
-                .get(at..)
-                .and_then(|rest| rest.windows(marker.len()).position(|w| w == marker))
-            else {
-                break;
-            };
-            let end = at + found;
-            let run = binary[..end]
-                .iter()
-                .rev()
-                .take(MAX_HOME_LEN)
-                .take_while(|b| is_path_byte(**b))
-                .count();
-            let span = &binary[end - run..end];
-            for (i, _) in span.iter().enumerate().filter(|(_, b)| **b == b'/') {
-                *counts.entry(&span[i..]).or_default() += 1;
-            }
-            hits += 1;
-            at = end + marker.len();
-        }
-    }
-    let most = counts.values().copied().max()?;
-    let prefix = counts
-        .into_iter()
-        .filter(|(_, n)| *n == most)
-        .map(|(prefix, _)| prefix)
-        .max_by_key(|prefix| prefix.len())?;
-    let home = std::str::from_utf8(prefix).ok()?;
-    let clean =
-        home.len() > 1 && !home.contains("//") && !home.split('/').any(|p| p == "." || p == "..");
-    clean.then(|| home.to_string())
-}
-
-/// Bytes a Cargo home taken from the binary may have: it goes into
-/// RUSTFLAGS (split on spaces) and `--remap-path-prefix FROM=TO`.
-fn is_path_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-' | b'+' | b'@')
-}
-
-/// The Cargo binary target to build.
-struct BinTarget {
-    name: String,
-    package: String,
-    /// The directory of its `Cargo.toml` (`""`: the root).
-    dir: String,
-    note: Option<String>,
-}
-
-fn is_cargo_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 128
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-/// Every binary target of the tag's `Cargo.toml` files: `[[bin]]`
-/// entries, and (unless `autobins = false`) `src/main.rs` and
-/// `src/bin/*.rs`/`src/bin/*/main.rs`.
-fn binary_targets(files: &dyn SourceFiles) -> Vec<BinTarget> {
-    let paths = files.paths();
-    let listed: BTreeSet<&str> = paths.iter().map(String::as_str).collect();
-    let manifests = paths
-        .iter()
-        .filter(|p| *p == "Cargo.toml" || p.ends_with("/Cargo.toml"))
-        .filter(|p| {
-            !p.split('/')
-                .any(|part| part == "vendor" || part == "target")
-        })
-        .take(MAX_MANIFESTS);
-    let mut out = Vec::new();
-    for manifest in manifests {
-        let Some(table) = files
-            .read(manifest)
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .and_then(|text| toml::from_str::<toml::Table>(&text).ok())
-        else {
-            continue;
-        };
-        let Some(package) = table.get("package") else {
-            continue;
-        };
-        let Some(package_name) = package.get("name").and_then(toml::Value::as_str) else {
-            continue;
-        };
-        let dir = manifest
-            .trim_end_matches("Cargo.toml")
-            .trim_end_matches('/')
-            .to_string();
-        let under = |rel: &str| {
-            if dir.is_empty() {
-                rel.to_string()
-            } else {
-                format!("{dir}/{rel}")
-            }
-        };
-        let mut names: Vec<String> = table
-            .get("bin")
-            .and_then(toml::Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|bin| bin.get("name")?.as_str().map(str::to_string))
-            .collect();
-        let autobins = package
-            .get("autobins")
-            .and_then(toml::Value::as_bool)
-            .unwrap_or(true);
-        if autobins {
-            if listed.contains(under("src/main.rs").as_str()) {
-                names.push(package_name.to_string());
-            }
-            let bin_dir = under("src/bin/");
-            for path in listed.range(bin_dir.as_str()..) {
-                let Some(rest) = path.strip_prefix(bin_dir.as_str()) else {
-                    break;
-                };
-                let name = match rest.split('/').collect::<Vec<_>>().as_slice() {
-                    [file] => file.strip_suffix(".rs"),
-                    [name, "main.rs"] => Some(*name),
-                    _ => None,
-                };
-                names.extend(name.map(str::to_string));
-            }
-        }
-        let mut seen = BTreeSet::new();
-        for name in names {
-            if is_cargo_name(&name) && is_cargo_name(package_name) && seen.insert(name.clone()) {
-                out.push(BinTarget {
-                    name,
-                    package: package_name.to_string(),
-                    dir: dir.clone(),
-                    note: None,
-                });
-            }
-        }
-    }
-    out
-}
-
-/// The binary target named like the image binary (a package the binary
-/// was built from first), else the only one there is.
-fn binary_target(
-    files: &dyn SourceFiles,
-    binary_path: &str,
-    locals: &BTreeSet<&str>,
-) -> Result<BinTarget, InferError> {
-    let file = binary_path.rsplit('/').next().unwrap_or(binary_path);
-    let mut targets = binary_targets(files);
-    if targets.is_empty() {
-        return Err(InferError::Invalid(
-            "the tag has no Cargo.toml with a binary target: write a recipe (see recipes/README.md)"
-                .into(),
-        ));
-    }
-    targets.sort_by_key(|t| !locals.contains(t.package.as_str()));
-    if let Some(at) = targets.iter().position(|t| t.name == file) {
-        return Ok(targets.swap_remove(at));
-    }
-    let built: Vec<usize> = (0..targets.len())
-        .filter(|&i| locals.contains(targets[i].package.as_str()))
-        .collect();
-    let only = match built.as_slice() {
-        [one] => Some(*one),
-        _ if targets.len() == 1 => Some(0),
-        _ => None,
-    };
-    if let Some(at) = only {
-        let mut target = targets.swap_remove(at);
-        target.note = Some(format!(
-            "the image calls the binary {file}; the tag's only binary target of the crates it was built from is {}",
-            target.name
-        ));
-        return Ok(target);
-    }
-    let names: Vec<&str> = targets
-        .iter()
-        .map(|t| t.name.as_str())
-        .take(MAX_NAMED_TARGETS)
-        .collect();
-    Err(InferError::Invalid(format!(
-        "the image binary {file} is not a binary target of the tag's Cargo.toml files ({}{}): write a recipe with the right cargo_bin (see recipes/README.md)",
-        names.join(", "),
-        if targets.len() > names.len() { ", ..." } else { "" }
-    )))
-}
-
-/// A TOML string literal.
-fn quote(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
-}
-
-fn array(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|i| quote(i)).collect();
-    format!("[{}]", quoted.join(", "))
-}
-
-fn inline_table(entries: &[(&str, String)]) -> String {
-    let pairs: Vec<String> = entries
-        .iter()
-        .map(|(k, v)| format!("{k} = {}", quote(v)))
-        .collect();
-    format!("{{ {} }}", pairs.join(", "))
-}
-
-/// The template that renders `value` for `version`: `{version}` (or
-/// `{version_bare}`, without the leading `v`) where `value` holds it
-/// (`1.2.0-alpine` -> `{version_bare}-alpine`), else `value` itself.
-fn version_template(value: &str, version: &str, what: &str) -> Result<String, InferError> {
-    if value.contains('{') || value.contains('}') {
-        return Err(InferError::Invalid(format!(
-            "the {what} {value:?} has braces, which a recipe would read as a placeholder: write the recipe by hand (see recipes/README.md)"
-        )));
-    }
-    let bare = version.strip_prefix('v').unwrap_or(version);
-    Ok(if !version.is_empty() && value.contains(version) {
-        value.replacen(version, "{version}", 1)
-    } else if !bare.is_empty() && value.contains(bare) {
-        value.replacen(bare, "{version_bare}", 1)
-    } else {
-        value.to_string()
-    })
-}
-
-/// `[image]` and `[source]` of the recipe.
-fn header(evidence: &Evidence<'_>) -> Result<String, InferError> {
-    Ok(format!(
-        "[image]\nrepository = {}\ntag = {}\nbinary = {}\n\n[source]\ngit = {}\nref = {}\n",
-        quote(evidence.repository),
-        quote(&version_template(
-            evidence.tag,
-            evidence.version,
-            "image tag"
-        )?),
-        quote(evidence.binary_path),
-        quote(evidence.source.url),
-        quote(&version_template(
-            evidence.source.git_ref,
-            evidence.version,
-            "source tag"
-        )?),
-    ))
-}
-
-/// What every candidate shares.
-struct RecipeParts<'a> {
-    rustc: &'a str,
-    header: String,
-    builder: &'a str,
-    target: &'a BinTarget,
-    targets: &'a [(Platform, Libc, String)],
-    /// The binary carries cargo-auditable data.
-    has_dep_v0: bool,
-}
-
-impl RecipeParts<'_> {
-    fn candidate(&self, auditable: bool, remap: Option<&str>) -> Candidate {
-        let mut command: Vec<String> = vec!["cargo".into()];
-        if auditable {
-            command.push("auditable".into());
-        }
-        command.extend(["build", "--release", "--locked", "--offline"].map(String::from));
-        if !self.target.dir.is_empty() {
-            command.extend(["--package".into(), self.target.package.clone()]);
-        }
-        command.extend(["--bin".into(), self.target.name.clone()]);
-
-        let mut label = format!(
-            "cargo {}build --release --locked --bin {}",
-            if auditable { "auditable " } else { "" },
-            self.target.name
-        );
-        if let Some(home) = remap {
-            label.push_str(&format!(", {CARGO_HOME} remapped to {home}"));
-        }
-        if self.has_dep_v0 && !auditable {
-            label.push_str(" (without cargo-auditable: differs by .dep-v0 at least)");
-        }
-
-        let mut text = format!(
-            "# Inferred by rebuild-compare from the image binary: rustc {}, binary target {}.\n{}\n",
-            self.rustc, self.target.name, self.header
-        );
-        text.push_str(&format!(
-            "[build]\nbuilder = {}\nfetch = {}\ncommand = {}\ncargo_bin = {}\nenv = {}\n",
-            quote(self.builder),
-            array(&["cargo", "fetch", "--locked"].map(String::from)),
-            array(&command),
-            quote(&self.target.name),
-            inline_table(&[("CARGO_HOME", CARGO_HOME.to_string())]),
-        ));
-        for (platform, libc, triple) in self.targets {
-            let mut rustflags = Vec::new();
-            if *libc == Libc::GnuStatic {
-                rustflags.push("-C target-feature=+crt-static".to_string());
-            }
-            if let Some(home) = remap {
-                rustflags.push(format!("--remap-path-prefix={CARGO_HOME}={home}"));
-            }
-            let mut env = vec![("CARGO_BUILD_TARGET", triple.clone())];
-            if !rustflags.is_empty() {
-                env.push(("RUSTFLAGS", rustflags.join(" ")));
-            }
-            text.push_str(&format!(
-                "\n[build.platforms.{}]\nenv = {}\n",
-                quote(&platform.to_string()),
-                inline_table(&env)
-            ));
-        }
-        Candidate {
-            label,
-            text,
-            binary_only: Vec::new(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
+    use super::targets::binary_targets;
     use super::*;
     use crate::diff::{RustInfo, RustPackage};
+    use crate::rebuild::infer::evidence::PlatformEvidence;
     use crate::rebuild::infer::evidence::{SourceEvidence, Toolchains};
     use crate::rebuild::infer::files::MemoryFiles;
+    use crate::rebuild::recipe::write::tests::assert_reads_back;
     use crate::rebuild::recipe::{ArtifactSpec, Builder, Recipe};
 
     const GLIBC_AMD64: &str = "/lib64/ld-linux-x86-64.so.2";
@@ -738,7 +285,9 @@ mod tests {
         infer(&evidence)
     }
 
+    /// `candidate`'s recipe, which reads back to the values it was written from.
     fn parses(candidate: &Candidate) -> Recipe {
+        assert_reads_back(&candidate.recipe, &candidate.text);
         Recipe::parse("inferred", &candidate.text)
             .unwrap_or_else(|e| panic!("{e}\n{}", candidate.text))
     }
@@ -1168,20 +717,6 @@ x/home/runner/.cargo/git/checkouts/mylib-0123456789abcdef/0123456/src/lib.rs\0\
         assert!(err
             .to_string()
             .starts_with("the tag has no Cargo.toml with a binary target"));
-    }
-
-    #[test]
-    fn tags_are_written_as_version_templates_where_they_hold_the_version() {
-        let template = |value: &str| version_template(value, "v1.2.0", "image tag");
-        assert_eq!(template("v1.2.0").expect("ok"), "{version}");
-        assert_eq!(template("1.2.0").expect("ok"), "{version_bare}");
-        assert_eq!(
-            template("1.2.0-alpine").expect("ok"),
-            "{version_bare}-alpine"
-        );
-        assert_eq!(template("app-v1.2.0").expect("ok"), "app-{version}");
-        assert_eq!(template("latest").expect("ok"), "latest");
-        assert!(template("{x}").is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::binscan::BinaryStrings;
-use super::files::SourceFiles;
+use crate::rebuild::infer::files::SourceFiles;
 
 /// Most `.go` files read.
 pub const MAX_GO_FILES: usize = 20_000;

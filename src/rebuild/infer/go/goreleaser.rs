@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_yaml_ng::Value;
 
-use super::files::SourceFiles;
+use crate::rebuild::infer::files::SourceFiles;
 
 /// The file names goreleaser looks for, in its order.
 pub const FILE_NAMES: &[&str] = &[
