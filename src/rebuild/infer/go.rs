@@ -12,7 +12,7 @@ use super::files::SourceFiles;
 use super::goreleaser;
 use super::metadata::{self, Release};
 use super::xvars;
-use crate::diff::GoBuildInfo;
+use crate::binary::GoBuildInfo;
 use crate::image::platform::Platform;
 use crate::rebuild::adjust::LEVEL_SETTINGS;
 use crate::rebuild::recipe::schema::check_workdir;
@@ -1424,7 +1424,7 @@ fn toml_array(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::gobuildinfo::parse_modinfo;
+    use crate::binary::gobuildinfo::parse_modinfo;
     use crate::rebuild::infer::evidence::{SourceEvidence, Toolchains};
     use crate::rebuild::infer::files::MemoryFiles;
 
@@ -1470,7 +1470,7 @@ mod tests {
     /// `p` with one module dependency recorded, so its build downloads.
     fn with_dependency(mut p: PlatformEvidence) -> PlatformEvidence {
         if let Some(info) = &mut p.go {
-            info.deps.push(crate::diff::GoModule {
+            info.deps.push(crate::binary::GoModule {
                 path: "golang.org/x/text".into(),
                 version: "v0.14.0".into(),
                 sum: Some("h1:ScX5w1eTa3QqT8oi6+ziP7dTV1S2+ALU0bI+0zXKWiQ=".into()),

@@ -626,7 +626,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::diff::{RustInfo, RustPackage};
+    use crate::binary::{RustInfo, RustPackage};
     use crate::rebuild::infer::evidence::{SourceEvidence, Toolchains};
     use crate::rebuild::infer::files::MemoryFiles;
     use crate::rebuild::recipe::{ArtifactSpec, Builder, Recipe};
