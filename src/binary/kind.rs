@@ -46,6 +46,7 @@ pub struct FileKind {
     pub parse_error: Option<String>,
 }
 
+/// The format a file's magic number names.
 pub(super) fn magic_format(data: &[u8]) -> Format {
     match data {
         [0x7f, b'E', b'L', b'F', ..] => Format::Elf,
@@ -58,6 +59,7 @@ pub(super) fn magic_format(data: &[u8]) -> Format {
     }
 }
 
+/// The program a script's `#!` line names.
 pub(super) fn interpreter(data: &[u8]) -> String {
     let line = data
         .get(2..)
