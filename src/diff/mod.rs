@@ -283,3 +283,65 @@ fn summary(name: &str, data: &[u8], kind: &FileKind) -> FileSummary {
         interpreter: kind.interpreter.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An ELF whose `.comment` names `rustc` and whose `.data` is `data`.
+    fn elf(rustc: &str, data: &[u8]) -> Vec<u8> {
+        let mut object = object::write::Object::new(
+            object::BinaryFormat::Elf,
+            object::Architecture::X86_64,
+            object::Endianness::Little,
+        );
+        let comment = object.add_section(
+            Vec::new(),
+            b".comment".to_vec(),
+            object::SectionKind::OtherString,
+        );
+        object.append_section_data(comment, format!("{rustc}\0").as_bytes(), 1);
+        let section = object.section_id(object::write::StandardSection::Data);
+        object.append_section_data(section, data, 1);
+        object.write().expect("ELF")
+    }
+
+    #[test]
+    fn binaries_read_before_compare_as_the_files_themselves() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::write(&a, elf("rustc version 1.75.0", b"one")).expect("write");
+        std::fs::write(&b, elf("rustc version 1.76.0", b"two")).expect("write");
+        let (binary_a, binary_b) = (
+            Binary::read(&a).expect("read"),
+            Binary::read(&b).expect("read"),
+        );
+        let options = DiffOptions::default();
+        let travelled = diff_binaries(
+            Side {
+                path: &a,
+                binary: &binary_a,
+            },
+            Side {
+                path: &b,
+                binary: &binary_b,
+            },
+            &options,
+        )
+        .expect("diff");
+        let read_here = diff_files(&a, &b, &options).expect("diff");
+        assert_eq!(
+            serde_json::to_value(&travelled).expect("JSON"),
+            serde_json::to_value(&read_here).expect("JSON")
+        );
+        let rust = travelled.rust.expect("Rust metadata");
+        assert_eq!(
+            rust.differences,
+            vec![KeyDifference {
+                key: "rustc".into(),
+                a: Some("rustc version 1.75.0".into()),
+                b: Some("rustc version 1.76.0".into()),
+            }]
+        );
+    }
+}
