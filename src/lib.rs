@@ -2,8 +2,13 @@
 //! published container image is the binary its public source builds.
 //!
 //! The crate is a pipeline, one folder a stage, each depending only on the
-//! stages before it:
+//! stages listed before it (`tests/architecture.rs` checks this order):
 //!
+//! - [`binary`]: one executable read once: its format and machine, its
+//!   sections, and the Go build info, Go function table and Rust metadata
+//!   its toolchain embedded;
+//! - [`progress`]: progress events the stages report, and their terminal
+//!   view;
 //! - [`image`]: what the user typed to verified bytes: references,
 //!   credentials, the registry, OCI-layout and docker-archive transports,
 //!   manifests, platforms, digests and the content-addressed cache;
@@ -18,13 +23,13 @@
 //! - [`report`]: results rendered as text for people;
 //! - [`scale`]: many images' releases at once: a watch list planned into
 //!   jobs for GitHub Actions, Kubernetes or this machine, and the ledger of
-//!   their verdicts published as a static site;
-//! - [`progress`]: progress events from the stages, and their terminal view.
+//!   their verdicts published as a static site.
 //!
 //! `src/main.rs` only parses arguments, calls into this library and maps
 //! results to exit codes.
 
 pub mod attest;
+pub mod binary;
 pub mod diff;
 pub mod image;
 pub mod progress;

@@ -1,4 +1,5 @@
-//! The module tree reads as the pipeline: no file of a folder imports the
+//! The module tree reads as the pipeline: every stage imports only the
+//! stages `lib.rs` lists before it, no file of a folder imports the
 //! module that declares it, and no files or top-level folders import each
 //! other in a circle. Checked on the source text, so a new `use` that
 //! breaks the layering fails here with the edge named.
@@ -151,4 +152,67 @@ fn no_files_or_folders_import_each_other_in_a_circle() {
         }
     }
     assert_eq!(folder_circles, Vec::<String>::new());
+}
+
+/// The modules `src/<file>` declares at its top level (`pub mod x;`, `mod x;`).
+fn declared_in(file: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+        .expect("a crate root");
+    text.lines()
+        .filter_map(|line| line.strip_prefix("pub mod ").or(line.strip_prefix("mod ")))
+        .filter_map(|rest| rest.strip_suffix(';'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The stages in the order `lib.rs` states them: its module list
+/// (`//! - [`binary`]: ...`), which must name every module it declares.
+fn stated_order() -> Vec<String> {
+    let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs"))
+        .expect("src/lib.rs");
+    let listed: Vec<String> = lib
+        .lines()
+        .filter_map(|line| line.strip_prefix("//! - [`"))
+        .filter_map(|rest| rest.split_once("`]"))
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let mut declared = declared_in("src/lib.rs");
+    declared.sort();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted, declared,
+        "lib.rs must list every module it declares, once"
+    );
+    listed
+}
+
+#[test]
+fn every_stage_imports_only_the_stages_lib_rs_lists_before_it() {
+    let order = stated_order();
+    let of_main = declared_in("src/main.rs");
+    let modules = modules();
+    let mut offending = BTreeSet::new();
+    for (module, deps) in edges(&modules) {
+        let Some(stage) = module.first() else {
+            continue;
+        };
+        let Some(at) = order.iter().position(|s| s == stage) else {
+            // The executable's own modules (declared by main.rs) are no stage.
+            assert!(
+                of_main.contains(stage),
+                "src/{stage} is in no crate root's module list"
+            );
+            continue;
+        };
+        for dep in deps {
+            let Some(target) = dep.first() else {
+                continue;
+            };
+            if !order[..=at].contains(target) {
+                offending.insert(format!("{} -> {}", module.join("/"), dep.join("/")));
+            }
+        }
+    }
+    assert_eq!(offending, BTreeSet::<String>::new());
 }

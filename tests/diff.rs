@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use object::write::{Object as WriteObject, StandardSection};
 use object::{Architecture, BinaryFormat, Endianness};
+use rebuild_compare::binary::Binary;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -793,15 +794,15 @@ fn identify_reports_format_and_machine_of_one_file() {
     let dir = TempDir::new().expect("tempdir");
     let script = dir.path().join("s");
     std::fs::write(&script, "#!/usr/bin/env python3\nprint(1)\n").expect("w");
-    let kind = rebuild_compare::diff::identify(&script).expect("identify");
-    assert_eq!(kind.format, rebuild_compare::diff::Format::Script);
+    let kind = Binary::read(&script).expect("identify").kind;
+    assert_eq!(kind.format, rebuild_compare::binary::Format::Script);
     assert_eq!(kind.interpreter.as_deref(), Some("/usr/bin/env"));
     let pe = dir.path().join("p.exe");
     std::fs::write(&pe, pe_image(&[0xc3; 16])).expect("w");
-    let kind = rebuild_compare::diff::identify(&pe).expect("identify");
-    assert_eq!(kind.format, rebuild_compare::diff::Format::Pe);
+    let kind = Binary::read(&pe).expect("identify").kind;
+    assert_eq!(kind.format, rebuild_compare::binary::Format::Pe);
     assert_eq!(kind.machine, "x86_64");
-    assert!(rebuild_compare::diff::identify(&dir.path().join("none")).is_err());
+    assert!(Binary::read(&dir.path().join("none")).is_err());
 }
 
 /// A relocatable ELF for `arch` with `data` in `.data`.

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use base64::Engine as _;
 use git2::Repository;
-use rebuild_compare::diff::GoBuildInfo;
+use rebuild_compare::binary::{Binary, GoBuildInfo};
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 use support::cli::{run_in, run_in_env, Run};
@@ -622,12 +622,11 @@ fn assert_first_candidate_reproduced(report: &Value, name: &str) {
     assert_eq!(candidates[0]["verdict"], "reproducible");
 }
 
-/// The Go build info of `binary` (written to a temp file to be read).
+/// The Go build info of `binary`.
 fn build_info(binary: &[u8]) -> GoBuildInfo {
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), binary).unwrap();
-    rebuild_compare::diff::go_build_info(file.path())
-        .unwrap()
+    Binary::parse(binary)
+        .go_build_info()
+        .cloned()
         .expect("a Go binary")
 }
 

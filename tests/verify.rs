@@ -13,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use rebuild_compare::binary::Binary;
 use rebuild_compare::image::cache::Cache;
 use rebuild_compare::image::reference::ImageLocation;
 use rebuild_compare::image::{AccessOptions, Image};
@@ -256,11 +257,12 @@ fn go_image_built_from_the_tag_is_reproducible_with_a_passed_attestation() {
         assert_eq!(p["error"], Value::Null);
         // The Go build info names the tag's commit, unmodified, and the same
         // toolchain; every check that passed is listed.
-        let go =
-            rebuild_compare::diff::go_build_info(Path::new(p["rebuilt"]["path"].as_str().unwrap()))
-                .unwrap()
-                .unwrap()
-                .go_version;
+        let go = Binary::read(Path::new(p["rebuilt"]["path"].as_str().unwrap()))
+            .unwrap()
+            .go_build_info()
+            .unwrap()
+            .go_version
+            .clone();
         let machine = if name == AMD64 { "x86_64" } else { "aarch64" };
         assert_eq!(
             p["cross_checks"],
@@ -1525,11 +1527,12 @@ fn go_binary_built_without_trimpath_in_a_runner_directory_is_reproduced_with_wor
     assert_eq!(p["verdict"], "reproducible");
     assert_eq!(p["rebuilt"]["sha256"], sha256_digest(&published).as_str());
     // Every cross-check ran and passed.
-    let go =
-        rebuild_compare::diff::go_build_info(Path::new(p["rebuilt"]["path"].as_str().unwrap()))
-            .unwrap()
-            .unwrap()
-            .go_version;
+    let go = Binary::read(Path::new(p["rebuilt"]["path"].as_str().unwrap()))
+        .unwrap()
+        .go_build_info()
+        .unwrap()
+        .go_version
+        .clone();
     assert_eq!(
         p["cross_checks"],
         json!([

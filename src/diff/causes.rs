@@ -511,10 +511,9 @@ fn covering_cause(needles: &[Needle], side: Side, s: &str) -> Option<Cause> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::{
-        BuildIdDiff, BuildIds, CompilerDiff, FileSummary, Format, Function, RegionKind,
-        SectionDiff, StringsDiff,
-    };
+    use crate::binary::layout::RegionKind;
+    use crate::binary::{BuildIds, Format};
+    use crate::diff::{BuildIdDiff, CompilerDiff, FileSummary, Function, SectionDiff, StringsDiff};
     use crate::image::digest::Digest;
 
     fn side(name: &str) -> FileSummary {

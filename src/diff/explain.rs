@@ -3,11 +3,12 @@
 
 use super::causes::is_build_id_section;
 use super::functions::Function;
-use super::gobuildinfo::KeyDifference;
+use super::metadata::KeyDifference;
 use super::result::{BinaryDiff, Cause, FileSummary};
-use super::sections::{RegionKind, SectionStatus};
+use super::sections::SectionStatus;
 use super::strings::is_debug_section;
 use super::timestamps::{duration, input_pattern, Kind, TimestampPair};
+use crate::binary::layout::RegionKind;
 
 /// Sections named in one sentence before "and N more".
 const LIST_LIMIT: usize = 5;

@@ -1,7 +1,7 @@
 //! Function-level comparison: which functions only one file has, which
 //! changed size, and which kept their size but not their bytes.
 //!
-//! Functions come from Go's function table ([`super::gopclntab`], present
+//! Functions come from Go's function table ([`crate::binary::gopclntab`], present
 //! even in stripped Go binaries) or else from the ELF/PE/Mach-O symbol
 //! table. They are matched by name; a function's bytes are compared after
 //! masking relative call/branch targets (x86 `E8`/`E9`/`0F 8x` rel32, arm64
@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 use object::{Architecture, Object, ObjectSection, ObjectSymbol, SymbolKind};
 use serde::Serialize;
 
-use super::gopclntab::{self, MAX_FUNCTIONS, MAX_NAME_BYTES};
+use crate::binary::gopclntab::{self, MAX_FUNCTIONS, MAX_NAME_BYTES};
 
 /// Functions listed per list; the rest are only counted.
 pub const MAX_LISTED: usize = 200;

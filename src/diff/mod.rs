@@ -6,41 +6,38 @@
 //! differing byte ranges ([`ranges`]) and a bounded hex view of them
 //! ([`hexdump`]), printable strings present on one side only ([`strings`])
 //! and the date stamps among them ([`timestamps`]), functions added,
-//! removed or changed ([`functions`], from Go's function table
-//! [`gopclntab`] or the symbol table), embedded Go build info and build
-//! IDs ([`gobuildinfo`]), Rust toolchain and
-//! dependency metadata ([`rust`]), and turns all of it into short sentences a
-//! maintainer can act on ([`explain`]). The result is plain data
-//! ([`BinaryDiff`]); rendering lives in `crate::report::diff`.
+//! removed or changed ([`functions`], from Go's function table or the
+//! symbol table), the embedded Go build info and Rust metadata key by key
+//! ([`metadata`]; each binary's is read by [`crate::binary`]), and turns
+//! all of it into short sentences a maintainer can act on ([`explain`]).
+//! The result is plain data ([`BinaryDiff`]); rendering lives in
+//! `crate::report::diff`.
 
 pub mod causes;
 pub mod explain;
 pub mod functions;
-pub mod gobuildinfo;
-pub mod gopclntab;
 pub mod hexdump;
+pub mod metadata;
 pub mod ranges;
 mod result;
-pub mod rust;
 pub mod sections;
 pub mod strings;
 pub mod timestamps;
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use crate::binary::layout::{Layout, Region};
+use crate::binary::{Binary, FileKind, MappedFile, ReadError};
 use crate::image::digest::Digest;
-use memmap2::Mmap;
 
 pub use functions::{ChangedFunction, Function, FunctionSource, FunctionsDiff};
-pub use gobuildinfo::{BuildIds, GoBuildInfo, GoBuildInfoError, GoModule, KeyDifference};
 pub use hexdump::{DiffOptions, Hunk, HunkLine};
+pub use metadata::KeyDifference;
 pub use result::{
     BinaryDiff, BuildIdDiff, Cause, CauseEvidence, CompilerDiff, FileSummary, GoBuildInfoDiff,
     RustDiff,
 };
-pub use rust::{RustInfo, RustPackage};
-pub use sections::{ByteRange, FileKind, Format, RegionKind, SectionDiff, SectionStatus};
+pub use sections::{ByteRange, SectionDiff, SectionStatus};
 pub use strings::StringsDiff;
 pub use timestamps::TimestampPair;
 
@@ -48,121 +45,26 @@ pub use timestamps::TimestampPair;
 /// they fall back to a raw byte comparison with a note).
 #[derive(Debug, thiserror::Error)]
 pub enum DiffError {
-    #[error("cannot open {}: {source}", path.display())]
-    Open {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(ReadError),
     #[error("{} is not a regular file; diff compares files", path.display())]
     NotAFile { path: PathBuf },
 }
 
-/// A read-only memory map of a whole file (empty files are not mapped).
-struct MappedFile {
-    map: Option<Mmap>,
-}
-
-impl MappedFile {
-    fn open(path: &Path) -> Result<Self, DiffError> {
-        // Opening a FIFO would wait for a writer, and a device has no end:
-        // only regular files are opened, and the opened file is checked too.
-        let regular = |meta: std::fs::Metadata| {
-            if meta.is_file() {
-                Ok(meta)
-            } else {
-                Err(DiffError::NotAFile {
-                    path: path.to_path_buf(),
-                })
-            }
-        };
-        let open_error = |source| DiffError::Open {
-            path: path.to_path_buf(),
-            source,
-        };
-        regular(std::fs::metadata(path).map_err(open_error)?)?;
-        let file = File::open(path).map_err(open_error)?;
-        let len = regular(file.metadata().map_err(|source| DiffError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?)?
-        .len();
-        if len == 0 {
-            return Ok(Self { map: None });
+impl From<ReadError> for DiffError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::NotAFile { path } => DiffError::NotAFile { path },
+            other => DiffError::Read(other),
         }
-        // SAFETY: `Mmap::map` is unsafe because the mapped bytes may change
-        // underneath the `&[u8]` we hand out if another process writes to
-        // or truncates the file while it is mapped. The file is opened
-        // read-only and the mapping is private and read-only, so this process
-        // never writes through it and no Rust reference aliases a mutable
-        // one. We accept the documented residual risk: if another process
-        // truncates the file concurrently, touching a page past the new end
-        // raises SIGBUS (the process dies, no memory is corrupted); if it
-        // rewrites bytes concurrently, the comparison reads a mix of old and
-        // new contents. The files compared are the tool's own extracted or
-        // rebuilt artefacts (or paths the user names), which nothing else is
-        // expected to modify while the diff runs.
-        let map = unsafe { Mmap::map(&file) }.map_err(|source| DiffError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Ok(Self { map: Some(map) })
-    }
-
-    fn bytes(&self) -> &[u8] {
-        self.map.as_deref().unwrap_or(&[])
     }
 }
 
-/// Format and machine of the file at `path` (e.g. to check an image
-/// manifest's platform claim against the binary it ships).
-pub fn identify(path: &Path) -> Result<FileKind, DiffError> {
-    let file = MappedFile::open(path)?;
-    Ok(identify_bytes(file.bytes()))
-}
-
-/// Format and machine of a file's contents.
-pub fn identify_bytes(data: &[u8]) -> FileKind {
-    sections::Layout::parse(data).kind
-}
-
-/// The Go build info embedded in the file at `path`, if it is a Go binary
-/// (used to cross-check a published binary against the tag without a rebuild).
-pub fn go_build_info(path: &Path) -> Result<Option<GoBuildInfo>, DiffError> {
-    let file = MappedFile::open(path)?;
-    let data = file.bytes();
-    Ok(GoBuildInfo::find(&sections::Layout::parse(data), data))
-}
-
-/// The Rust metadata of the file at `path` (rustc version from `.comment`,
-/// the cargo-auditable dependency list), if it looks like a Rust binary.
-pub fn rust_info(path: &Path) -> Result<Option<RustInfo>, DiffError> {
-    let file = MappedFile::open(path)?;
-    let layout = sections::Layout::parse(file.bytes());
-    let comments = rust::comment_strings(&layout);
-    Ok(RustInfo::find(&layout, &comments))
-}
-
-/// Why the Go build info of the file at `path` cannot be read, when the
-/// file carries build info that cannot.
-pub fn go_build_info_error(path: &Path) -> Result<Option<GoBuildInfoError>, DiffError> {
-    let file = MappedFile::open(path)?;
-    let data = file.bytes();
-    Ok(GoBuildInfo::find_error(
-        &sections::Layout::parse(data),
-        data,
-    ))
-}
-
-/// Why the cargo-auditable dependency list (`.dep-v0`) of the file at
-/// `path` cannot be read, when the file carries one that cannot.
-pub fn rust_dep_info_error(path: &Path) -> Result<Option<rust::DepInfoError>, DiffError> {
-    let file = MappedFile::open(path)?;
-    Ok(rust::dep_info_error(&sections::Layout::parse(file.bytes())))
+/// One side of a comparison: a file and what it holds, read once.
+#[derive(Debug, Clone, Copy)]
+pub struct Side<'a> {
+    pub path: &'a Path,
+    pub binary: &'a Binary,
 }
 
 /// Compares file `a` (the published binary) with `b` (the rebuilt one).
@@ -181,6 +83,33 @@ pub fn diff_files(a: &Path, b: &Path, options: &DiffOptions) -> Result<BinaryDif
     ))
 }
 
+/// [`diff_files`] on two files whose metadata was already read (each
+/// [`Binary`] must be of its file's current bytes).
+pub fn diff_binaries(
+    a: Side<'_>,
+    b: Side<'_>,
+    options: &DiffOptions,
+) -> Result<BinaryDiff, DiffError> {
+    let file_a = MappedFile::open(a.path)?;
+    let file_b = MappedFile::open(b.path)?;
+    let (data_a, data_b) = (file_a.bytes(), file_b.bytes());
+    Ok(compare(
+        Bytes {
+            name: &a.path.display().to_string(),
+            data: data_a,
+            layout: Layout::parse(data_a),
+            binary: a.binary,
+        },
+        Bytes {
+            name: &b.path.display().to_string(),
+            data: data_b,
+            layout: Layout::parse(data_b),
+            binary: b.binary,
+        },
+        options,
+    ))
+}
+
 /// [`diff_files`] on bytes already in memory; `a_name`/`b_name` label them.
 pub fn diff_bytes(
     a_name: &str,
@@ -189,8 +118,36 @@ pub fn diff_bytes(
     b: &[u8],
     options: &DiffOptions,
 ) -> BinaryDiff {
-    let layout_a = sections::Layout::parse(a);
-    let layout_b = sections::Layout::parse(b);
+    let (layout_a, layout_b) = (Layout::parse(a), Layout::parse(b));
+    let (binary_a, binary_b) = (Binary::of(&layout_a, a), Binary::of(&layout_b, b));
+    compare(
+        Bytes {
+            name: a_name,
+            data: a,
+            layout: layout_a,
+            binary: &binary_a,
+        },
+        Bytes {
+            name: b_name,
+            data: b,
+            layout: layout_b,
+            binary: &binary_b,
+        },
+        options,
+    )
+}
+
+/// One side's bytes, their regions (which borrow them) and their metadata.
+struct Bytes<'a> {
+    name: &'a str,
+    data: &'a [u8],
+    layout: Layout<'a>,
+    binary: &'a Binary,
+}
+
+fn compare(side_a: Bytes<'_>, side_b: Bytes<'_>, options: &DiffOptions) -> BinaryDiff {
+    let (a, b) = (side_a.data, side_b.data);
+    let (layout_a, layout_b) = (&side_a.layout, &side_b.layout);
     let identical = a == b;
     let mut notes = Vec::new();
     for (side, layout) in [("A", &layout_a), ("B", &layout_b)] {
@@ -217,8 +174,8 @@ pub fn diff_bytes(
             ));
         }
         (
-            vec![sections::Region::whole_file(a.len())],
-            vec![sections::Region::whole_file(b.len())],
+            vec![Region::whole_file(a.len())],
+            vec![Region::whole_file(b.len())],
         )
     } else {
         (layout_a.regions.clone(), layout_b.regions.clone())
@@ -257,10 +214,10 @@ pub fn diff_bytes(
 
     let strings = strings::strings_diff(&compared, a, b, options.source_date_epoch);
     notes.extend(strings.incomplete.clone());
-    let go_a = gobuildinfo::GoBuildInfo::find(&layout_a, a);
-    let go_b = gobuildinfo::GoBuildInfo::find(&layout_b, b);
+    let go_a = side_a.binary.go_build_info().cloned();
+    let go_b = side_b.binary.go_build_info().cloned();
     let go_buildinfo = if go_a.is_some() || go_b.is_some() {
-        let differences = gobuildinfo::compare(go_a.as_ref(), go_b.as_ref());
+        let differences = metadata::compare_go(go_a.as_ref(), go_b.as_ref());
         Some(GoBuildInfoDiff {
             a: go_a,
             b: go_b,
@@ -270,17 +227,17 @@ pub fn diff_bytes(
         None
     };
     let build_id = BuildIdDiff {
-        a: BuildIds::find(&layout_a, a),
-        b: BuildIds::find(&layout_b, b),
+        a: side_a.binary.build_ids.clone(),
+        b: side_b.binary.build_ids.clone(),
     };
     let compiler = CompilerDiff {
-        a: rust::comment_strings(&layout_a),
-        b: rust::comment_strings(&layout_b),
+        a: side_a.binary.comments.clone(),
+        b: side_b.binary.comments.clone(),
     };
-    let rust_a = RustInfo::find(&layout_a, &compiler.a);
-    let rust_b = RustInfo::find(&layout_b, &compiler.b);
+    let rust_a = side_a.binary.rust.clone();
+    let rust_b = side_b.binary.rust.clone();
     let rust = if rust_a.is_some() || rust_b.is_some() {
-        let differences = rust::compare(rust_a.as_ref(), rust_b.as_ref());
+        let differences = metadata::compare_rust(rust_a.as_ref(), rust_b.as_ref());
         Some(RustDiff {
             a: rust_a,
             b: rust_b,
@@ -294,8 +251,8 @@ pub fn diff_bytes(
 
     let mut diff = BinaryDiff {
         identical,
-        a: summary(a_name, a, &layout_a.kind),
-        b: summary(b_name, b, &layout_b.kind),
+        a: summary(side_a.name, a, &side_a.binary.kind),
+        b: summary(side_b.name, b, &side_b.binary.kind),
         sections: section_diffs,
         go_buildinfo,
         strings,
@@ -324,5 +281,67 @@ fn summary(name: &str, data: &[u8], kind: &FileKind) -> FileSummary {
         format: kind.format,
         machine: kind.machine.clone(),
         interpreter: kind.interpreter.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An ELF whose `.comment` names `rustc` and whose `.data` is `data`.
+    fn elf(rustc: &str, data: &[u8]) -> Vec<u8> {
+        let mut object = object::write::Object::new(
+            object::BinaryFormat::Elf,
+            object::Architecture::X86_64,
+            object::Endianness::Little,
+        );
+        let comment = object.add_section(
+            Vec::new(),
+            b".comment".to_vec(),
+            object::SectionKind::OtherString,
+        );
+        object.append_section_data(comment, format!("{rustc}\0").as_bytes(), 1);
+        let section = object.section_id(object::write::StandardSection::Data);
+        object.append_section_data(section, data, 1);
+        object.write().expect("ELF")
+    }
+
+    #[test]
+    fn binaries_read_before_compare_as_the_files_themselves() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::write(&a, elf("rustc version 1.75.0", b"one")).expect("write");
+        std::fs::write(&b, elf("rustc version 1.76.0", b"two")).expect("write");
+        let (binary_a, binary_b) = (
+            Binary::read(&a).expect("read"),
+            Binary::read(&b).expect("read"),
+        );
+        let options = DiffOptions::default();
+        let travelled = diff_binaries(
+            Side {
+                path: &a,
+                binary: &binary_a,
+            },
+            Side {
+                path: &b,
+                binary: &binary_b,
+            },
+            &options,
+        )
+        .expect("diff");
+        let read_here = diff_files(&a, &b, &options).expect("diff");
+        assert_eq!(
+            serde_json::to_value(&travelled).expect("JSON"),
+            serde_json::to_value(&read_here).expect("JSON")
+        );
+        let rust = travelled.rust.expect("Rust metadata");
+        assert_eq!(
+            rust.differences,
+            vec![KeyDifference {
+                key: "rustc".into(),
+                a: Some("rustc version 1.75.0".into()),
+                b: Some("rustc version 1.76.0".into()),
+            }]
+        );
     }
 }

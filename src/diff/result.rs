@@ -5,11 +5,11 @@
 use serde::Serialize;
 
 use super::functions::FunctionsDiff;
-use super::gobuildinfo::{BuildIds, GoBuildInfo, KeyDifference};
 use super::hexdump::Hunk;
-use super::rust::RustInfo;
-use super::sections::{Format, SectionDiff};
+use super::metadata::KeyDifference;
+use super::sections::SectionDiff;
 use super::strings::StringsDiff;
+use crate::binary::{BuildIds, Format, GoBuildInfo, RustInfo};
 use crate::image::digest::Digest;
 
 /// One side of the comparison.

@@ -16,8 +16,9 @@ use memchr::memmem;
 use serde::Serialize;
 use similar::{capture_diff_slices_deadline, Algorithm, DiffTag};
 
-use super::sections::{ComparedRegion, RegionKind, SectionStatus};
+use super::sections::{ComparedRegion, SectionStatus};
 use super::timestamps::{timestamps, TimestampPair};
+use crate::binary::layout::RegionKind;
 
 /// Printable strings (>= 6 characters) of the differing sections found on
 /// one side only, in order of appearance.

@@ -17,7 +17,7 @@ use super::plan::parse_epoch;
 use super::recipe::schema::check_workdir;
 use super::recipe::{Recipe, RecipeError};
 use super::sandbox::BuilderRoot;
-use crate::diff::GoBuildInfo;
+use crate::binary::GoBuildInfo;
 use crate::image::platform::Platform;
 use crate::image::reference::Reference;
 
@@ -747,7 +747,7 @@ fn carriable(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::gobuildinfo::GoBuildSetting;
+    use crate::binary::gobuildinfo::GoBuildSetting;
 
     const RECIPE: &str = r#"[image]
 repository = "example/app"

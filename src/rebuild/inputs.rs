@@ -14,7 +14,7 @@ use std::path::Path;
 
 use super::recipe::template::{GO_SETTING_PREFIX, INPUT_PREFIX};
 use super::recipe::Recipe;
-use crate::diff::GoBuildInfo;
+use crate::binary::GoBuildInfo;
 
 /// Longest value accepted from the published binary.
 pub const MAX_INPUT_LEN: usize = 1024;
@@ -30,8 +30,6 @@ pub enum InputError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot read the image binary's Go build info: {0}")]
-    BuildInfo(String),
     #[error("the recipe uses {{{name}}}, but the image binary has no Go build info (it is not a Go binary, or was built before Go 1.13)")]
     NotGo { name: String },
     #[error("the recipe uses {{{name}}}, but the image binary's Go build info records no {setting} setting")]
@@ -50,9 +48,14 @@ pub enum InputError {
 }
 
 /// Reads the release inputs `recipe` uses from the image binary at
-/// `binary`, by placeholder name (`go_version` → `1.21.13`,
-/// `input:build_date` → `2025-03-11T19:58:53Z`). Empty when it uses none.
-pub fn read(recipe: &Recipe, binary: &Path) -> Result<BTreeMap<String, String>, InputError> {
+/// `binary`, whose Go build info (already read) is `go`, by placeholder
+/// name (`go_version` → `1.21.13`, `input:build_date` →
+/// `2025-03-11T19:58:53Z`). Empty when it uses none.
+pub fn read(
+    recipe: &Recipe,
+    binary: &Path,
+    go: Option<&GoBuildInfo>,
+) -> Result<BTreeMap<String, String>, InputError> {
     let used = recipe.used_inputs();
     let mut values = BTreeMap::new();
     if used.is_empty() {
@@ -62,7 +65,6 @@ pub fn read(recipe: &Recipe, binary: &Path) -> Result<BTreeMap<String, String>, 
         path: binary.to_path_buf(),
         source,
     };
-    let mut go: Option<Option<GoBuildInfo>> = None;
     let mut bytes: Option<Vec<u8>> = None;
     for name in used {
         let value = if let Some(input) = name.strip_prefix(INPUT_PREFIX) {
@@ -75,13 +77,7 @@ pub fn read(recipe: &Recipe, binary: &Path) -> Result<BTreeMap<String, String>, 
             let data = bytes.as_deref().unwrap_or_default();
             from_binary(input, &spec.pattern, &spec.from_binary, data)?
         } else {
-            if go.is_none() {
-                go = Some(
-                    crate::diff::go_build_info(binary)
-                        .map_err(|e| InputError::BuildInfo(e.to_string()))?,
-                );
-            }
-            let Some(Some(info)) = &go else {
+            let Some(info) = go else {
                 return Err(InputError::NotGo { name });
             };
             go_fact(&name, info)?
@@ -217,7 +213,7 @@ source_date_epoch = "{input:build_date}"
             b"\x7fELF..2025-03-11T19:58:53Zmain.version..2025-03-11T19:58:53Z.",
         )
         .unwrap();
-        let values = read(&recipe(), &binary).unwrap();
+        let values = read(&recipe(), &binary, None).unwrap();
         assert_eq!(
             values,
             BTreeMap::from([(
@@ -255,7 +251,7 @@ source_date_epoch = "{input:build_date}"
 
     #[test]
     fn go_facts_come_from_the_build_info() {
-        let info = crate::diff::gobuildinfo::parse_modinfo(
+        let info = crate::binary::gobuildinfo::parse_modinfo(
             "path\texample.com/app\nmod\texample.com/app\t(devel)\t\nbuild\t-tags=netgo\nbuild\tvcs.revision=abc\n",
         );
         let info = GoBuildInfo {

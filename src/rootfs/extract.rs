@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::diff::{identify_bytes, FileKind, Format};
+use crate::binary::{identify, Binary, FileKind, Format, ReadError};
 use crate::image::cache::Cache;
 use crate::image::digest::Digest;
 use crate::image::manifest::Descriptor;
@@ -55,6 +55,8 @@ pub enum ExtractError {
         layer_size: u64,
         limit: u64,
     },
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error("internal error: the image worker panicked")]
     Panicked,
 }
@@ -81,6 +83,9 @@ pub struct FoundBinary {
     pub kind: FileKind,
     /// Where the bytes were written, when they were.
     pub extracted: PathBuf,
+    /// What the written bytes hold (format, Go build info, Rust metadata),
+    /// read once as they were written; `None` when they were only hashed.
+    pub binary: Option<Binary>,
     /// Loud warnings, e.g. a binary for another machine than the manifest claims.
     pub warnings: Vec<String>,
 }
@@ -407,7 +412,7 @@ fn hash_alongside(data: &mut dyn Read) -> io::Result<HashedFile> {
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         read.map(|()| HashedFile {
             format: HASHED_FORMAT,
-            kind: identify_bytes(&head),
+            kind: identify(&head),
             sha256: Digest::from_hasher(hasher),
             size,
         })
@@ -444,7 +449,7 @@ fn copy_and_hash(
 ) -> Result<FoundBinary, ExtractError> {
     let mut sink = HashingSink::new(out);
     let size = view.copy_file(&located, &mut sink)?;
-    let kind = identify_bytes(&sink.head);
+    let kind = identify(&sink.head);
     Ok(found_binary(
         platform_image,
         located,
@@ -472,6 +477,7 @@ fn found_binary(
         size,
         kind,
         extracted: PathBuf::new(),
+        binary: None,
         warnings,
     }
 }
@@ -531,6 +537,7 @@ fn check_size(
 /// Writes the binary to `output` (mode 0755) atomically: a temporary file
 /// beside it, renamed into place. An existing file is kept unless `force`;
 /// a file larger than `max_size` (by default, see [`check_size`]) is refused.
+/// What the written file holds is read once, into [`FoundBinary::binary`].
 pub fn extract_to(
     image: &Image,
     platform_image: &PlatformImage,
@@ -575,6 +582,7 @@ pub fn extract_to(
             .map_err(|e| write_err(e.error))?;
     }
     found.extracted = output.to_path_buf();
+    found.binary = Some(Binary::read(output)?);
     for warning in &found.warnings {
         tracing::warn!("{warning}");
     }
@@ -676,7 +684,7 @@ mod tests {
         let hashed = hash_alongside(&mut &data[..]).unwrap();
         assert_eq!(hashed.sha256, Digest::of(&data));
         assert_eq!(hashed.size, data.len() as u64);
-        assert_eq!(hashed.kind, identify_bytes(&data[..HEAD_BYTES]));
+        assert_eq!(hashed.kind, identify(&data[..HEAD_BYTES]));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::follow::follow_build;
 use super::report::{
     AdjustedRebuild, Adjustments, ConfirmedCause, PlatformResult, PlatformVerdict, Rebuilt,
 };
+use crate::binary::Binary;
 use crate::diff::Cause;
 use crate::image::platform::Platform;
 use crate::rebuild::adjust::{self, Adjustment, InputChange, InputKind};
@@ -52,10 +53,11 @@ pub(super) struct Closest {
 /// reproduce; `None` when either binary is not Go or cannot be read, or
 /// when it records no input that differs from the rebuild's.
 pub(super) fn closest(from: &RecipeBuild<'_>, found: &FoundBinary) -> Option<Closest> {
-    let published_info = crate::diff::go_build_info(&found.extracted).ok()??;
-    let rebuilt_info = crate::diff::go_build_info(&from.built.path).ok()??;
+    let published_info = found.binary.as_ref()?.go_build_info()?;
     let published = std::fs::read(&found.extracted).ok()?;
     let rebuilt = std::fs::read(&from.built.path).ok()?;
+    let rebuilt_binary = Binary::parse(&rebuilt);
+    let rebuilt_info = rebuilt_binary.go_build_info()?;
     let dir = from
         .prepared
         .rendered
@@ -64,10 +66,10 @@ pub(super) fn closest(from: &RecipeBuild<'_>, found: &FoundBinary) -> Option<Clo
         .unwrap_or(SOURCE_MOUNT);
     let differences = adjust::differences(
         &published,
-        &published_info,
+        published_info,
         &adjust::Rebuild {
             binary: &rebuilt,
-            info: &rebuilt_info,
+            info: rebuilt_info,
             dir,
             builder: &from.prepared.builder,
             source_date_epoch: from.prepared.source_date_epoch,

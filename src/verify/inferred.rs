@@ -26,6 +26,7 @@ use super::report::{
     CandidateResult, ConfirmedCause, ImageInfo, PlatformResult, PlatformVerdict, RecipeInfo,
     SourceInfo, VerifyReport,
 };
+use crate::binary::Binary;
 use crate::diff::{Cause, DiffOptions};
 use crate::image::platform::Platform;
 use crate::image::reference::{ImageLocation, Reference};
@@ -171,8 +172,9 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
             path: found.extracted.clone(),
             source,
         })?;
-        let go = crate::diff::go_build_info(&found.extracted).ok().flatten();
-        let rust = crate::diff::rust_info(&found.extracted).ok().flatten();
+        let read = found.binary.as_ref();
+        let go = read.and_then(Binary::go_build_info).cloned();
+        let rust = read.and_then(|b| b.rust.clone());
         binary_path.get_or_insert_with(|| found.located.path.clone());
         evidence_platforms.push(PlatformEvidence {
             platform: found.platform.clone(),
@@ -234,7 +236,7 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
             found
                 .as_ref()
                 .ok()
-                .and_then(|f| check_dependencies(&f.extracted, &files))
+                .and_then(|f| check_dependencies(f.binary.as_ref()?, &files))
         })
         .collect();
 
@@ -885,8 +887,12 @@ fn try_candidate(
         .join((index + 1).to_string());
     let plan = plan_pinned(release.clone(), inferred.source.clone(), options, resolver)
         .map_err(|e| crate::error_chain(&e))?;
-    let inputs = crate::rebuild::inputs::read(&release.recipe, &found.extracted)
-        .map_err(|e| format!("release inputs: {}", crate::error_chain(&e)))?;
+    let inputs = crate::rebuild::inputs::read(
+        &release.recipe,
+        &found.extracted,
+        found.binary.as_ref().and_then(Binary::go_build_info),
+    )
+    .map_err(|e| format!("release inputs: {}", crate::error_chain(&e)))?;
     let prepared = prepare_platform(&plan, &found.platform, inputs.clone(), resolver)
         .map_err(|e| crate::error_chain(&e))?;
     let dest = plan

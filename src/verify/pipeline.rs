@@ -19,8 +19,8 @@ use super::report::{
     SourceInfo, Verdict, VerifyReport,
 };
 
-use crate::diff::{Cause, RustInfo};
-use crate::diff::{DiffOptions, GoBuildInfo};
+use crate::binary::{Binary, GoBuildInfo, RustInfo};
+use crate::diff::{BinaryDiff, Cause, DiffError, DiffOptions, Side};
 use crate::image::digest::Digest;
 use crate::image::platform::Platform;
 use crate::image::reference::{ImageLocation, Reference};
@@ -414,12 +414,16 @@ fn verify_platform(
     } else {
         let found = extract();
         let built = match &found {
-            Ok(found) => crate::rebuild::inputs::read(request.recipe, &found.extracted)
-                .map_err(PlatformBuildError::from)
-                .and_then(|read| {
-                    inputs = read;
-                    build(inputs.clone(), &mut prepared_build)
-                }),
+            Ok(found) => crate::rebuild::inputs::read(
+                request.recipe,
+                &found.extracted,
+                found.binary.as_ref().and_then(Binary::go_build_info),
+            )
+            .map_err(PlatformBuildError::from)
+            .and_then(|read| {
+                inputs = read;
+                build(inputs.clone(), &mut prepared_build)
+            }),
             Err(_) => Err(PlatformBuildError::NoImageBinary),
         };
         (found, built)
@@ -467,7 +471,7 @@ fn verify_platform(
         None => None,
     };
     let (dependencies, listing_note) = match &found {
-        Ok(found) => check_pinned_dependencies(&found.extracted, &plan.source),
+        Ok(found) => check_pinned_dependencies(found.binary.as_ref(), &plan.source),
         Err(_) => (None, None),
     };
     let mut result = conclude(
@@ -490,17 +494,17 @@ fn verify_platform(
 /// the tag (Go modules, Rust crates), when the binary records its
 /// dependencies; `None` for other binaries.
 pub(super) fn check_dependencies(
-    binary: &Path,
+    binary: &Binary,
     files: &dyn SourceFiles,
 ) -> Option<DependencyCheck> {
-    if let Ok(Some(info)) = crate::diff::go_build_info(binary) {
-        return Some(depcheck::check_go(&info, files));
+    if let Some(info) = binary.go_build_info() {
+        return Some(depcheck::check_go(info, files));
     }
-    match crate::diff::rust_info(binary) {
-        Ok(Some(RustInfo {
+    match &binary.rust {
+        Some(RustInfo {
             packages: Some(packages),
             ..
-        })) => Some(depcheck::check_rust(&packages, files)),
+        }) => Some(depcheck::check_rust(packages, files)),
         _ => None,
     }
 }
@@ -509,11 +513,14 @@ pub(super) fn check_dependencies(
 /// cross-check line saying when the check searched a listing of only part
 /// of the tree; a tree that cannot be read skips the check, saying why.
 fn check_pinned_dependencies(
-    binary: &Path,
+    binary: Option<&Binary>,
     source: &PinnedSource,
 ) -> (Option<DependencyCheck>, Option<String>) {
     match GitTreeFiles::open(&source.mirror, &source.commit) {
-        Ok(files) => (check_dependencies(binary, &files), files.listing_note()),
+        Ok(files) => (
+            binary.and_then(|binary| check_dependencies(binary, &files)),
+            files.listing_note(),
+        ),
         Err(e) => (
             Some(DependencyCheck {
                 checked: 0,
@@ -542,8 +549,14 @@ pub(super) fn conclude(
     let mut errors: Vec<String> = result.error.take().into_iter().collect();
     let found = found.map_err(|e| errors.push(e)).ok();
     let built = built.map_err(|e| errors.push(e)).ok();
+    // The rebuilt binary is read once, for the cross-checks and the diff.
+    let rebuilt = found
+        .as_ref()
+        .and(built.as_ref())
+        .map(|built| Binary::read(&built.path));
     if let Some(found) = &found {
-        result.cross_checks = cross_checks(found, built.as_ref(), commit);
+        let rebuilt = rebuilt.as_ref().and_then(|read| read.as_ref().ok());
+        result.cross_checks = cross_checks(found, rebuilt, commit);
         result.image_binary = Some(ImageBinary {
             path: found.located.path.clone(),
             sha256: found.sha256.clone(),
@@ -584,7 +597,7 @@ pub(super) fn conclude(
         None => {}
     }
     result.error = (!errors.is_empty()).then(|| errors.join("\n"));
-    let (Some(found), Some(built)) = (found, built) else {
+    let (Some(found), Some(built), Some(rebuilt)) = (found, built, rebuilt) else {
         result.verdict = PlatformVerdict::Error;
         return result;
     };
@@ -600,13 +613,42 @@ pub(super) fn conclude(
     }
     result.verdict = PlatformVerdict::Mismatch;
     if found.sha256 != built.sha256 {
-        match crate::diff::diff_files(&found.extracted, &built.path, diff) {
+        match diff_found(&found, &built, rebuilt, diff) {
             Ok(diff) => result.diff = Some(diff),
             Err(e) => result.error = Some(format!("diff: {e}")),
         }
     }
     result.causes = platform_causes(&result);
     result
+}
+
+/// The diff of the image binary and the rebuilt one, from what each holds
+/// as it was read before (an image binary only hashed is read here).
+fn diff_found(
+    found: &FoundBinary,
+    built: &BuiltArtifact,
+    rebuilt: Result<Binary, crate::binary::ReadError>,
+    options: &DiffOptions,
+) -> Result<BinaryDiff, DiffError> {
+    let read;
+    let published = match &found.binary {
+        Some(binary) => binary,
+        None => {
+            read = Binary::read(&found.extracted)?;
+            &read
+        }
+    };
+    crate::diff::diff_binaries(
+        Side {
+            path: &found.extracted,
+            binary: published,
+        },
+        Side {
+            path: &built.path,
+            binary: &rebuilt?,
+        },
+        options,
+    )
 }
 
 /// A mismatching platform's causes: `dependencies` first when the
@@ -638,15 +680,15 @@ pub const PASSED: &str = "ok: ";
 /// listed: a pass as `ok: …`, a failure as the problem it found.
 pub(super) fn cross_checks(
     found: &FoundBinary,
-    built: Option<&BuiltArtifact>,
+    rebuilt: Option<&Binary>,
     commit: &str,
 ) -> Vec<String> {
     let mut checks = found.warnings.clone();
     let format = match found.kind.format {
-        crate::diff::Format::Elf => Some("ELF"),
-        crate::diff::Format::Pe => Some("PE"),
-        crate::diff::Format::Macho => Some("Mach-O"),
-        crate::diff::Format::Script | crate::diff::Format::Unknown => None,
+        crate::binary::Format::Elf => Some("ELF"),
+        crate::binary::Format::Pe => Some("PE"),
+        crate::binary::Format::Macho => Some("Mach-O"),
+        crate::binary::Format::Script | crate::binary::Format::Unknown => None,
     };
     if let (Some(format), true) = (format, found.warnings.is_empty()) {
         checks.push(format!(
@@ -654,20 +696,21 @@ pub(super) fn cross_checks(
             found.kind.machine, found.platform
         ));
     }
-    if let Ok(Some(e)) = crate::diff::go_build_info_error(&found.extracted) {
+    let published = found.binary.as_ref();
+    if let Some(e) = published.and_then(Binary::go_build_info_error) {
         checks.push(format!(
             "{e}: the image binary's revision, tree state and Go version were not checked"
         ));
     }
-    if let Ok(Some(e)) = crate::diff::rust_dep_info_error(&found.extracted) {
+    if let Some(e) = published.and_then(|b| b.rust_dependencies_error.as_ref()) {
         checks.push(format!(
             "the image binary's cargo-auditable dependency list (.dep-v0) cannot be read ({e}): its dependencies were not checked"
         ));
     }
-    let Ok(Some(info)) = crate::diff::go_build_info(&found.extracted) else {
+    let Some(info) = published.and_then(Binary::go_build_info) else {
         return checks;
     };
-    match setting(&info, "vcs.revision") {
+    match setting(info, "vcs.revision") {
         Some(revision) if revision != commit => checks.push(format!(
             "the image binary's Go build info says vcs.revision {revision}, but the tag is commit {commit}"
         )),
@@ -676,25 +719,23 @@ pub(super) fn cross_checks(
         )),
         None => {}
     }
-    match setting(&info, "vcs.modified") {
+    match setting(info, "vcs.modified") {
         Some("true") => checks
             .push("the image binary was built from a modified tree (vcs.modified=true)".into()),
         Some(modified) => checks.push(format!("{PASSED}vcs.modified={modified}")),
         None => {}
     }
-    if let Some(built) = built {
-        if let Ok(Some(rebuilt)) = crate::diff::go_build_info(&built.path) {
-            if rebuilt.go_version != info.go_version {
-                checks.push(format!(
-                    "toolchain differs: the image binary was built with {}, the builder has {}",
-                    info.go_version, rebuilt.go_version
-                ));
-            } else {
-                checks.push(format!(
-                    "{PASSED}go version {} equals the builder's",
-                    info.go_version
-                ));
-            }
+    if let Some(rebuilt) = rebuilt.and_then(Binary::go_build_info) {
+        if rebuilt.go_version != info.go_version {
+            checks.push(format!(
+                "toolchain differs: the image binary was built with {}, the builder has {}",
+                info.go_version, rebuilt.go_version
+            ));
+        } else {
+            checks.push(format!(
+                "{PASSED}go version {} equals the builder's",
+                info.go_version
+            ));
         }
     }
     checks

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::files::SourceFiles;
-use crate::diff::{GoBuildInfo, RustInfo};
+use crate::binary::{GoBuildInfo, RustInfo};
 use crate::image::platform::Platform;
 
 /// Everything inference knows about one image and version.

@@ -233,7 +233,7 @@ fn same_commit(recorded: &str, commit: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::gobuildinfo::parse_modinfo;
+    use crate::binary::gobuildinfo::parse_modinfo;
 
     fn annotations(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs

@@ -8,7 +8,7 @@ use object::{Object, ObjectSection};
 
 use super::binscan::BinaryStrings;
 use super::xvars;
-use crate::diff::GoBuildInfo;
+use crate::binary::GoBuildInfo;
 use crate::image::platform::Platform;
 use crate::rebuild::adjust::LEVEL_SETTINGS;
 use crate::rebuild::infer::candidate::InferError;

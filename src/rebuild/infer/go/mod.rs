@@ -193,8 +193,8 @@ mod tests {
 
     use super::binscan::{DATE_INPUT_REGEX, TIMESTAMP_INPUT_REGEX};
     use super::*;
-    use crate::diff::gobuildinfo::parse_modinfo;
-    use crate::diff::GoBuildInfo;
+    use crate::binary::gobuildinfo::parse_modinfo;
+    use crate::binary::GoBuildInfo;
     use crate::image::platform::Platform;
     use crate::rebuild::infer::candidate::BinaryOnlyInput;
     use crate::rebuild::infer::evidence::PlatformEvidence;
@@ -245,7 +245,7 @@ mod tests {
     /// `p` with one module dependency recorded, so its build downloads.
     fn with_dependency(mut p: PlatformEvidence) -> PlatformEvidence {
         if let Some(info) = &mut p.go {
-            info.deps.push(crate::diff::GoModule {
+            info.deps.push(crate::binary::GoModule {
                 path: "golang.org/x/text".into(),
                 version: "v0.14.0".into(),
                 sum: Some("h1:ScX5w1eTa3QqT8oi6+ziP7dTV1S2+ALU0bI+0zXKWiQ=".into()),

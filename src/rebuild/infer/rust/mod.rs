@@ -171,7 +171,7 @@ mod tests {
 
     use super::targets::binary_targets;
     use super::*;
-    use crate::diff::{RustInfo, RustPackage};
+    use crate::binary::{RustInfo, RustPackage};
     use crate::rebuild::infer::evidence::PlatformEvidence;
     use crate::rebuild::infer::evidence::{SourceEvidence, Toolchains};
     use crate::rebuild::infer::files::MemoryFiles;

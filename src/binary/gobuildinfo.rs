@@ -11,16 +11,8 @@
 
 use serde::Serialize;
 
-use super::sections::Layout;
+use super::layout::Layout;
 use object::{Object, ObjectSection};
-
-/// A key whose value differs (`None`: absent on that side).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct KeyDifference {
-    pub key: String,
-    pub a: Option<String>,
-    pub b: Option<String>,
-}
 
 /// Start of the build info blob.
 pub const BUILDINFO_MAGIC: &[u8] = b"\xff Go buildinf:";
@@ -75,21 +67,9 @@ pub struct GoBuildInfo {
 }
 
 impl GoBuildInfo {
-    /// The build info of a parsed file, if it is a Go binary whose build
-    /// info can be read (see [`GoBuildInfo::find_error`] for why not).
-    pub fn find(layout: &Layout<'_>, data: &[u8]) -> Option<Self> {
-        Self::locate(layout, data).and_then(Result::ok)
-    }
-
-    /// Why a parsed file's Go build info cannot be read, when it has build
-    /// info that cannot: a check of it must say it could not run.
-    pub fn find_error(layout: &Layout<'_>, data: &[u8]) -> Option<GoBuildInfoError> {
-        Self::locate(layout, data)?.err()
-    }
-
-    /// The build info of a parsed file, or why it cannot be read; `None`
-    /// when the file has none.
-    fn locate(layout: &Layout<'_>, data: &[u8]) -> Option<Result<Self, GoBuildInfoError>> {
+    /// The build info of a parsed file, or why it cannot be read (a check
+    /// of it must then say it could not run); `None` when the file has none.
+    pub fn locate(layout: &Layout<'_>, data: &[u8]) -> Option<Result<Self, GoBuildInfoError>> {
         let (blob, object) = match layout
             .section(".go.buildinfo")
             .or_else(|| layout.section("__go_buildinfo"))
@@ -151,42 +131,6 @@ fn module_text(module: &GoModule, with_path: bool) -> String {
         text.push_str(&module_text(replace, true));
     }
     text
-}
-
-/// Compares two build infos key by key (keys in A's order, then B-only).
-pub fn compare(a: Option<&GoBuildInfo>, b: Option<&GoBuildInfo>) -> Vec<KeyDifference> {
-    compare_pairs(
-        &a.map(GoBuildInfo::flatten).unwrap_or_default(),
-        &b.map(GoBuildInfo::flatten).unwrap_or_default(),
-    )
-}
-
-/// Key-by-key differences of two ordered key/value lists.
-pub fn compare_pairs(a: &[(String, String)], b: &[(String, String)]) -> Vec<KeyDifference> {
-    let lookup = |list: &[(String, String)], key: &str| {
-        list.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
-    };
-    let mut out = Vec::new();
-    for (key, value) in a {
-        let other = lookup(b, key);
-        if other.as_ref() != Some(value) {
-            out.push(KeyDifference {
-                key: key.clone(),
-                a: Some(value.clone()),
-                b: other,
-            });
-        }
-    }
-    for (key, value) in b {
-        if lookup(a, key).is_none() {
-            out.push(KeyDifference {
-                key: key.clone(),
-                a: None,
-                b: Some(value.clone()),
-            });
-        }
-    }
-    out
 }
 
 /// Decodes a build info blob starting at the magic. `resolve(address, len)`
@@ -650,25 +594,6 @@ mod tests {
         assert_eq!(
             build_setting("`k`=`v\"`"),
             Some(("k".to_string(), "v\"".to_string()))
-        );
-    }
-
-    #[test]
-    fn differences_are_listed_key_by_key() {
-        let a = parse_modinfo("build\tvcs.modified=false\nbuild\tGOAMD64=v1\n");
-        let b = parse_modinfo("build\tvcs.modified=true\nbuild\tCGO_ENABLED=1\n");
-        let diffs = compare(Some(&a), Some(&b));
-        let keys: Vec<_> = diffs
-            .iter()
-            .map(|d| (d.key.as_str(), d.a.as_deref(), d.b.as_deref()))
-            .collect();
-        assert_eq!(
-            keys,
-            vec![
-                ("build:vcs.modified", Some("false"), Some("true")),
-                ("build:GOAMD64", Some("v1"), None),
-                ("build:CGO_ENABLED", None, Some("1")),
-            ]
         );
     }
 

@@ -8,8 +8,7 @@ use std::io::Read;
 use flate2::read::ZlibDecoder;
 use serde::Serialize;
 
-use super::gobuildinfo::{compare_pairs, KeyDifference};
-use super::sections::Layout;
+use super::layout::Layout;
 
 /// Largest decompressed `.dep-v0` accepted (guards against zlib bombs).
 pub const MAX_DEP_INFO_BYTES: u64 = 16 * 1024 * 1024;
@@ -47,17 +46,16 @@ pub fn comment_strings(layout: &Layout<'_>) -> Vec<String> {
 }
 
 impl RustInfo {
-    /// Rust metadata of a parsed file, or `None` when it shows no sign of
-    /// being a Rust binary.
-    pub fn find(layout: &Layout<'_>, comments: &[String]) -> Option<Self> {
+    /// Rust metadata from a file's `.comment` strings and its readable
+    /// dependency list, or `None` when it shows no sign of being a Rust
+    /// binary.
+    pub fn new(comments: &[String], packages: Option<Vec<RustPackage>>) -> Option<Self> {
         let rustc = comments.iter().find(|c| c.starts_with("rustc ")).cloned();
-        // An unreadable list is absent here; see [`dep_info_error`].
-        let packages = dep_info(layout).and_then(Result::ok);
         (rustc.is_some() || packages.is_some()).then_some(RustInfo { rustc, packages })
     }
 
     /// Key/value view: `rustc`, `dep:<name>` -> `version (source)`.
-    fn flatten(&self) -> Vec<(String, String)> {
+    pub fn flatten(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         if let Some(rustc) = &self.rustc {
             out.push(("rustc".to_string(), rustc.clone()));
@@ -79,8 +77,9 @@ impl RustInfo {
 }
 
 /// The cargo-auditable dependency list of a parsed file, when it has a
-/// `.dep-v0` section: the packages, or why they cannot be read.
-fn dep_info(layout: &Layout<'_>) -> Option<Result<Vec<RustPackage>, DepInfoError>> {
+/// `.dep-v0` section: the packages, or why they cannot be read (a check of
+/// its dependencies must then say it could not run).
+pub fn dependencies(layout: &Layout<'_>) -> Option<Result<Vec<RustPackage>, DepInfoError>> {
     use object::{Object, ObjectSection};
     let section = layout.objects.iter().find_map(|object| {
         object
@@ -96,23 +95,17 @@ fn dep_info(layout: &Layout<'_>) -> Option<Result<Vec<RustPackage>, DepInfoError
     )
 }
 
-/// Why a parsed file's `.dep-v0` section cannot be read, when it has one
-/// that cannot: a check of its dependencies must say it could not run.
-pub fn dep_info_error(layout: &Layout<'_>) -> Option<DepInfoError> {
-    dep_info(layout)?.err()
-}
-
 /// Why a `.dep-v0` section could not be read.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DepInfoError {
     #[error("section data: {0}")]
     Section(String),
     #[error("zlib: {0}")]
-    Zlib(#[from] std::io::Error),
+    Zlib(String),
     #[error("larger than {MAX_DEP_INFO_BYTES} bytes decompressed")]
     TooLarge,
     #[error("JSON: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(String),
 }
 
 /// Decompresses and parses a cargo-auditable `.dep-v0` section.
@@ -120,7 +113,8 @@ pub fn decode_dep_info(compressed: &[u8]) -> Result<Vec<RustPackage>, DepInfoErr
     let mut json = Vec::new();
     ZlibDecoder::new(compressed)
         .take(MAX_DEP_INFO_BYTES + 1)
-        .read_to_end(&mut json)?;
+        .read_to_end(&mut json)
+        .map_err(|e| DepInfoError::Zlib(e.to_string()))?;
     if json.len() as u64 > MAX_DEP_INFO_BYTES {
         return Err(DepInfoError::TooLarge);
     }
@@ -134,7 +128,8 @@ pub fn decode_dep_info(compressed: &[u8]) -> Result<Vec<RustPackage>, DepInfoErr
         version: String,
         source: Option<String>,
     }
-    let info: DepInfo = serde_json::from_slice(&json)?;
+    let info: DepInfo =
+        serde_json::from_slice(&json).map_err(|e| DepInfoError::Json(e.to_string()))?;
     Ok(info
         .packages
         .into_iter()
@@ -144,14 +139,6 @@ pub fn decode_dep_info(compressed: &[u8]) -> Result<Vec<RustPackage>, DepInfoErr
             source: p.source,
         })
         .collect())
-}
-
-/// Compares Rust metadata key by key (`rustc`, `dep:<name>`).
-pub fn compare(a: Option<&RustInfo>, b: Option<&RustInfo>) -> Vec<KeyDifference> {
-    compare_pairs(
-        &a.map(RustInfo::flatten).unwrap_or_default(),
-        &b.map(RustInfo::flatten).unwrap_or_default(),
-    )
 }
 
 #[cfg(test)]
@@ -181,44 +168,5 @@ mod tests {
     fn garbage_dep_info_is_an_error() {
         assert!(decode_dep_info(b"not zlib").is_err());
         assert!(decode_dep_info(&compress("{}")).is_err());
-    }
-
-    #[test]
-    fn an_unreadable_dependency_list_is_an_error_not_an_absent_list() {
-        let mut elf = object::write::Object::new(
-            object::BinaryFormat::Elf,
-            object::Architecture::X86_64,
-            object::Endianness::Little,
-        );
-        let section = elf.add_section(
-            Vec::new(),
-            b".dep-v0".to_vec(),
-            object::SectionKind::ReadOnlyData,
-        );
-        elf.append_section_data(section, b"not zlib at all", 1);
-        let bytes = elf.write().expect("ELF");
-        let layout = Layout::parse(&bytes);
-        assert!(
-            matches!(dep_info_error(&layout), Some(DepInfoError::Zlib(_))),
-            "{:?}",
-            dep_info_error(&layout)
-        );
-        assert_eq!(RustInfo::find(&layout, &[]), None);
-    }
-
-    #[test]
-    fn dependency_version_changes_are_differences() {
-        let info = |v: &str| RustInfo {
-            rustc: Some("rustc version 1.75.0".into()),
-            packages: Some(vec![RustPackage {
-                name: "serde".into(),
-                version: v.into(),
-                source: Some("crates.io".into()),
-            }]),
-        };
-        let diffs = compare(Some(&info("1.0.1")), Some(&info("1.0.2")));
-        assert_eq!(diffs.len(), 1);
-        assert_eq!(diffs[0].key, "dep:serde");
-        assert_eq!(diffs[0].b.as_deref(), Some("1.0.2 (crates.io)"));
     }
 }
