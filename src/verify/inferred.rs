@@ -20,12 +20,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::depcheck::DependencyCheck;
 use super::follow::follow_build;
-use super::pipeline::{check_dependencies, conclude, BuilderCache, VerifyError, PASSED};
-use super::report::{
+use super::outcome::{
     CandidateResult, ConfirmedCause, ImageInfo, PlatformResult, PlatformVerdict, RecipeInfo,
     SourceInfo, VerifyReport,
 };
+use super::pipeline::{check_dependencies, conclude, BuilderCache, VerifyError, PASSED};
 use crate::diff::{Cause, DiffOptions};
 use crate::image::platform::Platform;
 use crate::image::reference::{ImageLocation, Reference};
@@ -35,7 +36,6 @@ use crate::rebuild::build::{
     check_sandbox, plan_pinned, platform_dir_name, prepare_platform, BuildOptions, BuilderResolver,
     BuiltArtifact,
 };
-use crate::rebuild::infer::depcheck::DependencyCheck;
 use crate::rebuild::infer::files::{GitTreeFiles, SourceFiles};
 use crate::rebuild::infer::source_url::{check_revision_annotation, source_url};
 use crate::rebuild::infer::{

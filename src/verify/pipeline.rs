@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::closest::{self, RecipeBuild};
+use super::depcheck::{self, DependencyCheck};
 use super::follow::follow_build;
-use super::report::{
+use super::outcome::{
     ImageBinary, ImageInfo, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo,
     SourceInfo, Verdict, VerifyReport,
 };
@@ -29,7 +30,6 @@ use crate::rebuild::build::{
     builder_note, platform_dir_name, prepare_platform, BuildOptions, BuildPlan, BuilderResolver,
     BuiltArtifact, PlatformBuild,
 };
-use crate::rebuild::infer::depcheck::{self, DependencyCheck};
 use crate::rebuild::infer::files::{GitTreeFiles, SourceFiles};
 use crate::rebuild::published::ChecksumSource;
 use crate::rebuild::recipe::{Published, Recipe, TemplateVars};

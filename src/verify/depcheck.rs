@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::files::SourceFiles;
 use crate::diff::{GoBuildInfo, GoModule, RustPackage};
+use crate::rebuild::infer::files::SourceFiles;
 
 /// Problems listed one by one; past this, one line counts the rest.
 pub const MAX_PROBLEMS: usize = 50;

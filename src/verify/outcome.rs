@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::depcheck::DependencyCheck;
 use crate::diff::{BinaryDiff, Cause};
 use crate::image::digest::Digest;
 use crate::rebuild::adjust::InputChange;
-use crate::rebuild::infer::depcheck::DependencyCheck;
 use crate::rebuild::sandbox::BuilderRoot;
 
 /// The verdict of the whole run.
