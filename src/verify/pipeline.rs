@@ -25,7 +25,7 @@ use crate::diff::{DiffOptions, GoBuildInfo};
 use crate::image::digest::Digest;
 use crate::image::platform::Platform;
 use crate::image::reference::{ImageLocation, Reference};
-use crate::image::{AccessOptions, Image, ImageError, LayoutError, PlatformImage};
+use crate::image::{AccessOptions, Image, ImageError, OciLayoutError, PlatformImage};
 use crate::rebuild::build::{
     builder_note, platform_dir_name, prepare_platform, BuildOptions, BuildPlan, BuilderResolver,
     BuiltArtifact, PlatformBuild,
@@ -174,7 +174,7 @@ fn open_published(
     };
     let opened = Image::open(&location, request.access);
     if let (
-        Err(ImageError::Layout(LayoutError::Ambiguous { count, .. })),
+        Err(ImageError::OciLayout(OciLayoutError::Ambiguous { count, .. })),
         ImageLocation::OciLayout { dir, tag: None },
     ) = (&opened, &location)
     {
