@@ -18,7 +18,8 @@ pub mod pipeline;
 pub use depcheck::DependencyCheck;
 pub use inferred::{infer_recipe, verify_inferred, InferRequest, Inferred};
 pub use outcome::{
-    AdjustedRebuild, Adjustments, CandidateResult, ImageBinary, ImageInfo, PlatformResult,
-    PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo, SourceInfo, Verdict, VerifyReport,
+    AdjustedRebuild, Adjustments, CandidateResult, CheckStatus, CrossCheck, ImageBinary, ImageInfo,
+    PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo, SourceInfo, Verdict,
+    VerifyReport,
 };
-pub use pipeline::{default_out_dir, image_location, verify, VerifyError, VerifyRequest, PASSED};
+pub use pipeline::{default_out_dir, image_location, verify, VerifyError, VerifyRequest};

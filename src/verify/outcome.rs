@@ -148,9 +148,8 @@ pub struct PlatformResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmed_cause: Option<ConfirmedCause>,
     /// Checks made without a rebuild (machine vs platform, Go build info vs
-    /// the tag and toolchain): each pass as `ok: …`, each failure as the
-    /// problem found (no prefix).
-    pub cross_checks: Vec<String>,
+    /// the tag and toolchain, dependencies vs the tag's lock files).
+    pub cross_checks: Vec<CrossCheck>,
     /// The rebuild the verdict and the diff rest on, when rebuilds with
     /// inputs taken from the published binary were tried: `recipe`, or
     /// `adjusted:N` (the closest, fewest differing bytes).
@@ -190,6 +189,72 @@ impl PlatformResult {
             adjusted: BTreeMap::new(),
             adjustments: None,
         }
+    }
+}
+
+/// A check made without a rebuild, and whether it passed. In JSON it is
+/// one string: a pass as `ok: MESSAGE`, anything else as the message alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrossCheck {
+    pub status: CheckStatus,
+    /// What was checked and found (`vcs.modified=false`), or the problem.
+    pub message: String,
+}
+
+/// Whether a [`CrossCheck`] passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckStatus {
+    /// The image binary agrees with what was checked.
+    Passed,
+    /// The check found a problem, or could not be made in full: its
+    /// message says which.
+    Failed,
+}
+
+/// What a passed check's JSON string starts with.
+const PASSED_PREFIX: &str = "ok: ";
+
+impl CrossCheck {
+    /// A check that passed.
+    pub fn passed(message: impl Into<String>) -> Self {
+        Self {
+            status: CheckStatus::Passed,
+            message: message.into(),
+        }
+    }
+
+    /// A check that found a problem or could not be made in full.
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self {
+            status: CheckStatus::Failed,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for CrossCheck {
+    /// The check as the JSON report writes it: `ok: MESSAGE` or `MESSAGE`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.status {
+            CheckStatus::Passed => write!(f, "{PASSED_PREFIX}{}", self.message),
+            CheckStatus::Failed => f.write_str(&self.message),
+        }
+    }
+}
+
+impl Serialize for CrossCheck {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for CrossCheck {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(match text.strip_prefix(PASSED_PREFIX) {
+            Some(message) => Self::passed(message),
+            None => Self::failed(text),
+        })
     }
 }
 

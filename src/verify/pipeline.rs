@@ -16,8 +16,8 @@ use super::closest::{self, RecipeBuild};
 use super::depcheck::{self, DependencyCheck};
 use super::follow::follow_build;
 use super::outcome::{
-    ImageBinary, ImageInfo, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo,
-    SourceInfo, Verdict, VerifyReport,
+    CrossCheck, ImageBinary, ImageInfo, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt,
+    RecipeInfo, SourceInfo, Verdict, VerifyReport,
 };
 
 use crate::diff::{Cause, RustInfo};
@@ -488,7 +488,9 @@ fn verify_platform(
     if let Some(closest) = closest {
         closest::record(&mut result, closest);
     }
-    result.cross_checks.extend(listing_note);
+    result
+        .cross_checks
+        .extend(listing_note.map(CrossCheck::failed));
     result
 }
 
@@ -559,12 +561,13 @@ pub(super) fn conclude(
         });
     }
     if let Some(check) = &dependencies {
-        result.cross_checks.extend(check.problems.iter().cloned());
+        let problems = check.problems.iter().cloned().map(CrossCheck::failed);
+        result.cross_checks.extend(problems);
         if check.problems.is_empty() && check.checked > 0 {
-            result.cross_checks.push(format!(
-                "{PASSED}{} dependencies agree with the tag's lock files",
+            result.cross_checks.push(CrossCheck::passed(format!(
+                "{} dependencies agree with the tag's lock files",
                 check.checked
-            ));
+            )));
         }
     }
     result.dependencies = dependencies;
@@ -634,20 +637,21 @@ pub(super) fn platform_causes(result: &PlatformResult) -> Vec<Cause> {
     causes
 }
 
-/// Prefix of a cross-check that passed (`ok: vcs.modified=false`);
-/// failures are written without it.
-pub const PASSED: &str = "ok: ";
-
 /// Checks that need no rebuild: the image binary's machine against the
 /// manifest's platform, its Go build info against the tag's commit, and its
 /// toolchain against the one the rebuild used. Every check that ran is
-/// listed: a pass as `ok: …`, a failure as the problem it found.
+/// listed, passed or failed.
 pub(super) fn cross_checks(
     found: &FoundBinary,
     built: Option<&BuiltArtifact>,
     commit: &str,
-) -> Vec<String> {
-    let mut checks = found.warnings.clone();
+) -> Vec<CrossCheck> {
+    let mut checks: Vec<CrossCheck> = found
+        .warnings
+        .iter()
+        .cloned()
+        .map(CrossCheck::failed)
+        .collect();
     let format = match found.kind.format {
         crate::diff::Format::Elf => Some("ELF"),
         crate::diff::Format::Pe => Some("PE"),
@@ -655,51 +659,52 @@ pub(super) fn cross_checks(
         crate::diff::Format::Script | crate::diff::Format::Unknown => None,
     };
     if let (Some(format), true) = (format, found.warnings.is_empty()) {
-        checks.push(format!(
-            "{PASSED}{format} binary for {}, as the manifest's {} says",
+        checks.push(CrossCheck::passed(format!(
+            "{format} binary for {}, as the manifest's {} says",
             found.kind.machine, found.platform
-        ));
+        )));
     }
     if let Ok(Some(e)) = crate::diff::go_build_info_error(&found.extracted) {
-        checks.push(format!(
+        checks.push(CrossCheck::failed(format!(
             "{e}: the image binary's revision, tree state and Go version were not checked"
-        ));
+        )));
     }
     if let Ok(Some(e)) = crate::diff::rust_dep_info_error(&found.extracted) {
-        checks.push(format!(
+        checks.push(CrossCheck::failed(format!(
             "the image binary's cargo-auditable dependency list (.dep-v0) cannot be read ({e}): its dependencies were not checked"
-        ));
+        )));
     }
     let Ok(Some(info)) = crate::diff::go_build_info(&found.extracted) else {
         return checks;
     };
     match setting(&info, "vcs.revision") {
-        Some(revision) if revision != commit => checks.push(format!(
+        Some(revision) if revision != commit => checks.push(CrossCheck::failed(format!(
             "the image binary's Go build info says vcs.revision {revision}, but the tag is commit {commit}"
-        )),
-        Some(revision) => checks.push(format!(
-            "{PASSED}vcs.revision {revision} is the tag's commit"
-        )),
+        ))),
+        Some(revision) => checks.push(CrossCheck::passed(format!(
+            "vcs.revision {revision} is the tag's commit"
+        ))),
         None => {}
     }
     match setting(&info, "vcs.modified") {
-        Some("true") => checks
-            .push("the image binary was built from a modified tree (vcs.modified=true)".into()),
-        Some(modified) => checks.push(format!("{PASSED}vcs.modified={modified}")),
+        Some("true") => checks.push(CrossCheck::failed(
+            "the image binary was built from a modified tree (vcs.modified=true)",
+        )),
+        Some(modified) => checks.push(CrossCheck::passed(format!("vcs.modified={modified}"))),
         None => {}
     }
     if let Some(built) = built {
         if let Ok(Some(rebuilt)) = crate::diff::go_build_info(&built.path) {
             if rebuilt.go_version != info.go_version {
-                checks.push(format!(
+                checks.push(CrossCheck::failed(format!(
                     "toolchain differs: the image binary was built with {}, the builder has {}",
                     info.go_version, rebuilt.go_version
-                ));
+                )));
             } else {
-                checks.push(format!(
-                    "{PASSED}go version {} equals the builder's",
+                checks.push(CrossCheck::passed(format!(
+                    "go version {} equals the builder's",
                     info.go_version
-                ));
+                )));
             }
         }
     }
