@@ -884,7 +884,10 @@ fn verify(
     match report.verdict {
         Verdict::Reproducible => Ok(true),
         Verdict::Mismatch => Ok(false),
-        Verdict::Error => anyhow::bail!("verification incomplete: {}", report.notes.join("; ")),
+        Verdict::Error => Err(verify::Incomplete {
+            notes: report.notes,
+        }
+        .into()),
     }
 }
 

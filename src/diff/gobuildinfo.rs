@@ -9,13 +9,13 @@
 //! (`.note.go.buildid`, or `\xff Go build ID: "..."` at the start of the
 //! text) and the GNU build-id note / Mach-O UUID.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::sections::Layout;
 use object::{Object, ObjectSection};
 
 /// A key whose value differs (`None`: absent on that side).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyDifference {
     pub key: String,
     pub a: Option<String>,
@@ -44,7 +44,7 @@ pub enum GoBuildInfoError {
 }
 
 /// A module: the main one, a dependency, or a replacement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoModule {
     pub path: String,
     pub version: String,
@@ -54,14 +54,14 @@ pub struct GoModule {
 }
 
 /// A `build` line: `-trimpath=true`, `vcs.revision=...`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoBuildSetting {
     pub key: String,
     pub value: String,
 }
 
 /// Decoded Go build info.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoBuildInfo {
     /// `go1.21.3`.
     pub go_version: String,
@@ -70,8 +70,17 @@ pub struct GoBuildInfo {
     pub main: Option<GoModule>,
     pub deps: Vec<GoModule>,
     pub settings: Vec<GoBuildSetting>,
-    /// `inline` (Go >= 1.18) or `pointer` (Go 1.13 - 1.17).
-    pub encoding: &'static str,
+    pub encoding: BuildInfoEncoding,
+}
+
+/// How the build info blob holds its strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildInfoEncoding {
+    /// Inline, after the header (Go >= 1.18).
+    Inline,
+    /// Behind pointers into the binary's memory (Go 1.13 - 1.17).
+    Pointer,
 }
 
 impl GoBuildInfo {
@@ -207,7 +216,11 @@ pub fn decode(
         let rest = blob.get(HEADER_LEN..).ok_or(GoBuildInfoError::Truncated)?;
         let (version, rest) = varint_string(rest)?;
         let (modinfo, _) = varint_string(rest)?;
-        (version.to_vec(), modinfo.to_vec(), "inline")
+        (
+            version.to_vec(),
+            modinfo.to_vec(),
+            BuildInfoEncoding::Inline,
+        )
     } else {
         if pointer_size != 4 && pointer_size != 8 {
             return Err(GoBuildInfoError::PointerSize(pointer_size));
@@ -242,7 +255,7 @@ pub fn decode(
         (
             read_string(version_address)?,
             read_string(modinfo_address)?,
-            "pointer",
+            BuildInfoEncoding::Pointer,
         )
     };
     let modinfo = strip_sentinels(&modinfo);
@@ -290,7 +303,7 @@ pub fn parse_modinfo(text: &str) -> GoBuildInfo {
         main: None,
         deps: Vec::new(),
         settings: Vec::new(),
-        encoding: "inline",
+        encoding: BuildInfoEncoding::Inline,
     };
     let mut last_is_main = false;
     for line in text.lines() {
@@ -451,7 +464,7 @@ pub fn find_bytes(data: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Build identifiers of one file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildIds {
     /// GNU build-id note, hex.
     pub gnu: Option<String>,
@@ -554,7 +567,7 @@ mod tests {
         blob.extend_from_slice(&modinfo);
         let info = decode(&blob, &no_memory).expect("decodes");
         assert_eq!(info.go_version, "go1.21.3");
-        assert_eq!(info.encoding, "inline");
+        assert_eq!(info.encoding, BuildInfoEncoding::Inline);
         assert_eq!(info.path.as_deref(), Some("example.com/hello"));
         assert_eq!(
             info.main.as_ref().map(|m| m.version.as_str()),
@@ -609,7 +622,7 @@ mod tests {
         };
         let info = decode(&blob, &resolve).expect("decodes");
         assert_eq!(info.go_version, "go1.16.5");
-        assert_eq!(info.encoding, "pointer");
+        assert_eq!(info.encoding, BuildInfoEncoding::Pointer);
         assert_eq!(
             info.main,
             Some(GoModule {

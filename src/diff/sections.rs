@@ -58,7 +58,7 @@ pub struct FileKind {
 }
 
 /// How a section compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SectionStatus {
     Same,
@@ -68,7 +68,7 @@ pub enum SectionStatus {
 }
 
 /// A differing byte range of a section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ByteRange {
     /// Offset from the start of the section (in A; equal in B).
     pub offset: u64,
@@ -87,7 +87,7 @@ pub struct ByteRange {
 }
 
 /// One section (or pseudo-section such as `[ELF header]`) of both files.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SectionDiff {
     pub name: String,
     pub status: SectionStatus,
@@ -112,7 +112,7 @@ pub struct SectionDiff {
     /// (file bytes covered by no section) or `file` (raw comparison).
     pub kind: RegionKind,
     /// Hunks not shown because of `--max-hunks`.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub hunks_omitted: usize,
 }
 
@@ -121,7 +121,7 @@ fn is_zero(n: &usize) -> bool {
 }
 
 /// What a compared region is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RegionKind {
     Section,

@@ -19,7 +19,7 @@ pub use depcheck::DependencyCheck;
 pub use inferred::{infer_recipe, verify_inferred, InferRequest, Inferred};
 pub use outcome::{
     AdjustedRebuild, Adjustments, CandidateResult, CheckStatus, CrossCheck, ImageBinary, ImageInfo,
-    PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo, SourceInfo, Verdict,
-    VerifyReport,
+    Incomplete, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo, SourceInfo,
+    Verdict, VerifyReport,
 };
 pub use pipeline::{default_out_dir, image_location, verify, VerifyError, VerifyRequest};

@@ -1,5 +1,10 @@
-//! The result of a verification, as plain data: its JSON form is the
-//! contract CI gates and other tools read.
+//! The outcome of a verification, as plain data: its JSON form is the
+//! contract CI gates and other tools read, and it reads back as the same
+//! value (`run` reads its jobs' reports so).
+//!
+//! Named `outcome` rather than `report` so that it is not mistaken for
+//! [`crate::report`], which renders values like this one as text (one
+//! renderer per command; this one's is [`crate::report::verify`]).
 
 use std::collections::BTreeMap;
 
@@ -24,7 +29,7 @@ pub enum Verdict {
 }
 
 /// The verdict for one platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PlatformVerdict {
     Reproducible,
@@ -34,7 +39,7 @@ pub enum PlatformVerdict {
 }
 
 /// The full report of `rebuild-compare IMAGE VERSION`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VerifyReport {
     pub verdict: Verdict,
     pub image: ImageInfo,
@@ -50,8 +55,25 @@ pub struct VerifyReport {
     pub notes: Vec<String>,
 }
 
+impl VerifyReport {
+    /// Why the report proves nothing, when its verdict is `error`.
+    pub fn incomplete(&self) -> Option<Incomplete> {
+        (self.verdict == Verdict::Error).then(|| Incomplete {
+            notes: self.notes.clone(),
+        })
+    }
+}
+
+/// What `verify` exits 2 with when its report's verdict is `error`, and
+/// what `run` records as such a job's error: the report's notes.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("verification incomplete: {}", .notes.join("; "))]
+pub struct Incomplete {
+    pub notes: Vec<String>,
+}
+
 /// The published image, pinned.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImageInfo {
     /// The reference as resolved (normalised, with the tag that was read).
     pub reference: String,
@@ -67,7 +89,7 @@ pub struct ImageInfo {
 }
 
 /// The source that was rebuilt.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceInfo {
     /// The recipe's upstream URL, also when `--source` was read instead.
     pub url: String,
@@ -80,7 +102,7 @@ pub struct SourceInfo {
 }
 
 /// The recipe that said how.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecipeInfo {
     /// A file path, or `builtin:NAME` for a shipped recipe; for an
     /// inferred recipe, where it was saved.
@@ -105,7 +127,7 @@ impl RecipeInfo {
 }
 
 /// The outcome for one platform.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlatformResult {
     pub platform: String,
     pub verdict: PlatformVerdict,
@@ -157,7 +179,7 @@ pub struct PlatformResult {
     pub compared_against: Option<String>,
     /// The inputs that rebuild took from the published binary instead of
     /// the recipe, by input (`build_directory`, `-X main.endpoint`, ...).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub adjusted: BTreeMap<String, InputChange>,
     /// The rebuilds with inputs taken from the published binary.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -260,7 +282,7 @@ impl<'de> Deserialize<'de> for CrossCheck {
 
 /// The rebuilds of a mismatching platform with inputs taken from its
 /// published binary (`--max-adjustments`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Adjustments {
     /// The recipe's own rebuild.
     pub recipe_rebuilt: Rebuilt,
@@ -275,7 +297,7 @@ pub struct Adjustments {
 }
 
 /// One rebuild with inputs taken from the published binary.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AdjustedRebuild {
     /// `adjusted:1`, `adjusted:2`.
     pub label: String,
@@ -295,7 +317,7 @@ pub struct AdjustedRebuild {
 /// metadata): it explains the difference but keeps the verdict at mismatch,
 /// since such an input can change what the program does (an `-X` value can
 /// point it at another server).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfirmedCause {
     /// The input as the build names it (`-X main.version`).
     pub input: String,
@@ -306,7 +328,7 @@ pub struct ConfirmedCause {
 }
 
 /// One candidate of an inferred recipe, as tried for a platform.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CandidateResult {
     pub label: String,
     /// The sha256 of the candidate recipe's text.
@@ -317,7 +339,7 @@ pub struct CandidateResult {
 }
 
 /// The binary the image runs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImageBinary {
     pub path: String,
     pub sha256: Digest,
@@ -329,7 +351,7 @@ pub struct ImageBinary {
 }
 
 /// The binary the source built.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rebuilt {
     pub sha256: Digest,
     pub size: u64,
@@ -339,10 +361,287 @@ pub struct Rebuilt {
 }
 
 /// The maintainers' published digest and how it compares.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PublishedDigest {
     pub sha256: Digest,
     pub url: String,
     pub matches_image: bool,
     pub matches_rebuilt: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{
+        BuildIds, ByteRange, ChangedFunction, Function, FunctionSource, FunctionsDiff,
+        GoBuildInfoDiff, KeyDifference, RustDiff, RustInfo, RustPackage, TimestampPair,
+    };
+    use crate::rebuild::adjust::InputKind;
+
+    /// A diff with every optional part filled: Go build info, Rust
+    /// metadata, functions, byte ranges, time stamps.
+    fn full_diff(dir: &std::path::Path) -> BinaryDiff {
+        let a = dir.join("a");
+        let b = dir.join("b");
+        std::fs::write(&a, b"built 2025-03-11T19:58:53Z in /home/runner/work").expect("write a");
+        std::fs::write(&b, b"built 2026-01-02T03:04:05Z in /src/app/app/app").expect("write b");
+        let mut diff =
+            crate::diff::diff_files(&a, &b, &crate::diff::DiffOptions::default()).expect("diff");
+        let info = |revision: &str| {
+            crate::diff::gobuildinfo::parse_modinfo(&format!(
+                "path\texample.com/app\nmod\texample.com/app\t(devel)\t\n\
+                 dep\tgolang.org/x/sys\tv0.1.0\th1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\
+                 dep\texample.com/old\tv1.0.0\t\n=>\texample.com/new\tv1.1.0\th1:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=\n\
+                 build\t-trimpath=true\nbuild\tvcs.revision={revision}\n"
+            ))
+        };
+        let (go_a, go_b) = (info("abc"), info("def"));
+        diff.go_buildinfo = Some(GoBuildInfoDiff {
+            differences: crate::diff::gobuildinfo::compare(Some(&go_a), Some(&go_b)),
+            a: Some(go_a),
+            b: Some(go_b),
+        });
+        diff.build_id.a = BuildIds {
+            gnu: Some("00ff".into()),
+            go: Some("action/content".into()),
+            macho_uuid: None,
+        };
+        diff.rust = Some(RustDiff {
+            a: Some(RustInfo {
+                rustc: Some("rustc version 1.75.0".into()),
+                packages: Some(vec![RustPackage {
+                    name: "serde".into(),
+                    version: "1.0.190".into(),
+                    source: Some("crates.io".into()),
+                }]),
+            }),
+            b: None,
+            differences: vec![KeyDifference {
+                key: "rustc".into(),
+                a: Some("rustc version 1.75.0".into()),
+                b: None,
+            }],
+        });
+        let function = |name: &str| Function {
+            name: name.into(),
+            size: 64,
+        };
+        diff.functions = Some(FunctionsDiff {
+            a_source: Some(FunctionSource::Gopclntab),
+            b_source: Some(FunctionSource::DynamicSymbols),
+            only_a: vec![function("main.old")],
+            only_a_total: 1,
+            only_b: vec![function("main.new")],
+            only_b_total: 1,
+            changed: vec![ChangedFunction {
+                name: "main.main".into(),
+                a_size: 10,
+                b_size: 12,
+            }],
+            changed_total: 1,
+            same_size_different: vec![function("main.run")],
+            same_size_different_total: 1,
+            addresses_only: 3,
+            compared: 5,
+            note: Some("address operands were not masked".into()),
+        });
+        diff.compiler.a.push("GCC: 12.2.0".into());
+        diff.notes.push("compared as whole files".into());
+        diff.strings.incomplete = Some("the time budget ran out".into());
+        diff.strings.timestamps.push(TimestampPair {
+            kind: crate::diff::timestamps::Kind::Rfc3339,
+            a: Some("2025-03-11T19:58:53Z".into()),
+            b: None,
+            a_unix: Some(1_741_723_133),
+            b_unix: None,
+            a_is_source_date_epoch: false,
+            b_is_source_date_epoch: true,
+        });
+        let section = diff.sections.first_mut().expect("a section");
+        section.differing_bytes_unaligned = Some(7);
+        section.ranges_total = Some(2);
+        section.hunks_omitted = 1;
+        section.ranges.push(ByteRange {
+            offset: 1,
+            length: 2,
+            file_offset: Some(3),
+            b_file_offset: Some(4),
+            b_length: Some(5),
+        });
+        if let Some(hunk) = diff.hunks.first_mut() {
+            hunk.truncated = true;
+        }
+        diff
+    }
+
+    fn change(recipe: Option<&str>, published: &str) -> BTreeMap<String, InputChange> {
+        BTreeMap::from([(
+            "build_directory".to_string(),
+            InputChange {
+                recipe: recipe.map(str::to_string),
+                published: Some(published.into()),
+                kind: InputKind::Environment,
+            },
+        )])
+    }
+
+    /// A report with every field and variant the JSON can hold.
+    fn full_report(dir: &std::path::Path) -> VerifyReport {
+        let recipe = RecipeInfo {
+            path: "builtin:app".into(),
+            sha256: Digest::of(b"recipe"),
+            inferred: true,
+        };
+        let rebuilt = Rebuilt {
+            sha256: Digest::of(b"rebuilt"),
+            size: 48,
+            path: "out/rebuilt".into(),
+            log: "out/build.log".into(),
+        };
+        let builder = BuilderRoot::Image {
+            rootfs: std::path::PathBuf::new(),
+            env: Vec::new(),
+            reference: "docker.io/library/golang:1.22".into(),
+            digest: Digest::of(b"builder").to_string(),
+        };
+        let mut mismatch = PlatformResult::skipped("linux/amd64".into(), "a note".into());
+        mismatch.verdict = PlatformVerdict::Mismatch;
+        mismatch.manifest_digest = Some(Digest::of(b"manifest"));
+        mismatch.image_binary = Some(ImageBinary {
+            path: "/usr/bin/app".into(),
+            sha256: Digest::of(b"image binary"),
+            size: 48,
+            layer: Digest::of(b"layer"),
+            extracted: "out/image/app".into(),
+        });
+        mismatch.rebuilt = Some(rebuilt.clone());
+        mismatch.published = Some(PublishedDigest {
+            sha256: Digest::of(b"image binary"),
+            url: "https://example.com/SHA256SUMS".into(),
+            matches_image: true,
+            matches_rebuilt: Some(false),
+        });
+        let diff = full_diff(dir);
+        mismatch.causes = diff.causes.clone();
+        mismatch.diff = Some(diff);
+        mismatch.builder = Some(builder.clone());
+        mismatch.recipe = Some(recipe.clone());
+        mismatch.inputs = BTreeMap::from([("go_version".into(), "go1.22.1".into())]);
+        mismatch.dependencies = Some(DependencyCheck {
+            checked: 12,
+            problems: vec!["golang.org/x/sys: v0.1.0 is not the tag's v0.2.0".into()],
+            skipped: None,
+        });
+        mismatch.candidates = Some(vec![CandidateResult {
+            label: "goreleaser".into(),
+            sha256: Digest::of(b"candidate"),
+            verdict: PlatformVerdict::Error,
+            error: Some("the build failed".into()),
+        }]);
+        mismatch.confirmed_cause = Some(ConfirmedCause {
+            input: "-X main.endpoint".into(),
+            value: "https://example.com".into(),
+            reason: "only the image binary supplies it".into(),
+        });
+        mismatch.cross_checks = vec![
+            CrossCheck::passed("vcs.modified=false"),
+            CrossCheck::failed("the image binary was built from a modified tree"),
+        ];
+        mismatch.compared_against = Some("adjusted:1".into());
+        mismatch.adjusted = change(Some("/src"), "/home/runner/work/app/app");
+        mismatch.adjustments = Some(Adjustments {
+            recipe_rebuilt: rebuilt.clone(),
+            recipe_differing_bytes: 9,
+            rebuilds: vec![AdjustedRebuild {
+                label: "adjusted:1".into(),
+                adjusted: change(None, "/home/runner/work/app/app"),
+                recipe: Some("out/adjusted-1.toml".into()),
+                rebuilt: Some(rebuilt),
+                differing_bytes: Some(0),
+                error: None,
+            }],
+            adjusted_recipe: Some("out/adjusted.toml".into()),
+            notes: vec!["the build time could not be taken".into()],
+        });
+        let mut skipped = PlatformResult::skipped(
+            "linux/arm64".into(),
+            "the recipe cannot build linux/arm64".into(),
+        );
+        skipped.dependencies = Some(DependencyCheck {
+            checked: 0,
+            problems: Vec::new(),
+            skipped: Some("no go.mod at the tag".into()),
+        });
+        skipped.builder = Some(BuilderRoot::Host);
+        skipped.published_skipped = true;
+        VerifyReport {
+            verdict: Verdict::Mismatch,
+            image: ImageInfo {
+                reference: "example.com/app:v1".into(),
+                digest: Digest::of(b"image"),
+                name: "example.com/app".into(),
+                index_platforms: None,
+            },
+            source: SourceInfo {
+                url: "https://example.com/app.git".into(),
+                git_ref: "v1".into(),
+                commit: "0123456789abcdef0123456789abcdef01234567".into(),
+                fetched_from: Some("/srv/mirror/app.git".into()),
+            },
+            recipe,
+            sandboxed: true,
+            builder: None,
+            platforms: vec![mismatch, skipped],
+            notes: vec!["1 platform(s) skipped".into()],
+        }
+    }
+
+    #[test]
+    fn a_full_report_reads_back_and_writes_the_same_json() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let written = serde_json::to_string_pretty(&full_report(dir.path())).expect("serialize");
+        let read: VerifyReport = serde_json::from_str(&written).expect("deserialize");
+        let again = serde_json::to_string_pretty(&read).expect("serialize again");
+        assert_eq!(again, written);
+        assert_eq!(
+            read.platforms[0].cross_checks,
+            [
+                CrossCheck::passed("vcs.modified=false"),
+                CrossCheck::failed("the image binary was built from a modified tree"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cross_check_is_written_as_one_string_prefixed_ok_when_it_passed() {
+        let checks = [
+            CrossCheck::passed("vcs.revision abc is the tag's commit"),
+            CrossCheck::failed("toolchain differs"),
+        ];
+        let json = serde_json::to_value(&checks).expect("serialize");
+        assert_eq!(
+            json,
+            serde_json::json!([
+                "ok: vcs.revision abc is the tag's commit",
+                "toolchain differs"
+            ])
+        );
+        let read: Vec<CrossCheck> = serde_json::from_value(json).expect("deserialize");
+        assert_eq!(read, checks);
+        assert_eq!(read[0].status, CheckStatus::Passed);
+        assert_eq!(read[0].message, "vcs.revision abc is the tag's commit");
+    }
+
+    #[test]
+    fn an_error_verdict_says_the_verification_is_incomplete_with_its_notes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut report = full_report(dir.path());
+        assert!(report.incomplete().is_none());
+        report.verdict = Verdict::Error;
+        report.notes = vec!["1 platform(s) could not be compared".into(), "a".into()];
+        assert_eq!(
+            report.incomplete().map(|i| i.to_string()).as_deref(),
+            Some("verification incomplete: 1 platform(s) could not be compared; a")
+        );
+    }
 }
