@@ -10,7 +10,7 @@ use crate::image::repository::Repository;
 use crate::image::ImageError;
 
 use super::dsse::MAX_ENVELOPE_BYTES;
-use super::layout::{self, LayoutError, DSSE_MEDIA_TYPE, EMPTY_JSON};
+use super::layout::{self, AttestationLayoutError, DSSE_MEDIA_TYPE, EMPTY_JSON};
 
 /// Attaching or reading attachments failed.
 #[derive(Debug, thiserror::Error)]
@@ -18,7 +18,7 @@ pub enum AttachError {
     #[error(transparent)]
     Image(#[from] ImageError),
     #[error(transparent)]
-    Layout(#[from] LayoutError),
+    Layout(#[from] AttestationLayoutError),
 }
 
 /// Where an envelope was attached.

@@ -29,7 +29,7 @@ pub const MAX_ATTACHED: usize = 512;
 
 /// A layout document that cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum LayoutError {
+pub enum AttestationLayoutError {
     #[error("{what} is not an OCI {expected} ({reason}); it was not written by cosign or rebuild-compare, so it is left alone")]
     Unreadable {
         what: String,
@@ -88,7 +88,7 @@ pub fn append_to_att_manifest(
     what: &str,
     existing: Option<&[u8]>,
     layer: Descriptor,
-) -> Result<Option<Vec<u8>>, LayoutError> {
+) -> Result<Option<Vec<u8>>, AttestationLayoutError> {
     let mut manifest = match existing {
         Some(bytes) => read_manifest(what, bytes)?,
         None => ImageManifest {
@@ -104,7 +104,7 @@ pub fn append_to_att_manifest(
         return Ok(None);
     }
     if manifest.layers.len() >= MAX_ATTACHED {
-        return Err(LayoutError::Full {
+        return Err(AttestationLayoutError::Full {
             what: what.to_string(),
             count: manifest.layers.len(),
         });
@@ -171,7 +171,7 @@ pub fn append_to_referrers_index(
     what: &str,
     existing: Option<&[u8]>,
     entry: Descriptor,
-) -> Result<Option<Vec<u8>>, LayoutError> {
+) -> Result<Option<Vec<u8>>, AttestationLayoutError> {
     let mut index = match existing {
         Some(bytes) => read_index(what, bytes)?,
         None => Index {
@@ -185,7 +185,7 @@ pub fn append_to_referrers_index(
         return Ok(None);
     }
     if index.manifests.len() >= MAX_ATTACHED {
-        return Err(LayoutError::Full {
+        return Err(AttestationLayoutError::Full {
             what: what.to_string(),
             count: index.manifests.len(),
         });
@@ -195,8 +195,8 @@ pub fn append_to_referrers_index(
 }
 
 /// Reads an `.att` or referrer manifest (OCI image manifest JSON).
-pub fn read_manifest(what: &str, bytes: &[u8]) -> Result<ImageManifest, LayoutError> {
-    let unreadable = |reason: String| LayoutError::Unreadable {
+pub fn read_manifest(what: &str, bytes: &[u8]) -> Result<ImageManifest, AttestationLayoutError> {
+    let unreadable = |reason: String| AttestationLayoutError::Unreadable {
         what: what.to_string(),
         expected: "image manifest",
         reason,
@@ -214,7 +214,7 @@ pub fn read_manifest(what: &str, bytes: &[u8]) -> Result<ImageManifest, LayoutEr
         )));
     }
     if manifest.layers.len() > MAX_ATTACHED {
-        return Err(LayoutError::TooMany {
+        return Err(AttestationLayoutError::TooMany {
             what: what.to_string(),
             count: manifest.layers.len(),
         });
@@ -223,10 +223,10 @@ pub fn read_manifest(what: &str, bytes: &[u8]) -> Result<ImageManifest, LayoutEr
 }
 
 /// Reads a referrers index (from the API or the tag schema) to add to it.
-pub fn read_index(what: &str, bytes: &[u8]) -> Result<Index, LayoutError> {
+pub fn read_index(what: &str, bytes: &[u8]) -> Result<Index, AttestationLayoutError> {
     let index = parse_index(what, bytes)?;
     if index.manifests.len() > MAX_ATTACHED {
-        return Err(LayoutError::TooMany {
+        return Err(AttestationLayoutError::TooMany {
             what: what.to_string(),
             count: index.manifests.len(),
         });
@@ -239,14 +239,14 @@ pub fn read_index(what: &str, bytes: &[u8]) -> Result<Index, LayoutError> {
 /// [`MAX_ATTACHED`] of them: many SBOMs or signatures listed beside them
 /// never hide the attestations. The document itself is bounded by the
 /// manifest size cap.
-pub fn dsse_referrers(what: &str, bytes: &[u8]) -> Result<Vec<Descriptor>, LayoutError> {
+pub fn dsse_referrers(what: &str, bytes: &[u8]) -> Result<Vec<Descriptor>, AttestationLayoutError> {
     let referrers: Vec<Descriptor> = parse_index(what, bytes)?
         .manifests
         .into_iter()
         .filter(|m| m.artifact_type.as_deref() == Some(DSSE_MEDIA_TYPE))
         .collect();
     if referrers.len() > MAX_ATTACHED {
-        return Err(LayoutError::TooMany {
+        return Err(AttestationLayoutError::TooMany {
             what: what.to_string(),
             count: referrers.len(),
         });
@@ -254,8 +254,8 @@ pub fn dsse_referrers(what: &str, bytes: &[u8]) -> Result<Vec<Descriptor>, Layou
     Ok(referrers)
 }
 
-fn parse_index(what: &str, bytes: &[u8]) -> Result<Index, LayoutError> {
-    let unreadable = |reason: String| LayoutError::Unreadable {
+fn parse_index(what: &str, bytes: &[u8]) -> Result<Index, AttestationLayoutError> {
+    let unreadable = |reason: String| AttestationLayoutError::Unreadable {
         what: what.to_string(),
         expected: "image index",
         reason,
@@ -367,7 +367,7 @@ mod tests {
             append_to_att_manifest("t", Some(&bytes), envelope_layer(b"last", "p")).unwrap_err();
         assert!(matches!(
             err,
-            LayoutError::Full {
+            AttestationLayoutError::Full {
                 count: MAX_ATTACHED,
                 ..
             }

@@ -9,7 +9,7 @@
 //! (`.note.go.buildid`, or `\xff Go build ID: "..."` at the start of the
 //! text) and the GNU build-id note / Mach-O UUID.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::layout::Layout;
 use object::{Object, ObjectSection};
@@ -36,7 +36,7 @@ pub enum GoBuildInfoError {
 }
 
 /// A module: the main one, a dependency, or a replacement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoModule {
     pub path: String,
     pub version: String,
@@ -46,14 +46,14 @@ pub struct GoModule {
 }
 
 /// A `build` line: `-trimpath=true`, `vcs.revision=...`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoBuildSetting {
     pub key: String,
     pub value: String,
 }
 
 /// Decoded Go build info.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoBuildInfo {
     /// `go1.21.3`.
     pub go_version: String,
@@ -62,8 +62,17 @@ pub struct GoBuildInfo {
     pub main: Option<GoModule>,
     pub deps: Vec<GoModule>,
     pub settings: Vec<GoBuildSetting>,
-    /// `inline` (Go >= 1.18) or `pointer` (Go 1.13 - 1.17).
-    pub encoding: &'static str,
+    pub encoding: BuildInfoEncoding,
+}
+
+/// How the build info blob holds its strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildInfoEncoding {
+    /// Inline, after the header (Go >= 1.18).
+    Inline,
+    /// Behind pointers into the binary's memory (Go 1.13 - 1.17).
+    Pointer,
 }
 
 impl GoBuildInfo {
@@ -151,7 +160,11 @@ pub fn decode(
         let rest = blob.get(HEADER_LEN..).ok_or(GoBuildInfoError::Truncated)?;
         let (version, rest) = varint_string(rest)?;
         let (modinfo, _) = varint_string(rest)?;
-        (version.to_vec(), modinfo.to_vec(), "inline")
+        (
+            version.to_vec(),
+            modinfo.to_vec(),
+            BuildInfoEncoding::Inline,
+        )
     } else {
         if pointer_size != 4 && pointer_size != 8 {
             return Err(GoBuildInfoError::PointerSize(pointer_size));
@@ -186,7 +199,7 @@ pub fn decode(
         (
             read_string(version_address)?,
             read_string(modinfo_address)?,
-            "pointer",
+            BuildInfoEncoding::Pointer,
         )
     };
     let modinfo = strip_sentinels(&modinfo);
@@ -234,7 +247,7 @@ pub fn parse_modinfo(text: &str) -> GoBuildInfo {
         main: None,
         deps: Vec::new(),
         settings: Vec::new(),
-        encoding: "inline",
+        encoding: BuildInfoEncoding::Inline,
     };
     let mut last_is_main = false;
     for line in text.lines() {
@@ -395,7 +408,7 @@ pub fn find_bytes(data: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Build identifiers of one file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildIds {
     /// GNU build-id note, hex.
     pub gnu: Option<String>,
@@ -498,7 +511,7 @@ mod tests {
         blob.extend_from_slice(&modinfo);
         let info = decode(&blob, &no_memory).expect("decodes");
         assert_eq!(info.go_version, "go1.21.3");
-        assert_eq!(info.encoding, "inline");
+        assert_eq!(info.encoding, BuildInfoEncoding::Inline);
         assert_eq!(info.path.as_deref(), Some("example.com/hello"));
         assert_eq!(
             info.main.as_ref().map(|m| m.version.as_str()),
@@ -553,7 +566,7 @@ mod tests {
         };
         let info = decode(&blob, &resolve).expect("decodes");
         assert_eq!(info.go_version, "go1.16.5");
-        assert_eq!(info.encoding, "pointer");
+        assert_eq!(info.encoding, BuildInfoEncoding::Pointer);
         assert_eq!(
             info.main,
             Some(GoModule {

@@ -9,12 +9,12 @@ use object::read::elf::{ElfFile, FileHeader};
 use object::read::macho::{FatArch, MachHeader, MachOFatFile, MachOFile};
 use object::read::pe::{ImageNtHeaders, ImageOptionalHeader, PeFile};
 use object::{Endianness, Object, ObjectSection, SectionKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::kind::{header_machine, interpreter, machine_name, magic_format, FileKind, Format};
 
 /// What a compared region is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RegionKind {
     Section,

@@ -6,7 +6,7 @@
 use std::io::Read;
 
 use flate2::read::ZlibDecoder;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::layout::Layout;
 
@@ -14,7 +14,7 @@ use super::layout::Layout;
 pub const MAX_DEP_INFO_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A package of the cargo-auditable dependency list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RustPackage {
     pub name: String,
     pub version: String,
@@ -22,7 +22,7 @@ pub struct RustPackage {
 }
 
 /// Rust-specific metadata of one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RustInfo {
     /// `rustc version 1.75.0 (82e1608df 2023-12-21)` from `.comment`.
     pub rustc: Option<String>,

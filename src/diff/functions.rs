@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 
 use object::{Architecture, Object, ObjectSection, ObjectSymbol, SymbolKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::binary::gopclntab::{self, MAX_FUNCTIONS, MAX_NAME_BYTES};
 
@@ -18,7 +18,7 @@ use crate::binary::gopclntab::{self, MAX_FUNCTIONS, MAX_NAME_BYTES};
 pub const MAX_LISTED: usize = 200;
 
 /// Where a file's functions came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FunctionSource {
     /// Go's `.gopclntab` (kept by `-s -w`).
@@ -40,14 +40,14 @@ impl FunctionSource {
 }
 
 /// A function and its size in bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Function {
     pub name: String,
     pub size: u64,
 }
 
 /// A function present in both files with different sizes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangedFunction {
     pub name: String,
     pub a_size: u64,
@@ -56,7 +56,7 @@ pub struct ChangedFunction {
 
 /// The functions of A and B compared by name (lists sorted by name and cut
 /// at [`MAX_LISTED`]; the `*_total` fields count them all).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FunctionsDiff {
     pub a_source: Option<FunctionSource>,
     pub b_source: Option<FunctionSource>,

@@ -5,7 +5,7 @@
 use similar::{ChangeTag, TextDiff};
 
 use super::ranges::{coalesce, Change};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How much byte-level detail [`super::diff_files`] keeps.
 #[derive(Debug, Clone)]
@@ -30,7 +30,7 @@ impl Default for DiffOptions {
 }
 
 /// A line of a hex-dump hunk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HunkLine {
     /// `' '` unchanged, `'-'` only in A, `'+'` only in B.
     pub tag: char,
@@ -39,7 +39,7 @@ pub struct HunkLine {
 }
 
 /// A unified hex-dump hunk of one section.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Hunk {
     pub section: String,
     /// Section offset of the first line in A and in B.
@@ -47,7 +47,7 @@ pub struct Hunk {
     pub b_offset: u64,
     pub lines: Vec<HunkLine>,
     /// The change went on beyond the lines shown.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
 }
 

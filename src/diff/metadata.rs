@@ -2,12 +2,12 @@
 //! build info and their Rust toolchain and dependency list (each read by
 //! [`crate::binary`]).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::binary::{GoBuildInfo, RustInfo};
 
 /// A key whose value differs (`None`: absent on that side).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyDifference {
     pub key: String,
     pub a: Option<String>,

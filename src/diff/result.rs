@@ -2,7 +2,7 @@
 //! sections compared, strings, build info and explanations. Plain data,
 //! serialised as `diff --format json`; rendering lives in `crate::report::diff`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::functions::FunctionsDiff;
 use super::hexdump::Hunk;
@@ -13,7 +13,7 @@ use crate::binary::{BuildIds, Format, GoBuildInfo, RustInfo};
 use crate::image::digest::Digest;
 
 /// One side of the comparison.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileSummary {
     pub path: String,
     pub sha256: Digest,
@@ -25,7 +25,7 @@ pub struct FileSummary {
 }
 
 /// Go build info of both files, compared key by key.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GoBuildInfoDiff {
     pub a: Option<GoBuildInfo>,
     pub b: Option<GoBuildInfo>,
@@ -33,14 +33,14 @@ pub struct GoBuildInfoDiff {
 }
 
 /// Build identifiers of both files.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildIdDiff {
     pub a: BuildIds,
     pub b: BuildIds,
 }
 
 /// Rust toolchain and cargo-auditable dependencies of both files.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RustDiff {
     pub a: Option<RustInfo>,
     pub b: Option<RustInfo>,
@@ -48,7 +48,7 @@ pub struct RustDiff {
 }
 
 /// Everything known about how two files differ.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BinaryDiff {
     pub identical: bool,
     pub a: FileSummary,
@@ -74,14 +74,14 @@ pub struct BinaryDiff {
 }
 
 /// Compiler identification strings (ELF `.comment`) of both files.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CompilerDiff {
     pub a: Vec<String>,
     pub b: Vec<String>,
 }
 
 /// The one-sided strings and the functions one cause accounts for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CauseEvidence {
     pub cause: Cause,
     /// Strings only one side has that this cause produces (for `data`:
@@ -99,7 +99,7 @@ pub struct CauseEvidence {
 }
 
 /// Why two binaries differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Cause {
     /// Another compiler or Go release.

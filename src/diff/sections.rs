@@ -6,14 +6,14 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ranges::{byte_changes, Change};
 use crate::binary::layout::{Region, RegionKind};
 use crate::image::digest::Digest;
 
 /// How a section compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SectionStatus {
     Same,
@@ -23,7 +23,7 @@ pub enum SectionStatus {
 }
 
 /// A differing byte range of a section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ByteRange {
     /// Offset from the start of the section (in A; equal in B).
     pub offset: u64,
@@ -42,7 +42,7 @@ pub struct ByteRange {
 }
 
 /// One section (or pseudo-section such as `[ELF header]`) of both files.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SectionDiff {
     pub name: String,
     pub status: SectionStatus,
@@ -67,7 +67,7 @@ pub struct SectionDiff {
     /// (file bytes covered by no section) or `file` (raw comparison).
     pub kind: RegionKind,
     /// Hunks not shown because of `--max-hunks`.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub hunks_omitted: usize,
 }
 

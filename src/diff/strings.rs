@@ -13,7 +13,7 @@ use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use memchr::memmem;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use similar::{capture_diff_slices_deadline, Algorithm, DiffTag};
 
 use super::sections::{ComparedRegion, SectionStatus};
@@ -22,7 +22,7 @@ use crate::binary::layout::RegionKind;
 
 /// Printable strings (>= 6 characters) of the differing sections found on
 /// one side only, in order of appearance.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StringsDiff {
     pub only_a: Vec<String>,
     pub only_b: Vec<String>,

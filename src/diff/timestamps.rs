@@ -6,11 +6,11 @@
 use std::sync::OnceLock;
 
 use regex::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A date/time stamp found in A's one-sided strings and its counterpart in
 /// B's (either may be missing).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimestampPair {
     /// How the stamps are written: `rfc3339`, `date` or `unix_seconds`.
     pub kind: Kind,
@@ -27,7 +27,7 @@ pub struct TimestampPair {
 }
 
 /// The kinds of stamps recognised; only stamps of one kind are paired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// `2025-03-11T19:58:53Z`

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::cache::{Cache, CacheError};
-use super::digest::{hash_reader, Digest, VerifyError};
+use super::digest::{hash_reader, BlobMismatch, Digest};
 use super::error::{ArchiveError, ImageError};
 use super::manifest::{
     Descriptor, ImageConfig, ImageManifest, DOCKER_CONFIG, DOCKER_LAYER_GZIP, DOCKER_LAYER_TAR,
@@ -81,7 +81,7 @@ impl ArchiveTransport {
         let config_digest = Digest::of(&config_bytes);
         if let Some(named) = digest_in_name(&entry.config) {
             if named != config_digest {
-                return Err(VerifyError::Digest {
+                return Err(BlobMismatch::Digest {
                     expected: named,
                     actual: config_digest,
                 })
@@ -206,7 +206,7 @@ impl Transport for ArchiveTransport {
         cache
             .insert(&desc.digest, Some(member.size), reader)
             .map_err(|e| match e {
-                CacheError::Verify(VerifyError::Digest { actual, .. }) => {
+                CacheError::BlobMismatch(BlobMismatch::Digest { actual, .. }) => {
                     ArchiveError::LayerMismatch {
                         path: self.path.clone(),
                         layer: desc.digest.to_string(),

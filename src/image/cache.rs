@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use hmac::{KeyInit, Mac};
 use sha2::{Digest as _, Sha256};
 
-use super::digest::{hash_reader, Digest, VerifyError};
+use super::digest::{hash_reader, BlobMismatch, Digest};
 
 type HmacSha256 = hmac::Hmac<Sha256>;
 
@@ -34,7 +34,7 @@ pub enum CacheError {
     #[error("cannot use cache directory {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error(transparent)]
-    Verify(#[from] VerifyError),
+    BlobMismatch(#[from] BlobMismatch),
     #[error("no cache directory: set XDG_CACHE_HOME or HOME, or pass --cache-dir")]
     NoHome,
 }
@@ -299,7 +299,7 @@ impl BlobWriter {
         self.written += chunk.len() as u64;
         if let Some(expected) = self.size {
             if self.written > expected {
-                return Err(VerifyError::TooLong {
+                return Err(BlobMismatch::TooLong {
                     digest: self.digest.clone(),
                     expected,
                 }
@@ -327,7 +327,7 @@ impl BlobWriter {
     pub fn commit(self) -> Result<PathBuf, CacheError> {
         if let Some(expected) = self.size {
             if self.written != expected {
-                return Err(VerifyError::Size {
+                return Err(BlobMismatch::Size {
                     digest: self.digest,
                     expected,
                     actual: self.written,
@@ -337,7 +337,7 @@ impl BlobWriter {
         }
         let actual = Digest::from_hasher(self.hasher);
         if actual != self.digest {
-            return Err(VerifyError::Digest {
+            return Err(BlobMismatch::Digest {
                 expected: self.digest,
                 actual,
             }
@@ -521,7 +521,7 @@ mod tests {
         let err = cache.insert(&claimed, Some(5), &b"layer"[..]).unwrap_err();
         assert!(matches!(
             err,
-            CacheError::Verify(VerifyError::Digest { .. })
+            CacheError::BlobMismatch(BlobMismatch::Digest { .. })
         ));
         assert!(cache.blob(&claimed).unwrap().is_none());
         let leftovers = fs::read_dir(cache.blob_path(&good).parent().unwrap())

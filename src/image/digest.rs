@@ -107,7 +107,7 @@ impl<'de> Deserialize<'de> for Digest {
 
 /// A blob whose bytes did not match what its descriptor promised.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum VerifyError {
+pub enum BlobMismatch {
     #[error("blob {expected} failed verification: its content hashes to {actual}")]
     Digest { expected: Digest, actual: Digest },
     #[error("blob {digest} failed verification: expected {expected} bytes, got {actual}")]
@@ -122,22 +122,22 @@ pub enum VerifyError {
     TooLong { digest: Digest, expected: u64 },
 }
 
-impl From<VerifyError> for io::Error {
-    fn from(e: VerifyError) -> Self {
+impl From<BlobMismatch> for io::Error {
+    fn from(e: BlobMismatch) -> Self {
         io::Error::new(io::ErrorKind::InvalidData, e)
     }
 }
 
-/// Finds a [`VerifyError`] inside an I/O error produced by a [`VerifyingReader`].
-pub fn verify_error(e: &io::Error) -> Option<&VerifyError> {
+/// Finds a [`BlobMismatch`] inside an I/O error produced by a [`VerifyingReader`].
+pub fn blob_mismatch(e: &io::Error) -> Option<&BlobMismatch> {
     e.get_ref().and_then(|inner| inner.downcast_ref())
 }
 
 /// Checks a whole in-memory blob against its digest and size.
-pub fn verify_bytes(bytes: &[u8], digest: &Digest, size: Option<u64>) -> Result<(), VerifyError> {
+pub fn verify_bytes(bytes: &[u8], digest: &Digest, size: Option<u64>) -> Result<(), BlobMismatch> {
     if let Some(expected) = size {
         if bytes.len() as u64 != expected {
-            return Err(VerifyError::Size {
+            return Err(BlobMismatch::Size {
                 digest: digest.clone(),
                 expected,
                 actual: bytes.len() as u64,
@@ -146,7 +146,7 @@ pub fn verify_bytes(bytes: &[u8], digest: &Digest, size: Option<u64>) -> Result<
     }
     let actual = Digest::of(bytes);
     if &actual != digest {
-        return Err(VerifyError::Digest {
+        return Err(BlobMismatch::Digest {
             expected: digest.clone(),
             actual,
         });
@@ -180,10 +180,10 @@ impl<R: Read> VerifyingReader<R> {
         }
     }
 
-    fn finish(&mut self) -> Result<(), VerifyError> {
+    fn finish(&mut self) -> Result<(), BlobMismatch> {
         if let Some(expected) = self.size {
             if self.read != expected {
-                return Err(VerifyError::Size {
+                return Err(BlobMismatch::Size {
                     digest: self.digest.clone(),
                     expected,
                     actual: self.read,
@@ -192,7 +192,7 @@ impl<R: Read> VerifyingReader<R> {
         }
         let actual = Digest::from_hasher(std::mem::take(&mut self.hasher));
         if actual != self.digest {
-            return Err(VerifyError::Digest {
+            return Err(BlobMismatch::Digest {
                 expected: self.digest.clone(),
                 actual,
             });
@@ -215,7 +215,7 @@ impl<R: Read> Read for VerifyingReader<R> {
         self.read += n as u64;
         if let Some(expected) = self.size {
             if self.read > expected {
-                return Err(VerifyError::TooLong {
+                return Err(BlobMismatch::TooLong {
                     digest: self.digest.clone(),
                     expected,
                 }
@@ -265,8 +265,8 @@ mod tests {
         let err = VerifyingReader::new(&b"hello"[..], d.clone(), Some(5))
             .read_to_end(&mut Vec::new())
             .unwrap_err();
-        match verify_error(&err) {
-            Some(VerifyError::Digest { expected, actual }) => {
+        match blob_mismatch(&err) {
+            Some(BlobMismatch::Digest { expected, actual }) => {
                 assert_eq!(expected, &d);
                 assert_eq!(actual, &Digest::of(b"hello"));
             }
@@ -281,8 +281,8 @@ mod tests {
             .read_to_end(&mut Vec::new())
             .unwrap_err();
         assert!(matches!(
-            verify_error(&err),
-            Some(VerifyError::TooLong { .. })
+            blob_mismatch(&err),
+            Some(BlobMismatch::TooLong { .. })
         ));
     }
 

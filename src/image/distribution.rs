@@ -24,7 +24,7 @@ use reqwest::{Method, Response, StatusCode, Url};
 use serde::Deserialize;
 
 use super::auth::Credentials;
-use super::digest::{verify_bytes, Digest, VerifyError};
+use super::digest::{verify_bytes, BlobMismatch, Digest};
 use super::error::RegistryError;
 use super::http::{
     self, BelowLowSpeed, BodyError, LowSpeed, LOW_SPEED_BYTES, LOW_SPEED_WINDOW, MAX_ERROR_BODY,
@@ -406,7 +406,7 @@ impl Client {
                 let digest = Digest::of(&bytes);
                 if let Ok(pinned) = Digest::parse(target) {
                     verify_bytes(&bytes, &pinned, None).map_err(|source| {
-                        RegistryError::Verify {
+                        RegistryError::BlobMismatch {
                             reference: shown.to_string(),
                             source,
                         }
@@ -563,9 +563,9 @@ impl Client {
             let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
             while let Some(chunk) = body.chunk().await? {
                 if bytes.len() as u64 + chunk.len() as u64 > size {
-                    return Err(RegistryError::Verify {
+                    return Err(RegistryError::BlobMismatch {
                         reference: shown.to_string(),
-                        source: VerifyError::TooLong {
+                        source: BlobMismatch::TooLong {
                             digest: digest.clone(),
                             expected: size,
                         },
@@ -573,9 +573,11 @@ impl Client {
                 }
                 bytes.extend_from_slice(&chunk);
             }
-            verify_bytes(&bytes, digest, Some(size)).map_err(|source| RegistryError::Verify {
-                reference: shown.to_string(),
-                source,
+            verify_bytes(&bytes, digest, Some(size)).map_err(|source| {
+                RegistryError::BlobMismatch {
+                    reference: shown.to_string(),
+                    source,
+                }
             })?;
             Ok(bytes)
         };

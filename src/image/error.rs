@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::cache::CacheError;
-use super::digest::{Digest, VerifyError};
+use super::digest::{BlobMismatch, Digest};
 use super::http::BodyError;
 use super::manifest::ManifestError;
 
@@ -16,13 +16,13 @@ pub enum ImageError {
     #[error(transparent)]
     Registry(#[from] RegistryError),
     #[error(transparent)]
-    Layout(#[from] LayoutError),
+    OciLayout(#[from] OciLayoutError),
     #[error(transparent)]
     Archive(#[from] ArchiveError),
     #[error(transparent)]
     Manifest(#[from] ManifestError),
     #[error(transparent)]
-    Verify(#[from] VerifyError),
+    BlobMismatch(#[from] BlobMismatch),
     #[error(transparent)]
     Cache(#[from] CacheError),
     #[error(transparent)]
@@ -107,10 +107,10 @@ pub enum RegistryError {
     #[error("cannot set up the HTTP client: {0}")]
     Client(reqwest::Error),
     #[error("{reference}: {source}")]
-    Verify {
+    BlobMismatch {
         reference: String,
         #[source]
-        source: VerifyError,
+        source: BlobMismatch,
     },
     #[error("{reference}: {what} is {size} bytes, over the {max}-byte limit")]
     TooLarge {
@@ -196,7 +196,7 @@ fn status_kind(code: u16) -> &'static str {
 
 /// Why an OCI layout could not be read.
 #[derive(Debug, thiserror::Error)]
-pub enum LayoutError {
+pub enum OciLayoutError {
     #[error("{dir} is not an OCI image layout: {reason}")]
     NotALayout { dir: PathBuf, reason: String },
     #[error("malformed {path}: {source}")]

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use super::cache::Cache;
 use super::digest::Digest;
-use super::error::{ImageError, LayoutError};
+use super::error::{ImageError, OciLayoutError};
 use super::manifest::{Descriptor, Index, MAX_MANIFEST_BYTES};
 use super::transport::{verify_file, RawManifest, Transport};
 
@@ -24,8 +24,8 @@ pub struct LayoutTransport {
 
 impl LayoutTransport {
     /// Opens the layout at `dir` and picks the entry tagged `tag`, or its only entry.
-    pub fn open(dir: &Path, tag: Option<&str>) -> Result<Self, LayoutError> {
-        let not_layout = |reason: String| LayoutError::NotALayout {
+    pub fn open(dir: &Path, tag: Option<&str>) -> Result<Self, OciLayoutError> {
+        let not_layout = |reason: String| OciLayoutError::NotALayout {
             dir: dir.to_path_buf(),
             reason,
         };
@@ -44,7 +44,7 @@ impl LayoutTransport {
         let bytes = std::fs::read(&index_path)
             .map_err(|e| not_layout(format!("cannot read index.json: {e}")))?;
         let index: Index =
-            serde_json::from_slice(&bytes).map_err(|source| LayoutError::Malformed {
+            serde_json::from_slice(&bytes).map_err(|source| OciLayoutError::Malformed {
                 path: index_path,
                 source,
             })?;
@@ -68,7 +68,7 @@ impl LayoutTransport {
                         .and_then(|a| a.get(REF_NAME))
                         .is_some_and(|name| name == tag)
                 })
-                .ok_or_else(|| LayoutError::TagNotFound {
+                .ok_or_else(|| OciLayoutError::TagNotFound {
                     dir: dir.to_path_buf(),
                     tag: tag.to_string(),
                     available: available.clone(),
@@ -77,7 +77,7 @@ impl LayoutTransport {
                 [only] => only,
                 [] => return Err(not_layout("index.json lists no images".into())),
                 many => {
-                    return Err(LayoutError::Ambiguous {
+                    return Err(OciLayoutError::Ambiguous {
                         dir: dir.to_path_buf(),
                         count: many.len(),
                         available,
@@ -100,7 +100,7 @@ impl LayoutTransport {
     fn verified_blob(&self, desc: &Descriptor) -> Result<PathBuf, ImageError> {
         let path = self.blob_path(&desc.digest);
         if !path.is_file() {
-            return Err(LayoutError::MissingBlob {
+            return Err(OciLayoutError::MissingBlob {
                 dir: self.dir.clone(),
                 digest: desc.digest.clone(),
             }

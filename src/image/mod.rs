@@ -61,12 +61,12 @@ pub mod transport;
 
 use std::path::PathBuf;
 
-pub use error::{ArchiveError, ImageError, LayoutError, RegistryError};
+pub use error::{ArchiveError, ImageError, OciLayoutError, RegistryError};
 pub use resolved::{available_platforms, index_platforms, PlatformImage, ResolvedImage};
 pub use transport::{AccessOptions, RawManifest, Transport};
 
 use cache::{Cache, CacheError};
-use digest::{verify_bytes, Digest, VerifyError};
+use digest::{verify_bytes, BlobMismatch, Digest};
 use inspect::InspectReport;
 use manifest::{
     check_declared_size, select_platforms, Descriptor, ImageConfig, ImageManifest, Manifest,
@@ -115,7 +115,7 @@ impl Image {
         let digest = Digest::of(&raw.bytes);
         if let Some(expected) = raw.pinned {
             if expected != digest {
-                return Err(VerifyError::Digest {
+                return Err(BlobMismatch::Digest {
                     expected,
                     actual: digest,
                 }

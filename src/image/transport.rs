@@ -76,7 +76,7 @@ pub(crate) fn verify_file(path: &Path, desc: &Descriptor) -> Result<(), ImageErr
     );
     match std::io::copy(&mut reader, &mut std::io::sink()) {
         Ok(_) => Ok(()),
-        Err(e) => match super::digest::verify_error(&e) {
+        Err(e) => match super::digest::blob_mismatch(&e) {
             Some(v) => Err(v.clone().into()),
             None => Err(CacheError::Io {
                 path: path.to_path_buf(),

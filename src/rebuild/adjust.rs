@@ -781,7 +781,7 @@ env = { GOARCH = "{arch}" }
                     value: value.to_string(),
                 })
                 .collect(),
-            encoding: "inline",
+            encoding: crate::binary::gobuildinfo::BuildInfoEncoding::Inline,
         }
     }
 

@@ -20,7 +20,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Where the source checkout is mounted, read-write.
 pub const SOURCE_MOUNT: &str = "/src";
@@ -116,6 +116,33 @@ impl Serialize for BuilderRoot {
                 out.serialize_field("digest", digest)?;
                 out.end()
             }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for BuilderRoot {
+    /// Reads what [`BuilderRoot::serialize`] wrote, as a report read back:
+    /// an image's unpacked rootfs and environment are not in it, so they
+    /// come back empty (such a value names a builder, it cannot build).
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Host(String),
+            Image { reference: String, digest: String },
+        }
+        match Written::deserialize(d)? {
+            Written::Host(host) if host == "host" => Ok(Self::Host),
+            Written::Host(other) => Err(serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(&other),
+                &"\"host\" or an image's reference and digest",
+            )),
+            Written::Image { reference, digest } => Ok(Self::Image {
+                rootfs: PathBuf::new(),
+                env: Vec::new(),
+                reference,
+                digest,
+            }),
         }
     }
 }

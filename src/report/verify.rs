@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use crate::diff::SectionStatus;
 use crate::image::digest::Digest;
 use crate::rebuild::sandbox::BuilderRoot;
-use crate::verify::{PlatformResult, PlatformVerdict, Verdict, VerifyReport};
+use crate::verify::{CheckStatus, PlatformResult, PlatformVerdict, Verdict, VerifyReport};
 
 use super::units::bytes;
 
@@ -134,10 +134,9 @@ fn render_details(p: &PlatformResult, common_builder: bool, w: &mut impl Write) 
     }
     render_adjustments(p, w)?;
     for check in &p.cross_checks {
-        if check.starts_with(crate::verify::PASSED) {
-            writeln!(w, "  {check}")?;
-        } else {
-            writeln!(w, "  cross-check: {check}")?;
+        match check.status {
+            CheckStatus::Passed => writeln!(w, "  ok: {}", check.message)?,
+            CheckStatus::Failed => writeln!(w, "  cross-check: {}", check.message)?,
         }
     }
     if p.published_skipped {

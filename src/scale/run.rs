@@ -29,7 +29,7 @@ use crate::scale::ledger::entry::{
     entry_path, is_job_id, Entry, ENTRY_FILE, ENTRY_SCHEMA, ENVELOPE_FILE, REPORT_FILE,
     STATEMENT_FILE,
 };
-use crate::verify::Verdict;
+use crate::verify::{Verdict, VerifyReport};
 
 /// The most of a job's stderr kept in the ledger (its end).
 pub const MAX_STDERR_BYTES: u64 = 256 * 1024;
@@ -384,7 +384,7 @@ struct Outcome {
     code: i32,
     error: Option<String>,
     /// The job's report, when it printed one that parsed.
-    report: Option<Value>,
+    report: Option<VerifyReport>,
     /// The attestation's file name in the job's directory, when written.
     attestation: Option<String>,
     signer_key_id: Option<String>,
@@ -448,30 +448,39 @@ fn verify(
     keep_tail(&stderr_path, MAX_STDERR_BYTES)?;
 
     let mut code = status.code().unwrap_or(2);
-    let mut error = (code > 1).then(|| last_error_line(&stderr_path));
+    let mut error = None;
     let report = match read_report(&report_path)? {
-        JobReport::Parsed(report) => Some(report),
+        JobReport::Parsed(report) => {
+            let report = *report;
+            if code > 1 {
+                error = Some(match report.incomplete() {
+                    Some(incomplete) => error_line(&format!("error: {incomplete}")),
+                    // The report does not say why it failed: its stderr does.
+                    None => last_error_line(&stderr_path),
+                });
+            }
+            Some(report)
+        }
         JobReport::Empty => {
             fs::remove_file(&report_path).map_err(io_error("removing", &report_path))?;
-            if code < 2 {
-                error = Some(format!(
-                    "error: the job exited {code} without printing its report"
-                ));
-                code = 2;
-            }
+            error = Some(match code {
+                0 | 1 => format!("error: the job exited {code} without printing its report"),
+                _ => last_error_line(&stderr_path),
+            });
+            code = code.max(2);
             None
         }
         JobReport::Unparsable(why) => {
             let kept = work.join(UNPARSED_REPORT_FILE);
             keep_unparsed(&report_path, &kept)?;
             let note = format!(
-                "its report is not JSON ({why}); it is kept as {UNPARSED_REPORT_FILE} \
+                "its report is {why}; it is kept as {UNPARSED_REPORT_FILE} \
                  (its first {} KiB) beside this entry",
                 MAX_UNPARSED_REPORT_BYTES / 1024
             );
-            error = Some(match error {
-                Some(line) => format!("{line}; {note}"),
-                None => format!("error: the job exited {code}, but {note}"),
+            error = Some(match code {
+                0 | 1 => format!("error: the job exited {code}, but {note}"),
+                _ => format!("{}; {note}", last_error_line(&stderr_path)),
             });
             code = 2;
             None
@@ -601,8 +610,8 @@ fn attach(
 enum JobReport {
     /// Nothing: it failed before reporting.
     Empty,
-    Parsed(Value),
-    /// Something that is not a report, and why.
+    Parsed(Box<VerifyReport>),
+    /// Something that is not a report: what it is instead (`not JSON (…)`).
     Unparsable(String),
 }
 
@@ -618,13 +627,14 @@ fn read_report(path: &Path) -> Result<JobReport, RunError> {
     }
     if bytes.len() as u64 > MAX_REPORT_BYTES {
         return Ok(JobReport::Unparsable(format!(
-            "it is larger than {} MiB",
+            "not JSON (it is larger than {} MiB)",
             MAX_REPORT_BYTES / 1024 / 1024
         )));
     }
     Ok(match serde_json::from_slice(&bytes) {
-        Ok(report) => JobReport::Parsed(report),
-        Err(e) => JobReport::Unparsable(e.to_string()),
+        Ok(report) => JobReport::Parsed(Box::new(report)),
+        Err(e) if e.is_data() => JobReport::Unparsable(format!("not a verify report ({e})")),
+        Err(e) => JobReport::Unparsable(format!("not JSON ({e})")),
     })
 }
 
@@ -641,15 +651,16 @@ fn keep_unparsed(report: &Path, kept: &Path) -> Result<(), RunError> {
 }
 
 /// The cause codes of every platform of a report, each once, in order.
-fn causes(report: &Value) -> Vec<String> {
+fn causes(report: &VerifyReport) -> Vec<String> {
     let mut causes: Vec<String> = Vec::new();
-    let platforms = report.get("platforms").and_then(Value::as_array);
-    for platform in platforms.into_iter().flatten() {
-        let codes = platform.get("causes").and_then(Value::as_array);
-        for code in codes.into_iter().flatten().filter_map(Value::as_str) {
-            if !causes.iter().any(|c| c == code) {
-                causes.push(code.to_string());
-            }
+    for code in report
+        .platforms
+        .iter()
+        .flat_map(|p| &p.causes)
+        .map(|c| c.code())
+    {
+        if !causes.iter().any(|c| c == code) {
+            causes.push(code.to_string());
         }
     }
     causes
@@ -657,17 +668,12 @@ fn causes(report: &Value) -> Vec<String> {
 
 /// The inputs every platform's compared rebuild took from its published
 /// binary (`adjusted`), by input; the first platform's value stands.
-fn adjusted(report: &Value) -> BTreeMap<String, InputChange> {
+fn adjusted(report: &VerifyReport) -> BTreeMap<String, InputChange> {
     let mut adjusted = BTreeMap::new();
-    let platforms = report.get("platforms").and_then(Value::as_array);
-    for platform in platforms.into_iter().flatten() {
-        let taken = platform
-            .get("adjusted")
-            .cloned()
-            .and_then(|a| serde_json::from_value::<BTreeMap<String, InputChange>>(a).ok());
-        for (input, change) in taken.into_iter().flatten() {
-            adjusted.entry(input).or_insert(change);
-        }
+    for (input, change) in report.platforms.iter().flat_map(|p| &p.adjusted) {
+        adjusted
+            .entry(input.clone())
+            .or_insert_with(|| change.clone());
     }
     adjusted
 }
@@ -682,7 +688,7 @@ fn signer_key_id(path: &Path) -> Option<String> {
 }
 
 /// The job's last `error:` line (what the failed verify said), else its
-/// last line.
+/// last line: why a job failed when its report does not say.
 fn last_error_line(stderr: &Path) -> String {
     let text = fs::read(stderr).unwrap_or_default();
     let text = String::from_utf8_lossy(&text);
@@ -692,6 +698,12 @@ fn last_error_line(stderr: &Path) -> String {
         .find(|l| l.starts_with("error:"))
         .or_else(|| text.lines().rev().find(|l| !l.trim().is_empty()))
         .unwrap_or("the job failed without saying why");
+    error_line(line)
+}
+
+/// An entry's `error`: the first line of `message`, at most 1024 characters.
+fn error_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or_default();
     line.chars().take(1024).collect()
 }
 
@@ -727,6 +739,7 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+    use crate::verify::{ImageInfo, RecipeInfo, SourceInfo};
 
     /// A plan of one inferred job, run by `script` (a `/bin/sh` body)
     /// standing in for `rebuild-compare verify`.
@@ -810,6 +823,36 @@ mod tests {
         }
     }
 
+    /// A shell command printing a report of no platforms with this verdict
+    /// and these notes (without `'`), as `verify --format json` would.
+    fn print_report(verdict: Verdict, notes: &[&str]) -> String {
+        let report = VerifyReport {
+            verdict,
+            image: ImageInfo {
+                reference: "127.0.0.1:5000/tools/app:v1.0.0".into(),
+                digest: Digest::of(b"image"),
+                name: "127.0.0.1:5000/tools/app".into(),
+                index_platforms: None,
+            },
+            source: SourceInfo {
+                url: "https://example.com/app.git".into(),
+                git_ref: "v1.0.0".into(),
+                commit: "0123456789abcdef0123456789abcdef01234567".into(),
+                fetched_from: None,
+            },
+            recipe: RecipeInfo {
+                path: "app.toml".into(),
+                sha256: Digest::of(b"recipe"),
+                inferred: false,
+            },
+            sandboxed: true,
+            builder: None,
+            platforms: Vec::new(),
+            notes: notes.iter().map(|n| n.to_string()).collect(),
+        };
+        format!("echo '{}'", serde_json::to_string(&report).unwrap())
+    }
+
     #[test]
     fn a_jobs_verify_gets_its_arguments_then_the_runs_key_and_registry_options() {
         let fake = Fake::new("");
@@ -880,7 +923,10 @@ mod tests {
 
     #[test]
     fn a_job_whose_recipe_changed_is_refused_without_running() {
-        let mut fake = Fake::new("echo '{\"platforms\": []}'; exit 0");
+        let mut fake = Fake::new(&format!(
+            "{}; exit 0",
+            print_report(Verdict::Reproducible, &[])
+        ));
         let recipe = fake.dir.path().join("app.toml");
         fs::write(&recipe, "planned").unwrap();
         let planned = recipe_sha256(b"planned");
@@ -961,6 +1007,52 @@ mod tests {
     }
 
     #[test]
+    fn json_that_is_not_a_verify_report_is_kept_beside_its_error_entry() {
+        let fake = Fake::new("echo '{\"platforms\": []}'; exit 0");
+        fake.run(false);
+        let entry = fake.entry();
+        assert_eq!((entry.verdict, entry.exit_code), (Verdict::Error, 2));
+        assert_eq!(
+            entry.error.as_deref(),
+            Some(
+                "error: the job exited 0, but its report is not a verify report (missing field \
+                 `verdict` at line 1 column 17); it is kept as report.unparsed.json (its first \
+                 1024 KiB) beside this entry"
+            )
+        );
+        assert_eq!(
+            fs::read_to_string(fake.job_dir().join(UNPARSED_REPORT_FILE)).unwrap(),
+            "{\"platforms\": []}\n"
+        );
+    }
+
+    #[test]
+    fn a_failed_job_s_error_is_what_its_report_says_not_its_stderr() {
+        let fake = Fake::new(&format!(
+            "{}; echo 'error: something else' >&2; echo 'a last line' >&2; exit 2",
+            print_report(
+                Verdict::Error,
+                &[
+                    "1 platform(s) could not be compared",
+                    "no platform could be compared"
+                ]
+            )
+        ));
+        let summary = fake.run(false);
+        assert_eq!((summary.error, summary.refused), (1, 0));
+        let entry = fake.entry();
+        assert_eq!((entry.verdict, entry.exit_code), (Verdict::Error, 2));
+        assert_eq!(
+            entry.error.as_deref(),
+            Some(
+                "error: verification incomplete: 1 platform(s) could not be compared; no \
+                 platform could be compared"
+            )
+        );
+        assert_eq!(entry.report.as_deref(), Some(REPORT_FILE));
+    }
+
+    #[test]
     fn an_unparsable_report_is_kept_only_up_to_its_bound() {
         let fake = Fake::new("head -c 2000000 /dev/zero | tr '\\0' x; exit 1");
         fake.run(false);
@@ -993,7 +1085,10 @@ mod tests {
             fake.entry().error.as_deref(),
             Some("error: registry answered 503")
         );
-        fake.script("echo '{\"platforms\": []}'; exit 0");
+        fake.script(&format!(
+            "{}; exit 0",
+            print_report(Verdict::Reproducible, &[])
+        ));
         let again = fake.run(false);
         assert_eq!((again.already_done, fake.run_count()), (1, 1));
 
@@ -1016,14 +1111,35 @@ mod adjusted_tests {
 
     #[test]
     fn an_entry_names_the_inputs_each_platform_took_from_its_published_binary() {
-        let report = serde_json::json!({"platforms": [
-            {"platform": "linux/amd64", "adjusted": {"build_directory":
-                {"recipe": "/src", "published": "/home/runner/work/a/a", "kind": "environment"}}},
-            {"platform": "linux/arm64"}
-        ]});
-        assert_eq!(
-            serde_json::to_value(adjusted(&report)).unwrap(),
-            report["platforms"][0]["adjusted"]
-        );
+        let taken = serde_json::json!({"build_directory":
+            {"recipe": "/src", "published": "/home/runner/work/a/a", "kind": "environment"}});
+        let mut amd64 = crate::verify::PlatformResult::skipped("linux/amd64".into(), String::new());
+        amd64.adjusted = serde_json::from_value(taken.clone()).unwrap();
+        let arm64 = crate::verify::PlatformResult::skipped("linux/arm64".into(), String::new());
+        let report = VerifyReport {
+            verdict: Verdict::Reproducible,
+            image: crate::verify::ImageInfo {
+                reference: "example.com/app:v1".into(),
+                digest: Digest::of(b"image"),
+                name: "example.com/app".into(),
+                index_platforms: None,
+            },
+            source: crate::verify::SourceInfo {
+                url: "https://example.com/app.git".into(),
+                git_ref: "v1".into(),
+                commit: "0123456789abcdef0123456789abcdef01234567".into(),
+                fetched_from: None,
+            },
+            recipe: crate::verify::RecipeInfo {
+                path: "app.toml".into(),
+                sha256: Digest::of(b"recipe"),
+                inferred: false,
+            },
+            sandboxed: true,
+            builder: None,
+            platforms: vec![amd64, arm64],
+            notes: Vec::new(),
+        };
+        assert_eq!(serde_json::to_value(adjusted(&report)).unwrap(), taken);
     }
 }

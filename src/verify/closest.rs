@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::follow::follow_build;
-use super::report::{
+use super::outcome::{
     AdjustedRebuild, Adjustments, ConfirmedCause, PlatformResult, PlatformVerdict, Rebuilt,
 };
 use crate::binary::Binary;

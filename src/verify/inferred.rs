@@ -20,12 +20,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::depcheck::DependencyCheck;
 use super::follow::follow_build;
-use super::pipeline::{check_dependencies, conclude, BuilderCache, VerifyError, PASSED};
-use super::report::{
-    CandidateResult, ConfirmedCause, ImageInfo, PlatformResult, PlatformVerdict, RecipeInfo,
-    SourceInfo, VerifyReport,
+use super::outcome::{
+    CandidateResult, ConfirmedCause, CrossCheck, ImageInfo, PlatformResult, PlatformVerdict,
+    RecipeInfo, SourceInfo, VerifyReport,
 };
+use super::pipeline::{check_dependencies, conclude, BuilderCache, VerifyError};
 use crate::binary::Binary;
 use crate::diff::{Cause, DiffOptions};
 use crate::image::platform::Platform;
@@ -36,7 +37,6 @@ use crate::rebuild::build::{
     check_sandbox, plan_pinned, platform_dir_name, prepare_platform, BuildOptions, BuilderResolver,
     BuiltArtifact,
 };
-use crate::rebuild::infer::depcheck::DependencyCheck;
 use crate::rebuild::infer::files::{GitTreeFiles, SourceFiles};
 use crate::rebuild::infer::source_url::{check_revision_annotation, source_url};
 use crate::rebuild::infer::{
@@ -108,7 +108,7 @@ pub struct Inferred {
     /// from, the revision check).
     pub notes: Vec<String>,
     /// Checks every platform shares (the annotation's revision).
-    pub checks: Vec<String>,
+    pub checks: Vec<CrossCheck>,
 }
 
 fn image_error(location: &ImageLocation) -> impl FnOnce(crate::image::ImageError) -> VerifyError {
@@ -217,13 +217,13 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
         (None, Err(e)) => return Err(e.into()),
     };
     let mut notes = vec![format!("source {} found from {found_from}", source.url)];
-    let mut checks: Vec<String> =
+    let mut checks: Vec<CrossCheck> =
         check_revision_annotation(request.version, &source.commit, &annotations)
             .map(|check| {
                 if check.ok {
-                    format!("{PASSED}{}", check.line)
+                    CrossCheck::passed(check.line)
                 } else {
-                    check.line
+                    CrossCheck::failed(check.line)
                 }
             })
             .into_iter()
@@ -369,7 +369,7 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
             }
         })
         .collect();
-    checks.extend(files.listing_note());
+    checks.extend(files.listing_note().map(CrossCheck::failed));
     Ok(Inferred {
         location,
         resolved,
@@ -831,7 +831,9 @@ fn verify_platform(
             result.verdict = PlatformVerdict::Mismatch;
             result.causes = vec![Cause::LdflagsValues];
         }
-        result.cross_checks.push(cause.reason.clone());
+        result
+            .cross_checks
+            .push(CrossCheck::failed(cause.reason.clone()));
         result.confirmed_cause = Some(cause);
     }
     (result, chosen)

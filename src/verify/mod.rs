@@ -4,17 +4,22 @@
 //! [`pipeline`] runs it with a recipe (written, or from the catalogue);
 //! [`inferred`] infers one from the image binary when none covers the
 //! image, and tries its candidates; both hand back a [`VerifyReport`]
-//! ([`report`]), the plain data the renderers and the attestation read.
+//! ([`outcome`]), the plain data the renderers and the attestation read.
+//! Both check the image binary's recorded dependencies against the tag's
+//! lock files, which needs no build ([`depcheck`]).
 
 mod closest;
+mod depcheck;
 mod follow;
 pub mod inferred;
+mod outcome;
 pub mod pipeline;
-mod report;
 
+pub use depcheck::DependencyCheck;
 pub use inferred::{infer_recipe, verify_inferred, InferRequest, Inferred};
-pub use pipeline::{default_out_dir, image_location, verify, VerifyError, VerifyRequest, PASSED};
-pub use report::{
-    AdjustedRebuild, Adjustments, CandidateResult, ImageBinary, ImageInfo, PlatformResult,
-    PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo, SourceInfo, Verdict, VerifyReport,
+pub use outcome::{
+    AdjustedRebuild, Adjustments, CandidateResult, CheckStatus, CrossCheck, ImageBinary, ImageInfo,
+    Incomplete, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo, SourceInfo,
+    Verdict, VerifyReport,
 };
+pub use pipeline::{default_out_dir, image_location, verify, VerifyError, VerifyRequest};

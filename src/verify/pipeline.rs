@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::closest::{self, RecipeBuild};
+use super::depcheck::{self, DependencyCheck};
 use super::follow::follow_build;
-use super::report::{
-    ImageBinary, ImageInfo, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo,
-    SourceInfo, Verdict, VerifyReport,
+use super::outcome::{
+    CrossCheck, ImageBinary, ImageInfo, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt,
+    RecipeInfo, SourceInfo, Verdict, VerifyReport,
 };
 
 use crate::binary::{Binary, GoBuildInfo, RustInfo};
@@ -24,12 +25,11 @@ use crate::diff::{BinaryDiff, Cause, DiffError, DiffOptions, Side};
 use crate::image::digest::Digest;
 use crate::image::platform::Platform;
 use crate::image::reference::{ImageLocation, Reference};
-use crate::image::{AccessOptions, Image, ImageError, LayoutError, PlatformImage};
+use crate::image::{AccessOptions, Image, ImageError, OciLayoutError, PlatformImage};
 use crate::rebuild::build::{
     builder_note, platform_dir_name, prepare_platform, BuildOptions, BuildPlan, BuilderResolver,
     BuiltArtifact, PlatformBuild,
 };
-use crate::rebuild::infer::depcheck::{self, DependencyCheck};
 use crate::rebuild::infer::files::{GitTreeFiles, SourceFiles};
 use crate::rebuild::plan::ReleasePlan;
 use crate::rebuild::published::ChecksumSource;
@@ -174,7 +174,7 @@ fn open_published(
     };
     let opened = Image::open(&location, request.access);
     if let (
-        Err(ImageError::Layout(LayoutError::Ambiguous { count, .. })),
+        Err(ImageError::OciLayout(OciLayoutError::Ambiguous { count, .. })),
         ImageLocation::OciLayout { dir, tag: None },
     ) = (&opened, &location)
     {
@@ -486,7 +486,9 @@ fn verify_platform(
     if let Some(closest) = closest {
         closest::record(&mut result, closest);
     }
-    result.cross_checks.extend(listing_note);
+    result
+        .cross_checks
+        .extend(listing_note.map(CrossCheck::failed));
     result
 }
 
@@ -566,12 +568,13 @@ pub(super) fn conclude(
         });
     }
     if let Some(check) = &dependencies {
-        result.cross_checks.extend(check.problems.iter().cloned());
+        let problems = check.problems.iter().cloned().map(CrossCheck::failed);
+        result.cross_checks.extend(problems);
         if check.problems.is_empty() && check.checked > 0 {
-            result.cross_checks.push(format!(
-                "{PASSED}{} dependencies agree with the tag's lock files",
+            result.cross_checks.push(CrossCheck::passed(format!(
+                "{} dependencies agree with the tag's lock files",
                 check.checked
-            ));
+            )));
         }
     }
     result.dependencies = dependencies;
@@ -670,20 +673,21 @@ pub(super) fn platform_causes(result: &PlatformResult) -> Vec<Cause> {
     causes
 }
 
-/// Prefix of a cross-check that passed (`ok: vcs.modified=false`);
-/// failures are written without it.
-pub const PASSED: &str = "ok: ";
-
 /// Checks that need no rebuild: the image binary's machine against the
 /// manifest's platform, its Go build info against the tag's commit, and its
 /// toolchain against the one the rebuild used. Every check that ran is
-/// listed: a pass as `ok: …`, a failure as the problem it found.
+/// listed, passed or failed.
 pub(super) fn cross_checks(
     found: &FoundBinary,
     rebuilt: Option<&Binary>,
     commit: &str,
-) -> Vec<String> {
-    let mut checks = found.warnings.clone();
+) -> Vec<CrossCheck> {
+    let mut checks: Vec<CrossCheck> = found
+        .warnings
+        .iter()
+        .cloned()
+        .map(CrossCheck::failed)
+        .collect();
     let format = match found.kind.format {
         crate::binary::Format::Elf => Some("ELF"),
         crate::binary::Format::Pe => Some("PE"),
@@ -691,51 +695,52 @@ pub(super) fn cross_checks(
         crate::binary::Format::Script | crate::binary::Format::Unknown => None,
     };
     if let (Some(format), true) = (format, found.warnings.is_empty()) {
-        checks.push(format!(
-            "{PASSED}{format} binary for {}, as the manifest's {} says",
+        checks.push(CrossCheck::passed(format!(
+            "{format} binary for {}, as the manifest's {} says",
             found.kind.machine, found.platform
-        ));
+        )));
     }
     let published = found.binary.as_ref();
     if let Some(e) = published.and_then(Binary::go_build_info_error) {
-        checks.push(format!(
+        checks.push(CrossCheck::failed(format!(
             "{e}: the image binary's revision, tree state and Go version were not checked"
-        ));
+        )));
     }
     if let Some(e) = published.and_then(|b| b.rust_dependencies_error.as_ref()) {
-        checks.push(format!(
+        checks.push(CrossCheck::failed(format!(
             "the image binary's cargo-auditable dependency list (.dep-v0) cannot be read ({e}): its dependencies were not checked"
-        ));
+        )));
     }
     let Some(info) = published.and_then(Binary::go_build_info) else {
         return checks;
     };
     match setting(info, "vcs.revision") {
-        Some(revision) if revision != commit => checks.push(format!(
+        Some(revision) if revision != commit => checks.push(CrossCheck::failed(format!(
             "the image binary's Go build info says vcs.revision {revision}, but the tag is commit {commit}"
-        )),
-        Some(revision) => checks.push(format!(
-            "{PASSED}vcs.revision {revision} is the tag's commit"
-        )),
+        ))),
+        Some(revision) => checks.push(CrossCheck::passed(format!(
+            "vcs.revision {revision} is the tag's commit"
+        ))),
         None => {}
     }
     match setting(info, "vcs.modified") {
-        Some("true") => checks
-            .push("the image binary was built from a modified tree (vcs.modified=true)".into()),
-        Some(modified) => checks.push(format!("{PASSED}vcs.modified={modified}")),
+        Some("true") => checks.push(CrossCheck::failed(
+            "the image binary was built from a modified tree (vcs.modified=true)",
+        )),
+        Some(modified) => checks.push(CrossCheck::passed(format!("vcs.modified={modified}"))),
         None => {}
     }
     if let Some(rebuilt) = rebuilt.and_then(Binary::go_build_info) {
         if rebuilt.go_version != info.go_version {
-            checks.push(format!(
+            checks.push(CrossCheck::failed(format!(
                 "toolchain differs: the image binary was built with {}, the builder has {}",
                 info.go_version, rebuilt.go_version
-            ));
+            )));
         } else {
-            checks.push(format!(
-                "{PASSED}go version {} equals the builder's",
+            checks.push(CrossCheck::passed(format!(
+                "go version {} equals the builder's",
                 info.go_version
-            ));
+            )));
         }
     }
     checks

@@ -8,15 +8,13 @@
 //! ecosystem; [`ecosystem::input_groups`] splits the platforms whose
 //! binaries record different build inputs, each group getting its own
 //! candidates). [`source_url`] finds the repository before the source is
-//! pinned; [`depcheck`] compares the binary's dependencies with the tag's
-//! lock files without building; [`metadata`] tells the release metadata a
-//! binary may supply from program inputs only it supplies; [`recipe`] holds
-//! what the ecosystems' recipes share ([`crate::rebuild::recipe::RecipeSpec`]
+//! pinned; [`metadata`] tells the release metadata a binary may supply
+//! from program inputs only it supplies; [`recipe`] holds what the
+//! ecosystems' recipes share ([`crate::rebuild::recipe::RecipeSpec`]
 //! values, written with their comments). The rest of the
 //! pipeline cannot tell an inferred recipe from a written one.
 
 pub mod candidate;
-pub mod depcheck;
 pub mod ecosystem;
 pub mod evidence;
 pub mod files;

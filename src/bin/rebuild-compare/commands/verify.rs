@@ -151,7 +151,10 @@ pub fn run(args: &Args, globals: &Globals) -> anyhow::Result<bool> {
     match report.verdict {
         Verdict::Reproducible => Ok(true),
         Verdict::Mismatch => Ok(false),
-        Verdict::Error => anyhow::bail!("verification incomplete: {}", report.notes.join("; ")),
+        Verdict::Error => Err(verify::Incomplete {
+            notes: report.notes,
+        }
+        .into()),
     }
 }
 

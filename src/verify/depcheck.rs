@@ -13,10 +13,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::files::SourceFiles;
 use crate::binary::{GoBuildInfo, GoModule, RustPackage};
+use crate::rebuild::infer::files::SourceFiles;
 
 /// Problems listed one by one; past this, one line counts the rest.
 pub const MAX_PROBLEMS: usize = 50;
@@ -26,7 +26,7 @@ const MAX_GO_MODS: usize = 256;
 
 /// The outcome of the cross-check (`dependencies: {checked, problems}` in
 /// the JSON report).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DependencyCheck {
     /// Dependencies compared with the tag.
     pub checked: usize,
@@ -680,7 +680,7 @@ mod tests {
             main: Some(module(main, "(devel)", None)),
             deps,
             settings: Vec::new(),
-            encoding: "inline",
+            encoding: crate::binary::gobuildinfo::BuildInfoEncoding::Inline,
         }
     }
 
