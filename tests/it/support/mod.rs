@@ -1,7 +1,7 @@
 //! Shared integration-test harness: a real registry on loopback, in-memory
 //! layer/image builders, OCI layout writers and skopeo pushers.
 //!
-//! Use it from `tests/<topic>.rs` with `mod support;` and e.g.
+//! Use it from `tests/it/<topic>.rs` with `use crate::support;` and e.g.
 //! `use support::{Registry, LayerBuilder, ImageBuilder, ImageSet, ...};`.
 //! [`FaultProxy`] puts a misbehaving HTTP proxy in front of a registry;
 //! [`HostileServer`] plays a hostile registry, token realm or redirect target;
