@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks the source step of `rebuild-compare build` against
 # `git clone --depth 1 --branch TAG`, both over loopback smart HTTP (git's
-# http-backend behind tests/support/git_http_server.py), in the same run.
+# http-backend behind tests/it/support/git_http_server.py), in the same run.
 #
 # The repository is built from this machine's files, with >= 100 MiB of
 # packed history: Go's source tree and toolchain binaries, then Go's
@@ -64,7 +64,7 @@ packed_kib="$(git -C "$repo" count-objects -v | awk '/^size-pack:/ { print $2 }'
 echo "packed history: $((packed_kib / 1024)) MiB"
 [ "$packed_kib" -ge $((100 * 1024)) ] || { echo "the repository packs to less than 100 MiB" >&2; exit 2; }
 
-python3 tests/support/git_http_server.py "$root" >"$work/port" &
+python3 tests/it/support/git_http_server.py "$root" >"$work/port" &
 server_pid=$!
 for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 url="http://127.0.0.1:$(head -1 "$work/port")/bench.git"

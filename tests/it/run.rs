@@ -4,7 +4,7 @@
 //! second) made by `plan`, run two at a time, killed midway and resumed;
 //! `--index`; plans it must refuse.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -6,7 +6,7 @@
 //! closest rebuild. Real Go builds (the published one as a CI runner makes
 //! it, in bubblewrap), a loopback registry, images pushed with skopeo.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::sync::OnceLock;

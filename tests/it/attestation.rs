@@ -7,7 +7,7 @@
 //! are played by an in-memory [`ReferrersRegistry`], honest or planted with
 //! hostile answers.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

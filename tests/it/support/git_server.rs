@@ -105,7 +105,8 @@ impl GitServer {
     }
 
     fn launch(root: &Path, args: &[String], scheme: &'static str) -> GitServer {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/git_http_server.py");
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/git_http_server.py");
         let mut child = Command::new("python3")
             .arg(script)
             .arg(root)

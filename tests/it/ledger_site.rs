@@ -2,7 +2,7 @@
 //! (entry.json files and the reports beside them, as `run` leaves them),
 //! and the site it builds, read as files and as Chromium renders it.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

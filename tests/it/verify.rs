@@ -3,7 +3,7 @@
 //! written as OCI layouts, git repositories made with git2, real bubblewrap
 //! builds, the maintainers' checksums served by a loopback HTTP server.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};

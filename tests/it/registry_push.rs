@@ -6,7 +6,7 @@
 //! to draw uploads or requests elsewhere, alter what was pushed or list
 //! without end.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

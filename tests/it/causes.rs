@@ -3,7 +3,7 @@
 //! `rebuild-compare diff --format json` must name that thing first in
 //! `causes`, with a first explanation that says it.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

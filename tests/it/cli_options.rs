@@ -6,7 +6,7 @@
 //! the access options. Every option `--help` lists is in a table here, so
 //! a new option must say where it may go.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

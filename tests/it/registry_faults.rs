@@ -14,7 +14,7 @@
 //! at 1 MiB happens after many chunks reached the layer indexer, and the
 //! indexer has to read past it to find the program.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::io::Read;

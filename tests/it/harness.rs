@@ -1,7 +1,7 @@
-//! Proves the shared test harness (`tests/support`) works, judged only by
+//! Proves the shared test harness (`tests/it/support`) works, judged only by
 //! external tools: `skopeo inspect` and the registry's HTTP API via reqwest.
 
-mod support;
+use crate::support;
 
 use std::io::Read;
 

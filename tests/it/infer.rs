@@ -9,7 +9,7 @@
 //! Each release is built once per test process; a `*_fixture_*` test checks
 //! what its binary records before any test relies on it.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -1,7 +1,7 @@
 //! Shared integration-test harness: a real registry on loopback, in-memory
 //! layer/image builders, OCI layout writers and skopeo pushers.
 //!
-//! Use it from `tests/<topic>.rs` with `mod support;` and e.g.
+//! Use it from `tests/it/<topic>.rs` with `use crate::support;` and e.g.
 //! `use support::{Registry, LayerBuilder, ImageBuilder, ImageSet, ...};`.
 //! [`FaultProxy`] puts a misbehaving HTTP proxy in front of a registry;
 //! [`HostileServer`] plays a hostile registry, token realm or redirect target;
@@ -11,11 +11,6 @@
 //! Nothing is mocked: `docker-registry`, `skopeo` and `htpasswd` must be
 //! installed (`scripts/install-test-deps.sh`), and `python3`, `openssl` and
 //! git's `http-backend` for the git server. All traffic stays on 127.0.0.1.
-
-// Every tests/*.rs compiles its own copy of this module and uses only a
-// subset of it, so unused items and re-exports would warn in most test
-// binaries.
-#![allow(dead_code, unused_imports)]
 
 pub mod cli;
 pub mod fast_app;
@@ -35,12 +30,12 @@ pub mod skopeo;
 
 pub use hostile::{Answer, HostileServer};
 pub use image::{
-    decompress, sha256_digest, Compression, Image, ImageBuilder, ImageSet, Layer, LayerBuilder,
-    MediaTypes, PlatformSpec, PseudoRandom,
+    sha256_digest, Compression, Image, ImageBuilder, ImageSet, Layer, LayerBuilder, MediaTypes,
+    PseudoRandom,
 };
 pub use layout::{write_oci_layout, Descriptor, IndexStyle, WrittenLayout};
 pub use oversized::{manifest_of_size, write_oversized_layout};
-pub use proxy::{Fault, FaultProxy, Rule, Seen};
+pub use proxy::{Fault, FaultProxy, Rule};
 pub use referrers_registry::{Filter, ReferrersRegistry};
 pub use registry::Registry;
 pub use skopeo::{inspect_raw, inspect_raw_json, push, to_docker_archive};

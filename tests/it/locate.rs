@@ -2,7 +2,7 @@
 //! layers, symlinks inside the image, shell wrappers, and how few layers
 //! are read to answer.
 
-mod layer_fixtures;
+use crate::layer_fixtures;
 
 use layer_fixtures::{base_dirs, image, Layer};
 use rebuild_compare::image::digest::Digest;

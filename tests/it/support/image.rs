@@ -129,14 +129,13 @@ fn compress(compression: Compression, tar: &[u8]) -> Vec<u8> {
 
 /// Builds one layer tar in memory, entry by entry, in call order.
 ///
-/// All entries are owned by 0:0 with mtime 0 unless [`LayerBuilder::mtime`]
-/// changed it. Normal entries use GNU headers, so paths or link targets over
-/// 100 bytes become GNU `././@LongLink` records; [`LayerBuilder::pax_file`]
-/// writes a PAX `path` record instead. `raw_entry` and the device/fifo helpers
-/// write headers as given, bypassing the tar crate's path checks.
+/// All entries are owned by 0:0 with mtime 0. Normal entries use GNU
+/// headers, so paths or link targets over 100 bytes become GNU
+/// `././@LongLink` records; [`LayerBuilder::pax_file`] writes a PAX `path`
+/// record instead. `raw_entry` and the device/fifo helpers write headers as
+/// given, bypassing the tar crate's path checks.
 pub struct LayerBuilder {
     tar: tar::Builder<Vec<u8>>,
-    mtime: u64,
 }
 
 impl Default for LayerBuilder {
@@ -150,13 +149,7 @@ impl LayerBuilder {
     pub fn new() -> Self {
         let mut tar = tar::Builder::new(Vec::new());
         tar.mode(tar::HeaderMode::Deterministic);
-        LayerBuilder { tar, mtime: 0 }
-    }
-
-    /// Sets the mtime (seconds since epoch) of entries appended after this call.
-    pub fn mtime(mut self, secs: u64) -> Self {
-        self.mtime = secs;
-        self
+        LayerBuilder { tar }
     }
 
     fn header(&self, kind: EntryType, mode: u32, size: u64) -> Header {
@@ -165,7 +158,7 @@ impl LayerBuilder {
         h.set_mode(mode);
         h.set_uid(0);
         h.set_gid(0);
-        h.set_mtime(self.mtime);
+        h.set_mtime(0);
         h.set_size(size);
         h
     }
@@ -190,7 +183,7 @@ impl LayerBuilder {
         h.set_mode(mode);
         h.set_uid(0);
         h.set_gid(0);
-        h.set_mtime(self.mtime);
+        h.set_mtime(0);
         h.set_size(content.len() as u64);
         let short = &path.as_bytes()[..path.len().min(99)];
         h.as_old_mut().name[..short.len()].copy_from_slice(short);

@@ -5,7 +5,7 @@
 //! Results are compared exactly: the sha256 of the bytes the fixture put
 //! there, the paths, the size, format, machine and the layer that supplied it.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::io::{self, Read};

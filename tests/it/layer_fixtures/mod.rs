@@ -2,8 +2,6 @@
 //! entries written header by header (so hostile names are possible),
 //! optionally gzip- or zstd-compressed, stacked in a `MemoryLayerSource`.
 
-#![allow(dead_code)]
-
 use std::io::Write;
 
 use rebuild_compare::rootfs::MemoryLayerSource;

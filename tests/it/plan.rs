@@ -4,7 +4,7 @@
 //! by actionlint), Kubernetes manifests (checked by kubernetes-validate,
 //! offline) and shell lines.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

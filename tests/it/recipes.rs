@@ -2,13 +2,13 @@
 //! `--recipe builtin:NAME`, and finding a shipped recipe for a mirror's
 //! reference. Nothing here builds or reaches a registry.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::cli::run_in;
 
-const CRICTL: &str = include_str!("../recipes/rancher-crictl.toml");
-const KUBECTL: &str = include_str!("../recipes/bitnami-kubectl.toml");
+const CRICTL: &str = include_str!("../../recipes/rancher-crictl.toml");
+const KUBECTL: &str = include_str!("../../recipes/bitnami-kubectl.toml");
 
 #[test]
 fn recipe_list_has_one_line_per_shipped_recipe() {

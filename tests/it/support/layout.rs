@@ -41,8 +41,6 @@ pub struct WrittenLayout {
     pub top: Descriptor,
     /// One image manifest per image, in `ImageSet` order.
     pub manifests: Vec<Descriptor>,
-    /// Attestation manifests (empty unless the set has attestations).
-    pub attestations: Vec<Descriptor>,
 }
 
 /// Writes `bytes` to `dir/blobs/sha256/<hex>` and returns their digest.
@@ -108,7 +106,6 @@ pub fn write_oci_layout(
     media: MediaTypes,
 ) -> WrittenLayout {
     let mut manifests = Vec::new();
-    let mut attestations = Vec::new();
     let mut index_entries = Vec::new();
     for image in &set.images {
         write_blob(dir, &image.config);
@@ -142,7 +139,6 @@ pub fn write_oci_layout(
                     "vnd.docker.reference.type": "attestation-manifest",
                 },
             }));
-            attestations.push(att);
         }
         manifests.push(desc);
     }
@@ -172,11 +168,7 @@ pub fn write_oci_layout(
         }
     };
     tag_in_layout(dir, tag, &top);
-    WrittenLayout {
-        top,
-        manifests,
-        attestations,
-    }
+    WrittenLayout { top, manifests }
 }
 
 /// A BuildKit-like attestation manifest for `subject` (an in-toto layer).

@@ -2,7 +2,7 @@
 //! against real repositories made with git2; fetching them over HTTPS from a
 //! loopback `git http-backend`, and from partial clones.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

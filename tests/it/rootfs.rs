@@ -1,7 +1,7 @@
 //! The merged view of an image's layers: OCI whiteouts, replacement,
 //! hardlinks, compression, hostile names, content streaming and unpacking.
 
-mod layer_fixtures;
+use crate::layer_fixtures;
 
 use std::fs;
 use std::io::{self, Read};

@@ -11,7 +11,7 @@
 //! whether it is loopback (see `may_send_credentials` in
 //! src/image/distribution.rs for the rule on every kind of realm).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

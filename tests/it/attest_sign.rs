@@ -3,7 +3,7 @@
 //! verification of an OCI layout, checked by the library and by Python's
 //! `cryptography`; bad keys refused before anything is read or built.
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -197,10 +197,10 @@ fn assert_signed_pass(fixture: &Fixture, run: &Run, public: &Path) {
     );
 }
 
-/// `python3 tests/support/dsse_check.py ARGS`: stdout, after checking it
+/// `python3 tests/it/support/dsse_check.py ARGS`: stdout, after checking it
 /// succeeded.
 fn python_check(args: &[&Path]) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/dsse_check.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/dsse_check.py");
     let out = Command::new("python3")
         .arg(script)
         .args(args)

@@ -1,0 +1,36 @@
+//! The integration tests, one module per topic, in one test binary so the
+//! shared harness (`support`, `layer_fixtures`) is compiled and linked once.
+//! Run one topic with e.g. `cargo test --test it verify::`.
+//!
+//! All modules share this process and run concurrently: a test must not
+//! change process-wide state (environment variables, current directory);
+//! it passes its settings to the processes it starts instead. Only the
+//! peak-memory test lives in its own binary (`tests/rootfs_memory.rs`),
+//! because it measures the whole process's peak RSS.
+
+mod layer_fixtures;
+mod support;
+
+mod adjust;
+mod architecture;
+mod attest_sign;
+mod attestation;
+mod build;
+mod causes;
+mod cli_options;
+mod diff;
+mod digest;
+mod harness;
+mod infer;
+mod inspect;
+mod ledger_site;
+mod locate;
+mod plan;
+mod recipes;
+mod registry_faults;
+mod registry_hostile;
+mod registry_push;
+mod rootfs;
+mod run;
+mod source;
+mod verify;
