@@ -20,6 +20,7 @@ mod causes;
 mod cli_options;
 mod diff;
 mod digest;
+mod docs_links;
 mod harness;
 mod infer;
 mod inspect;
