@@ -15,8 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use serde_json::Value;
-
+use crate::attest::dsse::Envelope;
 use crate::attest::keys::{KeySource, SIGN_KEY_ENV};
 use crate::attest::lookup::attach_to_image;
 use crate::image::digest::Digest;
@@ -678,13 +677,12 @@ fn adjusted(report: &VerifyReport) -> BTreeMap<String, InputChange> {
     adjusted
 }
 
-/// The key id of an envelope's first signature.
+/// The key id of an envelope's first signature, read as the envelope
+/// type `attest` writes.
 fn signer_key_id(path: &Path) -> Option<String> {
-    let envelope: Value = serde_json::from_slice(&fs::read(path).ok()?).ok()?;
-    envelope
-        .pointer("/signatures/0/keyid")
-        .and_then(Value::as_str)
-        .map(str::to_string)
+    let envelope = Envelope::parse(&fs::read(path).ok()?).ok()?;
+    let signature = envelope.signatures.into_iter().next()?;
+    (!signature.keyid.is_empty()).then_some(signature.keyid)
 }
 
 /// The job's last `error:` line (what the failed verify said), else its
