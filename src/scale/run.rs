@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use crate::attest::dsse::Envelope;
+use crate::attest::dsse::{Envelope, MAX_ENVELOPE_BYTES};
 use crate::attest::keys::{KeySource, SIGN_KEY_ENV};
 use crate::attest::lookup::attach_to_image;
 use crate::image::digest::Digest;
@@ -680,7 +680,15 @@ fn adjusted(report: &VerifyReport) -> BTreeMap<String, InputChange> {
 /// The key id of an envelope's first signature, read as the envelope
 /// type `attest` writes.
 fn signer_key_id(path: &Path) -> Option<String> {
-    let envelope = Envelope::parse(&fs::read(path).ok()?).ok()?;
+    // One byte past the cap, so an oversized file is refused by `parse`
+    // without being read whole.
+    let mut bytes = Vec::new();
+    File::open(path)
+        .ok()?
+        .take(MAX_ENVELOPE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let envelope = Envelope::parse(&bytes).ok()?;
     let signature = envelope.signatures.into_iter().next()?;
     (!signature.keyid.is_empty()).then_some(signature.keyid)
 }
