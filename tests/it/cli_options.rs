@@ -29,6 +29,7 @@ const OWN_OPTIONS: &[(&str, &[&[&str]])] = &[
             &["--platform", AMD64],
             &["--skip-published"],
             &["--format", "json"],
+            &["--report", "report.json"],
             &["--attest", "attestation.json"],
             &["--sign-key", "key.pem"],
             &["--verifier-id", "urn:example:verifier"],

@@ -1,5 +1,5 @@
-//! What commands print and write: a report on stdout as text or as JSON,
-//! and files written whole.
+//! What commands print and write: a report on stdout as text or as JSON
+//! (or in another form a command renders itself), and files written whole.
 
 use std::io::{BufWriter, IsTerminal, StdoutLock, Write};
 use std::path::Path;
@@ -27,6 +27,17 @@ pub fn print<T: Serialize>(
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(report)?)?,
         Format::Text => render(&mut out, color)?,
     }
+    out.flush()?;
+    Ok(())
+}
+
+/// Prints what `render` writes on stdout, uncoloured (a form other than
+/// the text and JSON every command has, such as `verify`'s markdown).
+pub fn print_text(
+    render: impl FnOnce(&mut Stdout<'_>) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    render(&mut out)?;
     out.flush()?;
     Ok(())
 }

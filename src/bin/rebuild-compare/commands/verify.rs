@@ -1,6 +1,7 @@
 //! `rebuild-compare [verify] IMAGE VERSION`: pins the image, rebuilds every
 //! platform the recipe can build, compares, explains mismatches, and
-//! reports (text or JSON, optionally an attestation, signed and attached).
+//! reports (text, JSON or markdown, optionally an attestation, signed and
+//! attached).
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -46,7 +47,10 @@ pub struct Args {
     #[arg(long)]
     skip_published: bool,
     #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    format: VerifyFormat,
+    /// Also write the JSON report here, whatever --format prints.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
     /// Also write an in-toto attestation (SLSA verification summary) here;
     /// a signed DSSE envelope with --sign-key.
     #[arg(long, value_name = "FILE")]
@@ -76,9 +80,31 @@ pub struct Args {
     rebuild: RebuildArgs,
 }
 
+/// `verify --format`: text and JSON as every command prints, or markdown
+/// for a CI run's summary (`$GITHUB_STEP_SUMMARY`).
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerifyFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
 /// Matches when every compared platform was reproduced; a mismatch is
-/// exit 1; nothing compared or an error, exit 2.
+/// exit 1; nothing compared or an error, exit 2. With `--format markdown`
+/// an error is printed as markdown too (a report whose verdict is `error`
+/// already says so), also when it ends the run before any report exists.
 pub fn run(args: &Args, globals: &Globals) -> anyhow::Result<bool> {
+    let result = verify_and_report(args, globals);
+    if let (VerifyFormat::Markdown, Err(err)) = (args.format, &result) {
+        if !err.is::<verify::Incomplete>() {
+            let message = rebuild_compare::error_chain(err.as_ref());
+            output::print_text(|out| report::markdown::render_error_markdown(&message, out))?;
+        }
+    }
+    result
+}
+
+fn verify_and_report(args: &Args, globals: &Globals) -> anyhow::Result<bool> {
     let quiet = globals.quiet;
     let (Some(image), Some(version)) = (&args.image, &args.release) else {
         anyhow::bail!("usage: rebuild-compare IMAGE VERSION (see --help)");
@@ -130,9 +156,20 @@ pub fn run(args: &Args, globals: &Globals) -> anyhow::Result<bool> {
     if let Some(path) = &args.attest {
         write_attestations(path, &attestations, quiet)?;
     }
-    output::print(args.format, &report, |out, color| {
-        report::verify::render_text(&report, out, color)
-    })?;
+    if let Some(path) = &args.report {
+        let mut json = serde_json::to_vec_pretty(&report)?;
+        json.push(b'\n');
+        output::write_file(path, &json)?;
+    }
+    let render_text =
+        |out: &mut output::Stdout<'_>, color| report::verify::render_text(&report, out, color);
+    match args.format {
+        VerifyFormat::Text => output::print(Format::Text, &report, render_text)?,
+        VerifyFormat::Json => output::print(Format::Json, &report, render_text)?,
+        VerifyFormat::Markdown => {
+            output::print_text(|out| report::markdown::render_markdown(&report, out))?
+        }
+    }
     if let (true, Some(_)) = (args.push_attestation, &sign_key) {
         let envelopes = attestations.platforms.iter().map(|(_, bytes)| bytes);
         for envelope in envelopes.chain(&attestations.index) {
