@@ -11,6 +11,7 @@
 mod layer_fixtures;
 mod support;
 
+mod action;
 mod adjust;
 mod architecture;
 mod attest_sign;
