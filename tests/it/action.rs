@@ -3,7 +3,8 @@
 //! action, checked by actionlint against the action's own inputs; and
 //! `verify --format markdown` for a reproducible, a mismatching and an
 //! erroring run (images pushed to a loopback registry, real sandboxed
-//! builds of the fast app), with `--report FILE` writing the JSON beside it.
+//! builds of the fast app), with `--report FILE` writing the JSON beside it;
+//! and the action's verify step itself, run by bash as a runner runs it.
 
 use crate::support;
 
@@ -370,4 +371,149 @@ fn markdown_is_verify_only() {
         "{}",
         run.stderr
     );
+}
+
+/// The action's `verify` step, run as GitHub runs a composite step's
+/// `bash` script (`bash --noprofile --norc -eo pipefail`), with its inputs
+/// in `env` and the tool under test where the install step puts it.
+struct Runner {
+    temp: PathBuf,
+    summary: PathBuf,
+    output: PathBuf,
+}
+
+impl Runner {
+    fn new(home: &Path) -> Runner {
+        let temp = home.join("runner-temp");
+        let bin = temp.join("rebuild-compare/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(
+            env!("CARGO_BIN_EXE_rebuild-compare"),
+            bin.join("rebuild-compare"),
+        )
+        .unwrap();
+        Runner {
+            summary: home.join("step-summary.md"),
+            output: home.join("step-output"),
+            temp,
+        }
+    }
+
+    fn run_verify_step(&self, home: &Path, inputs: &[(&str, &str)]) -> Output {
+        let action = action();
+        let steps = action["runs"]["steps"].as_array().expect("steps");
+        let step = steps.iter().find(|s| s["id"] == "verify").expect("verify");
+        assert_eq!(step["shell"], "bash");
+        let script = step["run"].as_str().expect("a script");
+        let mut command = Command::new("bash");
+        command
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+            .current_dir(home);
+        support::cli::isolate(&mut command, home);
+        command
+            .env("RUNNER_TEMP", &self.temp)
+            .env("GITHUB_STEP_SUMMARY", &self.summary)
+            .env("GITHUB_OUTPUT", &self.output)
+            .envs(inputs.iter().copied());
+        command.output().expect("run bash")
+    }
+
+    fn result_files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.temp.join("rebuild-compare/result"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+#[test]
+fn verify_step_writes_the_summary_and_the_artifact_signs_with_the_env_key_and_fails_on_a_mismatch()
+{
+    let tampered = b"app linux/amd64 beacon\n".to_vec();
+    let release = Release::publish(&[(AMD64, tampered), (ARM64, fast_binary(ARM64))]);
+    let home = release.home.path();
+    // The recipe names the local source, as the action passes no --source.
+    let recipe = home.join("local.toml");
+    std::fs::write(
+        &recipe,
+        format!(
+            "[image]\nrepository = \"127.0.0.1/test/app\"\ntag = \"{{version}}\"\n\n\
+             [source]\ngit = \"{}\"\nref = \"{{version}}\"\n\n{FAST_BUILD}",
+            release.source.display()
+        ),
+    )
+    .unwrap();
+    let key = support::keys::KeyPair::generate(home, "key", "p256");
+    let pem = std::fs::read_to_string(&key.private).unwrap();
+    let runner = Runner::new(home);
+    let step = runner.run_verify_step(
+        home,
+        &[
+            ("IMAGE", &release.image()),
+            ("VERSION", VERSION),
+            ("RECIPE", recipe.to_str().unwrap()),
+            ("PLATFORMS", "linux/amd64,\nlinux/arm64"),
+            ("PUSH_ATTESTATION", "false"),
+            ("REBUILD_COMPARE_SIGN_KEY", &pem),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&step.stdout);
+    let stderr = String::from_utf8_lossy(&step.stderr);
+    assert_eq!(step.status.code(), Some(1), "{stdout}{stderr}");
+    let summary = std::fs::read_to_string(&runner.summary).unwrap();
+    assert!(
+        summary.starts_with("## rebuild-compare: mismatch\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("\n| linux/amd64 | **mismatch** | data | `"),
+        "{summary}"
+    );
+    assert_eq!(
+        stdout,
+        format!("{summary}exit code 1 (0 reproducible, 1 mismatch, 2 error)\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&runner.output).unwrap(),
+        "verdict=mismatch\n"
+    );
+    assert_eq!(
+        runner.result_files(),
+        [
+            "attestation.json",
+            "attestation.linux-amd64.json",
+            "attestation.linux-arm64.json",
+            "report.json"
+        ]
+    );
+    let result = runner.temp.join("rebuild-compare/result");
+    assert_eq!(
+        read_report(&result.join("report.json"))["verdict"],
+        "mismatch"
+    );
+    let envelope = read_report(&result.join("attestation.json"));
+    assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+    assert_eq!(envelope["signatures"][0]["keyid"], key.id().as_str());
+}
+
+#[test]
+fn verify_step_refuses_a_push_attestation_that_is_not_true_or_false() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runner = Runner::new(tmp.path());
+    let step = runner.run_verify_step(
+        tmp.path(),
+        &[
+            ("IMAGE", "oci:layout"),
+            ("VERSION", VERSION),
+            ("PUSH_ATTESTATION", "yes"),
+        ],
+    );
+    assert_eq!(step.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&step.stdout),
+        "::error::push-attestation is true or false, not yes\n"
+    );
+    assert!(!runner.summary.exists());
 }
