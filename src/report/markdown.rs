@@ -226,7 +226,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::verify::{ImageBinary, ImageInfo, Rebuilt, RecipeInfo, SourceInfo};
+    use crate::verify::{ImageBinary, ImageInfo, PublishedDigest, Rebuilt, RecipeInfo, SourceInfo};
 
     const HOSTILE: &str = "<img src=x onerror=alert(1)> | `code` [link](https://evil.example) **bold**\n# heading\r\u{202e}gnp.exe";
 
@@ -374,6 +374,53 @@ mod tests {
             let pipes = row.matches('|').count() - row.matches("\\|").count();
             assert_eq!(pipes, 6, "{row}");
         }
+    }
+
+    #[test]
+    fn published_checksums_have_their_own_column_and_one_that_disagrees_is_said() {
+        let mut amd64 = PlatformResult::skipped("linux/amd64".into(), String::new());
+        amd64.verdict = PlatformVerdict::Mismatch;
+        amd64.error = None;
+        amd64.image_binary = Some(binary(b"image"));
+        amd64.rebuilt = Some(rebuilt(b"rebuilt"));
+        amd64.causes = vec![
+            crate::diff::Cause::Code,
+            crate::diff::Cause::BuildIdConsequence,
+        ];
+        amd64.published = Some(PublishedDigest {
+            sha256: Digest::of(b"rebuilt"),
+            url: "https://example.com/SHA256SUMS?a=<b>".into(),
+            matches_image: false,
+            matches_rebuilt: Some(true),
+        });
+        let mut arm64 = PlatformResult::skipped("linux/arm64".into(), String::new());
+        arm64.verdict = PlatformVerdict::Reproducible;
+        arm64.error = None;
+        arm64.published_skipped = true;
+        let report = report(vec![amd64, arm64], Verdict::Mismatch, Vec::new());
+        let text = rendered(&report);
+        let table: Vec<&str> = text.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(
+            table,
+            [
+                "| Platform | Verdict | Causes | Rebuilt | Image binary | Published checksum |".to_string(),
+                "| --- | --- | --- | --- | --- | --- |".to_string(),
+                format!(
+                    "| linux/amd64 | **mismatch** | code, build-id-consequence | `{rebuilt}` | `{image}` | `{rebuilt}` |",
+                    rebuilt = Digest::of(b"rebuilt"),
+                    image = Digest::of(b"image"),
+                ),
+                "| linux/arm64 | reproducible | - | - | - | skipped |".to_string(),
+            ]
+        );
+        assert!(
+            text.ends_with(&format!(
+                "\n- linux/amd64: the published checksum `{}` (https://example.com/SHA256SUMS?a=\\<b\\>) \
+                 does not match the image binary\n",
+                Digest::of(b"rebuilt")
+            )),
+            "{text}"
+        );
     }
 
     #[test]
