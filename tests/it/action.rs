@@ -429,8 +429,8 @@ impl Runner {
 }
 
 #[test]
-fn verify_step_writes_the_summary_and_the_artifact_signs_with_the_env_key_and_fails_on_a_mismatch()
-{
+fn verify_step_writes_the_summary_and_only_this_runs_artifact_signs_with_the_env_key_and_fails_on_a_mismatch(
+) {
     let tampered = b"app linux/amd64 beacon\n".to_vec();
     let release = Release::publish(&[(AMD64, tampered), (ARM64, fast_binary(ARM64))]);
     let home = release.home.path();
@@ -448,6 +448,10 @@ fn verify_step_writes_the_summary_and_the_artifact_signs_with_the_env_key_and_fa
     let key = support::keys::KeyPair::generate(home, "key", "p256");
     let pem = std::fs::read_to_string(&key.private).unwrap();
     let runner = Runner::new(home);
+    // An earlier use of the action in the job left its files.
+    let result = runner.temp.join("rebuild-compare/result");
+    std::fs::create_dir_all(&result).unwrap();
+    std::fs::write(result.join("attestation.linux-s390x.json"), "{}").unwrap();
     let step = runner.run_verify_step(
         home,
         &[
@@ -488,7 +492,6 @@ fn verify_step_writes_the_summary_and_the_artifact_signs_with_the_env_key_and_fa
             "report.json"
         ]
     );
-    let result = runner.temp.join("rebuild-compare/result");
     assert_eq!(
         read_report(&result.join("report.json"))["verdict"],
         "mismatch"
