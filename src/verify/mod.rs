@@ -25,4 +25,4 @@ pub use outcome::{
     Verdict, VerifyReport,
 };
 pub use pipeline::{default_out_dir, verify, VerifyError, VerifyRequest};
-pub use published::image_location;
+pub use published::{image_location, PublishedError};

@@ -58,20 +58,8 @@ pub enum VerifyError {
     Source(#[from] crate::rebuild::source::SourceError),
     #[error(transparent)]
     Tree(#[from] crate::rebuild::infer::files::TreeError),
-    /// The recipe's tag is in none of the repositories tried.
-    #[error(
-        "{}",
-        super::published::tag_not_found_message(tag, tried, nearest, unlisted)
-    )]
-    TagNotFound {
-        tag: String,
-        /// `registry/repository`, in the order tried.
-        tried: Vec<String>,
-        /// `registry/repository:tag`, nearest first.
-        nearest: Vec<String>,
-        /// The repositories whose tags could not be listed, with why.
-        unlisted: Vec<String>,
-    },
+    #[error(transparent)]
+    Published(#[from] super::published::PublishedError),
     #[error("no platform's binary could be extracted from the image: {errors}")]
     NoImageBinary { errors: String },
     #[error("cannot write {}: {source}", path.display())]

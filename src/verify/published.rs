@@ -15,7 +15,29 @@ use crate::image::{
 };
 use crate::rebuild::plan::ReleasePlan;
 
-use super::pipeline::VerifyError;
+/// Why the published image could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishedError {
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    #[error("cannot read the published image {image}")]
+    Image {
+        image: String,
+        #[source]
+        source: ImageError,
+    },
+    /// The recipe's tag is in none of the repositories tried.
+    #[error("{}", tag_not_found_message(tag, tried, nearest, unlisted))]
+    TagNotFound {
+        tag: String,
+        /// `registry/repository`, in the order tried.
+        tried: Vec<String>,
+        /// `registry/repository:tag`, nearest first.
+        nearest: Vec<String>,
+        /// The repositories whose tags could not be listed, with why.
+        unlisted: Vec<String>,
+    },
+}
 
 /// How many nearest tags a "no such tag" error names.
 const NEAREST_TAGS: usize = 3;
@@ -53,7 +75,7 @@ pub fn open(
     typed: &str,
     release: &ReleasePlan,
     access: &AccessOptions,
-) -> Result<Published, VerifyError> {
+) -> Result<Published, PublishedError> {
     let location = image_location(typed, release)?;
     match &location {
         ImageLocation::Registry(reference) if !Reference::names_tag_or_digest(typed) => {
@@ -66,7 +88,7 @@ pub fn open(
             open_at_recipe_tag(reference, fallbacks, &release.image_tag, access)
         }
         ImageLocation::OciLayout { dir, tag: None } => match open_resolved(&location, access) {
-            Err(VerifyError::Image {
+            Err(PublishedError::Image {
                 source: ImageError::OciLayout(OciLayoutError::Ambiguous { count, .. }),
                 ..
             }) => {
@@ -110,13 +132,13 @@ pub fn open(
 }
 
 /// `reference` (at the recipe's `tag`), else the first of `fallbacks` that
-/// has the tag; none having it is [`VerifyError::TagNotFound`].
+/// has the tag; none having it is [`PublishedError::TagNotFound`].
 fn open_at_recipe_tag(
     reference: &Reference,
     fallbacks: &[String],
     tag: &str,
     access: &AccessOptions,
-) -> Result<Published, VerifyError> {
+) -> Result<Published, PublishedError> {
     let mut tried: Vec<Reference> = Vec::new();
     let candidates = std::iter::once(Ok(reference.clone())).chain(
         fallbacks
@@ -127,7 +149,7 @@ fn open_at_recipe_tag(
         let candidate = candidate?;
         let location = ImageLocation::Registry(candidate.clone());
         match open_resolved(&location, access) {
-            Err(VerifyError::Image {
+            Err(PublishedError::Image {
                 source: ImageError::Registry(RegistryError::NotFound { .. }),
                 ..
             }) => tried.push(candidate),
@@ -149,8 +171,8 @@ fn open_at_recipe_tag(
 fn open_resolved(
     location: &ImageLocation,
     access: &AccessOptions,
-) -> Result<(Image, ResolvedImage), VerifyError> {
-    let image_error = |source| VerifyError::Image {
+) -> Result<(Image, ResolvedImage), PublishedError> {
+    let image_error = |source| PublishedError::Image {
         image: location.to_string(),
         source,
     };
@@ -172,7 +194,7 @@ fn fallback_note(tried: &[Reference], tag: &str, read: &ImageLocation) -> String
 /// The error for a tag none of `tried` has, with the tags nearest it
 /// among theirs (each repository's listing bounded as
 /// [`Repository::tags`] bounds it).
-fn not_found_anywhere(tried: &[Reference], tag: &str, access: &AccessOptions) -> VerifyError {
+fn not_found_anywhere(tried: &[Reference], tag: &str, access: &AccessOptions) -> PublishedError {
     // Each tag with the first repository that has it.
     let mut owners: Vec<(String, String)> = Vec::new();
     let mut unlisted = Vec::new();
@@ -198,7 +220,7 @@ fn not_found_anywhere(tried: &[Reference], tag: &str, access: &AccessOptions) ->
             Some(format!("{name}:{near}"))
         })
         .collect();
-    VerifyError::TagNotFound {
+    PublishedError::TagNotFound {
         tag: tag.to_string(),
         tried: tried.iter().map(Reference::name).collect(),
         nearest,
@@ -206,9 +228,9 @@ fn not_found_anywhere(tried: &[Reference], tag: &str, access: &AccessOptions) ->
     }
 }
 
-/// [`VerifyError::TagNotFound`]'s line: the repositories tried, the
+/// [`PublishedError::TagNotFound`]'s line: the repositories tried, the
 /// nearest tags, and any repository whose tags could not be listed.
-pub(super) fn tag_not_found_message(
+fn tag_not_found_message(
     tag: &str,
     tried: &[String],
     nearest: &[String],
