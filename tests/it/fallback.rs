@@ -294,3 +294,64 @@ fn a_failure_other_than_not_found_does_not_fall_back() {
         failing.requests()
     );
 }
+
+#[test]
+fn plan_reads_releases_only_a_fallback_repository_holds_from_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (registry, legacy_v100) = moved_release(tmp.path());
+    let host = registry.host();
+    // v1.1.0 is in both: the recipe's own repository's wins.
+    let layout = tmp.path().join("v1.1.0");
+    let written = write_oci_layout(
+        &layout,
+        "v1.1.0",
+        &faithful_set(&[ARM64]),
+        IndexStyle::Index,
+        MediaTypes::Oci,
+    );
+    for repository in [OLD, LEGACY] {
+        push(
+            &layout,
+            "v1.1.0",
+            &registry.reference(&format!("{repository}:v1.1.0")),
+            None,
+        );
+    }
+    recipes_dir(tmp.path(), &host);
+    let watchlist = tmp.path().join("watch.toml");
+    std::fs::write(
+        &watchlist,
+        format!(
+            "[[image]]\nreference = \"{host}/{OLD}\"\nversions = \">=1.0.0, <2\"\nrecipe = \"recipes/app.toml\"\n"
+        ),
+    )
+    .unwrap();
+    let run = run_in(tmp.path(), &["plan", watchlist.to_str().unwrap()]);
+    let plan = run.report(0);
+
+    let jobs: Vec<[&str; 4]> = plan["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|job| ["image", "tag", "digest", "platform"].map(|k| job[k].as_str().unwrap()))
+        .collect();
+    let (legacy, old) = (format!("{host}/{LEGACY}"), format!("{host}/{OLD}"));
+    assert_eq!(
+        jobs,
+        [
+            [legacy.as_str(), VERSION, legacy_v100.as_str(), AMD64],
+            [old.as_str(), "v1.1.0", written.top.digest.as_str(), ARM64],
+        ]
+    );
+    assert_eq!(
+        plan["jobs"][0]["args"][1],
+        format!("{legacy}@{legacy_v100}")
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "note: 1 release(s) that {old} lacks planned from {legacy}, the recipe's fallback repository\n"
+        )),
+        "{}",
+        run.stderr
+    );
+}
