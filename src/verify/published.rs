@@ -256,3 +256,50 @@ fn tag_not_found_message(
     }
     message
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_tag_found_nowhere_names_each_repository_tried_and_the_nearest_tags() {
+        assert_eq!(
+            tag_not_found_message(
+                "1.20.0",
+                &strings(&["docker.io/bitnami/kubectl"]),
+                &strings(&["docker.io/bitnami/kubectl:1.20.1"]),
+                &[],
+            ),
+            "docker.io/bitnami/kubectl has no tag 1.20.0; nearest tags: docker.io/bitnami/kubectl:1.20.1"
+        );
+        assert_eq!(
+            tag_not_found_message(
+                "1.20.0",
+                &strings(&["docker.io/a/b", "quay.io/a/b"]),
+                &[],
+                &strings(&["quay.io/a/b (refused)"]),
+            ),
+            "none of docker.io/a/b, quay.io/a/b (the recipe's repository and its fallback \
+             repositories) has tag 1.20.0; no tag is near it; the tags of quay.io/a/b (refused) \
+             could not be listed"
+        );
+    }
+
+    #[test]
+    fn the_fallback_note_names_the_repositories_without_the_tag_and_the_one_read() {
+        let read = ImageLocation::parse("docker.io/bitnamilegacy/kubectl:1.20.0").unwrap();
+        assert_eq!(
+            fallback_note(
+                &[Reference::parse("bitnami/kubectl").unwrap()],
+                "1.20.0",
+                &read
+            ),
+            "docker.io/bitnami/kubectl has no tag 1.20.0; read \
+             docker.io/bitnamilegacy/kubectl:1.20.0, the recipe's fallback repository"
+        );
+    }
+}
