@@ -10,7 +10,8 @@
 //! the limits every network read obeys; [`manifest`] and [`platform`] parse and select
 //! what they return; [`inspect`] describes what an image runs.
 //! [`repository`] reads and writes the small things beside images in a
-//! registry repository: tags, pushed artifacts, referrers.
+//! registry repository: tags, pushed artifacts, referrers; [`tags`] ranks
+//! the tags nearest one that does not exist.
 //!
 //! # Why oci-client and a transport of our own
 //!
@@ -57,6 +58,7 @@ pub mod reference;
 pub mod registry;
 pub mod repository;
 mod resolved;
+pub mod tags;
 pub mod transport;
 
 use std::path::PathBuf;

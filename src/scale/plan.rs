@@ -1,4 +1,5 @@
-//! Planning: for each image of a watch list, list the repository's tags,
+//! Planning: for each image of a watch list, list the repository's tags
+//! (and its recipe's fallback repositories', for releases only they hold),
 //! keep the releases it selects, resolve each to its digest and platforms
 //! (manifests read concurrently, a bounded number at a time) and make one
 //! job per digest, release and platform that the ledger does not hold yet.
@@ -18,7 +19,7 @@ use crate::image::manifest::{
 };
 use crate::image::platform::Platform;
 use crate::image::repository::{Access, Repository};
-use crate::image::{AccessOptions, ImageError};
+use crate::image::{AccessOptions, ImageError, RegistryError};
 
 /// Tags asked for per page: one request lists most repositories whole.
 const TAGS_PER_PAGE: u32 = 1000;
@@ -45,7 +46,8 @@ pub struct Planned {
     pub in_ledger: usize,
     /// Jobs left out by the limit.
     pub over_limit: usize,
-    /// Releases left out, one line each (none of the platforms asked for).
+    /// One line each: releases planned from a fallback repository, and
+    /// releases left out (none of the platforms asked for).
     pub notes: Vec<String>,
 }
 
@@ -92,10 +94,19 @@ fn newest_tags(tags: &[String]) -> String {
     }
 }
 
-/// One release to resolve: image `image` of the watch list at `tag`.
+/// One release to resolve: image `image` of the watch list at `tag`, in
+/// its repository `source` (0: its own; then its fallback repositories).
 struct Release {
     image: usize,
+    source: usize,
     tag: String,
+}
+
+/// A repository a watched image's releases are read from, with its name.
+struct Source {
+    /// `registry/repository`.
+    name: String,
+    repository: Repository,
 }
 
 /// A release's digest and its platforms (the requested ones, or all runnable).
@@ -112,25 +123,35 @@ pub fn plan(
     now: SystemTime,
 ) -> Result<Planned, PlanError> {
     let mut releases = Vec::new();
-    let mut repositories = Vec::new();
-    for (index, image) in watchlist.images.iter().enumerate() {
-        let repository = open(image, access)?;
-        for tag in select_tags(image, &repository)? {
-            releases.push(Release { image: index, tag });
-        }
-        repositories.push(repository);
-    }
-    let resolved = resolve_all(
-        watchlist,
-        &repositories,
-        &releases,
-        options.concurrency.max(1),
-    )?;
-    let mut jobs = Vec::new();
+    let mut sources = Vec::new();
     let mut notes = Vec::new();
+    for (index, image) in watchlist.images.iter().enumerate() {
+        let opened = open(image, access)?;
+        let mut moved = vec![0usize; opened.len()];
+        for (tag, source) in select_tags(image, &opened)? {
+            moved[source] += 1;
+            releases.push(Release {
+                image: index,
+                source,
+                tag,
+            });
+        }
+        for (source, count) in opened.iter().zip(moved).skip(1) {
+            if count > 0 {
+                notes.push(format!(
+                    "{count} release(s) that {} lacks planned from {}, the recipe's fallback repository",
+                    image.reference.name(),
+                    source.name
+                ));
+            }
+        }
+        sources.push(opened);
+    }
+    let resolved = resolve_all(watchlist, &sources, &releases, options.concurrency.max(1))?;
+    let mut jobs = Vec::new();
     for (release, resolved) in releases.iter().zip(resolved) {
         let image = &watchlist.images[release.image];
-        let name = image.reference.name();
+        let name = &sources[release.image][release.source].name;
         if resolved.platforms.is_empty() {
             let wanted: Vec<String> = image.platforms.iter().map(Platform::to_string).collect();
             notes.push(if wanted.is_empty() {
@@ -145,7 +166,7 @@ pub fn plan(
         }
         for platform in &resolved.platforms {
             jobs.push(Job::new(
-                &name,
+                name,
                 &release.tag,
                 &resolved.digest.to_string(),
                 &platform.to_string(),
@@ -173,34 +194,72 @@ pub fn plan(
     })
 }
 
-/// A handle on `image`'s repository, shared by every request to it: one
-/// client, so credentials and connections are set up once.
-fn open(image: &WatchedImage, access: &AccessOptions) -> Result<Repository, PlanError> {
-    Repository::open(&image.reference, access, Access::Pull).map_err(|source| PlanError::Open {
-        image: image.reference.name(),
-        source: Box::new(source),
-    })
+/// A handle on each of `image`'s repositories (its own, then its
+/// fallback repositories), shared by every request to it: one client
+/// each, so credentials and connections are set up once.
+fn open(image: &WatchedImage, access: &AccessOptions) -> Result<Vec<Source>, PlanError> {
+    std::iter::once(&image.reference)
+        .chain(&image.fallbacks)
+        .map(|reference| {
+            let name = reference.name();
+            match Repository::open(reference, access, Access::Pull) {
+                Ok(repository) => Ok(Source { name, repository }),
+                Err(source) => Err(PlanError::Open {
+                    image: name,
+                    source: Box::new(source),
+                }),
+            }
+        })
+        .collect()
 }
 
-/// The tags of `image` its versions select, in release order: semver
-/// ascending, then any listed non-semver tags by name.
-fn select_tags(image: &WatchedImage, repository: &Repository) -> Result<Vec<String>, PlanError> {
+/// Every tag of `sources`, each with the first source that lists it
+/// (its own repository's tags first). With fallback repositories, a
+/// repository the registry does not know lists none (it moved).
+fn list_tags(sources: &[Source]) -> Result<Vec<(String, usize)>, PlanError> {
+    let mut seen = BTreeSet::new();
+    let mut listed = Vec::new();
+    for (index, source) in sources.iter().enumerate() {
+        let tags = match source.repository.tags(Some(TAGS_PER_PAGE)) {
+            Ok(tags) => tags,
+            Err(ImageError::Registry(RegistryError::NotFound { .. })) if sources.len() > 1 => {
+                Vec::new()
+            }
+            Err(e) => {
+                return Err(PlanError::Tags {
+                    image: source.name.clone(),
+                    source: Box::new(e),
+                })
+            }
+        };
+        if let Some(bad) = tags.iter().find(|t| !super::job::is_valid_tag(t)) {
+            return Err(JobError::InvalidTag {
+                image: source.name.clone(),
+                tag: bad.clone(),
+            }
+            .into());
+        }
+        for tag in tags {
+            if seen.insert(tag.clone()) {
+                listed.push((tag, index));
+            }
+        }
+    }
+    Ok(listed)
+}
+
+/// The tags of `image` its versions select, in release order (semver
+/// ascending, then any listed non-semver tags by name), each with the
+/// index of the source it is read from.
+fn select_tags(
+    image: &WatchedImage,
+    sources: &[Source],
+) -> Result<Vec<(String, usize)>, PlanError> {
     let name = image.reference.name();
-    let tags = repository
-        .tags(Some(TAGS_PER_PAGE))
-        .map_err(|source| PlanError::Tags {
-            image: name.clone(),
-            source: Box::new(source),
-        })?;
+    let listed = list_tags(sources)?;
+    let tags: Vec<String> = listed.iter().map(|(tag, _)| tag.clone()).collect();
     if tags.is_empty() {
         return Err(PlanError::NoTags { image: name });
-    }
-    if let Some(bad) = tags.iter().find(|t| !super::job::is_valid_tag(t)) {
-        return Err(JobError::InvalidTag {
-            image: name,
-            tag: bad.clone(),
-        }
-        .into());
     }
     let mut selected: Vec<String> = match &image.versions {
         Versions::Range(req) => {
@@ -237,7 +296,16 @@ fn select_tags(image: &WatchedImage, repository: &Repository) -> Result<Vec<Stri
     };
     selected.sort_by_cached_key(|t| (tag_version(t).is_none(), tag_version(t), t.clone()));
     selected.dedup();
-    Ok(selected)
+    Ok(selected
+        .into_iter()
+        .map(|tag| {
+            let source = listed
+                .iter()
+                .find(|(listed, _)| *listed == tag)
+                .map_or(0, |(_, source)| *source);
+            (tag, source)
+        })
+        .collect())
 }
 
 /// Resolves every release, `concurrency` at a time: worker threads share
@@ -246,7 +314,7 @@ fn select_tags(image: &WatchedImage, repository: &Repository) -> Result<Vec<Stri
 /// stops the others.
 fn resolve_all(
     watchlist: &WatchList,
-    repositories: &[Repository],
+    sources: &[Vec<Source>],
     releases: &[Release],
     concurrency: usize,
 ) -> Result<Vec<Resolved>, PlanError> {
@@ -263,7 +331,8 @@ fn resolve_all(
                         break;
                     };
                     let image = &watchlist.images[release.image];
-                    let result = resolve(image, &repositories[release.image], &release.tag);
+                    let source = &sources[release.image][release.source];
+                    let result = resolve(image, source, &release.tag);
                     if result.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
@@ -286,7 +355,7 @@ fn resolve_all(
         .map(|(result, release)| {
             result.unwrap_or_else(|| {
                 Err(PlanError::Vanished {
-                    image: watchlist.images[release.image].reference.name(),
+                    image: sources[release.image][release.source].name.clone(),
                     tag: release.tag.clone(),
                 })
             })
@@ -297,12 +366,8 @@ fn resolve_all(
 /// One release's digest (of the manifest its tag names, as served) and
 /// platforms: an index's runnable entries (no attestations, no
 /// `unknown/unknown`), or a single image's config platform.
-fn resolve(
-    image: &WatchedImage,
-    repository: &Repository,
-    tag: &str,
-) -> Result<Resolved, PlanError> {
-    let name = image.reference.name();
+fn resolve(image: &WatchedImage, source: &Source, tag: &str) -> Result<Resolved, PlanError> {
+    let (name, repository) = (source.name.clone(), &source.repository);
     let fail = |source: ImageError| PlanError::Manifest {
         image: name.clone(),
         tag: tag.to_string(),

@@ -12,7 +12,7 @@ use super::job::{is_valid_tag, JobRecipe};
 use crate::image::platform::Platform;
 use crate::image::reference::Reference;
 use crate::rebuild::recipe::pinned::recipe_sha256;
-use crate::rebuild::recipe::schema::line_and_column;
+use crate::rebuild::recipe::schema::{line_and_column, ImageSpec};
 use crate::rebuild::recipe::{catalogue, Catalogue, Recipe, RecipeError};
 
 /// A parsed and checked watch list.
@@ -32,6 +32,9 @@ pub struct WatchedImage {
     pub versions: Versions,
     /// The recipe its jobs use; `None`: none covers it, so one is inferred.
     pub recipe: Option<JobRecipe>,
+    /// The recipe's `fallback_repositories` (no tag), in order, when
+    /// `reference` is the recipe's repository: where its releases moved.
+    pub fallbacks: Vec<Reference>,
     /// Only these platforms; empty: every platform of each release.
     pub platforms: Vec<Platform>,
 }
@@ -156,9 +159,23 @@ fn watched(
         ..reference
     };
     let versions = versions(at, &raw.versions)?;
-    let recipe = match &raw.recipe {
-        Some(given) => Some(given_recipe(at, base, given)?),
-        None => catalogue_recipe(at, reference_at, &reference, catalogue)?,
+    let (recipe, image) = match &raw.recipe {
+        Some(given) => {
+            let (recipe, image) = given_recipe(at, base, given)?;
+            (Some(recipe), Some(image))
+        }
+        None => match catalogue_recipe(at, reference_at, &reference, catalogue)? {
+            Some((recipe, image)) => (Some(recipe), Some(image)),
+            None => (None, None),
+        },
+    };
+    let fallbacks = match image {
+        Some(image) if image.repository == reference.name() => image
+            .fallback_repositories
+            .iter()
+            .map(|name| Reference::parse(name).map_err(|e| at.error(reference_at, e.to_string())))
+            .collect::<Result<_, _>>()?,
+        _ => Vec::new(),
     };
     let platforms = raw
         .platforms
@@ -174,6 +191,7 @@ fn watched(
         reference,
         versions,
         recipe,
+        fallbacks,
         platforms,
     })
 }
@@ -208,21 +226,23 @@ fn versions(at: &At<'_>, value: &Spanned<toml::Value>) -> Result<Versions, Watch
 }
 
 /// `recipe = "builtin:NAME.toml"` or a path relative to the watch list,
-/// read and checked now so that a bad one fails before any registry is asked.
+/// read and checked now so that a bad one fails before any registry is
+/// asked; with the recipe's `[image]`.
 fn given_recipe(
     at: &At<'_>,
     base: &Path,
     given: &Spanned<String>,
-) -> Result<JobRecipe, WatchListError> {
+) -> Result<(JobRecipe, ImageSpec), WatchListError> {
     let label = given.get_ref();
     let fail = |e: RecipeError| at.error(given.span().start, crate::error_chain(&e));
     if label.starts_with("builtin:") {
         let entry = catalogue::builtin(label).map_err(fail)?;
-        return Ok(JobRecipe {
+        let recipe = JobRecipe {
             label: entry.recipe.origin.clone(),
             argument: entry.recipe.origin,
             sha256: recipe_sha256(entry.text.as_bytes()),
-        });
+        };
+        return Ok((recipe, entry.recipe.image));
     }
     let path = base.join(label);
     let bytes = std::fs::read(&path).map_err(|source| {
@@ -232,22 +252,23 @@ fn given_recipe(
         })
     })?;
     let text = String::from_utf8_lossy(&bytes);
-    Recipe::parse(&path.display().to_string(), &text).map_err(fail)?;
-    Ok(JobRecipe {
+    let parsed = Recipe::parse(&path.display().to_string(), &text).map_err(fail)?;
+    let recipe = JobRecipe {
         label: label.clone(),
         argument: path.display().to_string(),
         sha256: recipe_sha256(&bytes),
-    })
+    };
+    Ok((recipe, parsed.image))
 }
 
-/// The shipped recipe covering `reference`, as `verify` would look it up;
-/// `None` when none does (the job infers one).
+/// The shipped recipe covering `reference`, as `verify` would look it up,
+/// with its `[image]`; `None` when none does (the job infers one).
 fn catalogue_recipe(
     at: &At<'_>,
     offset: usize,
     reference: &Reference,
     catalogue: &mut Option<Catalogue>,
-) -> Result<Option<JobRecipe>, WatchListError> {
+) -> Result<Option<(JobRecipe, ImageSpec)>, WatchListError> {
     let fail = |e: RecipeError| at.error(offset, crate::error_chain(&e));
     if catalogue.is_none() {
         *catalogue = Some(Catalogue::builtin().map_err(fail)?);
@@ -256,11 +277,14 @@ fn catalogue_recipe(
         return Ok(None);
     };
     match catalogue.lookup(&reference.name()) {
-        Ok(found) => Ok(Some(JobRecipe {
-            label: found.entry.recipe.origin.clone(),
-            argument: found.entry.recipe.origin.clone(),
-            sha256: recipe_sha256(found.entry.text.as_bytes()),
-        })),
+        Ok(found) => Ok(Some((
+            JobRecipe {
+                label: found.entry.recipe.origin.clone(),
+                argument: found.entry.recipe.origin.clone(),
+                sha256: recipe_sha256(found.entry.text.as_bytes()),
+            },
+            found.entry.recipe.image.clone(),
+        ))),
         Err(RecipeError::UnknownRepository { .. }) => Ok(None),
         Err(e) => Err(fail(e)),
     }

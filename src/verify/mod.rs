@@ -3,7 +3,8 @@
 //!
 //! [`pipeline`] runs it with a recipe (written, or from the catalogue);
 //! [`inferred`] infers one from the image binary when none covers the
-//! image, and tries its candidates; both hand back a [`VerifyReport`]
+//! image, and tries its candidates; [`published`] opens the image a recipe
+//! names (its tag moved to a fallback repository, too); both hand back a [`VerifyReport`]
 //! ([`outcome`]), the plain data the renderers and the attestation read.
 //! Both check the image binary's recorded dependencies against the tag's
 //! lock files, which needs no build ([`depcheck`]).
@@ -14,6 +15,7 @@ mod follow;
 pub mod inferred;
 mod outcome;
 pub mod pipeline;
+pub mod published;
 
 pub use depcheck::DependencyCheck;
 pub use inferred::{infer_recipe, verify_inferred, InferRequest, Inferred};
@@ -22,4 +24,5 @@ pub use outcome::{
     Incomplete, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo, SourceInfo,
     Verdict, VerifyReport,
 };
-pub use pipeline::{default_out_dir, image_location, verify, VerifyError, VerifyRequest};
+pub use pipeline::{default_out_dir, verify, VerifyError, VerifyRequest};
+pub use published::{image_location, PublishedError};

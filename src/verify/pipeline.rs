@@ -19,13 +19,14 @@ use super::outcome::{
     CrossCheck, ImageBinary, ImageInfo, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt,
     RecipeInfo, SourceInfo, Verdict, VerifyReport,
 };
+use super::published::{self, Published};
 
 use crate::binary::{Binary, GoBuildInfo, RustInfo};
 use crate::diff::{BinaryDiff, Cause, DiffError, DiffOptions, Side};
 use crate::image::digest::Digest;
 use crate::image::platform::Platform;
-use crate::image::reference::{ImageLocation, Reference};
-use crate::image::{AccessOptions, Image, ImageError, OciLayoutError, PlatformImage};
+use crate::image::reference::ImageLocation;
+use crate::image::{AccessOptions, Image, ImageError, PlatformImage};
 use crate::rebuild::build::{
     builder_note, platform_dir_name, prepare_platform, BuildOptions, BuildPlan, BuilderResolver,
     BuiltArtifact, PlatformBuild,
@@ -57,6 +58,8 @@ pub enum VerifyError {
     Source(#[from] crate::rebuild::source::SourceError),
     #[error(transparent)]
     Tree(#[from] crate::rebuild::infer::files::TreeError),
+    #[error(transparent)]
+    Published(#[from] super::published::PublishedError),
     #[error("no platform's binary could be extracted from the image: {errors}")]
     NoImageBinary { errors: String },
     #[error("cannot write {}: {source}", path.display())]
@@ -144,67 +147,21 @@ pub struct VerifyRequest<'a> {
     pub max_adjustments: usize,
 }
 
-/// Where the published image is read from: the typed location, with the
-/// recipe's tag for the version when a registry reference names no tag or
-/// digest (for an untagged `oci:DIR` holding several images, see `open_published`).
-pub fn image_location(
-    typed: &str,
-    release: &ReleasePlan,
-) -> Result<ImageLocation, crate::image::reference::ReferenceError> {
-    let location = ImageLocation::parse(typed)?;
-    match &location {
-        ImageLocation::Registry(reference) if !Reference::names_tag_or_digest(typed) => Ok(
-            ImageLocation::Registry(reference.with_tag(&release.image_tag)),
-        ),
-        _ => Ok(location),
-    }
-}
-
-/// Opens the published image at [`image_location`]. An `oci:DIR` without a
-/// tag whose layout holds several images is read at the recipe's tag for
-/// the version, as a registry reference is, with a note saying so.
-fn open_published(
-    request: &VerifyRequest<'_>,
-    release: &ReleasePlan,
-) -> Result<(ImageLocation, Image, Option<String>), VerifyError> {
-    let location = image_location(request.image, release)?;
-    let image_error = |location: &ImageLocation| {
-        let image = location.to_string();
-        move |source| VerifyError::Image { image, source }
-    };
-    let opened = Image::open(&location, request.access);
-    if let (
-        Err(ImageError::OciLayout(OciLayoutError::Ambiguous { count, .. })),
-        ImageLocation::OciLayout { dir, tag: None },
-    ) = (&opened, &location)
-    {
-        let tag = release.image_tag.clone();
-        let tagged = ImageLocation::OciLayout {
-            dir: dir.clone(),
-            tag: Some(tag.clone()),
-        };
-        let image = Image::open(&tagged, request.access).map_err(image_error(&tagged))?;
-        let note = format!(
-            "{location} holds {count} images; verified the one tagged {tag}, the recipe's tag for {}",
-            request.version
-        );
-        return Ok((tagged, image, Some(note)));
-    }
-    let image = opened.map_err(image_error(&location))?;
-    Ok((location, image, None))
-}
-
 /// Runs the whole verification.
 pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> {
     let recipe = request.recipe;
     let release = ReleasePlan::render(recipe, request.version);
     // Pin first: from here on everything is read by this digest.
-    let (location, image, layout_note) = open_published(request, &release)?;
+    let Published {
+        location,
+        image,
+        resolved,
+        note: published_note,
+    } = published::open(request.image, &release, request.access)?;
     let image_error = |source| VerifyError::Image {
         image: location.to_string(),
         source,
     };
-    let resolved = image.resolve().map_err(image_error)?;
     tracing::info!("{} resolved to {}", resolved.reference, resolved.digest);
     let platform_images = image
         .platforms(&resolved, request.platforms)
@@ -289,7 +246,7 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> 
         .recipe_note
         .iter()
         .cloned()
-        .chain(layout_note)
+        .chain(published_note)
         .chain(verdict_notes)
         .chain(plan.notes())
         .collect();

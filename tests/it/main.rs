@@ -22,6 +22,7 @@ mod cli_options;
 mod diff;
 mod digest;
 mod docs_links;
+mod fallback;
 mod harness;
 mod infer;
 mod inspect;

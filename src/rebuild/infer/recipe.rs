@@ -19,6 +19,7 @@ pub fn image_and_source(evidence: &Evidence<'_>) -> Result<(ImageSpec, SourceSpe
     Ok((
         ImageSpec {
             repository: evidence.repository.to_string(),
+            fallback_repositories: Vec::new(),
             tag: template(&tag, Scope::Platform)?,
             binary: Some(evidence.binary_path.to_string()),
         },

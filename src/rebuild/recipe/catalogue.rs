@@ -34,11 +34,20 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// `(registry, path)` of the repository the recipe covers.
-    fn registry_and_path(&self) -> (&str, &str) {
-        let repository = self.recipe.image.repository.as_str();
-        repository.split_once('/').unwrap_or(("", repository))
+    /// The repositories the recipe covers: its repository, then its
+    /// fallback repositories (where that repository's tags moved).
+    fn covers(&self) -> impl Iterator<Item = &str> {
+        let image = &self.recipe.image;
+        std::iter::once(image.repository.as_str())
+            .chain(image.fallback_repositories.iter().map(String::as_str))
     }
+}
+
+/// The path of a normalised `registry/repository`.
+fn path_of(repository: &str) -> &str {
+    repository
+        .split_once('/')
+        .map_or(repository, |(_, path)| path)
 }
 
 /// One line of `rebuild-compare recipe list`.
@@ -123,14 +132,20 @@ impl Catalogue {
         Ok(catalogue)
     }
 
+    /// Adds `entry`; with `replace`, in place of the recipe for the same
+    /// repository. A repository covered by two recipes (as repository or
+    /// fallback repository) is an error.
     fn insert(&mut self, entry: Entry, replace: bool) -> Result<(), RecipeError> {
         let repository = entry.recipe.image.repository.clone();
-        if !replace {
-            if let Some(existing) = self.by_repository.get(&repository) {
+        if replace {
+            self.by_repository.remove(&repository);
+        }
+        for covered in entry.covers() {
+            if let Some(existing) = self.entries().find(|e| e.covers().any(|c| c == covered)) {
                 return Err(RecipeError::Duplicate {
-                    repository,
+                    repository: covered.to_string(),
                     first: existing.recipe.origin.clone(),
-                    second: entry.recipe.origin,
+                    second: entry.recipe.origin.clone(),
                 });
             }
         }
@@ -163,30 +178,32 @@ impl Catalogue {
 
     /// The recipe for an image (`rancher/crictl`, `docker.io/rancher/crictl:v1.30.0`,
     /// a mirror's `127.0.0.1:5000/rancher/crictl`): the one covering its
-    /// repository, else the only one covering the same repository path on
-    /// another registry (`library/NAME` and `NAME` being the same path).
-    /// Several recipes with that path, or none, is an error (the latter
-    /// listing close matches).
+    /// repository (as repository or fallback repository), else the only
+    /// one covering the same repository path on another registry
+    /// (`library/NAME` and `NAME` being the same path). Several recipes
+    /// with that path, or none, is an error (the latter listing close matches).
     pub fn lookup(&self, image: &str) -> Result<Found<'_>, RecipeError> {
         let reference = Reference::parse(image)?;
         let repository = reference.name();
-        if let Some(entry) = self.by_repository.get(&repository) {
+        if let Some(entry) = self.entries().find(|e| e.covers().any(|c| c == repository)) {
             return Ok(Found { entry, note: None });
         }
         let path = canonical_path(&reference.repository);
-        let same_path: Vec<&Entry> = self
+        let same_path: Vec<(&Entry, &str)> = self
             .entries()
-            .filter(|entry| canonical_path(entry.registry_and_path().1) == path)
+            .filter_map(|entry| {
+                let covered = entry
+                    .covers()
+                    .find(|c| canonical_path(path_of(c)) == path)?;
+                Some((entry, covered))
+            })
             .collect();
         match same_path.as_slice() {
-            [entry] => Ok(Found {
+            [(entry, covered)] => Ok(Found {
                 entry,
                 note: Some(format!(
-                    "recipe {}: covers {}, matched by repository path {} on {}",
-                    entry.recipe.origin,
-                    entry.recipe.image.repository,
-                    reference.repository,
-                    reference.registry
+                    "recipe {}: covers {covered}, matched by repository path {} on {}",
+                    entry.recipe.origin, reference.repository, reference.registry
                 )),
             }),
             [] => Err(RecipeError::UnknownRepository {
@@ -198,7 +215,7 @@ impl Catalogue {
                 path,
                 candidates: several
                     .iter()
-                    .map(|e| format!("{} (covers {})", e.recipe.origin, e.recipe.image.repository))
+                    .map(|(e, covered)| format!("{} (covers {covered})", e.recipe.origin))
                     .collect(),
             }),
         }
@@ -238,7 +255,10 @@ impl Catalogue {
             .iter()
             .filter_map(|(known, entry)| {
                 let by_name = within(known, repository);
-                let by_path = within(&canonical_path(entry.registry_and_path().1), path);
+                let by_path = within(
+                    &canonical_path(path_of(&entry.recipe.image.repository)),
+                    path,
+                );
                 let distance = match (by_name, by_path) {
                     (Some(a), Some(b)) => a.min(b),
                     (a, b) => a.or(b)?,
@@ -531,6 +551,80 @@ mod tests {
                  docker.io/rancher/crictl), {quay} (covers quay.io/rancher/crictl); pass the one \
                  you mean with --recipe FILE (or --recipe builtin:NAME)"
             ))
+        );
+    }
+
+    /// A catalogue of the shipped recipes plus one recipe per
+    /// `(repository, fallback_repositories, file stem)`.
+    fn with_fallback_recipes(recipes: &[(&str, &str, &str)]) -> Result<Catalogue, String> {
+        let dir = tempfile::tempdir().unwrap();
+        for (repository, fallbacks, name) in recipes {
+            let text = MINIMAL.replace(
+                "repository = \"rancher/crictl\"",
+                &format!("repository = {repository:?}\nfallback_repositories = {fallbacks}"),
+            );
+            std::fs::write(dir.path().join(format!("{name}.toml")), text).unwrap();
+        }
+        Catalogue::with_dir(dir.path()).map_err(|e| {
+            e.to_string()
+                .replace(&dir.path().display().to_string(), "DIR")
+        })
+    }
+
+    #[test]
+    fn a_fallback_repository_finds_its_recipe_by_name_and_by_path() {
+        let catalogue = Catalogue::builtin().unwrap();
+        assert_eq!(
+            origin_for(&catalogue, "docker.io/bitnamilegacy/kubectl:1.20.0"),
+            Ok(("builtin:bitnami-kubectl.toml".to_string(), None))
+        );
+        assert_eq!(
+            origin_for(&catalogue, "127.0.0.1:5000/bitnamilegacy/kubectl"),
+            Ok((
+                "builtin:bitnami-kubectl.toml".to_string(),
+                Some(
+                    "recipe builtin:bitnami-kubectl.toml: covers docker.io/bitnamilegacy/kubectl, \
+                     matched by repository path bitnamilegacy/kubectl on 127.0.0.1:5000"
+                        .to_string()
+                )
+            ))
+        );
+    }
+
+    #[test]
+    fn two_recipes_covering_one_repository_as_repository_or_fallback_are_an_error() {
+        assert_eq!(
+            with_fallback_recipes(&[
+                ("old/app", "[\"legacy/app\"]", "a"),
+                ("legacy/app", "[]", "b"),
+            ])
+            .map(|_| ()),
+            Err("recipes DIR/a.toml and DIR/b.toml both cover docker.io/legacy/app".to_string())
+        );
+        assert_eq!(
+            with_fallback_recipes(&[
+                ("old/app", "[\"legacy/app\"]", "a"),
+                ("new/app", "[\"legacy/app\"]", "b"),
+            ])
+            .map(|_| ()),
+            Err("recipes DIR/a.toml and DIR/b.toml both cover docker.io/legacy/app".to_string())
+        );
+        assert_eq!(
+            with_fallback_recipes(&[("mine/kubectl", "[\"bitnamilegacy/kubectl\"]", "a")])
+                .map(|_| ()),
+            Err(
+                "recipes builtin:bitnami-kubectl.toml and DIR/a.toml both cover docker.io/bitnamilegacy/kubectl"
+                    .to_string()
+            )
+        );
+        // A recipe replacing the shipped one may keep its fallback.
+        let replaced =
+            with_fallback_recipes(&[("bitnami/kubectl", "[\"bitnamilegacy/kubectl\"]", "kubectl")])
+                .unwrap();
+        let (origin, _) = origin_for(&replaced, "bitnamilegacy/kubectl").unwrap();
+        assert!(
+            origin.starts_with('/') && origin.ends_with("/kubectl.toml"),
+            "{origin}"
         );
     }
 

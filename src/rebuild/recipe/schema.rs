@@ -47,6 +47,9 @@ pub struct InputSpec {
 pub struct ImageSpec {
     /// Normalised `registry/repository`, without tag (`docker.io/rancher/crictl`).
     pub repository: String,
+    /// `fallback_repositories`: where the repository's tags moved (normalised
+    /// like `repository`), tried in order when its tag is not found there.
+    pub fallback_repositories: Vec<String>,
     /// The published tag for a version.
     pub tag: Template,
     /// Absolute path of the binary inside the image; `None`: Entrypoint/Cmd via PATH.
@@ -134,6 +137,8 @@ struct RawInput {
 #[serde(deny_unknown_fields)]
 struct RawImage {
     repository: Spanned<String>,
+    #[serde(default)]
+    fallback_repositories: Vec<Spanned<String>>,
     tag: Spanned<String>,
     binary: Option<Spanned<String>>,
 }
@@ -253,6 +258,24 @@ impl Locator<'_> {
             .collect()
     }
 
+    /// A repository (`key` names it in errors), normalised to
+    /// `registry/repository`: no tag or digest, which goes in `image.tag`.
+    fn repository(&self, key: &str, value: &Spanned<String>) -> Result<String, RecipeError> {
+        let text = value.get_ref();
+        let tail = text.rsplit('/').next().unwrap_or("");
+        if text.contains('@') || tail.contains(':') {
+            return Err(self.error(
+                value.span(),
+                format!(
+                    "{key} {text:?} must not carry a tag or digest (the tag goes in image.tag)"
+                ),
+            ));
+        }
+        Ok(Reference::parse(text)
+            .map_err(|e| self.error(value.span(), e.to_string()))?
+            .name())
+    }
+
     fn build_scope(&self) -> Scope<'_> {
         Scope::Build {
             declared: &self.declared,
@@ -282,17 +305,18 @@ impl Recipe {
         let inputs = parse_inputs(&at, &raw.inputs)?;
         at.declared = inputs.keys().cloned().collect();
 
-        let repository_text = raw.image.repository.get_ref();
-        let tail = repository_text.rsplit('/').next().unwrap_or("");
-        if repository_text.contains('@') || tail.contains(':') {
-            return Err(at.error(
-                raw.image.repository.span(),
-                format!("image.repository {repository_text:?} must not carry a tag or digest (the tag goes in image.tag)"),
-            ));
+        let repository = at.repository("image.repository", &raw.image.repository)?;
+        let mut fallback_repositories: Vec<String> = Vec::new();
+        for fallback in &raw.image.fallback_repositories {
+            let name = at.repository("image.fallback_repositories", fallback)?;
+            if name == repository || fallback_repositories.contains(&name) {
+                return Err(at.error(
+                    fallback.span(),
+                    format!("image.fallback_repositories names {name} twice (or as image.repository too)"),
+                ));
+            }
+            fallback_repositories.push(name);
         }
-        let repository = Reference::parse(repository_text)
-            .map_err(|e| at.error(raw.image.repository.span(), e.to_string()))?
-            .name();
         let tag = at.template(&raw.image.tag, Scope::Platform)?;
         if tag.as_str().is_empty() {
             return Err(at.error(raw.image.tag.span(), "image.tag is empty"));
@@ -441,6 +465,7 @@ impl Recipe {
             text: text.to_string(),
             image: ImageSpec {
                 repository,
+                fallback_repositories,
                 tag,
                 binary: raw.image.binary.map(Spanned::into_inner),
             },
@@ -827,6 +852,58 @@ env = { GOARCH = "{arch}{variant}" }
         assert_eq!(
             error(&text),
             "recipe test.toml:2:14: image.repository \"rancher/crictl:v1\" must not carry a tag or digest (the tag goes in image.tag)"
+        );
+    }
+
+    fn with_fallbacks(fallbacks: &str) -> String {
+        MINIMAL.replace(
+            "tag = ",
+            &format!("fallback_repositories = {fallbacks}\ntag = "),
+        )
+    }
+
+    #[test]
+    fn fallback_repositories_are_normalised_in_order() {
+        assert!(parse(MINIMAL)
+            .unwrap()
+            .image
+            .fallback_repositories
+            .is_empty());
+        let recipe = parse(&with_fallbacks(
+            r#"["rancherlegacy/crictl", "127.0.0.1:5000/old/crictl"]"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            recipe.image.fallback_repositories,
+            [
+                "docker.io/rancherlegacy/crictl",
+                "127.0.0.1:5000/old/crictl"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_fallback_repository_must_be_a_repository_named_once() {
+        assert_eq!(
+            error(&with_fallbacks(r#"["legacy/crictl", "legacy/crictl:v1"]"#)),
+            "recipe test.toml:3:43: image.fallback_repositories \"legacy/crictl:v1\" must not carry a tag or digest (the tag goes in image.tag)"
+        );
+        assert_eq!(
+            error(&with_fallbacks(r#"["docker.io/rancher/crictl"]"#)),
+            "recipe test.toml:3:26: image.fallback_repositories names docker.io/rancher/crictl twice (or as image.repository too)"
+        );
+        assert_eq!(
+            error(&with_fallbacks(r#"["a/b", "docker.io/a/b"]"#)),
+            "recipe test.toml:3:33: image.fallback_repositories names docker.io/a/b twice (or as image.repository too)"
+        );
+        assert!(
+            error(&with_fallbacks(r#"["Legacy/Crictl"]"#)).starts_with("recipe test.toml:3:26: "),
+            "{}",
+            error(&with_fallbacks(r#"["Legacy/Crictl"]"#))
+        );
+        assert_eq!(
+            error(&with_fallbacks(r#""legacy/crictl""#)),
+            "recipe test.toml:3:25: invalid type: string \"legacy/crictl\", expected a sequence"
         );
     }
 

@@ -33,6 +33,13 @@ impl RecipeSpec {
 
         let mut image = Table::new();
         image.insert("repository", text(&self.image.repository));
+        if !self.image.fallback_repositories.is_empty() {
+            let fallbacks: Array = self.image.fallback_repositories.iter().collect();
+            image.insert(
+                "fallback_repositories",
+                Item::Value(Value::Array(fallbacks)),
+            );
+        }
         image.insert("tag", template(&self.image.tag));
         if let Some(binary) = &self.image.binary {
             image.insert("binary", text(binary));
@@ -191,6 +198,10 @@ pub(crate) mod tests {
     #[test]
     fn a_written_recipe_reads_back_to_its_values_in_the_schemas_order() {
         let text = MINIMAL
+            .replace(
+                "tag = ",
+                "fallback_repositories = [\"quay.io/legacy/crictl\"]\ntag = ",
+            )
             .replace("ref = \"{version}\"", "ref = \"{version}\"\nsubmodules = true")
             .replace(
                 "[build]\n",
@@ -204,6 +215,7 @@ pub(crate) mod tests {
             written,
             r#"[image]
 repository = "docker.io/rancher/crictl"
+fallback_repositories = ["quay.io/legacy/crictl"]
 tag = "{version}"
 
 [source]
