@@ -23,7 +23,12 @@ use git2::{
 use serde::{Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
 
+use super::tags::{self, Nearest};
 use crate::progress::{Progress, SourceEvent};
+
+/// How many ref names of a repository are read to suggest the tags nearest
+/// to one that does not exist.
+const MAX_TAG_NAMES: usize = 100_000;
 
 /// How many credentials one fetch offers the server before giving up.
 const MAX_CREDENTIAL_ATTEMPTS: usize = 3;
@@ -62,8 +67,15 @@ pub enum SourceError {
          must be a remote URL; pass --source with the local path to read it"
     )]
     LocalImageSource { url: String },
-    #[error("tag {tag:?} does not exist in {url}")]
-    TagNotFound { url: String, tag: String },
+    #[error("tag {tag:?} does not exist in {url}{}", tag_hint(nearest, *is_typed_version))]
+    TagNotFound {
+        url: String,
+        tag: String,
+        /// The repository's tags nearest to it.
+        nearest: Nearest,
+        /// Whether the tag is the VERSION as typed (so the hint says what to type).
+        is_typed_version: bool,
+    },
     #[error("tag {tag:?} in {url} does not point to a commit: {source}")]
     NotACommit {
         url: String,
@@ -125,6 +137,60 @@ pub enum SourceError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl SourceError {
+    /// Marks a [`SourceError::TagNotFound`] whose tag is `version`, the
+    /// VERSION as the user typed it, so that a suggestion says what to type.
+    pub fn for_version(mut self, version: &str) -> Self {
+        if let SourceError::TagNotFound {
+            tag,
+            is_typed_version,
+            ..
+        } = &mut self
+        {
+            *is_typed_version = tag == version;
+        }
+        self
+    }
+}
+
+/// What follows a missing tag's error: the nearest tags, and for the
+/// VERSION as typed with or without its `v`, what to type instead.
+fn tag_hint(nearest: &Nearest, is_typed_version: bool) -> String {
+    match nearest {
+        Nearest::Nothing => String::new(),
+        Nearest::WithOrWithoutV(tag) if is_typed_version => {
+            format!("; {nearest} (type the VERSION as {})", tags::printable(tag))
+        }
+        _ => format!("; {nearest}"),
+    }
+}
+
+/// The tags of a repository nearest to `wanted`, from its ref names
+/// (`refs/tags/NAME`; other refs and peeled `^{}` entries are skipped), of
+/// which at most [`MAX_TAG_NAMES`] are read, non-UTF-8 bytes replaced.
+fn nearest_tags<'a>(wanted: &str, ref_names: impl Iterator<Item = &'a [u8]>) -> Nearest {
+    let names: Vec<String> = ref_names
+        .take(MAX_TAG_NAMES)
+        .filter_map(|name| name.strip_prefix(b"refs/tags/"))
+        .filter(|name| !name.ends_with(b"^{}"))
+        .map(|name| String::from_utf8_lossy(name).into_owned())
+        .collect();
+    tags::nearest(wanted, names.iter().map(String::as_str))
+}
+
+/// [`nearest_tags`] among the tags of a local repository.
+fn nearest_local_tags(repo: &Repository, wanted: &str) -> Nearest {
+    let Ok(references) = repo.references_glob("refs/tags/*") else {
+        return Nearest::Nothing;
+    };
+    let names: Vec<Vec<u8>> = references
+        .take(MAX_TAG_NAMES)
+        .flatten()
+        .map(|reference| reference.name_bytes().to_vec())
+        .collect();
+    nearest_tags(wanted, names.iter().map(Vec::as_slice))
 }
 
 /// A source pinned to a commit: what was asked for and what it resolved to.
@@ -274,6 +340,8 @@ fn prepare_as(
         return Err(SourceError::TagNotFound {
             url,
             tag: git_ref.to_string(),
+            nearest: Nearest::Nothing,
+            is_typed_version: false,
         });
     }
     tracing::info!(url, mirror = %mirror.display(), tag = git_ref, "fetching source");
@@ -412,6 +480,8 @@ fn copy_from_local(
         .map_err(|_| SourceError::TagNotFound {
             url: url.to_string(),
             tag: git_ref.to_string(),
+            nearest: nearest_local_tags(&source, git_ref),
+            is_typed_version: false,
         })?;
     let commit = source
         .find_object(target, None)
@@ -485,9 +555,8 @@ fn fetch_remote(
             None,
         )
         .map_err(classify)?;
-    let advertised = connection
-        .list()
-        .map_err(classify)?
+    let heads = connection.list().map_err(classify)?;
+    let advertised = heads
         .iter()
         .find(|head| head.name() == tag_ref)
         .map(|head| head.oid());
@@ -495,6 +564,8 @@ fn fetch_remote(
         return Err(SourceError::TagNotFound {
             url: url.to_string(),
             tag: git_ref.to_string(),
+            nearest: nearest_tags(git_ref, heads.iter().map(|head| head.name().as_bytes())),
+            is_typed_version: false,
         });
     };
     if holds_complete(mirror, target) {
