@@ -503,16 +503,19 @@ fn copy_from_local(
     }
     let from = source.commondir().join("objects");
     let to = mirror.path().join("objects");
-    let mut copied = 0;
-    let linked = copy_objects(&from, &to, Transfer::LinkOrCopy, &mut |bytes| {
-        copied += bytes;
-        progress.source(SourceEvent::Fetch {
-            url,
-            objects: 0,
-            total_objects: 0,
-            bytes: copied,
-        });
-    });
+    let linked = copy_objects(
+        &from,
+        &to,
+        Transfer::LinkOrCopy,
+        &mut |files, total_files, bytes| {
+            progress.source(SourceEvent::Copy {
+                from: url,
+                files,
+                total_files,
+                bytes,
+            });
+        },
+    );
     progress.source(SourceEvent::Done { what: url });
     linked?;
     merge_shallow(
@@ -727,12 +730,13 @@ enum Transfer {
 /// Brings the pack files and loose objects of object directory `from` into
 /// `to`, skipping files already there (object files are named by content).
 /// A pack lands before its index, and each file under a temporary name
-/// first, so a reader never sees half of one. `copied` sees the bytes.
+/// first, so a reader never sees half of one. `copied` sees each file
+/// brought: how many so far, of how many, and their bytes so far.
 fn copy_objects(
     from: &Path,
     to: &Path,
     transfer: Transfer,
-    copied: &mut dyn FnMut(usize),
+    copied: &mut dyn FnMut(usize, usize, usize),
 ) -> Result<(), SourceError> {
     let error = |source| SourceError::CopyObjects {
         from: from.to_path_buf(),
@@ -756,7 +760,11 @@ fn copy_objects(
                 || file_name.ends_with(".pack")
                 || file_name.ends_with(".idx")
                 || file_name.ends_with(".rev");
-            if wanted && !file_name.starts_with("tmp") && file.file_type().map_err(error)?.is_file()
+            let absent = !to.join(entry.file_name()).join(file.file_name()).exists();
+            if wanted
+                && absent
+                && !file_name.starts_with("tmp")
+                && file.file_type().map_err(error)?.is_file()
             {
                 files.push((entry.file_name(), file.file_name()));
             }
@@ -764,13 +772,12 @@ fn copy_objects(
     }
     // Packs first, then their indexes: a pack is only seen through its index.
     files.sort_by_key(|(_, name)| !name.to_string_lossy().ends_with(".pack"));
-    for (dir, name) in files {
+    let total_files = files.len();
+    let mut bytes_brought: usize = 0;
+    for (done, (dir, name)) in files.into_iter().enumerate() {
         let source = from.join(&dir).join(&name);
         let dest_dir = to.join(&dir);
         let dest = dest_dir.join(&name);
-        if dest.exists() {
-            continue;
-        }
         std::fs::create_dir_all(&dest_dir).map_err(error)?;
         let temporary = dest_dir.join(format!(".incoming-{}", name.to_string_lossy()));
         let _ = std::fs::remove_file(&temporary);
@@ -782,7 +789,8 @@ fn copy_objects(
             std::fs::copy(&source, &temporary).map_err(error)?
         };
         std::fs::rename(&temporary, &dest).map_err(error)?;
-        copied(usize::try_from(bytes).unwrap_or(usize::MAX));
+        bytes_brought = bytes_brought.saturating_add(usize::try_from(bytes).unwrap_or(usize::MAX));
+        copied(done + 1, total_files, bytes_brought);
     }
     Ok(())
 }
@@ -837,7 +845,7 @@ pub fn checkout(
         &source.mirror.join("objects"),
         &git_dir.join("objects"),
         Transfer::Copy,
-        &mut |_| {},
+        &mut |_, _, _| {},
     )?;
     merge_shallow(&source.mirror.join("shallow"), &git_dir.join("shallow")).map_err(|e| {
         SourceError::CopyObjects {

@@ -672,3 +672,52 @@ fn https_source_suggests_the_advertised_tags_nearest_to_a_missing_one() {
     );
     assert_eq!(mirror_packs(tmp.path(), &url), Vec::<String>::new());
 }
+
+/// Records the source events it sees, as text.
+#[derive(Default)]
+struct SourceEvents(std::sync::Mutex<Vec<String>>);
+
+impl rebuild_compare::progress::Progress for SourceEvents {
+    fn source(&self, event: rebuild_compare::progress::SourceEvent<'_>) {
+        self.0.lock().unwrap().push(format!("{event:?}"));
+    }
+}
+
+#[test]
+fn copying_a_local_source_reports_each_object_file_of_all_it_brings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let up = tmp.path().join("up");
+    releases_repo(&up);
+    let path = up.canonicalize().unwrap().display().to_string();
+    // What `prepare` brings: every loose object file of the repository.
+    let mut sizes = Vec::new();
+    for dir in std::fs::read_dir(up.join(".git/objects")).unwrap() {
+        let dir = dir.unwrap();
+        if dir.file_name().len() == 2 {
+            for file in std::fs::read_dir(dir.path()).unwrap() {
+                sizes.push(file.unwrap().metadata().unwrap().len() as usize);
+            }
+        }
+    }
+    // Four commits, four trees, four blobs, four tag objects.
+    assert_eq!(sizes.len(), 16);
+
+    let events = SourceEvents::default();
+    source::prepare(&path, "v1.19.16", &tmp.path().join("cache"), &events).unwrap();
+    let events = events.0.into_inner().unwrap();
+    let (done, copies) = events.split_last().unwrap();
+    assert_eq!(done, &format!("Done {{ what: {path:?} }}"));
+    assert_eq!(copies.len(), 16, "{events:#?}");
+    let total: usize = sizes.iter().sum();
+    assert_eq!(
+        copies.last().unwrap(),
+        &format!("Copy {{ from: {path:?}, files: 16, total_files: 16, bytes: {total} }}")
+    );
+    for (n, event) in copies.iter().enumerate() {
+        let prefix = format!(
+            "Copy {{ from: {path:?}, files: {}, total_files: 16, ",
+            n + 1
+        );
+        assert!(event.starts_with(&prefix), "{event}");
+    }
+}
