@@ -76,6 +76,8 @@ pub enum SourceError {
         /// Whether the tag is the VERSION as typed (so the hint says what to type).
         is_typed_version: bool,
     },
+    #[error("cannot fetch {url}: the server advertised a ref whose name is not UTF-8")]
+    AdvertisedName { url: String },
     #[error("tag {tag:?} in {url} does not point to a commit: {source}")]
     NotACommit {
         url: String,
@@ -559,15 +561,18 @@ fn fetch_remote(
         )
         .map_err(classify)?;
     let heads = connection.list().map_err(classify)?;
-    let advertised = heads
+    let advertised = advertised_refs(heads).ok_or_else(|| SourceError::AdvertisedName {
+        url: url.to_string(),
+    })?;
+    let found = advertised
         .iter()
-        .find(|head| head.name() == tag_ref)
-        .map(|head| head.oid());
-    let Some(target) = advertised else {
+        .find(|(name, _)| *name == tag_ref)
+        .map(|(_, oid)| *oid);
+    let Some(target) = found else {
         return Err(SourceError::TagNotFound {
             url: url.to_string(),
             tag: git_ref.to_string(),
-            nearest: nearest_tags(git_ref, heads.iter().map(|head| head.name().as_bytes())),
+            nearest: nearest_tags(git_ref, advertised.iter().map(|(name, _)| name.as_bytes())),
             is_typed_version: false,
         });
     };
@@ -596,6 +601,20 @@ fn fetch_remote(
     progress.source(SourceEvent::Done { what: url });
     fetched.map_err(classify)?;
     Ok(target)
+}
+
+/// The names and objects of the refs a server advertised, or `None` when a
+/// name is not UTF-8: git2's `RemoteHead::name` panics on such a name
+/// (which any server can send, and which no safe API reads as bytes), so
+/// that panic is contained here and the advertisement refused.
+fn advertised_refs(heads: &[git2::RemoteHead<'_>]) -> Option<Vec<(String, Oid)>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        heads
+            .iter()
+            .map(|head| (head.name().to_string(), head.oid()))
+            .collect()
+    }))
+    .ok()
 }
 
 /// How the credential callback has fared in one fetch: each way of getting

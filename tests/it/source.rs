@@ -721,3 +721,40 @@ fn copying_a_local_source_reports_each_object_file_of_all_it_brings() {
         assert!(event.starts_with(&prefix), "{event}");
     }
 }
+
+#[test]
+fn a_ref_name_that_is_not_utf8_in_the_advertisement_is_an_error_not_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pkt = |line: &[u8]| [format!("{:04x}", line.len() + 4).as_bytes(), line].concat();
+    let commit = [b'1'; 40];
+    let advertisement = [
+        pkt(b"# service=git-upload-pack\n"),
+        b"0000".to_vec(),
+        pkt(&[&commit[..], b" refs/heads/main\0shallow\n"].concat()),
+        pkt(&[&commit[..], b" refs/tags/v1.19.\xff\n"].concat()),
+        pkt(&[&commit[..], b" refs/tags/v1.19.16\n"].concat()),
+        b"0000".to_vec(),
+    ]
+    .concat();
+    let server = support::HostileServer::start("127.0.0.1", move |_| support::Answer::Full {
+        status: 200,
+        headers: vec![(
+            "Content-Type".into(),
+            "application/x-git-upload-pack-advertisement".into(),
+        )],
+        body: advertisement.clone(),
+    });
+    let url = format!("{}/app", server.url());
+    let recipe = inspecting_recipe(tmp.path(), &url);
+
+    let run = build(tmp.path(), &recipe, &[], &["--no-sandbox"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.lines().last().unwrap(),
+        format!("error: cannot fetch {url}: the server advertised a ref whose name is not UTF-8")
+    );
+    assert_eq!(
+        server.requests()[0].target,
+        "/app/info/refs?service=git-upload-pack"
+    );
+}
