@@ -4,15 +4,15 @@
 //! A pure function over tag strings ([`nearest`]): the wanted tag with or
 //! without its leading `v` (`1.19.0` → `v1.19.0`); else, for a version, the
 //! releases around it in version order (`v1.19.99` → `v1.19.16`,
-//! `v1.19.15`, `v1.20.0`); else the tags a few edits away (`v1.19.0-rcl` →
-//! `v1.19.0-rc1`). [`Nearest`] says which, and shows as the error's hint
+//! `v1.19.15`, `v1.20.0`); else the tags a few edits away (`stabel` →
+//! `stable`). [`Nearest`] says which, and shows as the error's hint
 //! with each name made safe to print on one line.
 
 use std::cmp::Ordering;
 use std::fmt;
 
 /// How many tags a hint names at most.
-pub const MAX_SUGGESTIONS: usize = 3;
+const MAX_SUGGESTIONS: usize = 3;
 
 /// Tags longer than this are not compared by spelling (the cost of an edit
 /// distance grows with the product of the lengths).
@@ -30,17 +30,6 @@ pub enum Nearest {
     Releases(Vec<String>),
     /// Tags a few edits away, fewest edits first.
     Spelled(Vec<String>),
-}
-
-impl Nearest {
-    /// The suggested tags, best first.
-    pub fn tags(&self) -> &[String] {
-        match self {
-            Nearest::Nothing => &[],
-            Nearest::WithOrWithoutV(tag) => std::slice::from_ref(tag),
-            Nearest::Releases(tags) | Nearest::Spelled(tags) => tags,
-        }
-    }
 }
 
 /// The hint after an error line: `did you mean v1.19.0?`, `the closest
@@ -85,7 +74,7 @@ pub fn printable(tag: &str) -> String {
 }
 
 /// The tags of `existing` nearest to `wanted` (which is not among them),
-/// at most [`MAX_SUGGESTIONS`]: see the module's documentation for the order
+/// at most three: see the module's documentation for the order
 /// in which the kinds of nearness are tried.
 pub fn nearest<'a>(wanted: &str, existing: impl IntoIterator<Item = &'a str>) -> Nearest {
     let existing: Vec<&str> = existing.into_iter().filter(|tag| *tag != wanted).collect();
