@@ -29,11 +29,20 @@ impl std::fmt::Debug for dyn Progress {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceEvent<'a> {
     /// Objects received from `url` so far (`total_objects` is 0 until the
-    /// server has said, and for a local source, which reports bytes only).
+    /// server has said).
     Fetch {
         url: &'a str,
         objects: usize,
         total_objects: usize,
+        bytes: usize,
+    },
+    /// Object files copied (or hard-linked) so far from the local
+    /// repository `from` (a path or `file://` URL), of `total_files`, and
+    /// their bytes.
+    Copy {
+        from: &'a str,
+        files: usize,
+        total_files: usize,
         bytes: usize,
     },
     /// Files written so far by the checkout for `label` (a platform).
@@ -42,7 +51,8 @@ pub enum SourceEvent<'a> {
         files: usize,
         total_files: usize,
     },
-    /// The fetch from `what` (a URL) or the checkout for `what` (a label) ended.
+    /// The fetch or copy from `what` (a URL or path) or the checkout for
+    /// `what` (a label) ended.
     Done { what: &'a str },
 }
 

@@ -1,6 +1,7 @@
 //! The command line's half of progress: the library's events (see
 //! [`super::events`]) drawn on a terminal with `indicatif`: a byte bar per
-//! blob download, an object bar per source fetch, a file bar per checkout
+//! blob download, an object bar per source fetch, an object-file bar per
+//! copy from a local repository, a file bar per checkout
 //! and a spinner per platform build showing how long it has run and its
 //! last log line. A finished build leaves one ordinary line (`build
 //! linux/amd64 done in 1m 3s`), ended by a newline, above the bars still
@@ -18,6 +19,9 @@ use super::events::{Progress, SourceEvent, Transfer};
 const SPINNER: &str = "{spinner} build {prefix:.bold} {elapsed:>4} {wide_msg}";
 /// A download's bar.
 const BAR: &str = "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}";
+/// A local repository's copy: its object files (packs, indexes, loose
+/// objects) brought so far, of how many, and their bytes.
+const COPY_BAR: &str = "{prefix} [{bar:30}] {pos}/{len} object files {msg}";
 
 /// Draws progress on stderr.
 pub struct TerminalProgress {
@@ -137,6 +141,18 @@ impl Progress for TerminalProgress {
                     bar.set_message(indicatif::HumanBytes(bytes as u64).to_string());
                 }
             }
+            SourceEvent::Copy {
+                from,
+                files,
+                total_files,
+                bytes,
+            } => {
+                if let Some(bar) = self.source_bar(format!("copy {from}"), COPY_BAR) {
+                    bar.set_length(total_files as u64);
+                    bar.set_position(files as u64);
+                    bar.set_message(indicatif::HumanBytes(bytes as u64).to_string());
+                }
+            }
             SourceEvent::Checkout {
                 label,
                 files,
@@ -152,7 +168,11 @@ impl Progress for TerminalProgress {
                 let Ok(mut sources) = self.sources.lock() else {
                     return;
                 };
-                for key in [format!("fetch {what}"), format!("checkout {what}")] {
+                for key in [
+                    format!("fetch {what}"),
+                    format!("copy {what}"),
+                    format!("checkout {what}"),
+                ] {
                     if let Some(bar) = sources.remove(&key) {
                         bar.finish_and_clear();
                     }
@@ -218,5 +238,6 @@ mod tests {
         assert!(SPINNER.contains("{elapsed"), "{SPINNER}");
         ProgressStyle::with_template(SPINNER).expect("a valid template");
         ProgressStyle::with_template(BAR).expect("a valid template");
+        ProgressStyle::with_template(COPY_BAR).expect("a valid template");
     }
 }

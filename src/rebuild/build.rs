@@ -255,11 +255,11 @@ pub fn plan(
     let git_ref = &release.git_ref;
     let progress = options.progress.as_ref();
     let source = match source_override {
-        None => source::prepare(upstream, git_ref, &options.cache_dir, progress)?,
-        Some(copy) => {
-            source::prepare(copy, git_ref, &options.cache_dir, progress)?.read_for(upstream)
-        }
-    };
+        None => source::prepare(upstream, git_ref, &options.cache_dir, progress),
+        Some(copy) => source::prepare(copy, git_ref, &options.cache_dir, progress)
+            .map(|pinned| pinned.read_for(upstream)),
+    }
+    .map_err(|e| e.for_version(&release.version))?;
     plan_pinned(release, source, options, resolve_builder)
 }
 

@@ -7,7 +7,8 @@
 //! out pristine, [`builder`] brings a builder image's
 //! root filesystem (or the host's), [`sandbox`] runs each step isolated in
 //! bubblewrap, [`deps`] keeps what `fetch` downloads per exact inputs, and
-//! [`build`] runs every platform. [`published`] fetches the
+//! [`build`] runs every platform; [`tags`] finds the tags nearest to a
+//! missing one. [`published`] fetches the
 //! maintainers' own checksums to compare against; [`adjust`] reads the
 //! inputs a published binary records that its rebuild did not take, and
 //! writes the recipe that takes them.
@@ -23,3 +24,4 @@ pub mod published;
 pub mod recipe;
 pub mod sandbox;
 pub mod source;
+pub mod tags;

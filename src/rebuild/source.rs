@@ -23,7 +23,12 @@ use git2::{
 use serde::{Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
 
+use super::tags::{self, Nearest};
 use crate::progress::{Progress, SourceEvent};
+
+/// How many ref names of a repository are read to suggest the tags nearest
+/// to one that does not exist.
+const MAX_TAG_NAMES: usize = 100_000;
 
 /// How many credentials one fetch offers the server before giving up.
 const MAX_CREDENTIAL_ATTEMPTS: usize = 3;
@@ -62,8 +67,17 @@ pub enum SourceError {
          must be a remote URL; pass --source with the local path to read it"
     )]
     LocalImageSource { url: String },
-    #[error("tag {tag:?} does not exist in {url}")]
-    TagNotFound { url: String, tag: String },
+    #[error("tag {tag:?} does not exist in {url}{}", tag_hint(nearest, *is_typed_version))]
+    TagNotFound {
+        url: String,
+        tag: String,
+        /// The repository's tags nearest to it.
+        nearest: Nearest,
+        /// Whether the tag is the VERSION as typed (so the hint says what to type).
+        is_typed_version: bool,
+    },
+    #[error("cannot fetch {url}: the server advertised a ref whose name is not UTF-8")]
+    AdvertisedName { url: String },
     #[error("tag {tag:?} in {url} does not point to a commit: {source}")]
     NotACommit {
         url: String,
@@ -125,6 +139,60 @@ pub enum SourceError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl SourceError {
+    /// Marks a [`SourceError::TagNotFound`] whose tag is `version`, the
+    /// VERSION as the user typed it, so that a suggestion says what to type.
+    pub fn for_version(mut self, version: &str) -> Self {
+        if let SourceError::TagNotFound {
+            tag,
+            is_typed_version,
+            ..
+        } = &mut self
+        {
+            *is_typed_version = tag == version;
+        }
+        self
+    }
+}
+
+/// What follows a missing tag's error: the nearest tags, and for the
+/// VERSION as typed with or without its `v`, what to type instead.
+fn tag_hint(nearest: &Nearest, is_typed_version: bool) -> String {
+    match nearest {
+        Nearest::Nothing => String::new(),
+        Nearest::WithOrWithoutV(tag) if is_typed_version => {
+            format!("; {nearest} (type the VERSION as {})", tags::printable(tag))
+        }
+        _ => format!("; {nearest}"),
+    }
+}
+
+/// The tags of a repository nearest to `wanted`, from its ref names
+/// (`refs/tags/NAME`; other refs and peeled `^{}` entries are skipped), of
+/// which at most [`MAX_TAG_NAMES`] are read, non-UTF-8 bytes replaced.
+fn nearest_tags<'a>(wanted: &str, ref_names: impl Iterator<Item = &'a [u8]>) -> Nearest {
+    let names: Vec<String> = ref_names
+        .take(MAX_TAG_NAMES)
+        .filter_map(|name| name.strip_prefix(b"refs/tags/"))
+        .filter(|name| !name.ends_with(b"^{}"))
+        .map(|name| String::from_utf8_lossy(name).into_owned())
+        .collect();
+    tags::nearest(wanted, names.iter().map(String::as_str))
+}
+
+/// [`nearest_tags`] among the tags of a local repository.
+fn nearest_local_tags(repo: &Repository, wanted: &str) -> Nearest {
+    let Ok(references) = repo.references_glob("refs/tags/*") else {
+        return Nearest::Nothing;
+    };
+    let names: Vec<Vec<u8>> = references
+        .take(MAX_TAG_NAMES)
+        .flatten()
+        .map(|reference| reference.name_bytes().to_vec())
+        .collect();
+    nearest_tags(wanted, names.iter().map(Vec::as_slice))
 }
 
 /// A source pinned to a commit: what was asked for and what it resolved to.
@@ -274,6 +342,8 @@ fn prepare_as(
         return Err(SourceError::TagNotFound {
             url,
             tag: git_ref.to_string(),
+            nearest: Nearest::Nothing,
+            is_typed_version: false,
         });
     }
     tracing::info!(url, mirror = %mirror.display(), tag = git_ref, "fetching source");
@@ -412,6 +482,8 @@ fn copy_from_local(
         .map_err(|_| SourceError::TagNotFound {
             url: url.to_string(),
             tag: git_ref.to_string(),
+            nearest: nearest_local_tags(&source, git_ref),
+            is_typed_version: false,
         })?;
     let commit = source
         .find_object(target, None)
@@ -433,16 +505,19 @@ fn copy_from_local(
     }
     let from = source.commondir().join("objects");
     let to = mirror.path().join("objects");
-    let mut copied = 0;
-    let linked = copy_objects(&from, &to, Transfer::LinkOrCopy, &mut |bytes| {
-        copied += bytes;
-        progress.source(SourceEvent::Fetch {
-            url,
-            objects: 0,
-            total_objects: 0,
-            bytes: copied,
-        });
-    });
+    let linked = copy_objects(
+        &from,
+        &to,
+        Transfer::LinkOrCopy,
+        &mut |files, total_files, bytes| {
+            progress.source(SourceEvent::Copy {
+                from: url,
+                files,
+                total_files,
+                bytes,
+            });
+        },
+    );
     progress.source(SourceEvent::Done { what: url });
     linked?;
     merge_shallow(
@@ -485,16 +560,20 @@ fn fetch_remote(
             None,
         )
         .map_err(classify)?;
-    let advertised = connection
-        .list()
-        .map_err(classify)?
+    let heads = connection.list().map_err(classify)?;
+    let advertised = advertised_refs(heads).ok_or_else(|| SourceError::AdvertisedName {
+        url: url.to_string(),
+    })?;
+    let found = advertised
         .iter()
-        .find(|head| head.name() == tag_ref)
-        .map(|head| head.oid());
-    let Some(target) = advertised else {
+        .find(|(name, _)| *name == tag_ref)
+        .map(|(_, oid)| *oid);
+    let Some(target) = found else {
         return Err(SourceError::TagNotFound {
             url: url.to_string(),
             tag: git_ref.to_string(),
+            nearest: nearest_tags(git_ref, advertised.iter().map(|(name, _)| name.as_bytes())),
+            is_typed_version: false,
         });
     };
     if holds_complete(mirror, target) {
@@ -522,6 +601,20 @@ fn fetch_remote(
     progress.source(SourceEvent::Done { what: url });
     fetched.map_err(classify)?;
     Ok(target)
+}
+
+/// The names and objects of the refs a server advertised, or `None` when a
+/// name is not UTF-8: git2's `RemoteHead::name` panics on such a name
+/// (which any server can send, and which no safe API reads as bytes), so
+/// that panic is contained here and the advertisement refused.
+fn advertised_refs(heads: &[git2::RemoteHead<'_>]) -> Option<Vec<(String, Oid)>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        heads
+            .iter()
+            .map(|head| (head.name().to_string(), head.oid()))
+            .collect()
+    }))
+    .ok()
 }
 
 /// How the credential callback has fared in one fetch: each way of getting
@@ -656,12 +749,13 @@ enum Transfer {
 /// Brings the pack files and loose objects of object directory `from` into
 /// `to`, skipping files already there (object files are named by content).
 /// A pack lands before its index, and each file under a temporary name
-/// first, so a reader never sees half of one. `copied` sees the bytes.
+/// first, so a reader never sees half of one. `copied` sees each file
+/// brought: how many so far, of how many, and their bytes so far.
 fn copy_objects(
     from: &Path,
     to: &Path,
     transfer: Transfer,
-    copied: &mut dyn FnMut(usize),
+    copied: &mut dyn FnMut(usize, usize, usize),
 ) -> Result<(), SourceError> {
     let error = |source| SourceError::CopyObjects {
         from: from.to_path_buf(),
@@ -685,7 +779,11 @@ fn copy_objects(
                 || file_name.ends_with(".pack")
                 || file_name.ends_with(".idx")
                 || file_name.ends_with(".rev");
-            if wanted && !file_name.starts_with("tmp") && file.file_type().map_err(error)?.is_file()
+            let absent = !to.join(entry.file_name()).join(file.file_name()).exists();
+            if wanted
+                && absent
+                && !file_name.starts_with("tmp")
+                && file.file_type().map_err(error)?.is_file()
             {
                 files.push((entry.file_name(), file.file_name()));
             }
@@ -693,13 +791,12 @@ fn copy_objects(
     }
     // Packs first, then their indexes: a pack is only seen through its index.
     files.sort_by_key(|(_, name)| !name.to_string_lossy().ends_with(".pack"));
-    for (dir, name) in files {
+    let total_files = files.len();
+    let mut bytes_brought: usize = 0;
+    for (done, (dir, name)) in files.into_iter().enumerate() {
         let source = from.join(&dir).join(&name);
         let dest_dir = to.join(&dir);
         let dest = dest_dir.join(&name);
-        if dest.exists() {
-            continue;
-        }
         std::fs::create_dir_all(&dest_dir).map_err(error)?;
         let temporary = dest_dir.join(format!(".incoming-{}", name.to_string_lossy()));
         let _ = std::fs::remove_file(&temporary);
@@ -711,7 +808,8 @@ fn copy_objects(
             std::fs::copy(&source, &temporary).map_err(error)?
         };
         std::fs::rename(&temporary, &dest).map_err(error)?;
-        copied(usize::try_from(bytes).unwrap_or(usize::MAX));
+        bytes_brought = bytes_brought.saturating_add(usize::try_from(bytes).unwrap_or(usize::MAX));
+        copied(done + 1, total_files, bytes_brought);
     }
     Ok(())
 }
@@ -766,7 +864,7 @@ pub fn checkout(
         &source.mirror.join("objects"),
         &git_dir.join("objects"),
         Transfer::Copy,
-        &mut |_| {},
+        &mut |_, _, _| {},
     )?;
     merge_shallow(&source.mirror.join("shallow"), &git_dir.join("shallow")).map_err(|e| {
         SourceError::CopyObjects {

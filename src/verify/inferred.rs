@@ -203,15 +203,19 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
     let cache_dir = &request.build.cache_dir;
     let (source, found_from) = match (request.source_override, upstream) {
         (Some(copy), Ok(upstream)) => (
-            source::prepare(copy, request.version, cache_dir, progress)?.read_for(&upstream.url),
+            source::prepare(copy, request.version, cache_dir, progress)
+                .map_err(|e| e.for_version(request.version))?
+                .read_for(&upstream.url),
             format!("{} (read from {copy})", upstream.from),
         ),
         (Some(copy), Err(_)) => (
-            source::prepare(copy, request.version, cache_dir, progress)?,
+            source::prepare(copy, request.version, cache_dir, progress)
+                .map_err(|e| e.for_version(request.version))?,
             "--source".to_string(),
         ),
         (None, Ok(upstream)) => (
-            source::prepare_from_image(&upstream.url, request.version, cache_dir, progress)?,
+            source::prepare_from_image(&upstream.url, request.version, cache_dir, progress)
+                .map_err(|e| e.for_version(request.version))?,
             upstream.from,
         ),
         (None, Err(e)) => return Err(e.into()),

@@ -631,7 +631,7 @@ fn writes_to_system_directories_change_nothing_on_the_host() {
 }
 
 #[test]
-fn missing_tag_is_an_error_naming_it() {
+fn missing_tag_is_an_error_naming_it_and_the_closest_release() {
     let tmp = tempfile::tempdir().unwrap();
     let source = tmp.path().join("upstream");
     tagged_repo(&source, &[("README", "x\n")]);
@@ -644,7 +644,7 @@ fn missing_tag_is_an_error_naming_it() {
     assert_eq!(
         stderr(&output),
         format!(
-            "error: tag \"v9.9.9\" does not exist in {}\n",
+            "error: tag \"v9.9.9\" does not exist in {}; the closest release is v1.0.0\n",
             source.canonicalize().unwrap().display()
         )
     );

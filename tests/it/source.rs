@@ -547,3 +547,214 @@ fn partial_clone_as_source_builds_when_the_tags_tree_is_in_it() {
         run.stderr
     );
 }
+
+/// A repository at `dir` with one commit per release, each with an
+/// annotated tag: `v1.19.0`, `v1.19.15`, `v1.19.16`, `v1.20.0`.
+fn releases_repo(dir: &Path) {
+    let repo = Repository::init(dir).unwrap();
+    for (n, tag) in ["v1.19.0", "v1.19.15", "v1.19.16", "v1.20.0"]
+        .into_iter()
+        .enumerate()
+    {
+        let commit =
+            support::git::commit(&repo, &[("VERSION", tag)], tag, 1_700_000_000 + n as i64);
+        annotated_tag(&repo, tag, commit);
+    }
+}
+
+/// `rebuild-compare build VERSION` and `rebuild-compare verify oci:LAYOUT:VERSION
+/// VERSION` of a fast recipe whose ref is `{version}`, reading `source`:
+/// their exit codes and stderr.
+fn build_and_verify(home: &Path, version: &str, source: &str) -> [(i32, String); 2] {
+    let recipe = support::fast_app::write_recipe(
+        home,
+        "app",
+        "127.0.0.1/test/app",
+        support::fast_app::FAST_BUILD,
+    );
+    let layout = home.join("layout");
+    support::write_oci_layout(
+        &layout,
+        version,
+        &support::fast_app::faithful_set(&[support::fast_app::AMD64]),
+        support::IndexStyle::Index,
+        support::MediaTypes::Oci,
+    );
+    let recipe = recipe.to_str().unwrap();
+    let out = home.join("out");
+    let out = out.to_str().unwrap();
+    let image = format!("oci:{}:{version}", layout.display());
+    [
+        vec!["build", version, "--recipe", recipe],
+        vec!["verify", &image, version, "--recipe", recipe],
+    ]
+    .map(|mut args| {
+        args.extend(["--source", source, "--out-dir", out]);
+        let run = support::cli::run_in(home, &args);
+        (run.code, run.stderr)
+    })
+}
+
+#[test]
+fn a_version_typed_without_its_v_is_an_error_saying_what_to_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    releases_repo(&tmp.path().join("up"));
+    let path = tmp.path().join("up").canonicalize().unwrap();
+    let path = path.to_str().unwrap();
+
+    let [build, verify] = build_and_verify(tmp.path(), "1.19.0", path);
+    let message = format!(
+        "tag \"1.19.0\" does not exist in {path}; did you mean v1.19.0? \
+         (type the VERSION as v1.19.0)"
+    );
+    assert_eq!(build, (2, format!("error: {message}\n")));
+    assert_eq!(
+        verify,
+        (2, format!("error: cannot prepare the rebuild: {message}\n"))
+    );
+}
+
+#[test]
+fn a_missing_patch_release_is_an_error_naming_the_closest_releases() {
+    let tmp = tempfile::tempdir().unwrap();
+    releases_repo(&tmp.path().join("up"));
+    let url = format!("file://{}", tmp.path().join("up").display());
+
+    let [build, verify] = build_and_verify(tmp.path(), "v1.19.99", &url);
+    let message = format!(
+        "tag \"v1.19.99\" does not exist in {url}; \
+         the closest releases are v1.19.16, v1.19.15, v1.20.0"
+    );
+    assert_eq!(build, (2, format!("error: {message}\n")));
+    assert_eq!(
+        verify,
+        (2, format!("error: cannot prepare the rebuild: {message}\n"))
+    );
+}
+
+#[test]
+fn https_source_suggests_the_advertised_tags_nearest_to_a_missing_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    releases_repo(&tmp.path().join("root/app"));
+    let ca = TestCa::create(&tmp.path().join("tls"));
+    let server = GitServer::https(&tmp.path().join("root"), &ca, None);
+    let url = server.url("app");
+    let trust = [("SSL_CERT_FILE", ca.ca_cert.to_str().unwrap())];
+    let prepare = |tag: &str| {
+        let recipe = inspecting_recipe(tmp.path(), &url);
+        let run = run_in_env(
+            tmp.path(),
+            &trust,
+            &["build", tag, "--recipe", recipe.to_str().unwrap()],
+        );
+        (run.code, run.stderr)
+    };
+
+    assert_eq!(
+        prepare("1.20.0"),
+        (
+            2,
+            format!(
+                "error: tag \"1.20.0\" does not exist in {url}; did you mean v1.20.0? \
+                 (type the VERSION as v1.20.0)\n"
+            )
+        )
+    );
+    assert_eq!(
+        prepare("v1.19.1"),
+        (
+            2,
+            format!(
+                "error: tag \"v1.19.1\" does not exist in {url}; \
+                 the closest releases are v1.19.0, v1.19.15, v1.19.16\n"
+            )
+        )
+    );
+    assert_eq!(mirror_packs(tmp.path(), &url), Vec::<String>::new());
+}
+
+/// Records the source events it sees, as text.
+#[derive(Default)]
+struct SourceEvents(std::sync::Mutex<Vec<String>>);
+
+impl rebuild_compare::progress::Progress for SourceEvents {
+    fn source(&self, event: rebuild_compare::progress::SourceEvent<'_>) {
+        self.0.lock().unwrap().push(format!("{event:?}"));
+    }
+}
+
+#[test]
+fn copying_a_local_source_reports_each_object_file_of_all_it_brings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let up = tmp.path().join("up");
+    releases_repo(&up);
+    let path = up.canonicalize().unwrap().display().to_string();
+    // What `prepare` brings: every loose object file of the repository.
+    let mut sizes = Vec::new();
+    for dir in std::fs::read_dir(up.join(".git/objects")).unwrap() {
+        let dir = dir.unwrap();
+        if dir.file_name().len() == 2 {
+            for file in std::fs::read_dir(dir.path()).unwrap() {
+                sizes.push(file.unwrap().metadata().unwrap().len() as usize);
+            }
+        }
+    }
+    // Four commits, four trees, four blobs, four tag objects.
+    assert_eq!(sizes.len(), 16);
+
+    let events = SourceEvents::default();
+    source::prepare(&path, "v1.19.16", &tmp.path().join("cache"), &events).unwrap();
+    let events = events.0.into_inner().unwrap();
+    let (done, copies) = events.split_last().unwrap();
+    assert_eq!(done, &format!("Done {{ what: {path:?} }}"));
+    assert_eq!(copies.len(), 16, "{events:#?}");
+    let total: usize = sizes.iter().sum();
+    assert_eq!(
+        copies.last().unwrap(),
+        &format!("Copy {{ from: {path:?}, files: 16, total_files: 16, bytes: {total} }}")
+    );
+    for (n, event) in copies.iter().enumerate() {
+        let prefix = format!(
+            "Copy {{ from: {path:?}, files: {}, total_files: 16, ",
+            n + 1
+        );
+        assert!(event.starts_with(&prefix), "{event}");
+    }
+}
+
+#[test]
+fn a_ref_name_that_is_not_utf8_in_the_advertisement_is_an_error_not_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pkt = |line: &[u8]| [format!("{:04x}", line.len() + 4).as_bytes(), line].concat();
+    let commit = [b'1'; 40];
+    let advertisement = [
+        pkt(b"# service=git-upload-pack\n"),
+        b"0000".to_vec(),
+        pkt(&[&commit[..], b" refs/heads/main\0shallow\n"].concat()),
+        pkt(&[&commit[..], b" refs/tags/v1.19.\xff\n"].concat()),
+        pkt(&[&commit[..], b" refs/tags/v1.19.16\n"].concat()),
+        b"0000".to_vec(),
+    ]
+    .concat();
+    let server = support::HostileServer::start("127.0.0.1", move |_| support::Answer::Full {
+        status: 200,
+        headers: vec![(
+            "Content-Type".into(),
+            "application/x-git-upload-pack-advertisement".into(),
+        )],
+        body: advertisement.clone(),
+    });
+    let url = format!("{}/app", server.url());
+    let recipe = inspecting_recipe(tmp.path(), &url);
+
+    let run = build(tmp.path(), &recipe, &[], &["--no-sandbox"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.lines().last().unwrap(),
+        format!("error: cannot fetch {url}: the server advertised a ref whose name is not UTF-8")
+    );
+    assert_eq!(
+        server.requests()[0].target,
+        "/app/info/refs?service=git-upload-pack"
+    );
+}
