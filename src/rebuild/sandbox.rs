@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::host_tools::HostTools;
+
 /// Where the source checkout is mounted, read-write.
 pub const SOURCE_MOUNT: &str = "/src";
 /// Where the build may leave files, writable.
@@ -213,6 +215,8 @@ pub struct Mounts {
     /// The recipe's workdir: where `source` is mounted too, and the working
     /// directory. `None`: [`SOURCE_MOUNT`] alone.
     pub workdir: Option<String>,
+    /// What of the host a `host` builder sees besides its system directories.
+    pub host_tools: HostTools,
 }
 
 impl Mounts {
@@ -510,6 +514,9 @@ pub fn command_line(step: &Step<'_>) -> Result<Vec<String>, SandboxError> {
         BuilderRoot::Host => {
             for dir in HOST_SYSTEM_DIRS {
                 root_entries.push((PathBuf::from(dir), dir.to_string()));
+            }
+            for tool in &step.mounts.host_tools.binds {
+                root_entries.push((tool.clone(), tool.display().to_string()));
             }
         }
         BuilderRoot::Image { rootfs, .. } => {
@@ -1062,6 +1069,7 @@ mod tests {
             cache: PathBuf::from("/c"),
             etc: PathBuf::from("/w/etc"),
             workdir: None,
+            host_tools: HostTools::default(),
         };
         let argv = vec!["make".to_string()];
         let env = BTreeMap::from([("A".to_string(), "1".to_string())]);
@@ -1099,6 +1107,7 @@ mod tests {
             cache: PathBuf::from("/c"),
             etc: PathBuf::from("/w/etc"),
             workdir: None,
+            host_tools: HostTools::default(),
         };
         let argv = vec!["make".to_string()];
         let env = BTreeMap::new();
@@ -1205,6 +1214,7 @@ mod tests {
             cache: PathBuf::from("/c"),
             etc: PathBuf::from("/w/etc"),
             workdir: Some("/home/runner/work/x/x".into()),
+            host_tools: HostTools::default(),
         };
         let argv = vec!["make".to_string()];
         let env = BTreeMap::new();
@@ -1244,6 +1254,7 @@ mod tests {
             cache: PathBuf::from("/c"),
             etc: PathBuf::from("/w/etc"),
             workdir: Some("/go/src/github.com/org/repo".into()),
+            host_tools: HostTools::default(),
         };
         let argv = vec!["make".to_string()];
         let env = BTreeMap::new();
@@ -1281,6 +1292,7 @@ mod tests {
             cache: PathBuf::from("/c"),
             etc: PathBuf::from("/w/etc"),
             workdir: None,
+            host_tools: HostTools::default(),
         };
         let argv = [
             "go",

@@ -278,6 +278,7 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
             go_image: GO_BUILDER_IMAGES,
             host_rustc: host_rustc.as_deref(),
             rust_image: RUST_BUILDER_IMAGES,
+            machine_arch: crate::rebuild::infer::evidence::MACHINE_ARCH,
         },
     };
     let members = crate::rebuild::infer::ecosystem::input_groups(&Evidence {
