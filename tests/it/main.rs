@@ -23,6 +23,7 @@ mod digest;
 mod docs_links;
 mod harness;
 mod infer;
+mod infer_rust;
 mod inspect;
 mod ledger_site;
 mod locate;
