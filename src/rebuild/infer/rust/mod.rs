@@ -1,7 +1,8 @@
 //! Rust: a `cargo build --release --locked` recipe from the binary's
 //! rustc version (`.comment`), its libc (the ELF interpreter), its
-//! cargo-auditable dependency list, the Cargo home its embedded paths
-//! show, and the binary targets of the tag's `Cargo.toml` files.
+//! cargo-auditable dependency list, the Cargo home and build directory its
+//! embedded paths show, and the binary targets of the tag's `Cargo.toml`
+//! files.
 //!
 //! [`binary`] reads the binary, [`targets`] the tag's `Cargo.toml` files,
 //! and [`recipe`] writes each candidate's recipe.
@@ -16,17 +17,23 @@ use super::candidate::{Candidate, Ecosystem, InferError, Inference};
 use super::evidence::Evidence;
 use super::recipe::image_and_source;
 use crate::image::platform::Platform;
-use binary::{cargo_home, is_stable, libc_of, rustc_version, triple, Libc};
+use crate::rebuild::recipe::schema::check_workdir;
+use binary::{build_dir, cargo_home, is_stable, libc_of, rustc_version, triple, Libc};
 use recipe::{RecipeParts, CARGO_HOME};
 use targets::binary_target;
 
+/// What a binary's embedded paths show of its build: its Cargo home and
+/// its build directory.
+type EmbeddedDirs = (Option<String>, Option<String>);
+
 /// The platforms whose binaries embed the same Cargo home (which the
-/// candidates remap to), as groups of indices into `evidence.platforms`,
-/// each in platform order: each group gets its own candidates.
+/// candidates remap to) and build directory (where they build), as groups
+/// of indices into `evidence.platforms`, each in platform order: each
+/// group gets its own candidates.
 pub fn input_groups(evidence: &Evidence<'_>) -> Vec<Vec<usize>> {
-    let mut groups: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+    let mut groups: Vec<(EmbeddedDirs, Vec<usize>)> = Vec::new();
     for (index, platform) in evidence.platforms.iter().enumerate() {
-        let home = cargo_home(&platform.binary);
+        let home = (cargo_home(&platform.binary), build_dir(&platform.binary));
         match groups.iter_mut().find(|(h, _)| *h == home) {
             Some((_, members)) => members.push(index),
             None => groups.push((home, vec![index])),
@@ -163,6 +170,24 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
         ));
     }
 
+    let workdir = match evidence.platforms.iter().find_map(|p| build_dir(&p.binary)) {
+        Some(dir) => match check_workdir(&dir) {
+            Ok(()) => {
+                notes.push(format!(
+                    "the binary embeds paths under {dir}/target, upstream's build directory: the candidates build there (workdir)"
+                ));
+                Some(dir)
+            }
+            Err(why) => {
+                notes.push(format!(
+                    "the binary embeds paths under {dir}/target, upstream's build directory, where the sandbox cannot build ({why}): the candidates build in /src"
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+
     let (image, source) = image_and_source(evidence)?;
     let recipe = RecipeParts {
         rustc: &version,
@@ -171,6 +196,7 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
         builder: &builder,
         target: &target,
         targets: &targets,
+        workdir: workdir.as_deref(),
         has_dep_v0: auditable,
     };
     let mut variants = Vec::new();
@@ -484,6 +510,44 @@ env = { CARGO_BUILD_TARGET = "aarch64-unknown-linux-gnu" }
         assert!(inference.candidates[0]
             .text
             .contains("builder = \"docker.io/library/rust:1.75.0\"\n"));
+    }
+
+    #[test]
+    fn an_embedded_target_directory_makes_its_parent_the_workdir() {
+        let payload = b"\0/usr/src/app/target/release/build/app-0123456789abcdef/out/gen.rs\0\
+x/usr/src/app/target/release/build/app-0123456789abcdef/out/more.rs\0";
+        let platforms = [platform(
+            "linux/amd64",
+            elf(62, Some(GLIBC_AMD64), payload),
+            rust_info(RUSTC, false),
+        )];
+        let inference = infer_with(&platforms, &app_tree(), "/app", None).expect("infers");
+        let text = &inference.candidates[0].text;
+        assert!(text.contains("workdir = \"/usr/src/app\"\n"), "{text}");
+        assert!(inference.notes.contains(&"the binary embeds paths under /usr/src/app/target, upstream's build directory: the candidates build there (workdir)".to_string()));
+        parses(&inference.candidates[0]);
+
+        let cross = b"\0/home/runner/work/app/app/target/aarch64-unknown-linux-gnu/release/build/app-01/out/gen.rs\0";
+        assert_eq!(
+            build_dir(cross).as_deref(),
+            Some("/home/runner/work/app/app")
+        );
+        assert_eq!(build_dir(b"/x/release/build/a/out/g.rs"), None);
+
+        let in_tmp = [platform(
+            "linux/amd64",
+            elf(
+                62,
+                Some(GLIBC_AMD64),
+                b"\0/tmp/app/target/release/build/app-01/out/gen.rs\0",
+            ),
+            rust_info(RUSTC, false),
+        )];
+        let inference = infer_with(&in_tmp, &app_tree(), "/app", None).expect("infers");
+        assert!(!inference.candidates[0].text.contains("workdir"));
+        assert!(inference.notes.iter().any(|n| n.starts_with(
+            "the binary embeds paths under /tmp/app/target, upstream's build directory, where the sandbox cannot build"
+        )));
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub struct RecipeParts<'a> {
     /// Each platform, its C library and its target triple (`None`: the
     /// builder's own).
     pub targets: &'a [(Platform, Libc, Option<String>)],
+    /// Upstream's build directory, when the binary shows one.
+    pub workdir: Option<&'a str>,
     /// The binary carries cargo-auditable data.
     pub has_dep_v0: bool,
 }
@@ -103,7 +105,7 @@ impl RecipeParts<'_> {
                 output: ArtifactSpec::CargoBin(self.target.name.clone()),
                 env: BTreeMap::from([("CARGO_HOME".to_string(), build_template(CARGO_HOME)?)]),
                 platforms,
-                workdir: None,
+                workdir: self.workdir.map(build_template).transpose()?,
                 source_date_epoch: None,
             },
             published: None,
