@@ -2,7 +2,7 @@
 //! program with crates.io dependencies, tagged with git2, built as the
 //! official Rust image builds (`/usr/src/app`, `CARGO_HOME=/usr/local/cargo`)
 //! with `cargo build --release --locked` and with `cargo auditable build`,
-//! published as images, then verified by `rebuild-compare IMAGE VERSION`,
+//! published as images in a loopback registry, then verified by `rebuild-compare IMAGE VERSION`,
 //! whose sandbox fetches the crates from crates.io and builds offline.
 
 use crate::support;
@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 use support::cli::{run_in_env, Run};
 use support::rust_app;
 use support::{
-    sha256_digest, write_oci_layout, Compression, ImageBuilder, ImageSet, IndexStyle, LayerBuilder,
-    MediaTypes,
+    push, sha256_digest, write_oci_layout, Compression, ImageBuilder, ImageSet, IndexStyle,
+    LayerBuilder, MediaTypes, Registry,
 };
 
 const VERSION: &str = "v1.0.0";
@@ -62,8 +62,10 @@ fn auditable_release() -> &'static Release {
     RELEASE.get_or_init(|| make_release(true))
 }
 
-/// `binary` as a linux/amd64 image in an OCI layout in `dir`.
-fn layout_image(dir: &Path, binary: &[u8]) -> String {
+/// `binary` as a linux/amd64 image pushed with skopeo to `registry` as
+/// `example/app:v1.0.0` (through an OCI layout in `dir`); returns the image
+/// reference without the tag.
+fn registry_image(registry: &Registry, dir: &Path, binary: &[u8]) -> String {
     let image = ImageBuilder::new(AMD64)
         .entrypoint(&["app"])
         .env("PATH=/usr/local/bin:/usr/bin:/bin")
@@ -80,7 +82,13 @@ fn layout_image(dir: &Path, binary: &[u8]) -> String {
         IndexStyle::Index,
         MediaTypes::Oci,
     );
-    format!("oci:{}:{VERSION}", dir.display())
+    push(
+        dir,
+        VERSION,
+        &registry.reference(&format!("example/app:{VERSION}")),
+        None,
+    );
+    registry.reference("example/app")
 }
 
 /// `rebuild-compare IMAGE v1.0.0 --source SOURCE --format json` with the
@@ -185,7 +193,8 @@ fn rust_fixtures_name_their_rustc_and_crates_by_registry_path_or_dep_v0() {
 fn cargo_build_binary_is_reproduced_without_a_recipe() {
     let release = plain_release();
     let tmp = tempfile::tempdir().unwrap();
-    let image = layout_image(&tmp.path().join("layout"), &release.binary);
+    let registry = Registry::start();
+    let image = registry_image(&registry, &tmp.path().join("layout"), &release.binary);
     let run = verify(tmp.path(), &image, &release.source);
     let recipe = assert_reproduced_with_first_candidate(&run, tmp.path(), release, 1);
     assert_eq!(recipe["build"]["builder"].as_str(), Some("host"));
@@ -211,7 +220,8 @@ fn cargo_build_binary_is_reproduced_without_a_recipe() {
 fn cargo_auditable_binary_is_reproduced_without_a_recipe() {
     let release = auditable_release();
     let tmp = tempfile::tempdir().unwrap();
-    let image = layout_image(&tmp.path().join("layout"), &release.binary);
+    let registry = Registry::start();
+    let image = registry_image(&registry, &tmp.path().join("layout"), &release.binary);
     let run = verify(tmp.path(), &image, &release.source);
     let recipe = assert_reproduced_with_first_candidate(&run, tmp.path(), release, 3);
     assert_eq!(
@@ -232,7 +242,8 @@ fn a_crate_version_swapped_in_the_published_binary_is_a_mismatch_found_without_b
     }
     assert!(swapped > 0, "the fixture embeds smallvec's registry path");
     let tmp = tempfile::tempdir().unwrap();
-    let image = layout_image(&tmp.path().join("layout"), &binary);
+    let registry = Registry::start();
+    let image = registry_image(&registry, &tmp.path().join("layout"), &binary);
     let run = verify(tmp.path(), &image, &plain_release().source);
     let report = run.report(1);
     assert_eq!(report["verdict"], "mismatch", "{report:#}");
