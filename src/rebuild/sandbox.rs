@@ -2,8 +2,9 @@
 //!
 //! The third stage of the rebuild side. Every step runs as an unprivileged
 //! build user (uid/gid 1000) with all namespaces unshared, a read-only root
-//! (the host's system directories or a builder image's unpacked rootfs), an
-//! `/etc` of its own (generated `passwd`, `group`, `hosts`, `resolv.conf`;
+//! (the host's system directories and Rust toolchain, or a builder image's
+//! unpacked rootfs), an `/etc` of its own (generated `passwd`, `group`,
+//! `hosts`, `resolv.conf`;
 //! for `host` only the few host files builds need), the source read-write at
 //! `/src` (and at the recipe's workdir, spliced into the read-only root),
 //! `/out` and `/cache` writable, a private size-capped `/tmp`, fresh `/dev`
@@ -1097,6 +1098,42 @@ mod tests {
             line.get(2..).unwrap(),
             "the same sandbox otherwise"
         );
+    }
+
+    #[test]
+    fn host_builder_sees_the_host_rust_toolchain_read_only_and_an_image_builder_does_not() {
+        let toolchain = tempfile::tempdir().unwrap();
+        let sysroot = toolchain.path().join("toolchains/stable");
+        std::fs::create_dir_all(sysroot.join("bin")).unwrap();
+        let mounts = Mounts {
+            source: PathBuf::from("/w/src"),
+            out: PathBuf::from("/w/out"),
+            cache: PathBuf::from("/c"),
+            etc: PathBuf::from("/w/etc"),
+            workdir: None,
+            host_tools: HostTools {
+                binds: vec![sysroot.clone()],
+                path: vec![sysroot.join("bin")],
+            },
+        };
+        let argv = vec!["cargo".to_string()];
+        let env = BTreeMap::new();
+        let line = command_line(&step(&BuilderRoot::Host, &mounts, &argv, &env, false)).unwrap();
+        let at = sysroot.display().to_string();
+        assert!(
+            line.windows(3)
+                .any(|w| w[0] == "--ro-bind" && w[1] == at && w[2] == at),
+            "{line:?}"
+        );
+        let rootfs = tempfile::tempdir().unwrap();
+        let image = BuilderRoot::Image {
+            rootfs: rootfs.path().to_path_buf(),
+            env: Vec::new(),
+            reference: "r".into(),
+            digest: "sha256:00".into(),
+        };
+        let line = command_line(&step(&image, &mounts, &argv, &env, false)).unwrap();
+        assert!(!line.contains(&at), "{line:?}");
     }
 
     #[test]
