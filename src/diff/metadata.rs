@@ -92,6 +92,7 @@ mod tests {
                 version: v.into(),
                 source: Some("crates.io".into()),
             }]),
+            registry_crates: Vec::new(),
         };
         let diffs = compare_rust(Some(&info("1.0.1")), Some(&info("1.0.2")));
         assert_eq!(diffs.len(), 1);

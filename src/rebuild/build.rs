@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::deps;
+use super::host_tools::HostTools;
 use super::plan::{Artifact, BuilderRef, PlanError, PlatformPlan, ReleasePlan};
 use super::recipe::{Recipe, RecipeError};
 use super::sandbox::{self, BuilderRoot, Mounts, SandboxError, Step};
@@ -311,9 +312,13 @@ pub fn platform_dir_name(platform: &Platform) -> String {
 }
 
 /// The complete, sorted environment of a platform's build steps: the
-/// sandbox's base environment, the recipe's over it.
-fn platform_env(build: &PlatformBuild) -> BTreeMap<String, String> {
+/// sandbox's base environment (with the host's tools first on a `host`
+/// builder's `PATH`), the recipe's over it.
+fn platform_env(build: &PlatformBuild, host_tools: &HostTools) -> BTreeMap<String, String> {
     let mut env = sandbox::base_env(&build.builder, build.source_date_epoch);
+    if let Some(path) = env.get_mut("PATH") {
+        *path = host_tools.before(path);
+    }
     env.extend(build.rendered.env.clone());
     env
 }
@@ -359,8 +364,12 @@ pub fn build_platform(
         cache: work.join("cache"),
         etc: work.join("etc"),
         workdir: rendered.workdir.clone(),
+        host_tools: match build.builder {
+            BuilderRoot::Host => HostTools::rust(),
+            BuilderRoot::Image { .. } => HostTools::default(),
+        },
     };
-    let env = platform_env(build);
+    let env = platform_env(build, &mounts.host_tools);
     std::fs::create_dir_all(&mounts.out).map_err(io_error("cannot create", &mounts.out))?;
     source::checkout(
         &plan.source,
@@ -754,6 +763,7 @@ mod tests {
             cache: PathBuf::from("/c"),
             etc: PathBuf::from("/w/etc"),
             workdir: workdir.map(String::from),
+            host_tools: HostTools::default(),
         }
     }
 

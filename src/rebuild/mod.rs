@@ -5,7 +5,8 @@
 //! once for the version and once per platform into the concrete values the
 //! other steps receive, [`source`] pins the tag to a commit and checks it
 //! out pristine, [`builder`] brings a builder image's
-//! root filesystem (or the host's), [`sandbox`] runs each step isolated in
+//! root filesystem (or the host's, with its Rust toolchain:
+//! [`host_tools`]), [`sandbox`] runs each step isolated in
 //! bubblewrap, [`deps`] keeps what `fetch` downloads per exact inputs, and
 //! [`build`] runs every platform; [`tags`] finds the tags nearest to a
 //! missing one. [`published`] fetches the
@@ -17,6 +18,7 @@ pub mod adjust;
 pub mod build;
 pub mod builder;
 pub mod deps;
+pub mod host_tools;
 pub mod infer;
 pub mod inputs;
 pub mod plan;

@@ -2,8 +2,9 @@
 //!
 //! The third stage of the rebuild side. Every step runs as an unprivileged
 //! build user (uid/gid 1000) with all namespaces unshared, a read-only root
-//! (the host's system directories or a builder image's unpacked rootfs), an
-//! `/etc` of its own (generated `passwd`, `group`, `hosts`, `resolv.conf`;
+//! (the host's system directories and Rust toolchain, or a builder image's
+//! unpacked rootfs), an `/etc` of its own (generated `passwd`, `group`,
+//! `hosts`, `resolv.conf`;
 //! for `host` only the few host files builds need), the source read-write at
 //! `/src` (and at the recipe's workdir, spliced into the read-only root),
 //! `/out` and `/cache` writable, a private size-capped `/tmp`, fresh `/dev`
@@ -21,6 +22,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::host_tools::HostTools;
 
 /// Where the source checkout is mounted, read-write.
 pub const SOURCE_MOUNT: &str = "/src";
@@ -213,6 +216,8 @@ pub struct Mounts {
     /// The recipe's workdir: where `source` is mounted too, and the working
     /// directory. `None`: [`SOURCE_MOUNT`] alone.
     pub workdir: Option<String>,
+    /// What of the host a `host` builder sees besides its system directories.
+    pub host_tools: HostTools,
 }
 
 impl Mounts {
@@ -510,6 +515,9 @@ pub fn command_line(step: &Step<'_>) -> Result<Vec<String>, SandboxError> {
         BuilderRoot::Host => {
             for dir in HOST_SYSTEM_DIRS {
                 root_entries.push((PathBuf::from(dir), dir.to_string()));
+            }
+            for tool in &step.mounts.host_tools.binds {
+                root_entries.push((tool.clone(), tool.display().to_string()));
             }
         }
         BuilderRoot::Image { rootfs, .. } => {
@@ -1062,6 +1070,7 @@ mod tests {
             cache: PathBuf::from("/c"),
             etc: PathBuf::from("/w/etc"),
             workdir: None,
+            host_tools: HostTools::default(),
         };
         let argv = vec!["make".to_string()];
         let env = BTreeMap::from([("A".to_string(), "1".to_string())]);
@@ -1092,6 +1101,42 @@ mod tests {
     }
 
     #[test]
+    fn host_builder_sees_the_host_rust_toolchain_read_only_and_an_image_builder_does_not() {
+        let toolchain = tempfile::tempdir().unwrap();
+        let sysroot = toolchain.path().join("toolchains/stable");
+        std::fs::create_dir_all(sysroot.join("bin")).unwrap();
+        let mounts = Mounts {
+            source: PathBuf::from("/w/src"),
+            out: PathBuf::from("/w/out"),
+            cache: PathBuf::from("/c"),
+            etc: PathBuf::from("/w/etc"),
+            workdir: None,
+            host_tools: HostTools {
+                binds: vec![sysroot.clone()],
+                path: vec![sysroot.join("bin")],
+            },
+        };
+        let argv = vec!["cargo".to_string()];
+        let env = BTreeMap::new();
+        let line = command_line(&step(&BuilderRoot::Host, &mounts, &argv, &env, false)).unwrap();
+        let at = sysroot.display().to_string();
+        assert!(
+            line.windows(3)
+                .any(|w| w[0] == "--ro-bind" && w[1] == at && w[2] == at),
+            "{line:?}"
+        );
+        let rootfs = tempfile::tempdir().unwrap();
+        let image = BuilderRoot::Image {
+            rootfs: rootfs.path().to_path_buf(),
+            env: Vec::new(),
+            reference: "r".into(),
+            digest: "sha256:00".into(),
+        };
+        let line = command_line(&step(&image, &mounts, &argv, &env, false)).unwrap();
+        assert!(!line.contains(&at), "{line:?}");
+    }
+
+    #[test]
     fn host_builder_sees_only_the_listed_host_etc_entries() {
         let mounts = Mounts {
             source: PathBuf::from("/w/src"),
@@ -1099,6 +1144,7 @@ mod tests {
             cache: PathBuf::from("/c"),
             etc: PathBuf::from("/w/etc"),
             workdir: None,
+            host_tools: HostTools::default(),
         };
         let argv = vec!["make".to_string()];
         let env = BTreeMap::new();
@@ -1205,6 +1251,7 @@ mod tests {
             cache: PathBuf::from("/c"),
             etc: PathBuf::from("/w/etc"),
             workdir: Some("/home/runner/work/x/x".into()),
+            host_tools: HostTools::default(),
         };
         let argv = vec!["make".to_string()];
         let env = BTreeMap::new();
@@ -1244,6 +1291,7 @@ mod tests {
             cache: PathBuf::from("/c"),
             etc: PathBuf::from("/w/etc"),
             workdir: Some("/go/src/github.com/org/repo".into()),
+            host_tools: HostTools::default(),
         };
         let argv = vec!["make".to_string()];
         let env = BTreeMap::new();
@@ -1281,6 +1329,7 @@ mod tests {
             cache: PathBuf::from("/c"),
             etc: PathBuf::from("/w/etc"),
             workdir: None,
+            host_tools: HostTools::default(),
         };
         let argv = [
             "go",

@@ -8,7 +8,8 @@
 //! root `go.work`'s `use` and `replace` when it names that module), its
 //! `go.sum` and, for vendored builds (no sums recorded),
 //! `vendor/modules.txt`. Rust: every package of the cargo-auditable list
-//! (name, version, source kind) is looked up in the tag's `Cargo.lock`.
+//! (name, version, source kind), else every crate a registry path in the
+//! binary names, is looked up in the tag's `Cargo.lock`.
 //! Unreadable lines are skipped; nothing here panics on bad input.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -37,6 +37,7 @@ use crate::rebuild::build::{
     check_sandbox, plan_pinned, platform_dir_name, prepare_platform, BuildOptions, BuilderResolver,
     BuiltArtifact,
 };
+use crate::rebuild::host_tools::HostTools;
 use crate::rebuild::infer::files::{GitTreeFiles, SourceFiles};
 use crate::rebuild::infer::source_url::{check_revision_annotation, source_url};
 use crate::rebuild::infer::{
@@ -259,9 +260,13 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
         .registry_reference()
         .and_then(|r| r.tag.clone())
         .unwrap_or_else(|| request.version.to_string());
-    let host_go = host_version("go", &["env", "GOVERSION"]);
-    let host_rustc = host_version("rustc", &["--version"])
-        .and_then(|v| v.split_whitespace().nth(1).map(String::from));
+    let host_go = host_version("go", &["env", "GOVERSION"], DEFAULT_PATH);
+    let host_rustc = host_version(
+        "rustc",
+        &["--version"],
+        &HostTools::rust().before(DEFAULT_PATH),
+    )
+    .and_then(|v| v.split_whitespace().nth(1).map(String::from));
     // The image's evidence but its binaries, which each group adds.
     let base = Evidence {
         repository: &repository,
@@ -282,6 +287,7 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
             go_image: GO_BUILDER_IMAGES,
             host_rustc: host_rustc.as_deref(),
             rust_image: RUST_BUILDER_IMAGES,
+            machine_arch: crate::rebuild::infer::evidence::MACHINE_ARCH,
         },
     };
     let members = crate::rebuild::infer::ecosystem::input_groups(&Evidence {
@@ -421,13 +427,13 @@ fn annotations(resolved: &ResolvedImage, platforms: &[PlatformImage]) -> BTreeMa
     all
 }
 
-/// The version a host tool reports, run with the build sandbox's `PATH`
-/// (what a `host` build finds), or `None` when it is not there.
-fn host_version(program: &str, args: &[&str]) -> Option<String> {
+/// The version a host tool reports, run with `path`, the build sandbox's
+/// `PATH` (what a `host` build finds), or `None` when it is not there.
+fn host_version(program: &str, args: &[&str], path: &str) -> Option<String> {
     let output = std::process::Command::new(program)
         .args(args)
         .env_clear()
-        .env("PATH", DEFAULT_PATH)
+        .env("PATH", path)
         .env("HOME", "/tmp")
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

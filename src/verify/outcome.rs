@@ -415,6 +415,7 @@ mod tests {
                     version: "1.0.190".into(),
                     source: Some("crates.io".into()),
                 }]),
+                registry_crates: Vec::new(),
             }),
             b: None,
             differences: vec![KeyDifference {

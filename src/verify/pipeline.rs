@@ -450,8 +450,9 @@ fn verify_platform(
 }
 
 /// The dependency cross-check of the image binary against the source at
-/// the tag (Go modules, Rust crates), when the binary records its
-/// dependencies; `None` for other binaries.
+/// the tag (Go modules, Rust crates: cargo-auditable's list, else those
+/// its registry paths name), when the binary records its dependencies;
+/// `None` for other binaries.
 pub(super) fn check_dependencies(
     binary: &Binary,
     files: &dyn SourceFiles,
@@ -464,6 +465,9 @@ pub(super) fn check_dependencies(
             packages: Some(packages),
             ..
         }) => Some(depcheck::check_rust(packages, files)),
+        Some(RustInfo {
+            registry_crates, ..
+        }) if !registry_crates.is_empty() => Some(depcheck::check_rust(registry_crates, files)),
         _ => None,
     }
 }

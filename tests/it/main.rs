@@ -25,6 +25,7 @@ mod docs_links;
 mod fallback;
 mod harness;
 mod infer;
+mod infer_rust;
 mod inspect;
 mod ledger_site;
 mod locate;

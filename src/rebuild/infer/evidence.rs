@@ -65,4 +65,17 @@ pub struct Toolchains<'a> {
     pub host_rustc: Option<&'a str>,
     /// The repository of Rust builder images (`docker.io/library/rust`).
     pub rust_image: &'a str,
+    /// The architecture the builds run on ([`MACHINE_ARCH`]): a Rust
+    /// platform of it builds for the builder's own target.
+    pub machine_arch: &'a str,
 }
+
+/// The architecture of this machine, as platforms name it.
+#[cfg(target_arch = "x86_64")]
+pub const MACHINE_ARCH: &str = "amd64";
+/// The architecture of this machine, as platforms name it.
+#[cfg(target_arch = "aarch64")]
+pub const MACHINE_ARCH: &str = "arm64";
+/// The architecture of this machine, as platforms name it.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub const MACHINE_ARCH: &str = std::env::consts::ARCH;

@@ -7,7 +7,8 @@
 //! [`HostileServer`] plays a hostile registry, token realm or redirect target;
 //! [`ReferrersRegistry`] an in-memory one with the OCI 1.1 referrers API.
 //! [`git_server::GitServer`] serves git repositories over smart HTTPS;
-//! [`go::GoBuild`] builds Go releases as a CI runner would.
+//! [`go::GoBuild`] builds Go releases as a CI runner would, [`rust_app`] a
+//! Rust program as the official Rust image would.
 //! Nothing is mocked: `docker-registry`, `skopeo` and `htpasswd` must be
 //! installed (`scripts/install-test-deps.sh`), and `python3`, `openssl` and
 //! git's `http-backend` for the git server. All traffic stays on 127.0.0.1.
@@ -26,6 +27,7 @@ pub mod oversized;
 pub mod proxy;
 pub mod referrers_registry;
 pub mod registry;
+pub mod rust_app;
 pub mod skopeo;
 
 pub use hostile::{Answer, HostileServer};

@@ -289,6 +289,7 @@ mod tests {
                 go_image: "docker.io/library/golang",
                 host_rustc: None,
                 rust_image: "docker.io/library/rust",
+                machine_arch: "amd64",
             },
         })
     }
@@ -547,6 +548,7 @@ mod tests {
                 go_image: "docker.io/library/golang",
                 host_rustc: None,
                 rust_image: "docker.io/library/rust",
+                machine_arch: "amd64",
             },
         };
         assert_eq!(input_groups(&evidence), vec![vec![0, 2], vec![1], vec![3]]);
@@ -799,6 +801,7 @@ mod tests {
                 go_image: "docker.io/library/golang",
                 host_rustc: None,
                 rust_image: "docker.io/library/rust",
+                machine_arch: "amd64",
             },
         })
         .unwrap()

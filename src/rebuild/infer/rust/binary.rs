@@ -1,6 +1,7 @@
 //! What a Rust binary tells of its build: the rustc version its
 //! `.comment` names, its C library (the ELF interpreter), the target
-//! triple that follows, and the Cargo home its embedded paths show.
+//! triple that follows, and the Cargo home and build directory its
+//! embedded paths show.
 
 use std::collections::BTreeMap;
 
@@ -11,10 +12,10 @@ use crate::image::platform::Platform;
 use crate::rebuild::infer::candidate::InferError;
 use crate::rebuild::infer::evidence::PlatformEvidence;
 
-/// Occurrences of a Cargo-home marker looked at in the binary.
+/// Occurrences of a path marker looked at in the binary.
 const MAX_PATH_HITS: usize = 4096;
 
-/// Longest Cargo home taken from the binary.
+/// Longest directory (Cargo home, build directory) taken from the binary.
 const MAX_HOME_LEN: usize = 256;
 
 /// How the binary links the C library.
@@ -138,20 +139,39 @@ pub fn triple(platform: &Platform, libc: Libc) -> Result<String, InferError> {
 }
 
 /// Upstream's Cargo home, from the registry and git checkout paths the
-/// binary embeds (`/home/runner/.cargo/registry/src/...`). String
+/// binary embeds (`/home/runner/.cargo/registry/src/...`).
+pub fn cargo_home(binary: &[u8]) -> Option<String> {
+    dir_before(binary, &[b"/registry/src/", b"/git/checkouts/"])
+}
+
+/// Upstream's build directory, from the paths under its Cargo target
+/// directory the binary embeds (`/usr/src/app/target/release/build/app-…/out/…`,
+/// files a build script wrote): the directory holding `target`.
+pub fn build_dir(binary: &[u8]) -> Option<String> {
+    let before = dir_before(binary, &[b"/release/build/"])?;
+    let (parent, last) = before.rsplit_once('/')?;
+    let target = if last == "target" {
+        parent
+    } else {
+        parent.strip_suffix("/target")?
+    };
+    (!target.is_empty()).then(|| target.to_string())
+}
+
+/// The directory the binary's paths have before `markers`. String
 /// literals sit back to back in `.rodata`, so the bytes before a path may
 /// belong to another string (`value/home/runner/.cargo`): every
 /// `/`-started suffix of the path run before a marker is counted, and the
 /// longest of those found before the most markers wins.
-pub fn cargo_home(binary: &[u8]) -> Option<String> {
+fn dir_before(binary: &[u8], markers: &[&[u8]]) -> Option<String> {
     let mut counts: BTreeMap<&[u8], usize> = BTreeMap::new();
     let mut hits = 0;
-    for marker in [&b"/registry/src/"[..], &b"/git/checkouts/"[..]] {
+    for marker in markers {
         let mut at = 0;
         while hits < MAX_PATH_HITS {
             let Some(found) = binary
                 .get(at..)
-                .and_then(|rest| rest.windows(marker.len()).position(|w| w == marker))
+                .and_then(|rest| rest.windows(marker.len()).position(|w| w == *marker))
             else {
                 break;
             };
@@ -176,14 +196,14 @@ pub fn cargo_home(binary: &[u8]) -> Option<String> {
         .filter(|(_, n)| *n == most)
         .map(|(prefix, _)| prefix)
         .max_by_key(|prefix| prefix.len())?;
-    let home = std::str::from_utf8(prefix).ok()?;
+    let dir = std::str::from_utf8(prefix).ok()?;
     let clean =
-        home.len() > 1 && !home.contains("//") && !home.split('/').any(|p| p == "." || p == "..");
-    clean.then(|| home.to_string())
+        dir.len() > 1 && !dir.contains("//") && !dir.split('/').any(|p| p == "." || p == "..");
+    clean.then(|| dir.to_string())
 }
 
-/// Bytes a Cargo home taken from the binary may have: it goes into
-/// RUSTFLAGS (split on spaces) and `--remap-path-prefix FROM=TO`.
+/// Bytes a directory taken from the binary may have: a Cargo home goes
+/// into RUSTFLAGS (split on spaces) and `--remap-path-prefix FROM=TO`.
 fn is_path_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-' | b'+' | b'@')
 }

@@ -1,7 +1,8 @@
 //! Rust: a `cargo build --release --locked` recipe from the binary's
 //! rustc version (`.comment`), its libc (the ELF interpreter), its
-//! cargo-auditable dependency list, the Cargo home its embedded paths
-//! show, and the binary targets of the tag's `Cargo.toml` files.
+//! cargo-auditable dependency list, the Cargo home and build directory its
+//! embedded paths show, and the binary targets of the tag's `Cargo.toml`
+//! files.
 //!
 //! [`binary`] reads the binary, [`targets`] the tag's `Cargo.toml` files,
 //! and [`recipe`] writes each candidate's recipe.
@@ -15,17 +16,24 @@ use std::collections::BTreeSet;
 use super::candidate::{Candidate, Ecosystem, InferError, Inference};
 use super::evidence::Evidence;
 use super::recipe::image_and_source;
-use binary::{cargo_home, is_stable, libc_of, rustc_version, triple, Libc};
+use crate::image::platform::Platform;
+use crate::rebuild::recipe::schema::check_workdir;
+use binary::{build_dir, cargo_home, is_stable, libc_of, rustc_version, triple, Libc};
 use recipe::{RecipeParts, CARGO_HOME};
 use targets::binary_target;
 
+/// What a binary's embedded paths show of its build: its Cargo home and
+/// its build directory.
+type EmbeddedDirs = (Option<String>, Option<String>);
+
 /// The platforms whose binaries embed the same Cargo home (which the
-/// candidates remap to), as groups of indices into `evidence.platforms`,
-/// each in platform order: each group gets its own candidates.
+/// candidates remap to) and build directory (where they build), as groups
+/// of indices into `evidence.platforms`, each in platform order: each
+/// group gets its own candidates.
 pub fn input_groups(evidence: &Evidence<'_>) -> Vec<Vec<usize>> {
-    let mut groups: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+    let mut groups: Vec<(EmbeddedDirs, Vec<usize>)> = Vec::new();
     for (index, platform) in evidence.platforms.iter().enumerate() {
-        let home = cargo_home(&platform.binary);
+        let home = (cargo_home(&platform.binary), build_dir(&platform.binary));
         match groups.iter_mut().find(|(h, _)| *h == home) {
             Some((_, members)) => members.push(index),
             None => groups.push((home, vec![index])),
@@ -92,6 +100,26 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
         )));
     };
 
+    // Cargo builds for the builder's own target unless told another: an
+    // explicit `--target` (CARGO_BUILD_TARGET), even of the same triple,
+    // changes the symbols' hashes, so the machine's own platform builds
+    // without one, as `cargo build` in the official images does.
+    let builder_libc = if builder.ends_with("-alpine") {
+        Libc::Musl
+    } else {
+        Libc::Gnu
+    };
+    let targets: Vec<(Platform, Libc, Option<String>)> = targets
+        .into_iter()
+        .map(|(platform, libc, triple)| {
+            let native = platform.os == "linux"
+                && platform.architecture == evidence.toolchains.machine_arch
+                && platform.variant.is_none()
+                && (libc == Libc::Musl) == (builder_libc == Libc::Musl);
+            (platform, libc, (!native).then_some(triple))
+        })
+        .collect();
+
     let auditable = evidence
         .platforms
         .iter()
@@ -101,9 +129,21 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
             "the binary carries cargo-auditable data (.dep-v0), so upstream built it with `cargo auditable build`: the first candidates need cargo-auditable on the builder's PATH (the official Rust images do not have it)".into(),
         );
     } else {
-        notes.push(
-            "the binary carries no cargo-auditable dependency list: its crates cannot be checked against the tag's Cargo.lock".into(),
-        );
+        let named: BTreeSet<&str> = evidence
+            .platforms
+            .iter()
+            .filter_map(|p| p.rust.as_ref())
+            .flat_map(|r| &r.registry_crates)
+            .map(|c| c.name.as_str())
+            .collect();
+        notes.push(if named.is_empty() {
+            "the binary carries no cargo-auditable dependency list: its crates cannot be checked against the tag's Cargo.lock".into()
+        } else {
+            format!(
+                "the binary carries no cargo-auditable dependency list: only the crates its registry paths name ({}) were checked against the tag's Cargo.lock",
+                named.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        });
     }
     notes.push(
         "neither the binary nor its cargo-auditable data records the Cargo features it was built with: the candidates build the default features".into(),
@@ -113,9 +153,9 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
             "the tag has no Cargo.lock at its root: `--locked` builds fail without one".into(),
         );
     }
-    if targets.len() > 1 {
+    if targets.iter().any(|(_, _, triple)| triple.is_some()) {
         notes.push(
-            "each platform builds for its CARGO_BUILD_TARGET: a target other than the builder's own needs its standard library and linker in the builder".into(),
+            "a platform other than this machine's builds for its CARGO_BUILD_TARGET: a target other than the builder's own needs its standard library and linker in the builder".into(),
         );
     }
 
@@ -130,6 +170,24 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
         ));
     }
 
+    let workdir = match evidence.platforms.iter().find_map(|p| build_dir(&p.binary)) {
+        Some(dir) => match check_workdir(&dir) {
+            Ok(()) => {
+                notes.push(format!(
+                    "the binary embeds paths under {dir}/target, upstream's build directory: the candidates build there (workdir)"
+                ));
+                Some(dir)
+            }
+            Err(why) => {
+                notes.push(format!(
+                    "the binary embeds paths under {dir}/target, upstream's build directory, where the sandbox cannot build ({why}): the candidates build in /src"
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+
     let (image, source) = image_and_source(evidence)?;
     let recipe = RecipeParts {
         rustc: &version,
@@ -138,6 +196,7 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
         builder: &builder,
         target: &target,
         targets: &targets,
+        workdir: workdir.as_deref(),
         has_dep_v0: auditable,
     };
     let mut variants = Vec::new();
@@ -228,6 +287,7 @@ mod tests {
                     package("serde", "1.0.190", "crates.io"),
                 ]
             }),
+            registry_crates: Vec::new(),
         })
     }
 
@@ -280,6 +340,7 @@ mod tests {
                 go_image: "docker.io/library/golang",
                 host_rustc,
                 rust_image: "docker.io/library/rust",
+                machine_arch: "amd64",
             },
         };
         infer(&evidence)
@@ -341,7 +402,6 @@ cargo_bin = "app"
 env = { CARGO_HOME = "/cache/cargo" }
 
 [build.platforms."linux/amd64"]
-env = { CARGO_BUILD_TARGET = "x86_64-unknown-linux-gnu" }
 
 [build.platforms."linux/arm64"]
 env = { CARGO_BUILD_TARGET = "aarch64-unknown-linux-gnu" }
@@ -397,7 +457,10 @@ env = { CARGO_BUILD_TARGET = "aarch64-unknown-linux-gnu" }
             text.contains("builder = \"docker.io/library/rust:1.75.0-alpine\"\n"),
             "{text}"
         );
-        assert!(text.contains("env = { CARGO_BUILD_TARGET = \"x86_64-unknown-linux-musl\" }"));
+        assert!(
+            text.contains("[build.platforms.\"linux/amd64\"]\n\n"),
+            "the machine's own platform builds for the builder's own target: {text}"
+        );
         assert!(text.contains("env = { CARGO_BUILD_TARGET = \"aarch64-unknown-linux-musl\" }"));
         parses(&inference.candidates[0]);
 
@@ -412,9 +475,7 @@ env = { CARGO_BUILD_TARGET = "aarch64-unknown-linux-gnu" }
             text.contains("builder = \"docker.io/library/rust:1.75.0\"\n"),
             "{text}"
         );
-        assert!(text.contains(
-            "env = { CARGO_BUILD_TARGET = \"x86_64-unknown-linux-gnu\", RUSTFLAGS = \"-C target-feature=+crt-static\" }"
-        ));
+        assert!(text.contains("env = { RUSTFLAGS = \"-C target-feature=+crt-static\" }"));
         parses(&inference.candidates[0]);
 
         let dynamic_musl = [platform(
@@ -423,9 +484,9 @@ env = { CARGO_BUILD_TARGET = "aarch64-unknown-linux-gnu" }
             rust_info(RUSTC, false),
         )];
         let inference = infer_with(&dynamic_musl, &app_tree(), "/app", None).expect("infers");
-        assert!(inference.candidates[0]
-            .text
-            .contains("x86_64-unknown-linux-musl"));
+        let text = &inference.candidates[0].text;
+        assert!(text.contains("builder = \"docker.io/library/rust:1.75.0-alpine\"\n"));
+        assert!(!text.contains("CARGO_BUILD_TARGET"), "{text}");
     }
 
     #[test]
@@ -449,6 +510,44 @@ env = { CARGO_BUILD_TARGET = "aarch64-unknown-linux-gnu" }
         assert!(inference.candidates[0]
             .text
             .contains("builder = \"docker.io/library/rust:1.75.0\"\n"));
+    }
+
+    #[test]
+    fn an_embedded_target_directory_makes_its_parent_the_workdir() {
+        let payload = b"\0/usr/src/app/target/release/build/app-0123456789abcdef/out/gen.rs\0\
+x/usr/src/app/target/release/build/app-0123456789abcdef/out/more.rs\0";
+        let platforms = [platform(
+            "linux/amd64",
+            elf(62, Some(GLIBC_AMD64), payload),
+            rust_info(RUSTC, false),
+        )];
+        let inference = infer_with(&platforms, &app_tree(), "/app", None).expect("infers");
+        let text = &inference.candidates[0].text;
+        assert!(text.contains("workdir = \"/usr/src/app\"\n"), "{text}");
+        assert!(inference.notes.contains(&"the binary embeds paths under /usr/src/app/target, upstream's build directory: the candidates build there (workdir)".to_string()));
+        parses(&inference.candidates[0]);
+
+        let cross = b"\0/home/runner/work/app/app/target/aarch64-unknown-linux-gnu/release/build/app-01/out/gen.rs\0";
+        assert_eq!(
+            build_dir(cross).as_deref(),
+            Some("/home/runner/work/app/app")
+        );
+        assert_eq!(build_dir(b"/x/release/build/a/out/g.rs"), None);
+
+        let in_tmp = [platform(
+            "linux/amd64",
+            elf(
+                62,
+                Some(GLIBC_AMD64),
+                b"\0/tmp/app/target/release/build/app-01/out/gen.rs\0",
+            ),
+            rust_info(RUSTC, false),
+        )];
+        let inference = infer_with(&in_tmp, &app_tree(), "/app", None).expect("infers");
+        assert!(!inference.candidates[0].text.contains("workdir"));
+        assert!(inference.notes.iter().any(|n| n.starts_with(
+            "the binary embeds paths under /tmp/app/target, upstream's build directory, where the sandbox cannot build"
+        )));
     }
 
     #[test]
@@ -477,7 +576,7 @@ x/home/runner/.cargo/git/checkouts/mylib-0123456789abcdef/0123456/src/lib.rs\0\
             ]
         );
         assert!(inference.candidates[0].text.contains(
-            "env = { CARGO_BUILD_TARGET = \"x86_64-unknown-linux-gnu\", RUSTFLAGS = \"--remap-path-prefix=/cache/cargo=/home/runner/.cargo\" }"
+            "env = { RUSTFLAGS = \"--remap-path-prefix=/cache/cargo=/home/runner/.cargo\" }"
         ));
         assert!(!inference.candidates[1].text.contains("RUSTFLAGS"));
         for candidate in &inference.candidates {
@@ -521,6 +620,7 @@ x/home/runner/.cargo/git/checkouts/mylib-0123456789abcdef/0123456/src/lib.rs\0\
                 go_image: "docker.io/library/golang",
                 host_rustc: None,
                 rust_image: "docker.io/library/rust",
+                machine_arch: "amd64",
             },
         };
         assert_eq!(input_groups(&evidence), vec![vec![0, 2], vec![1], vec![3]]);
@@ -646,6 +746,7 @@ x/home/runner/.cargo/git/checkouts/mylib-0123456789abcdef/0123456/src/lib.rs\0\
             Some(RustInfo {
                 rustc: None,
                 packages: Some(Vec::new()),
+                registry_crates: Vec::new(),
             }),
         )];
         let err = infer_with(&no_rustc, &files, "/app", None).expect_err("no rustc");

@@ -25,7 +25,11 @@ pub struct RecipeParts<'a> {
     /// `host`, or the builder image.
     pub builder: &'a str,
     pub target: &'a BinTarget,
-    pub targets: &'a [(Platform, Libc, String)],
+    /// Each platform, its C library and its target triple (`None`: the
+    /// builder's own).
+    pub targets: &'a [(Platform, Libc, Option<String>)],
+    /// Upstream's build directory, when the binary shows one.
+    pub workdir: Option<&'a str>,
     /// The binary carries cargo-auditable data.
     pub has_dep_v0: bool,
 }
@@ -75,8 +79,10 @@ impl RecipeParts<'_> {
             if let Some(home) = remap {
                 rustflags.push(format!("--remap-path-prefix={CARGO_HOME}={home}"));
             }
-            let mut env =
-                BTreeMap::from([("CARGO_BUILD_TARGET".to_string(), build_template(triple)?)]);
+            let mut env = BTreeMap::new();
+            if let Some(triple) = triple {
+                env.insert("CARGO_BUILD_TARGET".to_string(), build_template(triple)?);
+            }
             if !rustflags.is_empty() {
                 env.insert(
                     "RUSTFLAGS".to_string(),
@@ -99,7 +105,7 @@ impl RecipeParts<'_> {
                 output: ArtifactSpec::CargoBin(self.target.name.clone()),
                 env: BTreeMap::from([("CARGO_HOME".to_string(), build_template(CARGO_HOME)?)]),
                 platforms,
-                workdir: None,
+                workdir: self.workdir.map(build_template).transpose()?,
                 source_date_epoch: None,
             },
             published: None,
