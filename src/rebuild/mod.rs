@@ -8,8 +8,7 @@
 //! root filesystem (or the host's, with its Rust toolchain:
 //! [`host_tools`]), [`sandbox`] runs each step isolated in
 //! bubblewrap, [`deps`] keeps what `fetch` downloads per exact inputs, and
-//! [`build`] runs every platform; [`tags`] finds the tags nearest to a
-//! missing one. [`published`] fetches the
+//! [`build`] runs every platform. [`published`] fetches the
 //! maintainers' own checksums to compare against; [`adjust`] reads the
 //! inputs a published binary records that its rebuild did not take, and
 //! writes the recipe that takes them.
@@ -26,4 +25,3 @@ pub mod published;
 pub mod recipe;
 pub mod sandbox;
 pub mod source;
-pub mod tags;

@@ -23,7 +23,7 @@ use git2::{
 use serde::{Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
 
-use super::tags::{self, Nearest};
+use crate::image::tags::{self, Nearest};
 use crate::progress::{Progress, SourceEvent};
 
 /// How many ref names of a repository are read to suggest the tags nearest

@@ -10,6 +10,7 @@
 
 use crate::image::reference::{ImageLocation, Reference, ReferenceError};
 use crate::image::repository::{Access, Repository};
+use crate::image::tags::{self, Nearest};
 use crate::image::{
     AccessOptions, Image, ImageError, OciLayoutError, RegistryError, ResolvedImage,
 };
@@ -32,15 +33,12 @@ pub enum PublishedError {
         tag: String,
         /// `registry/repository`, in the order tried.
         tried: Vec<String>,
-        /// `registry/repository:tag`, nearest first.
-        nearest: Vec<String>,
+        /// The nearest tags, each as `registry/repository:tag`.
+        nearest: Nearest,
         /// The repositories whose tags could not be listed, with why.
         unlisted: Vec<String>,
     },
 }
-
-/// How many nearest tags a "no such tag" error names.
-const NEAREST_TAGS: usize = 3;
 
 /// The published image, opened and resolved to one digest.
 pub struct Published {
@@ -212,14 +210,12 @@ fn not_found_anywhere(tried: &[Reference], tag: &str, access: &AccessOptions) ->
             Err(e) => unlisted.push(format!("{name} ({})", crate::error_chain(&e))),
         }
     }
-    let tags: Vec<String> = owners.iter().map(|(listed, _)| listed.clone()).collect();
-    let nearest = crate::image::tags::nearest(tag, &tags, NEAREST_TAGS)
-        .into_iter()
-        .filter_map(|near| {
-            let (_, name) = owners.iter().find(|(listed, _)| *listed == near)?;
-            Some(format!("{name}:{near}"))
-        })
-        .collect();
+    let nearest = tags::nearest(tag, owners.iter().map(|(listed, _)| listed.as_str())).map(
+        |near| match owners.iter().find(|(listed, _)| *listed == near) {
+            Some((_, name)) => format!("{name}:{near}"),
+            None => near,
+        },
+    );
     PublishedError::TagNotFound {
         tag: tag.to_string(),
         tried: tried.iter().map(Reference::name).collect(),
@@ -233,7 +229,7 @@ fn not_found_anywhere(tried: &[Reference], tag: &str, access: &AccessOptions) ->
 fn tag_not_found_message(
     tag: &str,
     tried: &[String],
-    nearest: &[String],
+    nearest: &Nearest,
     unlisted: &[String],
 ) -> String {
     let mut message = match tried {
@@ -243,10 +239,9 @@ fn tag_not_found_message(
             several.join(", ")
         ),
     };
-    if nearest.is_empty() {
-        message.push_str("; no tag is near it");
-    } else {
-        message.push_str(&format!("; nearest tags: {}", nearest.join(", ")));
+    match nearest {
+        Nearest::Nothing => message.push_str("; no tag is near it"),
+        near => message.push_str(&format!("; {near}")),
     }
     if !unlisted.is_empty() {
         message.push_str(&format!(
@@ -271,16 +266,16 @@ mod tests {
             tag_not_found_message(
                 "1.20.0",
                 &strings(&["docker.io/bitnami/kubectl"]),
-                &strings(&["docker.io/bitnami/kubectl:1.20.1"]),
+                &Nearest::Releases(strings(&["docker.io/bitnami/kubectl:1.20.1"])),
                 &[],
             ),
-            "docker.io/bitnami/kubectl has no tag 1.20.0; nearest tags: docker.io/bitnami/kubectl:1.20.1"
+            "docker.io/bitnami/kubectl has no tag 1.20.0; the closest release is docker.io/bitnami/kubectl:1.20.1"
         );
         assert_eq!(
             tag_not_found_message(
                 "1.20.0",
                 &strings(&["docker.io/a/b", "quay.io/a/b"]),
-                &[],
+                &Nearest::Nothing,
                 &strings(&["quay.io/a/b (refused)"]),
             ),
             "none of docker.io/a/b, quay.io/a/b (the recipe's repository and its fallback \

@@ -207,7 +207,7 @@ fn a_tag_in_no_repository_of_the_recipe_names_each_one_tried_and_the_nearest_tag
         run.stderr,
         format!(
             "error: none of {host}/{OLD}, {host}/{MISSING}, {host}/{LEGACY} (the recipe's repository \
-             and its fallback repositories) has tag v1.0.1; nearest tags: {host}/{LEGACY}:v1.0.0, \
+             and its fallback repositories) has tag v1.0.1; the closest releases are {host}/{LEGACY}:v1.0.0, \
              {host}/{OLD}:v0.9.0\n"
         )
     );
