@@ -17,6 +17,8 @@ pub struct ResolvedImage {
     pub digest: Digest,
     pub media_type: String,
     pub manifest: Manifest,
+    /// The registries.conf mirror it was read through, if any.
+    pub served_by: Option<super::mirrors::ServedBy>,
 }
 
 /// One platform's image: its manifest, config and layers.

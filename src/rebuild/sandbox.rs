@@ -99,6 +99,9 @@ pub enum BuilderRoot {
         env: Vec<String>,
         reference: String,
         digest: String,
+        /// The registries.conf mirror it was read through, if any (not
+        /// written with the builder; a report notes it).
+        served_by: Option<crate::image::mirrors::ServedBy>,
     },
 }
 
@@ -142,6 +145,7 @@ impl<'de> Deserialize<'de> for BuilderRoot {
                 env: Vec::new(),
                 reference,
                 digest,
+                served_by: None,
             }),
         }
     }
@@ -1016,6 +1020,7 @@ mod tests {
             ],
             reference: "golang".into(),
             digest: "sha256:00".into(),
+            served_by: None,
         };
         let env = base_env(&root, 1_700_000_000);
         let pairs: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -1055,6 +1060,7 @@ mod tests {
             env: Vec::new(),
             reference: "r".into(),
             digest: "sha256:00".into(),
+            served_by: None,
         };
         let mounts = Mounts {
             source: PathBuf::from("/w/src"),
@@ -1158,6 +1164,7 @@ mod tests {
             env: Vec::new(),
             reference: "r".into(),
             digest: "sha256:00".into(),
+            served_by: None,
         };
         write_etc(&image, &dir).unwrap();
         assert_eq!(
@@ -1237,6 +1244,7 @@ mod tests {
             env: Vec::new(),
             reference: "r".into(),
             digest: "sha256:00".into(),
+            served_by: None,
         };
         let mounts = Mounts {
             source: PathBuf::from("/w/src"),
