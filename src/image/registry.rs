@@ -115,7 +115,10 @@ impl RegistryTransport {
                     return Ok((self.chosen_source(chosen), bytes));
                 }
                 Err(e) => {
-                    let why = crate::error_chain(&e);
+                    // Registry errors name the mirror's reference first already.
+                    let chain = crate::error_chain(&e);
+                    let named = format!("{}: ", mirror.reference);
+                    let why = chain.strip_prefix(&named).unwrap_or(&chain);
                     tracing::warn!("mirror {}: {why}; trying the next source", mirror.reference);
                     tried.push(format!("mirror {}: {why}", mirror.reference));
                 }

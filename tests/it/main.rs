@@ -26,6 +26,7 @@ mod infer;
 mod inspect;
 mod ledger_site;
 mod locate;
+mod mirrors;
 mod plan;
 mod recipes;
 mod registry_faults;
