@@ -155,10 +155,11 @@ impl RegistryTransport {
     }
 
     /// The source that served the top-level manifest, asking for it first
-    /// if no request has been made yet.
+    /// if no request has been made yet and there are mirrors to choose from.
     fn source(&self) -> Result<&Source, ImageError> {
         match self.chosen.get() {
             Some(&chosen) => Ok(self.chosen_source(chosen)),
+            None if self.mirrors.is_empty() => Ok(&self.location),
             None => Ok(self.first_manifest()?.0),
         }
     }
