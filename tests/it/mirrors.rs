@@ -341,3 +341,86 @@ fn plan_lists_tags_and_resolves_them_through_a_mirror() {
         ]
     );
 }
+
+#[test]
+fn a_mirror_that_cannot_be_reached_passes_the_request_to_the_next_in_file_order() {
+    let mirror = Registry::start();
+    let origin = unreachable_origin();
+    let down = unreachable_origin();
+    let tmp = tempfile::tempdir().unwrap();
+    let written = publish(
+        &mirror,
+        &tmp.path().join("layout"),
+        &faithful_set(&[AMD64]),
+        "app",
+    );
+    let conf = registries_conf(
+        tmp.path(),
+        &format!(
+            "[[registry]]\nlocation = \"{origin}\"\n\n\
+             [[registry.mirror]]\nlocation = \"{down}/cache\"\n\n\
+             [[registry.mirror]]\nlocation = \"{}\"\n",
+            mirror.host()
+        ),
+    );
+    let run = digest(
+        tmp.path(),
+        &format!("{origin}/app:{VERSION}"),
+        &conf,
+        &["--format", "json"],
+    );
+    assert_eq!(run.report(0)["digest"], written.top.digest);
+    assert!(
+        run.stderr.contains(&format!(
+            "mirror {down}/cache/app:{VERSION}: error sending request"
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_mirror_serving_other_bytes_for_a_pinned_digest_is_passed_over() {
+    let liar = Registry::start();
+    let honest = Registry::start();
+    let origin = unreachable_origin();
+    let tmp = tempfile::tempdir().unwrap();
+    let written = publish(
+        &honest,
+        &tmp.path().join("honest"),
+        &faithful_set(&[AMD64]),
+        "app",
+    );
+    publish(
+        &liar,
+        &tmp.path().join("liar"),
+        &faithful_set(&[ARM64]),
+        "app",
+    );
+    let other = support::inspect_raw(&liar.reference(&format!("app:{VERSION}")), None);
+    liar.plant_manifest_as("app", "planted", &written.top.digest, &other);
+    let conf = registries_conf(
+        tmp.path(),
+        &format!(
+            "[[registry]]\nlocation = \"{origin}\"\n\n\
+             [[registry.mirror]]\nlocation = \"{}\"\n\n\
+             [[registry.mirror]]\nlocation = \"{}\"\n",
+            liar.host(),
+            honest.host()
+        ),
+    );
+    let pinned = format!("{origin}/app@{}", written.top.digest);
+    let run = digest(tmp.path(), &pinned, &conf, &["--format", "json"]);
+    assert_eq!(run.report(0)["digest"], written.top.digest);
+    // The liar's answer was read, hashed and refused, then the next mirror asked.
+    let refused = run
+        .stderr
+        .lines()
+        .find(|line| line.contains(&format!("mirror {}/app@", liar.host())))
+        .unwrap_or_else(|| panic!("no warning about the liar:\n{}", run.stderr));
+    assert!(
+        refused.contains(&support::sha256_digest(&other)),
+        "{}",
+        run.stderr
+    );
+}
