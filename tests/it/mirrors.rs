@@ -424,3 +424,73 @@ fn a_mirror_serving_other_bytes_for_a_pinned_digest_is_passed_over() {
         run.stderr
     );
 }
+
+#[test]
+fn the_flag_then_the_variable_then_the_users_file_choose_the_registries_conf() {
+    let mirror = Registry::start();
+    let origin = unreachable_origin();
+    let tmp = tempfile::tempdir().unwrap();
+    let written = publish(
+        &mirror,
+        &tmp.path().join("layout"),
+        &faithful_set(&[AMD64]),
+        "app",
+    );
+    let image = format!("{origin}/app:{VERSION}");
+    let user_file = tmp.path().join(".config/containers/registries.conf");
+    std::fs::create_dir_all(user_file.parent().unwrap()).unwrap();
+    std::fs::write(&user_file, mirrored(&origin, &mirror.host(), "all")).unwrap();
+    let from_user_file = run_in(tmp.path(), &["digest", &image, "--format", "json"]);
+    assert_eq!(from_user_file.report(0)["digest"], written.top.digest);
+
+    let blocking = tmp.path().join("blocking.conf");
+    std::fs::write(
+        &blocking,
+        format!("[[registry]]\nlocation = \"{origin}\"\nblocked = true\n"),
+    )
+    .unwrap();
+    let blocked = format!(
+        "error: cannot open {image}: {image}: pulls from it are blocked by the [[registry]] \
+         with prefix \"{origin}\" in {}",
+        blocking.display()
+    );
+    let from_variable = support::cli::run_in_env(
+        tmp.path(),
+        &[("CONTAINERS_REGISTRIES_CONF", blocking.to_str().unwrap())],
+        &["digest", &image],
+    );
+    assert_eq!(from_variable.code, 2);
+    assert_eq!(from_variable.stderr.trim_end(), blocked);
+
+    let from_flag = support::cli::run_in_env(
+        tmp.path(),
+        &[("CONTAINERS_REGISTRIES_CONF", "/nonexistent/registries.conf")],
+        &[
+            "digest",
+            &image,
+            "--registries-conf",
+            blocking.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(from_flag.code, 2);
+    assert_eq!(from_flag.stderr.trim_end(), blocked);
+
+    let missing = tmp.path().join("missing.conf");
+    let named_but_missing = run_in(
+        tmp.path(),
+        &[
+            "digest",
+            &image,
+            "--registries-conf",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(named_but_missing.code, 2);
+    assert_eq!(
+        named_but_missing.stderr.trim_end(),
+        format!(
+            "error: cannot read registries.conf {}: No such file or directory (os error 2)",
+            missing.display()
+        )
+    );
+}
