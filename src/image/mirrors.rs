@@ -117,29 +117,39 @@ pub struct Endpoint {
     pub reference: Reference,
     /// Plain HTTP allowed (`insecure = true`).
     pub insecure: bool,
-    /// Set for a mirror: what the report says when it served the image.
-    pub mirror: Option<ServedBy>,
+    /// Set for a mirror, and for a location that is not the reference
+    /// itself: what the report says when it served the image.
+    pub served_by: Option<ServedBy>,
 }
 
-/// A mirror that served a reference, as the report names it.
+/// Where registries.conf sent a reference, as the report names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServedBy {
-    /// The mirror's reference for the image (`127.0.0.1:5001/app:1.0`).
-    pub mirror: String,
-    /// The registries.conf that named the mirror.
+    /// The endpoint's reference for the image (`127.0.0.1:5001/app:1.0`).
+    pub endpoint: String,
+    /// A `[[registry.mirror]]`, or the `[[registry]]`'s `location`.
+    pub mirror: bool,
+    /// The registries.conf that named the endpoint.
     pub conf: PathBuf,
-    /// The tag the mirror resolved, when the request named no digest.
+    /// The tag the endpoint resolved, when the request named no digest.
     pub tag: Option<String>,
 }
 
 impl fmt::Display for ServedBy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "served by mirror {} (registries.conf {})",
-            self.mirror,
-            self.conf.display()
-        )?;
+        let conf = self.conf.display();
+        match self.mirror {
+            true => write!(
+                f,
+                "served by mirror {} (registries.conf {conf})",
+                self.endpoint
+            )?,
+            false => write!(
+                f,
+                "served by {}, the location registries.conf {conf} gives it",
+                self.endpoint
+            )?,
+        }
         if let Some(tag) = &self.tag {
             write!(f, ", which resolved the tag {tag}")?;
         }
@@ -317,7 +327,7 @@ impl RegistriesConf {
                 Endpoint {
                     reference: reference.clone(),
                     insecure: false,
-                    mirror: None,
+                    served_by: None,
                 },
                 PullFrom::All,
             )]);
@@ -340,19 +350,20 @@ impl RegistriesConf {
                 source: Box::new(source),
             })
         };
+        let served_by = |rewritten: &Reference, mirror: bool| ServedBy {
+            endpoint: rewritten.to_string(),
+            mirror,
+            conf: path.to_path_buf(),
+            tag: match reference.digest {
+                Some(_) => None,
+                None => rewritten.tag.clone(),
+            },
+        };
         let mut endpoints = Vec::new();
         for mirror in &registry.mirrors {
             let rewritten = rewrite(&mirror.location)?;
             let endpoint = Endpoint {
-                mirror: Some(ServedBy {
-                    mirror: rewritten.to_string(),
-                    conf: path.to_path_buf(),
-                    tag: if reference.digest.is_none() {
-                        rewritten.tag.clone()
-                    } else {
-                        None
-                    },
-                }),
+                served_by: Some(served_by(&rewritten, true)),
                 reference: rewritten,
                 insecure: mirror.insecure,
             };
@@ -364,9 +375,11 @@ impl RegistriesConf {
             rewrite(&registry.location)?
         };
         let endpoint = Endpoint {
+            served_by: (location.registry != reference.registry
+                || location.repository != reference.repository)
+                .then(|| served_by(&location, false)),
             reference: location,
             insecure: registry.insecure,
-            mirror: None,
         };
         endpoints.push((endpoint, PullFrom::All));
         Ok(endpoints)
@@ -499,10 +512,9 @@ mod tests {
             .expect("endpoints")
             .into_iter()
             .map(|e| {
-                let kind = if e.mirror.is_some() {
-                    "mirror"
-                } else {
-                    "location"
+                let kind = match &e.served_by {
+                    Some(served) if served.mirror => "mirror",
+                    _ => "location",
                 };
                 format!(
                     "{kind} {}{}",
@@ -552,6 +564,27 @@ mod tests {
         assert_eq!(
             endpoints(&conf, "quay.io/org/app:1"),
             ["location quay.io/org/app:1"]
+        );
+    }
+
+    #[test]
+    fn a_location_that_rewrites_the_reference_is_named_as_what_served_it() {
+        let conf = conf(
+            r#"
+            [[registry]]
+            prefix = "docker.io/library"
+            location = "internal.example/hub"
+            "#,
+        );
+        let reference = Reference::parse("alpine:3").expect("reference");
+        let endpoints = conf.endpoints(&reference, false).expect("endpoints");
+        assert_eq!(
+            endpoints[0].served_by.as_ref().map(ToString::to_string),
+            Some(
+                "served by internal.example/hub/alpine:3, the location registries.conf \
+                 /etc/r.conf gives it, which resolved the tag 3"
+                    .to_string()
+            )
         );
     }
 
@@ -697,12 +730,24 @@ mod tests {
         );
         let reference = Reference::parse("origin.example/app:1.2").expect("reference");
         let served = conf.endpoints(&reference, false).expect("endpoints")[0]
-            .mirror
+            .served_by
             .clone()
             .expect("a mirror");
         assert_eq!(
             served.to_string(),
             "served by mirror 127.0.0.1:5001/app:1.2 (registries.conf /etc/r.conf), which resolved the tag 1.2"
+        );
+        let pinned = Reference::parse(&format!("origin.example/app@{DIGEST}")).expect("reference");
+        let endpoints = conf.endpoints(&pinned, true).expect("endpoints");
+        assert_eq!(
+            endpoints[1].served_by, None,
+            "the location is the reference itself"
+        );
+        assert_eq!(
+            endpoints[0].served_by.as_ref().map(ToString::to_string),
+            Some(format!(
+                "served by mirror 127.0.0.1:5001/app@{DIGEST} (registries.conf /etc/r.conf)"
+            ))
         );
     }
 

@@ -52,7 +52,7 @@ pub struct RegistryTransport {
 struct Source {
     reference: Reference,
     client: Arc<Client>,
-    mirror: Option<ServedBy>,
+    served_by: Option<ServedBy>,
 }
 
 impl Source {
@@ -61,7 +61,7 @@ impl Source {
         Ok(Self {
             reference: endpoint.reference,
             client: Arc::new(client),
-            mirror: endpoint.mirror,
+            served_by: endpoint.served_by,
         })
     }
 }
@@ -79,7 +79,7 @@ impl RegistryTransport {
                 Endpoint {
                     reference,
                     insecure: false,
-                    mirror: None,
+                    served_by: None,
                 },
                 options,
             )?,
@@ -107,12 +107,16 @@ impl RegistryTransport {
     /// serves everything after it. A mirror that fails in any way passes
     /// the request on; the location's failure is the answer.
     fn first_manifest(&self) -> Result<(&Source, Vec<u8>), ImageError> {
+        if let Some(&chosen) = self.chosen.get() {
+            let source = self.chosen_source(chosen);
+            return Ok((source, self.top_manifest(source)?));
+        }
         let mut tried = Vec::new();
         for (index, mirror) in self.mirrors.iter().enumerate() {
             match self.top_manifest(mirror) {
                 Ok(bytes) => {
-                    let chosen = *self.chosen.get_or_init(|| Some(index));
-                    return Ok((self.chosen_source(chosen), bytes));
+                    let _ = self.chosen.set(Some(index));
+                    return Ok((mirror, bytes));
                 }
                 Err(e) => {
                     // Registry errors name the mirror's reference first already.
@@ -126,8 +130,8 @@ impl RegistryTransport {
         }
         match self.top_manifest(&self.location) {
             Ok(bytes) => {
-                let chosen = *self.chosen.get_or_init(|| None);
-                Ok((self.chosen_source(chosen), bytes))
+                let _ = self.chosen.set(None);
+                Ok((&self.location, bytes))
             }
             Err(e) if tried.is_empty() => Err(e),
             Err(e) => Err(ImageError::MirrorsFailed {
@@ -509,7 +513,7 @@ impl Transport for RegistryTransport {
 
     fn served_by(&self) -> Option<ServedBy> {
         let chosen = *self.chosen.get()?;
-        self.chosen_source(chosen).mirror.clone()
+        self.chosen_source(chosen).served_by.clone()
     }
 }
 

@@ -70,7 +70,7 @@ impl Repository {
         let location = location.unwrap_or_else(|| Endpoint {
             reference: reference.clone(),
             insecure: false,
-            mirror: None,
+            served_by: None,
         });
         let client = client_for(&location, options, access)?;
         let runtime = tokio::runtime::Builder::new_current_thread()

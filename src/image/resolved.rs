@@ -17,7 +17,8 @@ pub struct ResolvedImage {
     pub digest: Digest,
     pub media_type: String,
     pub manifest: Manifest,
-    /// The registries.conf mirror it was read through, if any.
+    /// The registries.conf mirror (or rewritten location) it was read
+    /// through, if it was not read where its reference names.
     pub served_by: Option<super::mirrors::ServedBy>,
 }
 

@@ -68,8 +68,8 @@ pub trait Transport: Send + Sync {
         Ok(super::cache::open_buffered(&self.blob(desc, cache)?)?)
     }
 
-    /// The mirror that served the top-level manifest (and so everything
-    /// after it), if one did.
+    /// The registries.conf mirror (or rewritten location) that served the
+    /// top-level manifest, and so everything after it, if one did.
     fn served_by(&self) -> Option<super::mirrors::ServedBy> {
         None
     }

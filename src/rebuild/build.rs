@@ -117,7 +117,8 @@ impl BuildPlan {
 
 /// What a report says about a builder image: that the recipe names it by
 /// tag only (it may move between runs), with the digest this run resolved
-/// it to; and the registries.conf mirror that served it, if one did.
+/// it to; and the registries.conf mirror (or rewritten location) that
+/// served it, if it was not read where its reference names.
 pub fn builder_notes(typed: &str, builder: &BuilderRoot) -> Vec<String> {
     let BuilderRoot::Image {
         reference,

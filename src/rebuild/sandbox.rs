@@ -99,8 +99,8 @@ pub enum BuilderRoot {
         env: Vec<String>,
         reference: String,
         digest: String,
-        /// The registries.conf mirror it was read through, if any (not
-        /// written with the builder; a report notes it).
+        /// The registries.conf mirror (or rewritten location) it was read
+        /// through, if any (not written with the builder; a report notes it).
         served_by: Option<crate::image::mirrors::ServedBy>,
     },
 }

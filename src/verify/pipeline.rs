@@ -326,7 +326,8 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> 
     })
 }
 
-/// The registries.conf mirror the image was read through, if one served it.
+/// The registries.conf mirror (or rewritten location) the image was read
+/// through, if it was not read where its reference names.
 pub(super) fn mirror_note(resolved: &ResolvedImage) -> Option<String> {
     let served_by = resolved.served_by.as_ref()?;
     Some(format!("{} {served_by}", resolved.reference))
