@@ -27,6 +27,17 @@ pub enum ImageError {
     Cache(#[from] CacheError),
     #[error(transparent)]
     Auth(#[from] super::auth::AuthError),
+    #[error(transparent)]
+    RegistriesConf(Box<super::mirrors::RegistriesConfError>),
+    /// Every mirror failed, then the registry's location did too (`source`).
+    #[error("no mirror served {reference} ({tried}), and then")]
+    MirrorsFailed {
+        reference: String,
+        /// Each mirror and why it failed, `; `-separated.
+        tried: String,
+        #[source]
+        source: Box<ImageError>,
+    },
     #[error("{reference} resolved to {actual}, not the pinned {expected}")]
     PinMismatch {
         reference: String,
@@ -40,6 +51,12 @@ pub enum ImageError {
         requested: String,
         available: String,
     },
+}
+
+impl From<super::mirrors::RegistriesConfError> for ImageError {
+    fn from(e: super::mirrors::RegistriesConfError) -> Self {
+        Self::RegistriesConf(Box::new(e))
+    }
 }
 
 /// A registry request that failed.

@@ -53,6 +53,7 @@ pub mod http;
 pub mod inspect;
 pub mod layout;
 pub mod manifest;
+pub mod mirrors;
 pub mod platform;
 pub mod reference;
 pub mod registry;
@@ -131,6 +132,7 @@ impl Image {
             digest,
             media_type,
             manifest,
+            served_by: self.transport.served_by(),
         })
     }
 

@@ -8,17 +8,18 @@
 use std::future::Future;
 use std::io::{self, Read};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
 use super::cache::Cache;
-use super::digest::Digest;
+use super::digest::{verify_bytes, Digest};
 use super::distribution::{Access, Client, DEADLINE};
 use super::error::{ImageError, RegistryError};
 use super::http::is_loopback;
 use super::manifest::Descriptor;
+use super::mirrors::{Endpoint, ServedBy};
 use super::reference::Reference;
 use super::transport::{AccessOptions, RawManifest, Transport};
 
@@ -32,55 +33,170 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// still fits, so a registry that trickles its answers cannot hold a run.
 pub const REQUEST_BUDGET: Duration = Duration::from_secs(120);
 
-/// A repository on a registry.
+/// A repository on a registry, read through the registries.conf mirrors
+/// that serve its reference, then its location: the first that serves
+/// the top-level manifest serves everything after it.
 pub struct RegistryTransport {
-    reference: Reference,
-    client: Arc<Client>,
+    /// The mirrors to try, in order.
+    mirrors: Vec<Source>,
+    /// The registry's location, tried last.
+    location: Source,
+    /// Which source served the top-level manifest: a mirror's index, or
+    /// `None` for the location.
+    chosen: OnceLock<Option<usize>>,
     runtime: tokio::runtime::Runtime,
     progress: crate::progress::SharedProgress,
 }
 
+/// One endpoint of a [`RegistryTransport`]: its reference and client.
+struct Source {
+    reference: Reference,
+    client: Arc<Client>,
+    served_by: Option<ServedBy>,
+}
+
+impl Source {
+    fn new(endpoint: Endpoint, options: &AccessOptions) -> Result<Self, ImageError> {
+        let client = client_for(&endpoint, options, Access::Pull)?;
+        Ok(Self {
+            reference: endpoint.reference,
+            client: Arc::new(client),
+            served_by: endpoint.served_by,
+        })
+    }
+}
+
 impl RegistryTransport {
-    /// Prepares a client for the reference's registry (no request is made yet).
+    /// Prepares a client for each endpoint of the reference (no request is
+    /// made yet); a reference registries.conf blocks is refused here.
     pub fn new(reference: Reference, options: &AccessOptions) -> Result<Self, ImageError> {
-        let client = client_for(&reference, options, Access::Pull)?;
+        let mut endpoints = options
+            .registries
+            .endpoints(&reference, reference.digest.is_some())?;
+        let location = match endpoints.pop() {
+            Some(endpoint) => Source::new(endpoint, options)?,
+            None => Source::new(
+                Endpoint {
+                    reference,
+                    insecure: false,
+                    served_by: None,
+                },
+                options,
+            )?,
+        };
+        let mirrors = endpoints
+            .into_iter()
+            .map(|endpoint| Source::new(endpoint, options))
+            .collect::<Result<Vec<_>, _>>()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .map_err(RegistryError::Runtime)?;
         Ok(Self {
-            reference,
-            client: Arc::new(client),
+            mirrors,
+            location,
+            chosen: OnceLock::new(),
             runtime,
             progress: options.progress.clone(),
         })
     }
 
-    fn manifest_bytes(&self, digest: Option<&Digest>) -> Result<Vec<u8>, ImageError> {
-        let r = &self.reference;
+    /// The top-level manifest from the first source that serves it whole
+    /// (its digest checked when the reference pins one); that source
+    /// serves everything after it. A mirror that fails in any way passes
+    /// the request on; the location's failure is the answer.
+    fn first_manifest(&self) -> Result<(&Source, Vec<u8>), ImageError> {
+        if let Some(&chosen) = self.chosen.get() {
+            let source = self.chosen_source(chosen);
+            return Ok((source, self.top_manifest(source)?));
+        }
+        let mut tried = Vec::new();
+        for (index, mirror) in self.mirrors.iter().enumerate() {
+            match self.top_manifest(mirror) {
+                Ok(bytes) => {
+                    let _ = self.chosen.set(Some(index));
+                    return Ok((mirror, bytes));
+                }
+                Err(e) => {
+                    // Registry errors name the mirror's reference first already.
+                    let chain = crate::error_chain(&e);
+                    let named = format!("{}: ", mirror.reference);
+                    let why = chain.strip_prefix(&named).unwrap_or(&chain);
+                    tracing::warn!("mirror {}: {why}; trying the next source", mirror.reference);
+                    tried.push(format!("mirror {}: {why}", mirror.reference));
+                }
+            }
+        }
+        match self.top_manifest(&self.location) {
+            Ok(bytes) => {
+                let _ = self.chosen.set(None);
+                Ok((&self.location, bytes))
+            }
+            Err(e) if tried.is_empty() => Err(e),
+            Err(e) => Err(ImageError::MirrorsFailed {
+                reference: self.location.reference.to_string(),
+                tried: tried.join("; "),
+                source: Box::new(e),
+            }),
+        }
+    }
+
+    /// `source`'s top-level manifest, checked against the digest its
+    /// reference pins, if any.
+    fn top_manifest(&self, source: &Source) -> Result<Vec<u8>, ImageError> {
+        let bytes = self.manifest_bytes(source, None)?;
+        if let Some(pinned) = &source.reference.digest {
+            verify_bytes(&bytes, pinned, None)?;
+        }
+        Ok(bytes)
+    }
+
+    fn chosen_source(&self, chosen: Option<usize>) -> &Source {
+        chosen
+            .and_then(|index| self.mirrors.get(index))
+            .unwrap_or(&self.location)
+    }
+
+    /// The source that served the top-level manifest, asking for it first
+    /// if no request has been made yet and there are mirrors to choose from.
+    fn source(&self) -> Result<&Source, ImageError> {
+        match self.chosen.get() {
+            Some(&chosen) => Ok(self.chosen_source(chosen)),
+            None if self.mirrors.is_empty() => Ok(&self.location),
+            None => Ok(self.first_manifest()?.0),
+        }
+    }
+
+    fn manifest_bytes(
+        &self,
+        source: &Source,
+        digest: Option<&Digest>,
+    ) -> Result<Vec<u8>, ImageError> {
+        let r = &source.reference;
         let target = match (digest.or(r.digest.as_ref()), &r.tag) {
             (Some(d), _) => d.to_string(),
             (None, Some(tag)) => tag.clone(),
             (None, None) => super::reference::DEFAULT_TAG.to_string(),
         };
         let shown = match digest {
-            Some(d) => self.reference.pinned(d.clone()).to_string(),
-            None => self.reference.to_string(),
+            Some(d) => r.pinned(d.clone()).to_string(),
+            None => r.to_string(),
         };
         Ok(retrying(&self.runtime, || {
-            self.client.manifest(&shown, &target)
+            source.client.manifest(&shown, &target)
         })?)
     }
 
     /// Starts pulling a blob into the cache on the runtime's threads and
     /// returns a reader of its bytes as they arrive.
     fn stream(&self, desc: &Descriptor, cache: &Cache) -> Result<BlobStream, ImageError> {
+        let source = self.source()?;
         let writer = cache.writer(&desc.digest, Some(desc.size))?;
         let (sender, receiver) = tokio::sync::mpsc::channel(STREAM_CHUNKS);
         let pull = BlobPull {
-            client: Arc::clone(&self.client),
-            shown: self.reference.name(),
+            client: Arc::clone(&source.client),
+            shown: source.reference.name(),
             desc: desc.clone(),
             cache: cache.clone(),
             progress: self.progress.clone(),
@@ -95,15 +211,18 @@ impl RegistryTransport {
     }
 }
 
-/// A client for `reference`'s repository as every registry access makes
-/// it: plain HTTP only for loopback and `--insecure-registry` hosts, the
-/// credentials the auth files hold for the registry (if any).
+/// A client for an endpoint's repository as every registry access makes
+/// it: plain HTTP only for loopback, `--insecure-registry` and
+/// registries.conf `insecure` hosts, and the credentials the auth files
+/// hold for the endpoint's own host (a mirror never gets the location's).
 pub(super) fn client_for(
-    reference: &Reference,
+    endpoint: &Endpoint,
     options: &AccessOptions,
     access: Access,
 ) -> Result<Client, ImageError> {
-    let plain_http = is_loopback(&reference.registry)
+    let reference = &endpoint.reference;
+    let plain_http = endpoint.insecure
+        || is_loopback(&reference.registry)
         || options
             .insecure_registries
             .iter()
@@ -350,16 +469,17 @@ impl Read for BlobStream {
 
 impl Transport for RegistryTransport {
     fn resolve(&self) -> Result<RawManifest, ImageError> {
-        let bytes = self.manifest_bytes(None)?;
+        let (source, bytes) = self.first_manifest()?;
         Ok(RawManifest {
             bytes,
             media_type_hint: None,
-            pinned: self.reference.digest.clone(),
+            pinned: source.reference.digest.clone(),
         })
     }
 
     fn manifest(&self, desc: &Descriptor) -> Result<Vec<u8>, ImageError> {
-        self.manifest_bytes(Some(&desc.digest))
+        let source = self.source()?;
+        self.manifest_bytes(source, Some(&desc.digest))
     }
 
     fn blob(&self, desc: &Descriptor, cache: &Cache) -> Result<PathBuf, ImageError> {
@@ -369,8 +489,8 @@ impl Transport for RegistryTransport {
         }
         tracing::info!("pulling blob {} ({} bytes)", desc.digest, desc.size);
         let mut stream = self.stream(desc, cache)?;
-        io::copy(&mut stream, &mut io::sink())
-            .map_err(|e| stream_error(e, &self.reference.name(), desc))?;
+        let shown = self.source()?.reference.name();
+        io::copy(&mut stream, &mut io::sink()).map_err(|e| stream_error(e, &shown, desc))?;
         Ok(cache.blob_path(&desc.digest))
     }
 
@@ -389,6 +509,11 @@ impl Transport for RegistryTransport {
             desc.size
         );
         Ok(Box::new(self.stream(desc, cache)?))
+    }
+
+    fn served_by(&self) -> Option<ServedBy> {
+        let chosen = *self.chosen.get()?;
+        self.chosen_source(chosen).served_by.clone()
     }
 }
 

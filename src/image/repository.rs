@@ -4,13 +4,17 @@
 //! the `distribution` client, reached and authenticated exactly as the
 //! registry transport reaches a registry, with the same retries of
 //! transient failures; push tokens are asked for only by a handle opened
-//! for [`Access::PullPush`].
+//! for [`Access::PullPush`]. A handle opened for [`Access::Pull`] reads
+//! tags, manifests and small blobs through the registries.conf mirrors
+//! first (each request from the first that answers it); referrers and
+//! everything written go to the registry's location only.
 
 use bytes::Bytes;
 
 use super::digest::Digest;
 use super::distribution::Client;
 use super::error::{ImageError, RegistryError};
+use super::mirrors::{Endpoint, PullFrom};
 use super::reference::Reference;
 use super::registry::{client_for, retrying};
 use super::transport::AccessOptions;
@@ -26,7 +30,16 @@ pub struct Repository {
     /// `registry/repository`, naming the repository in errors.
     name: String,
     client: Client,
+    /// The mirrors reads try first (none for a handle that pushes).
+    mirrors: Vec<MirrorRepository>,
     runtime: tokio::runtime::Runtime,
+}
+
+/// The repository on one mirror, and the requests it serves.
+struct MirrorRepository {
+    name: String,
+    client: Client,
+    pull_from: PullFrom,
 }
 
 impl Repository {
@@ -38,16 +51,72 @@ impl Repository {
         options: &AccessOptions,
         access: Access,
     ) -> Result<Self, ImageError> {
-        let client = client_for(reference, options, access)?;
+        let mut mirrors = Vec::new();
+        let location = match access {
+            Access::Pull => {
+                let mut endpoints = options.registries.all_endpoints(reference)?;
+                let location = endpoints.pop();
+                for (endpoint, pull_from) in endpoints {
+                    mirrors.push(MirrorRepository {
+                        name: endpoint.reference.name(),
+                        client: client_for(&endpoint, options, access)?,
+                        pull_from,
+                    });
+                }
+                location.map(|(endpoint, _)| endpoint)
+            }
+            Access::PullPush => None,
+        };
+        let location = location.unwrap_or_else(|| Endpoint {
+            reference: reference.clone(),
+            insecure: false,
+            served_by: None,
+        });
+        let client = client_for(&location, options, access)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(RegistryError::Runtime)?;
         Ok(Self {
-            name: reference.name(),
+            name: location.reference.name(),
             client,
+            mirrors,
             runtime,
         })
+    }
+
+    /// The first answer to a read by tag or by digest (`by_digest`): from
+    /// the mirrors that serve it, in order, then the location. A mirror
+    /// that fails, or whose answer is not `found` (it lacks the thing),
+    /// passes the read on; the location's answer is the answer.
+    fn read<T>(
+        &self,
+        by_digest: bool,
+        found: impl Fn(&T) -> bool,
+        mut request: impl FnMut(&Client, &str) -> Result<T, ImageError>,
+    ) -> Result<T, ImageError> {
+        let serving = self
+            .mirrors
+            .iter()
+            .filter(|m| m.pull_from.serves(by_digest));
+        for mirror in serving {
+            match request(&mirror.client, &mirror.name) {
+                Ok(answer) if found(&answer) => {
+                    tracing::info!("{} answered by mirror {}", self.name, mirror.name);
+                    return Ok(answer);
+                }
+                Ok(_) => tracing::warn!(
+                    "mirror {} does not have it; trying the next source",
+                    mirror.name
+                ),
+                Err(e) => tracing::warn!(
+                    "mirror {}: {}; trying the next source",
+                    mirror.name,
+                    crate::error_chain(&e)
+                ),
+            }
+        }
+        request(&self.client, &self.name)
     }
 
     /// Whether the repository holds blob `digest`.
@@ -94,10 +163,12 @@ impl Repository {
         &self,
         target: &str,
     ) -> Result<Option<(Vec<u8>, Digest)>, ImageError> {
-        let shown = self.at(target);
-        Ok(retrying(&self.runtime, || {
-            self.client.manifest_if_exists(&shown, target)
-        })?)
+        self.read(target.contains(':'), Option::is_some, |client, name| {
+            let shown = at(name, target);
+            Ok(retrying(&self.runtime, || {
+                client.manifest_if_exists(&shown, target)
+            })?)
+        })
     }
 
     /// The referrers index (OCI image index JSON) of manifest `digest`,
@@ -119,18 +190,26 @@ impl Repository {
     /// (default [`TAGS_PAGE_SIZE`]) followed to the last, within
     /// [`MAX_TAGS`], [`MAX_TAGS_PAGES`] and [`MAX_TAGS_PAGE_BYTES`].
     pub fn tags(&self, page_size: Option<u32>) -> Result<Vec<String>, ImageError> {
-        Ok(retrying(&self.runtime, || {
-            self.client.tags(&self.name, page_size)
-        })?)
+        self.read(
+            false,
+            |_| true,
+            |client, name| Ok(retrying(&self.runtime, || client.tags(name, page_size))?),
+        )
     }
 
     /// Blob `digest` of `size` bytes (as its descriptor says), read whole
     /// and verified; refused before any request when `size` is over `max`.
     pub fn small_blob(&self, digest: &Digest, size: u64, max: u64) -> Result<Vec<u8>, ImageError> {
-        let shown = self.at_digest(digest);
-        Ok(retrying(&self.runtime, || {
-            self.client.small_blob(&shown, digest, size, max)
-        })?)
+        self.read(
+            true,
+            |_| true,
+            |client, name| {
+                let shown = format!("{name}@{digest}");
+                Ok(retrying(&self.runtime, || {
+                    client.small_blob(&shown, digest, size, max)
+                })?)
+            },
+        )
     }
 
     /// `registry/repository@digest`.
@@ -140,7 +219,12 @@ impl Repository {
 
     /// `registry/repository:tag` or `registry/repository@digest`.
     fn at(&self, target: &str) -> String {
-        let sep = if target.contains(':') { '@' } else { ':' };
-        format!("{}{sep}{target}", self.name)
+        at(&self.name, target)
     }
+}
+
+/// `name:tag` or `name@digest`.
+fn at(name: &str, target: &str) -> String {
+    let sep = if target.contains(':') { '@' } else { ':' };
+    format!("{name}{sep}{target}")
 }

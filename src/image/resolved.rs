@@ -17,6 +17,9 @@ pub struct ResolvedImage {
     pub digest: Digest,
     pub media_type: String,
     pub manifest: Manifest,
+    /// The registries.conf mirror (or rewritten location) it was read
+    /// through, if it was not read where its reference names.
+    pub served_by: Option<super::mirrors::ServedBy>,
 }
 
 /// One platform's image: its manifest, config and layers.

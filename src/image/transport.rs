@@ -19,6 +19,8 @@ pub struct AccessOptions {
     /// `--insecure-registry HOST[:PORT]`: registries reached over plain HTTP
     /// (loopback registries always are, as with Docker).
     pub insecure_registries: Vec<String>,
+    /// `containers-registries.conf(5)`: mirrors, `insecure`, `blocked`.
+    pub registries: super::mirrors::RegistriesConf,
     /// Who is told about downloads.
     pub progress: crate::progress::SharedProgress,
 }
@@ -30,6 +32,7 @@ impl AccessOptions {
             cache,
             authfile: None,
             insecure_registries: Vec::new(),
+            registries: super::mirrors::RegistriesConf::default(),
             progress: crate::progress::silent(),
         }
     }
@@ -63,6 +66,12 @@ pub trait Transport: Send + Sync {
         cache: &Cache,
     ) -> Result<Box<dyn std::io::Read + Send>, ImageError> {
         Ok(super::cache::open_buffered(&self.blob(desc, cache)?)?)
+    }
+
+    /// The registries.conf mirror (or rewritten location) that served the
+    /// top-level manifest, and so everything after it, if one did.
+    fn served_by(&self) -> Option<super::mirrors::ServedBy> {
+        None
     }
 }
 

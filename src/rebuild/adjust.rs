@@ -791,6 +791,7 @@ env = { GOARCH = "{arch}" }
             env: Vec::new(),
             reference: format!("docker.io/library/golang:{tag}"),
             digest: "sha256:0".into(),
+            served_by: None,
         }
     }
 

@@ -107,35 +107,44 @@ pub struct BuildPlan {
 }
 
 impl BuildPlan {
-    /// What every report of this plan says besides its results (see [`builder_note`]).
+    /// What every report of this plan says besides its results (see [`builder_notes`]).
     pub fn notes(&self) -> Vec<String> {
         match (&self.builder, &self.release.builder) {
-            (Some(builder), Some(BuilderRef::Image(typed))) => {
-                builder_note(typed, builder).into_iter().collect()
-            }
+            (Some(builder), Some(BuilderRef::Image(typed))) => builder_notes(typed, builder),
             _ => Vec::new(),
         }
     }
 }
 
-/// A builder image the recipe names by tag only (it may move between runs),
-/// with the digest this run resolved it to.
-pub fn builder_note(typed: &str, builder: &BuilderRoot) -> Option<String> {
+/// What a report says about a builder image: that the recipe names it by
+/// tag only (it may move between runs), with the digest this run resolved
+/// it to; and the registries.conf mirror (or rewritten location) that
+/// served it, if it was not read where its reference names.
+pub fn builder_notes(typed: &str, builder: &BuilderRoot) -> Vec<String> {
     let BuilderRoot::Image {
-        reference, digest, ..
+        reference,
+        digest,
+        served_by,
+        ..
     } = builder
     else {
-        return None;
+        return Vec::new();
     };
-    match crate::image::reference::ImageLocation::parse(typed) {
-        Ok(crate::image::reference::ImageLocation::Registry(r)) if r.digest.is_none() => {
-            Some(format!(
+    let mut notes = Vec::new();
+    if let Ok(crate::image::reference::ImageLocation::Registry(r)) =
+        crate::image::reference::ImageLocation::parse(typed)
+    {
+        if r.digest.is_none() {
+            notes.push(format!(
                 "builder {reference} is not pinned by digest in the recipe; \
                  resolved to {digest} for this run"
-            ))
+            ));
         }
-        _ => None,
     }
+    if let Some(served_by) = served_by {
+        notes.push(format!("builder {reference} {served_by}"));
+    }
+    notes
 }
 
 /// One platform's build, ready to run: the recipe rendered for the

@@ -104,5 +104,6 @@ fn prepare(reference: &str, access: &AccessOptions) -> Result<BuilderRoot, Build
         env: platform_image.config.container().env.unwrap_or_default(),
         digest: resolved.digest.to_string(),
         reference: resolved.reference,
+        served_by: resolved.served_by,
     })
 }

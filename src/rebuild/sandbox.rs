@@ -102,6 +102,9 @@ pub enum BuilderRoot {
         env: Vec<String>,
         reference: String,
         digest: String,
+        /// The registries.conf mirror (or rewritten location) it was read
+        /// through, if any (not written with the builder; a report notes it).
+        served_by: Option<crate::image::mirrors::ServedBy>,
     },
 }
 
@@ -145,6 +148,7 @@ impl<'de> Deserialize<'de> for BuilderRoot {
                 env: Vec::new(),
                 reference,
                 digest,
+                served_by: None,
             }),
         }
     }
@@ -1024,6 +1028,7 @@ mod tests {
             ],
             reference: "golang".into(),
             digest: "sha256:00".into(),
+            served_by: None,
         };
         let env = base_env(&root, 1_700_000_000);
         let pairs: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -1063,6 +1068,7 @@ mod tests {
             env: Vec::new(),
             reference: "r".into(),
             digest: "sha256:00".into(),
+            served_by: None,
         };
         let mounts = Mounts {
             source: PathBuf::from("/w/src"),
@@ -1131,6 +1137,7 @@ mod tests {
             env: Vec::new(),
             reference: "r".into(),
             digest: "sha256:00".into(),
+            served_by: None,
         };
         let line = command_line(&step(&image, &mounts, &argv, &env, false)).unwrap();
         assert!(!line.contains(&at), "{line:?}");
@@ -1204,6 +1211,7 @@ mod tests {
             env: Vec::new(),
             reference: "r".into(),
             digest: "sha256:00".into(),
+            served_by: None,
         };
         write_etc(&image, &dir).unwrap();
         assert_eq!(
@@ -1284,6 +1292,7 @@ mod tests {
             env: Vec::new(),
             reference: "r".into(),
             digest: "sha256:00".into(),
+            served_by: None,
         };
         let mounts = Mounts {
             source: PathBuf::from("/w/src"),

@@ -89,12 +89,13 @@ pub struct RunOptions {
 }
 
 /// The registry options of a run, given to each of its jobs as written
-/// (`--authfile`, `--insecure-registry`, `--cache-dir`).
+/// (`--authfile`, `--insecure-registry`, `--cache-dir`, `--registries-conf`).
 #[derive(Debug, Default, Clone)]
 pub struct JobAccess {
     pub authfile: Option<PathBuf>,
     pub insecure_registries: Vec<String>,
     pub cache_dir: Option<PathBuf>,
+    pub registries_conf: Option<PathBuf>,
 }
 
 /// What a run did.
@@ -545,6 +546,9 @@ fn verify_command(job: &Job, options: &RunOptions, attestation: &Path, out_dir: 
     if let Some(dir) = &access.cache_dir {
         command.arg("--cache-dir").arg(dir);
     }
+    if let Some(file) = &access.registries_conf {
+        command.arg("--registries-conf").arg(file);
+    }
     command
 }
 
@@ -873,6 +877,7 @@ mod tests {
                 authfile: Some(PathBuf::from("/auth.json")),
                 insecure_registries: vec!["a.example".into(), "b.example:5000".into()],
                 cache_dir: Some(PathBuf::from("/cache")),
+                registries_conf: Some(PathBuf::from("/registries.conf")),
             },
             attach: None,
             verifier_id: "urn:test".into(),
@@ -903,6 +908,8 @@ mod tests {
                 "b.example:5000",
                 "--cache-dir",
                 "/cache",
+                "--registries-conf",
+                "/registries.conf",
             ])
             .collect();
         assert_eq!(args, expected);

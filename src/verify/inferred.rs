@@ -222,6 +222,7 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
         (None, Err(e)) => return Err(e.into()),
     };
     let mut notes = vec![format!("source {} found from {found_from}", source.url)];
+    notes.extend(super::pipeline::mirror_note(&resolved));
     let mut checks: Vec<CrossCheck> =
         check_revision_annotation(request.version, &source.commit, &annotations)
             .map(|check| {

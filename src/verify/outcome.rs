@@ -505,6 +505,7 @@ mod tests {
             env: Vec::new(),
             reference: "docker.io/library/golang:1.22".into(),
             digest: Digest::of(b"builder").to_string(),
+            served_by: None,
         };
         let mut mismatch = PlatformResult::skipped("linux/amd64".into(), "a note".into());
         mismatch.verdict = PlatformVerdict::Mismatch;

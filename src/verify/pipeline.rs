@@ -26,9 +26,9 @@ use crate::diff::{BinaryDiff, Cause, DiffError, DiffOptions, Side};
 use crate::image::digest::Digest;
 use crate::image::platform::Platform;
 use crate::image::reference::ImageLocation;
-use crate::image::{AccessOptions, Image, ImageError, PlatformImage};
+use crate::image::{AccessOptions, Image, ImageError, PlatformImage, ResolvedImage};
 use crate::rebuild::build::{
-    builder_note, platform_dir_name, prepare_platform, BuildOptions, BuildPlan, BuilderResolver,
+    builder_notes, platform_dir_name, prepare_platform, BuildOptions, BuildPlan, BuilderResolver,
     BuiltArtifact, PlatformBuild,
 };
 use crate::rebuild::infer::files::{GitTreeFiles, SourceFiles};
@@ -112,7 +112,7 @@ impl<'a> BuilderCache<'a> {
         match self.resolved.lock() {
             Ok(resolved) => resolved
                 .iter()
-                .filter_map(|(typed, builder)| builder_note(typed, builder))
+                .flat_map(|(typed, builder)| builder_notes(typed, builder))
                 .collect(),
             Err(_) => vec![
                 "internal error: a platform's worker panicked while resolving builders; which digests their tags resolved to is not known".into(),
@@ -247,6 +247,7 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> 
         .iter()
         .cloned()
         .chain(published_note)
+        .chain(mirror_note(&resolved))
         .chain(verdict_notes)
         .chain(plan.notes())
         .collect();
@@ -278,6 +279,13 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifyReport, VerifyError> 
         platforms,
         notes,
     })
+}
+
+/// The registries.conf mirror (or rewritten location) the image was read
+/// through, if it was not read where its reference names.
+pub(super) fn mirror_note(resolved: &ResolvedImage) -> Option<String> {
+    let served_by = resolved.served_by.as_ref()?;
+    Some(format!("{} {served_by}", resolved.reference))
 }
 
 /// The builder every compared platform used, when they used the same one.

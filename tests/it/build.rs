@@ -911,6 +911,7 @@ env = { RECIPE_VAR = "from-recipe-{arch}" }
             env: vec!["PATH=/bin".into(), "IMAGE_VAR=from-image".into()],
             reference: reference.to_string(),
             digest: "sha256:00".into(),
+            served_by: None,
         })
     };
     let options = BuildOptions {

@@ -159,6 +159,7 @@ const GLOBAL_OPTIONS: &[&str] = &[
     "--authfile",
     "--insecure-registry",
     "--cache-dir",
+    "--registries-conf",
 ];
 
 /// The arguments that make each command's line complete, after its name.
@@ -311,7 +312,7 @@ fn generate_prints_the_man_page_and_completions_and_refuses_other_kinds() {
         before_a_command.stderr.lines().next(),
         Some(
             "error: --generate is not an option of `digest`; before a command only the global \
-             options --authfile, --insecure-registry, --cache-dir, -v and -q are accepted"
+             options --authfile, --insecure-registry, --cache-dir, --registries-conf, -v and -q are accepted"
         )
     );
 }
@@ -346,7 +347,7 @@ fn a_commands_own_option_before_the_command_is_refused_naming_it() {
         Some(
             "error: --platform was given before `digest`: put it after the command \
              (rebuild-compare digest ... --platform); before a command only the global \
-             options --authfile, --insecure-registry, --cache-dir, -v and -q are accepted"
+             options --authfile, --insecure-registry, --cache-dir, --registries-conf, -v and -q are accepted"
         )
     );
     let run = run_in(
@@ -357,7 +358,7 @@ fn a_commands_own_option_before_the_command_is_refused_naming_it() {
         run.stderr.lines().next(),
         Some(
             "error: --attest is not an option of `digest`; before a command only the global \
-             options --authfile, --insecure-registry, --cache-dir, -v and -q are accepted"
+             options --authfile, --insecure-registry, --cache-dir, --registries-conf, -v and -q are accepted"
         )
     );
     let run = run_in(home.path(), &["example.com/app", "digest", "x"]);

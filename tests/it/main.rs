@@ -29,6 +29,7 @@ mod infer_rust;
 mod inspect;
 mod ledger_site;
 mod locate;
+mod mirrors;
 mod plan;
 mod recipes;
 mod registry_faults;

@@ -12,6 +12,7 @@ use anyhow::Context;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, Parser, ValueEnum};
 use rebuild_compare::image::cache::Cache;
+use rebuild_compare::image::mirrors::RegistriesConf;
 use rebuild_compare::image::reference::ImageLocation;
 use rebuild_compare::image::{AccessOptions, Image};
 use rebuild_compare::progress::terminal::TerminalProgress;
@@ -95,6 +96,9 @@ pub struct AccessArgs {
     /// Cache directory [default: $REBUILD_COMPARE_CACHE, else $XDG_CACHE_HOME/rebuild-compare].
     #[arg(long, value_name = "DIR", help_heading = GLOBAL)]
     pub cache_dir: Option<PathBuf>,
+    /// Registry mirrors from this containers-registries.conf(5) [default: $CONTAINERS_REGISTRIES_CONF, else $XDG_CONFIG_HOME/containers/registries.conf or /etc/containers/registries.conf if it exists].
+    #[arg(long, value_name = "FILE", help_heading = GLOBAL)]
+    pub registries_conf: Option<PathBuf>,
 }
 
 impl AccessArgs {
@@ -112,6 +116,11 @@ impl AccessArgs {
             insecure_registries: [&self.insecure_registries[..], &after.insecure_registries]
                 .concat(),
             cache_dir: once("cache-dir", &self.cache_dir, &after.cache_dir)?,
+            registries_conf: once(
+                "registries-conf",
+                &self.registries_conf,
+                &after.registries_conf,
+            )?,
         })
     }
 
@@ -126,6 +135,7 @@ impl AccessArgs {
         Ok(AccessOptions {
             authfile: self.authfile.clone(),
             insecure_registries: self.insecure_registries.clone(),
+            registries: RegistriesConf::load(self.registries_conf.as_deref())?,
             progress: progress(quiet),
             ..AccessOptions::new(Cache::new(cache_dir.as_deref())?)
         })
@@ -261,7 +271,7 @@ pub fn globals(cli: &Cli, matches: &ArgMatches) -> Result<(StderrArgs, AccessArg
     };
     let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
     let accepted = "before a command only the global options --authfile, \
-                    --insecure-registry, --cache-dir, -v and -q are accepted";
+                    --insecure-registry, --cache-dir, --registries-conf, -v and -q are accepted";
     if given("generate") {
         return Err(format!(
             "--generate is not an option of `{name}`; {accepted}"

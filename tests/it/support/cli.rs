@@ -61,13 +61,23 @@ fn command(home: &Path, args: &[&str]) -> Command {
     command
 }
 
-/// The environment [`run_in`] gives the command: HOME, XDG_CACHE_HOME and
-/// DOCKER_CONFIG in `home`, no inherited credentials, cache, signing key,
-/// log filter, CA overrides or colour.
+/// The environment [`run_in`] gives the command: HOME, XDG_CACHE_HOME,
+/// XDG_CONFIG_HOME and DOCKER_CONFIG in `home`, no inherited credentials,
+/// cache, signing key, log filter, CA overrides or colour, and an empty
+/// user registries.conf (written unless the test wrote one), so that the
+/// host's /etc/containers/registries.conf is never read.
 pub fn isolate(command: &mut Command, home: &Path) {
+    let config = home.join(".config");
+    let registries_conf = config.join("containers/registries.conf");
+    if !registries_conf.exists() {
+        std::fs::create_dir_all(config.join("containers")).expect("create the config directory");
+        std::fs::write(&registries_conf, "").expect("write an empty registries.conf");
+    }
     command
         .env("HOME", home)
         .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CONFIG_HOME", config)
+        .env_remove("CONTAINERS_REGISTRIES_CONF")
         .env("DOCKER_CONFIG", home.join(".docker"))
         .env_remove("REGISTRY_AUTH_FILE")
         .env_remove("REBUILD_COMPARE_CACHE")

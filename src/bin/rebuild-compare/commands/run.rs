@@ -86,6 +86,7 @@ pub fn run(args: &Args, globals: &Globals) -> anyhow::Result<bool> {
             authfile: access.authfile.clone(),
             insecure_registries: access.insecure_registries.clone(),
             cache_dir: access.cache_dir.clone(),
+            registries_conf: access.registries_conf.clone(),
         },
         attach: match args.push_attestation {
             true => Some(access.options(quiet)?),
