@@ -63,21 +63,22 @@ fn command(home: &Path, args: &[&str]) -> Command {
 
 /// The environment [`run_in`] gives the command: HOME, XDG_CACHE_HOME,
 /// XDG_CONFIG_HOME and DOCKER_CONFIG in `home`, no inherited credentials,
-/// cache, signing key, log filter, CA overrides or colour, and an empty
-/// user registries.conf (written unless the test wrote one), so that the
-/// host's /etc/containers/registries.conf is never read.
+/// cache, signing key, log filter, CA overrides or colour, and, unless the
+/// test wrote a user registries.conf in `home`, an empty registries.conf
+/// named by `CONTAINERS_REGISTRIES_CONF` (kept outside `home`, so tests that
+/// list what a command wrote there see only that), so that the host's
+/// /etc/containers/registries.conf is never read.
 pub fn isolate(command: &mut Command, home: &Path) {
     let config = home.join(".config");
-    let registries_conf = config.join("containers/registries.conf");
-    if !registries_conf.exists() {
-        std::fs::create_dir_all(config.join("containers")).expect("create the config directory");
-        std::fs::write(&registries_conf, "").expect("write an empty registries.conf");
+    if config.join("containers/registries.conf").exists() {
+        command.env_remove("CONTAINERS_REGISTRIES_CONF");
+    } else {
+        command.env("CONTAINERS_REGISTRIES_CONF", empty_registries_conf());
     }
     command
         .env("HOME", home)
         .env("XDG_CACHE_HOME", home.join("cache"))
         .env("XDG_CONFIG_HOME", config)
-        .env_remove("CONTAINERS_REGISTRIES_CONF")
         .env("DOCKER_CONFIG", home.join(".docker"))
         .env_remove("REGISTRY_AUTH_FILE")
         .env_remove("REBUILD_COMPARE_CACHE")
@@ -86,6 +87,14 @@ pub fn isolate(command: &mut Command, home: &Path) {
         .env_remove("SSL_CERT_FILE")
         .env_remove("SSL_CERT_DIR")
         .env("NO_COLOR", "1");
+}
+
+/// An empty registries.conf shared by every command a test process runs.
+fn empty_registries_conf() -> &'static Path {
+    static EMPTY: std::sync::OnceLock<tempfile::NamedTempFile> = std::sync::OnceLock::new();
+    EMPTY
+        .get_or_init(|| tempfile::NamedTempFile::new().expect("write an empty registries.conf"))
+        .path()
 }
 
 fn run(mut command: Command) -> Run {
