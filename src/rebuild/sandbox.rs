@@ -994,6 +994,18 @@ pub fn shell_words(argv: &[String]) -> String {
 mod tests {
     use super::*;
 
+    /// The mounts of a build under `/w` with its cache at `/c`.
+    fn test_mounts(workdir: Option<&str>) -> Mounts {
+        Mounts {
+            source: PathBuf::from("/w/src"),
+            out: PathBuf::from("/w/out"),
+            cache: PathBuf::from("/c"),
+            etc: PathBuf::from("/w/etc"),
+            workdir: workdir.map(String::from),
+            host_tools: HostTools::default(),
+        }
+    }
+
     fn step<'a>(
         root: &'a BuilderRoot,
         mounts: &'a Mounts,
@@ -1070,14 +1082,7 @@ mod tests {
             digest: "sha256:00".into(),
             served_by: None,
         };
-        let mounts = Mounts {
-            source: PathBuf::from("/w/src"),
-            out: PathBuf::from("/w/out"),
-            cache: PathBuf::from("/c"),
-            etc: PathBuf::from("/w/etc"),
-            workdir: None,
-            host_tools: HostTools::default(),
-        };
+        let mounts = test_mounts(None);
         let argv = vec!["make".to_string()];
         let env = BTreeMap::from([("A".to_string(), "1".to_string())]);
         let line = command_line(&step(&root, &mounts, &argv, &env, false)).unwrap();
@@ -1112,15 +1117,11 @@ mod tests {
         let sysroot = toolchain.path().join("toolchains/stable");
         std::fs::create_dir_all(sysroot.join("bin")).unwrap();
         let mounts = Mounts {
-            source: PathBuf::from("/w/src"),
-            out: PathBuf::from("/w/out"),
-            cache: PathBuf::from("/c"),
-            etc: PathBuf::from("/w/etc"),
-            workdir: None,
             host_tools: HostTools {
                 binds: vec![sysroot.clone()],
                 path: vec![sysroot.join("bin")],
             },
+            ..test_mounts(None)
         };
         let argv = vec!["cargo".to_string()];
         let env = BTreeMap::new();
@@ -1145,14 +1146,7 @@ mod tests {
 
     #[test]
     fn host_builder_sees_only_the_listed_host_etc_entries() {
-        let mounts = Mounts {
-            source: PathBuf::from("/w/src"),
-            out: PathBuf::from("/w/out"),
-            cache: PathBuf::from("/c"),
-            etc: PathBuf::from("/w/etc"),
-            workdir: None,
-            host_tools: HostTools::default(),
-        };
+        let mounts = test_mounts(None);
         let argv = vec!["make".to_string()];
         let env = BTreeMap::new();
         let line = command_line(&step(&BuilderRoot::Host, &mounts, &argv, &env, false)).unwrap();
@@ -1253,14 +1247,7 @@ mod tests {
 
     #[test]
     fn workdir_is_the_checkout_again_and_the_working_directory() {
-        let mounts = Mounts {
-            source: PathBuf::from("/w/src"),
-            out: PathBuf::from("/w/out"),
-            cache: PathBuf::from("/c"),
-            etc: PathBuf::from("/w/etc"),
-            workdir: Some("/home/runner/work/x/x".into()),
-            host_tools: HostTools::default(),
-        };
+        let mounts = test_mounts(Some("/home/runner/work/x/x"));
         let argv = vec!["make".to_string()];
         let env = BTreeMap::new();
         let line = command_line(&step(&BuilderRoot::Host, &mounts, &argv, &env, false))
@@ -1294,14 +1281,7 @@ mod tests {
             digest: "sha256:00".into(),
             served_by: None,
         };
-        let mounts = Mounts {
-            source: PathBuf::from("/w/src"),
-            out: PathBuf::from("/w/out"),
-            cache: PathBuf::from("/c"),
-            etc: PathBuf::from("/w/etc"),
-            workdir: Some("/go/src/github.com/org/repo".into()),
-            host_tools: HostTools::default(),
-        };
+        let mounts = test_mounts(Some("/go/src/github.com/org/repo"));
         let argv = vec!["make".to_string()];
         let env = BTreeMap::new();
         let line = command_line(&step(&root, &mounts, &argv, &env, false))
@@ -1332,14 +1312,7 @@ mod tests {
 
     #[test]
     fn without_sandbox_mount_paths_become_host_paths() {
-        let mounts = Mounts {
-            source: PathBuf::from("/w/src"),
-            out: PathBuf::from("/w/out"),
-            cache: PathBuf::from("/c"),
-            etc: PathBuf::from("/w/etc"),
-            workdir: None,
-            host_tools: HostTools::default(),
-        };
+        let mounts = test_mounts(None);
         let argv = [
             "go",
             "build",

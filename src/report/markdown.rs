@@ -226,7 +226,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::verify::{ImageBinary, ImageInfo, PublishedDigest, Rebuilt, RecipeInfo, SourceInfo};
+    use crate::verify::{ImageBinary, PublishedDigest, Rebuilt};
 
     const HOSTILE: &str = "<img src=x onerror=alert(1)> | `code` [link](https://evil.example) **bold**\n# heading\r\u{202e}gnp.exe";
 
@@ -254,30 +254,9 @@ mod tests {
         verdict: Verdict,
         notes: Vec<String>,
     ) -> VerifyReport {
-        VerifyReport {
-            verdict,
-            image: ImageInfo {
-                reference: "example.com/app:v1".into(),
-                digest: Digest::of(b"image"),
-                name: "example.com/app".into(),
-                index_platforms: None,
-            },
-            source: SourceInfo {
-                url: "https://example.com/app.git".into(),
-                git_ref: "v1".into(),
-                commit: "0123456789abcdef0123456789abcdef01234567".into(),
-                fetched_from: None,
-            },
-            recipe: RecipeInfo {
-                path: "builtin:app.toml".into(),
-                sha256: Digest::of(b"recipe"),
-                inferred: false,
-            },
-            sandboxed: true,
-            builder: None,
-            platforms,
-            notes,
-        }
+        let mut report = crate::verify::example_report(verdict, platforms, notes);
+        report.recipe.path = "builtin:app.toml".into();
+        report
     }
 
     fn rendered(report: &VerifyReport) -> String {

@@ -307,7 +307,7 @@ fn short_commit(commit: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::{ImageBinary, ImageInfo, Rebuilt, RecipeInfo, SourceInfo};
+    use crate::verify::{ImageBinary, Rebuilt};
 
     /// A report of one platform whose image binary differs from the rebuild
     /// in one byte.
@@ -335,30 +335,10 @@ mod tests {
             log: "log".into(),
         });
         platform.diff = Some(diff);
-        VerifyReport {
-            verdict: Verdict::Mismatch,
-            image: ImageInfo {
-                reference: "example.com/app:v1".into(),
-                digest: Digest::of(b"image"),
-                name: "example.com/app".into(),
-                index_platforms: None,
-            },
-            source: SourceInfo {
-                url: "https://example.com/app.git".into(),
-                git_ref: "v1".into(),
-                commit: "0123456789abcdef0123456789abcdef01234567".into(),
-                fetched_from: None,
-            },
-            recipe: RecipeInfo {
-                path: "recipe.toml".into(),
-                sha256: Digest::of(b"recipe"),
-                inferred: false,
-            },
-            sandboxed: true,
-            builder: Some(BuilderRoot::Host),
-            platforms: vec![platform],
-            notes: Vec::new(),
-        }
+        let mut report =
+            crate::verify::example_report(Verdict::Mismatch, vec![platform], Vec::new());
+        report.builder = Some(BuilderRoot::Host);
+        report
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub mod published;
 
 pub use depcheck::DependencyCheck;
 pub use inferred::{infer_recipe, verify_inferred, InferRequest, Inferred};
+#[cfg(test)]
+pub(crate) use outcome::example_report;
 pub use outcome::{
     AdjustedRebuild, Adjustments, CandidateResult, CheckStatus, CrossCheck, ImageBinary, ImageInfo,
     Incomplete, PlatformResult, PlatformVerdict, PublishedDigest, Rebuilt, RecipeInfo, SourceInfo,

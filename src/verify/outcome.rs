@@ -369,6 +369,40 @@ pub struct PublishedDigest {
     pub matches_rebuilt: Option<bool>,
 }
 
+/// A report of `example.com/app:v1` built from its `v1` tag with
+/// `recipe.toml` in the sandbox, for the tests of what renders reports.
+#[cfg(test)]
+pub(crate) fn example_report(
+    verdict: Verdict,
+    platforms: Vec<PlatformResult>,
+    notes: Vec<String>,
+) -> VerifyReport {
+    VerifyReport {
+        verdict,
+        image: ImageInfo {
+            reference: "example.com/app:v1".into(),
+            digest: Digest::of(b"image"),
+            name: "example.com/app".into(),
+            index_platforms: None,
+        },
+        source: SourceInfo {
+            url: "https://example.com/app.git".into(),
+            git_ref: "v1".into(),
+            commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            fetched_from: None,
+        },
+        recipe: RecipeInfo {
+            path: "recipe.toml".into(),
+            sha256: Digest::of(b"recipe"),
+            inferred: false,
+        },
+        sandboxed: true,
+        builder: None,
+        platforms,
+        notes,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -577,26 +611,14 @@ mod tests {
         });
         skipped.builder = Some(BuilderRoot::Host);
         skipped.published_skipped = true;
-        VerifyReport {
-            verdict: Verdict::Mismatch,
-            image: ImageInfo {
-                reference: "example.com/app:v1".into(),
-                digest: Digest::of(b"image"),
-                name: "example.com/app".into(),
-                index_platforms: None,
-            },
-            source: SourceInfo {
-                url: "https://example.com/app.git".into(),
-                git_ref: "v1".into(),
-                commit: "0123456789abcdef0123456789abcdef01234567".into(),
-                fetched_from: Some("/srv/mirror/app.git".into()),
-            },
-            recipe,
-            sandboxed: true,
-            builder: None,
-            platforms: vec![mismatch, skipped],
-            notes: vec!["1 platform(s) skipped".into()],
-        }
+        let mut report = example_report(
+            Verdict::Mismatch,
+            vec![mismatch, skipped],
+            vec!["1 platform(s) skipped".into()],
+        );
+        report.source.fetched_from = Some("/srv/mirror/app.git".into());
+        report.recipe = recipe;
+        report
     }
 
     #[test]
