@@ -765,16 +765,7 @@ pub fn render_text(report: &BuildReport) -> String {
 mod tests {
     use super::*;
 
-    fn mounts(workdir: Option<&str>) -> Mounts {
-        Mounts {
-            source: PathBuf::from("/w/src"),
-            out: PathBuf::from("/w/out"),
-            cache: PathBuf::from("/c"),
-            etc: PathBuf::from("/w/etc"),
-            workdir: workdir.map(String::from),
-            host_tools: HostTools::default(),
-        }
-    }
+    use crate::rebuild::sandbox::test_mounts as mounts;
 
     #[test]
     fn paths_under_the_workdir_are_the_checkout() {

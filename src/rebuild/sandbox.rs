@@ -990,21 +990,22 @@ pub fn shell_words(argv: &[String]) -> String {
         .join(" ")
 }
 
+/// The mounts of a build under `/w` with its cache at `/c`, for tests.
+#[cfg(test)]
+pub(crate) fn test_mounts(workdir: Option<&str>) -> Mounts {
+    Mounts {
+        source: PathBuf::from("/w/src"),
+        out: PathBuf::from("/w/out"),
+        cache: PathBuf::from("/c"),
+        etc: PathBuf::from("/w/etc"),
+        workdir: workdir.map(String::from),
+        host_tools: HostTools::default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The mounts of a build under `/w` with its cache at `/c`.
-    fn test_mounts(workdir: Option<&str>) -> Mounts {
-        Mounts {
-            source: PathBuf::from("/w/src"),
-            out: PathBuf::from("/w/out"),
-            cache: PathBuf::from("/c"),
-            etc: PathBuf::from("/w/etc"),
-            workdir: workdir.map(String::from),
-            host_tools: HostTools::default(),
-        }
-    }
 
     fn step<'a>(
         root: &'a BuilderRoot,
