@@ -268,6 +268,7 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
         &HostTools::rust().before(DEFAULT_PATH),
     )
     .and_then(|v| v.split_whitespace().nth(1).map(String::from));
+    let machine = Platform::host();
     // The image's evidence but its binaries, which each group adds.
     let base = Evidence {
         repository: &repository,
@@ -288,7 +289,7 @@ pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError>
             go_image: GO_BUILDER_IMAGES,
             host_rustc: host_rustc.as_deref(),
             rust_image: RUST_BUILDER_IMAGES,
-            machine_arch: crate::rebuild::infer::evidence::MACHINE_ARCH,
+            machine_arch: &machine.architecture,
         },
     };
     let members = crate::rebuild::infer::ecosystem::input_groups(&Evidence {

@@ -65,17 +65,23 @@ pub struct Toolchains<'a> {
     pub host_rustc: Option<&'a str>,
     /// The repository of Rust builder images (`docker.io/library/rust`).
     pub rust_image: &'a str,
-    /// The architecture the builds run on ([`MACHINE_ARCH`]): a Rust
+    /// The architecture the builds run on (that of
+    /// [`Platform::host`](crate::image::platform::Platform::host)): a Rust
     /// platform of it builds for the builder's own target.
     pub machine_arch: &'a str,
 }
 
-/// The architecture of this machine, as platforms name it.
-#[cfg(target_arch = "x86_64")]
-pub const MACHINE_ARCH: &str = "amd64";
-/// The architecture of this machine, as platforms name it.
-#[cfg(target_arch = "aarch64")]
-pub const MACHINE_ARCH: &str = "arm64";
-/// The architecture of this machine, as platforms name it.
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-pub const MACHINE_ARCH: &str = std::env::consts::ARCH;
+#[cfg(test)]
+impl<'a> Toolchains<'a> {
+    /// The official images' repositories on an amd64 machine, with the
+    /// host's Go and rustc as given, for tests.
+    pub(crate) fn official_on_amd64(host_go: Option<&'a str>, host_rustc: Option<&'a str>) -> Self {
+        Self {
+            host_go,
+            go_image: "docker.io/library/golang",
+            host_rustc,
+            rust_image: "docker.io/library/rust",
+            machine_arch: "amd64",
+        }
+    }
+}

@@ -284,13 +284,7 @@ mod tests {
                 commit_time: COMMIT_TIME,
                 files,
             },
-            toolchains: Toolchains {
-                host_go,
-                go_image: "docker.io/library/golang",
-                host_rustc: None,
-                rust_image: "docker.io/library/rust",
-                machine_arch: "amd64",
-            },
+            toolchains: Toolchains::official_on_amd64(host_go, None),
         })
     }
 
@@ -543,13 +537,7 @@ mod tests {
                 commit_time: COMMIT_TIME,
                 files: &files,
             },
-            toolchains: Toolchains {
-                host_go: None,
-                go_image: "docker.io/library/golang",
-                host_rustc: None,
-                rust_image: "docker.io/library/rust",
-                machine_arch: "amd64",
-            },
+            toolchains: Toolchains::official_on_amd64(None, None),
         };
         assert_eq!(input_groups(&evidence), vec![vec![0, 2], vec![1], vec![3]]);
         let arm64 = infer_with(&platforms[1..2], &files, None).unwrap();
@@ -796,13 +784,7 @@ mod tests {
                 commit_time,
                 files,
             },
-            toolchains: Toolchains {
-                host_go,
-                go_image: "docker.io/library/golang",
-                host_rustc: None,
-                rust_image: "docker.io/library/rust",
-                machine_arch: "amd64",
-            },
+            toolchains: Toolchains::official_on_amd64(host_go, None),
         })
         .unwrap()
     }

@@ -335,13 +335,7 @@ mod tests {
                 commit_time: 1_700_000_000,
                 files,
             },
-            toolchains: Toolchains {
-                host_go: None,
-                go_image: "docker.io/library/golang",
-                host_rustc,
-                rust_image: "docker.io/library/rust",
-                machine_arch: "amd64",
-            },
+            toolchains: Toolchains::official_on_amd64(None, host_rustc),
         };
         infer(&evidence)
     }
@@ -615,13 +609,7 @@ x/home/runner/.cargo/git/checkouts/mylib-0123456789abcdef/0123456/src/lib.rs\0\
                 commit_time: 1_700_000_000,
                 files: &files,
             },
-            toolchains: Toolchains {
-                host_go: None,
-                go_image: "docker.io/library/golang",
-                host_rustc: None,
-                rust_image: "docker.io/library/rust",
-                machine_arch: "amd64",
-            },
+            toolchains: Toolchains::official_on_amd64(None, None),
         };
         assert_eq!(input_groups(&evidence), vec![vec![0, 2], vec![1], vec![3]]);
     }
