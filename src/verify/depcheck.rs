@@ -36,6 +36,11 @@ pub struct DependencyCheck {
     /// Why nothing could be compared (no `go.mod`, no `Cargo.lock`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// Which part of the binary's dependencies was compared, when it is
+    /// not all of them (a Rust binary without a dependency list); the
+    /// passing cross-check line says so.
+    #[serde(skip)]
+    pub only: Option<&'static str>,
 }
 
 impl DependencyCheck {
@@ -72,6 +77,7 @@ impl Problems {
             checked,
             problems: self.lines,
             skipped: None,
+            only: None,
         }
     }
 }
@@ -717,7 +723,8 @@ mod tests {
             DependencyCheck {
                 checked: 2,
                 problems: Vec::new(),
-                skipped: None
+                skipped: None,
+                only: None,
             }
         );
         assert_eq!(
@@ -850,6 +857,7 @@ mod tests {
                 checked: 0,
                 problems: vec!["main module example.com/fork: the tag's go.mod declares module example.com/app, and no other go.mod of the tag declares example.com/fork".into()],
                 skipped: None,
+                only: None,
             }
         );
     }
@@ -883,6 +891,7 @@ mod tests {
                 checked: 0,
                 problems: Vec::new(),
                 skipped: Some("the tag has no go.mod declaring module example.com/app (a GOPATH-era tree?): its dependencies cannot be compared".into()),
+                only: None,
             }
         );
         let mut no_main = info("example.com/app", Vec::new());
@@ -1049,7 +1058,8 @@ source = "sparse+https://crates.example.com/index/"
             DependencyCheck {
                 checked: 4,
                 problems: Vec::new(),
-                skipped: None
+                skipped: None,
+                only: None,
             }
         );
     }

@@ -568,6 +568,7 @@ mod tests {
             checked: 12,
             problems: vec!["golang.org/x/sys: v0.1.0 is not the tag's v0.2.0".into()],
             skipped: None,
+            only: None,
         });
         mismatch.candidates = Some(vec![CandidateResult {
             label: "goreleaser".into(),
@@ -608,6 +609,7 @@ mod tests {
             checked: 0,
             problems: Vec::new(),
             skipped: Some("no go.mod at the tag".into()),
+            only: None,
         });
         skipped.builder = Some(BuilderRoot::Host);
         skipped.published_skipped = true;

@@ -475,7 +475,10 @@ pub(super) fn check_dependencies(
         }) => Some(depcheck::check_rust(packages, files)),
         Some(RustInfo {
             registry_crates, ..
-        }) if !registry_crates.is_empty() => Some(depcheck::check_rust(registry_crates, files)),
+        }) if !registry_crates.is_empty() => Some(DependencyCheck {
+            only: Some("the crates its registry paths name: the binary carries no dependency list"),
+            ..depcheck::check_rust(registry_crates, files)
+        }),
         _ => None,
     }
 }
@@ -497,6 +500,7 @@ fn check_pinned_dependencies(
                 checked: 0,
                 problems: Vec::new(),
                 skipped: Some(e.to_string()),
+                only: None,
             }),
             None,
         ),
@@ -540,8 +544,12 @@ pub(super) fn conclude(
         let problems = check.problems.iter().cloned().map(CrossCheck::failed);
         result.cross_checks.extend(problems);
         if check.problems.is_empty() && check.checked > 0 {
+            let only = check
+                .only
+                .map(|only| format!(" (only {only})"))
+                .unwrap_or_default();
             result.cross_checks.push(CrossCheck::passed(format!(
-                "{} dependencies agree with the tag's lock files",
+                "{} dependencies agree with the tag's lock files{only}",
                 check.checked
             )));
         }

@@ -123,6 +123,16 @@ fn crate_(name: &str, version: &str, source: &str) -> RustPackage {
 /// Asserts the run reproduced the release with the first inferred
 /// candidate, after checking `checked` crates against `Cargo.lock`;
 /// returns the saved recipe.
+/// Asserts that the amd64 platform's cross-checks include `line`.
+fn assert_cross_check(run: &Run, line: &str) {
+    let report = run.report(0);
+    let checks = &support::cli::platform_entry(&report, AMD64)["cross_checks"];
+    assert!(
+        checks.as_array().unwrap().contains(&json!(line)),
+        "{checks:#}"
+    );
+}
+
 fn assert_reproduced_with_first_candidate(
     run: &Run,
     home: &Path,
@@ -197,6 +207,11 @@ fn cargo_build_binary_is_reproduced_without_a_recipe() {
     let image = registry_image(&registry, &tmp.path().join("layout"), &release.binary);
     let run = verify(tmp.path(), &image, &release.source);
     let recipe = assert_reproduced_with_first_candidate(&run, tmp.path(), release, 1);
+    assert_cross_check(
+        &run,
+        "ok: 1 dependencies agree with the tag's lock files (only the crates its registry \
+         paths name: the binary carries no dependency list)",
+    );
     assert_eq!(recipe["build"]["builder"].as_str(), Some("host"));
     assert_eq!(
         recipe["build"]["command"],
@@ -224,6 +239,7 @@ fn cargo_auditable_binary_is_reproduced_without_a_recipe() {
     let image = registry_image(&registry, &tmp.path().join("layout"), &release.binary);
     let run = verify(tmp.path(), &image, &release.source);
     let recipe = assert_reproduced_with_first_candidate(&run, tmp.path(), release, 3);
+    assert_cross_check(&run, "ok: 3 dependencies agree with the tag's lock files");
     assert_eq!(
         recipe["build"]["command"][1].as_str(),
         Some("auditable"),
