@@ -14,6 +14,8 @@
 //!   manifests, platforms, digests and the content-addressed cache;
 //! - [`rootfs`]: an image's layers merged into one filesystem view, and the
 //!   binary the image runs located and extracted from it;
+//! - [`distro`]: binaries that came from a distribution's package: the
+//!   image's package database, and the distribution's signed archive;
 //! - [`rebuild`]: a version to rebuilt bytes: recipes, the git source, the
 //!   sandbox, builder images, the build, published checksums;
 //! - [`diff`]: how two binaries differ and why, as plain data;
@@ -31,6 +33,7 @@
 pub mod attest;
 pub mod binary;
 pub mod diff;
+pub mod distro;
 pub mod image;
 pub mod progress;
 pub mod rebuild;
