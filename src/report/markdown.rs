@@ -132,6 +132,12 @@ fn render_table(report: &VerifyReport, w: &mut impl Write) -> io::Result<()> {
 fn platform_remarks(p: &PlatformResult) -> Vec<String> {
     let name = escape(&p.platform);
     let mut remarks = Vec::new();
+    if let Some(package) = &p.package {
+        remarks.push(format!(
+            "{name}: package {}",
+            escape(&super::verify::package_text(package))
+        ));
+    }
     if let Some(error) = &p.error {
         let first = error.lines().next().unwrap_or_default();
         let more = if error.lines().nth(1).is_some() {

@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use crate::diff::SectionStatus;
+use crate::distro::Package;
 use crate::image::digest::Digest;
 use crate::rebuild::sandbox::BuilderRoot;
 use crate::verify::{CheckStatus, PlatformResult, PlatformVerdict, Verdict, VerifyReport};
@@ -98,8 +99,22 @@ fn builder_text(builder: &BuilderRoot) -> String {
     }
 }
 
+/// `tree 2.1.0-1 (amd64, dpkg), from source tree`, with the source
+/// version when a binNMU's differs.
+pub(super) fn package_text(package: &Package) -> String {
+    let source = match &package.source_version {
+        Some(version) => format!("{} {version}", package.source),
+        None => package.source.clone(),
+    };
+    format!(
+        "{} {} ({}, {}), from source {source}",
+        package.name, package.version, package.architecture, package.manager
+    )
+}
+
 fn render_details(p: &PlatformResult, common_builder: bool, w: &mut impl Write) -> io::Result<()> {
     let interesting = !p.cross_checks.is_empty()
+        || p.package.is_some()
         || !p.inputs.is_empty()
         || p.candidates.is_some()
         || p.adjustments.is_some()
@@ -115,6 +130,9 @@ fn render_details(p: &PlatformResult, common_builder: bool, w: &mut impl Write) 
     writeln!(w, "{} ({}):", p.platform, verdict_word(p.verdict))?;
     if let Some(b) = &p.image_binary {
         writeln!(w, "  image binary {} ({})", b.path, bytes(b.size))?;
+    }
+    if let Some(package) = &p.package {
+        writeln!(w, "  package {}", package_text(package))?;
     }
     if let (false, Some(builder)) = (common_builder, &p.builder) {
         writeln!(w, "  builder {}", builder_text(builder))?;

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::depcheck::DependencyCheck;
+use super::opened::OpenedImage;
 use super::follow::follow_build;
 use super::outcome::{
     CandidateResult, ConfirmedCause, CrossCheck, ImageInfo, PlatformResult, PlatformVerdict,
@@ -32,7 +33,7 @@ use crate::diff::{Cause, DiffOptions};
 use crate::image::platform::Platform;
 use crate::image::reference::{ImageLocation, Reference};
 
-use crate::image::{AccessOptions, Image, PlatformImage, ResolvedImage};
+use crate::image::{AccessOptions, PlatformImage, ResolvedImage};
 use crate::rebuild::build::{
     check_sandbox, plan_pinned, platform_dir_name, prepare_platform, BuildOptions, BuilderResolver,
     BuiltArtifact,
@@ -47,7 +48,7 @@ use crate::rebuild::plan::ReleasePlan;
 use crate::rebuild::recipe::Recipe;
 use crate::rebuild::sandbox::{BuilderRoot, DEFAULT_PATH};
 use crate::rebuild::source::{self, PinnedSource};
-use crate::rootfs::extract::{self, BinaryRequest, FoundBinary};
+use crate::rootfs::extract::FoundBinary;
 
 /// The repository of Go builder images an inferred recipe names
 /// (`golang:{go_version}`) when the host's Go is another version.
@@ -112,60 +113,32 @@ pub struct Inferred {
     pub checks: Vec<CrossCheck>,
 }
 
-fn image_error(location: &ImageLocation) -> impl FnOnce(crate::image::ImageError) -> VerifyError {
-    let image = location.to_string();
-    move |source| VerifyError::Image { image, source }
-}
-
 /// Pins the image, extracts each platform's binary into
 /// `OUT_DIR/<platform>/image`, pins the source, checks the dependencies and
 /// infers the candidate recipes.
 pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError> {
-    let mut location = ImageLocation::parse(request.image)?;
-    if let ImageLocation::Registry(reference) = &location {
-        if !Reference::names_tag_or_digest(request.image) {
-            location = ImageLocation::Registry(reference.with_tag(request.version));
-        }
-    }
-    let image = Image::open(&location, request.access).map_err(image_error(&location))?;
-    let resolved = image.resolve().map_err(image_error(&location))?;
-    let platform_images = image
-        .platforms(&resolved, request.platforms)
-        .map_err(image_error(&location))?;
+    let pinned = super::opened::open_and_extract(
+        request.image,
+        request.version,
+        request.platforms,
+        request.access,
+        &request.build.out_dir,
+    )?;
+    infer_from(request, pinned)
+}
 
-    let out_dir =
-        std::path::absolute(&request.build.out_dir).map_err(|source| VerifyError::Io {
-            path: request.build.out_dir.clone(),
-            source,
-        })?;
-    let found: Vec<Result<FoundBinary, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = platform_images
-            .iter()
-            .map(|platform_image| {
-                let dest = out_dir
-                    .join(platform_dir_name(&platform_image.platform))
-                    .join("image");
-                let image = &image;
-                scope.spawn(move || {
-                    extract::extract_to_dir(
-                        image,
-                        platform_image,
-                        &BinaryRequest { path: None },
-                        &dest,
-                    )
-                    .map_err(|e| format!("image binary: {}", crate::error_chain(&e)))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("internal error: extraction panicked".into()))
-            })
-            .collect()
-    });
-
+/// [`infer_recipe`] for an image already pinned and extracted.
+pub(super) fn infer_from(
+    request: &InferRequest<'_>,
+    pinned: OpenedImage,
+) -> Result<Inferred, VerifyError> {
+    let OpenedImage {
+        location,
+        image: _,
+        resolved,
+        platforms: platform_images,
+        found,
+    } = pinned;
     let mut evidence_platforms = Vec::new();
     let mut binary_path = None;
     for found in found.iter().flatten() {

@@ -13,6 +13,7 @@ mod closest;
 mod depcheck;
 mod follow;
 pub mod inferred;
+pub mod opened;
 mod outcome;
 pub mod pipeline;
 pub mod published;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::depcheck::DependencyCheck;
 use crate::diff::{BinaryDiff, Cause};
+use crate::distro::Package;
 use crate::image::digest::Digest;
 use crate::rebuild::adjust::InputChange;
 use crate::rebuild::sandbox::BuilderRoot;
@@ -148,6 +149,11 @@ pub struct PlatformResult {
     pub error: Option<String>,
     /// The builder this platform was rebuilt on, when its build started.
     pub builder: Option<BuilderRoot>,
+    /// The distribution package the image's own package database says
+    /// owns the binary, when one does (`dpkg`, `apk`, `rpm`): what the
+    /// archive check and the source package rebuild look up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<Package>,
     /// The recipe this platform was verified with, when it is not the
     /// report's `recipe`: an inferred run whose platforms' binaries record
     /// different build inputs saves a recipe per platform.
@@ -201,6 +207,7 @@ impl PlatformResult {
             causes: Vec::new(),
             error: Some(reason),
             builder: None,
+            package: None,
             recipe: None,
             inputs: BTreeMap::new(),
             dependencies: None,
