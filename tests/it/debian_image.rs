@@ -155,9 +155,14 @@ fn dpkg_reads_the_images_database_as_the_one_it_wrote() {
             dpkg_query(root.path(), &["-W", &format!("-f={packages}")]),
             format!(
                 "base-files 12.4+deb12u11 amd64 ii \n\
-                 libc6 2.36-9+deb12u10 amd64 ii \n\
+                 libc6 2.36-9+deb12u14 amd64 ii \n\
                  tree {version} amd64 ii \n"
             ),
+            "{variant:?}"
+        );
+        assert_eq!(
+            dpkg_query(root.path(), &["-S", TREE_PATH]),
+            "tree: /usr/bin/tree\n",
             "{variant:?}"
         );
         assert_eq!(

@@ -4,7 +4,7 @@
 //! checked against its known sha256, unpacked into a layer with the dpkg
 //! database entries dpkg writes for it (`status`, `info/tree.list`,
 //! `info/tree.md5sums`), over a base layer with Debian 12's `os-release`,
-//! `debian_version`, usrmerge symlinks and a status file of base packages.
+//! `debian_version`, usrmerge symlinks and base packages' database entries.
 //!
 //! Variants ([`Variant`]) play an attacker who changed the binary (and
 //! forgot, or did not forget, the md5sums) or a database that names another
@@ -44,7 +44,7 @@ pub const TREE_SHA256: &str =
 pub const TAMPERED_TREE_SHA256: &str =
     "sha256:de8303ee2d734f6cea07e9e9441180564711f57af35347610d4ccd3a59606db7";
 /// The byte a tampering variant changes: the `2` of the first
-/// `tree v2.1.0` in `.rodata` (the version `tree --version` prints), made a `9`.
+/// `tree v2.1.0` in `.rodata` (a version string the program prints), made a `9`.
 pub const TAMPERED_OFFSET: usize = 62169;
 /// The image's `PATH`, as `debian:bookworm` sets it.
 pub const PATH_ENV: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -73,7 +73,7 @@ BUG_REPORT_URL=\"https://bugs.debian.org/\"\n";
 pub const DEBIAN_VERSION: &str = "12.11\n";
 
 /// The base image's status paragraphs (before `tree`, which sorts after
-/// them), as dpkg writes them on bookworm.
+/// them), as dpkg wrote them on bookworm.
 const BASE_STATUS: &str = "Package: base-files
 Essential: yes
 Status: install ok installed
@@ -88,6 +88,13 @@ Replaces: base, dpkg (<= 1.15.0), miscutils
 Provides: base
 Pre-Depends: awk
 Breaks: debian-security-support (<< 2019.04.25), initscripts (<< 2.88dsf-13.3), sendfile (<< 2.1b.20080616-5.2~)
+Conffiles:
+ /etc/debian_version 8031d1483ffa9c819e6be94c6c77fd2a
+ /etc/dpkg/origins/debian c47b6815f67ad1aeccb0d4529bd0b990
+ /etc/host.conf 4eb63731c9f5e30903ac4fc07a7fe3d6
+ /etc/issue 349d61a0e072d678e3e94923f0c3ce0e
+ /etc/issue.net 3ae9b9ff69a78d614864f1957778fecb
+ /etc/update-motd.d/10-uname 9e1b832b7b06f566156e7c9e0548247b
 Description: Debian base system miscellaneous files
  This package contains the basic filesystem hierarchy of a Debian system, and
  several important miscellaneous files, such as /etc/debian_version,
@@ -103,7 +110,7 @@ Maintainer: GNU Libc Maintainers <debian-glibc@lists.debian.org>
 Architecture: amd64
 Multi-Arch: same
 Source: glibc
-Version: 2.36-9+deb12u10
+Version: 2.36-9+deb12u14
 Replaces: libc6-amd64
 Depends: libgcc-s1
 Recommends: libidn2-0 (>= 2.0.5~)
@@ -116,6 +123,45 @@ Description: GNU C Library: Shared libraries
  the system. This package includes shared versions of the standard C library
  and the standard math library, as well as many others.
 Homepage: https://www.gnu.org/software/libc/libc.html
+";
+
+/// `base-files.list`, cut down to what the base layer holds (in dpkg's order).
+const BASE_FILES_LIST: &str = "/.
+/bin
+/etc
+/etc/debian_version
+/lib
+/sbin
+/usr
+/usr/bin
+/usr/lib
+/usr/lib/os-release
+/usr/sbin
+/var
+/var/lib
+/var/lib/dpkg
+/etc/os-release
+";
+
+/// `base-files.md5sums`, cut down to the base layer's `os-release`.
+const BASE_FILES_MD5SUMS: &str = "07d31e7e63800ab1b7966980709c51eb  usr/lib/os-release\n";
+
+/// `libc6:amd64.list` (a `Multi-Arch: same` package's list is named with its
+/// architecture), cut down; the base layer has none of its libraries.
+const LIBC6_LIST: &str = "/.
+/etc
+/etc/ld.so.conf.d
+/etc/ld.so.conf.d/x86_64-linux-gnu.conf
+/lib
+/lib/x86_64-linux-gnu
+/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+/lib/x86_64-linux-gnu/libc.so.6
+/lib64
+/usr
+/usr/lib
+/usr/lib/x86_64-linux-gnu
+/usr/share
+/lib64/ld-linux-x86-64.so.2
 ";
 
 /// The order dpkg writes a status paragraph's known fields in; other
@@ -229,12 +275,12 @@ pub fn tree_deb() -> &'static TreeDeb {
         );
         let path = dir.join("tree_2.1.0-1_amd64.deb");
         std::fs::write(&path, &bytes).expect("write the package");
-        let control = parse_control(&String::from_utf8(dpkg_deb(&["-f"], &path)).expect("UTF-8"));
+        let control = String::from_utf8(dpkg_deb("--field", &path, &[])).expect("UTF-8 control");
         let md5sums =
-            String::from_utf8(dpkg_deb_member(&path, "md5sums")).expect("md5sums is UTF-8");
-        let data_tar = dpkg_deb(&["--fsys-tarfile"], &path);
+            String::from_utf8(dpkg_deb("--info", &path, &["md5sums"])).expect("UTF-8 md5sums");
+        let data_tar = dpkg_deb("--fsys-tarfile", &path, &[]);
         TreeDeb {
-            control,
+            control: parse_control(&control),
             md5sums,
             data_tar,
         }
@@ -267,33 +313,17 @@ fn download(url: &'static str) -> Vec<u8> {
     .expect("download thread")
 }
 
-/// `dpkg-deb ARGS DEB`'s stdout (panics unless it succeeds).
-fn dpkg_deb(args: &[&str], deb: &Path) -> Vec<u8> {
+/// `dpkg-deb OPTION DEB MEMBERS...`'s stdout (panics unless it succeeds).
+fn dpkg_deb(option: &str, deb: &Path, members: &[&str]) -> Vec<u8> {
     let out = Command::new("dpkg-deb")
-        .args(args)
+        .arg(option)
         .arg(deb)
+        .args(members)
         .output()
         .expect("run dpkg-deb (Debian's dpkg package)");
     assert!(
         out.status.success(),
-        "dpkg-deb {args:?} {}: {}",
-        deb.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// The control archive's member `name`, verbatim (`dpkg-deb --info DEB NAME`).
-fn dpkg_deb_member(deb: &Path, name: &str) -> Vec<u8> {
-    let out = Command::new("dpkg-deb")
-        .arg("--info")
-        .arg(deb)
-        .arg(name)
-        .output()
-        .expect("run dpkg-deb (Debian's dpkg package)");
-    assert!(
-        out.status.success(),
-        "dpkg-deb --info {} {name}: {}",
+        "dpkg-deb {option} {} {members:?}: {}",
         deb.display(),
         String::from_utf8_lossy(&out.stderr)
     );
@@ -394,7 +424,8 @@ fn md5_hex(bytes: &[u8]) -> String {
 
 /// The base image's layer (`debian:bookworm`, cut down): usrmerge symlinks,
 /// `/etc/os-release -> ../usr/lib/os-release` as base-files ships it,
-/// `/etc/debian_version`, and a status file of base packages.
+/// `/etc/debian_version`, and the database entries of two base packages
+/// (`base-files`; `libc6`, listed as `libc6:amd64`).
 pub fn base_layer() -> Layer {
     LayerBuilder::new()
         .symlink("bin", "usr/bin")
@@ -415,6 +446,21 @@ pub fn base_layer() -> Layer {
         .dir("var/lib/dpkg", 0o755)
         .dir("var/lib/dpkg/info", 0o755)
         .file("var/lib/dpkg/status", BASE_STATUS.as_bytes(), 0o644)
+        .file(
+            "var/lib/dpkg/info/base-files.list",
+            BASE_FILES_LIST.as_bytes(),
+            0o644,
+        )
+        .file(
+            "var/lib/dpkg/info/base-files.md5sums",
+            BASE_FILES_MD5SUMS.as_bytes(),
+            0o644,
+        )
+        .file(
+            "var/lib/dpkg/info/libc6:amd64.list",
+            LIBC6_LIST.as_bytes(),
+            0o644,
+        )
         .build(Compression::Gzip)
 }
 
