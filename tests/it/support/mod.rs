@@ -8,12 +8,14 @@
 //! [`ReferrersRegistry`] an in-memory one with the OCI 1.1 referrers API.
 //! [`git_server::GitServer`] serves git repositories over smart HTTPS;
 //! [`go::GoBuild`] builds Go releases as a CI runner would, [`rust_app`] a
-//! Rust program as the official Rust image would.
+//! Rust program as the official Rust image would, [`debian_image`] an image
+//! as `apt-get install` makes one from Debian's real package.
 //! Nothing is mocked: `docker-registry`, `skopeo` and `htpasswd` must be
 //! installed (`scripts/install-test-deps.sh`), and `python3`, `openssl` and
 //! git's `http-backend` for the git server. All traffic stays on 127.0.0.1.
 
 pub mod cli;
+pub mod debian_image;
 pub mod fast_app;
 pub mod git;
 pub mod git_server;
