@@ -8,7 +8,9 @@
 //! names (`paths`), the `-X` value or recorded build setting that differs
 //! (`ldflags-values`, `build-settings`, ...), a date stamp (`timestamp`),
 //! a compiler version (`toolchain`), the name of a section only that side
-//! has (`stripped`, `debug-info`). Functions added, removed or changed are
+//! has (`stripped`, `debug-info`), a hardening function only that side
+//! imports, the function it stands in for, or its symbol version
+//! (`build-settings`). Functions added, removed or changed are
 //! accounted for only by a cause that changes code (toolchain, build
 //! settings, dependencies, a modified tree), as a group that was then not
 //! compared function by function. What no cause accounts for is `data`
@@ -18,7 +20,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::functions::FunctionsDiff;
-use super::result::{BinaryDiff, Cause, CauseEvidence};
+use super::result::{BinaryDiff, BuildIdDiff, Cause, CauseEvidence};
 use super::sections::SectionStatus;
 use super::strings::{is_debug_section, is_relative_source_path, shorten, source_path, MIN_LEN};
 
@@ -48,6 +50,36 @@ fn changed_code(cause: Cause) -> Option<&'static str> {
 /// The build-ID sections (GNU note, Go note).
 pub fn is_build_id_section(name: &str) -> bool {
     name.ends_with(".note.gnu.build-id") || name.ends_with(".note.go.buildid")
+}
+
+/// Whether every difference is the build ID's: the build-ID notes, and a
+/// `.gnu_debuglink` present on both sides whose name on each side is the
+/// one derived from that side's own GNU build ID (its CRC is that of the
+/// separate debug file, which holds the build ID too).
+pub fn only_the_build_id_differs(diff: &BinaryDiff) -> bool {
+    let mut differing = diff
+        .sections
+        .iter()
+        .filter(|s| s.status != SectionStatus::Same)
+        .peekable();
+    differing.peek().is_some()
+        && differing.all(|s| {
+            is_build_id_section(&s.name)
+                || (s.name == ".gnu_debuglink"
+                    && s.status == SectionStatus::Differs
+                    && debug_links_are_derived(&diff.build_id))
+        })
+}
+
+/// Whether each side's `.gnu_debuglink` names the debug file after that
+/// side's own GNU build ID.
+fn debug_links_are_derived(ids: &BuildIdDiff) -> bool {
+    [&ids.a, &ids.b]
+        .iter()
+        .all(|side| match (&side.gnu_debuglink, &side.gnu) {
+            (Some(link), Some(build_id)) => link.is_derived_from(build_id),
+            _ => false,
+        })
 }
 
 /// The causes of a diff, most likely first, and what each accounts for
@@ -89,15 +121,15 @@ pub fn account(diff: &BinaryDiff) -> Accounting {
     if diff.identical {
         return Accounting::default();
     }
+    if only_the_build_id_differs(diff) {
+        return finish(vec![Cause::BuildIdOnly], BTreeMap::new(), diff);
+    }
     let differing: Vec<&str> = diff
         .sections
         .iter()
         .filter(|s| s.status != SectionStatus::Same)
         .map(|s| s.name.as_str())
         .collect();
-    if !differing.is_empty() && differing.iter().all(|name| is_build_id_section(name)) {
-        return finish(vec![Cause::BuildIdOnly], BTreeMap::new(), diff);
-    }
 
     let context = Context::new(diff, present(diff, &differing));
     let mut tally: BTreeMap<Cause, Tally> = BTreeMap::new();
@@ -216,7 +248,7 @@ fn function_names(f: &FunctionsDiff) -> impl Iterator<Item = &str> {
 /// about their builds, build directories, date stamps, stripping.
 fn present(diff: &BinaryDiff, differing: &[&str]) -> Vec<Cause> {
     let mut found: Vec<Cause> = recorded(diff).into_iter().map(|(c, _, _)| c).collect();
-    if diff.a.machine != diff.b.machine {
+    if diff.a.machine != diff.b.machine || diff.hardening.is_some() {
         found.push(Cause::BuildSettings);
     }
     if !diff.strings.path_prefixes_only_a.is_empty()
@@ -421,6 +453,10 @@ impl<'d> Context<'d> {
         if has(Cause::Paths) && is_build_path(dirs, other_relative, s) {
             return Some(Cause::Paths);
         }
+        let hardening = diff.hardening.as_ref();
+        if hardening.is_some_and(|h| h.produces(side == Side::A, s)) {
+            return Some(Cause::BuildSettings);
+        }
         covering_cause(&self.needles, side, s)
     }
 }
@@ -578,6 +614,7 @@ mod tests {
             compiler: CompilerDiff::default(),
             rust: None,
             functions,
+            hardening: None,
             hunks: Vec::new(),
         }
     }
