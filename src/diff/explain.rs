@@ -279,18 +279,30 @@ fn toolchain(diff: &BinaryDiff, out: &mut Vec<String>) {
     if only_a.is_empty() && only_b.is_empty() {
         return;
     }
-    let show = |v: Vec<String>| {
+    let show = |v: &[String]| {
         if v.is_empty() {
             "(none)".to_string()
         } else {
             v.join("; ")
         }
     };
-    out.push(format!(
-        "toolchain differs: {} vs {}",
-        show(only_a),
-        show(only_b)
-    ));
+    // Objects built by another compiler release (libc's start files) keep
+    // theirs beside the new one.
+    let both: Vec<String> = a.iter().filter(|s| b.contains(s)).cloned().collect();
+    let line = match (only_a.is_empty(), only_b.is_empty(), both.is_empty()) {
+        (true, false, false) => format!(
+            "toolchain differs: B also names {} (both name {})",
+            show(&only_b),
+            show(&both)
+        ),
+        (false, true, false) => format!(
+            "toolchain differs: A also names {} (both name {})",
+            show(&only_a),
+            show(&both)
+        ),
+        _ => format!("toolchain differs: {} vs {}", show(&only_a), show(&only_b)),
+    };
+    out.push(line);
 }
 
 fn rust_dependencies(diff: &BinaryDiff, out: &mut Vec<String>) {

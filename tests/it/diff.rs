@@ -1303,12 +1303,8 @@ fn another_compiler_release_in_the_comment_section_is_toolchain_naming_both() {
     let built = cc(dir.path(), "built", HELLO_C, &["-O2"]);
     let gcc = "GCC: (Debian 12.2.0-14) 12.2.0";
     let a = with_comment(dir.path(), &built, "a", &[gcc]);
-    let b = with_comment(
-        dir.path(),
-        &built,
-        "b",
-        &["GCC: (Debian 12.2.0-14+deb12u1) 12.2.0"],
-    );
+    let newer = "GCC: (Debian 12.2.0-14+deb12u1) 12.2.0";
+    let b = with_comment(dir.path(), &built, "b", &[newer]);
     let (_, v) = json_diff(&a, &b);
     assert_eq!(causes_of(&v), vec!["toolchain"]);
     assert_eq!(
@@ -1334,6 +1330,18 @@ fn another_compiler_release_in_the_comment_section_is_toolchain_naming_both() {
     assert_eq!(
         explanations(&v)[0],
         "toolchain differs: GCC: (Debian 12.2.0-14) 12.2.0 vs Debian clang version 14.0.6"
+    );
+
+    // The new release beside the old one, which the C library's start
+    // files were built with.
+    let beside = with_comment(dir.path(), &built, "beside", &[gcc, newer]);
+    let (_, v) = json_diff(&a, &beside);
+    assert_eq!(causes_of(&v), vec!["toolchain"]);
+    assert_eq!(v["cause_evidence"][0]["strings"], 1);
+    assert_eq!(
+        explanations(&v)[0],
+        "toolchain differs: B also names GCC: (Debian 12.2.0-14+deb12u1) 12.2.0 \
+         (both name GCC: (Debian 12.2.0-14) 12.2.0)"
     );
 }
 
