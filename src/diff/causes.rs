@@ -409,6 +409,8 @@ struct Context<'d> {
     function_names: HashSet<&'d str>,
     /// A's and B's source files relative to their build directories.
     relative: [HashSet<String>; 2],
+    /// The text hardening only A's, only B's file has puts into it.
+    hardening: [HashSet<&'d str>; 2],
 }
 
 impl<'d> Context<'d> {
@@ -428,6 +430,12 @@ impl<'d> Context<'d> {
                 relative_source_paths(&strings.path_prefixes_only_a, &strings.every_only_a),
                 relative_source_paths(&strings.path_prefixes_only_b, &strings.every_only_b),
             ],
+            hardening: [true, false].map(|a_side| {
+                diff.hardening
+                    .iter()
+                    .flat_map(|h| h.texts(a_side))
+                    .collect()
+            }),
         }
     }
 
@@ -453,8 +461,11 @@ impl<'d> Context<'d> {
         if has(Cause::Paths) && is_build_path(dirs, other_relative, s) {
             return Some(Cause::Paths);
         }
-        let hardening = diff.hardening.as_ref();
-        if hardening.is_some_and(|h| h.produces(side == Side::A, s)) {
+        let hardening = match side {
+            Side::A => &self.hardening[0],
+            Side::B => &self.hardening[1],
+        };
+        if hardening.contains(s) {
             return Some(Cause::BuildSettings);
         }
         covering_cause(&self.needles, side, s)
@@ -548,7 +559,7 @@ fn covering_cause(needles: &[Needle], side: Side, s: &str) -> Option<Cause> {
 mod tests {
     use super::*;
     use crate::binary::layout::RegionKind;
-    use crate::binary::{BuildIds, Format};
+    use crate::binary::{BuildIds, DebugLink, Format};
     use crate::diff::{BuildIdDiff, CompilerDiff, FileSummary, Function, SectionDiff, StringsDiff};
     use crate::image::digest::Digest;
 
@@ -616,6 +627,57 @@ mod tests {
             functions,
             hardening: None,
             hunks: Vec::new(),
+        }
+    }
+
+    fn section(name: &str, status: SectionStatus) -> SectionDiff {
+        SectionDiff {
+            name: name.to_string(),
+            status,
+            ..rodata_differs()
+        }
+    }
+
+    /// A diff where the GNU build IDs `11aa`/`22bb` and the
+    /// `.gnu_debuglink` (`status`) differ, the links naming `links`.
+    fn debug_link_diff(status: SectionStatus, links: [&str; 2]) -> BinaryDiff {
+        let mut d = diff(&[], &[], None);
+        d.sections = vec![
+            section(".note.gnu.build-id", SectionStatus::Differs),
+            section(".gnu_debuglink", status),
+        ];
+        let sides = [&mut d.build_id.a, &mut d.build_id.b];
+        for (ids, (build_id, link)) in sides
+            .into_iter()
+            .zip([("11aa", links[0]), ("22bb", links[1])])
+        {
+            ids.gnu = Some(build_id.to_string());
+            ids.gnu_debuglink = Some(DebugLink {
+                name: link.to_string(),
+                crc: 1,
+            });
+        }
+        d
+    }
+
+    #[test]
+    fn a_debuglink_named_after_each_sides_own_build_id_is_build_id_only() {
+        let d = debug_link_diff(SectionStatus::Differs, ["aa.debug", "bb.debug"]);
+        assert_eq!(account(&d).causes, vec![Cause::BuildIdOnly]);
+    }
+
+    #[test]
+    fn a_debuglink_named_otherwise_or_on_one_side_only_is_not_build_id_only() {
+        for (status, links) in [
+            (SectionStatus::Differs, ["bb.debug", "aa.debug"]),
+            (SectionStatus::Differs, ["aa.debug", "tree.debug"]),
+            (SectionStatus::OnlyB, ["aa.debug", "bb.debug"]),
+        ] {
+            assert_eq!(
+                account(&debug_link_diff(status, links)).causes,
+                vec![Cause::DebugInfo, Cause::BuildIdConsequence],
+                "{status:?} {links:?}"
+            );
         }
     }
 

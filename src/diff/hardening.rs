@@ -5,6 +5,8 @@
 //! Derived from the files' dynamic symbol tables only: it names what each
 //! file imports, never what its code does with it.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::binary::Import;
@@ -36,6 +38,11 @@ impl Hardening {
     }
 }
 
+/// The names of `imports`.
+fn names(imports: &[Import]) -> BTreeSet<&str> {
+    imports.iter().map(|i| i.name.as_str()).collect()
+}
+
 /// The function a checked one stands in for: `printf` for `__printf_chk`.
 fn unchecked(name: &str) -> Option<&str> {
     let inner = name.strip_prefix("__")?.strip_suffix("_chk")?;
@@ -61,43 +68,40 @@ impl HardeningDiff {
     /// The hardening imports of A and B compared by name; `None` when
     /// both files import the same ones.
     pub fn of(a: &[Import], b: &[Import]) -> Option<Self> {
-        let only = |x: &[Import], y: &[Import]| -> Vec<Import> {
+        let (names_a, names_b) = (names(a), names(b));
+        let only = |x: &[Import], other: &BTreeSet<&str>| -> Vec<Import> {
             x.iter()
-                .filter(|i| Hardening::of(&i.name).is_some())
-                .filter(|i| !y.iter().any(|j| j.name == i.name))
+                .filter(|i| Hardening::of(&i.name).is_some() && !other.contains(i.name.as_str()))
                 .cloned()
                 .collect()
         };
-        let (only_a, only_b) = (only(a, b), only(b, a));
+        let (only_a, only_b) = (only(a, &names_b), only(b, &names_a));
         if only_a.is_empty() && only_b.is_empty() {
             return None;
         }
         // `printf` only here, where the other file imports `__printf_chk`.
-        let stood_in_for = |x: &[Import], y: &[Import], checked: &[Import]| -> Vec<String> {
-            let mut names: Vec<String> = checked
+        let stood_in_for = |here: &BTreeSet<&str>, there: &BTreeSet<&str>, checked: &[Import]| {
+            let names: BTreeSet<String> = checked
                 .iter()
                 .filter_map(|c| unchecked(&c.name))
-                .filter(|name| x.iter().any(|i| i.name == *name))
-                .filter(|name| !y.iter().any(|i| i.name == *name))
+                .filter(|name| here.contains(name) && !there.contains(name))
                 .map(str::to_string)
                 .collect();
-            names.sort();
-            names.dedup();
-            names
+            names.into_iter().collect::<Vec<String>>()
         };
         Some(Self {
-            unchecked_only_a: stood_in_for(a, b, &only_b),
-            unchecked_only_b: stood_in_for(b, a, &only_a),
+            unchecked_only_a: stood_in_for(&names_a, &names_b, &only_b),
+            unchecked_only_b: stood_in_for(&names_b, &names_a, &only_a),
             only_a,
             only_b,
         })
     }
 
-    /// Whether `s`, a string only A (`a_side`) or only B has, is the name
-    /// of a hardening import only that file has, of the unchecked function
-    /// the other file's stands in for, or the symbol version such an
-    /// import requires.
-    pub fn produces(&self, a_side: bool, s: &str) -> bool {
+    /// The strings hardening puts into A's file (`a_side`) or B's alone:
+    /// the names of the hardening functions only it imports, of the
+    /// unchecked functions the other file's stand in for, and the symbol
+    /// versions those hardening functions require.
+    pub fn texts(&self, a_side: bool) -> impl Iterator<Item = &str> {
         let (hardened, unchecked) = if a_side {
             (&self.only_a, &self.unchecked_only_a)
         } else {
@@ -105,8 +109,8 @@ impl HardeningDiff {
         };
         hardened
             .iter()
-            .any(|i| i.name == s || i.version.as_deref() == Some(s))
-            || unchecked.iter().any(|name| name == s)
+            .flat_map(|i| std::iter::once(i.name.as_str()).chain(i.version.as_deref()))
+            .chain(unchecked.iter().map(String::as_str))
     }
 }
 
@@ -137,12 +141,11 @@ mod tests {
         assert_eq!(diff.only_a, vec![import("__printf_chk", "GLIBC_2.3.4")]);
         assert_eq!(diff.only_b, Vec::<Import>::new());
         assert_eq!(diff.unchecked_only_b, vec!["printf"]);
-        assert!(diff.produces(true, "__printf_chk"));
-        assert!(diff.produces(true, "GLIBC_2.3.4"));
-        assert!(diff.produces(false, "printf"));
-        assert!(!diff.produces(false, "__printf_chk"));
-        assert!(!diff.produces(true, "puts"));
-        assert!(!diff.produces(true, "GLIBC_2.4"));
+        assert_eq!(
+            diff.texts(true).collect::<Vec<_>>(),
+            vec!["__printf_chk", "GLIBC_2.3.4"]
+        );
+        assert_eq!(diff.texts(false).collect::<Vec<_>>(), vec!["printf"]);
     }
 
     #[test]
