@@ -245,7 +245,8 @@ fn function_names(f: &FunctionsDiff) -> impl Iterator<Item = &str> {
 }
 
 /// The benign causes present in `diff` (sorted): what the files record
-/// about their builds, build directories, date stamps, stripping.
+/// about their builds, hardening, build directories, date stamps,
+/// stripping.
 fn present(diff: &BinaryDiff, differing: &[&str]) -> Vec<Cause> {
     let mut found: Vec<Cause> = recorded(diff).into_iter().map(|(c, _, _)| c).collect();
     if diff.a.machine != diff.b.machine || diff.hardening.is_some() {

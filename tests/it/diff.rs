@@ -1164,6 +1164,7 @@ fn run_tool(dir: &Path, program: &str, args: &[&str]) {
 /// Debian names `<build ID without its first byte>.debug`) and linked
 /// from the binary by `.gnu_debuglink`, as dh_strip does.
 fn split_debug(dir: &Path, name: &str, build_id: &str, debug_name: &str) -> PathBuf {
+    require_tool("cc");
     let binary = cc(
         dir,
         name,
