@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::debuglink::DebugLink;
 use super::layout::Layout;
 use object::{Object, ObjectSection};
 
@@ -416,6 +417,10 @@ pub struct BuildIds {
     pub go: Option<String>,
     /// Mach-O `LC_UUID`, hex.
     pub macho_uuid: Option<String>,
+    /// The separate debug file's name and CRC (`.gnu_debuglink`), which
+    /// Debian derives from the GNU build ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gnu_debuglink: Option<DebugLink>,
 }
 
 impl BuildIds {
@@ -435,6 +440,7 @@ impl BuildIds {
             .section(".note.go.buildid")
             .and_then(|(_, note, _)| go_note_build_id(note))
             .or_else(|| scan_go_build_id(data));
+        ids.gnu_debuglink = DebugLink::find(layout);
         ids
     }
 }

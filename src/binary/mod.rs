@@ -1,16 +1,20 @@
 //! Reading one executable: what it is (ELF, PE, Mach-O or a `#!` script,
 //! and the machine it runs on: [`kind`]), the regions it is made of
 //! ([`layout`]), and what its toolchain embedded in it: Go build info and
-//! build IDs ([`gobuildinfo`]), Go's function table ([`gopclntab`]), the
-//! compiler strings and Rust's cargo-auditable dependency list ([`rust`]).
+//! build IDs ([`gobuildinfo`]) with the separate debug file named after
+//! them ([`debuglink`]), Go's function table ([`gopclntab`]), the
+//! compiler strings and Rust's cargo-auditable dependency list ([`rust`]),
+//! and the symbols it imports from shared libraries ([`imports`]).
 //!
 //! The lowest stage: the image side reads the binary an image ships with
 //! it, the rebuild reads release inputs from it, and the diff compares two.
 //! A binary's metadata is read once, into a [`Binary`], and that value is
 //! handed on rather than parsed again.
 
+pub mod debuglink;
 pub mod gobuildinfo;
 pub mod gopclntab;
+pub mod imports;
 pub mod kind;
 pub mod layout;
 pub mod mapped;
@@ -18,7 +22,9 @@ pub mod rust;
 
 use std::path::Path;
 
+pub use debuglink::DebugLink;
 pub use gobuildinfo::{BuildIds, GoBuildInfo, GoBuildInfoError, GoModule};
+pub use imports::Import;
 pub use kind::{FileKind, Format};
 pub use layout::Layout;
 pub use mapped::{MappedFile, ReadError};
@@ -35,6 +41,8 @@ pub struct Binary {
     pub build_ids: BuildIds,
     /// The distinct strings of the `.comment` section (compilers).
     pub comments: Vec<String>,
+    /// The symbols it imports from shared libraries (ELF), sorted.
+    pub imports: Vec<Import>,
     /// Rust metadata, when the file shows signs of being a Rust binary.
     pub rust: Option<RustInfo>,
     /// Why the cargo-auditable dependency list cannot be read, when the
@@ -69,6 +77,7 @@ impl Binary {
             build_ids: BuildIds::find(layout, data),
             rust: RustInfo::new(&comments, packages, data),
             comments,
+            imports: imports::imports(layout),
             rust_dependencies_error,
         }
     }

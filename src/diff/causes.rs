@@ -8,7 +8,9 @@
 //! names (`paths`), the `-X` value or recorded build setting that differs
 //! (`ldflags-values`, `build-settings`, ...), a date stamp (`timestamp`),
 //! a compiler version (`toolchain`), the name of a section only that side
-//! has (`stripped`, `debug-info`). Functions added, removed or changed are
+//! has (`stripped`, `debug-info`), a hardening function only that side
+//! imports, the function it stands in for, or its symbol version
+//! (`build-settings`). Functions added, removed or changed are
 //! accounted for only by a cause that changes code (toolchain, build
 //! settings, dependencies, a modified tree), as a group that was then not
 //! compared function by function. What no cause accounts for is `data`
@@ -18,7 +20,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::functions::FunctionsDiff;
-use super::result::{BinaryDiff, Cause, CauseEvidence};
+use super::result::{BinaryDiff, BuildIdDiff, Cause, CauseEvidence};
 use super::sections::SectionStatus;
 use super::strings::{is_debug_section, is_relative_source_path, shorten, source_path, MIN_LEN};
 
@@ -48,6 +50,36 @@ fn changed_code(cause: Cause) -> Option<&'static str> {
 /// The build-ID sections (GNU note, Go note).
 pub fn is_build_id_section(name: &str) -> bool {
     name.ends_with(".note.gnu.build-id") || name.ends_with(".note.go.buildid")
+}
+
+/// Whether every difference is the build ID's: the build-ID notes, and a
+/// `.gnu_debuglink` present on both sides whose name on each side is the
+/// one derived from that side's own GNU build ID (its CRC is that of the
+/// separate debug file, which holds the build ID too).
+pub fn only_the_build_id_differs(diff: &BinaryDiff) -> bool {
+    let mut differing = diff
+        .sections
+        .iter()
+        .filter(|s| s.status != SectionStatus::Same)
+        .peekable();
+    differing.peek().is_some()
+        && differing.all(|s| {
+            is_build_id_section(&s.name)
+                || (s.name == ".gnu_debuglink"
+                    && s.status == SectionStatus::Differs
+                    && debug_links_are_derived(&diff.build_id))
+        })
+}
+
+/// Whether each side's `.gnu_debuglink` names the debug file after that
+/// side's own GNU build ID.
+fn debug_links_are_derived(ids: &BuildIdDiff) -> bool {
+    [&ids.a, &ids.b]
+        .iter()
+        .all(|side| match (&side.gnu_debuglink, &side.gnu) {
+            (Some(link), Some(build_id)) => link.is_derived_from(build_id),
+            _ => false,
+        })
 }
 
 /// The causes of a diff, most likely first, and what each accounts for
@@ -89,15 +121,15 @@ pub fn account(diff: &BinaryDiff) -> Accounting {
     if diff.identical {
         return Accounting::default();
     }
+    if only_the_build_id_differs(diff) {
+        return finish(vec![Cause::BuildIdOnly], BTreeMap::new(), diff);
+    }
     let differing: Vec<&str> = diff
         .sections
         .iter()
         .filter(|s| s.status != SectionStatus::Same)
         .map(|s| s.name.as_str())
         .collect();
-    if !differing.is_empty() && differing.iter().all(|name| is_build_id_section(name)) {
-        return finish(vec![Cause::BuildIdOnly], BTreeMap::new(), diff);
-    }
 
     let context = Context::new(diff, present(diff, &differing));
     let mut tally: BTreeMap<Cause, Tally> = BTreeMap::new();
@@ -213,10 +245,11 @@ fn function_names(f: &FunctionsDiff) -> impl Iterator<Item = &str> {
 }
 
 /// The benign causes present in `diff` (sorted): what the files record
-/// about their builds, build directories, date stamps, stripping.
+/// about their builds, hardening, build directories, date stamps,
+/// stripping.
 fn present(diff: &BinaryDiff, differing: &[&str]) -> Vec<Cause> {
     let mut found: Vec<Cause> = recorded(diff).into_iter().map(|(c, _, _)| c).collect();
-    if diff.a.machine != diff.b.machine {
+    if diff.a.machine != diff.b.machine || diff.hardening.is_some() {
         found.push(Cause::BuildSettings);
     }
     if !diff.strings.path_prefixes_only_a.is_empty()
@@ -377,6 +410,8 @@ struct Context<'d> {
     function_names: HashSet<&'d str>,
     /// A's and B's source files relative to their build directories.
     relative: [HashSet<String>; 2],
+    /// The text hardening only A's, only B's file has puts into it.
+    hardening: [HashSet<&'d str>; 2],
 }
 
 impl<'d> Context<'d> {
@@ -396,6 +431,12 @@ impl<'d> Context<'d> {
                 relative_source_paths(&strings.path_prefixes_only_a, &strings.every_only_a),
                 relative_source_paths(&strings.path_prefixes_only_b, &strings.every_only_b),
             ],
+            hardening: [true, false].map(|a_side| {
+                diff.hardening
+                    .iter()
+                    .flat_map(|h| h.texts(a_side))
+                    .collect()
+            }),
         }
     }
 
@@ -420,6 +461,13 @@ impl<'d> Context<'d> {
         };
         if has(Cause::Paths) && is_build_path(dirs, other_relative, s) {
             return Some(Cause::Paths);
+        }
+        let hardening = match side {
+            Side::A => &self.hardening[0],
+            Side::B => &self.hardening[1],
+        };
+        if hardening.contains(s) {
+            return Some(Cause::BuildSettings);
         }
         covering_cause(&self.needles, side, s)
     }
@@ -512,7 +560,7 @@ fn covering_cause(needles: &[Needle], side: Side, s: &str) -> Option<Cause> {
 mod tests {
     use super::*;
     use crate::binary::layout::RegionKind;
-    use crate::binary::{BuildIds, Format};
+    use crate::binary::{BuildIds, DebugLink, Format};
     use crate::diff::{BuildIdDiff, CompilerDiff, FileSummary, Function, SectionDiff, StringsDiff};
     use crate::image::digest::Digest;
 
@@ -578,7 +626,59 @@ mod tests {
             compiler: CompilerDiff::default(),
             rust: None,
             functions,
+            hardening: None,
             hunks: Vec::new(),
+        }
+    }
+
+    fn section(name: &str, status: SectionStatus) -> SectionDiff {
+        SectionDiff {
+            name: name.to_string(),
+            status,
+            ..rodata_differs()
+        }
+    }
+
+    /// A diff where the GNU build IDs `11aa`/`22bb` and the
+    /// `.gnu_debuglink` (`status`) differ, the links naming `links`.
+    fn debug_link_diff(status: SectionStatus, links: [&str; 2]) -> BinaryDiff {
+        let mut d = diff(&[], &[], None);
+        d.sections = vec![
+            section(".note.gnu.build-id", SectionStatus::Differs),
+            section(".gnu_debuglink", status),
+        ];
+        let sides = [&mut d.build_id.a, &mut d.build_id.b];
+        for (ids, (build_id, link)) in sides
+            .into_iter()
+            .zip([("11aa", links[0]), ("22bb", links[1])])
+        {
+            ids.gnu = Some(build_id.to_string());
+            ids.gnu_debuglink = Some(DebugLink {
+                name: link.to_string(),
+                crc: 1,
+            });
+        }
+        d
+    }
+
+    #[test]
+    fn a_debuglink_named_after_each_sides_own_build_id_is_build_id_only() {
+        let d = debug_link_diff(SectionStatus::Differs, ["aa.debug", "bb.debug"]);
+        assert_eq!(account(&d).causes, vec![Cause::BuildIdOnly]);
+    }
+
+    #[test]
+    fn a_debuglink_named_otherwise_or_on_one_side_only_is_not_build_id_only() {
+        for (status, links) in [
+            (SectionStatus::Differs, ["bb.debug", "aa.debug"]),
+            (SectionStatus::Differs, ["aa.debug", "tree.debug"]),
+            (SectionStatus::OnlyB, ["aa.debug", "bb.debug"]),
+        ] {
+            assert_eq!(
+                account(&debug_link_diff(status, links)).causes,
+                vec![Cause::DebugInfo, Cause::BuildIdConsequence],
+                "{status:?} {links:?}"
+            );
         }
     }
 

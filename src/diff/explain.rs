@@ -1,14 +1,16 @@
 //! Explanations: short sentences a maintainer can act on, derived from the
 //! computed diff, most likely cause first.
 
-use super::causes::is_build_id_section;
+use super::causes::only_the_build_id_differs;
 use super::functions::Function;
+use super::hardening::Hardening;
 use super::metadata::KeyDifference;
 use super::result::{BinaryDiff, Cause, FileSummary};
 use super::sections::SectionStatus;
 use super::strings::is_debug_section;
 use super::timestamps::{duration, input_pattern, Kind, TimestampPair};
 use crate::binary::layout::RegionKind;
+use crate::binary::Import;
 
 /// Sections named in one sentence before "and N more".
 const LIST_LIMIT: usize = 5;
@@ -22,6 +24,7 @@ pub fn explain(diff: &BinaryDiff) -> Vec<String> {
     formats(diff, &mut out);
     go(diff, &mut out);
     toolchain(diff, &mut out);
+    hardening(diff, &mut out);
     rust_dependencies(diff, &mut out);
     timestamps(diff, &mut out);
     paths(diff, &mut out);
@@ -63,7 +66,10 @@ fn lead_with(out: &mut Vec<String>, cause: Cause, diff: &BinaryDiff) {
         Cause::Stripped => e.contains("stripped"),
         Cause::Toolchain => e.starts_with("toolchain differs"),
         Cause::BuildSettings => {
-            e.starts_with("Go build setting") || e.starts_with("built for different machines")
+            e.starts_with("Go build setting")
+                || e.starts_with("built for different machines")
+                || e.ends_with("-D_FORTIFY_SOURCE differs")
+                || e.ends_with("-fstack-protector differs")
         }
         Cause::LdflagsValues => e.contains("-ldflags"),
         Cause::VcsModified => e.contains("vcs.modified"),
@@ -273,18 +279,30 @@ fn toolchain(diff: &BinaryDiff, out: &mut Vec<String>) {
     if only_a.is_empty() && only_b.is_empty() {
         return;
     }
-    let show = |v: Vec<String>| {
+    let show = |v: &[String]| {
         if v.is_empty() {
             "(none)".to_string()
         } else {
             v.join("; ")
         }
     };
-    out.push(format!(
-        "toolchain differs: {} vs {}",
-        show(only_a),
-        show(only_b)
-    ));
+    // Objects built by another compiler release (libc's start files) keep
+    // theirs beside the new one.
+    let both: Vec<String> = a.iter().filter(|s| b.contains(s)).cloned().collect();
+    let line = match (only_a.is_empty(), only_b.is_empty(), both.is_empty()) {
+        (true, false, false) => format!(
+            "toolchain differs: B also names {} (both name {})",
+            show(&only_b),
+            show(&both)
+        ),
+        (false, true, false) => format!(
+            "toolchain differs: A also names {} (both name {})",
+            show(&only_a),
+            show(&both)
+        ),
+        _ => format!("toolchain differs: {} vs {}", show(&only_a), show(&only_b)),
+    };
+    out.push(line);
 }
 
 fn rust_dependencies(diff: &BinaryDiff, out: &mut Vec<String>) {
@@ -439,12 +457,7 @@ fn debug_sections(diff: &BinaryDiff, out: &mut Vec<String>) {
 }
 
 fn build_id_only(diff: &BinaryDiff, out: &mut Vec<String>) {
-    let mut differing = diff
-        .sections
-        .iter()
-        .filter(|s| s.status != SectionStatus::Same)
-        .peekable();
-    if differing.peek().is_none() || !differing.all(|s| is_build_id_section(&s.name)) {
+    if !only_the_build_id_differs(diff) {
         return;
     }
     let ids = |a: &Option<String>, b: &Option<String>| format!("{} vs {}", value(a), value(b));
@@ -459,13 +472,62 @@ fn build_id_only(diff: &BinaryDiff, out: &mut Vec<String>) {
             ids(&diff.build_id.a.go, &diff.build_id.b.go)
         )
     };
-    out.insert(
-        0,
+    let debug_link = diff
+        .sections
+        .iter()
+        .any(|s| s.name == ".gnu_debuglink" && s.status == SectionStatus::Differs);
+    let line = if debug_link {
+        format!(
+            "only the build ID differs ({detail}), and the .gnu_debuglink name and CRC \
+             derived from it (the separate debug file is named after the build ID, and its \
+             CRC differs as that file does): code and data are identical"
+        )
+    } else {
         format!(
             "only the build ID differs ({detail}): code and data are identical; \
              the build ID was set explicitly or derived from other inputs"
-        ),
-    );
+        )
+    };
+    out.insert(0, line);
+}
+
+/// Hardening functions one side imports and the other does not: the
+/// compiler option that adds them differs.
+fn hardening(diff: &BinaryDiff, out: &mut Vec<String>) {
+    let Some(h) = &diff.hardening else {
+        return;
+    };
+    for kind in [Hardening::Fortify, Hardening::StackProtector] {
+        let names = |imports: &[Import]| -> Vec<String> {
+            imports
+                .iter()
+                .filter(|i| Hardening::of(&i.name) == Some(kind))
+                .map(|i| i.name.clone())
+                .collect()
+        };
+        let (a, b) = (names(&h.only_a), names(&h.only_b));
+        let sides = match (a.is_empty(), b.is_empty()) {
+            (true, true) => continue,
+            (false, true) => format!("A calls {}; B does not", list(&a)),
+            (true, false) => format!("B calls {}; A does not", list(&b)),
+            (false, false) => format!("only A calls {}; only B calls {}", list(&a), list(&b)),
+        };
+        out.push(format!("{sides}: {} differs", kind.option()));
+    }
+}
+
+/// Up to [`LIST_LIMIT`] names, then how many more.
+fn list(names: &[String]) -> String {
+    let mut text = names
+        .iter()
+        .take(LIST_LIMIT)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > LIST_LIMIT {
+        text.push_str(&format!(" and {} more", names.len() - LIST_LIMIT));
+    }
+    text
 }
 
 /// The build ID differs along with other bytes: it is derived from the

@@ -7,7 +7,8 @@
 //! ([`hexdump`]), printable strings present on one side only ([`strings`])
 //! and the date stamps among them ([`timestamps`]), functions added,
 //! removed or changed ([`functions`], from Go's function table or the
-//! symbol table), the embedded Go build info and Rust metadata key by key
+//! symbol table), hardening functions only one side imports
+//! ([`hardening`]), the embedded Go build info and Rust metadata key by key
 //! ([`metadata`]; each binary's is read by [`crate::binary`]), and turns
 //! all of it into short sentences a maintainer can act on ([`explain`]).
 //! The result is plain data ([`BinaryDiff`]); rendering lives in
@@ -16,6 +17,7 @@
 pub mod causes;
 pub mod explain;
 pub mod functions;
+pub mod hardening;
 pub mod hexdump;
 pub mod metadata;
 pub mod ranges;
@@ -31,6 +33,7 @@ use crate::binary::{Binary, FileKind, MappedFile, ReadError};
 use crate::image::digest::Digest;
 
 pub use functions::{ChangedFunction, Function, FunctionSource, FunctionsDiff};
+pub use hardening::HardeningDiff;
 pub use hexdump::{DiffOptions, Hunk, HunkLine};
 pub use metadata::KeyDifference;
 pub use result::{
@@ -248,6 +251,7 @@ fn compare(side_a: Bytes<'_>, side_b: Bytes<'_>, options: &DiffOptions) -> Binar
     };
 
     let functions = functions::diff(a, b);
+    let hardening = HardeningDiff::of(&side_a.binary.imports, &side_b.binary.imports);
 
     let mut diff = BinaryDiff {
         identical,
@@ -262,6 +266,7 @@ fn compare(side_a: Bytes<'_>, side_b: Bytes<'_>, options: &DiffOptions) -> Binar
         compiler,
         rust,
         functions,
+        hardening,
         hunks,
         causes: Vec::new(),
         cause_evidence: Vec::new(),

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::functions::FunctionsDiff;
+use super::hardening::HardeningDiff;
 use super::hexdump::Hunk;
 use super::metadata::KeyDifference;
 use super::sections::SectionDiff;
@@ -70,6 +71,10 @@ pub struct BinaryDiff {
     /// Functions compared by name (Go function table or symbol table);
     /// `None` when neither file has one.
     pub functions: Option<FunctionsDiff>,
+    /// Hardening functions (`__printf_chk`, `__stack_chk_fail`) only one
+    /// file imports; absent when both import the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardening: Option<HardeningDiff>,
     pub hunks: Vec<Hunk>,
 }
 
@@ -110,7 +115,9 @@ pub enum Cause {
     VcsModified,
     /// Other dependencies (Go modules, Rust crates).
     Dependencies,
-    /// Build flags, tags, CGO, GOAMD64, ... recorded in the build info.
+    /// Build flags, tags, CGO, GOAMD64, ... recorded in the build info,
+    /// or hardening (`-D_FORTIFY_SOURCE`, `-fstack-protector`) one file
+    /// has and the other lacks.
     BuildSettings,
     /// Other `-ldflags` (`-X` values).
     LdflagsValues,
@@ -122,7 +129,7 @@ pub enum Cause {
     Stripped,
     /// Debug information differs.
     DebugInfo,
-    /// Only the build ID differs.
+    /// Only the build ID differs (and the `.gnu_debuglink` derived from it).
     BuildIdOnly,
     /// The build ID differs because other bytes do.
     BuildIdConsequence,

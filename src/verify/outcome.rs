@@ -447,6 +447,7 @@ mod tests {
             gnu: Some("00ff".into()),
             go: Some("action/content".into()),
             macho_uuid: None,
+            gnu_debuglink: None,
         };
         diff.rust = Some(RustDiff {
             a: Some(RustInfo {

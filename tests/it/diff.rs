@@ -1147,3 +1147,301 @@ fn build_time_stamp_against_commit_time_is_explained_as_a_timestamp() {
              2025-03-11T19:52:20Z (A's is 6m33s later): a build time is embedded"
     )));
 }
+
+/// Runs `program args...` in `dir`; the test fails if it does.
+fn run_tool(dir: &Path, program: &str, args: &[&str]) {
+    require_tool(program);
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
+    assert!(status.success(), "{program} {args:?} failed");
+}
+
+/// [`HELLO_C`] built with `-g` and build ID `build_id` into `dir/name`,
+/// its debug information split into `dir/name.dbg/DEBUG_NAME` (the file
+/// Debian names `<build ID without its first byte>.debug`) and linked
+/// from the binary by `.gnu_debuglink`, as dh_strip does.
+fn split_debug(dir: &Path, name: &str, build_id: &str, debug_name: &str) -> PathBuf {
+    require_tool("cc");
+    let binary = cc(
+        dir,
+        name,
+        HELLO_C,
+        &["-g", &format!("-Wl,--build-id=0x{build_id}")],
+    );
+    let debug_dir = dir.join(format!("{name}.dbg"));
+    std::fs::create_dir_all(&debug_dir).expect("mkdir");
+    let debug = debug_dir.join(debug_name);
+    let (binary_arg, debug_arg) = (
+        binary.to_str().expect("path"),
+        debug.to_str().expect("path"),
+    );
+    run_tool(
+        dir,
+        "objcopy",
+        &["--only-keep-debug", binary_arg, debug_arg],
+    );
+    run_tool(dir, "objcopy", &["--strip-debug", binary_arg]);
+    run_tool(
+        dir,
+        "objcopy",
+        &[&format!("--add-gnu-debuglink={debug_arg}"), binary_arg],
+    );
+    binary
+}
+
+/// The names of the sections that are not the same on both sides.
+fn differing_sections(v: &Value) -> Vec<&str> {
+    v["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .filter(|s| s["status"] != "same")
+        .map(|s| s["name"].as_str().expect("name"))
+        .collect()
+}
+
+fn causes_of(v: &Value) -> Vec<&str> {
+    v["causes"]
+        .as_array()
+        .expect("causes")
+        .iter()
+        .map(|c| c.as_str().expect("cause"))
+        .collect()
+}
+
+const BUILD_ID_A: &str = "11223344aabbccdd";
+const BUILD_ID_B: &str = "55667788eeff0011";
+
+#[test]
+fn a_build_id_and_the_debuglink_named_after_it_are_build_id_only() {
+    let dir = TempDir::new().expect("tempdir");
+    let a = split_debug(dir.path(), "a", BUILD_ID_A, "223344aabbccdd.debug");
+    let b = split_debug(dir.path(), "b", BUILD_ID_B, "667788eeff0011.debug");
+    let (code, v) = json_diff(&a, &b);
+    assert_eq!(code, 1);
+    assert_eq!(
+        differing_sections(&v),
+        vec![".note.gnu.build-id", ".gnu_debuglink"]
+    );
+    assert_eq!(
+        v["build_id"]["a"]["gnu_debuglink"]["name"],
+        "223344aabbccdd.debug"
+    );
+    assert_eq!(
+        v["build_id"]["b"]["gnu_debuglink"]["name"],
+        "667788eeff0011.debug"
+    );
+    // The debug files hold the build IDs, so their CRCs differ too.
+    assert_ne!(
+        v["build_id"]["a"]["gnu_debuglink"]["crc"],
+        v["build_id"]["b"]["gnu_debuglink"]["crc"]
+    );
+    assert_eq!(causes_of(&v), vec!["build-id-only"]);
+    let explained = explanations(&v);
+    assert_eq!(
+        explained[0],
+        "only the build ID differs (GNU build-id 11223344aabbccdd vs 55667788eeff0011), \
+         and the .gnu_debuglink name and CRC derived from it (the separate debug file is \
+         named after the build ID, and its CRC differs as that file does): code and data \
+         are identical"
+    );
+    // Then only the sections summary (the CRCs' bytes differ by chance).
+    assert_eq!(explained.len(), 2, "{explained:?}");
+    assert!(
+        explained[1].contains(" sections differ: .note.gnu.build-id (8 bytes), .gnu_debuglink ("),
+        "{explained:?}"
+    );
+}
+
+#[test]
+fn a_debuglink_not_named_after_its_own_build_id_is_not_build_id_only() {
+    let dir = TempDir::new().expect("tempdir");
+    let a = split_debug(dir.path(), "a", BUILD_ID_A, "223344aabbccdd.debug");
+    // B's debug file is named after A's build ID, not its own.
+    let b = split_debug(dir.path(), "b", BUILD_ID_B, "223344aabbccdd.debug");
+    let (code, v) = json_diff(&a, &b);
+    assert_eq!(code, 1);
+    assert_eq!(
+        differing_sections(&v),
+        vec![".note.gnu.build-id", ".gnu_debuglink"]
+    );
+    assert_eq!(causes_of(&v), vec!["debug-info", "build-id-consequence"]);
+    assert!(
+        !explanations(&v)
+            .iter()
+            .any(|e| e.starts_with("only the build ID differs")),
+        "{:?}",
+        explanations(&v)
+    );
+}
+
+/// `binary` with its `.comment` replaced by `compilers`, NUL-terminated,
+/// as `dir/name`.
+fn with_comment(dir: &Path, binary: &Path, name: &str, compilers: &[&str]) -> PathBuf {
+    let comment = dir.join(format!("{name}.comment"));
+    let text: String = compilers.iter().map(|c| format!("{c}\0")).collect();
+    std::fs::write(&comment, text).expect("write .comment");
+    let out = dir.join(name);
+    run_tool(
+        dir,
+        "objcopy",
+        &[
+            &format!("--update-section=.comment={}", comment.display()),
+            binary.to_str().expect("path"),
+            out.to_str().expect("path"),
+        ],
+    );
+    out
+}
+
+#[test]
+fn another_compiler_release_in_the_comment_section_is_toolchain_naming_both() {
+    require_tool("cc");
+    let dir = TempDir::new().expect("tempdir");
+    let built = cc(dir.path(), "built", HELLO_C, &["-O2"]);
+    let gcc = "GCC: (Debian 12.2.0-14) 12.2.0";
+    let a = with_comment(dir.path(), &built, "a", &[gcc]);
+    let newer = "GCC: (Debian 12.2.0-14+deb12u1) 12.2.0";
+    let b = with_comment(dir.path(), &built, "b", &[newer]);
+    let (_, v) = json_diff(&a, &b);
+    assert_eq!(causes_of(&v), vec!["toolchain"]);
+    assert_eq!(
+        v["cause_evidence"],
+        serde_json::json!([{"cause": "toolchain", "strings": 1, "functions": 0,
+                            "examples": ["12.2.0-14+deb12u1)"]}])
+    );
+    assert_eq!(
+        explanations(&v)[0],
+        "toolchain differs: GCC: (Debian 12.2.0-14) 12.2.0 vs \
+         GCC: (Debian 12.2.0-14+deb12u1) 12.2.0"
+    );
+
+    // Another compiler altogether: clang's string.
+    let clang = with_comment(
+        dir.path(),
+        &built,
+        "clang",
+        &["Debian clang version 14.0.6"],
+    );
+    let (_, v) = json_diff(&a, &clang);
+    assert_eq!(causes_of(&v), vec!["toolchain"]);
+    assert_eq!(
+        explanations(&v)[0],
+        "toolchain differs: GCC: (Debian 12.2.0-14) 12.2.0 vs Debian clang version 14.0.6"
+    );
+
+    // The new release beside the old one, which the C library's start
+    // files were built with.
+    let beside = with_comment(dir.path(), &built, "beside", &[gcc, newer]);
+    let (_, v) = json_diff(&a, &beside);
+    assert_eq!(causes_of(&v), vec!["toolchain"]);
+    assert_eq!(v["cause_evidence"][0]["strings"], 1);
+    assert_eq!(
+        explanations(&v)[0],
+        "toolchain differs: B also names GCC: (Debian 12.2.0-14+deb12u1) 12.2.0 \
+         (both name GCC: (Debian 12.2.0-14) 12.2.0)"
+    );
+}
+
+/// A program whose `printf`, `fprintf` and stack buffer the compiler
+/// hardens when asked to.
+const HARDENED_C: &str = "#include <stdio.h>\n#include <string.h>\n\
+    int main(int argc, char **argv) { char buf[16]; strcpy(buf, \"x\");\n\
+    memcpy(buf + 1, argv[0], (size_t)argc % 8); buf[9] = 0;\n\
+    printf(\"hello %s %d\\n\", buf, argc); fprintf(stderr, \"n=%d\\n\", argc); return 0; }\n";
+
+#[test]
+fn fortify_source_in_one_build_only_is_build_settings_naming_the_checked_functions() {
+    require_tool("cc");
+    let dir = TempDir::new().expect("tempdir");
+    let fortified = ["-O2", "-D_FORTIFY_SOURCE=2", "-fno-stack-protector"];
+    let plain = ["-O2", "-U_FORTIFY_SOURCE", "-fno-stack-protector"];
+    let a = cc(dir.path(), "a", HARDENED_C, &fortified);
+    let b = cc(dir.path(), "b", HARDENED_C, &plain);
+    let (_, v) = json_diff(&a, &b);
+    assert_eq!(
+        causes_of(&v),
+        vec!["build-settings", "build-id-consequence"]
+    );
+    assert_eq!(
+        v["hardening"],
+        serde_json::json!({
+            "only_a": [{"name": "__fprintf_chk", "version": "GLIBC_2.3.4"},
+                       {"name": "__printf_chk", "version": "GLIBC_2.3.4"}],
+            "only_b": [],
+            "unchecked_only_a": [],
+            "unchecked_only_b": ["fprintf", "printf"],
+        })
+    );
+    // The checked functions, their symbol version and the code they change.
+    assert_eq!(
+        v["cause_evidence"][0],
+        serde_json::json!({"cause": "build-settings", "strings": 3, "functions": 1,
+            "examples": ["__printf_chk", "__fprintf_chk", "GLIBC_2.3.4", "main"],
+            "note": "1 function added, removed or changed: not compared one by one, \
+                     as build settings differ, which changes code"})
+    );
+    assert_eq!(
+        explanations(&v)[0],
+        "A calls __fprintf_chk, __printf_chk; B does not: -D_FORTIFY_SOURCE differs"
+    );
+
+    // Stripped, as distribution packages are: no functions to compare.
+    let (a, b) = (
+        cc(
+            dir.path(),
+            "a-stripped",
+            HARDENED_C,
+            &[&fortified[..], &["-s"]].concat(),
+        ),
+        cc(
+            dir.path(),
+            "b-stripped",
+            HARDENED_C,
+            &[&plain[..], &["-s"]].concat(),
+        ),
+    );
+    let (_, v) = json_diff(&b, &a);
+    assert_eq!(
+        causes_of(&v),
+        vec!["build-settings", "build-id-consequence"]
+    );
+    assert_eq!(
+        explanations(&v)[0],
+        "B calls __fprintf_chk, __printf_chk; A does not: -D_FORTIFY_SOURCE differs"
+    );
+}
+
+#[test]
+fn a_stack_protector_in_one_build_only_is_build_settings() {
+    require_tool("cc");
+    let dir = TempDir::new().expect("tempdir");
+    let a = cc(
+        dir.path(),
+        "a",
+        HARDENED_C,
+        &["-O2", "-U_FORTIFY_SOURCE", "-fstack-protector-strong"],
+    );
+    let b = cc(
+        dir.path(),
+        "b",
+        HARDENED_C,
+        &["-O2", "-U_FORTIFY_SOURCE", "-fno-stack-protector"],
+    );
+    let (_, v) = json_diff(&a, &b);
+    assert_eq!(
+        causes_of(&v),
+        vec!["build-settings", "build-id-consequence"]
+    );
+    assert_eq!(
+        explanations(&v)[0],
+        "A calls __stack_chk_fail; B does not: -fstack-protector differs"
+    );
+    assert_eq!(
+        v["cause_evidence"][0]["examples"],
+        serde_json::json!(["__stack_chk_fail", "GLIBC_2.4", "main"])
+    );
+}
