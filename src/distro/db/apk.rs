@@ -157,3 +157,132 @@ fn malformed(line: usize, problem: String) -> DbError {
         problem,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::distro::db::test_image::{source, view, Layer};
+    use crate::rootfs::MemoryLayerSource;
+
+    const JQ: &[u8] = b"\x7fELF jq";
+
+    fn sha1_of(data: &[u8]) -> [u8; 20] {
+        use sha1::Digest as _;
+        sha1::Sha1::digest(data).into()
+    }
+
+    fn q1(data: &[u8]) -> String {
+        format!(
+            "Q1{}",
+            base64::engine::general_purpose::STANDARD.encode(sha1_of(data))
+        )
+    }
+
+    fn installed() -> String {
+        format!(
+            "C:Q1Mh5mDRTrDN1ocRmP0ZGiRuRSlvQ=\nP:musl\nV:1.2.4_git20230717-r4\nA:x86_64\nS:383152\nT:the musl c library\no:musl\nF:lib\nR:ld-musl-x86_64.so.1\na:0:0:755\nZ:{}\n\nP:libcrypto3\nV:3.1.4-r5\nA:x86_64\no:openssl\nF:usr\nF:usr/lib\nR:libcrypto.so.3\nZ:{}\n\nP:jq\nV:1.7.1-r0\nA:x86_64\no:jq\nF:usr/bin\nR:jq\na:0:0:755\nZ:{}\n",
+            q1(b"musl"),
+            q1(b"libcrypto"),
+            q1(JQ)
+        )
+    }
+
+    /// An Alpine-like image whose `/lib` is a directory (Alpine is not usrmerged).
+    fn alpine_image(installed: &str) -> MemoryLayerSource {
+        source(vec![Layer::new()
+            .dir("lib")
+            .file("lib/ld-musl-x86_64.so.1", b"musl")
+            .dir("usr/lib")
+            .file("usr/lib/libcrypto.so.3", b"libcrypto")
+            .dir("usr/bin")
+            .file("usr/bin/jq", JQ)
+            .dir("lib/apk/db")
+            .file("lib/apk/db/installed", installed.as_bytes())])
+    }
+
+    fn owner_in(source: &MemoryLayerSource, path: &str) -> Result<Option<OwnedFile>, DbError> {
+        let view = view(source);
+        let files = ImageFiles::new(&view);
+        let binary = files.canonical(path)?;
+        find_owner(&files, &binary)
+    }
+
+    #[test]
+    fn finds_the_package_owning_a_file_with_its_recorded_sha1() {
+        let image = alpine_image(&installed());
+        assert_eq!(
+            owner_in(&image, "/usr/bin/jq").unwrap(),
+            Some(OwnedFile {
+                package: Package {
+                    manager: PackageManager::Apk,
+                    name: "jq".to_string(),
+                    version: "1.7.1-r0".to_string(),
+                    source: "jq".to_string(),
+                    source_version: None,
+                    architecture: "x86_64".to_string(),
+                },
+                path: "/usr/bin/jq".to_string(),
+                recorded: Some(FileDigest {
+                    algorithm: DigestAlgorithm::Sha1,
+                    hex: hex::encode(sha1_of(JQ)),
+                }),
+            })
+        );
+    }
+
+    #[test]
+    fn the_origin_is_the_source_package() {
+        let image = alpine_image(&installed());
+        let owned = owner_in(&image, "/usr/lib/libcrypto.so.3")
+            .unwrap()
+            .unwrap();
+        assert_eq!(owned.package.name, "libcrypto3");
+        assert_eq!(owned.package.source, "openssl");
+        assert_eq!(owned.path, "/usr/lib/libcrypto.so.3");
+    }
+
+    #[test]
+    fn a_file_no_package_lists_has_no_owner() {
+        let mut installed = installed();
+        installed.push_str("\nP:other\nV:1\nA:x86_64\nF:usr/bin\nR:jqx\n");
+        let image = alpine_image(&installed);
+        assert_eq!(owner_in(&image, "/lib/apk/db/installed").unwrap(), None);
+        let image = source(vec![Layer::new().file("usr/bin/jq", JQ)]);
+        assert_eq!(owner_in(&image, "/usr/bin/jq").unwrap(), None);
+    }
+
+    #[test]
+    fn two_packages_listing_one_file_is_an_error() {
+        let mut installed = installed();
+        installed.push_str("\nP:jq-too\nV:1\nA:x86_64\nF:usr/bin\nR:jq\n");
+        let error = owner_in(&alpine_image(&installed), "/usr/bin/jq").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "/usr/bin/jq is listed by more than one package (jq, jq-too) and no diversion says which one owns it"
+        );
+    }
+
+    #[test]
+    fn malformed_lines_and_checksums_are_errors_naming_the_line() {
+        let error = owner_in(&alpine_image("P:jq\nnot a field\n"), "/usr/bin/jq").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "/lib/apk/db/installed in the image, line 2: the line is not `X:value`"
+        );
+        let text = "P:jq\nV:1\nA:x86_64\nF:usr/bin\nR:jq\nZ:Q1bm90IGEgc2hhMQ==\n";
+        let error = owner_in(&alpine_image(text), "/usr/bin/jq").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "/lib/apk/db/installed in the image, line 6: the checksum is not `Q1` and the base64 of a sha1"
+        );
+        let error = owner_in(
+            &alpine_image("V:1\nA:x86_64\nF:usr/bin\nR:jq\n"),
+            "/usr/bin/jq",
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "/lib/apk/db/installed in the image, line 1: the package has no P line"
+        );
+    }
+}
