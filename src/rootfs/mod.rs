@@ -32,6 +32,6 @@ pub use index::{
 };
 pub use layer::{LayerInfo, LayerSource};
 pub use memory::MemoryLayerSource;
-pub use path::{clean_join, MAX_SYMLINKS};
+pub use path::{clean_join, escape_name, MAX_SYMLINKS};
 pub use unpack::{unpack, UnpackStats};
 pub use view::{FileContent, Located, MergedView, Node, NodeKind, Rootfs};

@@ -1,6 +1,6 @@
 //! The merged view: path look-ups across layers, newest first, and file content streaming.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -348,6 +348,100 @@ impl<S: LayerSource, I: IndexStore> Rootfs<S, I> {
                 located.entry, located.entry_path
             ),
         ))
+    }
+
+    /// Reads several located files whole, each layer once and only up to
+    /// the last of them it holds, for callers that need many small files
+    /// (a package database's lists); `visit` gets each file's position in
+    /// `files` and its bytes. The caller bounds the sizes: every file is
+    /// held in memory while it is visited.
+    pub fn read_files(
+        &self,
+        files: &[Located],
+        mut visit: impl FnMut(usize, &[u8]),
+    ) -> Result<(), RootfsError> {
+        let mut by_layer: BTreeMap<usize, Vec<(u64, usize)>> = BTreeMap::new();
+        for (position, file) in files.iter().enumerate() {
+            by_layer
+                .entry(file.layer_index)
+                .or_default()
+                .push((file.entry, position));
+        }
+        for (layer_index, mut wanted) in by_layer {
+            wanted.sort_unstable();
+            let info = self.layer_info(layer_index)?;
+            let layer = &info.digest;
+            for &(_, position) in &wanted {
+                if let Some(file) = files.get(position).filter(|f| f.layer != *layer) {
+                    return Err(RootfsError::LayerMismatch {
+                        index: layer_index,
+                        expected: file.layer.clone(),
+                        actual: layer.clone(),
+                    });
+                }
+            }
+            let reader = self.open_layer(layer_index)?;
+            let end = reader.end();
+            let mut archive = tar::Archive::new(reader);
+            let entries = archive
+                .entries()
+                .map_err(|e| RootfsError::reading(layer, e))?;
+            let mut pending = wanted.iter().filter_map(|&(entry, position)| {
+                files.get(position).map(|file| (entry, position, file))
+            });
+            let mut next = pending.next();
+            for (ordinal, entry) in (0u64..).zip(entries) {
+                let Some((wanted_entry, _, file)) = next else {
+                    break;
+                };
+                let entry = entry.map_err(|e| RootfsError::reading(layer, e))?;
+                if ordinal < wanted_entry {
+                    continue;
+                }
+                let name = clean_entry_path(&entry.path_bytes());
+                let is_file = matches!(
+                    entry.header().entry_type(),
+                    tar::EntryType::Regular
+                        | tar::EntryType::Continuous
+                        | tar::EntryType::GNUSparse
+                );
+                if ordinal > wanted_entry
+                    || name.as_deref() != Some(file.entry_path.as_str())
+                    || !is_file
+                {
+                    return Err(RootfsError::corrupt(
+                        layer,
+                        format!(
+                            "entry {} is no longer the file {} (the layer changed since it was indexed)",
+                            file.entry, file.entry_path
+                        ),
+                    ));
+                }
+                let content_end = entry.raw_file_position() + entry.size();
+                let mut bytes = Vec::new();
+                copy_bounded(entry.take(file.size), &mut bytes, layer, &file.path)?;
+                if (bytes.len() as u64) < file.size {
+                    return Err(RootfsError::truncated(
+                        layer,
+                        &file.entry_path,
+                        file.size - bytes.len() as u64,
+                    ));
+                }
+                end.check(layer, content_end, &file.entry_path)?;
+                // One entry may be wanted more than once (hardlinks to it).
+                while let Some((_, position, _)) = next.filter(|n| n.0 == ordinal) {
+                    visit(position, &bytes);
+                    next = pending.next();
+                }
+            }
+            if let Some((_, _, file)) = next {
+                return Err(RootfsError::corrupt(
+                    layer,
+                    format!("entry {} ({}) is missing", file.entry, file.entry_path),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Indexes every layer from `top` down that is not indexed yet, several

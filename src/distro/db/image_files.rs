@@ -1,0 +1,144 @@
+//! The package database's files as the image holds them: bounded reads
+//! from the merged root filesystem, and paths compared the way the image
+//! resolves them (a database may list `/bin/x` for the image's `/usr/bin/x`
+//! when `/bin` is a symlink to `usr/bin`).
+//!
+//! Threat model: every file is the image's, so untrusted: each read is
+//! capped before a byte is held, symlinks resolve inside the image only.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use super::error::DbError;
+use crate::rootfs::locate::Located;
+use crate::rootfs::{clean_join, IndexStore, LayerSource, NodeKind, Rootfs};
+
+/// The files of one image's root filesystem, for the database readers.
+pub struct ImageFiles<'a, S, I> {
+    view: &'a Rootfs<S, I>,
+    /// Directories resolved so far: as written -> after symlinks.
+    directories: RefCell<HashMap<String, String>>,
+}
+
+impl<'a, S: LayerSource, I: IndexStore> ImageFiles<'a, S, I> {
+    pub fn new(view: &'a Rootfs<S, I>) -> Self {
+        Self {
+            view,
+            directories: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The regular file at `path` (symlinks followed), at most `limit`
+    /// bytes; `None` when the image has nothing there.
+    pub fn locate(&self, path: &str, limit: u64) -> Result<Option<Located>, DbError> {
+        let node = match self.view.resolve_path(path, true) {
+            Ok(node) => node,
+            Err(e) if e.is_lookup_failure() => return Ok(None),
+            Err(source) => {
+                return Err(DbError::Read {
+                    path: path.to_string(),
+                    source,
+                })
+            }
+        };
+        let NodeKind::File(content) = node.kind else {
+            return Err(DbError::NotAFile {
+                path: path.to_string(),
+            });
+        };
+        if content.size > limit {
+            return Err(DbError::TooLarge {
+                path: path.to_string(),
+                size: content.size,
+                limit,
+            });
+        }
+        Ok(Some(Located {
+            requested: path.to_string(),
+            path: node.path,
+            layer: content.layer,
+            layer_index: content.layer_index,
+            size: content.size,
+            mode: content.mode,
+            entry: content.entry,
+            entry_path: content.entry_path,
+        }))
+    }
+
+    /// The bytes of the file at `path`, at most `limit`; `None` when absent.
+    pub fn read(&self, path: &str, limit: u64) -> Result<Option<Vec<u8>>, DbError> {
+        let Some(located) = self.locate(path, limit)? else {
+            return Ok(None);
+        };
+        let mut bytes = None;
+        self.read_all(path, std::slice::from_ref(&located), |_, content| {
+            bytes = Some(content.to_vec());
+        })?;
+        Ok(bytes)
+    }
+
+    /// The text of the file at `path`, at most `limit` bytes of UTF-8;
+    /// `None` when absent.
+    pub fn read_text(&self, path: &str, limit: u64) -> Result<Option<String>, DbError> {
+        self.read(path, limit)?
+            .map(|bytes| {
+                String::from_utf8(bytes).map_err(|_| DbError::NotUtf8 {
+                    path: path.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    /// Reads many located files, each layer once; `visit` gets each file's
+    /// position in `files` and its bytes; `what` names them in an error.
+    pub fn read_all(
+        &self,
+        what: &str,
+        files: &[Located],
+        visit: impl FnMut(usize, &[u8]),
+    ) -> Result<(), DbError> {
+        self.view
+            .read_files(files, visit)
+            .map_err(|source| DbError::Read {
+                path: what.to_string(),
+                source,
+            })
+    }
+
+    /// `path` (absolute, in the escaped form of [`crate::rootfs::escape_name`])
+    /// with its directory resolved through the image's symlinks, the final
+    /// component left as it is: the form in which two names of one file
+    /// compare equal. A directory that does not resolve stays as written.
+    pub fn canonical(&self, path: &str) -> Result<String, DbError> {
+        let clean = clean_join("/", path);
+        let Some((parent, name)) = clean.rsplit_once('/').filter(|(_, name)| !name.is_empty())
+        else {
+            return Ok(clean);
+        };
+        let parent = if parent.is_empty() { "/" } else { parent };
+        if let Some(resolved) = self.directories.borrow().get(parent) {
+            return Ok(clean_join(resolved, name));
+        }
+        let resolved = match self.view.resolve_path(parent, true) {
+            Ok(node) if matches!(node.kind, NodeKind::Directory { .. }) => node.path,
+            Ok(_) => parent.to_string(),
+            Err(e) if e.is_lookup_failure() => parent.to_string(),
+            Err(source) => {
+                return Err(DbError::Read {
+                    path: parent.to_string(),
+                    source,
+                })
+            }
+        };
+        let canonical = clean_join(&resolved, name);
+        self.directories
+            .borrow_mut()
+            .insert(parent.to_string(), resolved);
+        Ok(canonical)
+    }
+}
+
+/// The final component of a clean absolute path (empty for `/`).
+pub fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or_default()
+}
