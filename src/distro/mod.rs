@@ -14,6 +14,8 @@
 //! beyond naming what to look up; every archive byte is verified through
 //! the signed release file before it is parsed or used.
 
+pub mod archive;
+pub mod deb;
 pub mod deb822;
 
 use serde::{Deserialize, Serialize};
