@@ -71,7 +71,9 @@ pub enum DebError {
         file: String,
         target: String,
     },
-    #[error("{path}: {file} is a hard link to {target:?}, which the package does not hold as a file")]
+    #[error(
+        "{path}: {file} is a hard link to {target:?}, which the package does not hold as a file"
+    )]
     DanglingHardlink {
         path: PathBuf,
         file: String,
@@ -358,7 +360,9 @@ impl<R: Read> Read for Bounded<R> {
                 )),
             };
         }
-        let cap = usize::try_from(self.left).unwrap_or(usize::MAX).min(buf.len());
+        let cap = usize::try_from(self.left)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
         let n = self.inner.read(&mut buf[..cap])?;
         self.left -= n as u64;
         Ok(n)
@@ -441,10 +445,11 @@ fn read_member_header(
         )));
     }
     let mut header = [0u8; AR_HEADER];
-    file.read_exact(&mut header).map_err(|source| DebError::Io {
-        path: deb.to_path_buf(),
-        source,
-    })?;
+    file.read_exact(&mut header)
+        .map_err(|source| DebError::Io {
+            path: deb.to_path_buf(),
+            source,
+        })?;
     if &header[58..60] != b"`\n" {
         return Err(bad("malformed: it does not end in \"`\\n\"".to_string()));
     }

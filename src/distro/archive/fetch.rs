@@ -107,7 +107,9 @@ impl Fetcher {
                 },
             )));
         }
-        let mut writer = cache.writer(sha256, Some(size)).map_err(FetchError::Cache)?;
+        let mut writer = cache
+            .writer(sha256, Some(size))
+            .map_err(FetchError::Cache)?;
         let mut buf = vec![0u8; 256 * 1024];
         loop {
             let n = match std::io::Read::read(&mut response, &mut buf) {

@@ -63,22 +63,17 @@ pub fn decompress_xz(path: &Path) -> Result<String, IndexError> {
 }
 
 /// The paragraphs of `text` whose `Package` is `name`, in file order.
-pub fn paragraphs_of(
-    text: &str,
-    name: &str,
-    shown: &str,
-) -> Result<Vec<Paragraph>, IndexError> {
+pub fn paragraphs_of(text: &str, name: &str, shown: &str) -> Result<Vec<Paragraph>, IndexError> {
     let line = format!("Package: {name}");
     let mut found = Vec::new();
     for chunk in text.split("\n\n") {
         if !(chunk.contains(&line) && chunk.lines().any(|l| l == line)) {
             continue;
         }
-        let paragraphs =
-            deb822::parse(chunk, false).map_err(|source| IndexError::Syntax {
-                path: shown.to_string(),
-                source,
-            })?;
+        let paragraphs = deb822::parse(chunk, false).map_err(|source| IndexError::Syntax {
+            path: shown.to_string(),
+            source,
+        })?;
         found.extend(
             paragraphs
                 .into_iter()
@@ -121,7 +116,9 @@ mod tests {
     #[test]
     fn archive_paths_are_plain_relative_components() {
         assert!(is_archive_path("pool/main/t/tree/tree_2.1.0-1_amd64.deb"));
-        assert!(is_archive_path("pool/main/g/gcc-12/gcc-12_12.2.0-14+deb12u1~x.dsc"));
+        assert!(is_archive_path(
+            "pool/main/g/gcc-12/gcc-12_12.2.0-14+deb12u1~x.dsc"
+        ));
         for bad in [
             "",
             "/pool/x.deb",

@@ -121,11 +121,12 @@ impl Keyring {
         message: &str,
         now: SystemTime,
     ) -> Result<VerifiedText, SignatureError> {
-        let (signed, _) =
-            CleartextSignedMessage::from_string(message).map_err(|e| SignatureError::NotSigned {
+        let (signed, _) = CleartextSignedMessage::from_string(message).map_err(|e| {
+            SignatureError::NotSigned {
                 url: url.to_string(),
                 reason: e.to_string(),
-            })?;
+            }
+        })?;
         if signed.signatures().is_empty() {
             return Err(SignatureError::NoSignature {
                 url: url.to_string(),
@@ -221,8 +222,7 @@ fn signature_expiry(signature: &Signature) -> Option<u64> {
 
 /// A time as an RFC 3339 UTC timestamp.
 fn time_text(secs: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + std::time::Duration::from_secs(secs))
-        .to_string()
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + std::time::Duration::from_secs(secs)).to_string()
 }
 
 /// A key that can make signatures: a primary key or a subkey bound to one.
@@ -312,9 +312,10 @@ fn signers_of(key: &SignedPublicKey) -> Vec<Signer<'_>> {
         else {
             continue;
         };
-        let back_signed = binding
-            .embedded_signature()
-            .is_some_and(|back| back.verify_primary_key_binding(&subkey.key, primary).is_ok());
+        let back_signed = binding.embedded_signature().is_some_and(|back| {
+            back.verify_primary_key_binding(&subkey.key, primary)
+                .is_ok()
+        });
         if !binding.key_flags().sign() || !back_signed {
             continue;
         }

@@ -326,7 +326,11 @@ impl Archive {
             let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
             let by_hash = join(
                 &suite.mirror,
-                &format!("dists/{}/{dir}/by-hash/SHA256/{}", suite.name, entry.sha256.hex()),
+                &format!(
+                    "dists/{}/{dir}/by-hash/SHA256/{}",
+                    suite.name,
+                    entry.sha256.hex()
+                ),
             )?;
             fetched = self
                 .fetcher
@@ -370,9 +374,7 @@ impl Archive {
             .and_then(Digest::from_hex)
             .ok_or_else(|| bad("no SHA256, or one that is not a sha256".to_string()))?;
         let url = join(&suite.mirror, filename)?;
-        let path = self
-            .fetcher
-            .into_cache(&url, &self.cache, &sha256, size)?;
+        let path = self.fetcher.into_cache(&url, &self.cache, &sha256, size)?;
         Ok(ArchiveFile {
             path,
             url: url.to_string(),

@@ -182,7 +182,10 @@ mod tests {
             parse_date("Sat, 14 Dec 2024 20:15:01 UTC"),
             Some(1_734_207_301)
         );
-        assert_eq!(parse_date("29 Feb 2024 12:00:00 +0000"), Some(1_709_208_000));
+        assert_eq!(
+            parse_date("29 Feb 2024 12:00:00 +0000"),
+            Some(1_709_208_000)
+        );
         assert_eq!(parse_date("Sat, 14 Dec 2024 20:15:01 CET"), None);
         assert_eq!(parse_date("yesterday"), None);
     }
