@@ -14,7 +14,9 @@
 //! beyond naming what to look up; every archive byte is verified through
 //! the signed release file before it is parsed or used.
 
+pub mod archive;
 pub mod db;
+pub mod deb;
 pub mod deb822;
 pub mod package;
 

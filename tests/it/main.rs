@@ -14,6 +14,7 @@ mod support;
 mod action;
 mod adjust;
 mod architecture;
+mod archive;
 mod attest_sign;
 mod attestation;
 mod build;

@@ -1,0 +1,673 @@
+//! Debian's signed archive and `.deb` files (`distro::archive`,
+//! `distro::deb`): the real archive at deb.debian.org for bookworm's
+//! `tree`, and a loopback archive the tests write and sign with a key they
+//! make, whose release, index and pool files they then corrupt one at a
+//! time; and `.deb` files built here with hostile members.
+
+use crate::support::{Answer, HostileServer};
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rebuild_compare::distro::archive::fetch::FetchError;
+use rebuild_compare::distro::archive::keyring::SignatureError;
+use rebuild_compare::distro::archive::{Archive, ArchiveConfig, ArchiveError};
+use rebuild_compare::distro::deb::{self, DebError};
+use rebuild_compare::image::cache::Cache;
+use rebuild_compare::image::digest::Digest;
+
+use pgp::composed::{
+    ArmorOptions, CleartextSignedMessage, KeyType, SecretKeyParamsBuilder, SignedSecretKey,
+};
+use pgp::ser::Serialize as _;
+use pgp::types::{KeyDetails as _, Password};
+use rand::SeedableRng;
+
+/// A cache in `dir`, sealed with a key beside it.
+fn cache_in(dir: &Path) -> Cache {
+    Cache::with_key_path(dir.join("cache"), Some(dir.join("cache.key")))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Digest::of(bytes).hex().to_string()
+}
+
+#[test]
+fn takes_bookworms_tree_from_the_signed_archive_and_its_binary_from_the_deb() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let archive = Archive::new(ArchiveConfig::default(), &cache_in(tmp.path()))
+        .expect("the host's debian-archive-keyring (scripts/install-test-deps.sh)");
+    let file = archive
+        .binary("bookworm", "tree", "2.1.0-1", "amd64")
+        .expect("tree 2.1.0-1 is in bookworm");
+    assert_eq!(
+        file.sha256.hex(),
+        "4c0dc6088e801285717bae2a98a7672f1e4d2eed4e918355987bc6617a8f490b"
+    );
+    assert_eq!(
+        (
+            file.suite.as_str(),
+            file.url.as_str(),
+            file.release_url.as_str()
+        ),
+        (
+            "bookworm",
+            "https://deb.debian.org/debian/pool/main/t/tree/tree_2.1.0-1_amd64.deb",
+            "https://deb.debian.org/debian/dists/bookworm/InRelease"
+        )
+    );
+    assert_eq!(file.signed_by.len(), 40, "{}", file.signed_by);
+    let out = tmp.path().join("tree");
+    let size = deb::extract_file(&file.path, "/usr/bin/tree", &out).expect("extracts");
+    let bytes = std::fs::read(&out).expect("read");
+    assert_eq!(size, Some(bytes.len() as u64));
+    assert_eq!(
+        sha256_hex(&bytes),
+        "d2842697b499df657205c6d7f25a93827678e1395ae73494d55c381dc1f86d28"
+    );
+    assert_eq!(
+        deb::extract_file(&file.path, "/usr/bin/no-such-tool", &tmp.path().join("x"))
+            .expect("reads"),
+        None
+    );
+    assert!(!tmp.path().join("x").exists());
+}
+
+#[test]
+fn takes_bookworms_tree_source_package_with_its_files() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let archive = Archive::new(ArchiveConfig::default(), &cache_in(tmp.path())).expect("archive");
+    let source = archive
+        .source("bookworm", "tree", "2.1.0-1")
+        .expect("tree 2.1.0-1 source is in bookworm");
+    assert_eq!(source.dsc, "tree_2.1.0-1.dsc");
+    assert_eq!(
+        source.url,
+        "https://deb.debian.org/debian/pool/main/t/tree/tree_2.1.0-1.dsc"
+    );
+    assert_eq!(source.entry.get("Version"), Some("2.1.0-1"));
+    let mut names: Vec<String> = std::fs::read_dir(&source.dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "tree_2.1.0-1.debian.tar.xz",
+            "tree_2.1.0-1.dsc",
+            "tree_2.1.0.orig.tar.gz"
+        ]
+    );
+    let dsc = std::fs::read(source.dir.join(&source.dsc)).expect("dsc");
+    assert_eq!(Digest::of(&dsc), source.dsc_sha256);
+}
+
+#[test]
+fn names_the_suites_searched_and_the_versions_they_have_for_a_missing_version() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let archive = Archive::new(ArchiveConfig::default(), &cache_in(tmp.path())).expect("archive");
+    let err = archive
+        .binary("bookworm", "tree", "2.1.0-2", "amd64")
+        .expect_err("no such version");
+    assert_eq!(
+        err.to_string(),
+        "tree 2.1.0-2 (amd64) is not in bookworm, bookworm-updates, bookworm-security; they have 2.1.0-1"
+    );
+}
+
+// The loopback archive.
+
+/// An OpenPGP signing key made for one test.
+fn signing_key(seed: u64) -> SignedSecretKey {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    SecretKeyParamsBuilder::default()
+        .key_type(KeyType::Ed25519Legacy)
+        .can_certify(true)
+        .can_sign(true)
+        .primary_user_id("Test Archive <archive@example.invalid>".into())
+        .build()
+        .expect("key params")
+        .generate(&mut rng)
+        .expect("key")
+}
+
+/// `text` cleartext-signed by `key`.
+fn clearsign(text: &str, key: &SignedSecretKey) -> String {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    CleartextSignedMessage::sign(&mut rng, text, &key.primary_key, &Password::empty())
+        .expect("sign")
+        .to_armored_string(ArmorOptions::default())
+        .expect("armor")
+}
+
+/// `bytes` xz-compressed.
+fn xz(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = liblzma::write::XzEncoder::new(Vec::new(), 1);
+    encoder.write_all(bytes).expect("xz");
+    encoder.finish().expect("xz")
+}
+
+/// An `ar` archive of `members`.
+fn ar(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = b"!<arch>\n".to_vec();
+    for (name, data) in members {
+        out.extend_from_slice(
+            format!(
+                "{:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
+                name,
+                0,
+                0,
+                0,
+                100644,
+                data.len()
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(data);
+        if data.len() % 2 == 1 {
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+/// One entry of a data.tar.
+enum TarEntry<'a> {
+    File(&'a [u8], &'a [u8]),
+    Symlink(&'a [u8], &'a str),
+    Hardlink(&'a [u8], &'a str),
+}
+
+/// A tar of `entries`, names written as given (`..` included).
+fn tar(entries: &[TarEntry<'_>]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for entry in entries {
+        let mut header = tar::Header::new_old();
+        let (name, data): (&[u8], &[u8]) = match entry {
+            TarEntry::File(name, data) => {
+                header.set_entry_type(tar::EntryType::Regular);
+                (name, data)
+            }
+            TarEntry::Symlink(name, target) => {
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.set_link_name(target).expect("link name");
+                (name, b"")
+            }
+            TarEntry::Hardlink(name, target) => {
+                header.set_entry_type(tar::EntryType::Link);
+                header.set_link_name(target).expect("link name");
+                (name, b"")
+            }
+        };
+        header.as_old_mut().name[..name.len()].copy_from_slice(name);
+        header.set_size(data.len() as u64);
+        header.set_mode(0o755);
+        header.set_cksum();
+        builder.append(&header, data).expect("append");
+    }
+    builder.into_inner().expect("tar")
+}
+
+/// A `.deb` whose data.tar.xz holds `entries`.
+fn deb_of(entries: &[TarEntry<'_>]) -> Vec<u8> {
+    let control = xz(&tar(&[TarEntry::File(b"./control", b"Package: hello\n")]));
+    ar(&[
+        ("debian-binary", b"2.0\n"),
+        ("control.tar.xz", &control),
+        ("data.tar.xz", &xz(&tar(entries))),
+    ])
+}
+
+const HELLO: &[u8] = b"\x7fELF hello, world\n";
+
+/// The files of a loopback archive with suite `testrel`, keyed by URL path.
+struct LoopbackArchive {
+    files: HashMap<String, Vec<u8>>,
+    release_text: String,
+    deb: Vec<u8>,
+}
+
+impl LoopbackArchive {
+    /// Release `testrel` holding binary `hello 1.0-1` (amd64) and its
+    /// source package, all indexes and files as they should be.
+    fn new() -> LoopbackArchive {
+        let mut files = HashMap::new();
+        let deb = deb_of(&[TarEntry::File(b"./usr/bin/hello", HELLO)]);
+        let deb_path = "pool/main/h/hello/hello_1.0-1_amd64.deb";
+        let packages = format!(
+            "Package: hello-doc\nVersion: 1.0-1\nArchitecture: all\n\n\
+             Package: hello\nSource: hello\nVersion: 1.0-1\nArchitecture: amd64\n\
+             Filename: {deb_path}\nSize: {}\nSHA256: {}\n",
+            deb.len(),
+            sha256_hex(&deb)
+        );
+        let orig = b"hello source".to_vec();
+        let debian = b"hello packaging".to_vec();
+        let dsc = format!(
+            "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nFormat: 3.0 (quilt)\nSource: hello\n\
+             Version: 1.0-1\nChecksums-Sha256:\n {} {} hello_1.0.orig.tar.gz\n {} {} hello_1.0-1.debian.tar.xz\n\
+             \n-----BEGIN PGP SIGNATURE-----\n\nnot checked\n-----END PGP SIGNATURE-----\n",
+            sha256_hex(&orig),
+            orig.len(),
+            sha256_hex(&debian),
+            debian.len()
+        );
+        let listed: Vec<(&str, &[u8])> = vec![
+            ("hello_1.0-1.dsc", dsc.as_bytes()),
+            ("hello_1.0.orig.tar.gz", &orig),
+            ("hello_1.0-1.debian.tar.xz", &debian),
+        ];
+        let mut sources =
+            "Package: hello\nVersion: 1.0-1\nDirectory: pool/main/h/hello\nChecksums-Sha256:\n"
+                .to_string();
+        for (name, bytes) in &listed {
+            sources.push_str(&format!(" {} {} {name}\n", sha256_hex(bytes), bytes.len()));
+            files.insert(format!("/debian/pool/main/h/hello/{name}"), bytes.to_vec());
+        }
+        let packages_xz = xz(packages.as_bytes());
+        let sources_xz = xz(sources.as_bytes());
+        let release_text = format!(
+            "Origin: Test\nSuite: stable\nCodename: testrel\nSHA256:\n {} {} main/binary-amd64/Packages.xz\n {} {} main/source/Sources.xz\n",
+            sha256_hex(&packages_xz),
+            packages_xz.len(),
+            sha256_hex(&sources_xz),
+            sources_xz.len()
+        );
+        files.insert(format!("/debian/{deb_path}"), deb.clone());
+        files.insert(
+            "/debian/dists/testrel/main/binary-amd64/Packages.xz".to_string(),
+            packages_xz,
+        );
+        files.insert(
+            "/debian/dists/testrel/main/source/Sources.xz".to_string(),
+            sources_xz,
+        );
+        LoopbackArchive {
+            files,
+            release_text,
+            deb,
+        }
+    }
+
+    /// Signs the release text with `key` as `InRelease`.
+    fn sign_release(&mut self, key: &SignedSecretKey) {
+        self.set_in_release(clearsign(&self.release_text, key));
+    }
+
+    fn set_in_release(&mut self, text: String) {
+        self.files.insert(
+            "/debian/dists/testrel/InRelease".to_string(),
+            text.into_bytes(),
+        );
+    }
+
+    /// Serves the files on loopback (404 for any other path).
+    fn serve(self) -> HostileServer {
+        let files = Arc::new(Mutex::new(self.files));
+        HostileServer::start("127.0.0.1", move |request| {
+            let files = files.lock().unwrap_or_else(|e| e.into_inner());
+            match files.get(request.path()) {
+                Some(body) => Answer::Full {
+                    status: 200,
+                    headers: Vec::new(),
+                    body: body.clone(),
+                },
+                None => Answer::status(404, "not found"),
+            }
+        })
+    }
+}
+
+/// The archive at `server`, checked with `keyring_bytes` written to a file.
+fn loopback_archive(server: &HostileServer, keyring_bytes: &[u8], dir: &Path) -> Archive {
+    let keyring = dir.join("keyring");
+    std::fs::write(&keyring, keyring_bytes).expect("keyring");
+    let config = ArchiveConfig {
+        mirror: format!("{}/debian", server.url()).parse().expect("url"),
+        security_mirror: format!("{}/debian-security", server.url())
+            .parse()
+            .expect("url"),
+        keyring,
+        snapshot: None,
+    };
+    Archive::new(config, &cache_in(dir)).expect("archive")
+}
+
+/// The binary keyring of `key`'s public part.
+fn binary_keyring(key: &SignedSecretKey) -> Vec<u8> {
+    key.to_public_key().to_bytes().expect("public key")
+}
+
+#[test]
+fn takes_a_package_from_a_loopback_archive_signed_by_a_keyring_key() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = signing_key(1);
+    let mut fixture = LoopbackArchive::new();
+    fixture.sign_release(&key);
+    let deb_sha256 = sha256_hex(&fixture.deb);
+    let server = fixture.serve();
+    let armored = key
+        .to_public_key()
+        .to_armored_bytes(ArmorOptions::default())
+        .expect("armor");
+    let archive = loopback_archive(&server, &armored, tmp.path());
+    let file = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect("hello is in the archive");
+    assert_eq!(file.sha256.hex(), deb_sha256);
+    assert_eq!(file.signed_by, format!("{:X}", key.fingerprint()));
+    assert_eq!(
+        file.url,
+        format!(
+            "{}/debian/pool/main/h/hello/hello_1.0-1_amd64.deb",
+            server.url()
+        )
+    );
+    let out = tmp.path().join("hello");
+    assert_eq!(
+        deb::extract_file(&file.path, "/usr/bin/hello", &out).expect("extract"),
+        Some(HELLO.len() as u64)
+    );
+    assert_eq!(std::fs::read(&out).expect("read"), HELLO);
+
+    let source = archive
+        .source("testrel", "hello", "1.0-1")
+        .expect("its source is in the archive");
+    assert_eq!(source.dsc, "hello_1.0-1.dsc");
+    assert_eq!(
+        std::fs::read(source.dir.join("hello_1.0.orig.tar.gz")).expect("orig"),
+        b"hello source"
+    );
+
+    let requests_before = server.requests().len();
+    archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect("again");
+    let again: Vec<String> = server.requests()[requests_before..]
+        .iter()
+        .map(|r| r.path().to_string())
+        .collect();
+    assert_eq!(
+        again,
+        ["/debian/dists/testrel/InRelease"],
+        "a second lookup fetches only the release again"
+    );
+}
+
+#[test]
+fn refuses_a_release_whose_signed_text_was_changed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = signing_key(2);
+    let mut fixture = LoopbackArchive::new();
+    let signed = clearsign(&fixture.release_text, &key);
+    fixture.set_in_release(signed.replacen("Origin: Test", "Origin: Tesu", 1));
+    let server = fixture.serve();
+    let archive = loopback_archive(&server, &binary_keyring(&key), tmp.path());
+    let err = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect_err("altered");
+    assert!(
+        matches!(
+            err,
+            ArchiveError::Signature(SignatureError::BadSignature { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}/debian/dists/testrel/InRelease: the signature by {:X} does not verify: the signed text was altered, or the signature is forged",
+            server.url(),
+            key.fingerprint()
+        )
+    );
+}
+
+#[test]
+fn refuses_a_release_signed_by_a_key_outside_the_keyring() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let trusted = signing_key(3);
+    let stranger = signing_key(4);
+    let mut fixture = LoopbackArchive::new();
+    fixture.sign_release(&stranger);
+    let server = fixture.serve();
+    let archive = loopback_archive(&server, &binary_keyring(&trusted), tmp.path());
+    let err = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect_err("unknown key");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}/debian/dists/testrel/InRelease is signed only by keys not in the archive keyring ({:X}); pass --archive-keyring FILE with the distribution's keyring",
+            server.url(),
+            stranger.fingerprint()
+        )
+    );
+}
+
+#[test]
+fn refuses_a_release_with_no_signature() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = signing_key(5);
+    let mut fixture = LoopbackArchive::new();
+    let text = fixture.release_text.clone();
+    fixture.set_in_release(text);
+    let server = fixture.serve();
+    let archive = loopback_archive(&server, &binary_keyring(&key), tmp.path());
+    let err = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect_err("unsigned");
+    assert!(
+        matches!(
+            err,
+            ArchiveError::Signature(SignatureError::NotSigned { .. })
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn refuses_an_index_whose_bytes_differ_from_the_signed_release() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = signing_key(6);
+    let mut fixture = LoopbackArchive::new();
+    fixture.sign_release(&key);
+    let index = "/debian/dists/testrel/main/binary-amd64/Packages.xz";
+    let mut packages = fixture.files[index].clone();
+    let last = packages.len() - 1;
+    packages[last] ^= 1;
+    fixture.files.insert(index.to_string(), packages);
+    let server = fixture.serve();
+    let archive = loopback_archive(&server, &binary_keyring(&key), tmp.path());
+    let err = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect_err("tampered index");
+    assert!(
+        matches!(err, ArchiveError::Fetch(FetchError::Mismatch { .. })),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{}{index} does not match the archive's signed index: blob sha256:",
+            server.url()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn refuses_a_package_whose_bytes_differ_from_the_index() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = signing_key(7);
+    let mut fixture = LoopbackArchive::new();
+    fixture.sign_release(&key);
+    let pool = "/debian/pool/main/h/hello/hello_1.0-1_amd64.deb";
+    let mut deb = fixture.deb.clone();
+    deb[70] ^= 1;
+    fixture.files.insert(pool.to_string(), deb);
+    let server = fixture.serve();
+    let archive = loopback_archive(&server, &binary_keyring(&key), tmp.path());
+    let err = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect_err("tampered deb");
+    assert!(
+        matches!(err, ArchiveError::Fetch(FetchError::Mismatch { .. })),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{}{pool} does not match the archive's signed index: blob sha256:{} failed verification: its content hashes to sha256:",
+            server.url(),
+            sha256_hex(&fixture_deb())
+        )),
+        "{err}"
+    );
+}
+
+/// The unaltered `.deb` of [`LoopbackArchive`].
+fn fixture_deb() -> Vec<u8> {
+    LoopbackArchive::new().deb
+}
+
+#[test]
+fn says_which_versions_the_loopback_archive_has_instead() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = signing_key(8);
+    let mut fixture = LoopbackArchive::new();
+    fixture.sign_release(&key);
+    let server = fixture.serve();
+    let archive = loopback_archive(&server, &binary_keyring(&key), tmp.path());
+    let err = archive
+        .source("testrel", "hello", "2.0-1")
+        .expect_err("no such version");
+    assert_eq!(
+        err.to_string(),
+        "source package hello 2.0-1 is not in testrel; they have 1.0-1"
+    );
+}
+
+// `.deb` files.
+
+fn write_deb(dir: &Path, bytes: &[u8]) -> PathBuf {
+    let path = dir.join("p.deb");
+    std::fs::write(&path, bytes).expect("write");
+    path
+}
+
+#[test]
+fn extracts_a_file_listed_with_or_without_its_dot_slash_and_follows_hardlinks() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let deb = write_deb(
+        tmp.path(),
+        &deb_of(&[
+            TarEntry::File(b"usr/bin/real", HELLO),
+            TarEntry::Hardlink(b"./usr/bin/alias", "./usr/bin/real"),
+        ]),
+    );
+    assert_eq!(
+        deb::data_file(&deb, "/usr/bin/real", 1024).expect("read"),
+        Some(HELLO.to_vec())
+    );
+    assert_eq!(
+        deb::data_file(&deb, "/usr/bin/alias", 1024).expect("read"),
+        Some(HELLO.to_vec())
+    );
+    assert_eq!(
+        deb::data_file(&deb, "/usr/bin/other", 1024).expect("read"),
+        None
+    );
+    let err = deb::data_file(&deb, "/usr/bin/real", 4).expect_err("over the limit");
+    assert!(
+        matches!(
+            err,
+            DebError::FileTooLarge {
+                size: 18,
+                limit: 4,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn reports_a_symlink_at_the_path_with_its_target() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let deb = write_deb(
+        tmp.path(),
+        &deb_of(&[TarEntry::Symlink(b"./usr/bin/hello", "/bin/busybox")]),
+    );
+    let err =
+        deb::extract_file(&deb, "/usr/bin/hello", &tmp.path().join("out")).expect_err("a symlink");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: /usr/bin/hello is a symbolic link to \"/bin/busybox\" in the package, not the file itself",
+            deb.display()
+        )
+    );
+    assert!(!tmp.path().join("out").exists());
+}
+
+#[test]
+fn refuses_a_package_whose_tar_climbs_out_with_dot_dot() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let deb = write_deb(
+        tmp.path(),
+        &deb_of(&[
+            TarEntry::File(b"./../etc/cron.d/x", b"evil"),
+            TarEntry::File(b"./usr/bin/hello", HELLO),
+        ]),
+    );
+    let err = deb::data_file(&deb, "/usr/bin/hello", 1024).expect_err("..");
+    assert!(
+        matches!(&err, DebError::UnsafeEntry { entry, .. } if entry == "./../etc/cron.d/x"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn refuses_truncated_and_oversized_ar_members() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let good = deb_of(&[TarEntry::File(b"./usr/bin/hello", HELLO)]);
+
+    let truncated = write_deb(tmp.path(), &good[..8 + 30]);
+    let err = deb::data_file(&truncated, "/usr/bin/hello", 1024).expect_err("truncated");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: the ar member header at byte 8 is truncated: 30 bytes where a header needs 60",
+            truncated.display()
+        )
+    );
+
+    let mut oversized = ar(&[("debian-binary", b"2.0\n")]);
+    oversized[8 + 48..8 + 58].copy_from_slice(b"9999999999");
+    let oversized = write_deb(tmp.path(), &oversized);
+    let err = deb::data_file(&oversized, "/usr/bin/hello", 1024).expect_err("oversized");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: the ar member header at byte 8 is oversized: member \"debian-binary\" declares 9999999999 bytes, but only 4 follow",
+            oversized.display()
+        )
+    );
+
+    let cut_data = write_deb(tmp.path(), &good[..good.len() - 20]);
+    let err = deb::data_file(&cut_data, "/usr/bin/hello", 1024).expect_err("cut data");
+    assert!(matches!(err, DebError::BadMember { .. }), "{err:?}");
+
+    let not_ar = write_deb(tmp.path(), b"PK\x03\x04 a zip");
+    let err = deb::data_file(&not_ar, "/usr/bin/hello", 1024).expect_err("not ar");
+    assert!(matches!(err, DebError::NotAr { .. }), "{err:?}");
+
+    let version_3 = write_deb(tmp.path(), &ar(&[("debian-binary", b"3.0\n")]));
+    let err = deb::data_file(&version_3, "/usr/bin/hello", 1024).expect_err("3.0");
+    assert!(
+        matches!(&err, DebError::UnsupportedFormat { found, .. } if found == "3.0\n"),
+        "{err:?}"
+    );
+}
