@@ -19,6 +19,7 @@ mod attestation;
 mod build;
 mod causes;
 mod cli_options;
+mod debian_build;
 mod diff;
 mod digest;
 mod docs_links;
