@@ -21,6 +21,9 @@
 # in its wheel) and kubernetes-validate (with its schemas) into another, for
 # tests/it/plan.rs to check the workflow and manifests `plan` writes, offline;
 # and cargo-auditable (from crates.io) for tests/it/infer_rust.rs.
+# tests/it/debian_build.rs makes a Debian build root with mmdebstrap (with
+# uidmap for its unshare mode when not root) and reads packages with dpkg-deb
+# (dpkg); debian-archive-keyring lets apt in the root verify the archive.
 set -euo pipefail
 declare -A need=(
   [docker-registry]=docker-registry
@@ -46,6 +49,9 @@ declare -A need=(
   [libtoolize]=libtool
   [script]=bsdutils
   [chromium]=chromium
+  [mmdebstrap]=mmdebstrap
+  [newuidmap]=uidmap
+  [dpkg-deb]=dpkg
 )
 missing=()
 for cmd in "${!need[@]}"; do
@@ -57,6 +63,7 @@ if command -v busybox >/dev/null 2>&1 && ! dpkg -s busybox-static >/dev/null 2>&
 fi
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
 dpkg -s fonts-liberation >/dev/null 2>&1 || missing+=(fonts-liberation)
+[ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 python3 -c 'import cryptography' >/dev/null 2>&1 || missing+=(python3-cryptography)
 sudo=""

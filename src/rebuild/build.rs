@@ -19,7 +19,7 @@ use super::deps;
 use super::host_tools::HostTools;
 use super::plan::{Artifact, BuilderRef, PlanError, PlatformPlan, ReleasePlan};
 use super::recipe::{Recipe, RecipeError};
-use super::sandbox::{self, BuilderRoot, Mounts, SandboxError, Step};
+use super::sandbox::{self, BuilderRoot, Mounts, SandboxError, Step, StepUser};
 use super::source::{self, PinnedSource, SourceError};
 use crate::image::cache::Cache;
 use crate::image::digest::{hash_reader, Digest};
@@ -63,6 +63,8 @@ pub enum BuildError {
         sandbox_path: String,
         allowed: String,
     },
+    #[error("recipe {origin} sets build.root, which only the sandbox can provide (root of the build's own user namespace): drop --no-sandbox")]
+    RootNeedsSandbox { origin: String },
     #[error("recipe {origin} sets build.workdir, which only the sandbox can provide (it would put the source at {workdir} on this machine): drop --no-sandbox, or build from a copy of the recipe without workdir")]
     WorkdirNeedsSandbox { origin: String, workdir: String },
     #[error("artifact {} resolves to {}, outside the build's directories", path.display(), resolved.display())]
@@ -282,6 +284,11 @@ pub fn check_sandbox(release: &ReleasePlan, options: &BuildOptions) -> Result<()
             workdir: workdir.clone(),
         });
     }
+    if release.recipe.build.run_as_root && !options.sandboxed {
+        return Err(BuildError::RootNeedsSandbox {
+            origin: release.recipe.origin.clone(),
+        });
+    }
     if options.sandboxed {
         sandbox::probe()?;
         if release.recipe.build.fetch.is_some() {
@@ -404,6 +411,11 @@ pub fn build_platform(
         root: &build.builder,
         mounts,
         argv,
+        user: if rendered.run_as_root {
+            StepUser::Root
+        } else {
+            StepUser::Build
+        },
         env: &env,
         network,
         tmp_size: plan.options.tmp_size,

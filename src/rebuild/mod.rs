@@ -11,11 +11,13 @@
 //! [`build`] runs every platform. [`published`] fetches the
 //! maintainers' own checksums to compare against; [`adjust`] reads the
 //! inputs a published binary records that its rebuild did not take, and
-//! writes the recipe that takes them.
+//! writes the recipe that takes them. [`debian`] rebuilds a Debian source
+//! package in the sandbox as Debian's buildds do.
 
 pub mod adjust;
 pub mod build;
 pub mod builder;
+pub mod debian;
 pub mod deps;
 pub mod host_tools;
 pub mod infer;

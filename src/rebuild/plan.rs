@@ -108,6 +108,9 @@ pub struct PlatformPlan {
     pub fetch: Option<Vec<String>>,
     pub command: Vec<String>,
     pub artifact: Artifact,
+    /// `[build] root = true`: the steps run as root of the build's own
+    /// user namespace.
+    pub run_as_root: bool,
 }
 
 impl ReleasePlan {
@@ -224,6 +227,7 @@ impl ReleasePlan {
             fetch,
             command,
             artifact,
+            run_as_root: recipe.build.run_as_root,
         })
     }
 }

@@ -1,7 +1,9 @@
 //! Sandbox: runs a recipe's build steps inside bubblewrap.
 //!
 //! The third stage of the rebuild side. Every step runs as an unprivileged
-//! build user (uid/gid 1000) with all namespaces unshared, a read-only root
+//! build user (uid/gid 1000), or as root of the build's own user namespace
+//! when it asks to ([`StepUser::Root`]: uid/gid 0 there, mapped to the
+//! calling user outside, no host privileges), with all namespaces unshared, a read-only root
 //! (the host's system directories and Rust toolchain, or a builder image's
 //! unpacked rootfs), an `/etc` of its own (generated `passwd`, `group`,
 //! `hosts`, `resolv.conf`;
@@ -37,6 +39,30 @@ pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 /// The user and group every sandboxed step runs as, inside its namespace.
 pub const BUILD_UID: u32 = 1000;
 pub const BUILD_GID: u32 = 1000;
+/// Who a step runs as inside its user namespace (it holds one uid and one
+/// gid, both mapped to the calling user outside: neither is privileged on
+/// the host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StepUser {
+    /// The build user, uid/gid [`BUILD_UID`]/[`BUILD_GID`].
+    #[default]
+    Build,
+    /// uid/gid 0 of the namespace: for builds that chown, or whose tools
+    /// insist on root (`dpkg-buildpackage`, whose `fakeroot` cannot work in
+    /// a one-uid namespace).
+    Root,
+}
+
+impl StepUser {
+    /// The uid and gid inside the namespace.
+    pub fn ids(self) -> (u32, u32) {
+        match self {
+            Self::Build => (BUILD_UID, BUILD_GID),
+            Self::Root => (0, 0),
+        }
+    }
+}
+
 /// The size cap of the sandbox's `/tmp` (a tmpfs, in memory) unless `--tmp-size` says otherwise.
 pub const DEFAULT_TMP_SIZE: u64 = 4 << 30;
 /// The resolver a network step's `/etc/resolv.conf` names: slirp4netns's
@@ -239,6 +265,9 @@ pub struct Step<'a> {
     pub root: &'a BuilderRoot,
     pub mounts: &'a Mounts,
     pub argv: &'a [String],
+    /// Who the command runs as inside the sandbox (without the sandbox:
+    /// the calling user, whatever this says).
+    pub user: StepUser,
     /// The complete environment (see [`base_env`]).
     pub env: &'a BTreeMap<String, String>,
     /// Whether the step has a network: its own namespace, wired to the
@@ -495,13 +524,14 @@ pub fn command_line(step: &Step<'_>) -> Result<Vec<String>, SandboxError> {
         // The namespace `unshare` made, which slirp4netns wires up.
         args.push("--share-net".into());
     }
+    let (uid, gid) = step.user.ids();
     args.extend(
         [
             "--unshare-user",
             "--uid",
-            &BUILD_UID.to_string(),
+            &uid.to_string(),
             "--gid",
-            &BUILD_GID.to_string(),
+            &gid.to_string(),
             "--die-with-parent",
             "--new-session",
             "--clearenv",
@@ -1019,6 +1049,7 @@ mod tests {
             root,
             mounts,
             argv,
+            user: StepUser::Build,
             env,
             network,
             tmp_size: 1 << 20,
@@ -1110,6 +1141,37 @@ mod tests {
             line.get(2..).unwrap(),
             "the same sandbox otherwise"
         );
+    }
+
+    #[test]
+    fn a_root_step_is_uid_0_of_its_own_user_namespace_and_otherwise_the_same_sandbox() {
+        let mounts = test_mounts(None);
+        let argv = vec!["id".to_string()];
+        let env = BTreeMap::new();
+        let build_user = step(&BuilderRoot::Host, &mounts, &argv, &env, false);
+        let as_root = Step {
+            user: StepUser::Root,
+            ..build_user.clone()
+        };
+        let build_line = command_line(&build_user).unwrap();
+        let root_line = command_line(&as_root).unwrap();
+        assert_eq!(
+            root_line.get(..7).unwrap(),
+            [
+                "bwrap",
+                "--unshare-all",
+                "--unshare-user",
+                "--uid",
+                "0",
+                "--gid",
+                "0"
+            ]
+        );
+        assert_eq!(
+            build_line.get(3..7).unwrap(),
+            ["--uid", "1000", "--gid", "1000"]
+        );
+        assert_eq!(root_line.get(7..), build_line.get(7..));
     }
 
     #[test]

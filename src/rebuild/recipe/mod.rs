@@ -10,8 +10,11 @@
 //! path across registries (mirrors), and lists and prints them ([`catalogue`]);
 //! a recipe pinned by the sha256 of its bytes loads only as those bytes ([`pinned`]);
 //! [`RecipeSpec`] writes a recipe's values as TOML ([`write`]).
+//! A recipe whose `[source]` is a Debian source package is a
+//! [`DebianRecipe`]; [`RecipeKind`] loads a file of either kind ([`debian`]).
 
 pub mod catalogue;
+pub mod debian;
 mod error;
 pub mod pinned;
 pub mod schema;
@@ -19,6 +22,7 @@ pub mod template;
 pub mod write;
 
 pub use catalogue::{Catalogue, Entry, Found, Listed};
+pub use debian::{DebianRecipe, DebianSourceSpec, RecipeKind};
 pub use error::RecipeError;
 pub use schema::{ArtifactSpec, BuildSpec, Builder, ImageSpec, Published, Recipe, SourceSpec};
 pub use template::{Template, TemplateVars};

@@ -86,6 +86,9 @@ pub struct BuildSpec {
     /// `SOURCE_DATE_EPOCH` for the build (renders to RFC 3339 UTC or
     /// seconds); `None`: the commit's time.
     pub source_date_epoch: Option<Template>,
+    /// `root = true`: the steps run as uid/gid 0 of the build's own user
+    /// namespace (no host privileges), not as the build user.
+    pub run_as_root: bool,
 }
 
 /// What the build runs on.
@@ -135,7 +138,7 @@ struct RawInput {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawImage {
+pub(super) struct RawImage {
     repository: Spanned<String>,
     #[serde(default)]
     fallback_repositories: Vec<Spanned<String>>,
@@ -159,6 +162,8 @@ struct RawBuild {
     builder: Spanned<String>,
     workdir: Option<Spanned<String>>,
     source_date_epoch: Option<Spanned<String>>,
+    #[serde(default)]
+    root: bool,
     fetch: Option<Spanned<Vec<Spanned<String>>>>,
     command: Spanned<Vec<Spanned<String>>>,
     artifact: Option<Spanned<String>>,
@@ -196,15 +201,15 @@ pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Turns byte offsets into `recipe FILE:LINE:COLUMN` errors.
-struct Locator<'a> {
-    origin: &'a str,
-    text: &'a str,
+pub(super) struct Locator<'a> {
+    pub(super) origin: &'a str,
+    pub(super) text: &'a str,
     /// The names of `[inputs]`, for `{input:NAME}` in `[build]`.
-    declared: BTreeSet<String>,
+    pub(super) declared: BTreeSet<String>,
 }
 
 impl Locator<'_> {
-    fn error(&self, span: Range<usize>, message: impl Into<String>) -> RecipeError {
+    pub(super) fn error(&self, span: Range<usize>, message: impl Into<String>) -> RecipeError {
         let (line, column) = line_and_column(self.text, span.start);
         RecipeError::Invalid {
             origin: self.origin.to_string(),
@@ -214,7 +219,11 @@ impl Locator<'_> {
         }
     }
 
-    fn template(&self, value: &Spanned<String>, scope: Scope<'_>) -> Result<Template, RecipeError> {
+    pub(super) fn template(
+        &self,
+        value: &Spanned<String>,
+        scope: Scope<'_>,
+    ) -> Result<Template, RecipeError> {
         Template::parse(value.get_ref(), scope).map_err(|m| self.error(value.span(), m))
     }
 
@@ -276,6 +285,43 @@ impl Locator<'_> {
             .name())
     }
 
+    /// `[image]`, validated (shared by the git and the Debian recipe kinds).
+    pub(super) fn image(&self, raw: &RawImage) -> Result<ImageSpec, RecipeError> {
+        let repository = self.repository("image.repository", &raw.repository)?;
+        let mut fallback_repositories: Vec<String> = Vec::new();
+        for fallback in &raw.fallback_repositories {
+            let name = self.repository("image.fallback_repositories", fallback)?;
+            if name == repository || fallback_repositories.contains(&name) {
+                return Err(self.error(
+                    fallback.span(),
+                    format!("image.fallback_repositories names {name} twice (or as image.repository too)"),
+                ));
+            }
+            fallback_repositories.push(name);
+        }
+        let tag = self.template(&raw.tag, Scope::Platform)?;
+        if tag.as_str().is_empty() {
+            return Err(self.error(raw.tag.span(), "image.tag is empty"));
+        }
+        if let Some(binary) = &raw.binary {
+            if !binary.get_ref().starts_with('/') {
+                return Err(self.error(
+                    binary.span(),
+                    format!(
+                        "image.binary {:?} must be an absolute path",
+                        binary.get_ref()
+                    ),
+                ));
+            }
+        }
+        Ok(ImageSpec {
+            repository,
+            fallback_repositories,
+            tag,
+            binary: raw.binary.as_ref().map(|b| b.get_ref().clone()),
+        })
+    }
+
     fn build_scope(&self) -> Scope<'_> {
         Scope::Build {
             declared: &self.declared,
@@ -300,38 +346,19 @@ impl Recipe {
             text,
             declared: BTreeSet::new(),
         };
+        if let Some(span) = super::debian::debian_source_span(text) {
+            return Err(at.error(
+                span,
+                "source.debian makes this a Debian source-package recipe, not a git one: \
+                 load it as the Debian kind (RecipeKind), which takes no [build]",
+            ));
+        }
         let raw: RawRecipe = toml::from_str(text)
             .map_err(|e| at.error(e.span().unwrap_or(0..0), e.message().trim_end().to_string()))?;
         let inputs = parse_inputs(&at, &raw.inputs)?;
         at.declared = inputs.keys().cloned().collect();
 
-        let repository = at.repository("image.repository", &raw.image.repository)?;
-        let mut fallback_repositories: Vec<String> = Vec::new();
-        for fallback in &raw.image.fallback_repositories {
-            let name = at.repository("image.fallback_repositories", fallback)?;
-            if name == repository || fallback_repositories.contains(&name) {
-                return Err(at.error(
-                    fallback.span(),
-                    format!("image.fallback_repositories names {name} twice (or as image.repository too)"),
-                ));
-            }
-            fallback_repositories.push(name);
-        }
-        let tag = at.template(&raw.image.tag, Scope::Platform)?;
-        if tag.as_str().is_empty() {
-            return Err(at.error(raw.image.tag.span(), "image.tag is empty"));
-        }
-        if let Some(binary) = &raw.image.binary {
-            if !binary.get_ref().starts_with('/') {
-                return Err(at.error(
-                    binary.span(),
-                    format!(
-                        "image.binary {:?} must be an absolute path",
-                        binary.get_ref()
-                    ),
-                ));
-            }
-        }
+        let image = at.image(&raw.image)?;
 
         if raw.source.git.get_ref().is_empty() {
             return Err(at.error(raw.source.git.span(), "source.git is empty"));
@@ -463,12 +490,7 @@ impl Recipe {
             origin: origin.to_string(),
             sha256: Digest::of(text.as_bytes()),
             text: text.to_string(),
-            image: ImageSpec {
-                repository,
-                fallback_repositories,
-                tag,
-                binary: raw.image.binary.map(Spanned::into_inner),
-            },
+            image,
             source: SourceSpec {
                 git: raw.source.git.into_inner(),
                 git_ref,
@@ -483,6 +505,7 @@ impl Recipe {
                 platforms,
                 workdir,
                 source_date_epoch,
+                run_as_root: build.root,
             },
             published,
             inputs,

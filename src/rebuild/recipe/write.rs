@@ -100,6 +100,9 @@ fn build_table(build: &BuildSpec) -> Table {
     if let Some(epoch) = &build.source_date_epoch {
         table.insert("source_date_epoch", template(epoch));
     }
+    if build.run_as_root {
+        table.insert("root", toml_edit::value(true));
+    }
     if let Some(fetch) = &build.fetch {
         table.insert("fetch", argv(fetch));
     }

@@ -442,6 +442,7 @@ impl SharedRecipe {
                     .collect::<Result<_, InferError>>()?,
                 workdir: self.workdir.clone(),
                 source_date_epoch: None,
+                run_as_root: false,
             },
             published: None,
         };

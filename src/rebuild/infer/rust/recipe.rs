@@ -107,6 +107,7 @@ impl RecipeParts<'_> {
                 platforms,
                 workdir: self.workdir.map(build_template).transpose()?,
                 source_date_epoch: None,
+                run_as_root: false,
             },
             published: None,
         };
