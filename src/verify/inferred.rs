@@ -21,15 +21,17 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::depcheck::DependencyCheck;
-use super::opened::OpenedImage;
 use super::follow::follow_build;
+use super::opened::OpenedImage;
 use super::outcome::{
     CandidateResult, ConfirmedCause, CrossCheck, ImageInfo, PlatformResult, PlatformVerdict,
     RecipeInfo, SourceInfo, VerifyReport,
 };
+use super::packaged::PackagedRequest;
 use super::pipeline::{check_dependencies, conclude, BuilderCache, VerifyError};
 use crate::binary::Binary;
 use crate::diff::{Cause, DiffOptions};
+use crate::distro::archive::ArchiveConfig;
 use crate::image::platform::Platform;
 use crate::image::reference::{ImageLocation, Reference};
 
@@ -419,9 +421,33 @@ fn host_version(program: &str, args: &[&str], path: &str) -> Option<String> {
     (output.status.success() && !line.is_empty()).then(|| line.to_string())
 }
 
-/// Infers a recipe and verifies the image with its candidates.
-pub fn verify_inferred(request: &InferRequest<'_>) -> Result<VerifyReport, VerifyError> {
-    let inferred = infer_recipe(request)?;
+/// Verifies an image no recipe covers: a binary that came from a
+/// distribution package against the package's archive and source package
+/// ([`super::packaged`]), else with the candidates of a recipe inferred
+/// from the binary.
+pub fn verify_inferred(
+    request: &InferRequest<'_>,
+    archive: &ArchiveConfig,
+) -> Result<VerifyReport, VerifyError> {
+    let opened = super::opened::open_and_extract(
+        request.image,
+        request.version,
+        request.platforms,
+        request.access,
+        &request.build.out_dir,
+    )?;
+    if let Some(owners) = super::packaged::owners(&opened)? {
+        let packaged = PackagedRequest {
+            version: request.version,
+            recipe: None,
+            build: &request.build,
+            access: request.access,
+            diff: &request.diff,
+            archive,
+        };
+        return super::packaged::verify_packaged(&packaged, opened, owners);
+    }
+    let inferred = infer_from(request, opened)?;
     // Each group's candidates, rendered for the version once for every
     // platform that tries them.
     let releases: Vec<Vec<ReleasePlan>> = inferred

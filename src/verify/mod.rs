@@ -15,6 +15,7 @@ mod follow;
 pub mod inferred;
 pub mod opened;
 mod outcome;
+pub mod packaged;
 pub mod pipeline;
 pub mod published;
 

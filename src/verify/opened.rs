@@ -46,9 +46,7 @@ pub fn open_and_extract(
     };
     let image = Image::open(&location, access).map_err(image_error)?;
     let resolved = image.resolve().map_err(image_error)?;
-    let platform_images = image
-        .platforms(&resolved, platforms)
-        .map_err(image_error)?;
+    let platform_images = image.platforms(&resolved, platforms).map_err(image_error)?;
     let out_dir = std::path::absolute(out_dir).map_err(|source| VerifyError::Io {
         path: out_dir.to_path_buf(),
         source,

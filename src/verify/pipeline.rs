@@ -60,6 +60,10 @@ pub enum VerifyError {
     Tree(#[from] crate::rebuild::infer::files::TreeError),
     #[error(transparent)]
     Published(#[from] super::published::PublishedError),
+    #[error("cannot read the image's package database")]
+    PackageDatabase(#[from] crate::distro::db::DbError),
+    #[error("cannot open the distribution's archive")]
+    Archive(#[from] crate::distro::archive::ArchiveError),
     #[error("no platform's binary could be extracted from the image: {errors}")]
     NoImageBinary { errors: String },
     #[error("cannot write {}: {source}", path.display())]

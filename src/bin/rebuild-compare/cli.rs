@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, Parser, ValueEnum};
+use rebuild_compare::distro::archive::ArchiveConfig;
 use rebuild_compare::image::cache::Cache;
 use rebuild_compare::image::mirrors::RegistriesConf;
 use rebuild_compare::image::reference::ImageLocation;
@@ -19,7 +20,7 @@ use rebuild_compare::progress::terminal::TerminalProgress;
 use rebuild_compare::progress::SharedProgress;
 use rebuild_compare::rebuild::build::{self, BuildOptions};
 use rebuild_compare::rebuild::recipe::catalogue::Lookup;
-use rebuild_compare::rebuild::recipe::{pinned, Catalogue, Recipe};
+use rebuild_compare::rebuild::recipe::{pinned, Catalogue, DebianRecipe, Recipe, RecipeKind};
 
 use crate::commands::{self, Command};
 
@@ -210,6 +211,32 @@ impl RebuildArgs {
         Ok((found.entry.recipe.clone(), found.note))
     }
 
+    /// `--recipe FILE` when the file is a Debian source recipe
+    /// (`[source] debian`), checked against `--recipe-sha256` when given.
+    pub fn debian_recipe(&self) -> anyhow::Result<Option<DebianRecipe>> {
+        let Some(path) = &self.recipe else {
+            return Ok(None);
+        };
+        let bytes = pinned::recipe_bytes(path)?;
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            return Ok(None);
+        };
+        let RecipeKind::Debian(recipe) = RecipeKind::parse(&path.display().to_string(), text)?
+        else {
+            return Ok(None);
+        };
+        if let Some(expected) = &self.recipe_sha256 {
+            let actual = pinned::recipe_sha256(&bytes);
+            if &actual != expected {
+                anyhow::bail!(
+                    "{} has sha256 {actual}, not the {expected} --recipe-sha256 names: the recipe changed since it was pinned",
+                    path.display()
+                );
+            }
+        }
+        Ok(Some(recipe))
+    }
+
     /// The recipe for `verify`: as [`RebuildArgs::recipe`], or `None` when
     /// the catalogue says to infer one ([`Catalogue::lookup_or_infer`]),
     /// with a note naming any close matches.
@@ -237,6 +264,35 @@ impl RebuildArgs {
             sandboxed: !self.no_sandbox,
             progress: access.progress.clone(),
             tmp_size: self.tmp_size,
+        }
+    }
+}
+
+/// Where a binary from a distribution package is checked and its source
+/// package fetched: `verify`'s archive options.
+#[derive(Args)]
+pub struct ArchiveArgs {
+    /// The Debian archive mirror a packaged binary is checked against and its source package and build root come from.
+    #[arg(long, value_name = "URL", default_value = "http://deb.debian.org/debian", help_heading = PACKAGES)]
+    archive_mirror: url::Url,
+    /// The mirror of the release's `-security` suite.
+    #[arg(long, value_name = "URL", default_value = "http://deb.debian.org/debian-security", help_heading = PACKAGES)]
+    archive_security_mirror: url::Url,
+    /// The OpenPGP keyring (binary or armored) the archive's release files must be signed with.
+    #[arg(long, value_name = "FILE", default_value = "/usr/share/keyrings/debian-archive-keyring.gpg", help_heading = PACKAGES)]
+    archive_keyring: PathBuf,
+}
+
+/// The help heading of [`ArchiveArgs`].
+const PACKAGES: &str = "Distribution packages";
+
+impl ArchiveArgs {
+    pub fn config(&self) -> ArchiveConfig {
+        ArchiveConfig {
+            mirror: self.archive_mirror.clone(),
+            security_mirror: self.archive_security_mirror.clone(),
+            keyring: self.archive_keyring.clone(),
+            snapshot: None,
         }
     }
 }

@@ -58,8 +58,8 @@ impl Default for ArchiveConfig {
     fn default() -> Self {
         let url = |s: &str| Url::parse(s).unwrap_or_else(|_| unreachable!("a valid literal URL"));
         ArchiveConfig {
-            mirror: url("https://deb.debian.org/debian"),
-            security_mirror: url("https://deb.debian.org/debian-security"),
+            mirror: url("http://deb.debian.org/debian"),
+            security_mirror: url("http://deb.debian.org/debian-security"),
             keyring: PathBuf::from("/usr/share/keyrings/debian-archive-keyring.gpg"),
             snapshot: None,
         }

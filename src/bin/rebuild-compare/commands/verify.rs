@@ -14,10 +14,11 @@ use rebuild_compare::image::digest::Digest;
 use rebuild_compare::image::platform::Platform;
 use rebuild_compare::image::reference::ImageLocation;
 use rebuild_compare::report;
+use rebuild_compare::verify::packaged::PackagedRequest;
 use rebuild_compare::verify::{self, InferRequest, Verdict, VerifyRequest};
 
 use super::Globals;
-use crate::cli::{AccessArgs, Format, RebuildArgs, StderrArgs};
+use crate::cli::{AccessArgs, ArchiveArgs, Format, RebuildArgs, StderrArgs};
 use crate::output;
 
 /// `verify`: its own options, and the global ones given after it.
@@ -78,6 +79,8 @@ pub struct Args {
     no_adjust: bool,
     #[command(flatten)]
     rebuild: RebuildArgs,
+    #[command(flatten)]
+    archive: ArchiveArgs,
 }
 
 /// `verify --format`: text and JSON as every command prints, or markdown
@@ -110,13 +113,31 @@ fn verify_and_report(args: &Args, globals: &Globals) -> anyhow::Result<bool> {
         anyhow::bail!("usage: rebuild-compare IMAGE VERSION (see --help)");
     };
     let sign_key = signing_key(args, globals)?;
-    let (recipe, recipe_note) = args.rebuild.recipe_or_infer(image)?;
+    let archive = args.archive.config();
+    let debian_recipe = args.rebuild.debian_recipe()?;
+    let (recipe, recipe_note) = match &debian_recipe {
+        Some(_) => (None, None),
+        None => args.rebuild.recipe_or_infer(image)?,
+    };
     if let (None, Some(note), false) = (&recipe, &recipe_note, quiet) {
         eprintln!("note: {note}");
     }
     let access = globals.access.options(quiet)?;
-    let report = match &recipe {
-        Some(recipe) => verify::verify(&VerifyRequest {
+    let report = match (&recipe, &debian_recipe) {
+        (_, Some(debian)) => verify::packaged::verify_with_recipe(
+            &PackagedRequest {
+                version,
+                recipe: None,
+                build: &args.rebuild.options(version, &access),
+                access: &access,
+                diff: &DiffOptions::default(),
+                archive: &archive,
+            },
+            debian,
+            image,
+            &args.platforms,
+        )?,
+        (Some(recipe), None) => verify::verify(&VerifyRequest {
             image,
             version,
             recipe,
@@ -133,17 +154,20 @@ fn verify_and_report(args: &Args, globals: &Globals) -> anyhow::Result<bool> {
                 args.max_adjustments as usize
             },
         })?,
-        None => {
-            let mut report = verify::verify_inferred(&InferRequest {
-                image,
-                version,
-                source_override: args.rebuild.source.as_deref(),
-                platforms: &args.platforms,
-                build: args.rebuild.options(version, &access),
-                access: &access,
-                diff: DiffOptions::default(),
-                max_candidates: args.max_candidates as usize,
-            })?;
+        (None, None) => {
+            let mut report = verify::verify_inferred(
+                &InferRequest {
+                    image,
+                    version,
+                    source_override: args.rebuild.source.as_deref(),
+                    platforms: &args.platforms,
+                    build: args.rebuild.options(version, &access),
+                    access: &access,
+                    diff: DiffOptions::default(),
+                    max_candidates: args.max_candidates as usize,
+                },
+                &archive,
+            )?;
             report.notes.splice(0..0, recipe_note);
             report
         }

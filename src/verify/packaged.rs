@@ -1,0 +1,615 @@
+//! The main job for a binary that came from a distribution's package
+//! (`FROM debian:bookworm` + `apt-get install tree`): three sides per
+//! platform instead of two.
+//!
+//! 1. The image's own package database names the package that owns the
+//!    binary ([`crate::distro::db`]); its recorded digest of the file is
+//!    checked as a weak, in-image check (whoever wrote the image wrote the
+//!    database too).
+//! 2. The distribution's archive is the authority: the package is fetched
+//!    through the chain keyring → signed release file → index hash → `.deb`
+//!    hash ([`crate::distro::archive`]), and the file it holds is the
+//!    platform's *published* digest. A binary that differs from its own
+//!    package is a mismatch whatever else holds.
+//! 3. The source package is fetched the same way and rebuilt in a fresh
+//!    build root ([`crate::rebuild::debian`]); the file from the rebuilt
+//!    package is compared with the image binary, and a mismatch explained
+//!    as for any rebuild.
+//!
+//! The package, its version and the release come from a Debian recipe
+//! when one is given, else from the image's database and `os-release`:
+//! what the database says only names what to look up, and the archive
+//! decides. The rebuild runs for the architecture of this machine only;
+//! other platforms get the archive check and are otherwise skipped.
+//!
+//! Threat model: the image (binary, database, os-release), the archive
+//! mirror and the network are untrusted; the distribution's keyring is the
+//! one trust anchor. Nothing is compared before its chain is verified.
+
+use std::path::{Path, PathBuf};
+
+use super::opened::{open_and_extract, OpenedImage};
+use super::outcome::{
+    CrossCheck, ImageInfo, PlatformResult, PlatformVerdict, RecipeInfo, SourceInfo, VerifyReport,
+};
+use super::pipeline::{conclude, image_name, mirror_note, overall_verdict, VerifyError};
+use crate::diff::DiffOptions;
+use crate::distro::archive::{Archive, ArchiveConfig, ArchiveFile, SourcePackage};
+use crate::distro::db::{read_provenance, Provenance};
+use crate::distro::{deb, DigestAlgorithm, FileDigest, Package, PackageManager};
+use crate::image::digest::Digest;
+use crate::image::platform::Platform;
+use crate::image::AccessOptions;
+use crate::rebuild::build::{platform_dir_name, BuildOptions, BuiltArtifact};
+use crate::rebuild::debian::{DebianBuild, DebianBuildRequest};
+use crate::rebuild::recipe::DebianRecipe;
+use crate::rootfs::extract::FoundBinary;
+
+/// The name of the inferred Debian recipe in the output directory.
+pub const PACKAGE_RECIPE_FILE: &str = "inferred-recipe.toml";
+
+/// What to verify and how, for a packaged binary.
+pub struct PackagedRequest<'a> {
+    /// The release, as typed.
+    pub version: &'a str,
+    /// A Debian recipe naming the source package; `None`: the image's
+    /// package database names it.
+    pub recipe: Option<&'a DebianRecipe>,
+    pub build: &'a BuildOptions,
+    pub access: &'a AccessOptions,
+    pub diff: &'a DiffOptions,
+    pub archive: &'a ArchiveConfig,
+}
+
+/// The packages the image's database says own each platform's binary, read
+/// once; `None` when no platform's binary belongs to a package.
+pub fn owners(pinned: &OpenedImage) -> Result<Option<Vec<Option<Provenance>>>, VerifyError> {
+    let mut owners = Vec::new();
+    for (platform_image, found) in pinned.platforms.iter().zip(&pinned.found) {
+        let owner = match found {
+            Ok(found) => read_provenance(&pinned.image, platform_image, &found.located.path)?,
+            Err(_) => None,
+        };
+        owners.push(owner);
+    }
+    Ok(owners.iter().any(Option::is_some).then_some(owners))
+}
+
+/// Pins the image (an untagged reference at the recipe's tag for the
+/// version), extracts each platform's binary and verifies it as a Debian
+/// recipe says.
+pub fn verify_with_recipe(
+    request: &PackagedRequest<'_>,
+    recipe: &DebianRecipe,
+    image: &str,
+    platforms: &[Platform],
+) -> Result<VerifyReport, VerifyError> {
+    let tag = recipe
+        .image
+        .tag
+        .render(&crate::rebuild::recipe::TemplateVars::version(
+            request.version,
+        ));
+    let opened = open_and_extract(
+        image,
+        &tag,
+        platforms,
+        request.access,
+        &request.build.out_dir,
+    )?;
+    let owners = owners(&opened)?.unwrap_or_else(|| vec![None; opened.platforms.len()]);
+    let archive = ArchiveConfig {
+        mirror: recipe
+            .source
+            .mirror
+            .clone()
+            .unwrap_or_else(|| request.archive.mirror.clone()),
+        ..request.archive.clone()
+    };
+    let request = PackagedRequest {
+        recipe: Some(recipe),
+        archive: &archive,
+        ..*request
+    };
+    verify_packaged(&request, opened, owners)
+}
+
+/// Verifies each platform's packaged binary against the archive and the
+/// rebuild of its source package.
+pub fn verify_packaged(
+    request: &PackagedRequest<'_>,
+    pinned: OpenedImage,
+    owners: Vec<Option<Provenance>>,
+) -> Result<VerifyReport, VerifyError> {
+    let archive = Archive::new(request.archive.clone(), &request.access.cache)?;
+    let host = Platform::host();
+    let mut platforms = Vec::new();
+    let mut sources: Vec<SourcePackage> = Vec::new();
+    let mut notes: Vec<String> = mirror_note(&pinned.resolved).into_iter().collect();
+    for ((platform_image, found), owner) in pinned.platforms.iter().zip(pinned.found).zip(owners) {
+        let mut result =
+            PlatformResult::skipped(platform_image.platform.to_string(), String::new());
+        result.error = None;
+        result.manifest_digest = Some(platform_image.manifest_digest.clone());
+        let side = PlatformSide {
+            request,
+            archive: &archive,
+            platform: &platform_image.platform,
+            rebuild: platform_image.platform.matches(&host)
+                || host.matches(&platform_image.platform),
+        };
+        let result = match found {
+            Ok(found) => side.verify(result, found, owner, &mut sources),
+            Err(error) => {
+                result.verdict = PlatformVerdict::Error;
+                result.error = Some(error);
+                result
+            }
+        };
+        platforms.push(result);
+    }
+    let (verdict, verdict_notes) = overall_verdict(&platforms);
+    notes.extend(verdict_notes);
+    let source = sources.first();
+    let (recipe_text, recipe_origin) = match request.recipe {
+        Some(recipe) => (recipe.text.clone(), recipe.origin.clone()),
+        None => {
+            let text = platforms
+                .iter()
+                .find_map(|p| p.package.as_ref())
+                .map(|package| inferred_recipe(&pinned.location.to_string(), package))
+                .unwrap_or_default();
+            let path = std::path::absolute(&request.build.out_dir)
+                .unwrap_or_else(|_| request.build.out_dir.clone())
+                .join(PACKAGE_RECIPE_FILE);
+            write_file(&path, text.as_bytes())?;
+            (text, path.display().to_string())
+        }
+    };
+    Ok(VerifyReport {
+        verdict,
+        image: ImageInfo {
+            reference: pinned.resolved.reference.clone(),
+            digest: pinned.resolved.digest.clone(),
+            name: image_name(&pinned.location),
+            index_platforms: crate::image::index_platforms(&pinned.resolved),
+        },
+        source: SourceInfo {
+            url: source.map(|s| s.url.clone()).unwrap_or_default(),
+            git_ref: source
+                .map(|s| s.dsc.trim_end_matches(".dsc").to_string())
+                .unwrap_or_default(),
+            commit: source.map(|s| s.dsc_sha256.to_string()).unwrap_or_default(),
+            fetched_from: None,
+        },
+        recipe: RecipeInfo {
+            path: recipe_origin,
+            sha256: Digest::of(recipe_text.as_bytes()),
+            inferred: request.recipe.is_none(),
+        },
+        sandboxed: true,
+        builder: None,
+        platforms,
+        notes,
+    })
+}
+
+/// One platform's three sides.
+struct PlatformSide<'a> {
+    request: &'a PackagedRequest<'a>,
+    archive: &'a Archive,
+    platform: &'a Platform,
+    /// Whether this machine rebuilds the platform (its own architecture).
+    rebuild: bool,
+}
+
+impl PlatformSide<'_> {
+    fn verify(
+        &self,
+        mut result: PlatformResult,
+        found: FoundBinary,
+        owner: Option<Provenance>,
+        sources: &mut Vec<SourcePackage>,
+    ) -> PlatformResult {
+        let mut checks = Vec::new();
+        result.package = owner.as_ref().map(|o| o.owned.package.clone());
+        let target = match self.target(owner.as_ref(), &mut checks) {
+            Ok(target) => target,
+            Err(error) => {
+                result.cross_checks = checks;
+                return failed(result, error);
+            }
+        };
+        if let Some(owner) = &owner {
+            checks.extend(recorded_check(owner, &found.extracted));
+        }
+        let published = self.published(&target);
+        let published_digest = published
+            .as_ref()
+            .map(|p| (p.sha256.clone(), p.deb.url.clone()))
+            .map_err(Clone::clone);
+        if let Ok(published) = &published {
+            checks.push(CrossCheck::passed(format!(
+                "{} is the archive's: {} {} verified through {} (signed by {})",
+                target.path,
+                published.deb.suite,
+                published.deb.url,
+                published.deb.release_url,
+                published.deb.signed_by
+            )));
+            if published.sha256 != found.sha256 {
+                checks.push(CrossCheck::failed(format!(
+                    "the image binary {} differs from the file {} {} holds ({}): the image changed it",
+                    found.sha256, target.package.name, target.package.version, published.sha256
+                )));
+            }
+        }
+        if !self.rebuild {
+            return self.archive_only(result, found, published_digest, checks);
+        }
+        let built = published
+            .map_err(|_| "not rebuilt: the archive's package could not be had".to_string())
+            .and_then(|published| {
+                self.rebuild(&target, &published, sources)
+                    .map_err(|e| format!("rebuild: {e}"))
+            });
+        let (built, root) = match built {
+            Ok((artifact, root)) => (Ok(artifact), Some(root)),
+            Err(e) => (Err(e), None),
+        };
+        if let Some(root) = &root {
+            checks.push(CrossCheck::passed(format!(
+                "rebuilt in a {} build root ({}{}): {}",
+                target.release,
+                root.sha256,
+                if root.reused { ", reused" } else { "" },
+                root.toolchain
+                    .iter()
+                    .map(|(name, version)| format!("{name} {version}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let mut result = conclude(
+            result,
+            Ok(found),
+            built,
+            "",
+            Some(published_digest),
+            None,
+            self.request.diff,
+        );
+        let mut all = checks;
+        all.append(&mut result.cross_checks);
+        result.cross_checks = all;
+        result
+    }
+
+    /// The package and release to check. The binary package is the one the
+    /// image's database says owns the binary; a recipe names its source
+    /// package and release (a database that disagrees is a failed check),
+    /// else the database and the image's os-release do.
+    fn target(
+        &self,
+        owner: Option<&Provenance>,
+        checks: &mut Vec<CrossCheck>,
+    ) -> Result<Target, String> {
+        let owner = owner.ok_or(
+            "no package of the image's database lists the binary, so there is no package to check it against",
+        )?;
+        let mut package = owner.owned.package.clone();
+        if package.manager != PackageManager::Dpkg {
+            return Err(format!(
+                "the image's {} database says {package} owns the binary, but only Debian's archive is checked and rebuilt from",
+                package.manager
+            ));
+        }
+        let codename = match &owner.os {
+            Some(os) if os.id == "debian" => os.codename.clone(),
+            Some(os) if self.request.recipe.is_none() => {
+                return Err(format!(
+                    "the image's os-release says ID={}: only Debian's archive is supported",
+                    os.id
+                ))
+            }
+            _ => None,
+        };
+        let release = match self.request.recipe {
+            Some(recipe) => {
+                let version = recipe
+                    .source
+                    .render_version(&recipe.origin, self.request.version)
+                    .map_err(|e| e.to_string())?;
+                if package.source != recipe.source.package || package.source_version() != version
+                {
+                    checks.push(CrossCheck::failed(format!(
+                        "the image's package database says {package} comes from source {} {}; the recipe says {} {version}",
+                        package.source,
+                        package.source_version(),
+                        recipe.source.package
+                    )));
+                }
+                package.source = recipe.source.package.clone();
+                package.source_version = (version != package.version).then_some(version);
+                recipe.source.release.clone().or(codename)
+            }
+            None => codename,
+        }
+        .ok_or("the image's os-release names no Debian VERSION_CODENAME: pass a Debian recipe naming its release ([source] release)")?;
+        Ok(Target {
+            package,
+            release,
+            path: owner.owned.path.clone(),
+        })
+    }
+
+    /// The archive's package and the digest of the file it holds at the binary's path.
+    fn published(&self, target: &Target) -> Result<Published, String> {
+        let package = &target.package;
+        let deb = self
+            .archive
+            .binary(
+                &target.release,
+                &package.name,
+                &package.version,
+                &package.architecture,
+            )
+            .map_err(|e| crate::error_chain(&e))?;
+        let dir = self.platform_dir().join("archive");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let dest = dir.join(file_name(&target.path));
+        deb::extract_file(&deb.path, &target.path, &dest)
+            .map_err(|e| crate::error_chain(&e))?
+            .ok_or_else(|| {
+                format!(
+                    "{} {} from the archive holds no {}",
+                    package.name, package.version, target.path
+                )
+            })?;
+        let (sha256, _) = sha256_of(&dest)?;
+        Ok(Published { deb, sha256 })
+    }
+
+    /// The source package, fetched and verified, rebuilt; the file at the
+    /// binary's path from the rebuilt package.
+    fn rebuild(
+        &self,
+        target: &Target,
+        published: &Published,
+        sources: &mut Vec<SourcePackage>,
+    ) -> Result<(BuiltArtifact, crate::rebuild::debian::BuildRoot), String> {
+        let package = &target.package;
+        let source = self
+            .archive
+            .source(&target.release, &package.source, package.source_version())
+            .map_err(|e| crate::error_chain(&e))?;
+        let binnmu = binnmu_entry(published, package)?;
+        let out_dir = self.platform_dir().join("rebuild");
+        let DebianBuild { debs, log, root } = crate::rebuild::debian::build(&DebianBuildRequest {
+            source_dir: &source.dir,
+            dsc: &source.dsc,
+            release: &target.release,
+            architecture: &package.architecture,
+            mirror: &self.request.archive.mirror,
+            binnmu_changelog: binnmu.as_deref(),
+            cache: &self.request.access.cache,
+            out_dir: &out_dir,
+        })
+        .map_err(|e| crate::error_chain(&e))?;
+        sources.push(source);
+        let wanted = format!(
+            "{}_{}_{}.deb",
+            package.name,
+            without_epoch(&package.version),
+            package.architecture
+        );
+        let built_deb = debs
+            .iter()
+            .find(|d| d.file_name().is_some_and(|n| n == wanted.as_str()))
+            .ok_or_else(|| {
+                format!(
+                    "the build wrote no {wanted} (it wrote {}); see {}",
+                    debs.iter()
+                        .filter_map(|d| d.file_name())
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    log.display()
+                )
+            })?;
+        let dest = out_dir.join(file_name(&target.path));
+        deb::extract_file(built_deb, &target.path, &dest)
+            .map_err(|e| crate::error_chain(&e))?
+            .ok_or_else(|| format!("the rebuilt {wanted} holds no {}", target.path))?;
+        let (sha256, size) = sha256_of(&dest)?;
+        Ok((
+            BuiltArtifact {
+                platform: self.platform.clone(),
+                sha256,
+                size,
+                path: dest,
+                log,
+            },
+            root,
+        ))
+    }
+
+    /// A platform this machine does not rebuild: the archive check alone.
+    /// A binary that differs from its package is a mismatch; one that
+    /// agrees is still not verified against its source.
+    fn archive_only(
+        &self,
+        mut result: PlatformResult,
+        found: FoundBinary,
+        published: Result<(Digest, String), String>,
+        checks: Vec<CrossCheck>,
+    ) -> PlatformResult {
+        result = conclude(
+            result,
+            Ok(found),
+            Err(String::new()),
+            "",
+            Some(published),
+            None,
+            self.request.diff,
+        );
+        let differs = result.published.as_ref().is_some_and(|p| !p.matches_image);
+        result.verdict = if differs {
+            PlatformVerdict::Mismatch
+        } else if result.published.is_some() {
+            PlatformVerdict::Skipped
+        } else {
+            PlatformVerdict::Error
+        };
+        let reason = format!(
+            "not rebuilt: the source package is built for this machine's architecture ({}) only",
+            Platform::host()
+        );
+        result.error = Some(match result.error.take().filter(|e| !e.is_empty()) {
+            Some(error) => format!("{error}\n{reason}"),
+            None => reason,
+        });
+        let mut all = checks;
+        all.append(&mut result.cross_checks);
+        result.cross_checks = all;
+        result
+    }
+
+    fn platform_dir(&self) -> PathBuf {
+        self.request
+            .build
+            .out_dir
+            .join(platform_dir_name(self.platform))
+    }
+}
+
+/// The package, release and file path a platform is checked against.
+struct Target {
+    package: Package,
+    release: String,
+    /// The binary's path as the package lists it.
+    path: String,
+}
+
+/// The archive's package and its file's digest.
+struct Published {
+    deb: ArchiveFile,
+    sha256: Digest,
+}
+
+/// The in-image check: the database's recorded digest of the file.
+fn recorded_check(owner: &Provenance, binary: &Path) -> Option<CrossCheck> {
+    let recorded = owner.owned.recorded.as_ref()?;
+    let database = owner.owned.package.manager;
+    let weak = "a weak check: whoever wrote the image wrote its database too";
+    Some(match FileDigest::of_file(recorded.algorithm, binary) {
+        Ok(actual) if actual == *recorded => CrossCheck::passed(format!(
+            "the {database} database's {} of {} agrees ({weak})",
+            algorithm_name(recorded.algorithm),
+            owner.owned.path
+        )),
+        Ok(actual) => CrossCheck::failed(format!(
+            "the image binary's {} {} is not the {} the {database} database records for {}",
+            algorithm_name(recorded.algorithm),
+            actual.hex,
+            recorded.hex,
+            owner.owned.path
+        )),
+        Err(e) => CrossCheck::failed(format!(
+            "the {database} database's digest of {} was not checked: {e}",
+            owner.owned.path
+        )),
+    })
+}
+
+fn algorithm_name(algorithm: DigestAlgorithm) -> &'static str {
+    match algorithm {
+        DigestAlgorithm::Md5 => "md5sum",
+        DigestAlgorithm::Sha1 => "sha1",
+        DigestAlgorithm::Sha256 => "sha256",
+    }
+}
+
+/// A binNMU's changelog entry, which Debian's buildds prepend to the
+/// source's changelog: the first entry of the archive package's
+/// `changelog.Debian.ARCH.gz`. `None` for a build of the source's own version.
+fn binnmu_entry(published: &Published, package: &Package) -> Result<Option<String>, String> {
+    if package.source_version() == package.version {
+        return Ok(None);
+    }
+    let path = format!(
+        "/usr/share/doc/{}/changelog.Debian.{}.gz",
+        package.name, package.architecture
+    );
+    let gz = deb::data_file(&published.deb.path, &path, 1 << 20)
+        .map_err(|e| crate::error_chain(&e))?
+        .ok_or_else(|| {
+            format!(
+                "{} {} is a binNMU of {} {}, but its package holds no {path}",
+                package.name,
+                package.version,
+                package.source,
+                package.source_version()
+            )
+        })?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(flate2::read::GzDecoder::new(gz.as_slice()), 1 << 20),
+        &mut text,
+    )
+    .map_err(|e| format!("{path}: {e}"))?;
+    let entry: Vec<&str> = text
+        .lines()
+        .take_while({
+            let mut seen_signature = false;
+            move |line| {
+                let keep = !seen_signature;
+                seen_signature |= line.starts_with(" -- ");
+                keep
+            }
+        })
+        .collect();
+    Ok(Some(format!("{}\n\n", entry.join("\n"))))
+}
+
+/// The sha256 and size of a file this run wrote.
+fn sha256_of(path: &Path) -> Result<(Digest, u64), String> {
+    std::fs::File::open(path)
+        .and_then(crate::image::digest::hash_reader)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn without_epoch(version: &str) -> &str {
+    version.split_once(':').map_or(version, |(_, v)| v)
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn failed(mut result: PlatformResult, error: String) -> PlatformResult {
+    result.verdict = PlatformVerdict::Error;
+    result.error = Some(error);
+    result
+}
+
+/// The Debian recipe that says what was inferred, for `--recipe` next time.
+fn inferred_recipe(image: &str, package: &Package) -> String {
+    format!(
+        "# Inferred by rebuild-compare from the image's package database.\n[image]\nrepository = {:?}\n\n[source]\ndebian = \"{}={{version}}\"\n",
+        image, package.source
+    )
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), VerifyError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| VerifyError::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    std::fs::write(path, bytes).map_err(|source| VerifyError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}

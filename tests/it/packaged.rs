@@ -1,0 +1,156 @@
+//! `verify` on an image built the way `apt-get install tree` builds one,
+//! with no recipe: the image's dpkg database names the package, Debian's
+//! signed archive says what the package holds (the published digest), and
+//! the source package is rebuilt in a fresh build root. Against the real
+//! archive (deb.debian.org); every run shares one cache, so the build root
+//! is made once.
+
+use crate::support;
+
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+
+use serde_json::{json, Value};
+use support::cli::{platform_entry, run_in};
+use support::debian_image::{
+    push_tree_image, Variant, OTHER_VERSION, PLATFORM, TAG, TAMPERED_TREE_SHA256, TREE_PATH,
+    TREE_SHA256,
+};
+use support::Registry;
+
+/// The archive's `tree 2.1.0-1` package for amd64.
+const TREE_DEB: &str = "http://deb.debian.org/debian/pool/main/t/tree/tree_2.1.0-1_amd64.deb";
+
+/// The cache every run shares (build root, indexes, packages), and the lock
+/// that keeps two tests from making the build root at once.
+fn shared_cache() -> (&'static Path, std::sync::MutexGuard<'static, ()>) {
+    static CACHE: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let dir = CACHE.get_or_init(|| tempfile::tempdir().expect("temp dir"));
+    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    (dir.path(), guard)
+}
+
+/// `verify IMAGE 2.1.0-1 --format json` with the shared cache; its exit
+/// code and report.
+fn verify(variant: Variant) -> (i32, Value, String) {
+    let registry = Registry::start();
+    let home = tempfile::tempdir().expect("temp dir");
+    let pushed = push_tree_image(&registry, home.path(), variant);
+    let (cache, _one_at_a_time) = shared_cache();
+    let out = home.path().join("out");
+    let run = run_in(
+        home.path(),
+        &[
+            "verify",
+            &pushed.reference,
+            TAG,
+            "--format",
+            "json",
+            "--cache-dir",
+            cache.to_str().expect("UTF-8 temp dir"),
+            "--out-dir",
+            out.to_str().expect("UTF-8 temp dir"),
+        ],
+    );
+    (run.code, run.json(), run.stderr.clone())
+}
+
+fn package(version: &str) -> Value {
+    json!({
+        "manager": "dpkg",
+        "name": "tree",
+        "version": version,
+        "source": "tree",
+        "architecture": "amd64",
+    })
+}
+
+fn checks(platform: &Value) -> Vec<String> {
+    platform["cross_checks"]
+        .as_array()
+        .expect("cross_checks")
+        .iter()
+        .map(|c| c.as_str().expect("a check is a string").to_string())
+        .collect()
+}
+
+#[test]
+fn an_apt_installed_binary_is_its_archive_package_and_rebuilds_from_its_source_package() {
+    let (code, report, stderr) = verify(Variant::Genuine);
+    let platform = platform_entry(&report, PLATFORM);
+    assert_eq!(platform["package"], package("2.1.0-1"), "{stderr}");
+    assert_eq!(platform["image_binary"]["path"], TREE_PATH);
+    assert_eq!(platform["image_binary"]["sha256"], TREE_SHA256);
+    assert_eq!(
+        platform["published"],
+        json!({
+            "sha256": TREE_SHA256,
+            "url": TREE_DEB,
+            "matches_image": true,
+            "matches_rebuilt": false,
+        }),
+        "{platform:#}"
+    );
+    // Rebuilt with today's bookworm toolchain: only the build ID (and the
+    // .gnu_debuglink derived from it) differs from the buildd's binary.
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["verdict"], "mismatch");
+    assert_eq!(platform["causes"], json!(["build-id-only"]));
+    assert_eq!(
+        report["source"]["url"],
+        "http://deb.debian.org/debian/pool/main/t/tree/tree_2.1.0-1.dsc"
+    );
+    assert_eq!(report["recipe"]["inferred"], true);
+    let checks = checks(platform);
+    assert!(
+        checks.contains(&"ok: the dpkg database's md5sum of /usr/bin/tree agrees (a weak check: whoever wrote the image wrote its database too)".to_string()),
+        "{checks:#?}"
+    );
+    assert!(
+        checks.iter().any(|c| c.starts_with(&format!("ok: /usr/bin/tree is the archive's: bookworm {TREE_DEB} verified through http://deb.debian.org/debian/dists/bookworm/InRelease (signed by "))),
+        "{checks:#?}"
+    );
+}
+
+#[test]
+fn a_binary_changed_after_apt_installed_it_is_a_mismatch_against_its_own_package() {
+    let (code, report, stderr) = verify(Variant::TamperedBinary);
+    assert_eq!(code, 1, "{stderr}");
+    let platform = platform_entry(&report, PLATFORM);
+    assert_eq!(platform["package"], package("2.1.0-1"));
+    assert_eq!(platform["image_binary"]["sha256"], TAMPERED_TREE_SHA256);
+    assert_eq!(platform["published"]["sha256"], TREE_SHA256);
+    assert_eq!(platform["published"]["matches_image"], false);
+    assert_eq!(platform["verdict"], "mismatch");
+    let checks = checks(platform);
+    assert!(
+        checks.contains(&format!(
+            "the image binary {TAMPERED_TREE_SHA256} differs from the file tree 2.1.0-1 holds ({TREE_SHA256}): the image changed it"
+        )),
+        "{checks:#?}"
+    );
+    assert!(
+        checks
+            .iter()
+            .any(|c| c.starts_with("the image binary's md5sum ")
+                && c.ends_with(" the dpkg database records for /usr/bin/tree")),
+        "{checks:#?}"
+    );
+    assert_ne!(platform["causes"][0], "build-id-only");
+}
+
+#[test]
+fn a_package_database_naming_another_version_is_reported_not_trusted() {
+    let (code, report, stderr) = verify(Variant::OtherVersionInDb);
+    assert_eq!(code, 2, "{stderr}");
+    let platform = platform_entry(&report, PLATFORM);
+    assert_eq!(platform["package"], package(OTHER_VERSION));
+    assert_eq!(platform["verdict"], "error");
+    assert_eq!(platform["rebuilt"], Value::Null);
+    let error = platform["error"].as_str().expect("error");
+    assert!(
+        error.contains("tree 2.1.0-2 is not in bookworm, bookworm-updates, bookworm-security"),
+        "{error}"
+    );
+}
