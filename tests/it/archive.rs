@@ -234,12 +234,18 @@ impl LoopbackArchive {
     /// Release `testrel` holding binary `hello 1.0-1` (amd64) and its
     /// source package, all indexes and files as they should be.
     fn new() -> LoopbackArchive {
+        LoopbackArchive::with("1.0-1", "")
+    }
+
+    /// Release `testrel` (with `release_fields`) holding binary `hello
+    /// VERSION` (amd64) and its source package.
+    fn with(version: &str, release_fields: &str) -> LoopbackArchive {
         let mut files = HashMap::new();
         let deb = deb_of(&[TarEntry::File(b"./usr/bin/hello", HELLO)]);
-        let deb_path = "pool/main/h/hello/hello_1.0-1_amd64.deb";
+        let deb_path = format!("pool/main/h/hello/hello_{version}_amd64.deb");
         let packages = format!(
-            "Package: hello-doc\nVersion: 1.0-1\nArchitecture: all\n\n\
-             Package: hello\nSource: hello\nVersion: 1.0-1\nArchitecture: amd64\n\
+            "Package: hello-doc\nVersion: {version}\nArchitecture: all\n\n\
+             Package: hello\nSource: hello\nVersion: {version}\nArchitecture: amd64\n\
              Filename: {deb_path}\nSize: {}\nSHA256: {}\n",
             deb.len(),
             sha256_hex(&deb)
@@ -248,21 +254,21 @@ impl LoopbackArchive {
         let debian = b"hello packaging".to_vec();
         let dsc = format!(
             "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nFormat: 3.0 (quilt)\nSource: hello\n\
-             Version: 1.0-1\nChecksums-Sha256:\n {} {} hello_1.0.orig.tar.gz\n {} {} hello_1.0-1.debian.tar.xz\n\
+             Version: {version}\nChecksums-Sha256:\n {} {} hello_1.0.orig.tar.gz\n {} {} hello_{version}.debian.tar.xz\n\
              \n-----BEGIN PGP SIGNATURE-----\n\nnot checked\n-----END PGP SIGNATURE-----\n",
             sha256_hex(&orig),
             orig.len(),
             sha256_hex(&debian),
             debian.len()
         );
-        let listed: Vec<(&str, &[u8])> = vec![
-            ("hello_1.0-1.dsc", dsc.as_bytes()),
-            ("hello_1.0.orig.tar.gz", &orig),
-            ("hello_1.0-1.debian.tar.xz", &debian),
+        let listed: Vec<(String, &[u8])> = vec![
+            (format!("hello_{version}.dsc"), dsc.as_bytes()),
+            ("hello_1.0.orig.tar.gz".to_string(), &orig),
+            (format!("hello_{version}.debian.tar.xz"), &debian),
         ];
-        let mut sources =
-            "Package: hello\nVersion: 1.0-1\nDirectory: pool/main/h/hello\nChecksums-Sha256:\n"
-                .to_string();
+        let mut sources = format!(
+            "Package: hello\nVersion: {version}\nDirectory: pool/main/h/hello\nChecksums-Sha256:\n"
+        );
         for (name, bytes) in &listed {
             sources.push_str(&format!(" {} {} {name}\n", sha256_hex(bytes), bytes.len()));
             files.insert(format!("/debian/pool/main/h/hello/{name}"), bytes.to_vec());
@@ -270,7 +276,7 @@ impl LoopbackArchive {
         let packages_xz = xz(packages.as_bytes());
         let sources_xz = xz(sources.as_bytes());
         let release_text = format!(
-            "Origin: Test\nSuite: stable\nCodename: testrel\nSHA256:\n {} {} main/binary-amd64/Packages.xz\n {} {} main/source/Sources.xz\n",
+            "Origin: Test\nSuite: stable\nCodename: testrel\n{release_fields}SHA256:\n {} {} main/binary-amd64/Packages.xz\n {} {} main/source/Sources.xz\n",
             sha256_hex(&packages_xz),
             packages_xz.len(),
             sha256_hex(&sources_xz),
@@ -546,6 +552,96 @@ fn says_which_versions_the_loopback_archive_has_instead() {
     assert_eq!(
         err.to_string(),
         "source package hello 2.0-1 is not in testrel; they have 1.0-1"
+    );
+}
+
+/// The moment the loopback snapshot archive kept `hello 0.9-1`.
+const SNAPSHOT_TIME: &str = "20240101T000000Z";
+
+/// A loopback mirror with `hello 1.0-1` and, in snapshot.debian.org's
+/// layout beside it, the archive of [`SNAPSHOT_TIME`] with `hello 0.9-1`,
+/// whose release's `Valid-Until` has long passed; both signed by `key`.
+fn mirror_with_snapshot(key: &SignedSecretKey) -> HostileServer {
+    let mut current = LoopbackArchive::new();
+    current.sign_release(key);
+    let mut old = LoopbackArchive::with("0.9-1", "Valid-Until: Mon, 01 Jan 2024 00:00:00 UTC\n");
+    old.sign_release(key);
+    for (path, bytes) in old.files {
+        let moved = path.replacen("/debian/", &format!("/archive/debian/{SNAPSHOT_TIME}/"), 1);
+        current.files.insert(moved, bytes);
+    }
+    let sha1 = "0123456789abcdef0123456789abcdef01234567";
+    let answer = |name: &str, architecture: &str| {
+        format!(
+            r#"{{"_comment":"foo","result":[{{"hash":"{sha1}"{architecture}}}],"fileinfo":{{"{sha1}":[{{"archive_name":"debian","first_seen":"{SNAPSHOT_TIME}","name":"{name}","path":"/pool/main/h/hello","size":1}}]}}}}"#
+        )
+        .into_bytes()
+    };
+    current.files.insert(
+        "/mr/binary/hello/0.9-1/binfiles".to_string(),
+        answer("hello_0.9-1_amd64.deb", r#","architecture":"amd64""#),
+    );
+    current.files.insert(
+        "/mr/package/hello/0.9-1/srcfiles".to_string(),
+        answer("hello_0.9-1.dsc", ""),
+    );
+    current.serve()
+}
+
+/// [`loopback_archive`] with the server's snapshot archive configured.
+fn archive_with_snapshot(server: &HostileServer, key: &SignedSecretKey, dir: &Path) -> Archive {
+    let keyring = dir.join("keyring");
+    std::fs::write(&keyring, binary_keyring(key)).expect("keyring");
+    let config = ArchiveConfig {
+        mirror: format!("{}/debian", server.url()).parse().expect("url"),
+        security_mirror: format!("{}/debian-security", server.url())
+            .parse()
+            .expect("url"),
+        keyring,
+        snapshot: Some(server.url().parse().expect("url")),
+    };
+    Archive::new(config, &cache_in(dir)).expect("archive")
+}
+
+#[test]
+fn takes_a_version_gone_from_the_mirror_from_the_snapshot_archive() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = signing_key(9);
+    let server = mirror_with_snapshot(&key);
+    let archive = archive_with_snapshot(&server, &key, tmp.path());
+    let file = archive
+        .binary("testrel", "hello", "0.9-1", "amd64")
+        .expect("0.9-1 is in the snapshot archive");
+    let root = format!("{}/archive/debian/{SNAPSHOT_TIME}", server.url());
+    assert_eq!(
+        (
+            file.url.as_str(),
+            file.release_url.as_str(),
+            file.suite.as_str()
+        ),
+        (
+            format!("{root}/pool/main/h/hello/hello_0.9-1_amd64.deb").as_str(),
+            format!("{root}/dists/testrel/InRelease").as_str(),
+            "testrel"
+        )
+    );
+    assert_eq!(file.sha256.hex(), sha256_hex(&fixture_deb()));
+    let source = archive
+        .source("testrel", "hello", "0.9-1")
+        .expect("its source too");
+    assert_eq!(
+        source.url,
+        format!("{root}/pool/main/h/hello/hello_0.9-1.dsc")
+    );
+    let err = archive
+        .binary("testrel", "hello", "0.8-1", "amd64")
+        .expect_err("in neither");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "hello 0.8-1 (amd64) is not in testrel, the snapshot archive {}/; they have 1.0-1",
+            server.url()
+        )
     );
 }
 

@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod index;
 pub mod keyring;
 pub mod release;
+pub mod snapshot;
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -29,6 +30,7 @@ use fetch::{FetchError, Fetcher};
 use index::IndexError;
 use keyring::{Keyring, SignatureError};
 use release::{Release, ReleaseError};
+use snapshot::{Location, SnapshotError};
 
 /// The most bytes of an `InRelease` file.
 const MAX_RELEASE: u64 = 4 << 20;
@@ -48,9 +50,8 @@ pub struct ArchiveConfig {
     pub security_mirror: Url,
     /// A binary or armored OpenPGP keyring.
     pub keyring: PathBuf,
-    /// A snapshot archive for versions gone from the mirror. Not used by
-    /// the lookups yet: a version missing from the mirror is reported as
-    /// missing.
+    /// A snapshot archive (snapshot.debian.org's layout) searched for
+    /// versions gone from the mirror.
     pub snapshot: Option<Url>,
 }
 
@@ -109,6 +110,8 @@ pub enum ArchiveError {
     Fetch(#[from] FetchError),
     #[error(transparent)]
     Index(#[from] IndexError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
     #[error("cannot use the cache: {0}")]
     Cache(#[from] CacheError),
     #[error("{url} is not an archive URL: use http or https")]
@@ -147,7 +150,8 @@ struct Suite {
     signed_by: String,
 }
 
-/// One suite's entries for a package, or why it had none.
+/// The suites searched for a package and the versions they have.
+#[derive(Default)]
 struct Search {
     suites: Vec<String>,
     versions: Vec<String>,
@@ -218,26 +222,36 @@ impl Archive {
             check_name(word)?;
         }
         let index_path = format!("{COMPONENT}/binary-{architecture}/Packages.xz");
-        let mut search = Search {
-            suites: Vec::new(),
-            versions: Vec::new(),
+        let wanted = |entry: &Paragraph| {
+            let arch = entry.get("Architecture");
+            entry.get("Version") == Some(version)
+                && (arch == Some(architecture) || arch == Some("all"))
         };
-        for suite in self.suites(release)? {
-            let suite = suite?;
-            search.suites.push(suite.name.clone());
-            let (text, shown) = self.index_text(&suite, &index_path)?;
-            for entry in index::paragraphs_of(&text, name, &shown)? {
-                search.saw(entry.get("Version"));
-                let arch = entry.get("Architecture");
-                if entry.get("Version") != Some(version)
-                    || !(arch == Some(architecture) || arch == Some("all"))
-                {
-                    continue;
-                }
-                return self.pool_file(&suite, &entry, &shown, name);
-            }
+        let mut search = Search::default();
+        let mut found = self.find_entry(
+            self.suites(release)?,
+            &index_path,
+            name,
+            &mut search,
+            wanted,
+        )?;
+        if let (None, Some(snapshot)) = (&found, &self.config.snapshot) {
+            let locations =
+                snapshot::binary_locations(&self.fetcher, snapshot, name, version, architecture)?;
+            found = self.find_in_snapshot(
+                snapshot,
+                &locations,
+                release,
+                &index_path,
+                name,
+                &mut search,
+                wanted,
+            )?;
         }
-        Err(search.not_found(format!("{name} {version} ({architecture})")))
+        match found {
+            Some((suite, entry, shown)) => self.pool_file(&suite, &entry, &shown, name),
+            None => Err(search.not_found(format!("{name} {version} ({architecture})"))),
+        }
     }
 
     /// The source package `name` at exactly `version`: its `.dsc` and
@@ -253,22 +267,96 @@ impl Archive {
             check_name(word)?;
         }
         let index_path = format!("{COMPONENT}/source/Sources.xz");
-        let mut search = Search {
-            suites: Vec::new(),
-            versions: Vec::new(),
-        };
-        for suite in self.suites(release)? {
+        let wanted = |entry: &Paragraph| entry.get("Version") == Some(version);
+        let mut search = Search::default();
+        let mut found = self.find_entry(
+            self.suites(release)?,
+            &index_path,
+            name,
+            &mut search,
+            wanted,
+        )?;
+        if let (None, Some(snapshot)) = (&found, &self.config.snapshot) {
+            let locations = snapshot::source_locations(&self.fetcher, snapshot, name, version)?;
+            found = self.find_in_snapshot(
+                snapshot,
+                &locations,
+                release,
+                &index_path,
+                name,
+                &mut search,
+                wanted,
+            )?;
+        }
+        match found {
+            Some((suite, entry, shown)) => self.source_files(&suite, entry, &shown, name),
+            None => Err(search.not_found(format!("source package {name} {version}"))),
+        }
+    }
+
+    /// The first entry of `name` in the index at `index_path` of `suites`
+    /// that `wanted` picks, with its suite and the index's URL; every
+    /// suite searched and version seen goes into `search`.
+    fn find_entry(
+        &self,
+        suites: impl Iterator<Item = Result<Suite, ArchiveError>>,
+        index_path: &str,
+        name: &str,
+        search: &mut Search,
+        wanted: impl Fn(&Paragraph) -> bool,
+    ) -> Result<Option<(Suite, Paragraph, String)>, ArchiveError> {
+        for suite in suites {
             let suite = suite?;
             search.suites.push(suite.name.clone());
-            let (text, shown) = self.index_text(&suite, &index_path)?;
+            let (text, shown) = self.index_text(&suite, index_path)?;
             for entry in index::paragraphs_of(&text, name, &shown)? {
                 search.saw(entry.get("Version"));
-                if entry.get("Version") == Some(version) {
-                    return self.source_files(&suite, entry, &shown, name);
+                if wanted(&entry) {
+                    return Ok(Some((suite, entry, shown)));
                 }
             }
         }
-        Err(search.not_found(format!("source package {name} {version}")))
+        Ok(None)
+    }
+
+    /// [`Archive::find_entry`] over the snapshot archive at each of
+    /// `locations`: `release` and `release-updates` in `debian`,
+    /// `release-security` in `debian-security`, their releases verified
+    /// with the keyring but not held to their `Valid-Until`.
+    #[allow(clippy::too_many_arguments)]
+    fn find_in_snapshot(
+        &self,
+        snapshot: &Url,
+        locations: &[Location],
+        release: &str,
+        index_path: &str,
+        name: &str,
+        search: &mut Search,
+        wanted: impl Fn(&Paragraph) -> bool,
+    ) -> Result<Option<(Suite, Paragraph, String)>, ArchiveError> {
+        search
+            .suites
+            .push(format!("the snapshot archive {snapshot}"));
+        for location in locations {
+            let mirror = location
+                .mirror(snapshot)
+                .map_err(|_| ArchiveError::BadMirror {
+                    url: snapshot.to_string(),
+                })?;
+            let names = if location.archive == "debian-security" {
+                vec![format!("{release}-security")]
+            } else {
+                vec![release.to_string(), format!("{release}-updates")]
+            };
+            let suites = names
+                .into_iter()
+                .filter_map(|suite| self.open_suite(&mirror, &suite, false).transpose());
+            let mut seen = Search::default();
+            if let Some(found) = self.find_entry(suites, index_path, name, &mut seen, &wanted)? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
     }
 
     /// The suites searched for `release`, each fetched and verified as
@@ -279,7 +367,7 @@ impl Archive {
         release: &str,
     ) -> Result<impl Iterator<Item = Result<Suite, ArchiveError>> + '_, ArchiveError> {
         let first = self
-            .open_suite(&self.config.mirror, release)?
+            .open_suite(&self.config.mirror, release, true)?
             .ok_or_else(|| ArchiveError::NoSuite {
                 release: release.to_string(),
                 mirror: self.config.mirror.to_string(),
@@ -290,13 +378,18 @@ impl Archive {
         ];
         Ok(std::iter::once(Ok(first)).chain(
             rest.into_iter()
-                .filter_map(|(mirror, name)| self.open_suite(mirror, &name).transpose()),
+                .filter_map(|(mirror, name)| self.open_suite(mirror, &name, true).transpose()),
         ))
     }
 
-    /// Fetches and verifies `dists/{name}/InRelease`; `None` when the
-    /// mirror has no such suite.
-    fn open_suite(&self, mirror: &Url, name: &str) -> Result<Option<Suite>, ArchiveError> {
+    /// Fetches and verifies `dists/{name}/InRelease`, held to its
+    /// `Valid-Until` when `current`; `None` when the mirror has no such suite.
+    fn open_suite(
+        &self,
+        mirror: &Url,
+        name: &str,
+        current: bool,
+    ) -> Result<Option<Suite>, ArchiveError> {
         let url = join(mirror, &format!("dists/{name}/InRelease"))?;
         let Some(bytes) = self.fetcher.small(&url, "release file", MAX_RELEASE)? else {
             return Ok(None);
@@ -304,7 +397,7 @@ impl Archive {
         let text = String::from_utf8_lossy(&bytes);
         let now = SystemTime::now();
         let verified = self.keyring.verify(url.as_str(), &text, now)?;
-        let release = Release::parse(url.as_str(), name, &verified.text, now)?;
+        let release = Release::parse(url.as_str(), name, &verified.text, current.then_some(now))?;
         Ok(Some(Suite {
             name: name.to_string(),
             mirror: mirror.clone(),
