@@ -19,10 +19,12 @@ use rebuild_compare::image::cache::Cache;
 use rebuild_compare::image::digest::Digest;
 
 use pgp::composed::{
-    ArmorOptions, CleartextSignedMessage, KeyType, SecretKeyParamsBuilder, SignedSecretKey,
+    ArmorOptions, CleartextSignedMessage, KeyType, SecretKeyParamsBuilder, SignedPublicKey,
+    SignedSecretKey,
 };
+use pgp::packet::{SignatureConfig, SignatureType, Subpacket, SubpacketData};
 use pgp::ser::Serialize as _;
-use pgp::types::{KeyDetails as _, Password};
+use pgp::types::{Duration as PgpDuration, KeyDetails as _, Password, Tag, Timestamp};
 use rand::SeedableRng;
 
 /// A cache in `dir`, sealed with a key beside it.
@@ -450,6 +452,136 @@ fn refuses_a_release_signed_by_a_key_outside_the_keyring() {
             "{}/debian/dists/testrel/InRelease is signed only by keys not in the archive keyring ({:X}); pass --archive-keyring FILE with the distribution's keyring",
             server.url(),
             stranger.fingerprint()
+        )
+    );
+}
+
+/// A key made at [`KEY_CREATED`] (seconds since the epoch).
+const KEY_CREATED: u32 = 1_600_000_000;
+
+/// [`signing_key`], made at [`KEY_CREATED`].
+fn old_signing_key(seed: u64) -> SignedSecretKey {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    SecretKeyParamsBuilder::default()
+        .key_type(KeyType::Ed25519Legacy)
+        .can_certify(true)
+        .can_sign(true)
+        .created_at(Timestamp::from_secs(KEY_CREATED))
+        .primary_user_id("Old Archive <old@example.invalid>".into())
+        .build()
+        .expect("key params")
+        .generate(&mut rng)
+        .expect("key")
+}
+
+/// `key`'s public key whose one self-signature says it expires
+/// `lifetime` seconds after it was made.
+fn expiring_public_key(key: &SignedSecretKey, lifetime: u32) -> SignedPublicKey {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let mut public = key.to_public_key();
+    let mut config =
+        SignatureConfig::from_key(&mut rng, &key.primary_key, SignatureType::CertPositive)
+            .expect("config");
+    config.hashed_subpackets = vec![
+        Subpacket::regular(SubpacketData::SignatureCreationTime(Timestamp::from_secs(
+            KEY_CREATED,
+        )))
+        .expect("subpacket"),
+        Subpacket::regular(SubpacketData::KeyExpirationTime(PgpDuration::from_secs(
+            lifetime,
+        )))
+        .expect("subpacket"),
+        Subpacket::regular(SubpacketData::IssuerFingerprint(key.fingerprint())).expect("subpacket"),
+    ];
+    let user = &mut public.details.users[0];
+    let certification = config
+        .sign_certification(
+            &key.primary_key,
+            &public.primary_key,
+            &Password::empty(),
+            Tag::UserId,
+            &user.id,
+        )
+        .expect("certify");
+    user.signatures = vec![certification];
+    public
+}
+
+/// `key`'s public key with a revocation its owner signed.
+fn revoked_public_key(key: &SignedSecretKey) -> SignedPublicKey {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+    let mut public = key.to_public_key();
+    let mut config =
+        SignatureConfig::from_key(&mut rng, &key.primary_key, SignatureType::KeyRevocation)
+            .expect("config");
+    config.hashed_subpackets = vec![
+        Subpacket::regular(SubpacketData::SignatureCreationTime(Timestamp::now()))
+            .expect("subpacket"),
+        Subpacket::regular(SubpacketData::IssuerFingerprint(key.fingerprint())).expect("subpacket"),
+    ];
+    let revocation = config
+        .sign_key(&key.primary_key, &Password::empty(), &public.primary_key)
+        .expect("revoke");
+    public.details.revocation_signatures.push(revocation);
+    public
+}
+
+#[test]
+fn refuses_a_release_signed_by_an_expired_keyring_key() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = old_signing_key(13);
+    let mut fixture = LoopbackArchive::new();
+    fixture.sign_release(&key);
+    let server = fixture.serve();
+    let keyring = expiring_public_key(&key, 1000).to_bytes().expect("key");
+    let archive = loopback_archive(&server, &keyring, tmp.path());
+    let err = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect_err("expired");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}/debian/dists/testrel/InRelease is signed by {:X}, which expired 2020-09-13T12:43:20Z; update the archive keyring",
+            server.url(),
+            key.fingerprint()
+        )
+    );
+}
+
+#[test]
+fn takes_a_release_signed_by_a_keyring_key_that_has_not_expired() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = old_signing_key(14);
+    let mut fixture = LoopbackArchive::new();
+    fixture.sign_release(&key);
+    let server = fixture.serve();
+    let keyring = expiring_public_key(&key, u32::MAX - KEY_CREATED)
+        .to_bytes()
+        .expect("key");
+    let archive = loopback_archive(&server, &keyring, tmp.path());
+    archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect("the key is still valid");
+}
+
+#[test]
+fn refuses_a_release_signed_by_a_revoked_keyring_key() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = signing_key(15);
+    let mut fixture = LoopbackArchive::new();
+    fixture.sign_release(&key);
+    let server = fixture.serve();
+    let keyring = revoked_public_key(&key).to_bytes().expect("key");
+    let archive = loopback_archive(&server, &keyring, tmp.path());
+    let err = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect_err("revoked");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}/debian/dists/testrel/InRelease is signed by {:X}, which its owner revoked",
+            server.url(),
+            key.fingerprint()
         )
     );
 }
