@@ -150,6 +150,17 @@ struct Suite {
     signed_by: String,
 }
 
+/// A package looked up in one index of a release's suites.
+struct Lookup<'a> {
+    release: &'a str,
+    name: &'a str,
+    /// `main/binary-amd64/Packages.xz`, `main/source/Sources.xz`.
+    index_path: &'a str,
+}
+
+/// An index entry found: its suite, the entry and the index's URL.
+type Found = (Suite, Paragraph, String);
+
 /// The suites searched for a package and the versions they have.
 #[derive(Default)]
 struct Search {
@@ -227,30 +238,17 @@ impl Archive {
             entry.get("Version") == Some(version)
                 && (arch == Some(architecture) || arch == Some("all"))
         };
-        let mut search = Search::default();
-        let mut found = self.find_entry(
-            self.suites(release)?,
-            &index_path,
+        let lookup = Lookup {
+            release,
             name,
-            &mut search,
-            wanted,
-        )?;
-        if let (None, Some(snapshot)) = (&found, &self.config.snapshot) {
-            let locations =
-                snapshot::binary_locations(&self.fetcher, snapshot, name, version, architecture)?;
-            found = self.find_in_snapshot(
-                snapshot,
-                &locations,
-                release,
-                &index_path,
-                name,
-                &mut search,
-                wanted,
-            )?;
-        }
+            index_path: &index_path,
+        };
+        let found = self.find(&lookup, wanted, |snapshot| {
+            snapshot::binary_locations(&self.fetcher, snapshot, name, version, architecture)
+        })?;
         match found {
-            Some((suite, entry, shown)) => self.pool_file(&suite, &entry, &shown, name),
-            None => Err(search.not_found(format!("{name} {version} ({architecture})"))),
+            Ok((suite, entry, shown)) => self.pool_file(&suite, &entry, &shown, name),
+            Err(search) => Err(search.not_found(format!("{name} {version} ({architecture})"))),
         }
     }
 
@@ -268,92 +266,85 @@ impl Archive {
         }
         let index_path = format!("{COMPONENT}/source/Sources.xz");
         let wanted = |entry: &Paragraph| entry.get("Version") == Some(version);
-        let mut search = Search::default();
-        let mut found = self.find_entry(
-            self.suites(release)?,
-            &index_path,
+        let lookup = Lookup {
+            release,
             name,
-            &mut search,
-            wanted,
-        )?;
-        if let (None, Some(snapshot)) = (&found, &self.config.snapshot) {
-            let locations = snapshot::source_locations(&self.fetcher, snapshot, name, version)?;
-            found = self.find_in_snapshot(
-                snapshot,
-                &locations,
-                release,
-                &index_path,
-                name,
-                &mut search,
-                wanted,
-            )?;
-        }
+            index_path: &index_path,
+        };
+        let found = self.find(&lookup, wanted, |snapshot| {
+            snapshot::source_locations(&self.fetcher, snapshot, name, version)
+        })?;
         match found {
-            Some((suite, entry, shown)) => self.source_files(&suite, entry, &shown, name),
-            None => Err(search.not_found(format!("source package {name} {version}"))),
+            Ok((suite, entry, shown)) => self.source_files(&suite, entry, &shown, name),
+            Err(search) => Err(search.not_found(format!("source package {name} {version}"))),
         }
     }
 
-    /// The first entry of `name` in the index at `index_path` of `suites`
-    /// that `wanted` picks, with its suite and the index's URL; every
-    /// suite searched and version seen goes into `search`.
-    fn find_entry(
+    /// The first entry `wanted` picks among the lookup's package's in the
+    /// mirror's suites, then, when a snapshot archive is configured, in
+    /// the archive at each time `snapshot_locations` names; or the suites
+    /// searched and versions seen.
+    fn find(
         &self,
-        suites: impl Iterator<Item = Result<Suite, ArchiveError>>,
-        index_path: &str,
-        name: &str,
-        search: &mut Search,
+        lookup: &Lookup<'_>,
         wanted: impl Fn(&Paragraph) -> bool,
-    ) -> Result<Option<(Suite, Paragraph, String)>, ArchiveError> {
-        for suite in suites {
-            let suite = suite?;
-            search.suites.push(suite.name.clone());
-            let (text, shown) = self.index_text(&suite, index_path)?;
-            for entry in index::paragraphs_of(&text, name, &shown)? {
-                search.saw(entry.get("Version"));
-                if wanted(&entry) {
-                    return Ok(Some((suite, entry, shown)));
-                }
-            }
+        snapshot_locations: impl FnOnce(&Url) -> Result<Vec<Location>, SnapshotError>,
+    ) -> Result<Result<Found, Search>, ArchiveError> {
+        let mut search = Search::default();
+        let suites = self.suites(lookup.release)?;
+        if let Some(found) = self.find_entry(suites, lookup, &mut search, &wanted)? {
+            return Ok(Ok(found));
         }
-        Ok(None)
-    }
-
-    /// [`Archive::find_entry`] over the snapshot archive at each of
-    /// `locations`: `release` and `release-updates` in `debian`,
-    /// `release-security` in `debian-security`, their releases verified
-    /// with the keyring but not held to their `Valid-Until`.
-    #[allow(clippy::too_many_arguments)]
-    fn find_in_snapshot(
-        &self,
-        snapshot: &Url,
-        locations: &[Location],
-        release: &str,
-        index_path: &str,
-        name: &str,
-        search: &mut Search,
-        wanted: impl Fn(&Paragraph) -> bool,
-    ) -> Result<Option<(Suite, Paragraph, String)>, ArchiveError> {
+        let Some(snapshot) = &self.config.snapshot else {
+            return Ok(Err(search));
+        };
         search
             .suites
             .push(format!("the snapshot archive {snapshot}"));
-        for location in locations {
+        for location in snapshot_locations(snapshot)? {
             let mirror = location
                 .mirror(snapshot)
                 .map_err(|_| ArchiveError::BadMirror {
                     url: snapshot.to_string(),
                 })?;
             let names = if location.archive == "debian-security" {
-                vec![format!("{release}-security")]
+                vec![format!("{}-security", lookup.release)]
             } else {
-                vec![release.to_string(), format!("{release}-updates")]
+                vec![
+                    lookup.release.to_string(),
+                    format!("{}-updates", lookup.release),
+                ]
             };
             let suites = names
                 .into_iter()
                 .filter_map(|suite| self.open_suite(&mirror, &suite, false).transpose());
             let mut seen = Search::default();
-            if let Some(found) = self.find_entry(suites, index_path, name, &mut seen, &wanted)? {
-                return Ok(Some(found));
+            if let Some(found) = self.find_entry(suites, lookup, &mut seen, &wanted)? {
+                return Ok(Ok(found));
+            }
+        }
+        Ok(Err(search))
+    }
+
+    /// The first entry of the lookup's package in its index of `suites`
+    /// that `wanted` picks; every suite searched and version seen goes
+    /// into `search`.
+    fn find_entry(
+        &self,
+        suites: impl Iterator<Item = Result<Suite, ArchiveError>>,
+        lookup: &Lookup<'_>,
+        search: &mut Search,
+        wanted: impl Fn(&Paragraph) -> bool,
+    ) -> Result<Option<Found>, ArchiveError> {
+        for suite in suites {
+            let suite = suite?;
+            search.suites.push(suite.name.clone());
+            let (text, shown) = self.index_text(&suite, lookup.index_path)?;
+            for entry in index::paragraphs_of(&text, lookup.name, &shown)? {
+                search.saw(entry.get("Version"));
+                if wanted(&entry) {
+                    return Ok(Some((suite, entry, shown)));
+                }
             }
         }
         Ok(None)
