@@ -793,6 +793,8 @@ fn extracts_a_file_listed_with_or_without_its_dot_slash_and_follows_hardlinks() 
         &deb_of(&[
             TarEntry::File(b"usr/bin/real", HELLO),
             TarEntry::Hardlink(b"./usr/bin/alias", "./usr/bin/real"),
+            TarEntry::File(b"./usr/share/doc/empty", b""),
+            TarEntry::Hardlink(b"./usr/bin/dangling", "./usr/bin/gone"),
         ]),
     );
     assert_eq!(
