@@ -20,7 +20,7 @@ use rebuild_compare::image::digest::Digest;
 
 use pgp::composed::{
     ArmorOptions, CleartextSignedMessage, KeyType, SecretKeyParamsBuilder, SignedPublicKey,
-    SignedSecretKey,
+    SignedSecretKey, SubkeyParamsBuilder,
 };
 use pgp::packet::{SignatureConfig, SignatureType, Subpacket, SubpacketData};
 use pgp::ser::Serialize as _;
@@ -402,6 +402,82 @@ fn takes_a_package_from_a_loopback_archive_signed_by_a_keyring_key() {
         again,
         ["/debian/dists/testrel/InRelease"],
         "a second lookup fetches only the release again"
+    );
+}
+
+#[test]
+fn takes_a_release_signed_by_a_signing_subkey_of_a_certify_only_keyring_key() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(16);
+    let key = SecretKeyParamsBuilder::default()
+        .key_type(KeyType::Ed25519Legacy)
+        .can_certify(true)
+        .can_sign(false)
+        .primary_user_id("Subkey Archive <sub@example.invalid>".into())
+        .subkey(
+            SubkeyParamsBuilder::default()
+                .key_type(KeyType::Ed25519Legacy)
+                .can_sign(true)
+                .build()
+                .expect("subkey params"),
+        )
+        .build()
+        .expect("key params")
+        .generate(&mut rng)
+        .expect("key");
+    let subkey = &key.secret_subkeys[0].key;
+    let mut fixture = LoopbackArchive::new();
+    let signed =
+        CleartextSignedMessage::sign(&mut rng, &fixture.release_text, subkey, &Password::empty())
+            .expect("sign")
+            .to_armored_string(ArmorOptions::default())
+            .expect("armor");
+    fixture.set_in_release(signed);
+    let server = fixture.serve();
+    let archive = loopback_archive(&server, &binary_keyring(&key), tmp.path());
+    let file = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect("the subkey is bound to a keyring key");
+    assert_eq!(file.signed_by, format!("{:X}", subkey.fingerprint()));
+
+    let mut by_primary = LoopbackArchive::new();
+    by_primary.sign_release(&key);
+    let server = by_primary.serve();
+    let other = tempfile::tempdir().expect("tempdir");
+    let archive = loopback_archive(&server, &binary_keyring(&key), other.path());
+    let err = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect_err("the primary may not sign");
+    assert!(
+        matches!(
+            err,
+            ArchiveError::Signature(SignatureError::UnknownKey { .. })
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn refuses_a_signed_release_of_another_suite_served_as_the_one_asked_for() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = signing_key(17);
+    let mut fixture = LoopbackArchive::new();
+    fixture.release_text = fixture
+        .release_text
+        .replace("Codename: testrel", "Codename: oldrel")
+        .replace("Suite: stable", "Suite: oldstable");
+    fixture.sign_release(&key);
+    let server = fixture.serve();
+    let archive = loopback_archive(&server, &binary_keyring(&key), tmp.path());
+    let err = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect_err("another suite");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}/debian/dists/testrel/InRelease is the release of suite \"oldstable/oldrel\", not of \"testrel\"",
+            server.url()
+        )
     );
 }
 
