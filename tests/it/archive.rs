@@ -900,6 +900,33 @@ fn extracts_a_file_listed_with_or_without_its_dot_slash_and_follows_hardlinks() 
 }
 
 #[test]
+fn reads_data_tar_compressed_with_zstd_gzip_or_not_at_all() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tar(&[TarEntry::File(b"usr/bin/hello", HELLO)]);
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gzip.write_all(&data).expect("gzip");
+    let variants = [
+        (
+            "data.tar.zst",
+            zstd::encode_all(&data[..], 1).expect("zstd"),
+        ),
+        ("data.tar.gz", gzip.finish().expect("gzip")),
+        ("data.tar", data.clone()),
+    ];
+    for (member, bytes) in variants {
+        let deb = write_deb(
+            tmp.path(),
+            &ar(&[("debian-binary", b"2.0\n"), (member, &bytes)]),
+        );
+        assert_eq!(
+            deb::data_file(&deb, "/usr/bin/hello", 1024).expect(member),
+            Some(HELLO.to_vec()),
+            "{member}"
+        );
+    }
+}
+
+#[test]
 fn reports_a_symlink_at_the_path_with_its_target() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let deb = write_deb(
