@@ -63,6 +63,8 @@ if command -v busybox >/dev/null 2>&1 && ! dpkg -s busybox-static >/dev/null 2>&
 fi
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
 dpkg -s fonts-liberation >/dev/null 2>&1 || missing+=(fonts-liberation)
+# Debian's archive keyring: tests/it/archive.rs checks deb.debian.org's
+# signed releases with it, as apt does.
 [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 python3 -c 'import cryptography' >/dev/null 2>&1 || missing+=(python3-cryptography)

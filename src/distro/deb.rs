@@ -106,13 +106,17 @@ pub fn extract_file(deb: &Path, path: &str, dest: &Path) -> Result<Option<u64>, 
         file: None,
     };
     let size = find(deb, path, MAX_EXTRACTED_FILE, &mut sink)?;
-    if let Sink::File {
-        file: Some(mut file),
-        path,
-    } = sink
-    {
-        file.flush()
-            .map_err(|source| DebError::Write { path, source })?;
+    if let (Some(_), Sink::File { file, path }) = (size, sink) {
+        let write_err = |source| DebError::Write {
+            path: path.clone(),
+            source,
+        };
+        // An empty file had no bytes to create it with.
+        let mut file = match file {
+            Some(file) => file,
+            None => File::create(&path).map_err(write_err)?,
+        };
+        file.flush().map_err(write_err)?;
     }
     Ok(size)
 }
@@ -162,9 +166,10 @@ impl Sink {
 fn find(deb: &Path, path: &str, limit: u64, sink: &mut Sink) -> Result<Option<u64>, DebError> {
     let wanted = lookup_key(path)?;
     let mut wanted = wanted.into_bytes();
-    for _ in 0..=MAX_HARDLINK_HOPS {
+    for hop in 0..=MAX_HARDLINK_HOPS {
         match scan_data(deb, &wanted, limit, sink)? {
-            Scan::Missing => return Ok(None),
+            Scan::Missing if hop == 0 => return Ok(None),
+            Scan::Missing => break,
             Scan::File(size) => return Ok(Some(size)),
             Scan::Hardlink(target) => {
                 let normalised = normalise(&target).ok_or_else(|| DebError::UnsafeEntry {

@@ -19,10 +19,12 @@ use rebuild_compare::image::cache::Cache;
 use rebuild_compare::image::digest::Digest;
 
 use pgp::composed::{
-    ArmorOptions, CleartextSignedMessage, KeyType, SecretKeyParamsBuilder, SignedSecretKey,
+    ArmorOptions, CleartextSignedMessage, KeyType, SecretKeyParamsBuilder, SignedPublicKey,
+    SignedSecretKey, SubkeyParamsBuilder,
 };
+use pgp::packet::{SignatureConfig, SignatureType, Subpacket, SubpacketData};
 use pgp::ser::Serialize as _;
-use pgp::types::{KeyDetails as _, Password};
+use pgp::types::{Duration as PgpDuration, KeyDetails as _, Password, Tag, Timestamp};
 use rand::SeedableRng;
 
 /// A cache in `dir`, sealed with a key beside it.
@@ -234,12 +236,18 @@ impl LoopbackArchive {
     /// Release `testrel` holding binary `hello 1.0-1` (amd64) and its
     /// source package, all indexes and files as they should be.
     fn new() -> LoopbackArchive {
+        LoopbackArchive::with("1.0-1", "")
+    }
+
+    /// Release `testrel` (with `release_fields`) holding binary `hello
+    /// VERSION` (amd64) and its source package.
+    fn with(version: &str, release_fields: &str) -> LoopbackArchive {
         let mut files = HashMap::new();
         let deb = deb_of(&[TarEntry::File(b"./usr/bin/hello", HELLO)]);
-        let deb_path = "pool/main/h/hello/hello_1.0-1_amd64.deb";
+        let deb_path = format!("pool/main/h/hello/hello_{version}_amd64.deb");
         let packages = format!(
-            "Package: hello-doc\nVersion: 1.0-1\nArchitecture: all\n\n\
-             Package: hello\nSource: hello\nVersion: 1.0-1\nArchitecture: amd64\n\
+            "Package: hello-doc\nVersion: {version}\nArchitecture: all\n\n\
+             Package: hello\nSource: hello\nVersion: {version}\nArchitecture: amd64\n\
              Filename: {deb_path}\nSize: {}\nSHA256: {}\n",
             deb.len(),
             sha256_hex(&deb)
@@ -248,21 +256,21 @@ impl LoopbackArchive {
         let debian = b"hello packaging".to_vec();
         let dsc = format!(
             "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nFormat: 3.0 (quilt)\nSource: hello\n\
-             Version: 1.0-1\nChecksums-Sha256:\n {} {} hello_1.0.orig.tar.gz\n {} {} hello_1.0-1.debian.tar.xz\n\
+             Version: {version}\nChecksums-Sha256:\n {} {} hello_1.0.orig.tar.gz\n {} {} hello_{version}.debian.tar.xz\n\
              \n-----BEGIN PGP SIGNATURE-----\n\nnot checked\n-----END PGP SIGNATURE-----\n",
             sha256_hex(&orig),
             orig.len(),
             sha256_hex(&debian),
             debian.len()
         );
-        let listed: Vec<(&str, &[u8])> = vec![
-            ("hello_1.0-1.dsc", dsc.as_bytes()),
-            ("hello_1.0.orig.tar.gz", &orig),
-            ("hello_1.0-1.debian.tar.xz", &debian),
+        let listed: Vec<(String, &[u8])> = vec![
+            (format!("hello_{version}.dsc"), dsc.as_bytes()),
+            ("hello_1.0.orig.tar.gz".to_string(), &orig),
+            (format!("hello_{version}.debian.tar.xz"), &debian),
         ];
-        let mut sources =
-            "Package: hello\nVersion: 1.0-1\nDirectory: pool/main/h/hello\nChecksums-Sha256:\n"
-                .to_string();
+        let mut sources = format!(
+            "Package: hello\nVersion: {version}\nDirectory: pool/main/h/hello\nChecksums-Sha256:\n"
+        );
         for (name, bytes) in &listed {
             sources.push_str(&format!(" {} {} {name}\n", sha256_hex(bytes), bytes.len()));
             files.insert(format!("/debian/pool/main/h/hello/{name}"), bytes.to_vec());
@@ -270,7 +278,7 @@ impl LoopbackArchive {
         let packages_xz = xz(packages.as_bytes());
         let sources_xz = xz(sources.as_bytes());
         let release_text = format!(
-            "Origin: Test\nSuite: stable\nCodename: testrel\nSHA256:\n {} {} main/binary-amd64/Packages.xz\n {} {} main/source/Sources.xz\n",
+            "Origin: Test\nSuite: stable\nCodename: testrel\n{release_fields}SHA256:\n {} {} main/binary-amd64/Packages.xz\n {} {} main/source/Sources.xz\n",
             sha256_hex(&packages_xz),
             packages_xz.len(),
             sha256_hex(&sources_xz),
@@ -398,6 +406,82 @@ fn takes_a_package_from_a_loopback_archive_signed_by_a_keyring_key() {
 }
 
 #[test]
+fn takes_a_release_signed_by_a_signing_subkey_of_a_certify_only_keyring_key() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(16);
+    let key = SecretKeyParamsBuilder::default()
+        .key_type(KeyType::Ed25519Legacy)
+        .can_certify(true)
+        .can_sign(false)
+        .primary_user_id("Subkey Archive <sub@example.invalid>".into())
+        .subkey(
+            SubkeyParamsBuilder::default()
+                .key_type(KeyType::Ed25519Legacy)
+                .can_sign(true)
+                .build()
+                .expect("subkey params"),
+        )
+        .build()
+        .expect("key params")
+        .generate(&mut rng)
+        .expect("key");
+    let subkey = &key.secret_subkeys[0].key;
+    let mut fixture = LoopbackArchive::new();
+    let signed =
+        CleartextSignedMessage::sign(&mut rng, &fixture.release_text, subkey, &Password::empty())
+            .expect("sign")
+            .to_armored_string(ArmorOptions::default())
+            .expect("armor");
+    fixture.set_in_release(signed);
+    let server = fixture.serve();
+    let archive = loopback_archive(&server, &binary_keyring(&key), tmp.path());
+    let file = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect("the subkey is bound to a keyring key");
+    assert_eq!(file.signed_by, format!("{:X}", subkey.fingerprint()));
+
+    let mut by_primary = LoopbackArchive::new();
+    by_primary.sign_release(&key);
+    let server = by_primary.serve();
+    let other = tempfile::tempdir().expect("tempdir");
+    let archive = loopback_archive(&server, &binary_keyring(&key), other.path());
+    let err = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect_err("the primary may not sign");
+    assert!(
+        matches!(
+            err,
+            ArchiveError::Signature(SignatureError::UnknownKey { .. })
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn refuses_a_signed_release_of_another_suite_served_as_the_one_asked_for() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = signing_key(17);
+    let mut fixture = LoopbackArchive::new();
+    fixture.release_text = fixture
+        .release_text
+        .replace("Codename: testrel", "Codename: oldrel")
+        .replace("Suite: stable", "Suite: oldstable");
+    fixture.sign_release(&key);
+    let server = fixture.serve();
+    let archive = loopback_archive(&server, &binary_keyring(&key), tmp.path());
+    let err = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect_err("another suite");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}/debian/dists/testrel/InRelease is the release of suite \"oldstable/oldrel\", not of \"testrel\"",
+            server.url()
+        )
+    );
+}
+
+#[test]
 fn refuses_a_release_whose_signed_text_was_changed() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let key = signing_key(2);
@@ -444,6 +528,136 @@ fn refuses_a_release_signed_by_a_key_outside_the_keyring() {
             "{}/debian/dists/testrel/InRelease is signed only by keys not in the archive keyring ({:X}); pass --archive-keyring FILE with the distribution's keyring",
             server.url(),
             stranger.fingerprint()
+        )
+    );
+}
+
+/// A key made at [`KEY_CREATED`] (seconds since the epoch).
+const KEY_CREATED: u32 = 1_600_000_000;
+
+/// [`signing_key`], made at [`KEY_CREATED`].
+fn old_signing_key(seed: u64) -> SignedSecretKey {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    SecretKeyParamsBuilder::default()
+        .key_type(KeyType::Ed25519Legacy)
+        .can_certify(true)
+        .can_sign(true)
+        .created_at(Timestamp::from_secs(KEY_CREATED))
+        .primary_user_id("Old Archive <old@example.invalid>".into())
+        .build()
+        .expect("key params")
+        .generate(&mut rng)
+        .expect("key")
+}
+
+/// `key`'s public key whose one self-signature says it expires
+/// `lifetime` seconds after it was made.
+fn expiring_public_key(key: &SignedSecretKey, lifetime: u32) -> SignedPublicKey {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let mut public = key.to_public_key();
+    let mut config =
+        SignatureConfig::from_key(&mut rng, &key.primary_key, SignatureType::CertPositive)
+            .expect("config");
+    config.hashed_subpackets = vec![
+        Subpacket::regular(SubpacketData::SignatureCreationTime(Timestamp::from_secs(
+            KEY_CREATED,
+        )))
+        .expect("subpacket"),
+        Subpacket::regular(SubpacketData::KeyExpirationTime(PgpDuration::from_secs(
+            lifetime,
+        )))
+        .expect("subpacket"),
+        Subpacket::regular(SubpacketData::IssuerFingerprint(key.fingerprint())).expect("subpacket"),
+    ];
+    let user = &mut public.details.users[0];
+    let certification = config
+        .sign_certification(
+            &key.primary_key,
+            &public.primary_key,
+            &Password::empty(),
+            Tag::UserId,
+            &user.id,
+        )
+        .expect("certify");
+    user.signatures = vec![certification];
+    public
+}
+
+/// `key`'s public key with a revocation its owner signed.
+fn revoked_public_key(key: &SignedSecretKey) -> SignedPublicKey {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+    let mut public = key.to_public_key();
+    let mut config =
+        SignatureConfig::from_key(&mut rng, &key.primary_key, SignatureType::KeyRevocation)
+            .expect("config");
+    config.hashed_subpackets = vec![
+        Subpacket::regular(SubpacketData::SignatureCreationTime(Timestamp::now()))
+            .expect("subpacket"),
+        Subpacket::regular(SubpacketData::IssuerFingerprint(key.fingerprint())).expect("subpacket"),
+    ];
+    let revocation = config
+        .sign_key(&key.primary_key, &Password::empty(), &public.primary_key)
+        .expect("revoke");
+    public.details.revocation_signatures.push(revocation);
+    public
+}
+
+#[test]
+fn refuses_a_release_signed_by_an_expired_keyring_key() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = old_signing_key(13);
+    let mut fixture = LoopbackArchive::new();
+    fixture.sign_release(&key);
+    let server = fixture.serve();
+    let keyring = expiring_public_key(&key, 1000).to_bytes().expect("key");
+    let archive = loopback_archive(&server, &keyring, tmp.path());
+    let err = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect_err("expired");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}/debian/dists/testrel/InRelease is signed by {:X}, which expired 2020-09-13T12:43:20Z; update the archive keyring",
+            server.url(),
+            key.fingerprint()
+        )
+    );
+}
+
+#[test]
+fn takes_a_release_signed_by_a_keyring_key_that_has_not_expired() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = old_signing_key(14);
+    let mut fixture = LoopbackArchive::new();
+    fixture.sign_release(&key);
+    let server = fixture.serve();
+    let keyring = expiring_public_key(&key, u32::MAX - KEY_CREATED)
+        .to_bytes()
+        .expect("key");
+    let archive = loopback_archive(&server, &keyring, tmp.path());
+    archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect("the key is still valid");
+}
+
+#[test]
+fn refuses_a_release_signed_by_a_revoked_keyring_key() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = signing_key(15);
+    let mut fixture = LoopbackArchive::new();
+    fixture.sign_release(&key);
+    let server = fixture.serve();
+    let keyring = revoked_public_key(&key).to_bytes().expect("key");
+    let archive = loopback_archive(&server, &keyring, tmp.path());
+    let err = archive
+        .binary("testrel", "hello", "1.0-1", "amd64")
+        .expect_err("revoked");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}/debian/dists/testrel/InRelease is signed by {:X}, which its owner revoked",
+            server.url(),
+            key.fingerprint()
         )
     );
 }
@@ -549,6 +763,96 @@ fn says_which_versions_the_loopback_archive_has_instead() {
     );
 }
 
+/// The moment the loopback snapshot archive kept `hello 0.9-1`.
+const SNAPSHOT_TIME: &str = "20240101T000000Z";
+
+/// A loopback mirror with `hello 1.0-1` and, in snapshot.debian.org's
+/// layout beside it, the archive of [`SNAPSHOT_TIME`] with `hello 0.9-1`,
+/// whose release's `Valid-Until` has long passed; both signed by `key`.
+fn mirror_with_snapshot(key: &SignedSecretKey) -> HostileServer {
+    let mut current = LoopbackArchive::new();
+    current.sign_release(key);
+    let mut old = LoopbackArchive::with("0.9-1", "Valid-Until: Mon, 01 Jan 2024 00:00:00 UTC\n");
+    old.sign_release(key);
+    for (path, bytes) in old.files {
+        let moved = path.replacen("/debian/", &format!("/archive/debian/{SNAPSHOT_TIME}/"), 1);
+        current.files.insert(moved, bytes);
+    }
+    let sha1 = "0123456789abcdef0123456789abcdef01234567";
+    let answer = |name: &str, architecture: &str| {
+        format!(
+            r#"{{"_comment":"foo","result":[{{"hash":"{sha1}"{architecture}}}],"fileinfo":{{"{sha1}":[{{"archive_name":"debian","first_seen":"{SNAPSHOT_TIME}","name":"{name}","path":"/pool/main/h/hello","size":1}}]}}}}"#
+        )
+        .into_bytes()
+    };
+    current.files.insert(
+        "/mr/binary/hello/0.9-1/binfiles".to_string(),
+        answer("hello_0.9-1_amd64.deb", r#","architecture":"amd64""#),
+    );
+    current.files.insert(
+        "/mr/package/hello/0.9-1/srcfiles".to_string(),
+        answer("hello_0.9-1.dsc", ""),
+    );
+    current.serve()
+}
+
+/// [`loopback_archive`] with the server's snapshot archive configured.
+fn archive_with_snapshot(server: &HostileServer, key: &SignedSecretKey, dir: &Path) -> Archive {
+    let keyring = dir.join("keyring");
+    std::fs::write(&keyring, binary_keyring(key)).expect("keyring");
+    let config = ArchiveConfig {
+        mirror: format!("{}/debian", server.url()).parse().expect("url"),
+        security_mirror: format!("{}/debian-security", server.url())
+            .parse()
+            .expect("url"),
+        keyring,
+        snapshot: Some(server.url().parse().expect("url")),
+    };
+    Archive::new(config, &cache_in(dir)).expect("archive")
+}
+
+#[test]
+fn takes_a_version_gone_from_the_mirror_from_the_snapshot_archive() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = signing_key(9);
+    let server = mirror_with_snapshot(&key);
+    let archive = archive_with_snapshot(&server, &key, tmp.path());
+    let file = archive
+        .binary("testrel", "hello", "0.9-1", "amd64")
+        .expect("0.9-1 is in the snapshot archive");
+    let root = format!("{}/archive/debian/{SNAPSHOT_TIME}", server.url());
+    assert_eq!(
+        (
+            file.url.as_str(),
+            file.release_url.as_str(),
+            file.suite.as_str()
+        ),
+        (
+            format!("{root}/pool/main/h/hello/hello_0.9-1_amd64.deb").as_str(),
+            format!("{root}/dists/testrel/InRelease").as_str(),
+            "testrel"
+        )
+    );
+    assert_eq!(file.sha256.hex(), sha256_hex(&fixture_deb()));
+    let source = archive
+        .source("testrel", "hello", "0.9-1")
+        .expect("its source too");
+    assert_eq!(
+        source.url,
+        format!("{root}/pool/main/h/hello/hello_0.9-1.dsc")
+    );
+    let err = archive
+        .binary("testrel", "hello", "0.8-1", "amd64")
+        .expect_err("in neither");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "hello 0.8-1 (amd64) is not in testrel, the snapshot archive {}/; they have 1.0-1",
+            server.url()
+        )
+    );
+}
+
 // `.deb` files.
 
 fn write_deb(dir: &Path, bytes: &[u8]) -> PathBuf {
@@ -565,6 +869,8 @@ fn extracts_a_file_listed_with_or_without_its_dot_slash_and_follows_hardlinks() 
         &deb_of(&[
             TarEntry::File(b"usr/bin/real", HELLO),
             TarEntry::Hardlink(b"./usr/bin/alias", "./usr/bin/real"),
+            TarEntry::File(b"./usr/share/doc/empty", b""),
+            TarEntry::Hardlink(b"./usr/bin/dangling", "./usr/bin/gone"),
         ]),
     );
     assert_eq!(
@@ -591,6 +897,33 @@ fn extracts_a_file_listed_with_or_without_its_dot_slash_and_follows_hardlinks() 
         ),
         "{err:?}"
     );
+}
+
+#[test]
+fn reads_data_tar_compressed_with_zstd_gzip_or_not_at_all() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tar(&[TarEntry::File(b"usr/bin/hello", HELLO)]);
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gzip.write_all(&data).expect("gzip");
+    let variants = [
+        (
+            "data.tar.zst",
+            zstd::encode_all(&data[..], 1).expect("zstd"),
+        ),
+        ("data.tar.gz", gzip.finish().expect("gzip")),
+        ("data.tar", data.clone()),
+    ];
+    for (member, bytes) in variants {
+        let deb = write_deb(
+            tmp.path(),
+            &ar(&[("debian-binary", b"2.0\n"), (member, &bytes)]),
+        );
+        assert_eq!(
+            deb::data_file(&deb, "/usr/bin/hello", 1024).expect(member),
+            Some(HELLO.to_vec()),
+            "{member}"
+        );
+    }
 }
 
 #[test]

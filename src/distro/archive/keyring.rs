@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use pgp::composed::{CleartextSignedMessage, PublicOrSecret, SignedPublicKey};
-use pgp::packet::{PublicKey, PublicSubkey, Signature, SignatureType};
+use pgp::packet::{PublicKey, PublicSubkey, Signature, SignatureType, SubpacketData};
 use pgp::types::{KeyDetails, Tag};
 
 /// The most bytes of a keyring file read.
@@ -22,7 +22,7 @@ const MAX_KEYRING: u64 = 16 << 20;
 /// What went wrong with the keyring or a signature.
 #[derive(Debug, thiserror::Error)]
 pub enum SignatureError {
-    #[error("cannot read the archive keyring {path}: {source}")]
+    #[error("cannot read the archive keyring {path}: {source}; install debian-archive-keyring, or pass --archive-keyring FILE")]
     KeyringIo {
         path: PathBuf,
         #[source]
@@ -286,16 +286,20 @@ fn signers_of(key: &SignedPublicKey) -> Vec<Signer<'_>> {
         return Vec::new();
     };
     let primary_expires = expiry(primary.created_at().as_secs(), newest);
+    let primary_signs = newest.key_flags().sign() || !has_key_flags(newest);
     let primary_revoked = key
         .details
         .revocation_signatures
         .iter()
         .any(|sig| sig.verify_key(primary).is_ok());
-    let mut signers = vec![Signer {
-        key: SigningKey::Primary(primary),
-        expires: primary_expires,
-        revoked: primary_revoked,
-    }];
+    let mut signers = Vec::new();
+    if primary_signs {
+        signers.push(Signer {
+            key: SigningKey::Primary(primary),
+            expires: primary_expires,
+            revoked: primary_revoked,
+        });
+    }
     for subkey in &key.public_subkeys {
         let verified: Vec<&Signature> = subkey
             .signatures
@@ -330,6 +334,16 @@ fn signers_of(key: &SignedPublicKey) -> Vec<Signer<'_>> {
         });
     }
     signers
+}
+
+/// Whether a self-signature states the key's flags at all (keys from
+/// before key flags existed may sign without them).
+fn has_key_flags(self_signature: &Signature) -> bool {
+    self_signature.config().is_some_and(|config| {
+        config
+            .hashed_subpackets()
+            .any(|p| matches!(p.data, SubpacketData::KeyFlags(_)))
+    })
 }
 
 /// When a key created at `created` expires under `self_signature`.

@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod index;
 pub mod keyring;
 pub mod release;
+pub mod snapshot;
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -29,6 +30,7 @@ use fetch::{FetchError, Fetcher};
 use index::IndexError;
 use keyring::{Keyring, SignatureError};
 use release::{Release, ReleaseError};
+use snapshot::{Location, SnapshotError};
 
 /// The most bytes of an `InRelease` file.
 const MAX_RELEASE: u64 = 4 << 20;
@@ -48,9 +50,8 @@ pub struct ArchiveConfig {
     pub security_mirror: Url,
     /// A binary or armored OpenPGP keyring.
     pub keyring: PathBuf,
-    /// A snapshot archive for versions gone from the mirror. Not used by
-    /// the lookups yet: a version missing from the mirror is reported as
-    /// missing.
+    /// A snapshot archive (snapshot.debian.org's layout) searched for
+    /// versions gone from the mirror.
     pub snapshot: Option<Url>,
 }
 
@@ -109,6 +110,8 @@ pub enum ArchiveError {
     Fetch(#[from] FetchError),
     #[error(transparent)]
     Index(#[from] IndexError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
     #[error("cannot use the cache: {0}")]
     Cache(#[from] CacheError),
     #[error("{url} is not an archive URL: use http or https")]
@@ -147,7 +150,19 @@ struct Suite {
     signed_by: String,
 }
 
-/// One suite's entries for a package, or why it had none.
+/// A package looked up in one index of a release's suites.
+struct Lookup<'a> {
+    release: &'a str,
+    name: &'a str,
+    /// `main/binary-amd64/Packages.xz`, `main/source/Sources.xz`.
+    index_path: &'a str,
+}
+
+/// An index entry found: its suite, the entry and the index's URL.
+type Found = (Suite, Paragraph, String);
+
+/// The suites searched for a package and the versions they have.
+#[derive(Default)]
 struct Search {
     suites: Vec<String>,
     versions: Vec<String>,
@@ -218,26 +233,23 @@ impl Archive {
             check_name(word)?;
         }
         let index_path = format!("{COMPONENT}/binary-{architecture}/Packages.xz");
-        let mut search = Search {
-            suites: Vec::new(),
-            versions: Vec::new(),
+        let wanted = |entry: &Paragraph| {
+            let arch = entry.get("Architecture");
+            entry.get("Version") == Some(version)
+                && (arch == Some(architecture) || arch == Some("all"))
         };
-        for suite in self.suites(release)? {
-            let suite = suite?;
-            search.suites.push(suite.name.clone());
-            let (text, shown) = self.index_text(&suite, &index_path)?;
-            for entry in index::paragraphs_of(&text, name, &shown)? {
-                search.saw(entry.get("Version"));
-                let arch = entry.get("Architecture");
-                if entry.get("Version") != Some(version)
-                    || !(arch == Some(architecture) || arch == Some("all"))
-                {
-                    continue;
-                }
-                return self.pool_file(&suite, &entry, &shown, name);
-            }
+        let lookup = Lookup {
+            release,
+            name,
+            index_path: &index_path,
+        };
+        let found = self.find(&lookup, wanted, |snapshot| {
+            snapshot::binary_locations(&self.fetcher, snapshot, name, version, architecture)
+        })?;
+        match found {
+            Ok((suite, entry, shown)) => self.pool_file(&suite, &entry, &shown, name),
+            Err(search) => Err(search.not_found(format!("{name} {version} ({architecture})"))),
         }
-        Err(search.not_found(format!("{name} {version} ({architecture})")))
     }
 
     /// The source package `name` at exactly `version`: its `.dsc` and
@@ -253,22 +265,89 @@ impl Archive {
             check_name(word)?;
         }
         let index_path = format!("{COMPONENT}/source/Sources.xz");
-        let mut search = Search {
-            suites: Vec::new(),
-            versions: Vec::new(),
+        let wanted = |entry: &Paragraph| entry.get("Version") == Some(version);
+        let lookup = Lookup {
+            release,
+            name,
+            index_path: &index_path,
         };
-        for suite in self.suites(release)? {
+        let found = self.find(&lookup, wanted, |snapshot| {
+            snapshot::source_locations(&self.fetcher, snapshot, name, version)
+        })?;
+        match found {
+            Ok((suite, entry, shown)) => self.source_files(&suite, entry, &shown, name),
+            Err(search) => Err(search.not_found(format!("source package {name} {version}"))),
+        }
+    }
+
+    /// The first entry `wanted` picks among the lookup's package's in the
+    /// mirror's suites, then, when a snapshot archive is configured, in
+    /// the archive at each time `snapshot_locations` names; or the suites
+    /// searched and versions seen.
+    fn find(
+        &self,
+        lookup: &Lookup<'_>,
+        wanted: impl Fn(&Paragraph) -> bool,
+        snapshot_locations: impl FnOnce(&Url) -> Result<Vec<Location>, SnapshotError>,
+    ) -> Result<Result<Found, Search>, ArchiveError> {
+        let mut search = Search::default();
+        let suites = self.suites(lookup.release)?;
+        if let Some(found) = self.find_entry(suites, lookup, &mut search, &wanted)? {
+            return Ok(Ok(found));
+        }
+        let Some(snapshot) = &self.config.snapshot else {
+            return Ok(Err(search));
+        };
+        search
+            .suites
+            .push(format!("the snapshot archive {snapshot}"));
+        for location in snapshot_locations(snapshot)? {
+            let mirror = location
+                .mirror(snapshot)
+                .map_err(|_| ArchiveError::BadMirror {
+                    url: snapshot.to_string(),
+                })?;
+            let names = if location.archive == "debian-security" {
+                vec![format!("{}-security", lookup.release)]
+            } else {
+                vec![
+                    lookup.release.to_string(),
+                    format!("{}-updates", lookup.release),
+                ]
+            };
+            let suites = names
+                .into_iter()
+                .filter_map(|suite| self.open_suite(&mirror, &suite, false).transpose());
+            let mut seen = Search::default();
+            if let Some(found) = self.find_entry(suites, lookup, &mut seen, &wanted)? {
+                return Ok(Ok(found));
+            }
+        }
+        Ok(Err(search))
+    }
+
+    /// The first entry of the lookup's package in its index of `suites`
+    /// that `wanted` picks; every suite searched and version seen goes
+    /// into `search`.
+    fn find_entry(
+        &self,
+        suites: impl Iterator<Item = Result<Suite, ArchiveError>>,
+        lookup: &Lookup<'_>,
+        search: &mut Search,
+        wanted: impl Fn(&Paragraph) -> bool,
+    ) -> Result<Option<Found>, ArchiveError> {
+        for suite in suites {
             let suite = suite?;
             search.suites.push(suite.name.clone());
-            let (text, shown) = self.index_text(&suite, &index_path)?;
-            for entry in index::paragraphs_of(&text, name, &shown)? {
+            let (text, shown) = self.index_text(&suite, lookup.index_path)?;
+            for entry in index::paragraphs_of(&text, lookup.name, &shown)? {
                 search.saw(entry.get("Version"));
-                if entry.get("Version") == Some(version) {
-                    return self.source_files(&suite, entry, &shown, name);
+                if wanted(&entry) {
+                    return Ok(Some((suite, entry, shown)));
                 }
             }
         }
-        Err(search.not_found(format!("source package {name} {version}")))
+        Ok(None)
     }
 
     /// The suites searched for `release`, each fetched and verified as
@@ -279,7 +358,7 @@ impl Archive {
         release: &str,
     ) -> Result<impl Iterator<Item = Result<Suite, ArchiveError>> + '_, ArchiveError> {
         let first = self
-            .open_suite(&self.config.mirror, release)?
+            .open_suite(&self.config.mirror, release, true)?
             .ok_or_else(|| ArchiveError::NoSuite {
                 release: release.to_string(),
                 mirror: self.config.mirror.to_string(),
@@ -290,13 +369,18 @@ impl Archive {
         ];
         Ok(std::iter::once(Ok(first)).chain(
             rest.into_iter()
-                .filter_map(|(mirror, name)| self.open_suite(mirror, &name).transpose()),
+                .filter_map(|(mirror, name)| self.open_suite(mirror, &name, true).transpose()),
         ))
     }
 
-    /// Fetches and verifies `dists/{name}/InRelease`; `None` when the
-    /// mirror has no such suite.
-    fn open_suite(&self, mirror: &Url, name: &str) -> Result<Option<Suite>, ArchiveError> {
+    /// Fetches and verifies `dists/{name}/InRelease`, held to its
+    /// `Valid-Until` when `current`; `None` when the mirror has no such suite.
+    fn open_suite(
+        &self,
+        mirror: &Url,
+        name: &str,
+        current: bool,
+    ) -> Result<Option<Suite>, ArchiveError> {
         let url = join(mirror, &format!("dists/{name}/InRelease"))?;
         let Some(bytes) = self.fetcher.small(&url, "release file", MAX_RELEASE)? else {
             return Ok(None);
@@ -304,7 +388,7 @@ impl Archive {
         let text = String::from_utf8_lossy(&bytes);
         let now = SystemTime::now();
         let verified = self.keyring.verify(url.as_str(), &text, now)?;
-        let release = Release::parse(url.as_str(), name, &verified.text, now)?;
+        let release = Release::parse(url.as_str(), name, &verified.text, current.then_some(now))?;
         Ok(Some(Suite {
             name: name.to_string(),
             mirror: mirror.clone(),

@@ -56,12 +56,14 @@ pub struct Release {
 
 impl Release {
     /// Reads the verified `text` of the release of `suite` fetched from
-    /// `url`, refusing one for another suite or past its `Valid-Until` at `now`.
+    /// `url`, refusing one for another suite or, when `now` is given, one
+    /// past its `Valid-Until` (a snapshot archive's past releases are
+    /// read without it).
     pub fn parse(
         url: &str,
         suite: &str,
         text: &str,
-        now: SystemTime,
+        now: Option<SystemTime>,
     ) -> Result<Release, ReleaseError> {
         let paragraphs = deb822::parse(text, false).map_err(|source| ReleaseError::Syntax {
             url: url.to_string(),
@@ -79,7 +81,7 @@ impl Release {
                 found: names.join("/"),
             });
         }
-        if let Some(value) = fields.get("Valid-Until") {
+        if let (Some(value), Some(now)) = (fields.get("Valid-Until"), now) {
             let until = parse_date(value).ok_or_else(|| ReleaseError::BadDate {
                 url: url.to_string(),
                 value: value.to_string(),
@@ -200,7 +202,7 @@ mod tests {
 
     #[test]
     fn takes_the_index_sizes_and_hashes_of_a_current_release() {
-        let release = Release::parse("u", "bookworm-updates", RELEASE, at(1_734_207_000))
+        let release = Release::parse("u", "bookworm-updates", RELEASE, Some(at(1_734_207_000)))
             .expect("valid release");
         assert!(release.by_hash);
         let entry = release.index("main/source/Sources.xz").expect("entry");
@@ -220,7 +222,8 @@ mod tests {
 
     #[test]
     fn refuses_a_release_past_its_valid_until() {
-        let err = Release::parse("u", "stable-updates", RELEASE, at(1_734_207_302)).unwrap_err();
+        let err =
+            Release::parse("u", "stable-updates", RELEASE, Some(at(1_734_207_302))).unwrap_err();
         assert_eq!(
             err.to_string(),
             "u was valid until Sat, 14 Dec 2024 20:15:01 UTC; the mirror serves a stale release"
@@ -229,7 +232,7 @@ mod tests {
 
     #[test]
     fn refuses_the_release_of_another_suite() {
-        let err = Release::parse("u", "bookworm", RELEASE, at(0)).unwrap_err();
+        let err = Release::parse("u", "bookworm", RELEASE, None).unwrap_err();
         assert_eq!(
             err.to_string(),
             "u is the release of suite \"stable-updates/bookworm-updates\", not of \"bookworm\""
