@@ -23,9 +23,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use url::Url;
+
 use super::dsc::{SourceControl, MAX_DSC_BYTES};
-use super::root::{self, RootSpec};
-use super::{io_error, DebianBuild, DebianBuildError, DebianBuildRequest};
+use super::error::{io_error, DebianBuildError};
+use super::root::{self, BuildRoot, RootSpec};
+use crate::image::cache::Cache;
 use crate::rebuild::sandbox::{self, BuilderRoot, Mounts, Step, StepUser};
 
 /// Where the build directory sits inside the sandbox.
@@ -37,6 +40,40 @@ const MAX_BINNMU_BYTES: usize = 64 << 10;
 /// The binNMU entry's file in the build directory (no `.dsc` lists a name
 /// starting with a dot).
 const BINNMU_FILE: &str = ".binnmu-changelog";
+
+/// What to build: a source package's files, where, for which release.
+#[derive(Debug, Clone, Copy)]
+pub struct DebianBuildRequest<'a> {
+    /// Holds the `.dsc` and every file it lists, each already verified.
+    pub source_dir: &'a Path,
+    /// The `.dsc`'s file name in `source_dir`.
+    pub dsc: &'a str,
+    /// The release whose packages make the build root (`bookworm`).
+    pub release: &'a str,
+    /// Debian's architecture name (`amd64`).
+    pub architecture: &'a str,
+    /// The archive the build root's packages come from.
+    pub mirror: &'a Url,
+    /// The binary package's binNMU changelog entry (its
+    /// `changelog.Debian.ARCH.gz`, uncompressed), prepended to
+    /// `debian/changelog` as Debian's buildds do; `None`: no binNMU.
+    pub binnmu_changelog: Option<&'a str>,
+    /// Keeps the build roots.
+    pub cache: &'a Cache,
+    /// Receives the `.deb`s and `build.log`; the build itself runs in
+    /// `build/` there (removed after a success, kept after a failure).
+    pub out_dir: &'a Path,
+}
+
+/// A finished build.
+#[derive(Debug, Clone)]
+pub struct DebianBuild {
+    /// The `.deb`s `dpkg-buildpackage` wrote, copied to the output directory.
+    pub debs: Vec<PathBuf>,
+    /// Everything the build root's creation and the build printed.
+    pub log: PathBuf,
+    pub root: BuildRoot,
+}
 
 /// Builds the source package of `request` and returns its `.deb`s.
 pub fn build(request: &DebianBuildRequest<'_>) -> Result<DebianBuild, DebianBuildError> {
@@ -157,7 +194,11 @@ pub fn build(request: &DebianBuildRequest<'_>) -> Result<DebianBuild, DebianBuil
     if debs.is_empty() {
         return Err(DebianBuildError::NoDebs { log });
     }
-    fs::remove_dir_all(&work).map_err(io_error("cannot remove", &work))?;
+    if let Err(e) = fs::remove_dir_all(&work) {
+        // The build's own files (a directory it left without write
+        // permission): the .debs are out already.
+        tracing::warn!("cannot remove the build directory {}: {e}", work.display());
+    }
     Ok(DebianBuild {
         debs,
         log,

@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::{io_error, BuildRoot, DebianBuildError};
+use super::error::{io_error, DebianBuildError};
 use crate::distro::deb822;
 use crate::image::cache::Cache;
 use crate::image::digest::{hash_reader, Digest};
@@ -60,6 +60,19 @@ const MAX_STATUS_BYTES: u64 = 64 << 20;
 /// names, then name prefixes.
 const TOOLCHAIN: &[&str] = &["gcc", "dpkg-dev", "debhelper", "libc6-dev", "dwz", "make"];
 const TOOLCHAIN_PREFIXES: &[&str] = &["gcc-", "binutils"];
+
+/// The build root a build ran on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildRoot {
+    /// The sha256 of the tarball mmdebstrap wrote.
+    pub sha256: Digest,
+    /// Whether it came from the cache rather than being made for this build.
+    pub reused: bool,
+    /// Package → version of the compiler, binutils, libc and packaging
+    /// tools in it (`gcc-12`, `binutils-x86-64-linux-gnu`, `libc6-dev`,
+    /// `dpkg-dev`, `debhelper`, ...).
+    pub toolchain: BTreeMap<String, String>,
+}
 
 /// A build root ready to be the sandbox's read-only root.
 #[derive(Debug, Clone)]
