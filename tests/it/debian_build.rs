@@ -184,9 +184,9 @@ fn rebuilds_bookworms_tree_but_for_its_build_id_and_reuses_the_root_for_a_binnmu
     assert_eq!(deb_field(&deb, "Source"), "tree (2.1.0-1)");
 }
 
-/// `build v1.0.0` of a host recipe whose command writes `id -u` and `id -g`
-/// to `/out/result`, with `root_line` in its `[build]`; the result.
-fn ids_seen_by_a_recipe(dir: &Path, root_line: &str) -> String {
+/// `build v1.0.0 ARGS` of a host recipe whose command writes `id -u` and
+/// `id -g` to `/out/result`, with `root_line` in its `[build]`.
+fn build_an_id_recipe(dir: &Path, root_line: &str, args: &[&str]) -> std::process::Output {
     let source = dir.join("upstream");
     if !source.exists() {
         let repo = git2::Repository::init(&source).unwrap();
@@ -206,27 +206,47 @@ fn ids_seen_by_a_recipe(dir: &Path, root_line: &str) -> String {
         ),
     )
     .unwrap();
-    let out = dir.join(format!("out-{}", root_line.len()));
-    let output = Command::new(env!("CARGO_BIN_EXE_rebuild-compare"))
+    Command::new(env!("CARGO_BIN_EXE_rebuild-compare"))
         .args(["build", "v1.0.0", "--recipe"])
         .arg(&recipe)
-        .arg("--out-dir")
-        .arg(&out)
         .arg("--cache-dir")
         .arg(dir.join("cache"))
+        .args(args)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// The ids [`build_an_id_recipe`] records, built into `dir/OUT`.
+fn ids_seen(dir: &Path, root_line: &str, out: &str) -> String {
+    let out_dir = dir.join(out);
+    let output = build_an_id_recipe(dir, root_line, &["--out-dir", out_dir.to_str().unwrap()]);
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    std::fs::read_to_string(out.join("linux-amd64/result")).unwrap()
+    std::fs::read_to_string(out_dir.join("linux-amd64/result")).unwrap()
 }
 
 #[test]
 fn a_recipe_declaring_root_runs_as_uid_0_of_its_namespace_and_others_as_the_build_user() {
     let tmp = tempfile::tempdir().unwrap();
-    assert_eq!(ids_seen_by_a_recipe(tmp.path(), "root = true"), "0\n0\n");
-    assert_eq!(ids_seen_by_a_recipe(tmp.path(), ""), "1000\n1000\n");
+    assert_eq!(ids_seen(tmp.path(), "root = true", "as-root"), "0\n0\n");
+    assert_eq!(ids_seen(tmp.path(), "", "as-build-user"), "1000\n1000\n");
+}
+
+#[test]
+fn a_recipe_declaring_root_is_refused_without_the_sandbox() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = build_an_id_recipe(tmp.path(), "root = true", &["--no-sandbox"]);
+    assert!(!output.status.success());
+    let recipe = tmp.path().join("recipe.toml");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(&format!(
+            "recipe {} sets build.root, which only the sandbox can provide (root of the build's own user namespace): drop --no-sandbox",
+            recipe.display()
+        )),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

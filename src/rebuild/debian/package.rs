@@ -8,9 +8,11 @@
 //! `LC_ALL=C.UTF-8` and `HOME` pointing nowhere as sbuild sets them.
 //!
 //! The source unpacks to `/build/reproducible-path/SOURCE-UPSTREAM`, the
-//! build path Debian's sbuild uses since 2024 (`Build-Path` in current
-//! `.buildinfo` files), so builds that record their directory record the
-//! same one.
+//! fixed build path current sbuild uses (not checked against a buildd's
+//! `.buildinfo` `Build-Path` here: none is reachable). Packages built before
+//! it, such as bookworm's originals, were built in a random
+//! `/build/SOURCE-XXXXXX/`, so a package that records its build path
+//! differs in it whatever path is picked.
 //!
 //! Threat model: everything in the source package is untrusted code; it
 //! runs only in the sandbox, with the build directory as its one writable
