@@ -286,3 +286,44 @@ fn describe_root(log: &Path, prepared: &root::PreparedRoot) -> Result<(), Debian
     file.write_all(text.as_bytes())
         .map_err(io_error("cannot write", log))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_deb_files_the_build_left_are_taken() {
+        let tmp = tempfile::tempdir().unwrap();
+        let build_dir = tmp.path().join("build");
+        let out_dir = tmp.path().join("out");
+        fs::create_dir_all(build_dir.join("sub.deb")).unwrap();
+        fs::create_dir_all(&out_dir).unwrap();
+        fs::write(build_dir.join("tree_2.1.0-1_amd64.deb"), "deb").unwrap();
+        fs::write(build_dir.join("tree_2.1.0-1_amd64.buildinfo"), "info").unwrap();
+        fs::write(build_dir.join(".hidden.deb"), "deb").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", build_dir.join("passwd.deb")).unwrap();
+        assert_eq!(
+            collect_debs(&build_dir, &out_dir).unwrap(),
+            [out_dir.join("tree_2.1.0-1_amd64.deb")]
+        );
+        assert_eq!(
+            fs::read_to_string(out_dir.join("tree_2.1.0-1_amd64.deb")).unwrap(),
+            "deb"
+        );
+        assert!(!out_dir.join("passwd.deb").exists());
+    }
+
+    #[test]
+    fn a_dsc_name_that_is_a_path_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        for name in ["../x.dsc", "sub/x.dsc", ".x.dsc", "x.tar.gz"] {
+            assert_eq!(
+                read_dsc(tmp.path(), name).unwrap_err().to_string(),
+                format!(
+                    "{}: not a plain .dsc file name",
+                    tmp.path().join(name).display()
+                ),
+            );
+        }
+    }
+}
