@@ -1,10 +1,13 @@
 //! Rebuilding a Debian source package from the real archive
 //! (http://deb.debian.org): bookworm's `tree 2.1.0-1`, whose rebuilt
-//! `/usr/bin/tree` differs from the archive's only in its build ID.
+//! `/usr/bin/tree` differs from the archive's only in its build ID; and the
+//! sandbox's root inside the build's own user namespace that such builds
+//! (`[build] root = true`) run as.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support;
 use object::{Object, ObjectSection};
 use rebuild_compare::image::cache::Cache;
 use rebuild_compare::image::digest::Digest;
@@ -134,7 +137,9 @@ fn rebuilds_bookworms_tree_but_for_its_build_id_and_reuses_the_root_for_a_binnmu
         cache: &cache,
         out_dir: &tmp.path().join("out"),
     };
+    let started = std::time::Instant::now();
     let built = debian::build(&request).unwrap();
+    eprintln!("first build, making the root: {:?}", started.elapsed());
     assert!(!built.root.reused);
     assert!(
         built.root.toolchain.contains_key("gcc-12"),
@@ -169,10 +174,79 @@ fn rebuilds_bookworms_tree_but_for_its_build_id_and_reuses_the_root_for_a_binnmu
         out_dir: &tmp.path().join("out-binnmu"),
         ..request
     };
+    let started = std::time::Instant::now();
     let built = debian::build(&binnmu).unwrap();
+    eprintln!("binNMU build, reusing the root: {:?}", started.elapsed());
     assert!(built.root.reused);
     let deb = tmp.path().join("out-binnmu/tree_2.1.0-1+b1_amd64.deb");
     assert!(built.debs.contains(&deb), "{:?}", built.debs);
     assert_eq!(deb_field(&deb, "Version"), "2.1.0-1+b1");
     assert_eq!(deb_field(&deb, "Source"), "tree (2.1.0-1)");
+}
+
+/// `build v1.0.0 ARGS` of a host recipe whose command writes `id -u` and
+/// `id -g` to `/out/result`, with `root_line` in its `[build]`.
+fn build_an_id_recipe(dir: &Path, root_line: &str, args: &[&str]) -> std::process::Output {
+    let source = dir.join("upstream");
+    if !source.exists() {
+        let repo = git2::Repository::init(&source).unwrap();
+        let tagged = support::git::commit(&repo, &[("README", "x\n")], "release", 1_700_000_000);
+        support::git::tag(&repo, "v1.0.0", tagged, 1_700_000_000);
+    }
+    let recipe = dir.join("recipe.toml");
+    std::fs::write(
+        &recipe,
+        format!(
+            "[image]\nrepository = \"example.com/test/app\"\ntag = \"{{version}}\"\n\n\
+             [source]\ngit = \"{}\"\nref = \"{{version}}\"\n\n\
+             [build]\nbuilder = \"host\"\n{root_line}\n\
+             command = [\"sh\", \"-c\", \"{{ id -u; id -g; }} > /out/result\"]\n\
+             artifact = \"/out/result\"\n\n[build.platforms.\"linux/amd64\"]\n",
+            source.display()
+        ),
+    )
+    .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_rebuild-compare"))
+        .args(["build", "v1.0.0", "--recipe"])
+        .arg(&recipe)
+        .arg("--cache-dir")
+        .arg(dir.join("cache"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The ids [`build_an_id_recipe`] records, built into `dir/OUT`.
+fn ids_seen(dir: &Path, root_line: &str, out: &str) -> String {
+    let out_dir = dir.join(out);
+    let output = build_an_id_recipe(dir, root_line, &["--out-dir", out_dir.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::read_to_string(out_dir.join("linux-amd64/result")).unwrap()
+}
+
+#[test]
+fn a_recipe_declaring_root_runs_as_uid_0_of_its_namespace_and_others_as_the_build_user() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert_eq!(ids_seen(tmp.path(), "root = true", "as-root"), "0\n0\n");
+    assert_eq!(ids_seen(tmp.path(), "", "as-build-user"), "1000\n1000\n");
+}
+
+#[test]
+fn a_recipe_declaring_root_is_refused_without_the_sandbox() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = build_an_id_recipe(tmp.path(), "root = true", &["--no-sandbox"]);
+    assert!(!output.status.success());
+    let recipe = tmp.path().join("recipe.toml");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(&format!(
+            "recipe {} sets build.root, which only the sandbox can provide (root of the build's own user namespace): drop --no-sandbox",
+            recipe.display()
+        )),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

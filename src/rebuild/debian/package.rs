@@ -8,9 +8,11 @@
 //! `LC_ALL=C.UTF-8` and `HOME` pointing nowhere as sbuild sets them.
 //!
 //! The source unpacks to `/build/reproducible-path/SOURCE-UPSTREAM`, the
-//! build path Debian's sbuild uses since 2024 (`Build-Path` in current
-//! `.buildinfo` files), so builds that record their directory record the
-//! same one.
+//! fixed build path current sbuild uses (not checked against a buildd's
+//! `.buildinfo` `Build-Path` here: none is reachable). Packages built before
+//! it, such as bookworm's originals, were built in a random
+//! `/build/SOURCE-XXXXXX/`, so a package that records its build path
+//! differs in it whatever path is picked.
 //!
 //! Threat model: everything in the source package is untrusted code; it
 //! runs only in the sandbox, with the build directory as its one writable
@@ -23,9 +25,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use url::Url;
+
 use super::dsc::{SourceControl, MAX_DSC_BYTES};
-use super::root::{self, RootSpec};
-use super::{io_error, DebianBuild, DebianBuildError, DebianBuildRequest};
+use super::error::{io_error, DebianBuildError};
+use super::root::{self, BuildRoot, RootSpec};
+use crate::image::cache::Cache;
 use crate::rebuild::sandbox::{self, BuilderRoot, Mounts, Step, StepUser};
 
 /// Where the build directory sits inside the sandbox.
@@ -37,6 +42,40 @@ const MAX_BINNMU_BYTES: usize = 64 << 10;
 /// The binNMU entry's file in the build directory (no `.dsc` lists a name
 /// starting with a dot).
 const BINNMU_FILE: &str = ".binnmu-changelog";
+
+/// What to build: a source package's files, where, for which release.
+#[derive(Debug, Clone, Copy)]
+pub struct DebianBuildRequest<'a> {
+    /// Holds the `.dsc` and every file it lists, each already verified.
+    pub source_dir: &'a Path,
+    /// The `.dsc`'s file name in `source_dir`.
+    pub dsc: &'a str,
+    /// The release whose packages make the build root (`bookworm`).
+    pub release: &'a str,
+    /// Debian's architecture name (`amd64`).
+    pub architecture: &'a str,
+    /// The archive the build root's packages come from.
+    pub mirror: &'a Url,
+    /// The binary package's binNMU changelog entry (its
+    /// `changelog.Debian.ARCH.gz`, uncompressed), prepended to
+    /// `debian/changelog` as Debian's buildds do; `None`: no binNMU.
+    pub binnmu_changelog: Option<&'a str>,
+    /// Keeps the build roots.
+    pub cache: &'a Cache,
+    /// Receives the `.deb`s and `build.log`; the build itself runs in
+    /// `build/` there (removed after a success, kept after a failure).
+    pub out_dir: &'a Path,
+}
+
+/// A finished build.
+#[derive(Debug, Clone)]
+pub struct DebianBuild {
+    /// The `.deb`s `dpkg-buildpackage` wrote, copied to the output directory.
+    pub debs: Vec<PathBuf>,
+    /// Everything the build root's creation and the build printed.
+    pub log: PathBuf,
+    pub root: BuildRoot,
+}
 
 /// Builds the source package of `request` and returns its `.deb`s.
 pub fn build(request: &DebianBuildRequest<'_>) -> Result<DebianBuild, DebianBuildError> {
@@ -157,7 +196,11 @@ pub fn build(request: &DebianBuildRequest<'_>) -> Result<DebianBuild, DebianBuil
     if debs.is_empty() {
         return Err(DebianBuildError::NoDebs { log });
     }
-    fs::remove_dir_all(&work).map_err(io_error("cannot remove", &work))?;
+    if let Err(e) = fs::remove_dir_all(&work) {
+        // The build's own files (a directory it left without write
+        // permission): the .debs are out already.
+        tracing::warn!("cannot remove the build directory {}: {e}", work.display());
+    }
     Ok(DebianBuild {
         debs,
         log,
@@ -242,4 +285,45 @@ fn describe_root(log: &Path, prepared: &root::PreparedRoot) -> Result<(), Debian
     }
     file.write_all(text.as_bytes())
         .map_err(io_error("cannot write", log))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_deb_files_the_build_left_are_taken() {
+        let tmp = tempfile::tempdir().unwrap();
+        let build_dir = tmp.path().join("build");
+        let out_dir = tmp.path().join("out");
+        fs::create_dir_all(build_dir.join("sub.deb")).unwrap();
+        fs::create_dir_all(&out_dir).unwrap();
+        fs::write(build_dir.join("tree_2.1.0-1_amd64.deb"), "deb").unwrap();
+        fs::write(build_dir.join("tree_2.1.0-1_amd64.buildinfo"), "info").unwrap();
+        fs::write(build_dir.join(".hidden.deb"), "deb").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", build_dir.join("passwd.deb")).unwrap();
+        assert_eq!(
+            collect_debs(&build_dir, &out_dir).unwrap(),
+            [out_dir.join("tree_2.1.0-1_amd64.deb")]
+        );
+        assert_eq!(
+            fs::read_to_string(out_dir.join("tree_2.1.0-1_amd64.deb")).unwrap(),
+            "deb"
+        );
+        assert!(!out_dir.join("passwd.deb").exists());
+    }
+
+    #[test]
+    fn a_dsc_name_that_is_a_path_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        for name in ["../x.dsc", "sub/x.dsc", ".x.dsc", "x.tar.gz"] {
+            assert_eq!(
+                read_dsc(tmp.path(), name).unwrap_err().to_string(),
+                format!(
+                    "{}: not a plain .dsc file name",
+                    tmp.path().join(name).display()
+                ),
+            );
+        }
+    }
 }

@@ -13,7 +13,7 @@
 //! Debian keyring, so every package comes from the signed archive.
 //!
 //! The tarball is unpacked (ownership ignored, setuid and setgid bits
-//! dropped, entries that would leave the directory refused by the `tar`
+//! dropped, entries that would leave the directory skipped by the `tar`
 //! crate) into `debian-roots/KEY/tree` of the cache beside `root.json`
 //! (the tarball's sha256 and the root's package list), and the whole entry
 //! is sealed ([`Cache::seal_tree`]): a later build with the same key reuses
@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::{io_error, BuildRoot, DebianBuildError};
+use super::error::{io_error, DebianBuildError};
 use crate::distro::deb822;
 use crate::image::cache::Cache;
 use crate::image::digest::{hash_reader, Digest};
@@ -60,6 +60,19 @@ const MAX_STATUS_BYTES: u64 = 64 << 20;
 /// names, then name prefixes.
 const TOOLCHAIN: &[&str] = &["gcc", "dpkg-dev", "debhelper", "libc6-dev", "dwz", "make"];
 const TOOLCHAIN_PREFIXES: &[&str] = &["gcc-", "binutils"];
+
+/// The build root a build ran on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildRoot {
+    /// The sha256 of the tarball mmdebstrap wrote.
+    pub sha256: Digest,
+    /// Whether it came from the cache rather than being made for this build.
+    pub reused: bool,
+    /// Package → version of the compiler, binutils, libc and packaging
+    /// tools in it (`gcc-12`, `binutils-x86-64-linux-gnu`, `libc6-dev`,
+    /// `dpkg-dev`, `debhelper`, ...).
+    pub toolchain: BTreeMap<String, String>,
+}
 
 /// A build root ready to be the sandbox's read-only root.
 #[derive(Debug, Clone)]
@@ -261,7 +274,7 @@ fn run_mmdebstrap(argv: &[String], log: &Path) -> Result<(), DebianBuildError> {
 
 /// Unpacks the root's tarball into `tree`: ownership not restored,
 /// permissions without setuid, setgid and sticky bits, no extended
-/// attributes, entries outside `tree` refused.
+/// attributes, entries outside `tree` skipped.
 fn unpack(tarball: &Path, tree: &Path) -> Result<(), DebianBuildError> {
     fs::create_dir_all(tree).map_err(io_error("cannot create", tree))?;
     let file = File::open(tarball).map_err(io_error("cannot read", tarball))?;
@@ -400,6 +413,42 @@ mod tests {
                 "libc6-dev"
             ]
         );
+    }
+
+    #[test]
+    fn unpacking_drops_setuid_bits_and_skips_entries_leaving_the_tree() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let tarball = tmp.path().join("root.tar");
+        let mut builder = tar::Builder::new(File::create(&tarball).unwrap());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(2);
+        header.set_mode(0o4755);
+        builder
+            .append_data(&mut header, "usr/bin/su", &b"su"[..])
+            .unwrap();
+        builder.into_inner().unwrap();
+        let tree = tmp.path().join("tree");
+        unpack(&tarball, &tree).unwrap();
+        let mode = fs::metadata(tree.join("usr/bin/su"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7777, 0o755);
+
+        let escaping = tmp.path().join("escaping.tar");
+        let mut raw = tar::Header::new_gnu();
+        raw.set_size(1);
+        raw.set_mode(0o644);
+        raw.as_gnu_mut().unwrap().name[..10].copy_from_slice(b"../outside");
+        raw.set_cksum();
+        let mut builder = tar::Builder::new(File::create(&escaping).unwrap());
+        builder.append(&raw, &b"x"[..]).unwrap();
+        builder.into_inner().unwrap();
+        let tree = tmp.path().join("tree2");
+        unpack(&escaping, &tree).unwrap();
+        assert!(!tmp.path().join("outside").exists());
+        assert_eq!(fs::read_dir(&tree).unwrap().count(), 0);
     }
 
     #[test]

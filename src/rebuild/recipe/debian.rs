@@ -15,7 +15,7 @@ use toml::Spanned;
 use url::Url;
 
 use super::error::RecipeError;
-use super::schema::{line_and_column, ImageSpec, Locator, RawImage, Recipe};
+use super::schema::{debian_source_span, line_and_column, ImageSpec, Locator, RawImage, Recipe};
 use super::template::{Scope, Template, TemplateVars};
 use crate::image::digest::Digest;
 use crate::rebuild::debian::dsc::{is_package_name, is_version};
@@ -113,23 +113,6 @@ struct RawDebianSource {
     debian: Spanned<String>,
     release: Option<Spanned<String>>,
     mirror: Option<Spanned<String>>,
-}
-
-/// Reads only whether `[source]` has `debian`.
-#[derive(Deserialize)]
-struct KindProbe {
-    source: Option<SourceProbe>,
-}
-
-#[derive(Deserialize)]
-struct SourceProbe {
-    debian: Option<Spanned<toml::Value>>,
-}
-
-/// Where `source.debian` is in `text`, if the recipe has it.
-pub(super) fn debian_source_span(text: &str) -> Option<std::ops::Range<usize>> {
-    let probe: KindProbe = toml::from_str(text).ok()?;
-    probe.source?.debian.map(|value| value.span())
 }
 
 impl DebianRecipe {

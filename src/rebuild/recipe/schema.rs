@@ -189,6 +189,23 @@ struct RawPublished {
     sha256: Option<Spanned<String>>,
 }
 
+/// Reads only whether `[source]` has `debian`.
+#[derive(Deserialize)]
+struct KindProbe {
+    source: Option<SourceProbe>,
+}
+
+#[derive(Deserialize)]
+struct SourceProbe {
+    debian: Option<Spanned<toml::Value>>,
+}
+
+/// Where `source.debian` is in `text`, if the recipe has it.
+pub(super) fn debian_source_span(text: &str) -> Option<std::ops::Range<usize>> {
+    let probe: KindProbe = toml::from_str(text).ok()?;
+    probe.source?.debian.map(|value| value.span())
+}
+
 /// The 1-based line and column (in characters) of byte `offset` of `text`,
 /// as TOML errors are reported (recipes here, watch lists in `scale`).
 pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
@@ -346,7 +363,7 @@ impl Recipe {
             text,
             declared: BTreeSet::new(),
         };
-        if let Some(span) = super::debian::debian_source_span(text) {
+        if let Some(span) = debian_source_span(text) {
             return Err(at.error(
                 span,
                 "source.debian makes this a Debian source-package recipe, not a git one: \
