@@ -27,6 +27,22 @@ pub enum DbError {
         line: usize,
         problem: String,
     },
+    #[error("{path} in the image, package record {record}: {problem}")]
+    MalformedRecord {
+        path: String,
+        record: i64,
+        problem: String,
+    },
+    #[error("cannot read {path} of the image with SQLite")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{path} in the image is {what}")]
+    Unsupported { path: String, what: &'static str },
+    #[error("cannot copy the package database out of the image into a temporary directory")]
+    Scratch(#[source] std::io::Error),
     #[error("the dpkg database says {package} is installed, but the image has no {list} for it")]
     MissingList { package: String, list: String },
     #[error(

@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::io::Write;
 
 use super::error::DbError;
 use crate::rootfs::locate::Located;
@@ -87,6 +88,21 @@ impl<'a, S: LayerSource, I: IndexStore> ImageFiles<'a, S, I> {
                 })
             })
             .transpose()
+    }
+
+    /// Streams the file at `path`, at most `limit` bytes, to `out`; false
+    /// when the image has nothing there.
+    pub fn copy(&self, path: &str, limit: u64, out: &mut dyn Write) -> Result<bool, DbError> {
+        let Some(located) = self.locate(path, limit)? else {
+            return Ok(false);
+        };
+        self.view
+            .copy_file(&located, out)
+            .map_err(|source| DbError::Read {
+                path: path.to_string(),
+                source,
+            })?;
+        Ok(true)
     }
 
     /// Reads many located files, each layer once; `visit` gets each file's
