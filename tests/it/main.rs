@@ -30,6 +30,7 @@ mod inspect;
 mod ledger_site;
 mod locate;
 mod mirrors;
+mod packages;
 mod plan;
 mod recipes;
 mod registry_faults;
