@@ -20,7 +20,7 @@ use crate::distro::package::{DigestAlgorithm, FileDigest, Package, PackageManage
 use crate::rootfs::{clean_join, escape_name, IndexStore, LayerSource};
 
 /// The database of installed packages.
-pub const INSTALLED: &str = "/lib/apk/db/installed";
+const INSTALLED: &str = "/lib/apk/db/installed";
 
 /// Largest database read (a few hundred packages take a few MiB).
 const INSTALLED_LIMIT: u64 = 64 << 20;

@@ -19,7 +19,7 @@ use crate::distro::package::{DigestAlgorithm, FileDigest, Package, PackageManage
 use crate::rootfs::{escape_name, IndexStore, LayerSource};
 
 /// The database of installed packages.
-pub const STATUS: &str = "/var/lib/dpkg/status";
+const STATUS: &str = "/var/lib/dpkg/status";
 /// Where each package's file list and md5sums live.
 const INFO: &str = "/var/lib/dpkg/info";
 /// Paths one package moved aside for another's.
