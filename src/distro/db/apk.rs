@@ -258,7 +258,7 @@ mod tests {
         let error = owner_in(&alpine_image(&installed), "/usr/bin/jq").unwrap_err();
         assert_eq!(
             error.to_string(),
-            "/usr/bin/jq is listed by more than one package (jq, jq-too) and no diversion says which one owns it"
+            "/usr/bin/jq is listed by more than one package (jq, jq-too) and the database does not say which one owns it"
         );
     }
 

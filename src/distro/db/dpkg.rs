@@ -597,7 +597,7 @@ Version: 1.0
         let error = owner_in(&image, "/usr/bin/tree").unwrap_err();
         assert_eq!(
             error.to_string(),
-            "/usr/bin/tree is listed by more than one package (tree, tree-too) and no diversion says which one owns it"
+            "/usr/bin/tree is listed by more than one package (tree, tree-too) and the database does not say which one owns it"
         );
     }
 

@@ -46,7 +46,7 @@ pub enum DbError {
     #[error("the dpkg database says {package} is installed, but the image has no {list} for it")]
     MissingList { package: String, list: String },
     #[error(
-        "{path} is listed by more than one package ({}) and no diversion says which one owns it",
+        "{path} is listed by more than one package ({}) and the database does not say which one owns it",
         owners.join(", ")
     )]
     Ambiguous { path: String, owners: Vec<String> },

@@ -394,7 +394,7 @@ impl<'a> Header<'a> {
         let count = match entry.kind {
             TYPE_STRING => 1,
             TYPE_STRING_ARRAY | TYPE_I18NSTRING => entry.count,
-            _ => return Err(format!("tag {tag} is not a string").as_str().into()),
+            _ => return Err(RecordError::Problem(format!("tag {tag} is not a string"))),
         };
         let cut = || RecordError::Problem(format!("tag {tag}'s strings run past the data"));
         let mut rest = self.data.get(entry.offset..).ok_or_else(cut)?;
@@ -417,7 +417,7 @@ impl<'a> Header<'a> {
             return Ok(None);
         };
         if entry.kind != TYPE_INT32 {
-            return Err(format!("tag {tag} is not INT32").as_str().into());
+            return Err(RecordError::Problem(format!("tag {tag} is not INT32")));
         }
         let bytes = entry
             .count
@@ -611,6 +611,15 @@ mod tests {
         assert_eq!(owner_in(&image, "/usr/bin/jq").unwrap(), None);
         let image = source(vec![Layer::new().file("usr/bin/jq", JQ)]);
         assert_eq!(owner_in(&image, "/usr/bin/jq").unwrap(), None);
+    }
+
+    #[test]
+    fn two_packages_listing_one_file_is_an_error() {
+        let image = fedora_image(&[jq_header(), jq_header()]);
+        assert_eq!(
+            owner_in(&image, "/usr/bin/jq").unwrap_err().to_string(),
+            "/usr/bin/jq is listed by more than one package (jq, jq) and the database does not say which one owns it"
+        );
     }
 
     #[test]
