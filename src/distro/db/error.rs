@@ -17,6 +17,8 @@ pub enum DbError {
     },
     #[error("{path} in the image is not a regular file")]
     NotAFile { path: String },
+    #[error("{path} in the image is not a directory")]
+    NotADirectory { path: String },
     #[error("{path} in the image is {size} bytes, more than the {limit} bytes a package database file may have")]
     TooLarge { path: String, size: u64, limit: u64 },
     #[error("{path} in the image is not UTF-8 text")]

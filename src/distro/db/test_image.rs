@@ -38,6 +38,12 @@ impl Layer {
         self.entry(path, tar::EntryType::Regular, "", data)
     }
 
+    /// Deletes `path` (in a directory, not at the root) from the layers below.
+    pub fn whiteout(self, path: &str) -> Self {
+        let (dir, name) = path.rsplit_once('/').unwrap();
+        self.file(&format!("{dir}/.wh.{name}"), b"")
+    }
+
     pub fn symlink(self, path: &str, target: &str) -> Self {
         self.entry(path, tar::EntryType::Symlink, target, b"")
     }
