@@ -1,5 +1,7 @@
 //! Images for the database tests: uncompressed tar layers built in memory,
 //! stacked in a [`MemoryLayerSource`].
+//!
+//! Threat model: none; test fixtures only, built from trusted test data.
 
 use crate::rootfs::{MemoryLayerSource, NoIndexStore, Rootfs};
 
