@@ -34,6 +34,7 @@ mod ledger_site;
 mod locate;
 mod mirrors;
 mod packaged;
+mod packages;
 mod plan;
 mod recipes;
 mod registry_faults;

@@ -654,3 +654,28 @@ fn observer_is_not_told_a_layer_verified_when_it_turns_out_corrupt() {
     // block, and is never told that what it saw holds.
     assert_eq!(recorder.log(), vec!["entry 0: cut shor\0".to_string()]);
 }
+
+#[test]
+fn read_files_reads_each_layer_once_and_gives_each_file_its_bytes() {
+    let source = image(vec![
+        base_dirs()
+            .file("usr/bin/a", b"first", 0o644)
+            .file("usr/bin/b", b"second", 0o644)
+            .file("usr/bin/c", b"third", 0o644),
+        Layer::new()
+            .file("usr/bin/b", b"replaced", 0o644)
+            .hardlink("usr/bin/d", "usr/bin/b"),
+    ]);
+    let view = rootfs(&source);
+    let paths = ["/usr/bin/c", "/usr/bin/b", "/usr/bin/a", "/usr/bin/d"];
+    let files: Vec<_> = paths
+        .iter()
+        .map(|path| locate(&view, &RunConfig::default(), Some(path)).unwrap())
+        .collect();
+    source.reset_open_counts();
+    let mut read = vec![Vec::new(); files.len()];
+    view.read_files(&files, |position, bytes| read[position] = bytes.to_vec())
+        .unwrap();
+    assert_eq!(source.open_counts(), [1, 1]);
+    assert_eq!(read, [&b"third"[..], b"replaced", b"first", b"replaced"]);
+}

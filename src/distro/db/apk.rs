@@ -20,7 +20,7 @@ use crate::distro::package::{DigestAlgorithm, FileDigest, Package, PackageManage
 use crate::rootfs::{clean_join, escape_name, IndexStore, LayerSource};
 
 /// The database of installed packages.
-pub const INSTALLED: &str = "/lib/apk/db/installed";
+const INSTALLED: &str = "/lib/apk/db/installed";
 
 /// Largest database read (a few hundred packages take a few MiB).
 const INSTALLED_LIMIT: u64 = 64 << 20;
@@ -258,7 +258,7 @@ mod tests {
         let error = owner_in(&alpine_image(&installed), "/usr/bin/jq").unwrap_err();
         assert_eq!(
             error.to_string(),
-            "/usr/bin/jq is listed by more than one package (jq, jq-too) and no diversion says which one owns it"
+            "/usr/bin/jq is listed by more than one package (jq, jq-too) and the database does not say which one owns it"
         );
     }
 

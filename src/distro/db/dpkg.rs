@@ -6,6 +6,9 @@
 //! so that two packages claiming one file are caught rather than the first
 //! believed), `/var/lib/dpkg/diversions` to tell which of two claimants
 //! owns a diverted path, and the owner's `info/NAME[:ARCH].md5sums`.
+//! Distroless images have none of these but `/var/lib/dpkg/status.d/`:
+//! one control file per package, its `.md5sums` beside it doubling as its
+//! file list.
 //!
 //! Threat model: every file is the image's and untrusted: each is capped
 //! in size, package and architecture names are checked before they become
@@ -16,12 +19,15 @@ use super::image_files::{file_name, ImageFiles};
 use super::owned::OwnedFile;
 use crate::distro::deb822;
 use crate::distro::package::{DigestAlgorithm, FileDigest, Package, PackageManager};
-use crate::rootfs::{escape_name, IndexStore, LayerSource};
+use crate::rootfs::{clean_join, escape_name, IndexStore, LayerSource};
 
 /// The database of installed packages.
-pub const STATUS: &str = "/var/lib/dpkg/status";
+const STATUS: &str = "/var/lib/dpkg/status";
 /// Where each package's file list and md5sums live.
 const INFO: &str = "/var/lib/dpkg/info";
+/// distroless's database: one control file per package, each with its
+/// `NAME.md5sums` beside it, and no `status` or file lists.
+const STATUS_D: &str = "/var/lib/dpkg/status.d";
 /// Paths one package moved aside for another's.
 const DIVERSIONS: &str = "/var/lib/dpkg/diversions";
 
@@ -63,7 +69,7 @@ pub fn find_owner<S: LayerSource, I: IndexStore>(
     binary: &str,
 ) -> Result<Option<OwnedFile>, DbError> {
     let Some(status) = files.read_text(STATUS, STATUS_LIMIT)? else {
-        return Ok(None);
+        return find_distroless_owner(files, binary);
     };
     let installed = installed_packages(&status)?;
     let diversions = read_diversions(files)?;
@@ -112,78 +118,180 @@ pub fn find_owner<S: LayerSource, I: IndexStore>(
     }))
 }
 
-/// The packages `status` says are installed (`install ok installed`, or
-/// `hold ok installed`: a held package is installed too).
+/// The package owning `binary` in distroless's `status.d`: each control
+/// file's package owns the files its `.md5sums` lists (a package without
+/// one lists none); no diversions exist there.
+fn find_distroless_owner<S: LayerSource, I: IndexStore>(
+    files: &ImageFiles<'_, S, I>,
+    binary: &str,
+) -> Result<Option<OwnedFile>, DbError> {
+    let Some(names) = files.list_dir(STATUS_D)? else {
+        return Ok(None);
+    };
+    let mut installed = Vec::new();
+    let mut sums = Vec::new();
+    for name in names.iter().filter(|name| !name.ends_with(".md5sums")) {
+        let path = format!("{STATUS_D}/{name}");
+        let Some(text) = files.read_text(&path, LIST_LIMIT)? else {
+            continue;
+        };
+        let paragraphs = deb822::parse(&text, false).map_err(|e| DbError::Malformed {
+            path: path.clone(),
+            line: e.line,
+            problem: e.problem.to_string(),
+        })?;
+        let [paragraph] = paragraphs.as_slice() else {
+            return Err(DbError::Malformed {
+                path,
+                line: 1,
+                problem: format!(
+                    "{} paragraphs, where one package's is expected",
+                    paragraphs.len()
+                ),
+            });
+        };
+        let Some(package) = installed_package(paragraph, &path, false)? else {
+            continue;
+        };
+        let md5sums = format!("{path}.md5sums");
+        if let Some(located) = files.locate(&md5sums, LIST_LIMIT)? {
+            installed.push((package, md5sums));
+            sums.push(located);
+        }
+    }
+    let name = file_name(binary);
+    let mut candidates = Vec::new();
+    let mut first_error = None;
+    files.read_all(
+        &format!("the md5sums in {STATUS_D}"),
+        &sums,
+        |position, bytes| {
+            let Some((_, path)) = installed.get(position) else {
+                return;
+            };
+            match parse_md5sums(bytes, path) {
+                Ok(lines) => candidates.extend(
+                    lines
+                        .into_iter()
+                        .filter(|(_, listed)| file_name(listed) == name)
+                        .map(|(hex, listed)| (position, hex, listed)),
+                ),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        },
+    )?;
+    if let Some(error) = first_error {
+        return Err(error);
+    }
+    let mut owners = Vec::new();
+    for (position, hex, listed) in candidates {
+        if files.canonical(&listed)? == binary {
+            if let Some((owner, _)) = installed.get(position) {
+                owners.push(OwnedFile {
+                    package: owner.package.clone(),
+                    path: listed,
+                    recorded: Some(FileDigest {
+                        algorithm: DigestAlgorithm::Md5,
+                        hex,
+                    }),
+                });
+            }
+        }
+    }
+    match owners.len() {
+        0 | 1 => Ok(owners.pop()),
+        _ => Err(DbError::Ambiguous {
+            path: binary.to_string(),
+            owners: owners.into_iter().map(|o| o.package.name).collect(),
+        }),
+    }
+}
+
+/// The packages `status` says are installed.
 fn installed_packages(status: &str) -> Result<Vec<Installed>, DbError> {
-    let malformed = |line: usize, problem: String| DbError::Malformed {
+    let paragraphs = deb822::parse(status, false).map_err(|e| DbError::Malformed {
         path: STATUS.to_string(),
+        line: e.line,
+        problem: e.problem.to_string(),
+    })?;
+    let mut installed = Vec::new();
+    for paragraph in &paragraphs {
+        installed.extend(installed_package(paragraph, STATUS, true)?);
+    }
+    Ok(installed)
+}
+
+/// The package a status paragraph (of `path`) describes, when it is
+/// installed (`install ok installed`, or `hold ok installed`: a held
+/// package is installed too). Without `needs_status`, a paragraph with no
+/// `Status` field counts as installed (distroless writes none).
+fn installed_package(
+    paragraph: &deb822::Paragraph,
+    path: &str,
+    needs_status: bool,
+) -> Result<Option<Installed>, DbError> {
+    let line = paragraph.line();
+    let malformed = |problem: String| DbError::Malformed {
+        path: path.to_string(),
         line,
         problem,
     };
-    let paragraphs =
-        deb822::parse(status, false).map_err(|e| malformed(e.line, e.problem.to_string()))?;
-    let mut installed = Vec::new();
-    for paragraph in &paragraphs {
-        let line = paragraph.line();
-        let field = |name: &str| {
-            paragraph
-                .get(name)
-                .filter(|value| !value.is_empty())
-                .ok_or_else(|| malformed(line, format!("the paragraph has no {name} field")))
-        };
-        let name = field("Package")?;
+    let field = |name: &str| {
+        paragraph
+            .get(name)
+            .filter(|value| !value.is_empty())
+            .ok_or_else(|| malformed(format!("the paragraph has no {name} field")))
+    };
+    let name = field("Package")?;
+    if needs_status || paragraph.get("Status").is_some() {
         let state: Vec<&str> = field("Status")?.split_whitespace().collect();
         let [want, flag, current] = state.as_slice() else {
-            return Err(malformed(
-                line,
-                format!("the Status of {name} is not `WANT FLAG STATUS`"),
-            ));
+            return Err(malformed(format!(
+                "the Status of {name} is not `WANT FLAG STATUS`"
+            )));
         };
         if !matches!(*want, "install" | "hold") || *flag != "ok" || *current != "installed" {
-            continue;
+            return Ok(None);
         }
-        if !is_package_name(name) {
-            return Err(malformed(line, format!("{name:?} is not a package name")));
-        }
-        let version = field("Version")?;
-        let architecture = field("Architecture")?;
-        if !is_architecture(architecture) {
-            return Err(malformed(
-                line,
-                format!(
-                    "the Architecture of {name} ({architecture:?}) is not an architecture name"
-                ),
-            ));
-        }
-        let (source, source_version) = match paragraph.get("Source") {
-            None => (name.to_string(), None),
-            Some(value) => parse_source(value).ok_or_else(|| {
-                malformed(
-                    line,
-                    format!("the Source of {name} ({value:?}) is not `NAME` or `NAME (VERSION)`"),
-                )
-            })?,
-        };
-        let multi_arch_same = paragraph
-            .get("Multi-Arch")
-            .is_some_and(|value| value == "same");
-        installed.push(Installed {
-            info_name: if multi_arch_same {
-                format!("{name}:{architecture}")
-            } else {
-                name.to_string()
-            },
-            package: Package {
-                manager: PackageManager::Dpkg,
-                name: name.to_string(),
-                version: version.to_string(),
-                source,
-                source_version: source_version.filter(|v: &String| v != version),
-                architecture: architecture.to_string(),
-            },
-        });
     }
-    Ok(installed)
+    if !is_package_name(name) {
+        return Err(malformed(format!("{name:?} is not a package name")));
+    }
+    let version = field("Version")?;
+    let architecture = field("Architecture")?;
+    if !is_architecture(architecture) {
+        return Err(malformed(format!(
+            "the Architecture of {name} ({architecture:?}) is not an architecture name"
+        )));
+    }
+    let (source, source_version) = match paragraph.get("Source") {
+        None => (name.to_string(), None),
+        Some(value) => parse_source(value).ok_or_else(|| {
+            malformed(format!(
+                "the Source of {name} ({value:?}) is not `NAME` or `NAME (VERSION)`"
+            ))
+        })?,
+    };
+    let multi_arch_same = paragraph
+        .get("Multi-Arch")
+        .is_some_and(|value| value == "same");
+    Ok(Some(Installed {
+        info_name: if multi_arch_same {
+            format!("{name}:{architecture}")
+        } else {
+            name.to_string()
+        },
+        package: Package {
+            manager: PackageManager::Dpkg,
+            name: name.to_string(),
+            version: version.to_string(),
+            source,
+            source_version: source_version.filter(|v: &String| v != version),
+            architecture: architecture.to_string(),
+        },
+    }))
 }
 
 /// `jq (1.6-2.1)` -> (`jq`, Some(`1.6-2.1`)); `jq` -> (`jq`, None).
@@ -305,9 +413,9 @@ fn listings_of<'p, S: LayerSource, I: IndexStore>(
     Ok(listings)
 }
 
-/// The md5 the package's `md5sums` records for `listed` (lines
-/// `HEX  path-without-leading-slash`); `None` when it has no md5sums file
-/// or the file has no line for the path (conffiles are not in it).
+/// The md5 the package's `md5sums` records for `listed`; `None` when it
+/// has no md5sums file or the file has no line for the path (conffiles
+/// are not in it).
 fn recorded_md5<S: LayerSource, I: IndexStore>(
     files: &ImageFiles<'_, S, I>,
     info_name: &str,
@@ -317,10 +425,22 @@ fn recorded_md5<S: LayerSource, I: IndexStore>(
     let Some(bytes) = files.read(&path, LIST_LIMIT)? else {
         return Ok(None);
     };
-    let wanted = listed.trim_start_matches('/');
-    for (number, line) in numbered_lines(&bytes) {
+    Ok(parse_md5sums(&bytes, &path)?
+        .into_iter()
+        .find(|(_, file)| file == listed)
+        .map(|(hex, _)| FileDigest {
+            algorithm: DigestAlgorithm::Md5,
+            hex,
+        }))
+}
+
+/// The `(md5, path)` lines of the md5sums file `path` (lines
+/// `HEX  path-without-leading-slash`), paths absolute and escaped.
+fn parse_md5sums(bytes: &[u8], path: &str) -> Result<Vec<(String, String)>, DbError> {
+    let mut sums = Vec::new();
+    for (number, line) in numbered_lines(bytes) {
         let malformed = || DbError::Malformed {
-            path: path.clone(),
+            path: path.to_string(),
             line: number,
             problem: "the line is not `MD5  path`".to_string(),
         };
@@ -331,14 +451,12 @@ fn recorded_md5<S: LayerSource, I: IndexStore>(
         if !is_md5 || file.is_empty() {
             return Err(malformed());
         }
-        if escape_name(file).trim_start_matches('/') == wanted {
-            return Ok(Some(FileDigest {
-                algorithm: DigestAlgorithm::Md5,
-                hex: String::from_utf8_lossy(hex).to_ascii_lowercase(),
-            }));
-        }
+        sums.push((
+            String::from_utf8_lossy(hex).to_ascii_lowercase(),
+            clean_join("/", &escape_name(file)),
+        ));
     }
-    Ok(None)
+    Ok(sums)
 }
 
 /// The non-empty lines of a file, without their `\n`, each with its
@@ -597,7 +715,7 @@ Version: 1.0
         let error = owner_in(&image, "/usr/bin/tree").unwrap_err();
         assert_eq!(
             error.to_string(),
-            "/usr/bin/tree is listed by more than one package (tree, tree-too) and no diversion says which one owns it"
+            "/usr/bin/tree is listed by more than one package (tree, tree-too) and the database does not say which one owns it"
         );
     }
 
@@ -659,6 +777,60 @@ Version: 1.0
         assert_eq!(
             error.to_string(),
             "/var/lib/dpkg/info/tree.md5sums in the image, line 3: the line is not `MD5  path`"
+        );
+    }
+
+    #[test]
+    fn finds_the_package_owning_a_file_in_a_distroless_status_directory() {
+        let python = b"\x7fELF python";
+        let image = source(vec![
+            debian_base()
+                .file("usr/bin/python3.11", python)
+                .dir("var/lib/dpkg/status.d")
+                .file(
+                    "var/lib/dpkg/status.d/base-files",
+                    b"Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\n",
+                )
+                .file(
+                    "var/lib/dpkg/status.d/base-files.md5sums",
+                    b"0123456789abcdef0123456789abcdef  etc/debian_version\n",
+                )
+                .file(
+                    "var/lib/dpkg/status.d/gone",
+                    b"Package: gone\nVersion: 1\nArchitecture: amd64\n",
+                )
+                .file(
+                    "var/lib/dpkg/status.d/gone.md5sums",
+                    b"0123456789abcdef0123456789abcdef  usr/bin/python3.11\n",
+                ),
+            Layer::new()
+                .whiteout("var/lib/dpkg/status.d/gone")
+                .whiteout("var/lib/dpkg/status.d/gone.md5sums")
+                .file(
+                    "var/lib/dpkg/status.d/python3.11-minimal",
+                    b"Package: python3.11-minimal\nSource: python3.11\nVersion: 3.11.2-6+deb12u2\nArchitecture: amd64\n",
+                )
+                .file(
+                    "var/lib/dpkg/status.d/python3.11-minimal.md5sums",
+                    format!("{}  usr/bin/python3.11\n", md5_hex(python)).as_bytes(),
+                ),
+        ]);
+        assert_eq!(
+            owner_in(&image, "/usr/bin/python3.11").unwrap(),
+            Some(OwnedFile {
+                package: package("python3.11-minimal", "3.11.2-6+deb12u2", "python3.11", None),
+                path: "/usr/bin/python3.11".to_string(),
+                recorded: Some(FileDigest {
+                    algorithm: DigestAlgorithm::Md5,
+                    hex: md5_hex(python),
+                }),
+            })
+        );
+        assert_eq!(
+            owner_in(&image, "/etc/debian_version")
+                .unwrap()
+                .map(|owned| owned.package.name),
+            Some("base-files".to_string())
         );
     }
 }

@@ -17,6 +17,8 @@ pub enum DbError {
     },
     #[error("{path} in the image is not a regular file")]
     NotAFile { path: String },
+    #[error("{path} in the image is not a directory")]
+    NotADirectory { path: String },
     #[error("{path} in the image is {size} bytes, more than the {limit} bytes a package database file may have")]
     TooLarge { path: String, size: u64, limit: u64 },
     #[error("{path} in the image is not UTF-8 text")]
@@ -27,10 +29,26 @@ pub enum DbError {
         line: usize,
         problem: String,
     },
+    #[error("{path} in the image, package record {record}: {problem}")]
+    MalformedRecord {
+        path: String,
+        record: i64,
+        problem: String,
+    },
+    #[error("cannot read {path} of the image with SQLite")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{path} in the image is {what}")]
+    Unsupported { path: String, what: &'static str },
+    #[error("cannot copy the package database out of the image into a temporary directory")]
+    Scratch(#[source] std::io::Error),
     #[error("the dpkg database says {package} is installed, but the image has no {list} for it")]
     MissingList { package: String, list: String },
     #[error(
-        "{path} is listed by more than one package ({}) and no diversion says which one owns it",
+        "{path} is listed by more than one package ({}) and the database does not say which one owns it",
         owners.join(", ")
     )]
     Ambiguous { path: String, owners: Vec<String> },

@@ -7,7 +7,8 @@
 //! capped before a byte is held, symlinks resolve inside the image only.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
 
 use super::error::DbError;
 use crate::rootfs::locate::Located;
@@ -89,6 +90,21 @@ impl<'a, S: LayerSource, I: IndexStore> ImageFiles<'a, S, I> {
             .transpose()
     }
 
+    /// Streams the file at `path`, at most `limit` bytes, to `out`; false
+    /// when the image has nothing there.
+    pub fn copy(&self, path: &str, limit: u64, out: &mut dyn Write) -> Result<bool, DbError> {
+        let Some(located) = self.locate(path, limit)? else {
+            return Ok(false);
+        };
+        self.view
+            .copy_file(&located, out)
+            .map_err(|source| DbError::Read {
+                path: path.to_string(),
+                source,
+            })?;
+        Ok(true)
+    }
+
     /// Reads many located files, each layer once; `visit` gets each file's
     /// position in `files` and its bytes; `what` names them in an error.
     pub fn read_all(
@@ -103,6 +119,54 @@ impl<'a, S: LayerSource, I: IndexStore> ImageFiles<'a, S, I> {
                 path: what.to_string(),
                 source,
             })
+    }
+
+    /// The names in the directory `path` of the merged tree (symlinks
+    /// followed), sorted; `None` when the image has nothing there. Names
+    /// come from every layer's index; each is kept only if the merged view
+    /// still holds it (whiteouts and opaque directories apply).
+    pub fn list_dir(&self, path: &str) -> Result<Option<Vec<String>>, DbError> {
+        let read = |source| DbError::Read {
+            path: path.to_string(),
+            source,
+        };
+        let directory = match self.view.resolve_path(path, true) {
+            Ok(node) if matches!(node.kind, NodeKind::Directory { .. }) => node.path,
+            Ok(_) => {
+                return Err(DbError::NotADirectory {
+                    path: path.to_string(),
+                })
+            }
+            Err(e) if e.is_lookup_failure() => return Ok(None),
+            Err(source) => return Err(read(source)),
+        };
+        let prefix = format!("{}/", directory.trim_end_matches('/'));
+        let mut names = BTreeSet::new();
+        for layer in 0..self.view.layers().len() {
+            let index = self.view.layer_index(layer).map_err(read)?;
+            names.extend(
+                index
+                    .entries
+                    .range(prefix.clone()..)
+                    .map(|(child, _)| child)
+                    .take_while(|child| child.starts_with(&prefix))
+                    .filter_map(|child| child.get(prefix.len()..))
+                    .filter(|name| !name.is_empty() && !name.contains('/'))
+                    .map(str::to_string),
+            );
+        }
+        let mut present = Vec::with_capacity(names.len());
+        for name in names {
+            if self
+                .view
+                .lookup(&format!("{prefix}{name}"))
+                .map_err(read)?
+                .is_some()
+            {
+                present.push(name);
+            }
+        }
+        Ok(Some(present))
     }
 
     /// `path` (absolute, in the escaped form of [`crate::rootfs::escape_name`])

@@ -5,8 +5,8 @@
 //!
 //! Takes the merged root filesystem of [`crate::rootfs`] and the binary's
 //! path as located there; asks each database the image holds ([`dpkg`],
-//! [`apk`]) and hands on a [`Provenance`], or `None` when no database
-//! lists the path. RPM databases are not read yet.
+//! [`apk`], [`rpm`]) and hands on a [`Provenance`], or `None` when no database
+//! lists the path.
 //!
 //! Threat model: whoever wrote the image wrote its database too, so its
 //! answer only names what to look up in the distribution's signed archive
@@ -20,6 +20,7 @@ mod error;
 mod image_files;
 pub mod os_release;
 mod owned;
+pub mod rpm;
 
 use serde::{Deserialize, Serialize};
 
@@ -77,20 +78,22 @@ pub fn read_provenance_in<S: LayerSource, I: IndexStore>(
     }
     let files = ImageFiles::new(view);
     let binary = files.canonical(&node.path)?;
-    let owned = match (
+    let owners = [
         dpkg::find_owner(&files, &binary)?,
         apk::find_owner(&files, &binary)?,
-    ) {
-        (None, None) => return Ok(None),
-        (Some(owned), None) | (None, Some(owned)) => owned,
-        (Some(first), Some(second)) => {
-            return Err(DbError::TwoDatabases {
-                path: binary,
-                first: first.package.to_string(),
-                second: second.package.to_string(),
-            })
-        }
+        rpm::find_owner(&files, &binary)?,
+    ];
+    let mut owners = owners.into_iter().flatten();
+    let Some(owned) = owners.next() else {
+        return Ok(None);
     };
+    if let Some(second) = owners.next() {
+        return Err(DbError::TwoDatabases {
+            path: binary,
+            first: owned.package.to_string(),
+            second: second.package.to_string(),
+        });
+    }
     Ok(Some(Provenance {
         owned,
         os: os_release::read(&files)?,

@@ -1,5 +1,7 @@
 //! Images for the database tests: uncompressed tar layers built in memory,
 //! stacked in a [`MemoryLayerSource`].
+//!
+//! Threat model: none; test fixtures only, built from trusted test data.
 
 use crate::rootfs::{MemoryLayerSource, NoIndexStore, Rootfs};
 
@@ -36,6 +38,12 @@ impl Layer {
 
     pub fn file(self, path: &str, data: &[u8]) -> Self {
         self.entry(path, tar::EntryType::Regular, "", data)
+    }
+
+    /// Deletes `path` (in a directory, not at the root) from the layers below.
+    pub fn whiteout(self, path: &str) -> Self {
+        let (dir, name) = path.rsplit_once('/').unwrap();
+        self.file(&format!("{dir}/.wh.{name}"), b"")
     }
 
     pub fn symlink(self, path: &str, target: &str) -> Self {
