@@ -56,8 +56,8 @@ fn takes_bookworms_tree_from_the_signed_archive_and_its_binary_from_the_deb() {
         ),
         (
             "bookworm",
-            "https://deb.debian.org/debian/pool/main/t/tree/tree_2.1.0-1_amd64.deb",
-            "https://deb.debian.org/debian/dists/bookworm/InRelease"
+            "http://deb.debian.org/debian/pool/main/t/tree/tree_2.1.0-1_amd64.deb",
+            "http://deb.debian.org/debian/dists/bookworm/InRelease"
         )
     );
     assert_eq!(file.signed_by.len(), 40, "{}", file.signed_by);
@@ -87,7 +87,7 @@ fn takes_bookworms_tree_source_package_with_its_files() {
     assert_eq!(source.dsc, "tree_2.1.0-1.dsc");
     assert_eq!(
         source.url,
-        "https://deb.debian.org/debian/pool/main/t/tree/tree_2.1.0-1.dsc"
+        "http://deb.debian.org/debian/pool/main/t/tree/tree_2.1.0-1.dsc"
     );
     assert_eq!(source.entry.get("Version"), Some("2.1.0-1"));
     let mut names: Vec<String> = std::fs::read_dir(&source.dir)

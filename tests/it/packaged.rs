@@ -2,34 +2,21 @@
 //! with no recipe: the image's dpkg database names the package, Debian's
 //! signed archive says what the package holds (the published digest), and
 //! the source package is rebuilt in a fresh build root. Against the real
-//! archive (deb.debian.org); every run shares one cache, so the build root
-//! is made once.
+//! archive (deb.debian.org), sharing one cache with the other tests that
+//! build Debian packages ([`shared_debian_cache`]): the build root is made once.
 
 use crate::support;
 
-use std::path::Path;
-use std::sync::{Mutex, OnceLock};
-
 use serde_json::{json, Value};
-use support::cli::{platform_entry, run_in};
+use support::cli::{platform_entry, run_in, run_in_env};
 use support::debian_image::{
-    push_tree_image, Variant, OTHER_VERSION, PLATFORM, TAG, TAMPERED_TREE_SHA256, TREE_PATH,
-    TREE_SHA256,
+    push_tree_image, shared_debian_cache, Variant, OTHER_VERSION, PLATFORM, TAG,
+    TAMPERED_TREE_SHA256, TREE_PATH, TREE_SHA256,
 };
-use support::Registry;
+use support::{Answer, HostileServer, Registry};
 
 /// The archive's `tree 2.1.0-1` package for amd64.
 const TREE_DEB: &str = "http://deb.debian.org/debian/pool/main/t/tree/tree_2.1.0-1_amd64.deb";
-
-/// The cache every run shares (build root, indexes, packages), and the lock
-/// that keeps two tests from making the build root at once.
-fn shared_cache() -> (&'static Path, std::sync::MutexGuard<'static, ()>) {
-    static CACHE: OnceLock<tempfile::TempDir> = OnceLock::new();
-    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-    let dir = CACHE.get_or_init(|| tempfile::tempdir().expect("temp dir"));
-    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    (dir.path(), guard)
-}
 
 /// `verify IMAGE 2.1.0-1 --format json` with the shared cache; its exit
 /// code and report.
@@ -37,10 +24,12 @@ fn verify(variant: Variant) -> (i32, Value, String) {
     let registry = Registry::start();
     let home = tempfile::tempdir().expect("temp dir");
     let pushed = push_tree_image(&registry, home.path(), variant);
-    let (cache, _one_at_a_time) = shared_cache();
+    let shared = shared_debian_cache();
     let out = home.path().join("out");
-    let run = run_in(
+    let state_home = shared.state_home.to_str().expect("UTF-8 temp dir");
+    let run = run_in_env(
         home.path(),
+        &[("XDG_STATE_HOME", state_home)],
         &[
             "verify",
             &pushed.reference,
@@ -48,7 +37,7 @@ fn verify(variant: Variant) -> (i32, Value, String) {
             "--format",
             "json",
             "--cache-dir",
-            cache.to_str().expect("UTF-8 temp dir"),
+            shared.dir.to_str().expect("UTF-8 temp dir"),
             "--out-dir",
             out.to_str().expect("UTF-8 temp dir"),
         ],
@@ -148,9 +137,74 @@ fn a_package_database_naming_another_version_is_reported_not_trusted() {
     assert_eq!(platform["package"], package(OTHER_VERSION));
     assert_eq!(platform["verdict"], "error");
     assert_eq!(platform["rebuilt"], Value::Null);
+    assert_eq!(
+        platform["error"],
+        "not rebuilt: the archive's package could not be had\n\
+         published checksum: tree 2.1.0-2 (amd64) is not in bookworm, bookworm-updates, bookworm-security; they have 2.1.0-1"
+    );
+}
+
+#[test]
+fn a_release_file_whose_signature_does_not_verify_is_an_error() {
+    // Debian's own InRelease, one hex digit of its signed text changed,
+    // served by a loopback mirror.
+    let url = "http://deb.debian.org/debian/dists/bookworm/InRelease";
+    let genuine = reqwest::blocking::get(url)
+        .and_then(|r| r.error_for_status())
+        .and_then(|r| r.bytes())
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .to_vec();
+    let text = String::from_utf8(genuine).expect("InRelease is text");
+    let at = text.find("SHA256:\n ").expect("a SHA256 field") + "SHA256:\n ".len();
+    let digit = if text.as_bytes()[at] == b'0' {
+        "1"
+    } else {
+        "0"
+    };
+    let altered = format!("{}{digit}{}", &text[..at], &text[at + 1..]);
+    let mirror = HostileServer::start("127.0.0.1", move |request| match request.path() {
+        "/debian/dists/bookworm/InRelease" => Answer::Full {
+            status: 200,
+            headers: Vec::new(),
+            body: altered.clone().into_bytes(),
+        },
+        _ => Answer::status(404, "not found"),
+    });
+    let registry = Registry::start();
+    let home = tempfile::tempdir().expect("temp dir");
+    let pushed = push_tree_image(&registry, home.path(), Variant::Genuine);
+    let out = home.path().join("out");
+    let run = run_in(
+        home.path(),
+        &[
+            "verify",
+            &pushed.reference,
+            TAG,
+            "--format",
+            "json",
+            "--out-dir",
+            out.to_str().expect("UTF-8 temp dir"),
+            "--archive-mirror",
+            &format!("{}/debian", mirror.url()),
+            "--archive-security-mirror",
+            &format!("{}/debian-security", mirror.url()),
+        ],
+    );
+    let report = run.report(2);
+    let platform = platform_entry(&report, PLATFORM);
+    assert_eq!(platform["verdict"], "error");
+    assert_eq!(platform["published"], Value::Null);
+    assert_eq!(platform["rebuilt"], Value::Null);
     let error = platform["error"].as_str().expect("error");
+    let expected = format!(
+        "published checksum: {}/debian/dists/bookworm/InRelease: the signature by ",
+        mirror.url()
+    );
     assert!(
-        error.contains("tree 2.1.0-2 is not in bookworm, bookworm-updates, bookworm-security"),
+        error.contains(&expected)
+            && error.ends_with(
+                " does not verify: the signed text was altered, or the signature is forged"
+            ),
         "{error}"
     );
 }

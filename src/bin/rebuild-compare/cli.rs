@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, Parser, ValueEnum};
-use rebuild_compare::distro::archive::ArchiveConfig;
+use rebuild_compare::distro::archive::{self, ArchiveConfig};
 use rebuild_compare::image::cache::Cache;
 use rebuild_compare::image::mirrors::RegistriesConf;
 use rebuild_compare::image::reference::ImageLocation;
@@ -273,14 +273,17 @@ impl RebuildArgs {
 #[derive(Args)]
 pub struct ArchiveArgs {
     /// The Debian archive mirror a packaged binary is checked against and its source package and build root come from.
-    #[arg(long, value_name = "URL", default_value = "http://deb.debian.org/debian", help_heading = PACKAGES)]
+    #[arg(long, value_name = "URL", default_value = archive::DEBIAN_MIRROR, help_heading = PACKAGES)]
     archive_mirror: url::Url,
     /// The mirror of the release's `-security` suite.
-    #[arg(long, value_name = "URL", default_value = "http://deb.debian.org/debian-security", help_heading = PACKAGES)]
+    #[arg(long, value_name = "URL", default_value = archive::DEBIAN_SECURITY_MIRROR, help_heading = PACKAGES)]
     archive_security_mirror: url::Url,
     /// The OpenPGP keyring (binary or armored) the archive's release files must be signed with.
-    #[arg(long, value_name = "FILE", default_value = "/usr/share/keyrings/debian-archive-keyring.gpg", help_heading = PACKAGES)]
+    #[arg(long, value_name = "FILE", default_value = archive::DEBIAN_KEYRING, help_heading = PACKAGES)]
     archive_keyring: PathBuf,
+    /// A snapshot archive in snapshot.debian.org's layout (`https://snapshot.debian.org`) for package versions gone from the mirror's suites; its releases are checked with the same keyring.
+    #[arg(long, value_name = "URL", help_heading = PACKAGES)]
+    snapshot_archive: Option<url::Url>,
 }
 
 /// The help heading of [`ArchiveArgs`].
@@ -292,7 +295,7 @@ impl ArchiveArgs {
             mirror: self.archive_mirror.clone(),
             security_mirror: self.archive_security_mirror.clone(),
             keyring: self.archive_keyring.clone(),
-            snapshot: None,
+            snapshot: self.snapshot_archive.clone(),
         }
     }
 }

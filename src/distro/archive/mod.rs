@@ -55,13 +55,22 @@ pub struct ArchiveConfig {
     pub snapshot: Option<Url>,
 }
 
+/// Debian's mirror, over plain HTTP as apt's default is: the signature
+/// chain, not the transport, is what makes a byte the archive's, and the
+/// build root's apt (which fetches from the same mirror) has no CA store.
+pub const DEBIAN_MIRROR: &str = "http://deb.debian.org/debian";
+/// The mirror of Debian's `-security` suites.
+pub const DEBIAN_SECURITY_MIRROR: &str = "http://deb.debian.org/debian-security";
+/// Where Debian's `debian-archive-keyring` package puts the keyring.
+pub const DEBIAN_KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
+
 impl Default for ArchiveConfig {
     fn default() -> Self {
         let url = |s: &str| Url::parse(s).unwrap_or_else(|_| unreachable!("a valid literal URL"));
         ArchiveConfig {
-            mirror: url("http://deb.debian.org/debian"),
-            security_mirror: url("http://deb.debian.org/debian-security"),
-            keyring: PathBuf::from("/usr/share/keyrings/debian-archive-keyring.gpg"),
+            mirror: url(DEBIAN_MIRROR),
+            security_mirror: url(DEBIAN_SECURITY_MIRROR),
+            keyring: PathBuf::from(DEBIAN_KEYRING),
             snapshot: None,
         }
     }

@@ -570,3 +570,38 @@ pub fn push_tree_image(registry: &Registry, dir: &Path, variant: Variant) -> Pus
         layout,
     }
 }
+
+/// The cache every test that builds a Debian package shares, so that the
+/// build root (about a minute and a half of mmdebstrap) is made once per
+/// test run: its directory, the key that seals it (where `XDG_STATE_HOME`
+/// points a run's `rebuild-compare/cache.key`), and a lock that keeps two
+/// tests from making the root at once.
+pub struct SharedDebianCache {
+    pub dir: &'static Path,
+    pub state_home: &'static Path,
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
+}
+
+impl SharedDebianCache {
+    /// The cache as the library opens it, sealed with the same key the CLI uses.
+    pub fn cache(&self) -> rebuild_compare::image::cache::Cache {
+        rebuild_compare::image::cache::Cache::with_key_path(
+            self.dir.to_path_buf(),
+            Some(self.state_home.join("rebuild-compare/cache.key")),
+        )
+    }
+}
+
+/// Takes the shared Debian cache (blocking while another test holds it).
+pub fn shared_debian_cache() -> SharedDebianCache {
+    static DIRS: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let dirs = DIRS.get_or_init(|| tempfile::tempdir().expect("temp dir"));
+    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir: &'static Path = dirs.path();
+    SharedDebianCache {
+        dir: Box::leak(dir.join("cache").into_boxed_path()),
+        state_home: Box::leak(dir.join("state").into_boxed_path()),
+        _one_at_a_time: guard,
+    }
+}

@@ -80,7 +80,7 @@ pub struct Args {
     #[command(flatten)]
     rebuild: RebuildArgs,
     #[command(flatten)]
-    archive: ArchiveArgs,
+    archive: Box<ArchiveArgs>,
 }
 
 /// `verify --format`: text and JSON as every command prints, or markdown
