@@ -22,12 +22,15 @@ pub fn render_text(report: &VerifyReport, w: &mut impl Write, color: bool) -> io
     }
     writeln!(w, "Image    {}", report.image.reference)?;
     writeln!(w, "         {}", report.image.digest)?;
+    // A source package is pinned by its .dsc's digest, a git tag by its commit.
+    let pinned_by = match report.source.commit.strip_prefix("sha256:") {
+        Some(hex) => format!("sha256 {}", short_commit(hex)),
+        None => format!("commit {}", short_commit(&report.source.commit)),
+    };
     writeln!(
         w,
-        "Source   {} {} (commit {})",
-        report.source.url,
-        report.source.git_ref,
-        short_commit(&report.source.commit)
+        "Source   {} {} ({pinned_by})",
+        report.source.url, report.source.git_ref
     )?;
     writeln!(
         w,

@@ -39,6 +39,7 @@ use crate::distro::db::{read_provenance, Provenance};
 use crate::distro::{deb, DigestAlgorithm, FileDigest, Package, PackageManager};
 use crate::image::digest::Digest;
 use crate::image::platform::Platform;
+use crate::image::reference::ImageLocation;
 use crate::image::AccessOptions;
 use crate::rebuild::build::{platform_dir_name, BuildOptions, BuiltArtifact};
 use crate::rebuild::debian::{DebianBuild, DebianBuildRequest};
@@ -124,7 +125,7 @@ pub fn verify_packaged(
     let archive = Archive::new(request.archive.clone(), &request.access.cache)?;
     let host = Platform::host();
     let mut platforms = Vec::new();
-    let mut sources: Vec<SourcePackage> = Vec::new();
+    let mut seen = Seen::default();
     let mut notes: Vec<String> = mirror_note(&pinned.resolved).into_iter().collect();
     for ((platform_image, found), owner) in pinned.platforms.iter().zip(pinned.found).zip(owners) {
         let mut result =
@@ -139,7 +140,7 @@ pub fn verify_packaged(
                 || host.matches(&platform_image.platform),
         };
         let result = match found {
-            Ok(found) => side.verify(result, found, owner, &mut sources),
+            Ok(found) => side.verify(result, found, owner, &mut seen),
             Err(error) => {
                 result.verdict = PlatformVerdict::Error;
                 result.error = Some(error);
@@ -150,15 +151,16 @@ pub fn verify_packaged(
     }
     let (verdict, verdict_notes) = overall_verdict(&platforms);
     notes.extend(verdict_notes);
-    let source = sources.first();
-    let (recipe_text, recipe_origin) = match request.recipe {
-        Some(recipe) => (recipe.text.clone(), recipe.origin.clone()),
-        None => {
-            let text = platforms
-                .iter()
-                .find_map(|p| p.package.as_ref())
-                .map(|package| inferred_recipe(&pinned.location.to_string(), package))
-                .unwrap_or_default();
+    let source = seen.sources.first();
+    let (recipe_text, recipe_origin) = match (request.recipe, seen.targets.first()) {
+        (Some(recipe), _) => (recipe.text.clone(), recipe.origin.clone()),
+        (None, None) => (String::new(), "none: no package to rebuild".to_string()),
+        (None, Some(target)) => {
+            let repository = match &pinned.location {
+                ImageLocation::Registry(reference) => reference.name(),
+                _ => format!("localhost/{}", target.package.name),
+            };
+            let text = inferred_recipe(&repository, target);
             let path = std::path::absolute(&request.build.out_dir)
                 .unwrap_or_else(|_| request.build.out_dir.clone())
                 .join(PACKAGE_RECIPE_FILE);
@@ -176,8 +178,10 @@ pub fn verify_packaged(
         },
         source: SourceInfo {
             url: source.map(|s| s.url.clone()).unwrap_or_default(),
-            git_ref: source
-                .map(|s| s.dsc.trim_end_matches(".dsc").to_string())
+            git_ref: seen
+                .targets
+                .first()
+                .map(|t| format!("{}={}", t.package.source, t.package.source_version()))
                 .unwrap_or_default(),
             commit: source.map(|s| s.dsc_sha256.to_string()).unwrap_or_default(),
             fetched_from: None,
@@ -209,7 +213,7 @@ impl PlatformSide<'_> {
         mut result: PlatformResult,
         found: FoundBinary,
         owner: Option<Provenance>,
-        sources: &mut Vec<SourcePackage>,
+        seen: &mut Seen,
     ) -> PlatformResult {
         let mut checks = Vec::new();
         result.package = owner.as_ref().map(|o| o.owned.package.clone());
@@ -220,6 +224,7 @@ impl PlatformSide<'_> {
                 return failed(result, error);
             }
         };
+        seen.targets.push(target.clone());
         if let Some(owner) = &owner {
             checks.extend(recorded_check(owner, &found.extracted));
         }
@@ -229,20 +234,27 @@ impl PlatformSide<'_> {
             .map(|p| (p.sha256.clone(), p.deb.url.clone()))
             .map_err(Clone::clone);
         if let Ok(published) = &published {
+            let package = &target.package;
             checks.push(CrossCheck::passed(format!(
-                "{} is the archive's: {} {} verified through {} (signed by {})",
-                target.path,
+                "{} {} is in the archive's {}: {} signed by {}, its index names {}",
+                package.name,
+                package.version,
                 published.deb.suite,
-                published.deb.url,
                 published.deb.release_url,
-                published.deb.signed_by
+                published.deb.signed_by,
+                published.deb.url
             )));
-            if published.sha256 != found.sha256 {
-                checks.push(CrossCheck::failed(format!(
-                    "the image binary {} differs from the file {} {} holds ({}): the image changed it",
-                    found.sha256, target.package.name, target.package.version, published.sha256
-                )));
-            }
+            checks.push(if published.sha256 == found.sha256 {
+                CrossCheck::passed(format!(
+                    "the image binary is the {} that {} {} holds",
+                    target.path, package.name, package.version
+                ))
+            } else {
+                CrossCheck::failed(format!(
+                    "the image binary {} differs from the {} that {} {} holds ({}): the image changed it",
+                    found.sha256, target.path, package.name, package.version, published.sha256
+                ))
+            });
         }
         if !self.rebuild {
             return self.archive_only(result, found, published_digest, checks);
@@ -250,7 +262,7 @@ impl PlatformSide<'_> {
         let built = published
             .map_err(|_| "not rebuilt: the archive's package could not be had".to_string())
             .and_then(|published| {
-                self.rebuild(&target, &published, sources)
+                self.rebuild(&target, &published, &mut seen.sources)
                     .map_err(|e| format!("rebuild: {e}"))
             });
         let (built, root) = match built {
@@ -483,7 +495,15 @@ impl PlatformSide<'_> {
     }
 }
 
+/// What the platforms looked up, for the report's source and recipe.
+#[derive(Default)]
+struct Seen {
+    targets: Vec<Target>,
+    sources: Vec<SourcePackage>,
+}
+
 /// The package, release and file path a platform is checked against.
+#[derive(Clone)]
 struct Target {
     package: Package,
     release: String,
@@ -593,12 +613,27 @@ fn failed(mut result: PlatformResult, error: String) -> PlatformResult {
     result
 }
 
-/// The Debian recipe that says what was inferred, for `--recipe` next time.
-fn inferred_recipe(image: &str, package: &Package) -> String {
-    format!(
-        "# Inferred by rebuild-compare from the image's package database.\n[image]\nrepository = {:?}\n\n[source]\ndebian = \"{}={{version}}\"\n",
-        image, package.source
-    )
+/// The Debian recipe that says what was inferred, for `--recipe` next
+/// time: the image's repository at the typed version, the source package
+/// at its version, and the release.
+fn inferred_recipe(repository: &str, target: &Target) -> String {
+    let mut recipe = toml_edit::DocumentMut::new();
+    recipe.decor_mut().set_prefix(
+        "# Inferred by rebuild-compare from the image's package database and os-release.\n",
+    );
+    let mut image = toml_edit::Table::new();
+    image.insert("repository", toml_edit::value(repository));
+    image.insert("tag", toml_edit::value("{version}"));
+    recipe.insert("image", toml_edit::Item::Table(image));
+    let mut source = toml_edit::Table::new();
+    let package = &target.package;
+    source.insert(
+        "debian",
+        toml_edit::value(format!("{}={}", package.source, package.source_version())),
+    );
+    source.insert("release", toml_edit::value(target.release.as_str()));
+    recipe.insert("source", toml_edit::Item::Table(source));
+    recipe.to_string()
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), VerifyError> {

@@ -7,6 +7,8 @@
 
 use crate::support;
 
+use std::path::Path;
+
 use serde_json::{json, Value};
 use support::cli::{platform_entry, run_in, run_in_env};
 use support::debian_image::{
@@ -24,24 +26,28 @@ fn verify(variant: Variant) -> (i32, Value, String) {
     let registry = Registry::start();
     let home = tempfile::tempdir().expect("temp dir");
     let pushed = push_tree_image(&registry, home.path(), variant);
+    verify_in(home.path(), &pushed.reference, &[])
+}
+
+/// `verify REFERENCE 2.1.0-1 --format json EXTRA...` run in `home`, output
+/// under `home/out`, with the shared cache.
+fn verify_in(home: &Path, reference: &str, extra: &[&str]) -> (i32, Value, String) {
     let shared = shared_debian_cache();
-    let out = home.path().join("out");
+    let out = home.join("out");
     let state_home = shared.state_home.to_str().expect("UTF-8 temp dir");
-    let run = run_in_env(
-        home.path(),
-        &[("XDG_STATE_HOME", state_home)],
-        &[
-            "verify",
-            &pushed.reference,
-            TAG,
-            "--format",
-            "json",
-            "--cache-dir",
-            shared.dir.to_str().expect("UTF-8 temp dir"),
-            "--out-dir",
-            out.to_str().expect("UTF-8 temp dir"),
-        ],
-    );
+    let mut args = vec![
+        "verify",
+        reference,
+        TAG,
+        "--format",
+        "json",
+        "--cache-dir",
+        shared.dir.to_str().expect("UTF-8 temp dir"),
+        "--out-dir",
+        out.to_str().expect("UTF-8 temp dir"),
+    ];
+    args.extend_from_slice(extra);
+    let run = run_in_env(home, &[("XDG_STATE_HOME", state_home)], &args);
     (run.code, run.json(), run.stderr.clone())
 }
 
@@ -66,7 +72,10 @@ fn checks(platform: &Value) -> Vec<String> {
 
 #[test]
 fn an_apt_installed_binary_is_its_archive_package_and_rebuilds_from_its_source_package() {
-    let (code, report, stderr) = verify(Variant::Genuine);
+    let registry = Registry::start();
+    let home = tempfile::tempdir().expect("temp dir");
+    let pushed = push_tree_image(&registry, home.path(), Variant::Genuine);
+    let (code, report, stderr) = verify_in(home.path(), &pushed.reference, &[]);
     let platform = platform_entry(&report, PLATFORM);
     assert_eq!(platform["package"], package("2.1.0-1"), "{stderr}");
     assert_eq!(platform["image_binary"]["path"], TREE_PATH);
@@ -90,6 +99,7 @@ fn an_apt_installed_binary_is_its_archive_package_and_rebuilds_from_its_source_p
         report["source"]["url"],
         "http://deb.debian.org/debian/pool/main/t/tree/tree_2.1.0-1.dsc"
     );
+    assert_eq!(report["source"]["ref"], "tree=2.1.0-1");
     assert_eq!(report["recipe"]["inferred"], true);
     let checks = checks(platform);
     assert!(
@@ -97,7 +107,14 @@ fn an_apt_installed_binary_is_its_archive_package_and_rebuilds_from_its_source_p
         "{checks:#?}"
     );
     assert!(
-        checks.iter().any(|c| c.starts_with(&format!("ok: /usr/bin/tree is the archive's: bookworm {TREE_DEB} verified through http://deb.debian.org/debian/dists/bookworm/InRelease (signed by "))),
+        checks.iter().any(|c| c.starts_with("ok: tree 2.1.0-1 is in the archive's bookworm: http://deb.debian.org/debian/dists/bookworm/InRelease signed by ")
+            && c.ends_with(&format!(", its index names {TREE_DEB}"))),
+        "{checks:#?}"
+    );
+    assert!(
+        checks.contains(
+            &"ok: the image binary is the /usr/bin/tree that tree 2.1.0-1 holds".to_string()
+        ),
         "{checks:#?}"
     );
 }
@@ -115,7 +132,7 @@ fn a_binary_changed_after_apt_installed_it_is_a_mismatch_against_its_own_package
     let checks = checks(platform);
     assert!(
         checks.contains(&format!(
-            "the image binary {TAMPERED_TREE_SHA256} differs from the file tree 2.1.0-1 holds ({TREE_SHA256}): the image changed it"
+            "the image binary {TAMPERED_TREE_SHA256} differs from the /usr/bin/tree that tree 2.1.0-1 holds ({TREE_SHA256}): the image changed it"
         )),
         "{checks:#?}"
     );
@@ -126,7 +143,12 @@ fn a_binary_changed_after_apt_installed_it_is_a_mismatch_against_its_own_package
                 && c.ends_with(" the dpkg database records for /usr/bin/tree")),
         "{checks:#?}"
     );
-    assert_ne!(platform["causes"][0], "build-id-only");
+    // The planted byte, not the build ID, is what the diff names first.
+    assert_eq!(platform["causes"], json!(["data", "build-id-consequence"]));
+    assert_eq!(
+        platform["diff"]["explanations"][0],
+        "strings only in A: \"v9.1.0\""
+    );
 }
 
 #[test]
