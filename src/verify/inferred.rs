@@ -119,14 +119,18 @@ pub struct Inferred {
 /// `OUT_DIR/<platform>/image`, pins the source, checks the dependencies and
 /// infers the candidate recipes.
 pub fn infer_recipe(request: &InferRequest<'_>) -> Result<Inferred, VerifyError> {
-    let pinned = super::opened::open_and_extract(
+    infer_from(request, open(request)?)
+}
+
+/// The image pinned and each platform's binary extracted ([`super::opened`]).
+fn open(request: &InferRequest<'_>) -> Result<OpenedImage, VerifyError> {
+    super::opened::open_and_extract(
         request.image,
         request.version,
         request.platforms,
         request.access,
         &request.build.out_dir,
-    )?;
-    infer_from(request, pinned)
+    )
 }
 
 /// [`infer_recipe`] for an image already pinned and extracted.
@@ -429,14 +433,15 @@ pub fn verify_inferred(
     request: &InferRequest<'_>,
     archive: &ArchiveConfig,
 ) -> Result<VerifyReport, VerifyError> {
-    let opened = super::opened::open_and_extract(
-        request.image,
-        request.version,
-        request.platforms,
-        request.access,
-        &request.build.out_dir,
-    )?;
-    if let Some(owners) = super::packaged::owners(&opened)? {
+    let opened = open(request)?;
+    let owners = super::packaged::owners(&opened)?;
+    let owned_note = owners.iter().flatten().flatten().next().map(|owner| {
+        format!(
+            "the image's {} database says {} owns {}; --source names where its source lives, so a recipe was inferred for that instead of rebuilding the package's source package",
+            owner.owned.package.manager, owner.owned.package, owner.owned.path
+        )
+    });
+    if let (Some(owners), None) = (owners, request.source_override) {
         let packaged = PackagedRequest {
             version: request.version,
             recipe: None,
@@ -447,7 +452,8 @@ pub fn verify_inferred(
         };
         return super::packaged::verify_packaged(&packaged, opened, owners);
     }
-    let inferred = infer_from(request, opened)?;
+    let mut inferred = infer_from(request, opened)?;
+    inferred.notes.extend(owned_note);
     // Each group's candidates, rendered for the version once for every
     // platform that tries them.
     let releases: Vec<Vec<ReleasePlan>> = inferred

@@ -27,6 +27,7 @@
 //! one trust anchor. Nothing is compared before its chain is verified.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::opened::{open_and_extract, OpenedImage};
 use super::outcome::{
@@ -64,11 +65,11 @@ pub struct PackagedRequest<'a> {
 
 /// The packages the image's database says own each platform's binary, read
 /// once; `None` when no platform's binary belongs to a package.
-pub fn owners(pinned: &OpenedImage) -> Result<Option<Vec<Option<Provenance>>>, VerifyError> {
+pub fn owners(opened: &OpenedImage) -> Result<Option<Vec<Option<Provenance>>>, VerifyError> {
     let mut owners = Vec::new();
-    for (platform_image, found) in pinned.platforms.iter().zip(&pinned.found) {
+    for (platform_image, found) in opened.platforms.iter().zip(&opened.found) {
         let owner = match found {
-            Ok(found) => read_provenance(&pinned.image, platform_image, &found.located.path)?,
+            Ok(found) => read_provenance(&opened.image, platform_image, &found.located.path)?,
             Err(_) => None,
         };
         owners.push(owner);
@@ -119,15 +120,15 @@ pub fn verify_with_recipe(
 /// rebuild of its source package.
 pub fn verify_packaged(
     request: &PackagedRequest<'_>,
-    pinned: OpenedImage,
+    opened: OpenedImage,
     owners: Vec<Option<Provenance>>,
 ) -> Result<VerifyReport, VerifyError> {
     let archive = Archive::new(request.archive.clone(), &request.access.cache)?;
     let host = Platform::host();
     let mut platforms = Vec::new();
     let mut seen = Seen::default();
-    let mut notes: Vec<String> = mirror_note(&pinned.resolved).into_iter().collect();
-    for ((platform_image, found), owner) in pinned.platforms.iter().zip(pinned.found).zip(owners) {
+    let mut notes: Vec<String> = mirror_note(&opened.resolved).into_iter().collect();
+    for ((platform_image, found), owner) in opened.platforms.iter().zip(opened.found).zip(owners) {
         let mut result =
             PlatformResult::skipped(platform_image.platform.to_string(), String::new());
         result.error = None;
@@ -156,7 +157,7 @@ pub fn verify_packaged(
         (Some(recipe), _) => (recipe.text.clone(), recipe.origin.clone()),
         (None, None) => (String::new(), "none: no package to rebuild".to_string()),
         (None, Some(target)) => {
-            let repository = match &pinned.location {
+            let repository = match &opened.location {
                 ImageLocation::Registry(reference) => reference.name(),
                 _ => format!("localhost/{}", target.package.name),
             };
@@ -171,10 +172,10 @@ pub fn verify_packaged(
     Ok(VerifyReport {
         verdict,
         image: ImageInfo {
-            reference: pinned.resolved.reference.clone(),
-            digest: pinned.resolved.digest.clone(),
-            name: image_name(&pinned.location),
-            index_platforms: crate::image::index_platforms(&pinned.resolved),
+            reference: opened.resolved.reference.clone(),
+            digest: opened.resolved.digest.clone(),
+            name: image_name(&opened.location),
+            index_platforms: crate::image::index_platforms(&opened.resolved),
         },
         source: SourceInfo {
             url: source.map(|s| s.url.clone()).unwrap_or_default(),
@@ -397,7 +398,7 @@ impl PlatformSide<'_> {
             .map_err(|e| crate::error_chain(&e))?;
         let binnmu = binnmu_entry(published, package)?;
         let out_dir = self.platform_dir().join("rebuild");
-        let DebianBuild { debs, log, root } = crate::rebuild::debian::build(&DebianBuildRequest {
+        let request = DebianBuildRequest {
             source_dir: &source.dir,
             dsc: &source.dsc,
             release: &target.release,
@@ -406,8 +407,23 @@ impl PlatformSide<'_> {
             binnmu_changelog: binnmu.as_deref(),
             cache: &self.request.access.cache,
             out_dir: &out_dir,
-        })
-        .map_err(|e| crate::error_chain(&e))?;
+        };
+        // The build root and the build write one log; its last line is
+        // what the terminal shows meanwhile.
+        let progress = self.request.access.progress.as_ref();
+        let label = self.platform.to_string();
+        let done = AtomicBool::new(false);
+        let followed = out_dir.join("build.log");
+        let built = std::thread::scope(|scope| {
+            let follower =
+                scope.spawn(|| crate::progress::follow_log(&followed, &label, progress, &done));
+            let built = crate::rebuild::debian::build(&request);
+            done.store(true, Ordering::Relaxed);
+            let _ = follower.join();
+            progress.build_done(&label, built.is_ok());
+            built
+        });
+        let DebianBuild { debs, log, root } = built.map_err(|e| crate::error_chain(&e))?;
         sources.push(source);
         let wanted = format!(
             "{}_{}_{}.deb",

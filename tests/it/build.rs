@@ -691,7 +691,7 @@ fn unknown_recipe_key_reports_line_and_column() {
     assert_eq!(
         stderr(&output),
         format!(
-            "error: recipe {}:13:1: unknown field `network`, expected one of `builder`, `workdir`, `source_date_epoch`, `fetch`, `command`, `artifact`, `cargo_bin`, `env`, `platforms`\n",
+            "error: recipe {}:13:1: unknown field `network`, expected one of `builder`, `workdir`, `source_date_epoch`, `root`, `fetch`, `command`, `artifact`, `cargo_bin`, `env`, `platforms`\n",
             recipe.display()
         )
     );

@@ -15,7 +15,9 @@ use toml::Spanned;
 use url::Url;
 
 use super::error::RecipeError;
-use super::schema::{debian_source_span, line_and_column, ImageSpec, Locator, RawImage, Recipe};
+use super::schema::{
+    debian_source_span, line_and_column, read_text, ImageSpec, Locator, RawImage, Recipe,
+};
 use super::template::{Scope, Template, TemplateVars};
 use crate::image::digest::Digest;
 use crate::rebuild::debian::dsc::{is_package_name, is_version};
@@ -32,11 +34,7 @@ pub enum RecipeKind {
 impl RecipeKind {
     /// Reads and validates a recipe file of either kind.
     pub fn load(path: &Path) -> Result<Self, RecipeError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RecipeError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::parse(&path.display().to_string(), &text)
+        Self::parse(&path.display().to_string(), &read_text(path)?)
     }
 
     /// Parses recipe text: the Debian kind when `[source]` has `debian`,

@@ -346,14 +346,18 @@ impl Locator<'_> {
     }
 }
 
+/// A recipe file's text.
+pub(super) fn read_text(path: &Path) -> Result<String, RecipeError> {
+    std::fs::read_to_string(path).map_err(|source| RecipeError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 impl Recipe {
     /// Reads and validates a recipe file.
     pub fn load(path: &Path) -> Result<Self, RecipeError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RecipeError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::parse(&path.display().to_string(), &text)
+        Self::parse(&path.display().to_string(), &read_text(path)?)
     }
 
     /// Parses and validates recipe text; `origin` names it in errors.
