@@ -115,6 +115,32 @@ pub struct Inferred {
     pub checks: Vec<CrossCheck>,
 }
 
+/// What `recipe infer` writes for an image.
+pub enum RecipeInference {
+    /// A Debian recipe for a binary a Debian package owns, and a note
+    /// saying so.
+    Packaged { text: String, note: String },
+    /// Candidates inferred from the image binary.
+    Candidates(Box<Inferred>),
+}
+
+/// The recipe for an image no recipe covers, without building: a Debian
+/// recipe when a Debian package owns the binary (and no `--source` says
+/// otherwise), else the candidates [`infer_recipe`] infers.
+pub fn infer_any_recipe(request: &InferRequest<'_>) -> Result<RecipeInference, VerifyError> {
+    let opened = open(request)?;
+    if request.source_override.is_none() {
+        if let Some(owners) = super::packaged::owners(&opened)? {
+            if let Some((text, note)) = super::packaged::recipe_from_database(&opened, &owners) {
+                return Ok(RecipeInference::Packaged { text, note });
+            }
+        }
+    }
+    Ok(RecipeInference::Candidates(Box::new(infer_from(
+        request, opened,
+    )?)))
+}
+
 /// Pins the image, extracts each platform's binary into
 /// `OUT_DIR/<platform>/image`, pins the source, checks the dependencies and
 /// infers the candidate recipes.

@@ -20,7 +20,9 @@ pub mod pipeline;
 pub mod published;
 
 pub use depcheck::DependencyCheck;
-pub use inferred::{infer_recipe, verify_inferred, InferRequest, Inferred};
+pub use inferred::{
+    infer_any_recipe, infer_recipe, verify_inferred, InferRequest, Inferred, RecipeInference,
+};
 #[cfg(test)]
 pub(crate) use outcome::example_report;
 pub use outcome::{

@@ -77,6 +77,42 @@ pub fn owners(opened: &OpenedImage) -> Result<Option<Vec<Option<Provenance>>>, V
     Ok(owners.iter().any(Option::is_some).then_some(owners))
 }
 
+/// The Debian recipe for the first platform whose binary a Debian package
+/// owns, and a note saying where it came from; `None` when no platform's
+/// package can be checked against Debian's archive. What `recipe infer`
+/// writes for such an image, without fetching or building anything.
+pub fn recipe_from_database(
+    opened: &OpenedImage,
+    owners: &[Option<Provenance>],
+) -> Option<(String, String)> {
+    let (owner, target) = owners
+        .iter()
+        .flatten()
+        .find_map(|owner| Some((owner, target(Some(owner), None, &mut Vec::new()).ok()?)))?;
+    let note = format!(
+        "the image's {} database says {} owns {}: a Debian recipe rebuilds its source package {}={} for {}",
+        owner.owned.package.manager,
+        owner.owned.package,
+        owner.owned.path,
+        target.package.source,
+        target.package.source_version(),
+        target.release
+    );
+    Some((
+        inferred_recipe(&recipe_repository(&opened.location, &target), &target),
+        note,
+    ))
+}
+
+/// The repository an inferred recipe names: the image's, or for a layout
+/// or archive, one named after the package.
+fn recipe_repository(location: &ImageLocation, target: &Target) -> String {
+    match location {
+        ImageLocation::Registry(reference) => reference.name(),
+        _ => format!("localhost/{}", target.package.name),
+    }
+}
+
 /// Pins the image (an untagged reference at the recipe's tag for the
 /// version), extracts each platform's binary and verifies it as a Debian
 /// recipe says.
@@ -157,11 +193,7 @@ pub fn verify_packaged(
         (Some(recipe), _) => (recipe.text.clone(), recipe.origin.clone()),
         (None, None) => (String::new(), "none: no package to rebuild".to_string()),
         (None, Some(target)) => {
-            let repository = match &opened.location {
-                ImageLocation::Registry(reference) => reference.name(),
-                _ => format!("localhost/{}", target.package.name),
-            };
-            let text = inferred_recipe(&repository, target);
+            let text = inferred_recipe(&recipe_repository(&opened.location, target), target);
             let path = std::path::absolute(&request.build.out_dir)
                 .unwrap_or_else(|_| request.build.out_dir.clone())
                 .join(PACKAGE_RECIPE_FILE);
@@ -218,7 +250,8 @@ impl PlatformSide<'_> {
     ) -> PlatformResult {
         let mut checks = Vec::new();
         result.package = owner.as_ref().map(|o| o.owned.package.clone());
-        let target = match self.target(owner.as_ref(), &mut checks) {
+        let recipe = self.request.recipe.map(|r| (r, self.request.version));
+        let target = match target(owner.as_ref(), recipe, &mut checks) {
             Ok(target) => target,
             Err(error) => {
                 result.cross_checks = checks;
@@ -296,64 +329,6 @@ impl PlatformSide<'_> {
         all.append(&mut result.cross_checks);
         result.cross_checks = all;
         result
-    }
-
-    /// The package and release to check. The binary package is the one the
-    /// image's database says owns the binary; a recipe names its source
-    /// package and release (a database that disagrees is a failed check),
-    /// else the database and the image's os-release do.
-    fn target(
-        &self,
-        owner: Option<&Provenance>,
-        checks: &mut Vec<CrossCheck>,
-    ) -> Result<Target, String> {
-        let owner = owner.ok_or(
-            "no package of the image's database lists the binary, so there is no package to check it against",
-        )?;
-        let mut package = owner.owned.package.clone();
-        if package.manager != PackageManager::Dpkg {
-            return Err(format!(
-                "the image's {} database says {package} owns the binary, but only Debian's archive is checked and rebuilt from",
-                package.manager
-            ));
-        }
-        let codename = match &owner.os {
-            Some(os) if os.id == "debian" => os.codename.clone(),
-            Some(os) if self.request.recipe.is_none() => {
-                return Err(format!(
-                    "the image's os-release says ID={}: only Debian's archive is supported",
-                    os.id
-                ))
-            }
-            _ => None,
-        };
-        let release = match self.request.recipe {
-            Some(recipe) => {
-                let version = recipe
-                    .source
-                    .render_version(&recipe.origin, self.request.version)
-                    .map_err(|e| e.to_string())?;
-                if package.source != recipe.source.package || package.source_version() != version
-                {
-                    checks.push(CrossCheck::failed(format!(
-                        "the image's package database says {package} comes from source {} {}; the recipe says {} {version}",
-                        package.source,
-                        package.source_version(),
-                        recipe.source.package
-                    )));
-                }
-                package.source = recipe.source.package.clone();
-                package.source_version = (version != package.version).then_some(version);
-                recipe.source.release.clone().or(codename)
-            }
-            None => codename,
-        }
-        .ok_or("the image's os-release names no Debian VERSION_CODENAME: pass a Debian recipe naming its release ([source] release)")?;
-        Ok(Target {
-            package,
-            release,
-            path: owner.owned.path.clone(),
-        })
     }
 
     /// The archive's package and the digest of the file it holds at the binary's path.
@@ -463,8 +438,6 @@ impl PlatformSide<'_> {
     }
 
     /// A platform this machine does not rebuild: the archive check alone.
-    /// A binary that differs from its package is a mismatch; one that
-    /// agrees is still not verified against its source.
     fn archive_only(
         &self,
         mut result: PlatformResult,
@@ -472,15 +445,21 @@ impl PlatformSide<'_> {
         published: Result<(Digest, String), String>,
         checks: Vec<CrossCheck>,
     ) -> PlatformResult {
+        let not_rebuilt = format!(
+            "not rebuilt: the source package is built for this machine's architecture ({}) only",
+            Platform::host()
+        );
         result = conclude(
             result,
             Ok(found),
-            Err(String::new()),
+            Err(not_rebuilt),
             "",
             Some(published),
             None,
             self.request.diff,
         );
+        // A binary that differs from its own package is a mismatch without
+        // a rebuild; one that agrees is still unverified against its source.
         let differs = result.published.as_ref().is_some_and(|p| !p.matches_image);
         result.verdict = if differs {
             PlatformVerdict::Mismatch
@@ -489,14 +468,6 @@ impl PlatformSide<'_> {
         } else {
             PlatformVerdict::Error
         };
-        let reason = format!(
-            "not rebuilt: the source package is built for this machine's architecture ({}) only",
-            Platform::host()
-        );
-        result.error = Some(match result.error.take().filter(|e| !e.is_empty()) {
-            Some(error) => format!("{error}\n{reason}"),
-            None => reason,
-        });
         let mut all = checks;
         all.append(&mut result.cross_checks);
         result.cross_checks = all;
@@ -606,6 +577,64 @@ fn binnmu_entry(published: &Published, package: &Package) -> Result<Option<Strin
         })
         .collect();
     Ok(Some(format!("{}\n\n", entry.join("\n"))))
+}
+
+/// The package and release to check. The binary package is the one the
+/// image's database says owns the binary; a recipe names its source
+/// package and release (a database that disagrees is a failed check),
+/// else the database and the image's os-release do.
+fn target(
+    owner: Option<&Provenance>,
+    recipe: Option<(&DebianRecipe, &str)>,
+    checks: &mut Vec<CrossCheck>,
+) -> Result<Target, String> {
+    let owner = owner.ok_or(
+        "no package of the image's database lists the binary, so there is no package to check it against",
+    )?;
+    let mut package = owner.owned.package.clone();
+    if package.manager != PackageManager::Dpkg {
+        return Err(format!(
+            "the image's {} database says {package} owns the binary, but only Debian's archive is checked and rebuilt from",
+            package.manager
+        ));
+    }
+    let codename = match &owner.os {
+        Some(os) if os.id == "debian" => os.codename.clone(),
+        Some(os) if recipe.is_none() => {
+            return Err(format!(
+                "the image's os-release says ID={}: only Debian's archive is supported",
+                os.id
+            ))
+        }
+        _ => None,
+    };
+    let release = match recipe {
+        Some((recipe, typed)) => {
+            let version = recipe
+                .source
+                .render_version(&recipe.origin, typed)
+                .map_err(|e| e.to_string())?;
+            if package.source != recipe.source.package || package.source_version() != version
+            {
+                checks.push(CrossCheck::failed(format!(
+                    "the image's package database says {package} comes from source {} {}; the recipe says {} {version}",
+                    package.source,
+                    package.source_version(),
+                    recipe.source.package
+                )));
+            }
+            package.source = recipe.source.package.clone();
+            package.source_version = (version != package.version).then_some(version);
+            recipe.source.release.clone().or(codename)
+        }
+        None => codename,
+    }
+    .ok_or("the image's os-release names no Debian VERSION_CODENAME: pass a Debian recipe naming its release ([source] release)")?;
+    Ok(Target {
+        package,
+        release,
+        path: owner.owned.path.clone(),
+    })
 }
 
 /// The sha256 and size of a file this run wrote.

@@ -230,3 +230,25 @@ fn a_release_file_whose_signature_does_not_verify_is_an_error() {
         "{error}"
     );
 }
+
+#[test]
+fn recipe_infer_writes_the_debian_recipe_of_an_apt_installed_binary_without_building() {
+    let registry = Registry::start();
+    let home = tempfile::tempdir().expect("temp dir");
+    let pushed = push_tree_image(&registry, home.path(), Variant::Genuine);
+    let repository = pushed.reference.trim_end_matches(&format!(":{TAG}"));
+    let run = run_in(home.path(), &["recipe", "infer", repository, TAG]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "# Inferred by rebuild-compare from the image's package database and os-release.\n\
+             [image]\nrepository = \"{repository}\"\ntag = \"{{version}}\"\n\n\
+             [source]\ndebian = \"tree=2.1.0-1\"\nrelease = \"bookworm\"\n"
+        )
+    );
+    assert_eq!(
+        run.stderr,
+        "note: the image's dpkg database says dpkg tree=2.1.0-1 (amd64) owns /usr/bin/tree: a Debian recipe rebuilds its source package tree=2.1.0-1 for bookworm\n"
+    );
+}

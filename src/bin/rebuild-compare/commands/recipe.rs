@@ -11,7 +11,7 @@ use rebuild_compare::diff::DiffOptions;
 use rebuild_compare::image::platform::Platform;
 use rebuild_compare::rebuild::build::BuildOptions;
 use rebuild_compare::rebuild::recipe::catalogue;
-use rebuild_compare::verify::{self, InferRequest};
+use rebuild_compare::verify::{self, InferRequest, RecipeInference};
 
 use super::Globals;
 use crate::cli::{load_catalogue, AccessArgs, Format, StderrArgs};
@@ -109,7 +109,7 @@ pub fn run(args: &Args, globals: &Globals) -> anyhow::Result<bool> {
 fn infer(infer: &InferArgs, globals: &Globals) -> anyhow::Result<()> {
     let access = globals.access.options(globals.quiet)?;
     let work = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let inferred = verify::infer_recipe(&InferRequest {
+    let inferred = verify::infer_any_recipe(&InferRequest {
         image: &infer.image,
         version: &infer.release,
         source_override: infer.source.as_deref(),
@@ -126,6 +126,13 @@ fn infer(infer: &InferArgs, globals: &Globals) -> anyhow::Result<()> {
         diff: DiffOptions::default(),
         max_candidates: 1,
     })?;
+    let inferred = match inferred {
+        RecipeInference::Packaged { text, note } => {
+            eprintln!("note: {note}");
+            return write_recipe(infer.output.as_deref(), &text);
+        }
+        RecipeInference::Candidates(inferred) => inferred,
+    };
     for note in &inferred.notes {
         eprintln!("note: {note}");
     }
@@ -160,8 +167,15 @@ fn infer(infer: &InferArgs, globals: &Globals) -> anyhow::Result<()> {
             );
         }
     }
-    let text = inferred.first_text().unwrap_or_default();
-    match &infer.output {
+    write_recipe(
+        infer.output.as_deref(),
+        inferred.first_text().unwrap_or_default(),
+    )
+}
+
+/// Writes an inferred recipe to `-o FILE`, else stdout.
+fn write_recipe(output: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
+    match output {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => {
