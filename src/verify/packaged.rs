@@ -33,7 +33,7 @@ use super::opened::{open_and_extract, OpenedImage};
 use super::outcome::{
     CrossCheck, ImageInfo, PlatformResult, PlatformVerdict, RecipeInfo, SourceInfo, VerifyReport,
 };
-use super::pipeline::{conclude, image_name, mirror_note, overall_verdict, VerifyError};
+use super::pipeline::{conclude, image_name, mirror_note, overall_verdict_skipping, VerifyError};
 use crate::diff::DiffOptions;
 use crate::distro::archive::{Archive, ArchiveConfig, ArchiveFile, SourcePackage};
 use crate::distro::db::{read_provenance, Provenance};
@@ -186,8 +186,16 @@ pub fn verify_packaged(
         };
         platforms.push(result);
     }
-    let (verdict, verdict_notes) = overall_verdict(&platforms);
+    let (verdict, verdict_notes) = overall_verdict_skipping(
+        &platforms,
+        "their binaries agree with their packages, but source packages are rebuilt for this machine's architecture only",
+    );
     notes.extend(verdict_notes);
+    if !request.build.sandboxed {
+        notes.push(
+            "--no-sandbox does not apply: a source package is always built in the sandbox, as root of the build's own user namespace".into(),
+        );
+    }
     let source = seen.sources.first();
     let (recipe_text, recipe_origin) = match (request.recipe, seen.targets.first()) {
         (Some(recipe), _) => (recipe.text.clone(), recipe.origin.clone()),

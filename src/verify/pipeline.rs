@@ -744,6 +744,14 @@ fn published_digest(
 
 /// The run's verdict from its platforms, with the notes that explain it.
 pub(super) fn overall_verdict(platforms: &[PlatformResult]) -> (Verdict, Vec<String>) {
+    overall_verdict_skipping(platforms, "the recipe cannot build them")
+}
+
+/// [`overall_verdict`], saying `why_skipped` of skipped platforms.
+pub(super) fn overall_verdict_skipping(
+    platforms: &[PlatformResult],
+    why_skipped: &str,
+) -> (Verdict, Vec<String>) {
     let count = |v: PlatformVerdict| platforms.iter().filter(|p| p.verdict == v).count();
     let (reproduced, mismatched, failed, skipped) = (
         count(PlatformVerdict::Reproducible),
@@ -754,7 +762,7 @@ pub(super) fn overall_verdict(platforms: &[PlatformResult]) -> (Verdict, Vec<Str
     let mut notes = Vec::new();
     if skipped > 0 {
         notes.push(format!(
-            "{skipped} platform(s) skipped: the recipe cannot build them; they were not verified"
+            "{skipped} platform(s) skipped: {why_skipped}; they were not verified"
         ));
     }
     if failed > 0 {
