@@ -22,7 +22,7 @@ use std::path::Path;
 
 use super::depcheck::DependencyCheck;
 use super::follow::follow_build;
-use super::opened::OpenedImage;
+use super::opened::{OpenedImage, INFERRED_RECIPE_FILE};
 use super::outcome::{
     CandidateResult, ConfirmedCause, CrossCheck, ImageInfo, PlatformResult, PlatformVerdict,
     RecipeInfo, SourceInfo, VerifyReport,
@@ -57,8 +57,6 @@ use crate::rootfs::extract::FoundBinary;
 pub const GO_BUILDER_IMAGES: &str = "docker.io/library/golang";
 /// The repository of Rust builder images (`rust:1.75.0`).
 pub const RUST_BUILDER_IMAGES: &str = "docker.io/library/rust";
-/// The name of the inferred recipe in the output directory.
-pub const INFERRED_RECIPE_FILE: &str = "inferred-recipe.toml";
 
 /// What to infer and verify, and how.
 pub struct InferRequest<'a> {

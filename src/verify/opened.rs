@@ -14,6 +14,10 @@ use crate::image::{AccessOptions, Image, PlatformImage, ResolvedImage};
 use crate::rebuild::build::platform_dir_name;
 use crate::rootfs::extract::{self, BinaryRequest, FoundBinary};
 
+/// The name of an inferred recipe in the output directory, whichever way
+/// it was inferred.
+pub const INFERRED_RECIPE_FILE: &str = "inferred-recipe.toml";
+
 /// The image pinned, and each platform's binary or why it could not be read.
 pub struct OpenedImage {
     pub location: ImageLocation,

@@ -29,7 +29,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::opened::{open_and_extract, OpenedImage};
+use super::opened::{open_and_extract, OpenedImage, INFERRED_RECIPE_FILE};
 use super::outcome::{
     CrossCheck, ImageInfo, PlatformResult, PlatformVerdict, RecipeInfo, SourceInfo, VerifyReport,
 };
@@ -46,9 +46,6 @@ use crate::rebuild::build::{platform_dir_name, BuildOptions, BuiltArtifact};
 use crate::rebuild::debian::{DebianBuild, DebianBuildRequest};
 use crate::rebuild::recipe::DebianRecipe;
 use crate::rootfs::extract::FoundBinary;
-
-/// The name of the inferred Debian recipe in the output directory.
-pub const PACKAGE_RECIPE_FILE: &str = "inferred-recipe.toml";
 
 /// What to verify and how, for a packaged binary.
 pub struct PackagedRequest<'a> {
@@ -204,7 +201,7 @@ pub fn verify_packaged(
             let text = inferred_recipe(&recipe_repository(&opened.location, target), target);
             let path = std::path::absolute(&request.build.out_dir)
                 .unwrap_or_else(|_| request.build.out_dir.clone())
-                .join(PACKAGE_RECIPE_FILE);
+                .join(INFERRED_RECIPE_FILE);
             write_file(&path, text.as_bytes())?;
             (text, path.display().to_string())
         }
