@@ -9,7 +9,7 @@
 use super::error::RootfsError;
 use super::path::{clean_join, escape_config_path};
 pub use super::view::Located;
-use super::view::{FileContent, MergedView, NodeKind};
+use super::view::{MergedView, NodeKind};
 
 /// Docker's PATH for a config without one.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -120,7 +120,7 @@ pub fn locate(
         match view.resolve(&candidate) {
             Ok(node) => match node.kind {
                 NodeKind::File(content) if content.mode & 0o111 != 0 => {
-                    return Ok(located(candidate, node.path, content));
+                    return Ok(Located::new(candidate, node.path, content));
                 }
                 _ => tracing::debug!(candidate, "on PATH but not an executable regular file"),
             },
@@ -169,25 +169,12 @@ fn locate_path(view: &dyn MergedView, requested: &str) -> Result<Located, Locate
             if content.mode & 0o111 == 0 {
                 tracing::warn!(path = %node.path, "the located file is not executable");
             }
-            Ok(located(requested.to_string(), node.path, content))
+            Ok(Located::new(requested.to_string(), node.path, content))
         }
         NodeKind::Directory { .. } => Err(LocateError::IsDirectory { path: node.path }),
         NodeKind::Symlink { .. } | NodeKind::Special => {
             Err(LocateError::NotRegularFile { path: node.path })
         }
-    }
-}
-
-fn located(requested: String, path: String, content: FileContent) -> Located {
-    Located {
-        requested,
-        path,
-        layer: content.layer,
-        layer_index: content.layer_index,
-        size: content.size,
-        mode: content.mode,
-        entry: content.entry,
-        entry_path: content.entry_path,
     }
 }
 

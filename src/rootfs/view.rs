@@ -37,6 +37,22 @@ pub struct Located {
     pub entry_path: String,
 }
 
+impl Located {
+    /// The file `requested` resolved to, at `path`, with its content.
+    pub fn new(requested: String, path: String, content: FileContent) -> Located {
+        Located {
+            requested,
+            path,
+            layer: content.layer,
+            layer_index: content.layer_index,
+            size: content.size,
+            mode: content.mode,
+            entry: content.entry,
+            entry_path: content.entry_path,
+        }
+    }
+}
+
 /// Mode reported for a directory no layer has an entry for.
 const IMPLIED_DIRECTORY_MODE: u32 = 0o755;
 

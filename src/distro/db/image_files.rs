@@ -54,16 +54,7 @@ impl<'a, S: LayerSource, I: IndexStore> ImageFiles<'a, S, I> {
                 limit,
             });
         }
-        Ok(Some(Located {
-            requested: path.to_string(),
-            path: node.path,
-            layer: content.layer,
-            layer_index: content.layer_index,
-            size: content.size,
-            mode: content.mode,
-            entry: content.entry,
-            entry_path: content.entry_path,
-        }))
+        Ok(Some(Located::new(path.to_string(), node.path, content)))
     }
 
     /// The bytes of the file at `path`, at most `limit`; `None` when absent.
