@@ -31,7 +31,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::opened::{open_and_extract, OpenedImage, INFERRED_RECIPE_FILE};
 use super::outcome::{
-    CrossCheck, ImageInfo, PlatformResult, PlatformVerdict, RecipeInfo, SourceInfo, VerifyReport,
+    CrossCheck, ImageInfo, PlatformResult, PlatformVerdict, PublishedDigest, RecipeInfo,
+    SourceInfo, VerifyReport,
 };
 use super::pipeline::{conclude, image_name, mirror_note, overall_verdict_skipping, VerifyError};
 use crate::diff::DiffOptions;
@@ -463,16 +464,7 @@ impl PlatformSide<'_> {
             None,
             self.request.diff,
         );
-        // A binary that differs from its own package is a mismatch without
-        // a rebuild; one that agrees is still unverified against its source.
-        let differs = result.published.as_ref().is_some_and(|p| !p.matches_image);
-        result.verdict = if differs {
-            PlatformVerdict::Mismatch
-        } else if result.published.is_some() {
-            PlatformVerdict::Skipped
-        } else {
-            PlatformVerdict::Error
-        };
+        result.verdict = unrebuilt_verdict(result.published.as_ref());
         let mut all = checks;
         all.append(&mut result.cross_checks);
         result.cross_checks = all;
@@ -570,18 +562,7 @@ fn binnmu_entry(published: &Published, package: &Package) -> Result<Option<Strin
         &mut text,
     )
     .map_err(|e| format!("{path}: {e}"))?;
-    let entry: Vec<&str> = text
-        .lines()
-        .take_while({
-            let mut seen_signature = false;
-            move |line| {
-                let keep = !seen_signature;
-                seen_signature |= line.starts_with(" -- ");
-                keep
-            }
-        })
-        .collect();
-    Ok(Some(format!("{}\n\n", entry.join("\n"))))
+    Ok(Some(first_entry(&text)))
 }
 
 /// The package and release to check. The binary package is the one the
@@ -642,11 +623,36 @@ fn target(
     })
 }
 
+/// The verdict of a platform checked against its package but not rebuilt:
+/// a binary that differs from its own package is a mismatch without a
+/// rebuild; one that agrees is still unverified against its source
+/// (skipped); one whose package could not be had is an error.
+fn unrebuilt_verdict(published: Option<&PublishedDigest>) -> PlatformVerdict {
+    match published {
+        Some(published) if !published.matches_image => PlatformVerdict::Mismatch,
+        Some(_) => PlatformVerdict::Skipped,
+        None => PlatformVerdict::Error,
+    }
+}
+
 /// The sha256 and size of a file this run wrote.
 fn sha256_of(path: &Path) -> Result<(Digest, u64), String> {
     std::fs::File::open(path)
         .and_then(crate::image::digest::hash_reader)
         .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The first entry of a Debian changelog, through its ` -- ` signature
+/// line, followed by the blank line that separates entries.
+fn first_entry(changelog: &str) -> String {
+    let mut entry = Vec::new();
+    for line in changelog.lines() {
+        entry.push(line);
+        if line.starts_with(" -- ") {
+            break;
+        }
+    }
+    format!("{}\n\n", entry.join("\n"))
 }
 
 fn without_epoch(version: &str) -> &str {
@@ -697,4 +703,40 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), VerifyError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn published(matches_image: bool) -> PublishedDigest {
+        PublishedDigest {
+            sha256: Digest::of(b"tree"),
+            url: "http://deb.debian.org/debian/pool/main/t/tree/tree_2.1.0-1_arm64.deb".into(),
+            matches_image,
+            matches_rebuilt: None,
+        }
+    }
+
+    #[test]
+    fn a_platform_not_rebuilt_is_a_mismatch_only_when_it_differs_from_its_package() {
+        assert_eq!(
+            unrebuilt_verdict(Some(&published(false))),
+            PlatformVerdict::Mismatch
+        );
+        assert_eq!(
+            unrebuilt_verdict(Some(&published(true))),
+            PlatformVerdict::Skipped
+        );
+        assert_eq!(unrebuilt_verdict(None), PlatformVerdict::Error);
+    }
+
+    #[test]
+    fn a_binnmu_entry_is_the_first_changelog_entry() {
+        let changelog = "tree (2.1.0-1+b1) sid; urgency=low, binary-only=yes\n\n  * Binary-only non-maintainer upload for amd64; no source changes.\n\n -- amd64 Build Daemon <buildd@example.org>  Sat, 01 Jun 2024 10:00:00 +0000\n\ntree (2.1.0-1) unstable; urgency=medium\n";
+        assert_eq!(
+            first_entry(changelog),
+            "tree (2.1.0-1+b1) sid; urgency=low, binary-only=yes\n\n  * Binary-only non-maintainer upload for amd64; no source changes.\n\n -- amd64 Build Daemon <buildd@example.org>  Sat, 01 Jun 2024 10:00:00 +0000\n\n"
+        );
+    }
 }
