@@ -1,7 +1,7 @@
 //! Release metadata: which `-X` values inference may take from the image
 //! binary alone. A value equal to the tag (or the tag without `v`), the
-//! tag's commit or a prefix of it, a time stamp, a tree state or a builder
-//! name only describes the release; any other value (a URL, an endpoint, a
+//! tag's commit or a prefix of it, `git describe --long` at the tag, a time
+//! stamp, a tree state or a builder name only describes the release; any other value (a URL, an endpoint, a
 //! key) is a program input that only the binary supplies, so a rebuild
 //! that reproduces with it confirms it as the cause of a mismatch but
 //! never makes a pass.
@@ -22,6 +22,8 @@ pub enum Metadata {
     Tag,
     TagWithoutV,
     Commit,
+    /// `git describe --long` at the tag: `v1.2.0-0-g1a2b3c4d`.
+    Describe,
     Time,
     TreeState,
     BuilderName,
@@ -46,14 +48,15 @@ pub fn classify(value: &str, release: &Release<'_>) -> Option<Metadata> {
     if release.tag.strip_prefix('v') == Some(value) {
         return Some(Metadata::TagWithoutV);
     }
-    if value.len() >= MIN_COMMIT_PREFIX
-        && value.bytes().all(|b| b.is_ascii_hexdigit())
-        && release
-            .commit
-            .get(..value.len())
-            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(value))
-    {
+    if is_commit_prefix(value, release.commit) {
         return Some(Metadata::Commit);
+    }
+    if value
+        .strip_prefix(release.tag)
+        .and_then(|rest| rest.strip_prefix("-0-g"))
+        .is_some_and(|short| is_commit_prefix(short, release.commit))
+    {
+        return Some(Metadata::Describe);
     }
     if is_time(value) {
         return Some(Metadata::Time);
@@ -65,6 +68,16 @@ pub fn classify(value: &str, release: &Release<'_>) -> Option<Metadata> {
         return Some(Metadata::BuilderName);
     }
     None
+}
+
+/// Whether `value` is `commit` or a prefix of it of at least
+/// [`MIN_COMMIT_PREFIX`] hex digits (any case).
+fn is_commit_prefix(value: &str, commit: &str) -> bool {
+    value.len() >= MIN_COMMIT_PREFIX
+        && value.bytes().all(|b| b.is_ascii_hexdigit())
+        && commit
+            .get(..value.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(value))
 }
 
 /// A time stamp in the layouts builds stamp in: RFC 3339 (`Z` or a
@@ -200,6 +213,15 @@ mod tests {
         assert_eq!(kind("012345"), None, "six digits are too few");
         assert_eq!(kind("1234567"), None, "not a prefix");
         assert_eq!(kind(&format!("{COMMIT}0")), None, "longer than the commit");
+    }
+
+    #[test]
+    fn git_describe_long_at_the_tag_is_release_metadata() {
+        assert_eq!(kind("v1.2.0-0-g0123456"), Some(Metadata::Describe));
+        assert_eq!(kind("v1.2.0-0-g0123456789ab"), Some(Metadata::Describe));
+        assert_eq!(kind("v1.2.0-3-g0123456"), None, "commits after the tag");
+        assert_eq!(kind("v1.2.0-0-g1234567"), None, "not the tag's commit");
+        assert_eq!(kind("v1.2.0-0-g0123456-dirty"), None, "a modified tree");
     }
 
     #[test]

@@ -400,7 +400,9 @@ pub struct Proposal {
 /// Values for the targets whose package is in the binary, each a string
 /// every platform's binary holds outside its build info: the version as
 /// tagged (`v1.2.0`) or bare (`1.2.0`), the commit (full, or the
-/// abbreviation of 7-12 digits found), the commit date, else the one build
+/// abbreviation of 7-12 digits found), `git describe --long` at the tag
+/// (`v1.2.0-0-g1a2b3c4d`, for a commit or version variable), the commit
+/// date, else the one build
 /// date [`BinaryStrings::dates`] finds. Targets with no such value are
 /// left out.
 pub fn propose(
@@ -435,6 +437,18 @@ pub fn propose(
                 commit_values.push(short.to_string());
             }
         }
+    }
+    // `git describe --long` at the tag (`v1.2.0-0-g1a2b3c4d`; `--dirty`
+    // adds nothing on a clean tree), with the longest abbreviation every
+    // binary holds: what Makefiles set a commit or version variable to.
+    let describe = (7..=12)
+        .rev()
+        .filter_map(|len| facts.commit.get(..len))
+        .find(|short| everywhere(format!("{}-0-g{short}", facts.version).as_bytes()))
+        .map(|short| format!("{}-0-g{short}", facts.version_text));
+    if let Some(describe) = &describe {
+        commit_values.insert(0, describe.clone());
+        version_values.push(describe.clone());
     }
     let commit_date_found = everywhere(facts.commit_date.as_bytes());
     let build_date = binaries.iter().all(|b| {
@@ -701,6 +715,29 @@ var after = "yes"
                 vec![COMMIT[..8].to_string()],
                 vec!["2024-01-02T03:04:05Z".to_string()],
                 vec!["2024-01-02T03:04:05Z".to_string()],
+            ]
+        );
+    }
+
+    #[test]
+    fn git_describe_long_at_the_tag_is_proposed_for_commit_and_version() {
+        // A Makefile's `-X main.gitCommit=$(git describe --dirty --long --always)`.
+        let binary = format!("\0v1.30.0-0-g{}\0", &COMMIT[..8]);
+        let strings = [&BinaryStrings::new(binary.as_bytes())];
+        let all = [
+            target("main.gitCommit", Kind::Commit),
+            target("main.version", Kind::Version),
+        ];
+        let got: Vec<Vec<String>> = propose(&all, &strings, &facts())
+            .into_iter()
+            .map(|p| p.values)
+            .collect();
+        let describe = format!("{{version}}-0-g{}", &COMMIT[..8]);
+        assert_eq!(
+            got,
+            vec![
+                vec![describe.clone(), COMMIT[..8].to_string()],
+                vec!["{version}".to_string(), describe],
             ]
         );
     }
