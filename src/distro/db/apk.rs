@@ -161,7 +161,7 @@ fn malformed(line: usize, problem: String) -> DbError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::distro::db::test_image::{source, view, Layer};
+    use crate::distro::db::test_image::{self, source, Layer};
     use crate::rootfs::MemoryLayerSource;
 
     const JQ: &[u8] = b"\x7fELF jq";
@@ -201,10 +201,7 @@ mod tests {
     }
 
     fn owner_in(source: &MemoryLayerSource, path: &str) -> Result<Option<OwnedFile>, DbError> {
-        let view = view(source);
-        let files = ImageFiles::new(&view);
-        let binary = files.canonical(path)?;
-        find_owner(&files, &binary)
+        test_image::owner_in(source, path, find_owner)
     }
 
     #[test]

@@ -437,7 +437,7 @@ impl<'a> Header<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::distro::db::test_image::{source, view, Layer};
+    use crate::distro::db::test_image::{self, source, Layer};
     use crate::rootfs::MemoryLayerSource;
 
     const JQ: &[u8] = b"\x7fELF jq";
@@ -556,10 +556,7 @@ mod tests {
     }
 
     fn owner_in(source: &MemoryLayerSource, path: &str) -> Result<Option<OwnedFile>, DbError> {
-        let view = view(source);
-        let files = ImageFiles::new(&view);
-        let binary = files.canonical(path)?;
-        find_owner(&files, &binary)
+        test_image::owner_in(source, path, find_owner)
     }
 
     #[test]

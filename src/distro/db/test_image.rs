@@ -3,6 +3,9 @@
 //!
 //! Threat model: none; test fixtures only, built from trusted test data.
 
+use super::error::DbError;
+use super::image_files::ImageFiles;
+use super::owned::OwnedFile;
 use crate::rootfs::{MemoryLayerSource, NoIndexStore, Rootfs};
 
 const OCI_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
@@ -85,4 +88,20 @@ pub fn debian_base() -> Layer {
         .dir("var/lib")
         .dir("var/lib/dpkg")
         .dir("var/lib/dpkg/info")
+}
+
+/// The owner `find` (a reader's `find_owner`) names for `path`, resolved through the image's
+/// symlinks first as [`super::read_provenance_in`] does.
+pub fn owner_in<'s>(
+    source: &'s MemoryLayerSource,
+    path: &str,
+    find: impl FnOnce(
+        &ImageFiles<'_, &'s MemoryLayerSource, NoIndexStore>,
+        &str,
+    ) -> Result<Option<OwnedFile>, DbError>,
+) -> Result<Option<OwnedFile>, DbError> {
+    let view = view(source);
+    let files = ImageFiles::new(&view);
+    let binary = files.canonical(path)?;
+    find(&files, &binary)
 }
