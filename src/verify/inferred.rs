@@ -458,24 +458,34 @@ pub fn verify_inferred(
     archive: &ArchiveConfig,
 ) -> Result<VerifyReport, VerifyError> {
     let opened = open(request)?;
-    let owners = super::packaged::owners(&opened)?;
-    let owned_note = owners.iter().flatten().flatten().next().map(|owner| {
-        format!(
-            "the image's {} database says {} owns {}; --source names where its source lives, so a recipe was inferred for that instead of rebuilding the package's source package",
-            owner.owned.package.manager, owner.owned.package, owner.owned.path
-        )
-    });
-    if let (Some(owners), None) = (owners, request.source_override) {
-        let packaged = PackagedRequest {
-            version: request.version,
-            recipe: None,
-            build: &request.build,
-            access: request.access,
-            diff: &request.diff,
-            archive,
-        };
-        return super::packaged::verify_packaged(&packaged, opened, owners);
-    }
+    // A binary a package owns is checked against the package's archive
+    // when that can be done and `--source` does not name another source;
+    // otherwise the report says why it was not, and a recipe is inferred.
+    let owned_note = match (super::packaged::owners(&opened)?, request.source_override) {
+        (None, _) => None,
+        (Some(owners), Some(_)) => owners.iter().flatten().next().map(|owner| {
+            format!(
+                "the image's {} database says {} owns {}; --source names where its source lives, so a recipe was inferred for that instead of rebuilding the package's source package",
+                owner.owned.package.manager, owner.owned.package, owner.owned.path
+            )
+        }),
+        (Some(owners), None) => match super::packaged::check_against_archive(&owners) {
+            Ok(()) => {
+                let packaged = PackagedRequest {
+                    version: request.version,
+                    recipe: None,
+                    build: &request.build,
+                    access: request.access,
+                    diff: &request.diff,
+                    archive,
+                };
+                return super::packaged::verify_packaged(&packaged, opened, owners);
+            }
+            Err(why) => Some(format!(
+                "{why}; a recipe was inferred from the binary instead"
+            )),
+        },
+    };
     let mut inferred = infer_from(request, opened)?;
     inferred.notes.extend(owned_note);
     // Each group's candidates, rendered for the version once for every

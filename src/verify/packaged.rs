@@ -75,6 +75,23 @@ pub fn owners(opened: &OpenedImage) -> Result<Option<Vec<Option<Provenance>>>, V
     Ok(owners.iter().any(Option::is_some).then_some(owners))
 }
 
+/// Whether some platform's package can be checked against Debian's
+/// archive; else why not (the first owner's reason: another package
+/// manager, another distribution, no release name).
+pub fn check_against_archive(owners: &[Option<Provenance>]) -> Result<(), String> {
+    let mut first_reason = None;
+    for owner in owners.iter().flatten() {
+        match target(Some(owner), None, &mut Vec::new()) {
+            Ok(_) => return Ok(()),
+            Err(reason) => {
+                first_reason.get_or_insert(reason);
+            }
+        }
+    }
+    Err(first_reason
+        .unwrap_or_else(|| "no package of the image's database lists the binary".into()))
+}
+
 /// The Debian recipe for the first platform whose binary a Debian package
 /// owns, and a note saying where it came from; `None` when no platform's
 /// package can be checked against Debian's archive. What `recipe infer`
@@ -716,6 +733,40 @@ mod tests {
             matches_image,
             matches_rebuilt: None,
         }
+    }
+
+    fn owned_by(manager: PackageManager, os_id: &str) -> Provenance {
+        Provenance {
+            owned: crate::distro::db::OwnedFile {
+                package: Package {
+                    manager,
+                    name: "jq".into(),
+                    version: "1.7.1-r0".into(),
+                    source: "jq".into(),
+                    source_version: None,
+                    architecture: "x86_64".into(),
+                },
+                path: "/usr/bin/jq".into(),
+                recorded: None,
+            },
+            os: Some(crate::distro::db::OsRelease {
+                id: os_id.into(),
+                version_id: None,
+                codename: Some("bookworm".into()),
+            }),
+        }
+    }
+
+    #[test]
+    fn only_a_debian_package_of_a_named_release_is_checked_against_the_archive() {
+        assert_eq!(
+            check_against_archive(&[Some(owned_by(PackageManager::Apk, "alpine"))]),
+            Err("the image's apk database says apk jq=1.7.1-r0 (x86_64) owns the binary, but only Debian's archive is checked and rebuilt from".into())
+        );
+        assert_eq!(
+            check_against_archive(&[None, Some(owned_by(PackageManager::Dpkg, "debian"))]),
+            Ok(())
+        );
     }
 
     #[test]
