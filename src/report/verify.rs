@@ -152,6 +152,9 @@ fn render_details(p: &PlatformResult, common_builder: bool, w: &mut impl Write) 
             (None, verdict) => verdict_word(verdict).to_string(),
         };
         writeln!(w, "  candidate {} ({}): {outcome}", i + 1, candidate.label)?;
+        if !candidate.changes.is_empty() {
+            writeln!(w, "    changed: {}", candidate.changes.join("; "))?;
+        }
     }
     render_adjustments(p, w)?;
     for check in &p.cross_checks {

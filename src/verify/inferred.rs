@@ -835,6 +835,7 @@ fn verify_platform(
             sha256: release.recipe.sha256.clone(),
             verdict,
             error: attempt.as_ref().err().cloned(),
+            changes: candidate.changes.clone(),
         });
         match attempt {
             Ok(built) if verdict == PlatformVerdict::Reproducible || compared.is_none() => {

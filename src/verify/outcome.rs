@@ -343,6 +343,10 @@ pub struct CandidateResult {
     /// `reproducible`, `mismatch` or `error`.
     pub verdict: PlatformVerdict,
     pub error: Option<String>,
+    /// What this candidate changes from the one tried before it (empty for
+    /// the first).
+    #[serde(default)]
+    pub changes: Vec<String>,
 }
 
 /// The binary the image runs.
@@ -583,6 +587,7 @@ mod tests {
             sha256: Digest::of(b"candidate"),
             verdict: PlatformVerdict::Error,
             error: Some("the build failed".into()),
+            changes: vec!["-ldflags drops -s -w".into()],
         }]);
         mismatch.confirmed_cause = Some(ConfirmedCause {
             input: "-X main.endpoint".into(),

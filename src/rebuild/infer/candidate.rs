@@ -26,6 +26,9 @@ pub struct Candidate {
     /// build of it that reproduces the binary confirms them as the cause of
     /// a mismatch, never a pass.
     pub binary_only: Vec<BinaryOnlyInput>,
+    /// What it changes from the candidate before it
+    /// ([`super::changes::changes`]); empty for the first.
+    pub changes: Vec<String>,
 }
 
 /// A program input only the image binary supplies.

@@ -1,5 +1,6 @@
 //! Picks the ecosystem of the image binary and hands the evidence to its
-//! inference module.
+//! inference module, then says what each candidate changes from the one
+//! before it.
 
 use super::candidate::{InferError, Inference};
 use super::evidence::{Evidence, PlatformEvidence};
@@ -7,6 +8,20 @@ use super::evidence::{Evidence, PlatformEvidence};
 /// Infers candidate recipes: Go when every platform's binary carries Go
 /// build info, else Rust when they carry rustc and cargo-auditable data.
 pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
+    let mut inference = infer_candidates(evidence)?;
+    let changes: Vec<Vec<String>> = inference
+        .candidates
+        .windows(2)
+        .map(|pair| super::changes::changes(&pair[0].recipe, &pair[1].recipe))
+        .collect();
+    for (candidate, changes) in inference.candidates.iter_mut().skip(1).zip(changes) {
+        candidate.changes = changes;
+    }
+    Ok(inference)
+}
+
+/// The ecosystem's candidates, without their changes.
+fn infer_candidates(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
     if evidence.platforms.is_empty() {
         return Err(InferError::Invalid(
             "the image has no platform to infer a recipe from".into(),

@@ -1,10 +1,13 @@
 //! Release metadata: which `-X` values inference may take from the image
 //! binary alone. A value equal to the tag (or the tag without `v`), the
-//! tag's commit or a prefix of it, `git describe --long` at the tag, a time
-//! stamp, a tree state or a builder name only describes the release; any other value (a URL, an endpoint, a
+//! content of the tag's `VERSION` file, the tag's commit or a prefix of it,
+//! `git describe --long` at the tag, a time stamp, a tree state or a
+//! builder name only describes the release; any other value (a URL, an endpoint, a
 //! key) is a program input that only the binary supplies, so a rebuild
 //! that reproduces with it confirms it as the cause of a mismatch but
 //! never makes a pass.
+
+use super::files::SourceFiles;
 
 /// Builder names a binary may record (goreleaser's default `builtBy`, and
 /// the names Makefiles and Dockerfiles stamp in).
@@ -21,6 +24,8 @@ const UNIX_SECONDS: std::ops::Range<u64> = 946_684_800..4_102_444_800;
 pub enum Metadata {
     Tag,
     TagWithoutV,
+    /// The content of the tag's `VERSION` file (`1.2.0`).
+    VersionFile,
     Commit,
     /// `git describe --long` at the tag: `v1.2.0-0-g1a2b3c4d`.
     Describe,
@@ -35,6 +40,49 @@ pub struct Release<'a> {
     pub tag: &'a str,
     /// The tag's commit (40 hex digits).
     pub commit: &'a str,
+    /// The content of the tag's `VERSION` file, when it has one.
+    pub version_file: Option<&'a str>,
+}
+
+/// Files at the root of a tree that hold its version, as Makefiles read
+/// them (`VERSION := $(shell cat VERSION)`), in the order they are looked for.
+pub const VERSION_FILES: &[&str] = &[
+    "VERSION",
+    "VERSION.txt",
+    "version",
+    "version.txt",
+    ".version",
+];
+/// The longest version a `VERSION` file may hold.
+const MAX_VERSION_LEN: usize = 64;
+
+/// A tree's version file and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionFile {
+    /// `VERSION`.
+    pub path: String,
+    /// Its one line, trimmed (`1.2.0`).
+    pub value: String,
+}
+
+/// The first of [`VERSION_FILES`] at the root of `files` that holds one
+/// version: a single line of at most 64 letters, digits, `.`, `_`, `+`,
+/// `-` and `~`, blank lines and surrounding spaces aside.
+pub fn version_file(files: &dyn SourceFiles) -> Option<VersionFile> {
+    VERSION_FILES.iter().find_map(|path| {
+        let bytes = files.read(path)?;
+        let text = std::str::from_utf8(bytes.get(..bytes.len().min(4096))?).ok()?;
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        let value = lines.next()?;
+        let plain = value.len() <= MAX_VERSION_LEN
+            && value.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-' | b'~')
+            });
+        (plain && lines.next().is_none()).then(|| VersionFile {
+            path: path.to_string(),
+            value: value.to_string(),
+        })
+    })
 }
 
 /// What `value` is as release metadata, or `None` when it is none of it.
@@ -47,6 +95,9 @@ pub fn classify(value: &str, release: &Release<'_>) -> Option<Metadata> {
     }
     if release.tag.strip_prefix('v') == Some(value) {
         return Some(Metadata::TagWithoutV);
+    }
+    if release.version_file == Some(value) {
+        return Some(Metadata::VersionFile);
     }
     if is_commit_prefix(value, release.commit) {
         return Some(Metadata::Commit);
@@ -191,6 +242,7 @@ mod tests {
     const RELEASE: Release<'static> = Release {
         tag: "v1.2.0",
         commit: COMMIT,
+        version_file: Some("1.2.0~rc1"),
     };
 
     fn kind(value: &str) -> Option<Metadata> {
@@ -203,6 +255,26 @@ mod tests {
         assert_eq!(kind("1.2.0"), Some(Metadata::TagWithoutV));
         assert_eq!(kind("v1.2.1"), None);
         assert_eq!(kind("1.2"), None);
+    }
+
+    #[test]
+    fn the_tags_version_file_is_release_metadata() {
+        assert_eq!(kind("1.2.0~rc1"), Some(Metadata::VersionFile));
+        let files = crate::rebuild::infer::files::MemoryFiles::new([
+            ("version", "ignored\n"),
+            ("VERSION", "\n 1.2.0~rc1 \n\n"),
+        ]);
+        assert_eq!(
+            version_file(&files),
+            Some(VersionFile {
+                path: "VERSION".into(),
+                value: "1.2.0~rc1".into()
+            })
+        );
+        for not_one in ["1.2.0\n1.3.0\n", "1.2.0 beta\n", "{version}\n", ""] {
+            let files = crate::rebuild::infer::files::MemoryFiles::new([("VERSION", not_one)]);
+            assert_eq!(version_file(&files), None, "{not_one:?}");
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! pipeline cannot tell an inferred recipe from a written one.
 
 pub mod candidate;
+pub mod changes;
 pub mod ecosystem;
 pub mod evidence;
 pub mod files;

@@ -96,6 +96,22 @@ impl<'a> BinaryStrings<'a> {
             .any(|at| at == 0 || self.data.get(at - 1) != Some(&not_after))
     }
 
+    /// Whether `needle` occurs outside the build info other than as part
+    /// of one of `within` (longer strings that hold it: `v1.2.0` apart
+    /// from `v1.2.0-0-g1a2b3c4`).
+    pub fn contains_apart(&self, needle: &[u8], within: &[&[u8]]) -> bool {
+        let covered: Vec<Range<usize>> = within
+            .iter()
+            .filter(|w| w.len() > needle.len())
+            .flat_map(|w| self.find_all(w).into_iter().map(|at| at..at + w.len()))
+            .collect();
+        self.find_all(needle).into_iter().any(|at| {
+            !covered
+                .iter()
+                .any(|r| r.start <= at && at + needle.len() <= r.end)
+        })
+    }
+
     /// How `commit` (40 hex digits) occurs outside the build info.
     pub fn commit_forms(&self, commit: &str) -> CommitForms {
         let mut forms = CommitForms::default();

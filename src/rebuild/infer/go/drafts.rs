@@ -57,7 +57,7 @@ pub fn candidate_drafts(
                 "the binary's recorded -ldflags {ldflags:?} hold text a recipe would read as a placeholder: write a recipe (see recipes/README.md)"
             )));
         }
-        let binary_only = binary_only_inputs(ldflags, evidence);
+        let binary_only = binary_only_inputs(ldflags, evidence, facts);
         let mut why = vec!["-ldflags: as the binary records them".to_string()];
         why.extend(binary_only.iter().map(|input| {
             format!(
@@ -164,10 +164,15 @@ pub struct CandidateDraft {
 
 /// The `-X` flags of recorded `-ldflags` whose values are not release
 /// metadata of the tag ([`metadata::classify`]).
-fn binary_only_inputs(ldflags: &str, evidence: &Evidence<'_>) -> Vec<BinaryOnlyInput> {
+fn binary_only_inputs(
+    ldflags: &str,
+    evidence: &Evidence<'_>,
+    facts: &Facts,
+) -> Vec<BinaryOnlyInput> {
     let release = Release {
         tag: evidence.source.git_ref,
         commit: evidence.source.commit,
+        version_file: facts.version_file.as_ref().map(|f| f.value.as_str()),
     };
     metadata::x_flags(ldflags)
         .into_iter()
@@ -382,6 +387,7 @@ fn xvar_drafts(
             version: &facts.tag,
             version_text: &facts.tag_text,
             bare_text: &facts.bare_text,
+            version_file: facts.version_file.as_ref(),
             commit: &facts.commit,
             commit_text: &facts.commit_text,
             commit_date: &facts.commit_date,

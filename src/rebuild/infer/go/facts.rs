@@ -14,6 +14,7 @@ use crate::rebuild::adjust::LEVEL_SETTINGS;
 use crate::rebuild::infer::candidate::InferError;
 use crate::rebuild::infer::evidence::{Evidence, PlatformEvidence};
 use crate::rebuild::infer::files::SourceFiles;
+use crate::rebuild::infer::metadata::{self, VersionFile};
 use crate::rebuild::infer::recipe::has_placeholder;
 use crate::rebuild::recipe::schema::check_workdir;
 
@@ -193,6 +194,8 @@ pub struct Facts {
     /// `{input:build_date}` when every binary holds exactly one date other
     /// than the commit's, else `None`.
     pub build_date: Option<String>,
+    /// The tag's `VERSION` file, when it has one.
+    pub version_file: Option<VersionFile>,
 }
 
 impl Facts {
@@ -246,6 +249,7 @@ impl Facts {
             commit_date,
             commit_timestamp,
             build_date,
+            version_file: metadata::version_file(evidence.source.files),
         }
     }
 }

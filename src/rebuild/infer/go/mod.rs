@@ -129,6 +129,7 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
             label: draft.label,
             recipe,
             binary_only: draft.binary_only,
+            changes: Vec::new(),
         })
         .collect();
     Ok(Inference {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::binscan::BinaryStrings;
 use crate::rebuild::infer::files::SourceFiles;
+use crate::rebuild::infer::metadata::VersionFile;
 
 /// Most `.go` files read.
 pub const MAX_GO_FILES: usize = 20_000;
@@ -379,6 +380,9 @@ pub struct Facts<'a> {
     pub version_text: &'a str,
     /// Recipe text for it without a leading `v` (`{version_bare}`, or literal).
     pub bare_text: &'a str,
+    /// The tag's `VERSION`-like file, when it has one
+    /// ([`crate::rebuild::infer::metadata::version_file`]).
+    pub version_file: Option<&'a VersionFile>,
     /// The tag's commit (40 hex digits).
     pub commit: &'a str,
     /// Recipe text for the full commit (`{vcs_revision}` or the commit).
@@ -395,16 +399,38 @@ pub struct Facts<'a> {
 pub struct Proposal {
     pub symbol: String,
     pub values: Vec<String>,
+    /// For each of `values`: the string the binary holds and where a
+    /// release build takes it from (`1.2.0, the tag's VERSION file`).
+    pub found: Vec<String>,
+}
+
+/// One value a target may have been given.
+#[derive(Clone)]
+struct Found {
+    /// Recipe text.
+    text: String,
+    /// What the binary holds, and where it comes from.
+    found: String,
+}
+
+impl Found {
+    fn new(text: &str, literal: &str, source: &str) -> Self {
+        Found {
+            text: text.to_string(),
+            found: format!("{literal}, {source}"),
+        }
+    }
 }
 
 /// Values for the targets whose package is in the binary, each a string
 /// every platform's binary holds outside its build info: the version as
-/// tagged (`v1.2.0`) or bare (`1.2.0`), the commit (full, or the
-/// abbreviation of 7-12 digits found), `git describe --long` at the tag
-/// (`v1.2.0-0-g1a2b3c4d`, for a commit or version variable), the commit
-/// date, else the one build
-/// date [`BinaryStrings::dates`] finds. Targets with no such value are
-/// left out.
+/// tagged (`v1.2.0`) or bare (`1.2.0`), the content of the tag's
+/// `VERSION` file, the commit (full, or the abbreviation of 7-12 digits
+/// found), `git describe --long` at the tag (`v1.2.0-0-g1a2b3c4d`, for a
+/// commit or version variable), the commit date, else the one build date
+/// [`BinaryStrings::dates`] finds. A value the binary holds only inside
+/// the `git describe` string (the tag, the abbreviated commit) is not
+/// proposed on its own. Targets with no such value are left out.
 pub fn propose(
     targets: &[Target],
     binaries: &[&BinaryStrings<'_>],
@@ -412,32 +438,6 @@ pub fn propose(
 ) -> Vec<Proposal> {
     let everywhere = |needle: &[u8]| binaries.iter().all(|b| b.contains(needle));
     let bare = facts.version.strip_prefix('v').unwrap_or(facts.version);
-    let mut version_values = Vec::new();
-    if everywhere(facts.version.as_bytes()) {
-        version_values.push(facts.version_text.to_string());
-    }
-    if bare != facts.version
-        && binaries
-            .iter()
-            .all(|b| b.contains_not_after(bare.as_bytes(), b'v'))
-    {
-        version_values.push(facts.bare_text.to_string());
-    }
-    let forms: Vec<_> = binaries
-        .iter()
-        .map(|b| b.commit_forms(facts.commit))
-        .collect();
-    let mut commit_values = Vec::new();
-    if !forms.is_empty() && forms.iter().all(|f| f.full) {
-        commit_values.push(facts.commit_text.to_string());
-    }
-    if let Some(Some(len)) = forms.first().map(|f| f.short) {
-        if forms.iter().all(|f| f.short == Some(len)) {
-            if let Some(short) = facts.commit.get(..len) {
-                commit_values.push(short.to_string());
-            }
-        }
-    }
     // `git describe --long` at the tag (`v1.2.0-0-g1a2b3c4d`; `--dirty`
     // adds nothing on a clean tree), with the longest abbreviation every
     // binary holds: what Makefiles set a commit or version variable to.
@@ -445,22 +445,89 @@ pub fn propose(
         .rev()
         .filter_map(|len| facts.commit.get(..len))
         .find(|short| everywhere(format!("{}-0-g{short}", facts.version).as_bytes()))
-        .map(|short| format!("{}-0-g{short}", facts.version_text));
-    if let Some(describe) = &describe {
-        commit_values.insert(0, describe.clone());
-        version_values.push(describe.clone());
+        .map(|short| {
+            (
+                format!("{}-0-g{short}", facts.version),
+                format!("{}-0-g{short}", facts.version_text),
+            )
+        });
+    let describe_bytes: Vec<&[u8]> = describe.iter().map(|(d, _)| d.as_bytes()).collect();
+    let apart = |needle: &[u8]| {
+        binaries
+            .iter()
+            .all(|b| b.contains_apart(needle, &describe_bytes))
+    };
+    let mut version_values = Vec::new();
+    if apart(facts.version.as_bytes()) {
+        version_values.push(Found::new(facts.version_text, facts.version, "the tag"));
+    }
+    if bare != facts.version
+        && binaries
+            .iter()
+            .all(|b| b.contains_not_after(bare.as_bytes(), b'v'))
+    {
+        version_values.push(Found::new(facts.bare_text, bare, "the tag without v"));
+    }
+    if let Some(file) = facts.version_file {
+        if file.value != facts.version && file.value != bare && apart(file.value.as_bytes()) {
+            version_values.push(Found::new(
+                &file.value,
+                &file.value,
+                &format!("the tag's {} file", file.path),
+            ));
+        }
+    }
+    let forms: Vec<_> = binaries
+        .iter()
+        .map(|b| b.commit_forms(facts.commit))
+        .collect();
+    let mut commit_values = Vec::new();
+    if !forms.is_empty() && forms.iter().all(|f| f.full) {
+        commit_values.push(Found::new(
+            facts.commit_text,
+            facts.commit,
+            "the tag's commit",
+        ));
+    }
+    if let Some(Some(len)) = forms.first().map(|f| f.short) {
+        if forms.iter().all(|f| f.short == Some(len)) {
+            if let Some(short) = facts.commit.get(..len).filter(|s| apart(s.as_bytes())) {
+                commit_values.push(Found::new(short, short, "the tag's commit, abbreviated"));
+            }
+        }
+    }
+    if let Some((literal, text)) = &describe {
+        let found = Found::new(text, literal, "git describe --long at the tag");
+        commit_values.insert(0, found.clone());
+        version_values.push(found);
     }
     let commit_date_found = everywhere(facts.commit_date.as_bytes());
-    let build_date = binaries.iter().all(|b| {
-        let dates = b.dates();
-        dates.len() == 1 && dates.first().map(String::as_str) != Some(facts.commit_date)
-    });
+    let build_dates: Vec<&String> = binaries
+        .iter()
+        .filter_map(|b| {
+            let dates = b.dates();
+            (dates.len() == 1)
+                .then(|| dates.first())
+                .flatten()
+                .filter(|d| d.as_str() != facts.commit_date)
+        })
+        .collect();
     let mut date_values = Vec::new();
     if commit_date_found {
-        date_values.push(facts.commit_date.to_string());
+        date_values.push(Found::new(
+            facts.commit_date,
+            facts.commit_date,
+            "the commit's time",
+        ));
     }
-    if build_date {
-        date_values.push(facts.build_date_text.to_string());
+    if build_dates.len() == binaries.len() {
+        if let Some(first) = build_dates.first() {
+            date_values.push(Found::new(
+                facts.build_date_text,
+                first,
+                "a build time, read from the binary",
+            ));
+        }
     }
     let numbers: Vec<&str> = bare.split(['.', '-', '+']).collect();
     let version_targets: Vec<&str> = targets
@@ -468,6 +535,13 @@ pub fn propose(
         .filter(|t| t.kind == Kind::Version)
         .map(|t| t.package.as_str())
         .collect();
+    let fixed = |value: &str, source: &str| -> Vec<Found> {
+        if everywhere(value.as_bytes()) {
+            vec![Found::new(value, value, source)]
+        } else {
+            Vec::new()
+        }
+    };
 
     let mut out = Vec::new();
     for target in targets {
@@ -487,16 +561,8 @@ pub fn propose(
                 .take(usize::from(commit_date_found))
                 .cloned()
                 .collect(),
-            Kind::TreeState => ["clean"]
-                .iter()
-                .filter(|v| everywhere(v.as_bytes()))
-                .map(|v| v.to_string())
-                .collect(),
-            Kind::BuiltBy => ["goreleaser"]
-                .iter()
-                .filter(|v| everywhere(v.as_bytes()))
-                .map(|v| v.to_string())
-                .collect(),
+            Kind::TreeState => fixed("clean", "the tree state of a clean checkout"),
+            Kind::BuiltBy => fixed("goreleaser", "goreleaser's builder name"),
             Kind::Major | Kind::Minor => {
                 let index = usize::from(target.kind == Kind::Minor);
                 let with_version = version_targets.contains(&target.package.as_str())
@@ -506,14 +572,22 @@ pub fn propose(
                     .filter(|n| {
                         with_version && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
                     })
-                    .map(|n| vec![n.to_string()])
+                    .map(|n| {
+                        let which = if index == 0 { "major" } else { "minor" };
+                        vec![Found::new(
+                            n,
+                            n,
+                            &format!("the tag's {which} version number"),
+                        )]
+                    })
                     .unwrap_or_default()
             }
         };
         if !values.is_empty() {
             out.push(Proposal {
                 symbol: target.symbol.clone(),
-                values,
+                values: values.iter().map(|v| v.text.clone()).collect(),
+                found: values.into_iter().map(|v| v.found).collect(),
             });
         }
     }
@@ -637,6 +711,7 @@ var after = "yes"
             version: "v1.30.0",
             version_text: "{version}",
             bare_text: "{version_bare}",
+            version_file: None,
             commit: COMMIT,
             commit_text: "{vcs_revision}",
             commit_date: "2024-01-02T03:04:05Z",
@@ -728,16 +803,68 @@ var after = "yes"
             target("main.gitCommit", Kind::Commit),
             target("main.version", Kind::Version),
         ];
-        let got: Vec<Vec<String>> = propose(&all, &strings, &facts())
+        let got: Vec<(Vec<String>, Vec<String>)> = propose(&all, &strings, &facts())
             .into_iter()
-            .map(|p| p.values)
+            .map(|p| (p.values, p.found))
             .collect();
+        // The tag and the abbreviation occur only inside it: not proposed alone.
         let describe = format!("{{version}}-0-g{}", &COMMIT[..8]);
+        let found = format!(
+            "v1.30.0-0-g{}, git describe --long at the tag",
+            &COMMIT[..8]
+        );
         assert_eq!(
             got,
             vec![
-                vec![describe.clone(), COMMIT[..8].to_string()],
-                vec!["{version}".to_string(), describe],
+                (vec![describe.clone()], vec![found.clone()]),
+                (vec![describe], vec![found]),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_version_file_and_describe_are_told_apart_from_the_tag_they_hold() {
+        // `-X main.version=$(cat VERSION) -X main.gitCommit=$(git describe --long)`.
+        let binary = format!("\0v1.30.0-rc.1-0-g{}1.30.0~rc1\0", &COMMIT[..7]);
+        let strings = [&BinaryStrings::new(binary.as_bytes())];
+        let all = [
+            target("main.version", Kind::Version),
+            target("main.gitCommit", Kind::Commit),
+        ];
+        let version_file = VersionFile {
+            path: "VERSION".into(),
+            value: "1.30.0~rc1".into(),
+        };
+        let facts = Facts {
+            version: "v1.30.0-rc.1",
+            version_file: Some(&version_file),
+            ..facts()
+        };
+        let got: Vec<(String, Vec<String>, Vec<String>)> = propose(&all, &strings, &facts)
+            .into_iter()
+            .map(|p| (p.symbol, p.values, p.found))
+            .collect();
+        let describe = format!("{{version}}-0-g{}", &COMMIT[..7]);
+        let described = format!(
+            "v1.30.0-rc.1-0-g{}, git describe --long at the tag",
+            &COMMIT[..7]
+        );
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "main.version".to_string(),
+                    vec!["1.30.0~rc1".to_string(), describe.clone()],
+                    vec![
+                        "1.30.0~rc1, the tag's VERSION file".to_string(),
+                        described.clone()
+                    ]
+                ),
+                (
+                    "main.gitCommit".to_string(),
+                    vec![describe],
+                    vec![described]
+                ),
             ]
         );
     }

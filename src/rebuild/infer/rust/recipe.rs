@@ -123,6 +123,7 @@ impl RecipeParts<'_> {
             text,
             recipe,
             binary_only: Vec::new(),
+            changes: Vec::new(),
         })
     }
 }
