@@ -17,6 +17,7 @@ pub mod gopclntab;
 pub mod imports;
 pub mod kind;
 pub mod layout;
+pub mod linking;
 pub mod mapped;
 pub mod rust;
 
