@@ -431,3 +431,22 @@ fn a_dynamic_c_program_with_libcrypto_linked_in_shows_openssls_version() {
         }]
     );
 }
+
+#[test]
+fn the_sqlite_bundled_into_rebuild_compare_shows_its_version() {
+    let linking = read(Path::new(env!("CARGO_BIN_EXE_rebuild-compare")));
+    let version = rusqlite::version();
+    let sqlite: Vec<&CLibrary> = linking
+        .libraries
+        .iter()
+        .filter(|library| library.name == "SQLite")
+        .collect();
+    assert_eq!(sqlite.len(), 1, "{linking:?}");
+    assert_eq!(sqlite[0].version.as_deref(), Some(version));
+    assert!(
+        sqlite[0]
+            .evidence
+            .ends_with(&format!("\" and \"{version}\" at sqlite3_version")),
+        "{linking:?}"
+    );
+}
