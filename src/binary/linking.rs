@@ -23,7 +23,8 @@ use serde::Serialize;
 /// Bytes of `.comment` read.
 pub const MAX_COMMENT_BYTES: usize = 64 * 1024;
 
-/// Symbols looked at for the entry point's and glibc's version's names.
+/// Symbols looked at for the entry point's name and for the symbols
+/// libraries keep their versions at.
 pub const MAX_SYMBOLS: usize = 1_000_000;
 
 /// Bytes kept of a name or version read from the file.
@@ -90,7 +91,7 @@ pub struct CCompiler {
 /// A C library linked into an executable, and what showed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CLibrary {
-    /// `glibc`, `zlib`, `OpenSSL`, `SQLite`.
+    /// `glibc`, `zlib`, `OpenSSL` or `SQLite`.
     pub name: String,
     /// `2.36`, when the binary shows it.
     pub version: Option<String>,
@@ -442,17 +443,16 @@ fn libraries<Elf: FileHeader<Endian = Endianness>>(
     }
     out.extend(zlib(data));
     out.extend(openssl(data));
-    out.extend(sqlite(data, rodata));
+    out.extend(sqlite(elf, data, rodata));
     out
 }
 
 /// A glibc linked in statically: its "Fatal glibc error" messages (2.36
-/// on) or its `GLIBC_TUNABLES` variable, and its version: read at a
-/// symbol holding it when the file keeps its symbol table
-/// ([`GLIBC_VERSION_SYMBOLS`]), else the one bare `2.NN` string of
-/// `.rodata`. `pthread_create` brings `__nptl_version` along (for
-/// libthread_db), so every static cgo binary shows it; a program that
-/// starts no thread and never asks for the version may not.
+/// on) or its `GLIBC_TUNABLES` variable, and its version ([`version`]: at
+/// one of [`GLIBC_VERSION_SYMBOLS`], else the one bare `2.NN` string).
+/// `pthread_create` brings `__nptl_version` along (for libthread_db), so
+/// every static cgo binary shows it; a program that starts no thread and
+/// never asks for the version may not.
 fn static_glibc<Elf: FileHeader<Endian = Endianness>>(
     elf: &ElfFile<'_, Elf>,
     data: &[u8],
@@ -462,19 +462,14 @@ fn static_glibc<Elf: FileHeader<Endian = Endianness>>(
         .into_iter()
         .find(|marker| memmem::find(data, marker.as_bytes()).is_some())?;
     let shown = format!("the static glibc's \"{marker}\" strings");
-    let (version, evidence) = match glibc_version_symbol(elf) {
-        Some((symbol, version)) => {
-            let evidence = format!("{shown} and \"{version}\" at {symbol}");
-            (Some(version), evidence)
-        }
-        None => match rodata.and_then(|rodata| sole_string(rodata, is_glibc_version)) {
-            Some(version) => {
-                let evidence = format!("{shown} and \"{version}\" in .rodata");
+    let (version, evidence) =
+        match version(elf, &GLIBC_VERSION_SYMBOLS, rodata, data, is_glibc_version) {
+            Some((version, place)) => {
+                let evidence = format!("{shown} and \"{version}\" {place}");
                 (Some(version), evidence)
             }
             None => (None, shown),
-        },
-    };
+        };
     Some(CLibrary {
         name: "glibc".to_string(),
         version,
@@ -487,17 +482,40 @@ fn static_glibc<Elf: FileHeader<Endian = Endianness>>(
 /// (`gnu_get_libc_version`).
 const GLIBC_VERSION_SYMBOLS: [&str; 3] = ["__nptl_version", "nptl_version", "__libc_version"];
 
-/// The first of [`GLIBC_VERSION_SYMBOLS`] in the symbol table and the
-/// string at it, when that reads as a glibc version.
-fn glibc_version_symbol<Elf: FileHeader<Endian = Endianness>>(
+/// A library's version string and where it was read (`at SYMBOL`, `in
+/// .rodata`, `in the file`): the string at the first of `symbols` in the
+/// symbol table when the file keeps one, else the one distinct bare
+/// string `accept` takes in `.rodata` (in the whole file when it has no
+/// `.rodata` section); `None` when there is none or more than one.
+fn version<Elf: FileHeader<Endian = Endianness>>(
     elf: &ElfFile<'_, Elf>,
+    symbols: &[&str],
+    rodata: Option<&[u8]>,
+    data: &[u8],
+    accept: fn(&[u8]) -> bool,
+) -> Option<(String, String)> {
+    if let Some(found) = string_at_symbol(elf, symbols, accept) {
+        return Some(found);
+    }
+    match rodata {
+        Some(rodata) => sole_string(rodata, accept).map(|v| (v, "in .rodata".to_string())),
+        None => sole_string(data, accept).map(|v| (v, "in the file".to_string())),
+    }
+}
+
+/// The string at the first of `symbols` in the symbol table, with `at
+/// SYMBOL`, when `accept` takes it.
+fn string_at_symbol<Elf: FileHeader<Endian = Endianness>>(
+    elf: &ElfFile<'_, Elf>,
+    symbols: &[&str],
+    accept: fn(&[u8]) -> bool,
 ) -> Option<(String, String)> {
     elf.symbols()
         .take(MAX_SYMBOLS)
         .filter(|symbol| symbol.is_definition())
         .find_map(|symbol| {
             let name = symbol.name().ok()?;
-            if !GLIBC_VERSION_SYMBOLS.contains(&name) {
+            if !symbols.contains(&name) {
                 return None;
             }
             let section = elf.section_by_index(symbol.section_index()?).ok()?;
@@ -505,7 +523,7 @@ fn glibc_version_symbol<Elf: FileHeader<Endian = Endianness>>(
             let bytes = section.data().ok()?.get(usize::try_from(offset).ok()?..)?;
             let bytes = bytes.get(..16).unwrap_or(bytes);
             let version = bytes.split(|&b| b == 0).next()?;
-            is_glibc_version(version).then(|| (name.to_string(), text(version)))
+            accept(version).then(|| (text(version), format!("at {name}")))
         })
 }
 
@@ -544,14 +562,18 @@ fn sole_string(data: &[u8], wanted: impl Fn(&[u8]) -> bool) -> Option<String> {
 }
 
 /// zlib's ` deflate 1.2.13 Copyright 1995-2022 Jean-loup Gailly and Mark
-/// Adler ` (and inflate's) banner.
+/// Adler ` banner, or inflate's (a program that only decompresses).
 fn zlib(data: &[u8]) -> Option<CLibrary> {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        Regex::new(r"(?-u) (deflate|inflate) ([0-9]+\.[0-9]+(?:\.[0-9]+){0,2}) Copyright [0-9]{4}-[0-9]{4} ")
+    static RES: OnceLock<[Regex; 2]> = OnceLock::new();
+    let res = RES.get_or_init(|| {
+        ["deflate", "inflate"].map(|banner| {
+            Regex::new(&format!(
+                r"(?-u) ({banner}) ([0-9]+\.[0-9]+(?:\.[0-9]+){{0,2}}) Copyright [0-9]{{4}}-[0-9]{{4}} "
+            ))
             .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+        })
     });
-    let (banner, version) = first_version(re, data)?;
+    let (banner, version) = res.iter().find_map(|re| first_version(re, data))?;
     Some(CLibrary {
         name: "zlib".to_string(),
         evidence: format!("zlib's \"{banner} {version} Copyright\" banner"),
@@ -575,9 +597,13 @@ fn openssl(data: &[u8]) -> Option<CLibrary> {
 }
 
 /// SQLite: its database header text `SQLite format 3`, its source ID
-/// (`2022-12-28 14:03:47 df5c253c…`) and, when `.rodata` holds exactly one
-/// bare `3.NN.N` string, its `sqlite3_version`.
-fn sqlite(data: &[u8], rodata: Option<&[u8]>) -> Option<CLibrary> {
+/// (`2022-12-28 14:03:47 df5c253c…`) and its `sqlite3_version`
+/// ([`version`]: at that symbol, else the one bare `3.NN.N` string).
+fn sqlite<Elf: FileHeader<Endian = Endianness>>(
+    elf: &ElfFile<'_, Elf>,
+    data: &[u8],
+    rodata: Option<&[u8]>,
+) -> Option<CLibrary> {
     static RE: OnceLock<Regex> = OnceLock::new();
     memmem::find(data, b"SQLite format 3\x00")?;
     let re = RE.get_or_init(|| {
@@ -589,19 +615,26 @@ fn sqlite(data: &[u8], rodata: Option<&[u8]>) -> Option<CLibrary> {
         .next()
         .and_then(|captures| captures.get(1))
         .map(|m| text(m.as_bytes()))?;
-    let version = sole_string(rodata.unwrap_or(data), |s| {
-        s.strip_prefix(b"3.")
-            .is_some_and(|rest| is_version_bytes(rest, 2))
-    });
-    let evidence = match &version {
-        Some(version) => format!("SQLite's source ID \"{source_id}\" and \"{version}\""),
-        None => format!("SQLite's source ID \"{source_id}\""),
-    };
+    let shown = format!("SQLite's source ID \"{source_id}\"");
+    let (version, evidence) =
+        match version(elf, &["sqlite3_version"], rodata, data, is_sqlite_version) {
+            Some((version, place)) => {
+                let evidence = format!("{shown} and \"{version}\" {place}");
+                (Some(version), evidence)
+            }
+            None => (None, shown),
+        };
     Some(CLibrary {
         name: "SQLite".to_string(),
         version,
         evidence,
     })
+}
+
+/// `3.40.1`: SQLite 3's version form.
+fn is_sqlite_version(text: &[u8]) -> bool {
+    text.strip_prefix(b"3.")
+        .is_some_and(|rest| text.len() <= 12 && is_version_bytes(rest, 2))
 }
 
 /// The first match's banner word and version (groups 1 and 2), looking at
@@ -902,6 +935,32 @@ mod tests {
     }
 
     #[test]
+    fn a_file_without_rodata_shows_its_glibc_version_as_its_one_bare_version() {
+        let payload = b"\0GLIBC_TUNABLES\0Fatal glibc error: rseq registration failed\x002.36\0";
+        let linking = read(&executable(ET_EXEC, 0x40_1000, None, payload));
+        assert_eq!(
+            linking.map(|l| l.libraries),
+            Some(vec![CLibrary {
+                name: "glibc".to_string(),
+                version: Some("2.36".to_string()),
+                evidence:
+                    "the static glibc's \"Fatal glibc error\" strings and \"2.36\" in the file"
+                        .to_string(),
+            }])
+        );
+        let two_versions = b"\0GLIBC_TUNABLES\x002.36\x002.37\0";
+        let linking = read(&executable(ET_EXEC, 0x40_1000, None, two_versions));
+        assert_eq!(
+            linking.map(|l| l.libraries),
+            Some(vec![CLibrary {
+                name: "glibc".to_string(),
+                version: None,
+                evidence: "the static glibc's \"GLIBC_TUNABLES\" strings".to_string(),
+            }])
+        );
+    }
+
+    #[test]
     fn a_glibc_version_is_the_sole_bare_two_dot_string() {
         assert_eq!(
             sole_string(b"x\x002.36\0abc\x002.36\0", is_glibc_version),
@@ -944,7 +1003,7 @@ mod tests {
                     name: "SQLite".to_string(),
                     version: Some("3.40.1".to_string()),
                     evidence: "SQLite's source ID \"2022-12-28 14:03:47 \
-                        df5c253c0b3dd24916e4ec7cf77d3db5294cc9fd45ae7b9c5e82ad8197f38a24\" and \"3.40.1\""
+                        df5c253c0b3dd24916e4ec7cf77d3db5294cc9fd45ae7b9c5e82ad8197f38a24\" and \"3.40.1\" in the file"
                         .to_string(),
                 },
             ])

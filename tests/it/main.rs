@@ -31,6 +31,7 @@ mod infer;
 mod infer_rust;
 mod inspect;
 mod ledger_site;
+mod linking;
 mod locate;
 mod mirrors;
 mod packaged;
