@@ -28,6 +28,7 @@ mod docs_links;
 mod fallback;
 mod harness;
 mod infer;
+mod infer_cgo;
 mod infer_rust;
 mod inspect;
 mod ledger_site;

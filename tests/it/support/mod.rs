@@ -25,6 +25,7 @@ pub mod http;
 pub mod image;
 pub mod keys;
 pub mod layout;
+pub mod make_build;
 pub mod oversized;
 pub mod proxy;
 pub mod referrers_registry;
