@@ -16,6 +16,7 @@
 
 pub mod candidate;
 pub mod ecosystem;
+pub mod entry;
 pub mod evidence;
 pub mod files;
 pub mod go;
