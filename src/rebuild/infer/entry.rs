@@ -28,7 +28,7 @@ pub const MAX_EXPANSION_DEPTH: usize = 16;
 /// Longest text one expansion makes.
 pub const MAX_EXPANDED: usize = 64 * 1024;
 /// Most references one expansion follows.
-const MAX_EXPANSION_STEPS: usize = 100_000;
+pub const MAX_EXPANSION_STEPS: usize = 100_000;
 /// Most bytes all expansions of one makefile make; later ones are empty.
 pub const MAX_EXPANDED_IN_ALL: usize = 64 * 1024 * 1024;
 /// Most lines of an entry point's [`EntryPoint::build_text`].
@@ -56,11 +56,13 @@ pub struct EntryPoint {
     /// Where the binary lands, relative to the tree's root, normalised
     /// (`app`, `bin/app`), never absolute, never with `..`.
     pub output: String,
-    /// The commands that build it, one per line: the recipe lines of the
-    /// target and of the targets it depends on or runs `$(MAKE) TARGET` for
-    /// (prerequisites first, as make runs them), with the makefile's plain
-    /// variables expanded and function calls (`$(shell ...)`) left as
-    /// written; for a script, its command lines.
+    /// The commands that build it, one per line: for a target, first
+    /// `export NAME=value` for each variable the makefile exports to its
+    /// commands, then the recipe lines of the target and of the targets it
+    /// depends on or runs `$(MAKE) TARGET` for (prerequisites first, as
+    /// make runs them), with the makefile's plain variables expanded and
+    /// function calls (`$(shell ...)`) left as written; for a script, its
+    /// command lines.
     pub build_text: String,
 }
 
@@ -90,8 +92,11 @@ pub fn entry_points(
     };
     let mut notes = Notes(notes);
     let mut entries = Vec::new();
-    if let Some(file) = MAKEFILES.iter().find(|name| files.read(name).is_some()) {
-        if let Some(text) = read_bounded(files, file, notes.0) {
+    let makefile = MAKEFILES
+        .iter()
+        .find_map(|name| files.read(name).map(|bytes| (*name, bytes)));
+    if let Some((file, bytes)) = makefile {
+        if let Some(text) = bounded_text(file, bytes, notes.0) {
             let makefile = Makefile::parse(&text, file, &mut notes);
             entries.extend(makefile.entry_points(file, &finder, &mut notes));
         }
@@ -118,7 +123,12 @@ impl Notes<'_> {
 /// The file at `path` as text, or `None` when it is absent or (with a
 /// note) larger than [`MAX_ENTRY_FILE`].
 fn read_bounded(files: &dyn SourceFiles, path: &str, notes: &mut Vec<String>) -> Option<String> {
-    let bytes = files.read(path)?;
+    bounded_text(path, files.read(path)?, notes)
+}
+
+/// `bytes`, the file at `path`, as text, or `None` (with a note) when they
+/// are more than [`MAX_ENTRY_FILE`].
+fn bounded_text(path: &str, bytes: Vec<u8>, notes: &mut Vec<String>) -> Option<String> {
     if bytes.len() > MAX_ENTRY_FILE {
         notes.push(format!(
             "build entry point: {path} is larger than {MAX_ENTRY_FILE} bytes and was not read"
@@ -685,8 +695,17 @@ struct Makefile {
     /// The first rule's first ordinary target, as expanded (make's default
     /// goal when `.DEFAULT_GOAL` is not set).
     first_target: Option<String>,
+    /// The variables exported to the commands, in the order first
+    /// exported: everywhere, or (`target: export NAME = value`) for one
+    /// target's.
+    exported: Vec<(String, Option<String>)>,
     /// The bytes expansions have made, up to [`MAX_EXPANDED_IN_ALL`].
     spent: Cell<usize>,
+    /// Whether an expansion was cut at [`MAX_EXPANDED`] bytes.
+    cut: Cell<bool>,
+    /// Whether references nested deeper than [`MAX_EXPANSION_DEPTH`], or
+    /// more than [`MAX_EXPANSION_STEPS`], were left as written.
+    looped: Cell<bool>,
 }
 
 /// A conditional being read: whether its current branch is read, and
@@ -774,15 +793,32 @@ impl Makefile {
                 notes.push(format!("build entry point: {file}: `{trimmed}` not read"));
                 continue;
             }
-            if matches!(word, "vpath" | "unexport") {
+            if word == "vpath" {
                 continue;
             }
+            if word == "unexport" {
+                let names = makefile.expand_now(rest);
+                let names: Vec<&str> = names.split_whitespace().collect();
+                makefile
+                    .exported
+                    .retain(|(name, target)| target.is_some() || !names.contains(&name.as_str()));
+                continue;
+            }
+            let exported = word == "export" || word == "override" && split_word(rest).0 == "export";
             let body = strip_modifiers(&statement);
             match split_statement(body) {
                 Statement::Assign(name, op, value) => {
                     let name = makefile.expand_now(name.trim());
                     if !name.is_empty() && !name.contains(char::is_whitespace) {
+                        if exported {
+                            makefile.export(&name, None);
+                        }
                         makefile.assign(name, op, value);
+                    }
+                }
+                Statement::Other if exported => {
+                    for name in makefile.expand_now(body).split_whitespace() {
+                        makefile.export(name, None);
                     }
                 }
                 Statement::Rule(targets, rest) => {
@@ -902,6 +938,30 @@ impl Makefile {
         i
     }
 
+    /// Marks `name` exported, everywhere or for `target`'s commands.
+    fn export(&mut self, name: &str, target: Option<&str>) {
+        let entry = (name.to_string(), target.map(str::to_string));
+        if !self.exported.contains(&entry) {
+            self.exported.push(entry);
+        }
+    }
+
+    /// The `export NAME=value` lines of the variables `target`'s commands
+    /// get from the makefile.
+    fn export_lines(&self, target: &str) -> Vec<String> {
+        let scopes = [target.to_string()];
+        let no_overrides = BTreeMap::new();
+        let expander = Expander::new(self, &scopes, &no_overrides, Some(target));
+        let mut seen = BTreeSet::new();
+        self.exported
+            .iter()
+            .filter(|(_, only)| only.as_deref().is_none_or(|only| only == target))
+            .filter(|(name, _)| seen.insert(name.as_str()))
+            .take(MAX_BUILD_LINES)
+            .map(|(name, _)| format!("export {name}={}", expander.expand(&format!("$({name})"))))
+            .collect()
+    }
+
     /// `NAME op value`, read where it appears.
     fn assign(&mut self, name: String, op: Op, value: &str) {
         let value = value.trim_start();
@@ -939,8 +999,17 @@ impl Makefile {
         let targets = self.expand_now(targets);
         let targets: Vec<String> = targets.split_whitespace().map(str::to_string).collect();
         let rest = rest.strip_prefix(':').unwrap_or(rest);
+        let exported = rest
+            .split_whitespace()
+            .take_while(|w| matches!(*w, "override" | "export" | "private"))
+            .any(|w| w == "export");
         if let Statement::Assign(name, op, value) = split_statement(strip_modifiers(rest)) {
             let name = self.expand_now(name.trim());
+            if exported {
+                for target in targets.iter().filter(|t| ordinary_target(t)) {
+                    self.export(&name, Some(target));
+                }
+            }
             let var = match op {
                 Op::Append => TargetVar::Append(value.trim_start().into()),
                 Op::Default => TargetVar::Default(value.trim_start().into()),
@@ -1073,18 +1142,31 @@ impl Makefile {
             } else {
                 vec!["make".to_string(), target.clone()]
             };
+            let mut lines = self.export_lines(target);
+            lines.extend(gathered.lines);
             entries.push(EntryPoint {
                 command,
                 file: file.into(),
                 target: Some(target.clone()),
                 default,
                 output,
-                build_text: gathered.lines.join("\n"),
+                build_text: lines.join("\n"),
             });
         }
         if too_deep {
             notes.push(format!(
                 "build entry point: {file}: prerequisites deeper than {MAX_PREREQUISITE_DEPTH} levels were not followed"
+            ));
+        }
+        if self.cut.get() {
+            notes.push(format!(
+                "build entry point: {file}: an expansion reached {MAX_EXPANDED} bytes and was cut"
+            ));
+        }
+        if self.looped.get() {
+            notes.push(format!(
+                "build entry point: {file}: variable references nested deeper than \
+                 {MAX_EXPANSION_DEPTH} (a variable that refers to itself) were left as written"
             ));
         }
         if self.spent.get() >= MAX_EXPANDED_IN_ALL {
@@ -1478,6 +1560,9 @@ impl<'a> Expander<'a> {
         if spent < MAX_EXPANDED_IN_ALL {
             self.expand_into(text, 0, &mut out);
             self.makefile.spent.set(spent.saturating_add(out.len()));
+            if out.len() >= MAX_EXPANDED {
+                self.makefile.cut.set(true);
+            }
         }
         out
     }
@@ -1526,11 +1611,12 @@ impl<'a> Expander<'a> {
         self.steps.set(self.steps.get() + 1);
         let (word, _) = split_word(inner);
         let is_call = FUNCTIONS.contains(&word) && inner.len() > word.len();
-        if is_call
-            || depth >= MAX_EXPANSION_DEPTH
-            || self.steps.get() > MAX_EXPANSION_STEPS
-            || inner.contains(':')
-        {
+        if depth >= MAX_EXPANSION_DEPTH || self.steps.get() > MAX_EXPANSION_STEPS {
+            self.makefile.looped.set(true);
+            push_bounded(out, written);
+            return;
+        }
+        if is_call || inner.contains(':') {
             push_bounded(out, written);
             return;
         }
@@ -1935,6 +2021,34 @@ app:
     }
 
     #[test]
+    fn variables_exported_to_the_commands_come_first() {
+        let makefile = "\
+export CGO_ENABLED := 0
+export GOFLAGS = -mod=vendor
+LDFLAGS = -s
+export LDFLAGS
+VERBOSE = 1
+export VERBOSE
+unexport VERBOSE
+static: export CGO_ENABLED = 1
+static:
+\tgo build -ldflags \"$(LDFLAGS)\" -o bin/app ./cmd/app
+";
+        let (found, notes) = entries(&[("Makefile", makefile)], "app");
+        assert_eq!(
+            found,
+            [make(
+                "static",
+                true,
+                "bin/app",
+                "export CGO_ENABLED=1\nexport GOFLAGS=-mod=vendor\nexport LDFLAGS=-s\n\
+                 go build -ldflags \"-s\" -o bin/app ./cmd/app"
+            )]
+        );
+        assert_eq!(notes, Vec::<String>::new());
+    }
+
+    #[test]
     fn the_first_makefile_make_reads_is_the_one_read() {
         let (found, _) = entries(
             &[
@@ -2028,7 +2142,14 @@ odd:
     fn self_referencing_variables_stop_at_the_depth_limit() {
         let makefile =
             "A = $(B)\nB = $(A)\n$(A)/app:\n\tgo build -o $@ .\napp:\n\tgo build -o app $(A) .\n";
-        let (found, _) = entries(&[("Makefile", makefile)], "app");
+        let (found, notes) = entries(&[("Makefile", makefile)], "app");
+        assert_eq!(
+            notes,
+            [format!(
+                "build entry point: Makefile: variable references nested deeper than \
+                 {MAX_EXPANSION_DEPTH} (a variable that refers to itself) were left as written"
+            )]
+        );
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].target.as_deref(), Some("app"));
         assert!(!found[0].default);
@@ -2042,7 +2163,11 @@ odd:
             makefile.push_str(&format!("V{i} = $(V{})$(V{})\n", i - 1, i - 1));
         }
         makefile.push_str("app:\n\tgo build -ldflags '$(V15)' -o app .\n");
-        let (found, _) = entries(&[("Makefile", &makefile)], "app");
+        let (found, notes) = entries(&[("Makefile", &makefile)], "app");
+        assert_eq!(
+            notes,
+            [format!("build entry point: Makefile: an expansion reached {MAX_EXPANDED} bytes and was cut")]
+        );
         assert_eq!(found.len(), 1);
         // The recipe line's tab counts in the expansion, then goes.
         assert_eq!(found[0].build_text.len(), MAX_EXPANDED - 1);
