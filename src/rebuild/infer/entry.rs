@@ -765,7 +765,9 @@ impl Makefile {
                 let Some(next) = lines.get(i) else { break };
                 i += 1;
                 logical.pop();
-                logical = format!("{} {}", logical.trim_end(), next.trim_start());
+                logical.truncate(logical.trim_end().len());
+                logical.push(' ');
+                logical.push_str(next.trim_start());
             }
             let statement = strip_comment(&logical);
             let trimmed = statement.trim();
@@ -2174,6 +2176,35 @@ odd:
         assert!(found[0]
             .build_text
             .starts_with("go build -ldflags 'xxxxxxxxxxxxxxxxxxxx"));
+    }
+
+    #[test]
+    fn a_line_of_self_references_and_a_file_of_continuations_are_read_in_bounds() {
+        let references = format!(
+            "X = {}\napp:\n\tgo build -o app $(X)\n",
+            "$(X)".repeat((MAX_ENTRY_FILE - 100) / 4)
+        );
+        let started = std::time::Instant::now();
+        let (found, notes) = entries(&[("Makefile", &references)], "app");
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            notes,
+            [
+                format!("build entry point: Makefile: an expansion reached {MAX_EXPANDED} bytes and was cut"),
+                format!(
+                    "build entry point: Makefile: variable references nested deeper than \
+                     {MAX_EXPANSION_DEPTH} (a variable that refers to itself) were left as written"
+                ),
+            ]
+        );
+        let continued = format!(
+            "X = a \\\n{} c\napp:\n\tgo build -o app .\n",
+            " b \\\n".repeat(200_000)
+        );
+        let (found, notes) = entries(&[("Makefile", &continued)], "app");
+        assert_eq!(found, [make("app", true, "app", "go build -o app .")]);
+        assert_eq!(notes, Vec::<String>::new());
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 
     #[test]
