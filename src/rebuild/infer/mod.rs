@@ -17,6 +17,7 @@
 pub mod candidate;
 pub mod changes;
 pub mod ecosystem;
+pub mod entry;
 pub mod evidence;
 pub mod files;
 pub mod go;
