@@ -265,6 +265,7 @@ pub(super) fn infer_from(
         .and_then(|r| r.tag.clone())
         .unwrap_or_else(|| request.version.to_string());
     let host_go = host_version("go", &["env", "GOVERSION"], DEFAULT_PATH);
+    let host_cc = host_version("cc", &["--version"], DEFAULT_PATH);
     let host_rustc = host_version(
         "rustc",
         &["--version"],
@@ -290,6 +291,7 @@ pub(super) fn infer_from(
         toolchains: Toolchains {
             host_go: host_go.as_deref(),
             go_image: GO_BUILDER_IMAGES,
+            host_cc: host_cc.as_deref(),
             host_rustc: host_rustc.as_deref(),
             rust_image: RUST_BUILDER_IMAGES,
             machine_arch: &machine.architecture,

@@ -563,7 +563,7 @@ fn assert_reproduced_by_the_makefile(
         Some(&expected_command),
         "{text}"
     );
-    assert_eq!(recipe["build"]["output"].as_str(), Some(OUTPUT), "{text}");
+    assert_eq!(recipe["build"]["artifact"].as_str(), Some(OUTPUT), "{text}");
     for words in explained {
         assert!(text.contains(words.as_str()), "no {words:?} in:\n{text}");
     }

@@ -61,6 +61,9 @@ pub struct Toolchains<'a> {
     /// The repository of Go builder images, tagged by Go version
     /// (`docker.io/library/golang`, so `golang:1.21.13`).
     pub go_image: &'a str,
+    /// The first line of `cc --version` as the `host` builder finds it
+    /// (`gcc (Debian 12.2.0-14+deb12u1) 12.2.0`), if any.
+    pub host_cc: Option<&'a str>,
     /// The rustc the `host` builder finds (`1.75.0`), if any.
     pub host_rustc: Option<&'a str>,
     /// The repository of Rust builder images (`docker.io/library/rust`).
@@ -79,6 +82,7 @@ impl<'a> Toolchains<'a> {
         Self {
             host_go,
             go_image: "docker.io/library/golang",
+            host_cc: None,
             host_rustc,
             rust_image: "docker.io/library/rust",
             machine_arch: "amd64",

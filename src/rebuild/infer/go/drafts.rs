@@ -10,8 +10,10 @@ use super::facts::{
     platform_settings, strip_flags, Facts, PlatformBinary, BUILD_DATE, BUILD_TIMESTAMP,
 };
 use super::goreleaser;
+use super::link::LinkFacts;
 use super::xvars;
 use crate::rebuild::infer::candidate::{BinaryOnlyInput, InferError};
+use crate::rebuild::infer::entry;
 use crate::rebuild::infer::evidence::Evidence;
 use crate::rebuild::infer::files::SourceFiles;
 use crate::rebuild::infer::metadata::{self, Release};
@@ -30,17 +32,37 @@ const OWN_ENV: &[&str] = &[
     "GOROOT",
 ];
 
+/// What drafting reads besides the evidence and the binaries.
+pub struct Drafting<'a> {
+    pub facts: &'a Facts,
+    /// How the binaries were linked, when their ELF tells.
+    pub link: Option<&'a LinkFacts>,
+    /// The main package's directory in the tree.
+    pub package_dir: &'a str,
+    /// Whether every binary was built with `-trimpath`.
+    pub trimpath: bool,
+}
+
 /// What each candidate sets on top of the shared recipe, most likely
-/// first (the order [`super::infer`] gives).
+/// first (the order [`super::infer`] gives), the project's own build
+/// entry points ([`entry_drafts`]) first where the binary was built with
+/// `-trimpath`, after the recorded `-ldflags` otherwise.
 pub fn candidate_drafts(
     evidence: &Evidence<'_>,
     plats: &[PlatformBinary<'_>],
-    facts: &Facts,
-    package_dir: &str,
-    trimpath: bool,
+    drafting: &Drafting<'_>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<CandidateDraft>, InferError> {
+    let Drafting {
+        facts,
+        link,
+        package_dir,
+        trimpath,
+    } = *drafting;
     let files = evidence.source.files;
+    let proposals = xvar_proposals(files, plats, facts, notes);
+    let entries = entry_drafts(evidence, plats, drafting, &proposals, notes);
+    let link_words = link.and_then(LinkFacts::ldflags);
     let first = plats.first().ok_or(InferError::Unsupported)?;
     let strip = strip_flags(plats, notes);
     let mut drafts: Vec<CandidateDraft> = Vec::new();
@@ -71,7 +93,9 @@ pub fn candidate_drafts(
             why,
             env: Vec::new(),
             binary_only,
+            project: None,
         });
+        drafts.extend(entries);
     } else if !trimpath {
         if strip.as_ref().is_some_and(|s| s.s || s.w) {
             notes.push("the binary has no symbol table or no DWARF but records no -ldflags: it was stripped after the build, which the rebuild does not do".into());
@@ -84,8 +108,11 @@ pub fn candidate_drafts(
             ],
             env: Vec::new(),
             binary_only: Vec::new(),
+            project: None,
         });
+        drafts.extend(entries);
     } else {
+        drafts.extend(entries);
         let variants: Vec<(&str, String)> = match &strip {
             Some(s) => vec![(s.text(), s.why())],
             None => vec![
@@ -94,7 +121,7 @@ pub fn candidate_drafts(
             ],
         };
         let mut x_drafts = goreleaser_drafts(evidence, plats, facts, package_dir, notes);
-        x_drafts.extend(xvar_drafts(files, plats, facts, notes));
+        x_drafts.extend(xvar_drafts(&proposals));
         x_drafts.push(XFlagsDraft {
             label: "no -X".into(),
             x: Vec::new(),
@@ -111,6 +138,7 @@ pub fn candidate_drafts(
                     why: vec![format!("{dropped} {}", draft.why)],
                     env: draft.env,
                     binary_only: Vec::new(),
+                    project: None,
                 });
                 continue;
             }
@@ -120,17 +148,24 @@ pub fn candidate_drafts(
                     words.push(strip_text);
                 }
                 words.extend(draft.x.iter().map(String::as_str));
-                let label = if strip_text.is_empty() {
+                let mut label = if strip_text.is_empty() {
                     draft.label.clone()
                 } else {
                     format!("{}, {strip_text}", draft.label)
                 };
+                let mut why = vec![format!("{dropped} {}", draft.why), strip_why.clone()];
+                if let Some((link_text, link_why)) = &link_words {
+                    words.push(link_text);
+                    label = format!("{label}, {link_text}");
+                    why.push(link_why.clone());
+                }
                 drafts.push(CandidateDraft {
                     label,
                     ldflags: words.join(" "),
-                    why: vec![format!("{dropped} {}", draft.why), strip_why.clone()],
+                    why,
                     env: draft.env.clone(),
                     binary_only: Vec::new(),
+                    project: None,
                 });
             }
         }
@@ -160,6 +195,17 @@ pub struct CandidateDraft {
     pub env: Vec<(String, String)>,
     /// The `-X` values it takes from the binary that are not release metadata.
     pub binary_only: Vec<BinaryOnlyInput>,
+    /// The project's own build to run instead of `go build`, when the
+    /// candidate is one.
+    pub project: Option<ProjectBuild>,
+}
+
+/// The project's own build entry point as a candidate's command.
+pub struct ProjectBuild {
+    /// `make static`.
+    pub command: Vec<String>,
+    /// Where the binary lands, relative to the tree's root.
+    pub output: String,
 }
 
 /// The `-X` flags of recorded `-ldflags` whose values are not release
@@ -368,19 +414,20 @@ fn goreleaser_drafts(
     matching.into_iter().map(|(_, d)| d).collect()
 }
 
-fn xvar_drafts(
+/// The `-X` targets of the tree and the values the binaries hold for them.
+fn xvar_proposals(
     files: &dyn SourceFiles,
     plats: &[PlatformBinary<'_>],
     facts: &Facts,
     notes: &mut Vec<String>,
-) -> Vec<XFlagsDraft> {
+) -> Vec<xvars::Proposal> {
     let targets = xvars::targets(files, notes);
     if targets.is_empty() {
         return Vec::new();
     }
     let strings: Vec<&BinaryStrings<'_>> = plats.iter().map(|p| &p.strings).collect();
     let build_date_text = format!("{{input:{BUILD_DATE}}}");
-    let proposals = xvars::propose(
+    xvars::propose(
         &targets,
         &strings,
         &xvars::Facts {
@@ -393,7 +440,10 @@ fn xvar_drafts(
             commit_date: &facts.commit_date,
             build_date_text: &build_date_text,
         },
-    );
+    )
+}
+
+fn xvar_drafts(proposals: &[xvars::Proposal]) -> Vec<XFlagsDraft> {
     let make = |choice: usize, label: &str| {
         let x: Vec<String> = proposals
             .iter()
@@ -402,7 +452,13 @@ fn xvar_drafts(
                 Some(format!("-X {}={value}", p.symbol))
             })
             .collect();
-        let symbols: Vec<&str> = proposals.iter().map(|p| p.symbol.as_str()).collect();
+        let symbols: Vec<String> = proposals
+            .iter()
+            .filter_map(|p| {
+                let found = p.found.get(choice).or(p.found.first())?;
+                Some(format!("{} ({found})", p.symbol))
+            })
+            .collect();
         XFlagsDraft {
             label: format!("{label} ({} -X)", x.len()),
             why: format!(
@@ -422,6 +478,120 @@ fn xvar_drafts(
         out.push(make(1, "-X from source, other values"));
     }
     out
+}
+
+/// The project's own build entry points whose output is the image
+/// binary's name ([`entry::entry_points`]) and that build with `go`,
+/// as candidates: those whose commands agree with what the binary shows
+/// (`-trimpath` as recorded, the linking its ELF shows, no cgo switched
+/// off) in order of how much agrees, the default target first among
+/// equals; the others are left out with a note. The values the binary
+/// holds are left to the project's own logic (`$(shell cat VERSION)`,
+/// `git describe`); the candidate's comment says where they come from.
+fn entry_drafts(
+    evidence: &Evidence<'_>,
+    plats: &[PlatformBinary<'_>],
+    drafting: &Drafting<'_>,
+    proposals: &[xvars::Proposal],
+    notes: &mut Vec<String>,
+) -> Vec<CandidateDraft> {
+    let name = evidence.binary_path.rsplit('/').next().unwrap_or_default();
+    let cgo = plats.iter().any(|p| p.setting("CGO_ENABLED") == Some("1"));
+    let values: Vec<String> = proposals
+        .iter()
+        .filter_map(|p| Some(format!("{}={}", p.symbol, p.found.first()?)))
+        .collect();
+    let mut ranked: Vec<(usize, CandidateDraft)> = Vec::new();
+    for entry in entry::entry_points(evidence.source.files, name, notes) {
+        let label = entry.command.join(" ");
+        let words: Vec<&str> = entry
+            .build_text
+            .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            .collect();
+        if entry
+            .command
+            .iter()
+            .chain(std::iter::once(&entry.output))
+            .any(|w| has_placeholder(w))
+        {
+            notes.push(format!(
+                "`{label}` ({}) left out: it holds text a recipe would read as a placeholder",
+                entry.file
+            ));
+            continue;
+        }
+        if !entry.build_text.contains("go build") {
+            notes.push(format!(
+                "`{label}` ({}) left out: it does not run `go build` itself",
+                entry.file
+            ));
+            continue;
+        }
+        let mut agrees = Vec::new();
+        let mut against = Vec::new();
+        match (words.contains(&"-trimpath"), drafting.trimpath) {
+            (true, true) => {
+                agrees.push("it builds with -trimpath, as the binary records".to_string())
+            }
+            (false, false) => {
+                agrees.push("it builds without -trimpath, as the binary records".to_string())
+            }
+            (true, false) => against
+                .push("it builds with -trimpath, which the binary does not record".to_string()),
+            (false, true) => {
+                against.push("it builds without -trimpath, which the binary records".to_string())
+            }
+        }
+        if cgo && words.contains(&"CGO_ENABLED=0") {
+            against.push("it sets CGO_ENABLED=0, but the binary was built with cgo".to_string());
+        }
+        if let Some(link) = drafting.link {
+            match link.agrees_with(&entry.build_text) {
+                Ok(why) => agrees.extend(why),
+                Err(why) => against.push(why),
+            }
+        }
+        if !against.is_empty() {
+            notes.push(format!(
+                "`{label}` ({}) left out: {}",
+                entry.file,
+                against.join("; ")
+            ));
+            continue;
+        }
+        let mut why = vec![format!(
+            "`{label}`: the project's own build ({} {}) makes {name}; it runs only inside the build sandbox, as every build does",
+            entry.file,
+            entry
+                .target
+                .as_deref()
+                .map(|t| format!("target {t}"))
+                .unwrap_or_else(|| "script".to_string()),
+        )];
+        why.extend(agrees.iter().cloned());
+        if !values.is_empty() {
+            why.push(format!(
+                "the values the binary holds are left to the project's own logic: {}",
+                values.join("; ")
+            ));
+        }
+        ranked.push((
+            agrees.len(),
+            CandidateDraft {
+                label,
+                ldflags: String::new(),
+                why,
+                env: Vec::new(),
+                binary_only: Vec::new(),
+                project: Some(ProjectBuild {
+                    command: entry.command,
+                    output: entry.output,
+                }),
+            },
+        ));
+    }
+    ranked.sort_by_key(|(agrees, _)| std::cmp::Reverse(*agrees));
+    ranked.into_iter().map(|(_, draft)| draft).collect()
 }
 
 /// `text` with goreleaser's `{{ ... }}` templates blanked out.

@@ -10,6 +10,7 @@ pub mod binscan;
 mod drafts;
 mod facts;
 pub mod goreleaser;
+mod link;
 mod recipe;
 pub mod xvars;
 
@@ -19,8 +20,9 @@ use super::candidate::{Candidate, Ecosystem, InferError, Inference};
 use super::evidence::Evidence;
 use super::recipe::with_header;
 use crate::rebuild::recipe::RecipeSpec;
-use drafts::{candidate_drafts, CandidateDraft};
+use drafts::{candidate_drafts, CandidateDraft, Drafting};
 use facts::{embedded_paths_notes, join, main_package, module_dir, platforms, workdir, Facts};
+use link::LinkFacts;
 use recipe::{comment, Layout, SharedRecipe};
 
 /// Candidate recipes for a Go binary, most likely first:
@@ -79,6 +81,8 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
     }
 
     let facts = Facts::new(evidence, &plats, &mut notes);
+    let link = LinkFacts::read(&plats, &mut notes);
+    notes.extend(link.as_ref().and_then(LinkFacts::note));
     let trimpath = plats.iter().all(|p| p.setting("-trimpath") == Some("true"));
     let vendored = files
         .read(&join(&module_dir, "vendor/modules.txt"))
@@ -98,11 +102,22 @@ pub fn infer(evidence: &Evidence<'_>) -> Result<Inference, InferError> {
             vendored,
             downloads: !vendored && plats.iter().any(|p| !p.info.deps.is_empty()),
             workdir,
+            link: link.as_ref(),
         },
         &mut notes,
     )?;
 
-    let drafts = candidate_drafts(evidence, &plats, &facts, &package_dir, trimpath, &mut notes)?;
+    let drafts = candidate_drafts(
+        evidence,
+        &plats,
+        &Drafting {
+            facts: &facts,
+            link: link.as_ref(),
+            package_dir: &package_dir,
+            trimpath,
+        },
+        &mut notes,
+    )?;
 
     let mut written: Vec<(CandidateDraft, RecipeSpec, DocumentMut, String)> = Vec::new();
     for draft in drafts {

@@ -13,6 +13,8 @@ use super::facts::{
     go_older_than, platform_settings, Package, PlatformBinary, BUILD_DATE, BUILD_TIMESTAMP,
     ENV_SETTINGS, FLAG_SETTINGS,
 };
+use super::link::{self, LinkFacts};
+use crate::binary::linking::CCompiler;
 use crate::image::platform::Platform;
 use crate::rebuild::infer::candidate::InferError;
 use crate::rebuild::infer::evidence::Evidence;
@@ -35,6 +37,8 @@ pub struct Layout<'a> {
     pub downloads: bool,
     /// The build directory, when the binary embeds it.
     pub workdir: Option<String>,
+    /// How the binaries were linked, when their ELF tells.
+    pub link: Option<&'a LinkFacts>,
 }
 
 /// A recipe value with the comment that says where it comes from.
@@ -108,12 +112,33 @@ impl SharedRecipe {
         if first.setting("-ldflags").is_some() {
             summary.push("-ldflags recorded".into());
         }
+        let linked = layout.link.map(|link| {
+            let mut parts = vec![format!("linked {}", link.summary())];
+            if let Some(compiler) = link.compiler() {
+                parts.push(format!("C compiler {compiler}"));
+            }
+            let libraries: Vec<String> = link
+                .linking
+                .libraries
+                .iter()
+                .map(|l| {
+                    format!("{} {}", l.name, l.version.as_deref().unwrap_or(""))
+                        .trim_end()
+                        .to_string()
+                })
+                .collect();
+            if !libraries.is_empty() {
+                parts.push(format!("C libraries {}", libraries.join(", ")));
+            }
+            format!("# The ELF shows: {}.\n", comment(&parts.join("; ")))
+        });
         let header = format!(
-            "# Inferred by rebuild-compare from {} in {}:{}\n# ({}).\n# Every value below comes from the image, its binary or the source at the tag.\n",
+            "# Inferred by rebuild-compare from {} in {}:{}\n# ({}).\n{}# Every value below comes from the image, its binary or the source at the tag.\n",
             comment(evidence.binary_path),
             comment(evidence.repository),
             comment(evidence.tag),
             comment(&summary.join(", ")),
+            linked.unwrap_or_default(),
         );
 
         let (image, source) = image_and_source(evidence)?;
@@ -121,34 +146,59 @@ impl SharedRecipe {
         // The toolchain.
         let versions: BTreeSet<&str> = plats.iter().map(|p| p.info.go_version.as_str()).collect();
         let host = evidence.toolchains.host_go;
-        let on_host = host.is_some_and(|h| {
+        let go_on_host = host.is_some_and(|h| {
             versions.len() == 1
                 && versions
                     .iter()
                     .all(|v| v.strip_prefix("go") == h.strip_prefix("go").or(Some(h)))
         });
+        // A cgo binary linked by the C toolchain needs the C compiler its
+        // `.comment` names: the host's when it is that one, else the Go
+        // image of the Debian release whose compiler it is.
+        let compiler = layout.link.filter(|l| l.cgo).and_then(LinkFacts::compiler);
+        let cc_on_host = compiler
+            .is_none_or(|wanted| link::host_compiler_matches(evidence.toolchains.host_cc, wanted));
+        let release = compiler.and_then(CCompiler::debian_release);
         let no_inputs = BTreeSet::new();
-        let builder = if on_host {
+        let builder = if go_on_host && cc_on_host {
             Explained {
                 value: Builder::Host,
                 why: format!(
-                    "the host's Go is {}, the binary's Go",
-                    host.unwrap_or_default()
+                    "the host's Go is {}, the binary's Go{}",
+                    host.unwrap_or_default(),
+                    compiler
+                        .map(|c| format!(
+                            ", and its C compiler is {c}, the one the binary's .comment names"
+                        ))
+                        .unwrap_or_default()
                 ),
             }
         } else {
+            if let (Some(wanted), None) = (compiler, release) {
+                notes.push(format!(
+                    "the binary's C compiler, {wanted}, is not Debian's: the builder image's C compiler will differ"
+                ));
+            }
+            let suffix = release.map(|r| format!("-{r}")).unwrap_or_default();
             Explained {
                 value: Builder::Image(template(
-                    &format!("{}:{{go_version}}", evidence.toolchains.go_image),
+                    &format!("{}:{{go_version}}{suffix}", evidence.toolchains.go_image),
                     Scope::Build {
                         declared: &no_inputs,
                     },
                 )?),
                 why: format!(
-                    "the binary's Go ({}){}: the builder image of that version",
+                    "the binary's Go ({}){}{}: the builder image of that version",
                     versions.iter().copied().collect::<Vec<_>>().join(", "),
-                    host.map(|h| format!(", not the host's {h}"))
-                        .unwrap_or_default(),
+                    match (compiler, release) {
+                        (Some(c), Some(r)) => format!(" and C compiler {c}, Debian {r}'s"),
+                        _ => String::new(),
+                    },
+                    match (host, go_on_host) {
+                        (Some(h), false) => format!(", not the host's Go {h}"),
+                        (Some(_), true) => ", not the host's C compiler".to_string(),
+                        (None, _) => String::new(),
+                    },
                 ),
             }
         };
@@ -184,6 +234,9 @@ impl SharedRecipe {
 
         // Flags and environment, shared when every platform agrees.
         let mut flags = Vec::new();
+        if let Some(flag) = layout.link.and_then(|l| l.buildmode_flag(plats)) {
+            flags.push(flag);
+        }
         let mut platform_flags: Vec<Vec<String>> = vec![Vec::new(); plats.len()];
         for key in FLAG_SETTINGS {
             let values: Vec<Option<&str>> = plats.iter().map(|p| p.setting(key)).collect();
@@ -262,7 +315,7 @@ impl SharedRecipe {
                 }
             }
         }
-        if plats.iter().any(|p| p.setting("CGO_ENABLED") == Some("1")) {
+        if layout.link.is_none() && plats.iter().any(|p| p.setting("CGO_ENABLED") == Some("1")) {
             notes.push("built with cgo (CGO_ENABLED=1): the builder's C toolchain and libraries must match the upstream's too".into());
         }
         env.push(("GOCACHE".into(), "/tmp/gocache".into(), None));
@@ -394,17 +447,26 @@ impl SharedRecipe {
             args.iter().map(|arg| build_template(arg)).collect()
         };
 
-        let mut command = self.command_head.clone();
         let mut command_whys = Vec::new();
-        for (flag, why) in &self.flags {
-            command_whys.push(format!("{flag}: {why}"));
-            command.push(flag.clone());
-        }
-        command_whys.extend(draft.why.iter().cloned());
-        if !draft.ldflags.is_empty() {
-            command.push(format!("-ldflags={}", draft.ldflags));
-        }
-        command.extend(self.command_tail.iter().cloned());
+        let (command, artifact) = match &draft.project {
+            Some(project) => {
+                command_whys.extend(draft.why.iter().cloned());
+                (project.command.clone(), project.output.as_str())
+            }
+            None => {
+                let mut command = self.command_head.clone();
+                for (flag, why) in &self.flags {
+                    command_whys.push(format!("{flag}: {why}"));
+                    command.push(flag.clone());
+                }
+                command_whys.extend(draft.why.iter().cloned());
+                if !draft.ldflags.is_empty() {
+                    command.push(format!("-ldflags={}", draft.ldflags));
+                }
+                command.extend(self.command_tail.iter().cloned());
+                (command, self.artifact.as_str())
+            }
+        };
 
         let mut env: BTreeMap<&str, (&str, Option<&str>)> = self
             .env
@@ -424,7 +486,7 @@ impl SharedRecipe {
                 builder: self.builder.value.clone(),
                 fetch: self.fetch.as_deref().map(argv).transpose()?,
                 command: argv(&command)?,
-                output: ArtifactSpec::Path(build_template(&self.artifact)?),
+                output: ArtifactSpec::Path(build_template(artifact)?),
                 env: env
                     .iter()
                     .map(|(key, (value, _))| Ok((key.to_string(), build_template(value)?)))

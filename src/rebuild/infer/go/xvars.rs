@@ -457,16 +457,32 @@ pub fn propose(
             .iter()
             .all(|b| b.contains_apart(needle, &describe_bytes))
     };
+    // Where a version comes from: the tag, and the VERSION file when it
+    // holds the same.
+    let source = |what: &str, value: &str| match facts.version_file {
+        Some(file) if file.value == value => {
+            format!("{what}, as the tag's {} file holds", file.path)
+        }
+        _ => what.to_string(),
+    };
     let mut version_values = Vec::new();
     if apart(facts.version.as_bytes()) {
-        version_values.push(Found::new(facts.version_text, facts.version, "the tag"));
+        version_values.push(Found::new(
+            facts.version_text,
+            facts.version,
+            &source("the tag", facts.version),
+        ));
     }
     if bare != facts.version
         && binaries
             .iter()
             .all(|b| b.contains_not_after(bare.as_bytes(), b'v'))
     {
-        version_values.push(Found::new(facts.bare_text, bare, "the tag without v"));
+        version_values.push(Found::new(
+            facts.bare_text,
+            bare,
+            &source("the tag without v", bare),
+        ));
     }
     if let Some(file) = facts.version_file {
         if file.value != facts.version && file.value != bare && apart(file.value.as_bytes()) {
