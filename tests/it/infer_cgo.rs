@@ -21,6 +21,10 @@ use git2::Repository;
 use object::read::elf::{ElfFile64, ProgramHeader as _};
 use object::{Endianness, Object as _, ObjectKind, ObjectSection as _};
 use rebuild_compare::binary::Binary;
+use rebuild_compare::rebuild::infer::{
+    Evidence, Inference, MemoryFiles, PlatformEvidence, SourceEvidence, Toolchains,
+};
+use rebuild_compare::rebuild::recipe::schema::Builder;
 use serde_json::Value;
 use support::cli::{run_in, Run};
 use support::go::RUNNER_DIR;
@@ -660,5 +664,157 @@ fn inference_notes_name_the_c_toolchain_and_libraries() {
             note.contains(&glibc) && note.contains(&gcc)
         }),
         "no note names {glibc} and {gcc}: {notes:#?}"
+    );
+}
+
+// --- Without the Makefile: go build candidates from the ELF ------------------
+
+/// Infers from the static binary with the tag's tree less its Makefile, as
+/// a project without one would be, the host's C compiler given by `host_cc`.
+fn infer_without_makefile(host_cc: &str) -> Inference {
+    let release = cgo_release();
+    let binary = release.static_build.binary.clone();
+    let platforms = [PlatformEvidence {
+        platform: AMD64.parse().unwrap(),
+        go: Binary::parse(&binary).go_build_info().cloned(),
+        binary,
+        rust: None,
+    }];
+    let files = MemoryFiles::new([
+        ("go.mod", GO_MOD),
+        ("VERSION", VERSION_FILE),
+        ("main.go", MAIN_GO),
+        ("greet/greet.go", GREET_GO),
+        ("greet/greet.h", GREET_H),
+        ("greet/greet.c", GREET_C),
+    ]);
+    let annotations = std::collections::BTreeMap::new();
+    let out = Command::new("go")
+        .args(["env", "GOVERSION"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "go env GOVERSION: {out:?}");
+    let host_go = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    rebuild_compare::rebuild::infer::ecosystem::infer(&Evidence {
+        repository: "docker.io/example/cgoapp",
+        tag: VERSION,
+        version: VERSION,
+        binary_path: BINARY_PATH,
+        annotations: &annotations,
+        platforms: &platforms,
+        source: SourceEvidence {
+            url: "https://github.com/example/cgoapp",
+            git_ref: VERSION,
+            commit: &release.commit,
+            commit_time: COMMIT_TIME,
+            files: &files,
+        },
+        toolchains: Toolchains {
+            host_go: Some(&host_go),
+            go_image: "docker.io/library/golang",
+            host_cc: Some(host_cc),
+            host_rustc: None,
+            rust_image: "docker.io/library/rust",
+            machine_arch: "amd64",
+        },
+    })
+    .unwrap()
+}
+
+#[test]
+fn without_a_makefile_the_go_build_candidate_links_as_the_elf_shows_and_reproduces() {
+    let release = cgo_release();
+    let inference = infer_without_makefile(&version_line("cc"));
+    let labels: Vec<&str> = inference
+        .candidates
+        .iter()
+        .map(|c| c.label.as_str())
+        .collect();
+    assert_eq!(
+        labels,
+        vec![
+            "-X from source (2 -X), -linkmode external -extldflags --static-pie",
+            "-X from source, other values (2 -X), -linkmode external -extldflags --static-pie",
+            "no -X, -linkmode external -extldflags --static-pie",
+        ]
+    );
+    let first = &inference.candidates[0];
+    let recipe = &first.recipe.build;
+    assert_eq!(recipe.builder, Builder::Host);
+    let command: Vec<String> = recipe.command.iter().map(|t| t.to_string()).collect();
+    let describe = format!("{{version}}-0-g{}", &release.commit[..7]);
+    assert_eq!(
+        command,
+        vec![
+            "go".to_string(),
+            "build".into(),
+            "-buildmode=pie".into(),
+            "-trimpath".into(),
+            "-tags=netgo,osusergo".into(),
+            format!("-ldflags=-X main.version={{version_bare}} -X main.gitCommit={describe} -linkmode external -extldflags --static-pie"),
+            "-o".into(),
+            "/out/cgoapp".into(),
+            ".".into(),
+        ]
+    );
+    for words in [
+        "-buildmode=pie: the binary is a position-independent executable (ELF type DYN, no PT_INTERP",
+        "main.version (1.2.0, the tag without v, as the tag's VERSION file holds)",
+        "main.gitCommit (v1.2.0-0-g",
+        "git describe --long at the tag)",
+        "-linkmode external -extldflags --static-pie: the binary is static-pie, external linker",
+    ] {
+        assert!(first.text.contains(words), "no {words:?} in:\n{}", first.text);
+    }
+    assert_eq!(
+        inference.candidates[1].changes,
+        vec![format!(
+            "-ldflags adds -X main.version={describe} and drops -X main.version={{version_bare}}"
+        )]
+    );
+    assert_eq!(
+        inference.candidates[2].changes,
+        vec![format!(
+            "-ldflags drops -X main.version={describe} -X main.gitCommit={describe}"
+        )]
+    );
+
+    // The first candidate, rendered for v1.2.0 and built as the release was.
+    let dir = kept_dir("infer-cgo-go-build-");
+    let checkout = support::go::checkout(&release.source, VERSION, &dir.join("checkout"));
+    let flags: Vec<String> = command[2..command.len() - 3]
+        .iter()
+        .map(|a| {
+            a.replace("{version_bare}", "1.2.0")
+                .replace("{version}", VERSION)
+        })
+        .collect();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let rebuilt = support::go::GoBuild::new(&checkout, RUNNER_DIR)
+        .env("CGO_ENABLED", "1")
+        .build(&flags, &dir.join("out"));
+    assert!(
+        rebuilt == release.static_build.binary,
+        "go build {flags:?} did not reproduce the static release"
+    );
+}
+
+#[test]
+fn a_cgo_binary_whose_c_compiler_the_host_lacks_builds_in_the_go_image_of_its_debian_release() {
+    let inference = infer_without_makefile("gcc (Debian 12.2.0-14) 12.2.0");
+    let first = &inference.candidates[0];
+    let Builder::Image(image) = &first.recipe.build.builder else {
+        panic!("not an image builder:\n{}", first.text);
+    };
+    assert_eq!(
+        image.to_string(),
+        "docker.io/library/golang:{go_version}-bookworm"
+    );
+    assert!(
+        first.text.contains(
+            "# the binary's Go (go1.19.8) and C compiler GCC 12.2.0 (Debian 12.2.0-14+deb12u1), Debian bookworm's, not the host's C compiler: the builder image of that version\n"
+        ),
+        "{}",
+        first.text
     );
 }

@@ -102,13 +102,8 @@ fn command_changes(a: &[String], b: &[String]) -> Vec<String> {
         false
     });
     for (flag, old, new) in changed {
-        let value = |w: &str| -> Vec<String> {
-            w.split_once('=')
-                .map_or("", |(_, v)| v)
-                .split_whitespace()
-                .map(str::to_string)
-                .collect()
-        };
+        let value =
+            |w: &str| -> Vec<String> { flag_words(w.split_once('=').map_or("", |(_, v)| v)) };
         let (old, new) = (value(&old), value(&new));
         let (gone, came) = word_changes(&old, &new);
         let mut parts = Vec::new();
@@ -141,6 +136,44 @@ fn command_changes(a: &[String], b: &[String]) -> Vec<String> {
                 .collect::<Vec<_>>()
                 .join(" ")
         ));
+    }
+    out
+}
+
+/// Linker flags that take the next word as their value (`-X NAME=VALUE`,
+/// `-extldflags --static-pie`).
+const FLAGS_WITH_VALUES: &[&str] = &[
+    "-X",
+    "-linkmode",
+    "-extldflags",
+    "-extld",
+    "-buildid",
+    "-B",
+    "-I",
+    "-r",
+    "-T",
+    "-E",
+    "-H",
+    "-L",
+    "-R",
+    "-k",
+    "-tmpdir",
+    "-installsuffix",
+];
+
+/// The words of a flag's value, a flag and its value as one
+/// (`-X main.version=1.2.0`).
+fn flag_words(value: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut words = value.split_whitespace();
+    while let Some(word) = words.next() {
+        match words.clone().next() {
+            Some(next) if FLAGS_WITH_VALUES.contains(&word) => {
+                out.push(format!("{word} {next}"));
+                words.next();
+            }
+            _ => out.push(word.to_string()),
+        }
     }
     out
 }
