@@ -86,10 +86,6 @@ pub fn entry_points(
         return Vec::new();
     }
     let module = read_bounded(files, "go.mod", notes).and_then(|text| module_path(&text));
-    let finder = Finder {
-        binary: binary_name,
-        module: module.as_deref(),
-    };
     let mut notes = Notes(notes);
     let mut entries = Vec::new();
     let makefile = MAKEFILES
@@ -97,12 +93,22 @@ pub fn entry_points(
         .find_map(|name| files.read(name).map(|bytes| (*name, bytes)));
     if let Some((file, bytes)) = makefile {
         if let Some(text) = bounded_text(file, bytes, notes.0) {
+            let finder = Finder {
+                binary: binary_name,
+                module: module.as_deref(),
+                makefile: Some(file),
+            };
             let makefile = Makefile::parse(&text, file, &mut notes);
             entries.extend(makefile.entry_points(file, &finder, &mut notes));
         }
     }
     for script in BUILD_SCRIPTS {
         if let Some(text) = read_bounded(files, script, notes.0) {
+            let finder = Finder {
+                binary: binary_name,
+                module: module.as_deref(),
+                makefile: None,
+            };
             entries.extend(script_entry(script, &text, &finder, &mut notes));
         }
     }
@@ -339,6 +345,8 @@ struct Finder<'a> {
     binary: &'a str,
     /// The module path of the root's `go.mod`, naming what `go build .` makes.
     module: Option<&'a str>,
+    /// The makefile whose commands these are, which `$(MAKE) -f` may name.
+    makefile: Option<&'a str>,
 }
 
 impl Finder<'_> {
@@ -368,7 +376,7 @@ impl Finder<'_> {
                         _ => None,
                     };
                 }
-                "make" | "gmake" => match sub_make(args) {
+                "make" | "gmake" => match sub_make(args, self.makefile) {
                     Ok(make) => effects.makes.push(make),
                     Err(why) => {
                         notes.push(format!(
@@ -378,10 +386,22 @@ impl Finder<'_> {
                         effects.other_commands = true;
                     }
                 },
-                "go" if args.first() == Some(&"build") => {
+                "go" => {
                     effects.other_commands = true;
-                    let built = self.go_build(args.get(1..).unwrap_or_default(), dir.as_deref());
-                    self.take(built, line, &mut effects, notes);
+                    // `go -C DIR build`: -C comes before the command.
+                    let (change_dir, command) = match args {
+                        ["-C", to, rest @ ..] => (vec!["-C", *to], rest),
+                        [flag, rest @ ..] if flag.starts_with("-C=") => (vec![*flag], rest),
+                        _ => (Vec::new(), args),
+                    };
+                    if let Some((&"build", build)) = command.split_first() {
+                        let build: Vec<&str> = change_dir
+                            .into_iter()
+                            .chain(build.iter().copied())
+                            .collect();
+                        let built = self.go_build(&build, dir.as_deref());
+                        self.take(built, line, &mut effects, notes);
+                    }
                 }
                 name if is_c_compiler(name) => {
                     effects.other_commands = true;
@@ -582,21 +602,63 @@ fn c_output<'a>(args: &[&'a str]) -> Option<&'a str> {
     None
 }
 
-/// The goals and overrides of a `make ARGS` run in this file, or why it is
-/// not one (another directory or makefile).
-fn sub_make(args: &[&str]) -> Result<SubMake, String> {
+/// The goals and overrides of a `make ARGS` run on `makefile` again, or
+/// why it is not one (another directory or makefile). `-C` may name the
+/// root (`$(CURDIR)`), `-f` this makefile, at the root or in the directory
+/// of `$(MAKEFILE_LIST)`.
+fn sub_make(args: &[&str], makefile: Option<&str>) -> Result<SubMake, String> {
     let mut make = SubMake {
         targets: Vec::new(),
         overrides: Vec::new(),
     };
-    for word in args {
-        if ["-C", "--directory", "-f", "--file", "--makefile"]
-            .iter()
-            .any(|flag| word.starts_with(flag))
-        {
-            return Err("it runs make on another directory or makefile".into());
+    let mut words = args.iter();
+    while let Some(&word) = words.next() {
+        let valued = |short: &str, long: &[&str]| -> Option<String> {
+            if word == short || long.contains(&word) {
+                return Some(String::new());
+            }
+            let inline = word
+                .strip_prefix(short)
+                .filter(|v| !v.is_empty())
+                .or_else(|| {
+                    long.iter()
+                        .find_map(|flag| word.strip_prefix(flag).and_then(|v| v.strip_prefix('=')))
+                });
+            inline.map(str::to_string)
+        };
+        let value = |inline: String, words: &mut std::slice::Iter<'_, &str>| {
+            if inline.is_empty() {
+                words.next().map_or_else(String::new, |v| v.to_string())
+            } else {
+                inline
+            }
+        };
+        if let Some(inline) = valued("-C", &["--directory"]) {
+            let dir = value(inline, &mut words);
+            let dir = dir.trim_end_matches('/');
+            if !(dir == "." || ROOT_NAMES.contains(&dir)) {
+                return Err("it runs make in another directory".into());
+            }
+            continue;
         }
-        if word.starts_with('-') {
+        if let Some(inline) = valued("-f", &["--file", "--makefile"]) {
+            let path = value(inline, &mut words);
+            let (dir, name) = path.rsplit_once('/').unwrap_or(("", &path));
+            let this = makefile.is_some_and(|m| m == name)
+                && (dir.is_empty()
+                    || dir == "."
+                    || ROOT_NAMES.contains(&dir)
+                    || dir.contains("MAKEFILE_LIST"));
+            if !this {
+                return Err("it runs make on another makefile".into());
+            }
+            continue;
+        }
+        if ["-I", "-o", "-W", "--include-dir", "--old-file", "--what-if"].contains(&word) {
+            words.next();
+            continue;
+        }
+        if word.starts_with('-') || word.bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }
         match assignment(word) {
@@ -895,7 +957,7 @@ impl Makefile {
                 let Some((a, b)) = condition_operands(rest) else {
                     return unknown(notes);
                 };
-                let (a, b) = (self.expand_now(a), self.expand_now(b));
+                let (a, b) = (linux(&self.expand_now(a)), linux(&self.expand_now(b)));
                 if a.contains('$') || b.contains('$') {
                     return unknown(notes);
                 }
@@ -1115,7 +1177,14 @@ impl Makefile {
             );
         let mut entries = Vec::new();
         let mut too_deep = false;
-        for (tried, target) in order.filter(|t| producing.contains(t.as_str())).enumerate() {
+        // A target named `$(CURDIR)/...` cannot be named on make's command
+        // line; it is built as the default goal or as a prerequisite.
+        let runnable = |t: &&String| {
+            producing.contains(t.as_str())
+                && target_path(t).is_some()
+                && (!t.contains('$') || Some(*t) == default_goal.as_ref())
+        };
+        for (tried, target) in order.filter(runnable).enumerate() {
             if tried == MAX_ENTRY_POINTS {
                 notes.push(format!(
                     "build entry point: {file}: more than {MAX_ENTRY_POINTS} targets build the binary; only the first {MAX_ENTRY_POINTS} were read"
@@ -1195,7 +1264,7 @@ impl Makefile {
         for target in &self.order {
             let scopes = [target.clone()];
             let expander = Expander::new(self, &scopes, &no_overrides, Some(target));
-            let mut builds = file_name(target) == finder.binary;
+            let mut builds = file_name(target) == finder.binary && target_path(target).is_some();
             let mut only_makes = true;
             let mut next: Vec<String> = self
                 .rules
@@ -1330,16 +1399,25 @@ impl Gatherer<'_> {
             }
         }
         if built.is_empty() && file_name(target) == self.finder.binary {
-            built.extend(normalise(target));
+            built.extend(target_path(target));
         }
         gathered.outputs.extend(built);
     }
 }
 
-/// Whether a target is an ordinary file or phony target: plain bytes, not
-/// special (`.PHONY`), not a pattern, nothing left unexpanded.
+/// Whether a target is an ordinary file or phony target: not special
+/// (`.PHONY`), not a pattern. Only those with plain names are entry points
+/// ([`target_path`]); the others may still build one's prerequisites.
 fn ordinary_target(target: &str) -> bool {
-    normalise(target).is_some() && !is_special(target)
+    !is_special(target) && !target.contains('%')
+}
+
+/// The root-relative path of a target, which may start with `$(CURDIR)/`.
+fn target_path(target: &str) -> Option<String> {
+    let rooted = ROOT_NAMES
+        .iter()
+        .find_map(|root| target.strip_prefix(root)?.strip_prefix('/'));
+    normalise(rooted.unwrap_or(target))
 }
 
 /// Whether a target is one of make's special targets (`.PHONY`,
@@ -1460,6 +1538,15 @@ fn split_top_level(text: &str, separator: char) -> Option<(&str, &str)> {
         }
     }
     None
+}
+
+/// `text` with the function calls that ask for the build's operating
+/// system answered: the images verified are Linux's.
+fn linux(text: &str) -> String {
+    text.replace("$(shell go env GOOS)", "linux")
+        .replace("$(shell $(GO) env GOOS)", "linux")
+        .replace("$(shell uname -s)", "Linux")
+        .replace("$(shell uname)", "Linux")
 }
 
 /// The two operands of `ifeq (a,b)`, `ifeq "a" "b"` or `ifeq 'a' 'b'`.
@@ -1978,7 +2065,7 @@ docs:
         );
         assert_eq!(
             notes,
-            ["build entry point: `make -C docs html` skipped: it runs make on another directory or makefile"]
+            ["build entry point: `make -C docs html` skipped: it runs make in another directory"]
         );
     }
 
@@ -1994,8 +2081,8 @@ endif
 ifdef NOPE
 LDFLAGS += -nope
 endif
-ifeq ($(shell uname),Linux)
-TAGS := linux
+ifeq ($(shell uname -m),x86_64)
+TAGS := amd64
 else
 TAGS := other
 endif
@@ -2010,13 +2097,13 @@ app:
                 "app",
                 true,
                 "app",
-                "go build -tags linux -ldflags '-extldflags -static' -o app ."
+                "go build -tags amd64 -ldflags '-extldflags -static' -o app ."
             )]
         );
         assert_eq!(
             notes,
             [
-                "build entry point: Makefile: `ifeq ($(shell uname),Linux)` cannot be decided here; its first branch was read",
+                "build entry point: Makefile: `ifeq ($(shell uname -m),x86_64)` cannot be decided here; its first branch was read",
                 "build entry point: Makefile: `include extra.mk` not read",
             ]
         );
@@ -2046,6 +2133,49 @@ static:
                 "export CGO_ENABLED=1\nexport GOFLAGS=-mod=vendor\nexport LDFLAGS=-s\n\
                  go build -ldflags \"-s\" -o bin/app ./cmd/app"
             )]
+        );
+        assert_eq!(notes, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_rooted_target_built_by_go_dash_c_is_reached_through_its_gatherers() {
+        // nerdctl's shape: `go -C DIR build`, a `$(CURDIR)/...` target whose
+        // name keeps the quotes the shell removes, and make run on itself.
+        let makefile = "\
+GO ?= go
+GOOS ?= $(shell $(GO) env GOOS)
+ifeq ($(GOOS),windows)
+\tBIN_EXT := .exe
+endif
+BINARY ?= \"app\"
+MAKEFILE_DIR := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+GO_BUILD = CGO_ENABLED=0 $(GO) -C $(MAKEFILE_DIR) build
+all: binaries
+binaries: $(CURDIR)/_output/$(BINARY)$(BIN_EXT)
+$(CURDIR)/_output/$(BINARY)$(BIN_EXT):
+\t$(GO_BUILD) -o $(CURDIR)/_output/$(BINARY)$(BIN_EXT) ./cmd/app
+again:
+\t$(MAKE) -C $(CURDIR) -f $(MAKEFILE_DIR)/Makefile binaries
+";
+        let build =
+            "CGO_ENABLED=0 go -C $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST))))) \
+                     build -o $(CURDIR)/_output/\"app\" ./cmd/app";
+        let (found, notes) = entries(&[("Makefile", makefile)], "app");
+        assert_eq!(
+            found,
+            [
+                make("all", true, "_output/app", build),
+                make("binaries", false, "_output/app", build),
+                make(
+                    "again",
+                    false,
+                    "_output/app",
+                    &format!(
+                        "make -C $(CURDIR) -f $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))\
+                         /Makefile binaries\n{build}"
+                    )
+                ),
+            ]
         );
         assert_eq!(notes, Vec::<String>::new());
     }
@@ -2134,6 +2264,7 @@ odd:
             [
                 "build entry point: cannot tell where `go build -o ../../etc/passwd ./cmd/passwd` puts ../../etc/passwd",
                 "build entry point: cannot tell where `go build -o /usr/local/bin/passwd ./cmd/passwd` puts /usr/local/bin/passwd",
+                "build entry point: cannot tell where `go build -o ../passwd .` puts ../passwd",
             ]
         );
         let (found, _) = entries(&[("Makefile", makefile)], "../passwd");
@@ -2147,10 +2278,14 @@ odd:
         let (found, notes) = entries(&[("Makefile", makefile)], "app");
         assert_eq!(
             notes,
-            [format!(
-                "build entry point: Makefile: variable references nested deeper than \
-                 {MAX_EXPANSION_DEPTH} (a variable that refers to itself) were left as written"
-            )]
+            [
+                "build entry point: cannot tell where `go build -o $(A)/app .` puts $(A)/app"
+                    .to_string(),
+                format!(
+                    "build entry point: Makefile: variable references nested deeper than \
+                     {MAX_EXPANSION_DEPTH} (a variable that refers to itself) were left as written"
+                )
+            ]
         );
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].target.as_deref(), Some("app"));
