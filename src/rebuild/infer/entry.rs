@@ -75,7 +75,8 @@ pub struct EntryPoint {
 /// when it is named after the binary (`app`, `bin/app`), when its own
 /// recipe builds it (`go build -o PATH`, `go build PKG`, `cc -o PATH`,
 /// also after `cd DIR &&`), or when it has no commands of its own but
-/// prerequisites or `$(MAKE) TARGET` calls that do (`all: build`).
+/// prerequisites or `$(MAKE) TARGET` calls that do (`all: build`), but
+/// for one that also runs `go test` (`test: build unit`).
 /// `notes` gets one line per thing skipped that a reader should know.
 pub fn entry_points(
     files: &dyn SourceFiles,
@@ -338,6 +339,8 @@ struct LineEffects {
     makes: Vec<SubMake>,
     /// Whether it runs anything other than those makes.
     other_commands: bool,
+    /// Whether it runs `go test`.
+    runs_tests: bool,
 }
 
 /// Finds the files of one binary name that commands build.
@@ -394,6 +397,7 @@ impl Finder<'_> {
                         [flag, rest @ ..] if flag.starts_with("-C=") => (vec![*flag], rest),
                         _ => (Vec::new(), args),
                     };
+                    effects.runs_tests |= command.first() == Some(&"test");
                     if let Some((&"build", build)) = command.split_first() {
                         let build: Vec<&str> = change_dir
                             .into_iter()
@@ -1180,7 +1184,7 @@ impl Makefile {
         // A target named `$(CURDIR)/...` cannot be named on make's command
         // line; it is built as the default goal or as a prerequisite.
         let runnable = |t: &&String| {
-            producing.contains(t.as_str())
+            producing.contains_key(t.as_str())
                 && target_path(t).is_some()
                 && (!t.contains('$') || Some(*t) == default_goal.as_ref())
         };
@@ -1204,10 +1208,15 @@ impl Makefile {
                 ));
             }
             too_deep |= gathered.too_deep;
+            let default = default_goal.as_deref() == Some(target.as_str());
+            // `test: build unit` gathers the build but is for testing.
+            let builds_itself = producing.get(target.as_str()) == Some(&true);
+            if gathered.runs_tests && !default && !builds_itself {
+                continue;
+            }
             let Some(output) = gathered.outputs.into_iter().next() else {
                 continue;
             };
-            let default = default_goal.as_deref() == Some(target.as_str());
             let command = if default {
                 vec!["make".to_string()]
             } else {
@@ -1248,17 +1257,18 @@ impl Makefile {
         entries
     }
 
-    /// The targets that make the binary: those named after it or whose own
-    /// recipe builds it, and those without commands but makes of their own
-    /// whose prerequisites or made targets do.
+    /// The targets that make the binary, each with whether it does itself:
+    /// those named after it or whose own recipe builds it (itself), and
+    /// those without commands but makes of their own whose prerequisites or
+    /// made targets do.
     fn producing(
         &self,
         finder: &Finder<'_>,
         default_goal: Option<&str>,
         notes: &mut Notes<'_>,
-    ) -> BTreeSet<String> {
+    ) -> BTreeMap<String, bool> {
         let no_overrides = BTreeMap::new();
-        let mut producing = BTreeSet::new();
+        let mut producing = BTreeMap::new();
         let mut queue = Vec::new();
         let mut gatherers: BTreeMap<String, Vec<&str>> = BTreeMap::new();
         for target in &self.order {
@@ -1284,7 +1294,7 @@ impl Makefile {
                 }
             }
             if builds {
-                producing.insert(target.clone());
+                producing.insert(target.clone(), true);
                 queue.push(target.clone());
             } else if only_makes {
                 for next in next {
@@ -1294,7 +1304,8 @@ impl Makefile {
         }
         while let Some(done) = queue.pop() {
             for &gatherer in gatherers.get(&done).into_iter().flatten() {
-                if producing.insert(gatherer.to_string()) {
+                if !producing.contains_key(gatherer) {
+                    producing.insert(gatherer.to_string(), false);
                     queue.push(gatherer.to_string());
                 }
             }
@@ -1344,6 +1355,8 @@ struct Gathered {
     visited: BTreeSet<String>,
     /// Whether a prerequisite lay deeper than [`MAX_PREREQUISITE_DEPTH`].
     too_deep: bool,
+    /// Whether a command runs `go test`.
+    runs_tests: bool,
 }
 
 /// Gathers the commands of a makefile's targets.
@@ -1388,6 +1401,7 @@ impl Gatherer<'_> {
                 return;
             }
             let effects = self.finder.effects(&line, notes);
+            gathered.runs_tests |= effects.runs_tests;
             built.extend(effects.outputs);
             gathered.lines.push(line);
             for make in &effects.makes {
@@ -1960,7 +1974,11 @@ static:
 
     #[test]
     fn a_target_that_only_gathers_another_builds_what_it_builds() {
-        let makefile = "all: build\n\nbuild:\n\tgo build -o bin/app ./cmd/app\n\ninstall: build\n\tinstall -m 0755 bin/app /usr/local/bin/app\n";
+        // Neither `install`, which has commands of its own, nor `test`,
+        // which runs the tests, is a way to build it.
+        let makefile = "all: build\n\nbuild:\n\tgo build -o bin/app ./cmd/app\n\n\
+                        install: build\n\tinstall -m 0755 bin/app /usr/local/bin/app\n\n\
+                        test: build unit\nunit:\n\tgo test ./...\n";
         let (found, _) = entries(&[("Makefile", makefile)], "app");
         assert_eq!(
             found,
