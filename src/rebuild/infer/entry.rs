@@ -676,6 +676,8 @@ fn sub_make(args: &[&str], makefile: Option<&str>) -> Result<SubMake, String> {
 // ----------------------------------------------------------------- scripts
 
 /// The build script at `path` as an entry point, when it builds the binary.
+/// Its plain variables (`OUT=bin`, `OUT=${OUT:-bin}`) are read as it sets
+/// them, top to bottom.
 fn script_entry(
     path: &str,
     text: &str,
@@ -683,15 +685,34 @@ fn script_entry(
     notes: &mut Notes<'_>,
 ) -> Option<EntryPoint> {
     let joined = text.replace("\\\r\n", "").replace("\\\n", "");
-    let lines: Vec<&str> = joined
+    let mut lines: Vec<&str> = joined
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .take(MAX_BUILD_LINES)
         .collect();
-    let output = lines
-        .iter()
-        .find_map(|line| finder.effects(line, notes).outputs.into_iter().next())?;
+    if lines.len() > MAX_BUILD_LINES {
+        notes.push(format!(
+            "build entry point: {path} has more than {MAX_BUILD_LINES} command lines; the rest was not read"
+        ));
+        lines.truncate(MAX_BUILD_LINES);
+    }
+    let mut vars = BTreeMap::new();
+    let mut output = None;
+    for line in &lines {
+        if let Some((name, value)) = shell_assignment(line, &vars) {
+            match value {
+                Some(value) => vars.insert(name, value),
+                None => vars.remove(&name),
+            };
+            continue;
+        }
+        let effects = finder.effects(&substitute(line, &vars), notes);
+        if let Some(built) = effects.outputs.into_iter().next() {
+            output = Some(built);
+            break;
+        }
+    }
+    let output = output?;
     Some(EntryPoint {
         command: vec!["sh".into(), path.into()],
         file: path.into(),
@@ -700,6 +721,71 @@ fn script_entry(
         output,
         build_text: lines.join("\n"),
     })
+}
+
+/// A line that only sets a shell variable: its name, and its value when
+/// it is plain (no expansion but `${NAME:-plain}` of itself).
+fn shell_assignment(
+    line: &str,
+    vars: &BTreeMap<String, String>,
+) -> Option<(String, Option<String>)> {
+    let line = line.strip_prefix("export ").unwrap_or(line);
+    let tokens = tokens(line);
+    let [Token::Word(word)] = tokens.as_slice() else {
+        return None;
+    };
+    let (name, value) = assignment(word)?;
+    if !value.contains(['$', '`']) {
+        return Some((name.to_string(), Some(value.to_string())));
+    }
+    let fallback = [":-", ":=", "-", "="].iter().find_map(|op| {
+        value
+            .strip_prefix("${")?
+            .strip_suffix('}')?
+            .strip_prefix(name)?
+            .strip_prefix(op)
+            .filter(|fallback| !fallback.contains(['$', '`', '}']))
+    });
+    let value = match (vars.get(name), fallback) {
+        (Some(set), Some(_)) => Some(set.clone()),
+        (None, Some(fallback)) => Some(fallback.to_string()),
+        (_, None) => None,
+    };
+    Some((name.to_string(), value))
+}
+
+/// `line` with `$NAME` and `${NAME}` of the known `vars` replaced.
+fn substitute(line: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find('$') {
+        out.push_str(rest.get(..at).unwrap_or(""));
+        let after = rest.get(at + 1..).unwrap_or("");
+        let (name, len) = match after.strip_prefix('{') {
+            Some(braced) => match braced.find('}') {
+                Some(end) => (braced.get(..end).unwrap_or(""), end + 2),
+                None => ("", 0),
+            },
+            None => {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (after.get(..end).unwrap_or(""), end)
+            }
+        };
+        match vars.get(name) {
+            Some(value) => {
+                out.push_str(value);
+                rest = after.get(len..).unwrap_or("");
+            }
+            None => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 // ---------------------------------------------------------------- makefile
@@ -2233,13 +2319,34 @@ again:
 
     #[test]
     fn a_script_output_under_an_unknown_directory_is_noted_and_skipped() {
-        let script = "OUT=${OUT:-dist}\ngo build -o \"$OUT\"/app ./cmd/app\n";
+        let script = "OUT=$(mktemp -d)\ngo build -o \"$OUT\"/app ./cmd/app\n";
         let (found, notes) = entries(&[("hack/build.sh", script)], "app");
         assert_eq!(found, []);
         assert_eq!(
             notes,
             ["build entry point: cannot tell where `go build -o \"$OUT\"/app ./cmd/app` puts $OUT/app"]
         );
+    }
+
+    #[test]
+    fn a_script_output_under_a_plain_variable_is_placed() {
+        let script = "#!/bin/sh\nOUT=${OUT:-dist}\nexport NAME=app\nmkdir -p \"$OUT\"\n\
+                      go build -o \"${OUT}/$NAME\" ./cmd/app\n";
+        let (found, notes) = entries(&[("script/build", script)], "app");
+        assert_eq!(
+            found,
+            [EntryPoint {
+                command: vec!["sh".into(), "script/build".into()],
+                file: "script/build".into(),
+                target: None,
+                default: true,
+                output: "dist/app".into(),
+                build_text: "OUT=${OUT:-dist}\nexport NAME=app\nmkdir -p \"$OUT\"\n\
+                             go build -o \"${OUT}/$NAME\" ./cmd/app"
+                    .into(),
+            }]
+        );
+        assert_eq!(notes, Vec::<String>::new());
     }
 
     #[test]
