@@ -37,6 +37,8 @@ pub const MAX_BUILD_LINES: usize = 1_000;
 pub const MAX_PREREQUISITE_DEPTH: usize = 32;
 /// Most targets of one makefile read as entry points.
 pub const MAX_ENTRY_POINTS: usize = 64;
+/// Most notes given; one more says how many were left out.
+pub const MAX_NOTES: usize = 32;
 
 /// A way the project's own build makes the image binary: a Makefile
 /// target, or a build script.
@@ -86,14 +88,18 @@ pub fn entry_points(
     if !is_plain_name(binary_name) || binary_name.contains('/') {
         return Vec::new();
     }
-    let module = read_bounded(files, "go.mod", notes).and_then(|text| module_path(&text));
-    let mut notes = Notes(notes);
+    let mut notes = Notes {
+        out: notes,
+        seen: BTreeSet::new(),
+        left_out: 0,
+    };
+    let module = read_bounded(files, "go.mod", &mut notes).and_then(|text| module_path(&text));
     let mut entries = Vec::new();
     let makefile = MAKEFILES
         .iter()
         .find_map(|name| files.read(name).map(|bytes| (*name, bytes)));
     if let Some((file, bytes)) = makefile {
-        if let Some(text) = bounded_text(file, bytes, notes.0) {
+        if let Some(text) = bounded_text(file, bytes, &mut notes) {
             let finder = Finder {
                 binary: binary_name,
                 module: module.as_deref(),
@@ -104,7 +110,7 @@ pub fn entry_points(
         }
     }
     for script in BUILD_SCRIPTS {
-        if let Some(text) = read_bounded(files, script, notes.0) {
+        if let Some(text) = read_bounded(files, script, &mut notes) {
             let finder = Finder {
                 binary: binary_name,
                 module: module.as_deref(),
@@ -113,29 +119,47 @@ pub fn entry_points(
             entries.extend(script_entry(script, &text, &finder, &mut notes));
         }
     }
+    if notes.left_out > 0 {
+        notes.out.push(format!(
+            "build entry point: {} more notes were left out",
+            notes.left_out
+        ));
+    }
     entries
 }
 
-/// `notes`, each line once.
-struct Notes<'a>(&'a mut Vec<String>);
+/// The notes being given: each once, at most [`MAX_NOTES`].
+struct Notes<'a> {
+    out: &'a mut Vec<String>,
+    seen: BTreeSet<String>,
+    /// How many more there were.
+    left_out: usize,
+}
 
 impl Notes<'_> {
     fn push(&mut self, note: String) {
-        if !self.0.contains(&note) {
-            self.0.push(note);
+        if self.seen.contains(&note) {
+            return;
+        }
+        if self.seen.len() < MAX_NOTES {
+            self.out.push(note.clone());
+            self.seen.insert(note);
+        } else {
+            self.left_out += 1;
+            self.seen.insert(note);
         }
     }
 }
 
 /// The file at `path` as text, or `None` when it is absent or (with a
 /// note) larger than [`MAX_ENTRY_FILE`].
-fn read_bounded(files: &dyn SourceFiles, path: &str, notes: &mut Vec<String>) -> Option<String> {
+fn read_bounded(files: &dyn SourceFiles, path: &str, notes: &mut Notes<'_>) -> Option<String> {
     bounded_text(path, files.read(path)?, notes)
 }
 
 /// `bytes`, the file at `path`, as text, or `None` (with a note) when they
 /// are more than [`MAX_ENTRY_FILE`].
-fn bounded_text(path: &str, bytes: Vec<u8>, notes: &mut Vec<String>) -> Option<String> {
+fn bounded_text(path: &str, bytes: Vec<u8>, notes: &mut Notes<'_>) -> Option<String> {
     if bytes.len() > MAX_ENTRY_FILE {
         notes.push(format!(
             "build entry point: {path} is larger than {MAX_ENTRY_FILE} bytes and was not read"
@@ -2465,6 +2489,31 @@ odd:
         assert_eq!(found, [make("app", true, "app", "go build -o app .")]);
         assert_eq!(notes, Vec::<String>::new());
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn notes_stop_at_their_limit() {
+        let mut makefile = String::new();
+        for i in 0..MAX_RULES {
+            makefile.push_str(&format!("t{i}:\n\tgo build -o $(shell echo {i})/app .\n"));
+        }
+        let (found, notes) = entries(&[("Makefile", &makefile)], "app");
+        assert_eq!(found, []);
+        assert_eq!(notes.len(), MAX_NOTES + 1);
+        assert_eq!(
+            notes[..2],
+            [
+                "build entry point: cannot tell where `go build -o $(shell echo 0)/app .` puts $(shell echo 0)/app",
+                "build entry point: cannot tell where `go build -o $(shell echo 1)/app .` puts $(shell echo 1)/app",
+            ]
+        );
+        assert_eq!(
+            notes[MAX_NOTES],
+            format!(
+                "build entry point: {} more notes were left out",
+                MAX_RULES - MAX_NOTES
+            )
+        );
     }
 
     #[test]
