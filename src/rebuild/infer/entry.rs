@@ -398,10 +398,7 @@ impl Finder<'_> {
             match file_name(program) {
                 "cd" => {
                     let to = args.first().copied().unwrap_or("");
-                    dir = match (dir, to.contains('$')) {
-                        (Some(from), false) => normalise(to).map(|to| join(&from, &to)),
-                        _ => None,
-                    };
+                    dir = change_dir(dir.as_deref(), to);
                 }
                 "make" | "gmake" => match sub_make(args, self.makefile) {
                     Ok(make) => effects.makes.push(make),
@@ -499,11 +496,9 @@ impl Finder<'_> {
                 _ => {}
             }
         }
-        let dir = match (dir, change_dir) {
-            (Some(dir), Some(to)) if !to.contains('$') => normalise(to).map(|to| join(dir, &to)),
-            (Some(_), Some(_)) => None,
-            (dir, None) => dir.map(str::to_string),
-            (None, Some(_)) => None,
+        let dir = match change_dir {
+            Some(to) => self::change_dir(dir, to),
+            None => dir.map(str::to_string),
         };
         let package_name = match packages.as_slice() {
             [] => self.package_name(".", dir.as_deref()),
@@ -575,6 +570,25 @@ enum Place {
     Resolved(String),
     /// As written: not under the root, or not known.
     Unresolved(String),
+}
+
+/// The directory `cd TO` (or `go -C TO`) moves to from `from` (`None`:
+/// unknown), root-relative (`""`: the root).
+fn change_dir(from: Option<&str>, to: &str) -> Option<String> {
+    let rooted = ROOT_NAMES
+        .iter()
+        .find_map(|root| to.strip_prefix(root))
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'));
+    let (from, to) = match rooted {
+        Some(rest) => ("", rest.trim_start_matches('/')),
+        // `cd` alone goes home.
+        None if to.is_empty() || to.starts_with('/') || to.contains('$') => return None,
+        None => (from?, to),
+    };
+    if to.split('/').all(|part| part.is_empty() || part == ".") {
+        return Some(from.to_string());
+    }
+    normalise(to).map(|to| join(from, &to))
 }
 
 /// `dir/path`, or `path` at the root.
@@ -2140,6 +2154,8 @@ rooted:
 \tgo build -o \"$(CURDIR)/dist/app\" ./cmd/app
 with-c:
 \t$(CC) -O2 -o build/app main.c
+rooted-cd:
+\tcd $(CURDIR)/tools && cd . && go build -o ./app .
 ";
         let go_mod = "module example.com/app/v2\n\ngo 1.22\n";
         let (found, notes) = entries(&[("Makefile", makefile), ("go.mod", go_mod)], "app");
@@ -2156,6 +2172,7 @@ with-c:
                 ("into-dir", "out/app", false),
                 ("rooted", "dist/app", false),
                 ("with-c", "build/app", false),
+                ("rooted-cd", "tools/app", false),
             ]
         );
         assert_eq!(found[0].command, ["make"]);
