@@ -37,6 +37,12 @@ pub const MAX_BUILD_LINES: usize = 1_000;
 pub const MAX_PREREQUISITE_DEPTH: usize = 32;
 /// Most targets of one makefile read as entry points.
 pub const MAX_ENTRY_POINTS: usize = 64;
+/// Most targets one rule line gives a recipe to.
+pub const MAX_RULE_TARGETS: usize = 256;
+/// Most targets read from a makefile.
+pub const MAX_TARGETS: usize = 20_000;
+/// Most prerequisites a target has.
+pub const MAX_PREREQUISITES: usize = 1_000;
 /// Most notes given; one more says how many were left out.
 pub const MAX_NOTES: usize = 32;
 
@@ -858,10 +864,9 @@ enum TargetVar {
 #[derive(Debug, Default)]
 struct Rule {
     prerequisites: Vec<String>,
-    /// The raw recipe lines (the last rule with a recipe wins, as in make).
-    recipe: Vec<String>,
-    /// Whether the latest rule has not given recipe lines yet.
-    fresh: bool,
+    /// Its recipe in [`Makefile::recipes`] (the last rule with a recipe
+    /// wins, as in make).
+    recipe: Option<usize>,
 }
 
 /// An assignment operator.
@@ -879,6 +884,9 @@ enum Op {
 struct Makefile {
     vars: BTreeMap<String, Var>,
     rules: BTreeMap<String, Rule>,
+    /// The raw recipe lines of each rule line that has them, shared by its
+    /// targets.
+    recipes: Vec<Vec<String>>,
     /// Targets with rules, in the order the file first gives them.
     order: Vec<String>,
     target_vars: BTreeMap<String, BTreeMap<String, TargetVar>>,
@@ -924,7 +932,8 @@ impl Makefile {
             .map(|l| l.strip_suffix('\r').unwrap_or(l))
             .collect();
         let mut conditionals: Vec<Conditional> = Vec::new();
-        let mut current: Option<Vec<String>> = None;
+        // The targets of the rule being read, and its recipe once it has one.
+        let mut current: Option<(Vec<String>, Option<usize>)> = None;
         let mut rules = 0usize;
         let mut i = 0;
         while let Some(&line) = lines.get(i) {
@@ -938,14 +947,10 @@ impl Makefile {
                     recipe.pop();
                     recipe.push_str(next.strip_prefix('\t').unwrap_or(next));
                 }
-                if let (true, Some(targets)) = (active, &current) {
-                    for target in targets {
-                        let rule = makefile.rules.entry(target.clone()).or_default();
-                        if rule.fresh {
-                            rule.recipe.clear();
-                            rule.fresh = false;
-                        }
-                        rule.recipe.push(recipe.clone());
+                if let (true, Some((targets, index))) = (active, &mut current) {
+                    let index = *index.get_or_insert_with(|| makefile.new_recipe(targets));
+                    if let Some(lines) = makefile.recipes.get_mut(index) {
+                        lines.push(recipe);
                     }
                 }
                 continue;
@@ -1021,7 +1026,7 @@ impl Makefile {
                         ));
                         break;
                     }
-                    current = Some(makefile.rule(targets, rest));
+                    current = Some(makefile.rule(targets, rest, file, notes));
                 }
                 Statement::Other => {}
             }
@@ -1185,9 +1190,28 @@ impl Makefile {
         self.vars.insert(name, var);
     }
 
+    /// A new, empty recipe for `targets`; its index in [`Makefile::recipes`].
+    fn new_recipe(&mut self, targets: &[String]) -> usize {
+        let index = self.recipes.len();
+        self.recipes.push(Vec::new());
+        for target in targets {
+            if let Some(rule) = self.rules.get_mut(target) {
+                rule.recipe = Some(index);
+            }
+        }
+        index
+    }
+
     /// A rule line: records its targets' prerequisites or target-specific
-    /// variable; returns the targets its recipe lines go to.
-    fn rule(&mut self, targets: &str, rest: &str) -> Vec<String> {
+    /// variable; returns the targets its recipe lines go to, and the recipe
+    /// it gave them on the line (`target: ; command`).
+    fn rule(
+        &mut self,
+        targets: &str,
+        rest: &str,
+        file: &str,
+        notes: &mut Notes<'_>,
+    ) -> (Vec<String>, Option<usize>) {
         let targets = self.expand_now(targets);
         let targets: Vec<String> = targets.split_whitespace().map(str::to_string).collect();
         let rest = rest.strip_prefix(':').unwrap_or(rest);
@@ -1232,14 +1256,14 @@ impl Makefile {
                 };
                 vars.insert(name.clone(), merged);
             }
-            return Vec::new();
+            return (Vec::new(), None);
         }
         let (prerequisites, inline) = match split_top_level(rest, ';') {
             Some((before, after)) => (before, Some(after)),
             None => (rest, None),
         };
         if split_top_level(prerequisites, ':').is_some() {
-            return Vec::new();
+            return (Vec::new(), None);
         }
         if self.first_target.is_none() {
             self.first_target = targets
@@ -1253,20 +1277,51 @@ impl Makefile {
             .filter(|p| *p != "|")
             .map(str::to_string)
             .collect();
-        let targets: Vec<String> = targets.into_iter().filter(|t| ordinary_target(t)).collect();
+        let mut targets: Vec<String> = targets.into_iter().filter(|t| ordinary_target(t)).collect();
+        if targets.len() > MAX_RULE_TARGETS {
+            notes.push(format!(
+                "build entry point: {file}: a rule has more than {MAX_RULE_TARGETS} targets; only the first were read"
+            ));
+            targets.truncate(MAX_RULE_TARGETS);
+        }
+        let room = MAX_TARGETS.saturating_sub(self.order.len());
+        let new = targets
+            .iter()
+            .filter(|t| !self.rules.contains_key(*t))
+            .count();
+        if new > room {
+            notes.push(format!(
+                "build entry point: {file} has more than {MAX_TARGETS} targets; the rest were not read"
+            ));
+            let mut kept = 0;
+            targets.retain(|t| {
+                let keep = self.rules.contains_key(t) || kept < room;
+                kept += usize::from(!self.rules.contains_key(t) && keep);
+                keep
+            });
+        }
         for target in &targets {
             let rule = self.rules.entry(target.clone()).or_insert_with(|| {
                 self.order.push(target.clone());
                 Rule::default()
             });
-            rule.prerequisites.extend(prerequisites.iter().cloned());
-            rule.fresh = true;
-            if let Some(inline) = inline {
-                rule.recipe = vec![inline.to_string()];
-                rule.fresh = false;
+            let room = MAX_PREREQUISITES.saturating_sub(rule.prerequisites.len());
+            if prerequisites.len() > room {
+                notes.push(format!(
+                    "build entry point: {file}: `{target}` has more than {MAX_PREREQUISITES} prerequisites; only the first were read"
+                ));
             }
+            rule.prerequisites
+                .extend(prerequisites.iter().take(room).cloned());
         }
-        targets
+        let inline = inline.map(|command| {
+            let index = self.new_recipe(&targets);
+            if let Some(lines) = self.recipes.get_mut(index) {
+                lines.push(command.to_string());
+            }
+            index
+        });
+        (targets, inline)
     }
 
     /// `text` expanded with the variables defined so far.
@@ -1440,10 +1495,15 @@ impl Makefile {
     /// The recipe lines of `target`, expanded, one command each, without
     /// make's `@-+` prefixes, blank lines and shell comments.
     fn recipe_lines(&self, target: &str, expander: &Expander<'_>) -> Vec<String> {
-        let Some(rule) = self.rules.get(target) else {
+        let Some(recipe) = self
+            .rules
+            .get(target)
+            .and_then(|rule| rule.recipe)
+            .and_then(|index| self.recipes.get(index))
+        else {
             return Vec::new();
         };
-        rule.recipe
+        recipe
             .iter()
             .flat_map(|line| {
                 expander
@@ -2530,6 +2590,34 @@ odd:
                 "build entry point: {} more notes were left out",
                 MAX_RULES - MAX_NOTES
             )
+        );
+    }
+
+    #[test]
+    fn a_rule_with_too_many_targets_and_prerequisites_is_read_in_part() {
+        let names = |prefix: &str| -> String {
+            (0..40_000)
+                .map(|i| format!("{prefix}{i} "))
+                .collect::<String>()
+        };
+        let makefile = format!("{}: {}\n\tgo build -o app .\n", names("t"), names("p"));
+        let (found, notes) = entries(&[("Makefile", &makefile)], "app");
+        assert_eq!(found.len(), MAX_ENTRY_POINTS);
+        assert_eq!(found[0], make("t0", true, "app", "go build -o app ."));
+        assert_eq!(found[1], make("t1", false, "app", "go build -o app ."));
+        assert_eq!(notes.len(), MAX_NOTES + 1);
+        assert_eq!(
+            notes[..2],
+            [
+                format!(
+                    "build entry point: Makefile: a rule has more than {MAX_RULE_TARGETS} targets; \
+                     only the first were read"
+                ),
+                format!(
+                    "build entry point: Makefile: `t0` has more than {MAX_PREREQUISITES} prerequisites; \
+                     only the first were read"
+                ),
+            ]
         );
     }
 
