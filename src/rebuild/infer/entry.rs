@@ -1136,7 +1136,11 @@ impl Makefile {
     }
 
     /// Marks `name` exported, everywhere or for `target`'s commands.
+    /// At most [`MAX_BUILD_LINES`] are kept.
     fn export(&mut self, name: &str, target: Option<&str>) {
+        if self.exported.len() >= MAX_BUILD_LINES {
+            return;
+        }
         let entry = (name.to_string(), target.map(str::to_string));
         if !self.exported.contains(&entry) {
             self.exported.push(entry);
@@ -1222,7 +1226,11 @@ impl Makefile {
         if let Statement::Assign(name, op, value) = split_statement(strip_modifiers(rest)) {
             let name = self.expand_now(name.trim());
             if exported {
-                for target in targets.iter().filter(|t| ordinary_target(t)) {
+                for target in targets
+                    .iter()
+                    .filter(|t| ordinary_target(t))
+                    .take(MAX_RULE_TARGETS)
+                {
                     self.export(&name, Some(target));
                 }
             }
@@ -1242,7 +1250,11 @@ impl Makefile {
                     value: format!("$(shell {})", value.trim_start()),
                 }),
             };
-            for target in targets.iter().filter(|t| ordinary_target(t)) {
+            for target in targets
+                .iter()
+                .filter(|t| ordinary_target(t))
+                .take(MAX_RULE_TARGETS)
+            {
                 let vars = self.target_vars.entry(target.clone()).or_default();
                 let merged = match (vars.remove(&name), var.clone()) {
                     (Some(TargetVar::Append(old)), TargetVar::Append(new)) => {
@@ -2619,6 +2631,17 @@ odd:
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn exported_variables_are_bounded() {
+        let names: String = (0..100_000).map(|i| format!(" V{i}")).collect();
+        let makefile = format!("export{names}\napp:\n\tgo build -o app .\n");
+        let (found, _) = entries(&[("Makefile", &makefile)], "app");
+        let lines: Vec<&str> = found[0].build_text.lines().collect();
+        assert_eq!(lines.len(), MAX_BUILD_LINES + 1);
+        assert_eq!(lines[..2], ["export V0=", "export V1="]);
+        assert_eq!(lines[MAX_BUILD_LINES], "go build -o app .");
     }
 
     #[test]
