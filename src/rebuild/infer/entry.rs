@@ -1148,7 +1148,7 @@ impl Makefile {
     }
 
     /// The `export NAME=value` lines of the variables `target`'s commands
-    /// get from the makefile.
+    /// get from the makefile: those exported and defined.
     fn export_lines(&self, target: &str) -> Vec<String> {
         let scopes = [target.to_string()];
         let no_overrides = BTreeMap::new();
@@ -1158,6 +1158,7 @@ impl Makefile {
             .iter()
             .filter(|(_, only)| only.as_deref().is_none_or(|only| only == target))
             .filter(|(name, _)| seen.insert(name.as_str()))
+            .filter(|(name, _)| expander.defined(name, scopes.len()))
             .take(MAX_BUILD_LINES)
             .map(|(name, _)| format!("export {name}={}", expander.expand(&format!("$({name})"))))
             .collect()
@@ -2635,13 +2636,17 @@ odd:
 
     #[test]
     fn exported_variables_are_bounded() {
-        let names: String = (0..100_000).map(|i| format!(" V{i}")).collect();
-        let makefile = format!("export{names}\napp:\n\tgo build -o app .\n");
+        let exports: String = (0..40_000)
+            .map(|i| format!("export V{i} = {i}\n"))
+            .collect();
+        let makefile = format!("export UNDEFINED\n{exports}app:\n\tgo build -o app .\n");
         let (found, _) = entries(&[("Makefile", &makefile)], "app");
+        // The first MAX_BUILD_LINES exports are kept; UNDEFINED, one of
+        // them, is not written: 999 lines, then the command.
         let lines: Vec<&str> = found[0].build_text.lines().collect();
-        assert_eq!(lines.len(), MAX_BUILD_LINES + 1);
-        assert_eq!(lines[..2], ["export V0=", "export V1="]);
-        assert_eq!(lines[MAX_BUILD_LINES], "go build -o app .");
+        assert_eq!(lines.len(), MAX_BUILD_LINES);
+        assert_eq!(lines[..2], ["export V0=0", "export V1=1"]);
+        assert_eq!(lines[MAX_BUILD_LINES - 1], "go build -o app .");
     }
 
     #[test]
