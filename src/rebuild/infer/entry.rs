@@ -37,6 +37,14 @@ pub const MAX_BUILD_LINES: usize = 1_000;
 pub const MAX_PREREQUISITE_DEPTH: usize = 32;
 /// Most targets of one makefile read as entry points.
 pub const MAX_ENTRY_POINTS: usize = 64;
+/// Most targets one rule line gives a recipe to.
+pub const MAX_RULE_TARGETS: usize = 256;
+/// Most targets read from a makefile.
+pub const MAX_TARGETS: usize = 20_000;
+/// Most prerequisites a target has.
+pub const MAX_PREREQUISITES: usize = 1_000;
+/// Most notes given; one more says how many were left out.
+pub const MAX_NOTES: usize = 32;
 
 /// A way the project's own build makes the image binary: a Makefile
 /// target, or a build script.
@@ -75,7 +83,8 @@ pub struct EntryPoint {
 /// when it is named after the binary (`app`, `bin/app`), when its own
 /// recipe builds it (`go build -o PATH`, `go build PKG`, `cc -o PATH`,
 /// also after `cd DIR &&`), or when it has no commands of its own but
-/// prerequisites or `$(MAKE) TARGET` calls that do (`all: build`).
+/// prerequisites or `$(MAKE) TARGET` calls that do (`all: build`), but
+/// for one that also runs `go test` (`test: build unit`).
 /// `notes` gets one line per thing skipped that a reader should know.
 pub fn entry_points(
     files: &dyn SourceFiles,
@@ -85,50 +94,78 @@ pub fn entry_points(
     if !is_plain_name(binary_name) || binary_name.contains('/') {
         return Vec::new();
     }
-    let module = read_bounded(files, "go.mod", notes).and_then(|text| module_path(&text));
-    let finder = Finder {
-        binary: binary_name,
-        module: module.as_deref(),
+    let mut notes = Notes {
+        out: notes,
+        seen: BTreeSet::new(),
+        left_out: 0,
     };
-    let mut notes = Notes(notes);
+    let module = read_bounded(files, "go.mod", &mut notes).and_then(|text| module_path(&text));
     let mut entries = Vec::new();
     let makefile = MAKEFILES
         .iter()
         .find_map(|name| files.read(name).map(|bytes| (*name, bytes)));
     if let Some((file, bytes)) = makefile {
-        if let Some(text) = bounded_text(file, bytes, notes.0) {
+        if let Some(text) = bounded_text(file, bytes, &mut notes) {
+            let finder = Finder {
+                binary: binary_name,
+                module: module.as_deref(),
+                makefile: Some(file),
+            };
             let makefile = Makefile::parse(&text, file, &mut notes);
             entries.extend(makefile.entry_points(file, &finder, &mut notes));
         }
     }
     for script in BUILD_SCRIPTS {
-        if let Some(text) = read_bounded(files, script, notes.0) {
+        if let Some(text) = read_bounded(files, script, &mut notes) {
+            let finder = Finder {
+                binary: binary_name,
+                module: module.as_deref(),
+                makefile: None,
+            };
             entries.extend(script_entry(script, &text, &finder, &mut notes));
         }
+    }
+    if notes.left_out > 0 {
+        notes.out.push(format!(
+            "build entry point: {} more notes were left out",
+            notes.left_out
+        ));
     }
     entries
 }
 
-/// `notes`, each line once.
-struct Notes<'a>(&'a mut Vec<String>);
+/// The notes being given: each once, at most [`MAX_NOTES`].
+struct Notes<'a> {
+    out: &'a mut Vec<String>,
+    seen: BTreeSet<String>,
+    /// How many more there were.
+    left_out: usize,
+}
 
 impl Notes<'_> {
     fn push(&mut self, note: String) {
-        if !self.0.contains(&note) {
-            self.0.push(note);
+        if self.seen.contains(&note) {
+            return;
+        }
+        if self.seen.len() < MAX_NOTES {
+            self.out.push(note.clone());
+            self.seen.insert(note);
+        } else {
+            self.left_out += 1;
+            self.seen.insert(note);
         }
     }
 }
 
 /// The file at `path` as text, or `None` when it is absent or (with a
 /// note) larger than [`MAX_ENTRY_FILE`].
-fn read_bounded(files: &dyn SourceFiles, path: &str, notes: &mut Vec<String>) -> Option<String> {
+fn read_bounded(files: &dyn SourceFiles, path: &str, notes: &mut Notes<'_>) -> Option<String> {
     bounded_text(path, files.read(path)?, notes)
 }
 
 /// `bytes`, the file at `path`, as text, or `None` (with a note) when they
 /// are more than [`MAX_ENTRY_FILE`].
-fn bounded_text(path: &str, bytes: Vec<u8>, notes: &mut Vec<String>) -> Option<String> {
+fn bounded_text(path: &str, bytes: Vec<u8>, notes: &mut Notes<'_>) -> Option<String> {
     if bytes.len() > MAX_ENTRY_FILE {
         notes.push(format!(
             "build entry point: {path} is larger than {MAX_ENTRY_FILE} bytes and was not read"
@@ -332,6 +369,8 @@ struct LineEffects {
     makes: Vec<SubMake>,
     /// Whether it runs anything other than those makes.
     other_commands: bool,
+    /// Whether it runs `go test`.
+    runs_tests: bool,
 }
 
 /// Finds the files of one binary name that commands build.
@@ -339,6 +378,8 @@ struct Finder<'a> {
     binary: &'a str,
     /// The module path of the root's `go.mod`, naming what `go build .` makes.
     module: Option<&'a str>,
+    /// The makefile whose commands these are, which `$(MAKE) -f` may name.
+    makefile: Option<&'a str>,
 }
 
 impl Finder<'_> {
@@ -363,12 +404,9 @@ impl Finder<'_> {
             match file_name(program) {
                 "cd" => {
                     let to = args.first().copied().unwrap_or("");
-                    dir = match (dir, to.contains('$')) {
-                        (Some(from), false) => normalise(to).map(|to| join(&from, &to)),
-                        _ => None,
-                    };
+                    dir = change_dir(dir.as_deref(), to);
                 }
-                "make" | "gmake" => match sub_make(args) {
+                "make" | "gmake" => match sub_make(args, self.makefile) {
                     Ok(make) => effects.makes.push(make),
                     Err(why) => {
                         notes.push(format!(
@@ -378,10 +416,23 @@ impl Finder<'_> {
                         effects.other_commands = true;
                     }
                 },
-                "go" if args.first() == Some(&"build") => {
+                "go" => {
                     effects.other_commands = true;
-                    let built = self.go_build(args.get(1..).unwrap_or_default(), dir.as_deref());
-                    self.take(built, line, &mut effects, notes);
+                    // `go -C DIR build`: -C comes before the command.
+                    let (change_dir, command) = match args {
+                        ["-C", to, rest @ ..] => (vec!["-C", *to], rest),
+                        [flag, rest @ ..] if flag.starts_with("-C=") => (vec![*flag], rest),
+                        _ => (Vec::new(), args),
+                    };
+                    effects.runs_tests |= command.first() == Some(&"test");
+                    if let Some((&"build", build)) = command.split_first() {
+                        let build: Vec<&str> = change_dir
+                            .into_iter()
+                            .chain(build.iter().copied())
+                            .collect();
+                        let built = self.go_build(&build, dir.as_deref());
+                        self.take(built, line, &mut effects, notes);
+                    }
                 }
                 name if is_c_compiler(name) => {
                     effects.other_commands = true;
@@ -451,11 +502,9 @@ impl Finder<'_> {
                 _ => {}
             }
         }
-        let dir = match (dir, change_dir) {
-            (Some(dir), Some(to)) if !to.contains('$') => normalise(to).map(|to| join(dir, &to)),
-            (Some(_), Some(_)) => None,
-            (dir, None) => dir.map(str::to_string),
-            (None, Some(_)) => None,
+        let dir = match change_dir {
+            Some(to) => self::change_dir(dir, to),
+            None => dir.map(str::to_string),
         };
         let package_name = match packages.as_slice() {
             [] => self.package_name(".", dir.as_deref()),
@@ -529,6 +578,25 @@ enum Place {
     Unresolved(String),
 }
 
+/// The directory `cd TO` (or `go -C TO`) moves to from `from` (`None`:
+/// unknown), root-relative (`""`: the root).
+fn change_dir(from: Option<&str>, to: &str) -> Option<String> {
+    let rooted = ROOT_NAMES
+        .iter()
+        .find_map(|root| to.strip_prefix(root))
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'));
+    let (from, to) = match rooted {
+        Some(rest) => ("", rest.trim_start_matches('/')),
+        // `cd` alone goes home.
+        None if to.is_empty() || to.starts_with('/') || to.contains('$') => return None,
+        None => (from?, to),
+    };
+    if to.split('/').all(|part| part.is_empty() || part == ".") {
+        return Some(from.to_string());
+    }
+    normalise(to).map(|to| join(from, &to))
+}
+
 /// `dir/path`, or `path` at the root.
 fn join(dir: &str, path: &str) -> String {
     if dir.is_empty() {
@@ -582,21 +650,63 @@ fn c_output<'a>(args: &[&'a str]) -> Option<&'a str> {
     None
 }
 
-/// The goals and overrides of a `make ARGS` run in this file, or why it is
-/// not one (another directory or makefile).
-fn sub_make(args: &[&str]) -> Result<SubMake, String> {
+/// The goals and overrides of a `make ARGS` run on `makefile` again, or
+/// why it is not one (another directory or makefile). `-C` may name the
+/// root (`$(CURDIR)`), `-f` this makefile, at the root or in the directory
+/// of `$(MAKEFILE_LIST)`.
+fn sub_make(args: &[&str], makefile: Option<&str>) -> Result<SubMake, String> {
     let mut make = SubMake {
         targets: Vec::new(),
         overrides: Vec::new(),
     };
-    for word in args {
-        if ["-C", "--directory", "-f", "--file", "--makefile"]
-            .iter()
-            .any(|flag| word.starts_with(flag))
-        {
-            return Err("it runs make on another directory or makefile".into());
+    let mut words = args.iter();
+    while let Some(&word) = words.next() {
+        let valued = |short: &str, long: &[&str]| -> Option<String> {
+            if word == short || long.contains(&word) {
+                return Some(String::new());
+            }
+            let inline = word
+                .strip_prefix(short)
+                .filter(|v| !v.is_empty())
+                .or_else(|| {
+                    long.iter()
+                        .find_map(|flag| word.strip_prefix(flag).and_then(|v| v.strip_prefix('=')))
+                });
+            inline.map(str::to_string)
+        };
+        let value = |inline: String, words: &mut std::slice::Iter<'_, &str>| {
+            if inline.is_empty() {
+                words.next().map_or_else(String::new, |v| v.to_string())
+            } else {
+                inline
+            }
+        };
+        if let Some(inline) = valued("-C", &["--directory"]) {
+            let dir = value(inline, &mut words);
+            let dir = dir.trim_end_matches('/');
+            if !(dir == "." || ROOT_NAMES.contains(&dir)) {
+                return Err("it runs make in another directory".into());
+            }
+            continue;
         }
-        if word.starts_with('-') {
+        if let Some(inline) = valued("-f", &["--file", "--makefile"]) {
+            let path = value(inline, &mut words);
+            let (dir, name) = path.rsplit_once('/').unwrap_or(("", &path));
+            let this = makefile.is_some_and(|m| m == name)
+                && (dir.is_empty()
+                    || dir == "."
+                    || ROOT_NAMES.contains(&dir)
+                    || dir.contains("MAKEFILE_LIST"));
+            if !this {
+                return Err("it runs make on another makefile".into());
+            }
+            continue;
+        }
+        if ["-I", "-o", "-W", "--include-dir", "--old-file", "--what-if"].contains(&word) {
+            words.next();
+            continue;
+        }
+        if word.starts_with('-') || word.bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }
         match assignment(word) {
@@ -610,6 +720,8 @@ fn sub_make(args: &[&str]) -> Result<SubMake, String> {
 // ----------------------------------------------------------------- scripts
 
 /// The build script at `path` as an entry point, when it builds the binary.
+/// Its plain variables (`OUT=bin`, `OUT=${OUT:-bin}`) are read as it sets
+/// them, top to bottom.
 fn script_entry(
     path: &str,
     text: &str,
@@ -617,15 +729,34 @@ fn script_entry(
     notes: &mut Notes<'_>,
 ) -> Option<EntryPoint> {
     let joined = text.replace("\\\r\n", "").replace("\\\n", "");
-    let lines: Vec<&str> = joined
+    let mut lines: Vec<&str> = joined
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .take(MAX_BUILD_LINES)
         .collect();
-    let output = lines
-        .iter()
-        .find_map(|line| finder.effects(line, notes).outputs.into_iter().next())?;
+    if lines.len() > MAX_BUILD_LINES {
+        notes.push(format!(
+            "build entry point: {path} has more than {MAX_BUILD_LINES} command lines; the rest was not read"
+        ));
+        lines.truncate(MAX_BUILD_LINES);
+    }
+    let mut vars = BTreeMap::new();
+    let mut output = None;
+    for line in &lines {
+        if let Some((name, value)) = shell_assignment(line, &vars) {
+            match value {
+                Some(value) => vars.insert(name, value),
+                None => vars.remove(&name),
+            };
+            continue;
+        }
+        let effects = finder.effects(&substitute(line, &vars), notes);
+        if let Some(built) = effects.outputs.into_iter().next() {
+            output = Some(built);
+            break;
+        }
+    }
+    let output = output?;
     Some(EntryPoint {
         command: vec!["sh".into(), path.into()],
         file: path.into(),
@@ -634,6 +765,71 @@ fn script_entry(
         output,
         build_text: lines.join("\n"),
     })
+}
+
+/// A line that only sets a shell variable: its name, and its value when
+/// it is plain (no expansion but `${NAME:-plain}` of itself).
+fn shell_assignment(
+    line: &str,
+    vars: &BTreeMap<String, String>,
+) -> Option<(String, Option<String>)> {
+    let line = line.strip_prefix("export ").unwrap_or(line);
+    let tokens = tokens(line);
+    let [Token::Word(word)] = tokens.as_slice() else {
+        return None;
+    };
+    let (name, value) = assignment(word)?;
+    if !value.contains(['$', '`']) {
+        return Some((name.to_string(), Some(value.to_string())));
+    }
+    let fallback = [":-", ":=", "-", "="].iter().find_map(|op| {
+        value
+            .strip_prefix("${")?
+            .strip_suffix('}')?
+            .strip_prefix(name)?
+            .strip_prefix(op)
+            .filter(|fallback| !fallback.contains(['$', '`', '}']))
+    });
+    let value = match (vars.get(name), fallback) {
+        (Some(set), Some(_)) => Some(set.clone()),
+        (None, Some(fallback)) => Some(fallback.to_string()),
+        (_, None) => None,
+    };
+    Some((name.to_string(), value))
+}
+
+/// `line` with `$NAME` and `${NAME}` of the known `vars` replaced.
+fn substitute(line: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find('$') {
+        out.push_str(rest.get(..at).unwrap_or(""));
+        let after = rest.get(at + 1..).unwrap_or("");
+        let (name, len) = match after.strip_prefix('{') {
+            Some(braced) => match braced.find('}') {
+                Some(end) => (braced.get(..end).unwrap_or(""), end + 2),
+                None => ("", 0),
+            },
+            None => {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (after.get(..end).unwrap_or(""), end)
+            }
+        };
+        match vars.get(name) {
+            Some(value) => {
+                out.push_str(value);
+                rest = after.get(len..).unwrap_or("");
+            }
+            None => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 // ---------------------------------------------------------------- makefile
@@ -668,10 +864,9 @@ enum TargetVar {
 #[derive(Debug, Default)]
 struct Rule {
     prerequisites: Vec<String>,
-    /// The raw recipe lines (the last rule with a recipe wins, as in make).
-    recipe: Vec<String>,
-    /// Whether the latest rule has not given recipe lines yet.
-    fresh: bool,
+    /// Its recipe in [`Makefile::recipes`] (the last rule with a recipe
+    /// wins, as in make).
+    recipe: Option<usize>,
 }
 
 /// An assignment operator.
@@ -689,6 +884,9 @@ enum Op {
 struct Makefile {
     vars: BTreeMap<String, Var>,
     rules: BTreeMap<String, Rule>,
+    /// The raw recipe lines of each rule line that has them, shared by its
+    /// targets.
+    recipes: Vec<Vec<String>>,
     /// Targets with rules, in the order the file first gives them.
     order: Vec<String>,
     target_vars: BTreeMap<String, BTreeMap<String, TargetVar>>,
@@ -734,7 +932,8 @@ impl Makefile {
             .map(|l| l.strip_suffix('\r').unwrap_or(l))
             .collect();
         let mut conditionals: Vec<Conditional> = Vec::new();
-        let mut current: Option<Vec<String>> = None;
+        // The targets of the rule being read, and its recipe once it has one.
+        let mut current: Option<(Vec<String>, Option<usize>)> = None;
         let mut rules = 0usize;
         let mut i = 0;
         while let Some(&line) = lines.get(i) {
@@ -748,14 +947,10 @@ impl Makefile {
                     recipe.pop();
                     recipe.push_str(next.strip_prefix('\t').unwrap_or(next));
                 }
-                if let (true, Some(targets)) = (active, &current) {
-                    for target in targets {
-                        let rule = makefile.rules.entry(target.clone()).or_default();
-                        if rule.fresh {
-                            rule.recipe.clear();
-                            rule.fresh = false;
-                        }
-                        rule.recipe.push(recipe.clone());
+                if let (true, Some((targets, index))) = (active, &mut current) {
+                    let index = *index.get_or_insert_with(|| makefile.new_recipe(targets));
+                    if let Some(lines) = makefile.recipes.get_mut(index) {
+                        lines.push(recipe);
                     }
                 }
                 continue;
@@ -831,7 +1026,7 @@ impl Makefile {
                         ));
                         break;
                     }
-                    current = Some(makefile.rule(targets, rest));
+                    current = Some(makefile.rule(targets, rest, file, notes));
                 }
                 Statement::Other => {}
             }
@@ -895,7 +1090,7 @@ impl Makefile {
                 let Some((a, b)) = condition_operands(rest) else {
                     return unknown(notes);
                 };
-                let (a, b) = (self.expand_now(a), self.expand_now(b));
+                let (a, b) = (linux(&self.expand_now(a)), linux(&self.expand_now(b)));
                 if a.contains('$') || b.contains('$') {
                     return unknown(notes);
                 }
@@ -941,7 +1136,11 @@ impl Makefile {
     }
 
     /// Marks `name` exported, everywhere or for `target`'s commands.
+    /// At most [`MAX_BUILD_LINES`] are kept.
     fn export(&mut self, name: &str, target: Option<&str>) {
+        if self.exported.len() >= MAX_BUILD_LINES {
+            return;
+        }
         let entry = (name.to_string(), target.map(str::to_string));
         if !self.exported.contains(&entry) {
             self.exported.push(entry);
@@ -949,7 +1148,7 @@ impl Makefile {
     }
 
     /// The `export NAME=value` lines of the variables `target`'s commands
-    /// get from the makefile.
+    /// get from the makefile: those exported and defined.
     fn export_lines(&self, target: &str) -> Vec<String> {
         let scopes = [target.to_string()];
         let no_overrides = BTreeMap::new();
@@ -959,6 +1158,7 @@ impl Makefile {
             .iter()
             .filter(|(_, only)| only.as_deref().is_none_or(|only| only == target))
             .filter(|(name, _)| seen.insert(name.as_str()))
+            .filter(|(name, _)| expander.defined(name, scopes.len()))
             .take(MAX_BUILD_LINES)
             .map(|(name, _)| format!("export {name}={}", expander.expand(&format!("$({name})"))))
             .collect()
@@ -995,9 +1195,28 @@ impl Makefile {
         self.vars.insert(name, var);
     }
 
+    /// A new, empty recipe for `targets`; its index in [`Makefile::recipes`].
+    fn new_recipe(&mut self, targets: &[String]) -> usize {
+        let index = self.recipes.len();
+        self.recipes.push(Vec::new());
+        for target in targets {
+            if let Some(rule) = self.rules.get_mut(target) {
+                rule.recipe = Some(index);
+            }
+        }
+        index
+    }
+
     /// A rule line: records its targets' prerequisites or target-specific
-    /// variable; returns the targets its recipe lines go to.
-    fn rule(&mut self, targets: &str, rest: &str) -> Vec<String> {
+    /// variable; returns the targets its recipe lines go to, and the recipe
+    /// it gave them on the line (`target: ; command`).
+    fn rule(
+        &mut self,
+        targets: &str,
+        rest: &str,
+        file: &str,
+        notes: &mut Notes<'_>,
+    ) -> (Vec<String>, Option<usize>) {
         let targets = self.expand_now(targets);
         let targets: Vec<String> = targets.split_whitespace().map(str::to_string).collect();
         let rest = rest.strip_prefix(':').unwrap_or(rest);
@@ -1008,7 +1227,11 @@ impl Makefile {
         if let Statement::Assign(name, op, value) = split_statement(strip_modifiers(rest)) {
             let name = self.expand_now(name.trim());
             if exported {
-                for target in targets.iter().filter(|t| ordinary_target(t)) {
+                for target in targets
+                    .iter()
+                    .filter(|t| ordinary_target(t))
+                    .take(MAX_RULE_TARGETS)
+                {
                     self.export(&name, Some(target));
                 }
             }
@@ -1028,7 +1251,11 @@ impl Makefile {
                     value: format!("$(shell {})", value.trim_start()),
                 }),
             };
-            for target in targets.iter().filter(|t| ordinary_target(t)) {
+            for target in targets
+                .iter()
+                .filter(|t| ordinary_target(t))
+                .take(MAX_RULE_TARGETS)
+            {
                 let vars = self.target_vars.entry(target.clone()).or_default();
                 let merged = match (vars.remove(&name), var.clone()) {
                     (Some(TargetVar::Append(old)), TargetVar::Append(new)) => {
@@ -1042,14 +1269,14 @@ impl Makefile {
                 };
                 vars.insert(name.clone(), merged);
             }
-            return Vec::new();
+            return (Vec::new(), None);
         }
         let (prerequisites, inline) = match split_top_level(rest, ';') {
             Some((before, after)) => (before, Some(after)),
             None => (rest, None),
         };
         if split_top_level(prerequisites, ':').is_some() {
-            return Vec::new();
+            return (Vec::new(), None);
         }
         if self.first_target.is_none() {
             self.first_target = targets
@@ -1063,20 +1290,51 @@ impl Makefile {
             .filter(|p| *p != "|")
             .map(str::to_string)
             .collect();
-        let targets: Vec<String> = targets.into_iter().filter(|t| ordinary_target(t)).collect();
+        let mut targets: Vec<String> = targets.into_iter().filter(|t| ordinary_target(t)).collect();
+        if targets.len() > MAX_RULE_TARGETS {
+            notes.push(format!(
+                "build entry point: {file}: a rule has more than {MAX_RULE_TARGETS} targets; only the first were read"
+            ));
+            targets.truncate(MAX_RULE_TARGETS);
+        }
+        let room = MAX_TARGETS.saturating_sub(self.order.len());
+        let new = targets
+            .iter()
+            .filter(|t| !self.rules.contains_key(*t))
+            .count();
+        if new > room {
+            notes.push(format!(
+                "build entry point: {file} has more than {MAX_TARGETS} targets; the rest were not read"
+            ));
+            let mut kept = 0;
+            targets.retain(|t| {
+                let keep = self.rules.contains_key(t) || kept < room;
+                kept += usize::from(!self.rules.contains_key(t) && keep);
+                keep
+            });
+        }
         for target in &targets {
             let rule = self.rules.entry(target.clone()).or_insert_with(|| {
                 self.order.push(target.clone());
                 Rule::default()
             });
-            rule.prerequisites.extend(prerequisites.iter().cloned());
-            rule.fresh = true;
-            if let Some(inline) = inline {
-                rule.recipe = vec![inline.to_string()];
-                rule.fresh = false;
+            let room = MAX_PREREQUISITES.saturating_sub(rule.prerequisites.len());
+            if prerequisites.len() > room {
+                notes.push(format!(
+                    "build entry point: {file}: `{target}` has more than {MAX_PREREQUISITES} prerequisites; only the first were read"
+                ));
             }
+            rule.prerequisites
+                .extend(prerequisites.iter().take(room).cloned());
         }
-        targets
+        let inline = inline.map(|command| {
+            let index = self.new_recipe(&targets);
+            if let Some(lines) = self.recipes.get_mut(index) {
+                lines.push(command.to_string());
+            }
+            index
+        });
+        (targets, inline)
     }
 
     /// `text` expanded with the variables defined so far.
@@ -1115,7 +1373,14 @@ impl Makefile {
             );
         let mut entries = Vec::new();
         let mut too_deep = false;
-        for (tried, target) in order.filter(|t| producing.contains(t.as_str())).enumerate() {
+        // A target named `$(CURDIR)/...` cannot be named on make's command
+        // line; it is built as the default goal or as a prerequisite.
+        let runnable = |t: &&String| {
+            producing.contains_key(t.as_str())
+                && target_path(t).is_some()
+                && (!t.contains('$') || Some(*t) == default_goal.as_ref())
+        };
+        for (tried, target) in order.filter(runnable).enumerate() {
             if tried == MAX_ENTRY_POINTS {
                 notes.push(format!(
                     "build entry point: {file}: more than {MAX_ENTRY_POINTS} targets build the binary; only the first {MAX_ENTRY_POINTS} were read"
@@ -1135,10 +1400,15 @@ impl Makefile {
                 ));
             }
             too_deep |= gathered.too_deep;
+            let default = default_goal.as_deref() == Some(target.as_str());
+            // `test: build unit` gathers the build but is for testing.
+            let builds_itself = producing.get(target.as_str()) == Some(&true);
+            if gathered.runs_tests && !default && !builds_itself {
+                continue;
+            }
             let Some(output) = gathered.outputs.into_iter().next() else {
                 continue;
             };
-            let default = default_goal.as_deref() == Some(target.as_str());
             let command = if default {
                 vec!["make".to_string()]
             } else {
@@ -1179,23 +1449,24 @@ impl Makefile {
         entries
     }
 
-    /// The targets that make the binary: those named after it or whose own
-    /// recipe builds it, and those without commands but makes of their own
-    /// whose prerequisites or made targets do.
+    /// The targets that make the binary, each with whether it does itself:
+    /// those named after it or whose own recipe builds it (itself), and
+    /// those without commands but makes of their own whose prerequisites or
+    /// made targets do.
     fn producing(
         &self,
         finder: &Finder<'_>,
         default_goal: Option<&str>,
         notes: &mut Notes<'_>,
-    ) -> BTreeSet<String> {
+    ) -> BTreeMap<String, bool> {
         let no_overrides = BTreeMap::new();
-        let mut producing = BTreeSet::new();
+        let mut producing = BTreeMap::new();
         let mut queue = Vec::new();
         let mut gatherers: BTreeMap<String, Vec<&str>> = BTreeMap::new();
         for target in &self.order {
             let scopes = [target.clone()];
             let expander = Expander::new(self, &scopes, &no_overrides, Some(target));
-            let mut builds = file_name(target) == finder.binary;
+            let mut builds = file_name(target) == finder.binary && target_path(target).is_some();
             let mut only_makes = true;
             let mut next: Vec<String> = self
                 .rules
@@ -1215,7 +1486,7 @@ impl Makefile {
                 }
             }
             if builds {
-                producing.insert(target.clone());
+                producing.insert(target.clone(), true);
                 queue.push(target.clone());
             } else if only_makes {
                 for next in next {
@@ -1225,7 +1496,8 @@ impl Makefile {
         }
         while let Some(done) = queue.pop() {
             for &gatherer in gatherers.get(&done).into_iter().flatten() {
-                if producing.insert(gatherer.to_string()) {
+                if !producing.contains_key(gatherer) {
+                    producing.insert(gatherer.to_string(), false);
                     queue.push(gatherer.to_string());
                 }
             }
@@ -1236,10 +1508,15 @@ impl Makefile {
     /// The recipe lines of `target`, expanded, one command each, without
     /// make's `@-+` prefixes, blank lines and shell comments.
     fn recipe_lines(&self, target: &str, expander: &Expander<'_>) -> Vec<String> {
-        let Some(rule) = self.rules.get(target) else {
+        let Some(recipe) = self
+            .rules
+            .get(target)
+            .and_then(|rule| rule.recipe)
+            .and_then(|index| self.recipes.get(index))
+        else {
             return Vec::new();
         };
-        rule.recipe
+        recipe
             .iter()
             .flat_map(|line| {
                 expander
@@ -1275,6 +1552,8 @@ struct Gathered {
     visited: BTreeSet<String>,
     /// Whether a prerequisite lay deeper than [`MAX_PREREQUISITE_DEPTH`].
     too_deep: bool,
+    /// Whether a command runs `go test`.
+    runs_tests: bool,
 }
 
 /// Gathers the commands of a makefile's targets.
@@ -1319,6 +1598,7 @@ impl Gatherer<'_> {
                 return;
             }
             let effects = self.finder.effects(&line, notes);
+            gathered.runs_tests |= effects.runs_tests;
             built.extend(effects.outputs);
             gathered.lines.push(line);
             for make in &effects.makes {
@@ -1330,16 +1610,25 @@ impl Gatherer<'_> {
             }
         }
         if built.is_empty() && file_name(target) == self.finder.binary {
-            built.extend(normalise(target));
+            built.extend(target_path(target));
         }
         gathered.outputs.extend(built);
     }
 }
 
-/// Whether a target is an ordinary file or phony target: plain bytes, not
-/// special (`.PHONY`), not a pattern, nothing left unexpanded.
+/// Whether a target is an ordinary file or phony target: not special
+/// (`.PHONY`), not a pattern. Only those with plain names are entry points
+/// ([`target_path`]); the others may still build one's prerequisites.
 fn ordinary_target(target: &str) -> bool {
-    normalise(target).is_some() && !is_special(target)
+    !is_special(target) && !target.contains('%')
+}
+
+/// The root-relative path of a target, which may start with `$(CURDIR)/`.
+fn target_path(target: &str) -> Option<String> {
+    let rooted = ROOT_NAMES
+        .iter()
+        .find_map(|root| target.strip_prefix(root)?.strip_prefix('/'));
+    normalise(rooted.unwrap_or(target))
 }
 
 /// Whether a target is one of make's special targets (`.PHONY`,
@@ -1460,6 +1749,15 @@ fn split_top_level(text: &str, separator: char) -> Option<(&str, &str)> {
         }
     }
     None
+}
+
+/// `text` with the function calls that ask for the build's operating
+/// system answered: the images verified are Linux's.
+fn linux(text: &str) -> String {
+    text.replace("$(shell go env GOOS)", "linux")
+        .replace("$(shell $(GO) env GOOS)", "linux")
+        .replace("$(shell uname -s)", "Linux")
+        .replace("$(shell uname)", "Linux")
 }
 
 /// The two operands of `ifeq (a,b)`, `ifeq "a" "b"` or `ifeq 'a' 'b'`.
@@ -1873,7 +2171,11 @@ static:
 
     #[test]
     fn a_target_that_only_gathers_another_builds_what_it_builds() {
-        let makefile = "all: build\n\nbuild:\n\tgo build -o bin/app ./cmd/app\n\ninstall: build\n\tinstall -m 0755 bin/app /usr/local/bin/app\n";
+        // Neither `install`, which has commands of its own, nor `test`,
+        // which runs the tests, is a way to build it.
+        let makefile = "all: build\n\nbuild:\n\tgo build -o bin/app ./cmd/app\n\n\
+                        install: build\n\tinstall -m 0755 bin/app /usr/local/bin/app\n\n\
+                        test: build unit\nunit:\n\tgo test ./...\n";
         let (found, _) = entries(&[("Makefile", makefile)], "app");
         assert_eq!(
             found,
@@ -1925,6 +2227,8 @@ rooted:
 \tgo build -o \"$(CURDIR)/dist/app\" ./cmd/app
 with-c:
 \t$(CC) -O2 -o build/app main.c
+rooted-cd:
+\tcd $(CURDIR)/tools && cd . && go build -o ./app .
 ";
         let go_mod = "module example.com/app/v2\n\ngo 1.22\n";
         let (found, notes) = entries(&[("Makefile", makefile), ("go.mod", go_mod)], "app");
@@ -1941,6 +2245,7 @@ with-c:
                 ("into-dir", "out/app", false),
                 ("rooted", "dist/app", false),
                 ("with-c", "build/app", false),
+                ("rooted-cd", "tools/app", false),
             ]
         );
         assert_eq!(found[0].command, ["make"]);
@@ -1978,7 +2283,7 @@ docs:
         );
         assert_eq!(
             notes,
-            ["build entry point: `make -C docs html` skipped: it runs make on another directory or makefile"]
+            ["build entry point: `make -C docs html` skipped: it runs make in another directory"]
         );
     }
 
@@ -1994,8 +2299,8 @@ endif
 ifdef NOPE
 LDFLAGS += -nope
 endif
-ifeq ($(shell uname),Linux)
-TAGS := linux
+ifeq ($(shell uname -m),x86_64)
+TAGS := amd64
 else
 TAGS := other
 endif
@@ -2010,13 +2315,13 @@ app:
                 "app",
                 true,
                 "app",
-                "go build -tags linux -ldflags '-extldflags -static' -o app ."
+                "go build -tags amd64 -ldflags '-extldflags -static' -o app ."
             )]
         );
         assert_eq!(
             notes,
             [
-                "build entry point: Makefile: `ifeq ($(shell uname),Linux)` cannot be decided here; its first branch was read",
+                "build entry point: Makefile: `ifeq ($(shell uname -m),x86_64)` cannot be decided here; its first branch was read",
                 "build entry point: Makefile: `include extra.mk` not read",
             ]
         );
@@ -2046,6 +2351,49 @@ static:
                 "export CGO_ENABLED=1\nexport GOFLAGS=-mod=vendor\nexport LDFLAGS=-s\n\
                  go build -ldflags \"-s\" -o bin/app ./cmd/app"
             )]
+        );
+        assert_eq!(notes, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_rooted_target_built_by_go_dash_c_is_reached_through_its_gatherers() {
+        // nerdctl's shape: `go -C DIR build`, a `$(CURDIR)/...` target whose
+        // name keeps the quotes the shell removes, and make run on itself.
+        let makefile = "\
+GO ?= go
+GOOS ?= $(shell $(GO) env GOOS)
+ifeq ($(GOOS),windows)
+\tBIN_EXT := .exe
+endif
+BINARY ?= \"app\"
+MAKEFILE_DIR := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+GO_BUILD = CGO_ENABLED=0 $(GO) -C $(MAKEFILE_DIR) build
+all: binaries
+binaries: $(CURDIR)/_output/$(BINARY)$(BIN_EXT)
+$(CURDIR)/_output/$(BINARY)$(BIN_EXT):
+\t$(GO_BUILD) -o $(CURDIR)/_output/$(BINARY)$(BIN_EXT) ./cmd/app
+again:
+\t$(MAKE) -C $(CURDIR) -f $(MAKEFILE_DIR)/Makefile binaries
+";
+        let build =
+            "CGO_ENABLED=0 go -C $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST))))) \
+                     build -o $(CURDIR)/_output/\"app\" ./cmd/app";
+        let (found, notes) = entries(&[("Makefile", makefile)], "app");
+        assert_eq!(
+            found,
+            [
+                make("all", true, "_output/app", build),
+                make("binaries", false, "_output/app", build),
+                make(
+                    "again",
+                    false,
+                    "_output/app",
+                    &format!(
+                        "make -C $(CURDIR) -f $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))\
+                         /Makefile binaries\n{build}"
+                    )
+                ),
+            ]
         );
         assert_eq!(notes, Vec::<String>::new());
     }
@@ -2085,13 +2433,34 @@ static:
 
     #[test]
     fn a_script_output_under_an_unknown_directory_is_noted_and_skipped() {
-        let script = "OUT=${OUT:-dist}\ngo build -o \"$OUT\"/app ./cmd/app\n";
+        let script = "OUT=$(mktemp -d)\ngo build -o \"$OUT\"/app ./cmd/app\n";
         let (found, notes) = entries(&[("hack/build.sh", script)], "app");
         assert_eq!(found, []);
         assert_eq!(
             notes,
             ["build entry point: cannot tell where `go build -o \"$OUT\"/app ./cmd/app` puts $OUT/app"]
         );
+    }
+
+    #[test]
+    fn a_script_output_under_a_plain_variable_is_placed() {
+        let script = "#!/bin/sh\nOUT=${OUT:-dist}\nexport NAME=app\nmkdir -p \"$OUT\"\n\
+                      go build -o \"${OUT}/$NAME\" ./cmd/app\n";
+        let (found, notes) = entries(&[("script/build", script)], "app");
+        assert_eq!(
+            found,
+            [EntryPoint {
+                command: vec!["sh".into(), "script/build".into()],
+                file: "script/build".into(),
+                target: None,
+                default: true,
+                output: "dist/app".into(),
+                build_text: "OUT=${OUT:-dist}\nexport NAME=app\nmkdir -p \"$OUT\"\n\
+                             go build -o \"${OUT}/$NAME\" ./cmd/app"
+                    .into(),
+            }]
+        );
+        assert_eq!(notes, Vec::<String>::new());
     }
 
     #[test]
@@ -2134,6 +2503,7 @@ odd:
             [
                 "build entry point: cannot tell where `go build -o ../../etc/passwd ./cmd/passwd` puts ../../etc/passwd",
                 "build entry point: cannot tell where `go build -o /usr/local/bin/passwd ./cmd/passwd` puts /usr/local/bin/passwd",
+                "build entry point: cannot tell where `go build -o ../passwd .` puts ../passwd",
             ]
         );
         let (found, _) = entries(&[("Makefile", makefile)], "../passwd");
@@ -2147,10 +2517,14 @@ odd:
         let (found, notes) = entries(&[("Makefile", makefile)], "app");
         assert_eq!(
             notes,
-            [format!(
-                "build entry point: Makefile: variable references nested deeper than \
-                 {MAX_EXPANSION_DEPTH} (a variable that refers to itself) were left as written"
-            )]
+            [
+                "build entry point: cannot tell where `go build -o $(A)/app .` puts $(A)/app"
+                    .to_string(),
+                format!(
+                    "build entry point: Makefile: variable references nested deeper than \
+                     {MAX_EXPANSION_DEPTH} (a variable that refers to itself) were left as written"
+                )
+            ]
         );
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].target.as_deref(), Some("app"));
@@ -2205,6 +2579,74 @@ odd:
         assert_eq!(found, [make("app", true, "app", "go build -o app .")]);
         assert_eq!(notes, Vec::<String>::new());
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn notes_stop_at_their_limit() {
+        let mut makefile = String::new();
+        for i in 0..MAX_RULES {
+            makefile.push_str(&format!("t{i}:\n\tgo build -o $(shell echo {i})/app .\n"));
+        }
+        let (found, notes) = entries(&[("Makefile", &makefile)], "app");
+        assert_eq!(found, []);
+        assert_eq!(notes.len(), MAX_NOTES + 1);
+        assert_eq!(
+            notes[..2],
+            [
+                "build entry point: cannot tell where `go build -o $(shell echo 0)/app .` puts $(shell echo 0)/app",
+                "build entry point: cannot tell where `go build -o $(shell echo 1)/app .` puts $(shell echo 1)/app",
+            ]
+        );
+        assert_eq!(
+            notes[MAX_NOTES],
+            format!(
+                "build entry point: {} more notes were left out",
+                MAX_RULES - MAX_NOTES
+            )
+        );
+    }
+
+    #[test]
+    fn a_rule_with_too_many_targets_and_prerequisites_is_read_in_part() {
+        let names = |prefix: &str| -> String {
+            (0..40_000)
+                .map(|i| format!("{prefix}{i} "))
+                .collect::<String>()
+        };
+        let makefile = format!("{}: {}\n\tgo build -o app .\n", names("t"), names("p"));
+        let (found, notes) = entries(&[("Makefile", &makefile)], "app");
+        assert_eq!(found.len(), MAX_ENTRY_POINTS);
+        assert_eq!(found[0], make("t0", true, "app", "go build -o app ."));
+        assert_eq!(found[1], make("t1", false, "app", "go build -o app ."));
+        assert_eq!(notes.len(), MAX_NOTES + 1);
+        assert_eq!(
+            notes[..2],
+            [
+                format!(
+                    "build entry point: Makefile: a rule has more than {MAX_RULE_TARGETS} targets; \
+                     only the first were read"
+                ),
+                format!(
+                    "build entry point: Makefile: `t0` has more than {MAX_PREREQUISITES} prerequisites; \
+                     only the first were read"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn exported_variables_are_bounded() {
+        let exports: String = (0..40_000)
+            .map(|i| format!("export V{i} = {i}\n"))
+            .collect();
+        let makefile = format!("export UNDEFINED\n{exports}app:\n\tgo build -o app .\n");
+        let (found, _) = entries(&[("Makefile", &makefile)], "app");
+        // The first MAX_BUILD_LINES exports are kept; UNDEFINED, one of
+        // them, is not written: 999 lines, then the command.
+        let lines: Vec<&str> = found[0].build_text.lines().collect();
+        assert_eq!(lines.len(), MAX_BUILD_LINES);
+        assert_eq!(lines[..2], ["export V0=0", "export V1=1"]);
+        assert_eq!(lines[MAX_BUILD_LINES - 1], "go build -o app .");
     }
 
     #[test]
