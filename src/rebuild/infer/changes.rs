@@ -117,25 +117,11 @@ fn command_changes(a: &[String], b: &[String]) -> Vec<String> {
             out.push(format!("{flag} {}", parts.join(" and ")));
         }
     }
-    if !added.is_empty() {
-        out.push(format!(
-            "adds {}",
-            added
-                .iter()
-                .map(|w| w.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
-    }
-    if !dropped.is_empty() {
-        out.push(format!(
-            "drops {}",
-            dropped
-                .iter()
-                .map(|w| w.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
+    for (verb, words) in [("adds", &added), ("drops", &dropped)] {
+        if !words.is_empty() {
+            let words: Vec<&str> = words.iter().map(|w| w.as_str()).collect();
+            out.push(format!("{verb} {}", words.join(" ")));
+        }
     }
     out
 }

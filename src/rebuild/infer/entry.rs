@@ -52,7 +52,8 @@ pub const MAX_NOTES: usize = 32;
 pub struct EntryPoint {
     /// What runs it in the checkout's root: `["make"]` for the default
     /// goal, `["make", "static"]`, `["sh", "build.sh"]` (a script is run by
-    /// `sh`, never by its executable bit).
+    /// `sh`, or `bash` when its `#!` line asks for bash, never by its
+    /// executable bit).
     pub command: Vec<String>,
     /// The file it comes from (`Makefile`, `build.sh`).
     pub file: String,
@@ -99,7 +100,8 @@ pub fn entry_points(
         seen: BTreeSet::new(),
         left_out: 0,
     };
-    let module = read_bounded(files, "go.mod", &mut notes).and_then(|text| module_path(&text));
+    let module = read_bounded(files, "go.mod", &mut notes)
+        .and_then(|text| super::go::xvars::module_path(text.as_bytes()));
     let mut entries = Vec::new();
     let makefile = MAKEFILES
         .iter()
@@ -173,15 +175,6 @@ fn bounded_text(path: &str, bytes: Vec<u8>, notes: &mut Notes<'_>) -> Option<Str
         return None;
     }
     Some(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// The module path of a `go.mod`.
-fn module_path(go_mod: &str) -> Option<String> {
-    go_mod.lines().find_map(|line| {
-        let (word, rest) = split_word(line.trim());
-        let path = rest.split("//").next()?.trim().trim_matches('"');
-        (word == "module" && !path.is_empty()).then(|| path.to_string())
-    })
 }
 
 /// Whether `name` has only the bytes a target or output may have:
@@ -719,6 +712,22 @@ fn sub_make(args: &[&str], makefile: Option<&str>) -> Result<SubMake, String> {
 
 // ----------------------------------------------------------------- scripts
 
+/// The shell a script asks for on its `#!` line: `bash` for bash (which
+/// `sh` may not be), else `sh`; never a path the script names.
+fn interpreter(text: &str) -> &'static str {
+    let first = text.lines().next().unwrap_or_default();
+    let asks = first.strip_prefix("#!").map(|rest| {
+        rest.split_whitespace()
+            .find(|w| *w != "/usr/bin/env" && !w.starts_with('-'))
+            .map_or("", |w| w.rsplit('/').next().unwrap_or(w))
+    });
+    if asks == Some("bash") {
+        "bash"
+    } else {
+        "sh"
+    }
+}
+
 /// The build script at `path` as an entry point, when it builds the binary.
 /// Its plain variables (`OUT=bin`, `OUT=${OUT:-bin}`) are read as it sets
 /// them, top to bottom.
@@ -758,7 +767,7 @@ fn script_entry(
     }
     let output = output?;
     Some(EntryPoint {
-        command: vec!["sh".into(), path.into()],
+        command: vec![interpreter(text).into(), path.into()],
         file: path.into(),
         target: None,
         default: true,
@@ -2429,6 +2438,24 @@ again:
             }]
         );
         assert_eq!(notes, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_bash_script_is_run_by_bash() {
+        for first in [
+            "#!/bin/bash",
+            "#!/usr/bin/env bash",
+            "#!/usr/bin/env -S bash -e",
+        ] {
+            let script = format!("{first}\ngo build -o app .\n");
+            let (found, _) = entries(&[("build.sh", &script)], "app");
+            assert_eq!(found[0].command, ["bash", "build.sh"], "{first}");
+        }
+        let (found, _) = entries(
+            &[("build.sh", "#!/opt/evil/bash-like\ngo build -o app .\n")],
+            "app",
+        );
+        assert_eq!(found[0].command, ["sh", "build.sh"]);
     }
 
     #[test]
