@@ -24,6 +24,8 @@
 # tests/it/debian_build.rs makes a Debian build root with mmdebstrap (with
 # uidmap for its unshare mode when not root) and reads packages with dpkg-deb
 # (dpkg); debian-archive-keyring lets apt in the root verify the archive.
+# tests/it/infer_cgo.rs builds a cgo release with make, gcc and glibc's static
+# archive (libc6-dev), as its Makefile's static target does.
 set -euo pipefail
 declare -A need=(
   [docker-registry]=docker-registry
@@ -62,6 +64,9 @@ if command -v busybox >/dev/null 2>&1 && ! dpkg -s busybox-static >/dev/null 2>&
   missing+=(busybox-static)
 fi
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+# glibc's headers and static archive (gcc only recommends them): the cgo
+# releases of tests/it/infer_cgo.rs and tests/it/linking.rs link static PIEs.
+dpkg -s libc6-dev >/dev/null 2>&1 || missing+=(libc6-dev)
 dpkg -s fonts-liberation >/dev/null 2>&1 || missing+=(fonts-liberation)
 # Debian's archive keyring: tests/it/archive.rs checks deb.debian.org's
 # signed releases with it, as apt does.
