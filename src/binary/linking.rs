@@ -462,19 +462,11 @@ fn static_glibc<Elf: FileHeader<Endian = Endianness>>(
         .into_iter()
         .find(|marker| memmem::find(data, marker.as_bytes()).is_some())?;
     let shown = format!("the static glibc's \"{marker}\" strings");
-    let (version, evidence) =
-        match version(elf, &GLIBC_VERSION_SYMBOLS, rodata, data, is_glibc_version) {
-            Some((version, place)) => {
-                let evidence = format!("{shown} and \"{version}\" {place}");
-                (Some(version), evidence)
-            }
-            None => (None, shown),
-        };
-    Some(CLibrary {
-        name: "glibc".to_string(),
-        version,
-        evidence,
-    })
+    Some(shown_library(
+        "glibc",
+        shown,
+        version(elf, &GLIBC_VERSION_SYMBOLS, rodata, data, is_glibc_version),
+    ))
 }
 
 /// The symbols a static glibc keeps its version string at:
@@ -616,19 +608,28 @@ fn sqlite<Elf: FileHeader<Endian = Endianness>>(
         .and_then(|captures| captures.get(1))
         .map(|m| text(m.as_bytes()))?;
     let shown = format!("SQLite's source ID \"{source_id}\"");
-    let (version, evidence) =
-        match version(elf, &["sqlite3_version"], rodata, data, is_sqlite_version) {
-            Some((version, place)) => {
-                let evidence = format!("{shown} and \"{version}\" {place}");
-                (Some(version), evidence)
-            }
-            None => (None, shown),
-        };
-    Some(CLibrary {
-        name: "SQLite".to_string(),
-        version,
-        evidence,
-    })
+    Some(shown_library(
+        "SQLite",
+        shown,
+        version(elf, &["sqlite3_version"], rodata, data, is_sqlite_version),
+    ))
+}
+
+/// The library `name` that `shown` shows, with its version and where it
+/// was read, when it was.
+fn shown_library(name: &str, shown: String, found: Option<(String, String)>) -> CLibrary {
+    match found {
+        Some((version, place)) => CLibrary {
+            name: name.to_string(),
+            evidence: format!("{shown} and \"{version}\" {place}"),
+            version: Some(version),
+        },
+        None => CLibrary {
+            name: name.to_string(),
+            version: None,
+            evidence: shown,
+        },
+    }
 }
 
 /// `3.40.1`: SQLite 3's version form.
