@@ -396,4 +396,44 @@ mod tests {
             Some("1 of 1 sections differs: [whole file] (1 byte)")
         );
     }
+
+    #[test]
+    fn each_candidate_after_the_first_says_what_it_changed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut report = one_byte_mismatch(dir.path());
+        let candidate = |label: &str, verdict, changes: &[&str]| crate::verify::CandidateResult {
+            label: label.into(),
+            sha256: Digest::of(label.as_bytes()),
+            verdict,
+            error: None,
+            changes: changes.iter().map(|c| c.to_string()).collect(),
+        };
+        report.platforms[0].candidates = Some(vec![
+            candidate("make static", PlatformVerdict::Mismatch, &[]),
+            candidate(
+                "-X from source (2 -X)",
+                PlatformVerdict::Mismatch,
+                &[
+                    "runs `go build -trimpath -o /out/app .`",
+                    "sets CGO_ENABLED=1",
+                ],
+            ),
+        ]);
+        let mut out = Vec::new();
+        render_text(&report, &mut out, false).expect("render");
+        let text = String::from_utf8(out).expect("utf-8");
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("candidate") || l.contains("changed:"))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "  candidate 1 (make static): MISMATCH",
+                "  candidate 2 (-X from source (2 -X)): MISMATCH",
+                "    changed: runs `go build -trimpath -o /out/app .`; sets CGO_ENABLED=1",
+            ],
+            "{text}"
+        );
+    }
 }
