@@ -74,16 +74,6 @@ impl Release {
     }
 }
 
-/// A directory kept for the life of the test process (statics are never
-/// dropped), unique to it.
-fn kept_dir(prefix: &str) -> PathBuf {
-    tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .unwrap()
-        .keep()
-}
-
 /// A repository at `dir` whose annotated tag [`VERSION`] holds `files`
 /// (committed at [`COMMIT_TIME`]), with a later commit on the branch.
 /// Returns the tag's commit.
@@ -108,7 +98,7 @@ fn make_release(
     files: &[(&str, &str)],
     build: impl FnOnce(&Path, &Path, &str) -> Vec<(&'static str, Vec<u8>)>,
 ) -> Release {
-    let dir = kept_dir(prefix);
+    let dir = support::kept_dir(prefix);
     let source = dir.join("git/app");
     let commit = release_repo(&source, files);
     let checkout = support::go::checkout(&source, VERSION, &dir.join("checkout"));

@@ -28,7 +28,6 @@ use rebuild_compare::rebuild::recipe::schema::Builder;
 use serde_json::Value;
 use support::cli::{run_in, Run};
 use support::go::RUNNER_DIR;
-use support::make_build::MakeBuild;
 use support::{
     push, sha256_digest, write_oci_layout, Compression, ImageBuilder, ImageSet, IndexStyle,
     LayerBuilder, MediaTypes, Registry,
@@ -168,16 +167,6 @@ struct Made {
     binary: Vec<u8>,
 }
 
-/// A directory kept for the life of the test process (statics are never
-/// dropped), unique to it.
-fn kept_dir(prefix: &str) -> PathBuf {
-    tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .unwrap()
-        .keep()
-}
-
 /// A repository at `dir` whose annotated tag [`VERSION`] holds the program
 /// (committed at [`COMMIT_TIME`]), with a later commit on the branch.
 /// Returns the tag's commit.
@@ -223,12 +212,12 @@ fn describe(checkout: &Path) -> String {
 fn cgo_release() -> &'static Release {
     static RELEASE: OnceLock<Release> = OnceLock::new();
     RELEASE.get_or_init(|| {
-        let dir = kept_dir("infer-cgo-");
+        let dir = support::kept_dir("infer-cgo-");
         let source = dir.join("git/cgoapp");
         let commit = release_repo(&source);
         let build = |name: &str, args: &[&str]| {
             let checkout = support::go::checkout(&source, VERSION, &dir.join(name));
-            let binary = MakeBuild::new(&checkout, RUNNER_DIR)
+            let binary = support::go::GoBuild::new(&checkout, RUNNER_DIR)
                 .env("CGO_ENABLED", "1")
                 .make(args, OUTPUT);
             Made {
@@ -780,7 +769,7 @@ fn without_a_makefile_the_go_build_candidate_links_as_the_elf_shows_and_reproduc
     );
 
     // The first candidate, rendered for v1.2.0 and built as the release was.
-    let dir = kept_dir("infer-cgo-go-build-");
+    let dir = support::kept_dir("infer-cgo-go-build-");
     let checkout = support::go::checkout(&release.source, VERSION, &dir.join("checkout"));
     let flags: Vec<String> = command[2..command.len() - 3]
         .iter()

@@ -7,7 +7,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 use rebuild_compare::binary::linking::{self, CCompiler, CLibrary, LinkLayout, Linker, Linking};
 use tempfile::TempDir;
@@ -56,19 +55,6 @@ const LIBC_VERSION_C: &str = "#include <stdio.h>\n#include <gnu/libc-version.h>\
 const OPENSSL_VERSION_C: &str = "#include <stdio.h>\n#include <openssl/crypto.h>\n\
     int main(void) { puts(OpenSSL_version(OPENSSL_VERSION)); return 0; }\n";
 
-/// One Go build cache for the test process (Go keys it by everything that
-/// changes the output).
-fn go_cache() -> &'static Path {
-    static CACHE: OnceLock<PathBuf> = OnceLock::new();
-    CACHE.get_or_init(|| {
-        tempfile::Builder::new()
-            .prefix("linking-go-cache-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-            .unwrap()
-            .keep()
-    })
-}
-
 /// Builds the package of `files` (module `example.com/app`) with
 /// `go build FLAGS`, offline, `CGO_ENABLED` set to `cgo`, and reads how it
 /// was linked.
@@ -90,7 +76,7 @@ fn go_build(files: &[(&str, &str)], cgo: bool, flags: &[&str]) -> Linking {
         .arg(&out)
         .arg(".")
         .current_dir(dir.path())
-        .env("GOCACHE", go_cache())
+        .env("GOCACHE", crate::support::go::shared_cache())
         .env("GOPATH", dir.path().join("gopath"))
         .env("GOPROXY", "off")
         .env("GOFLAGS", "-buildvcs=false")
@@ -161,6 +147,19 @@ fn host_interpreter() -> String {
     read(&gcc_build(dir.path(), HELLO_C, &[]))
         .interpreter
         .expect("a dynamically linked C program names its loader")
+}
+
+/// The machine's glibc as a static binary shows it, its version read
+/// `place` (`at __nptl_version`, `in .rodata`).
+fn static_glibc(place: &str) -> CLibrary {
+    let glibc = host_glibc();
+    CLibrary {
+        name: "glibc".to_string(),
+        evidence: format!(
+            "the static glibc's \"Fatal glibc error\" strings and \"{glibc}\" {place}"
+        ),
+        version: Some(glibc),
+    }
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -298,17 +297,7 @@ fn reads_static_pie_and_its_glibc_from_a_cgo_binary_linked_externally() {
         ])
     );
     assert_machine_gcc_first(&linking);
-    let glibc = host_glibc();
-    assert_eq!(
-        linking.libraries,
-        vec![CLibrary {
-            name: "glibc".to_string(),
-            version: Some(glibc.clone()),
-            evidence: format!(
-                "the static glibc's \"Fatal glibc error\" strings and \"{glibc}\" at __nptl_version"
-            ),
-        }]
-    );
+    assert_eq!(linking.libraries, vec![static_glibc("at __nptl_version")]);
 }
 
 #[test]
@@ -336,17 +325,7 @@ fn reads_static_pie_and_its_glibc_from_a_stripped_cgo_binary() {
         ])
     );
     assert_machine_gcc_first(&linking);
-    let glibc = host_glibc();
-    assert_eq!(
-        linking.libraries,
-        vec![CLibrary {
-            name: "glibc".to_string(),
-            version: Some(glibc.clone()),
-            evidence: format!(
-                "the static glibc's \"Fatal glibc error\" strings and \"{glibc}\" in .rodata"
-            ),
-        }]
-    );
+    assert_eq!(linking.libraries, vec![static_glibc("in .rodata")]);
 }
 
 #[test]
@@ -370,13 +349,7 @@ fn a_static_c_program_shows_the_glibc_version_it_asks_for() {
                 ".comment names GCC",
             ]),
             compilers: vec![host_gcc()],
-            libraries: vec![CLibrary {
-                name: "glibc".to_string(),
-                version: Some(glibc.clone()),
-                evidence: format!(
-                    "the static glibc's \"Fatal glibc error\" strings and \"{glibc}\" at __libc_version"
-                ),
-            }],
+            libraries: vec![static_glibc("at __libc_version")],
         }
     );
 }

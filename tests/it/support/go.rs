@@ -1,8 +1,10 @@
 //! Go releases as their maintainers would build them: a clean checkout of a
 //! tag, bound by bubblewrap where a CI runner keeps it, built by a real `go`
 //! (Debian's, or an official release installed by
-//! `scripts/install-test-deps.sh`) with no network, a shared build cache and
-//! only the environment a release pipeline sets.
+//! `scripts/install-test-deps.sh`), or by the project's own Makefile (`make
+//! TARGET`; the checkout is a git repository, so its `git describe` works),
+//! with no network, a shared build cache and only the environment a release
+//! pipeline sets.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -45,23 +47,17 @@ fn path_str(path: &Path) -> &str {
     path.to_str().expect("test paths are UTF-8")
 }
 
-/// One build cache for every build of the test process (Go keys it by
+/// One build cache for every Go build of the test process (Go keys it by
 /// everything that affects the output, so sharing it changes no binary).
-fn shared_cache() -> &'static Path {
+pub fn shared_cache() -> &'static Path {
     static CACHE: OnceLock<PathBuf> = OnceLock::new();
-    CACHE.get_or_init(|| {
-        tempfile::Builder::new()
-            .prefix("go-build-cache-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-            .unwrap()
-            .keep()
-    })
+    CACHE.get_or_init(|| super::kept_dir("go-build-cache-"))
 }
 
-/// `go build` of a checkout inside bubblewrap: the checkout bound at a
-/// chosen directory, no network, `--clearenv` plus `PATH`, `HOME`,
-/// `GOCACHE`, `GOPROXY=off`, `GOTOOLCHAIN=local` and what [`GoBuild::env`]
-/// adds.
+/// `go build` (or `make`) of a checkout inside bubblewrap: the checkout
+/// bound read-write at a chosen directory, no network, `--clearenv` plus
+/// `PATH`, `HOME`, `GOCACHE`, `GOPROXY=off`, `GOTOOLCHAIN=local` and what
+/// [`GoBuild::env`] adds; the host's `make`, `git` and C compiler.
 pub struct GoBuild {
     checkout: PathBuf,
     at: String,
@@ -104,18 +100,54 @@ impl GoBuild {
     /// binary, also left at `out/app` (`out` is created).
     pub fn build(&self, flags: &[&str], out: &Path) -> Vec<u8> {
         std::fs::create_dir_all(out).unwrap();
+        let binary = format!("{OUT_DIR}/app");
+        let mut command = self.runner(Some(out));
+        command
+            .args(["go", "build"])
+            .args(flags)
+            .args(["-o", &binary, "."]);
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "go build {flags:?} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::read(out.join("app")).unwrap()
+    }
+
+    /// Runs `make ARGS` in the checkout (no `args`: the default goal) and
+    /// returns the file it made at `output`, relative to the checkout.
+    pub fn make(&self, args: &[&str], output: &str) -> Vec<u8> {
+        let mut command = self.runner(None);
+        command.arg("make").args(args);
+        let result = command.output().unwrap();
+        assert!(
+            result.status.success(),
+            "make {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&result.stdout),
+            String::from_utf8_lossy(&result.stderr)
+        );
+        let made = self.checkout.join(output);
+        std::fs::read(&made).unwrap_or_else(|e| panic!("make {args:?} made no {output}: {e}"))
+    }
+
+    /// bubblewrap set up as the runner, ready for the command: `out` bound
+    /// at [`OUT_DIR`] when given.
+    fn runner(&self, out: Option<&Path>) -> Command {
         let mut command = Command::new("bwrap");
         command
             .args(["--unshare-all", "--die-with-parent", "--ro-bind", "/", "/"])
             .args(["--tmpfs", "/home", "--tmpfs", "/tmp"])
             .args(["--dev", "/dev", "--proc", "/proc"])
-            .args(["--bind", path_str(&self.checkout), &self.at])
-            .args(["--bind", path_str(out), OUT_DIR])
-            .args([
-                "--bind",
-                path_str(shared_cache()),
-                "/home/runner/.cache/go-build",
-            ]);
+            .args(["--bind", path_str(&self.checkout), &self.at]);
+        if let Some(out) = out {
+            command.args(["--bind", path_str(out), OUT_DIR]);
+        }
+        command.args([
+            "--bind",
+            path_str(shared_cache()),
+            "/home/runner/.cache/go-build",
+        ]);
         for (host, inside) in &self.binds {
             command.args(["--ro-bind", path_str(host), inside]);
         }
@@ -134,18 +166,7 @@ impl GoBuild {
         {
             command.args(["--setenv", key, value]);
         }
-        let binary = format!("{OUT_DIR}/app");
         command
-            .args(["go", "build"])
-            .args(flags)
-            .args(["-o", &binary, "."]);
-        let output = command.output().unwrap();
-        assert!(
-            output.status.success(),
-            "go build {flags:?} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        std::fs::read(out.join("app")).unwrap()
     }
 }
 

@@ -25,7 +25,6 @@ pub mod http;
 pub mod image;
 pub mod keys;
 pub mod layout;
-pub mod make_build;
 pub mod oversized;
 pub mod proxy;
 pub mod referrers_registry;
@@ -44,3 +43,13 @@ pub use proxy::{Fault, FaultProxy, Rule};
 pub use referrers_registry::{Filter, ReferrersRegistry};
 pub use registry::Registry;
 pub use skopeo::{inspect_raw, inspect_raw_json, push, to_docker_archive};
+
+/// A directory kept for the life of the test process (statics are never
+/// dropped), unique to it.
+pub fn kept_dir(prefix: &str) -> std::path::PathBuf {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap()
+        .keep()
+}
