@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use similar::{capture_diff_slices, Algorithm, DiffOp};
 
+use super::metadata;
 use crate::rebuild::recipe::schema::{ArtifactSpec, Builder};
 use crate::rebuild::recipe::template::Template;
 use crate::rebuild::recipe::RecipeSpec;
@@ -147,18 +148,19 @@ const FLAGS_WITH_VALUES: &[&str] = &[
     "-installsuffix",
 ];
 
-/// The words of a flag's value, a flag and its value as one
-/// (`-X main.version=1.2.0`).
+/// The words of a flag's value as the go command splits `-ldflags`
+/// ([`metadata::split_words`]), a flag and its value as one (`-X
+/// main.version=1.2.0`).
 fn flag_words(value: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut words = value.split_whitespace();
+    let mut words = metadata::split_words(value).into_iter();
     while let Some(word) = words.next() {
         match words.clone().next() {
-            Some(next) if FLAGS_WITH_VALUES.contains(&word) => {
+            Some(next) if FLAGS_WITH_VALUES.contains(&word.as_str()) => {
                 out.push(format!("{word} {next}"));
                 words.next();
             }
-            _ => out.push(word.to_string()),
+            _ => out.push(word),
         }
     }
     out

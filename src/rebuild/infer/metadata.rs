@@ -211,7 +211,7 @@ pub fn x_flags(ldflags: &str) -> Vec<XFlag> {
 /// (`cmd/internal/quoted`): whitespace separates, a word that starts with
 /// `'` or `"` runs to the matching quote. An unterminated quote takes the
 /// rest.
-fn split_words(text: &str) -> Vec<String> {
+pub fn split_words(text: &str) -> Vec<String> {
     let is_space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
     let mut out = Vec::new();
     let mut rest = text;

@@ -10,7 +10,7 @@ use super::facts::{
     platform_settings, strip_flags, Facts, PlatformBinary, BUILD_DATE, BUILD_TIMESTAMP,
 };
 use super::goreleaser;
-use super::link::LinkFacts;
+use super::link::{self, LinkFacts};
 use super::xvars;
 use crate::rebuild::infer::candidate::{BinaryOnlyInput, InferError};
 use crate::rebuild::infer::entry;
@@ -504,10 +504,7 @@ fn entry_drafts(
     let mut ranked: Vec<(usize, CandidateDraft)> = Vec::new();
     for entry in entry::entry_points(evidence.source.files, name, notes) {
         let label = entry.command.join(" ");
-        let words: Vec<&str> = entry
-            .build_text
-            .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
-            .collect();
+        let words = link::command_words(&entry.build_text);
         if entry
             .command
             .iter()
@@ -545,8 +542,8 @@ fn entry_drafts(
         if cgo && words.contains(&"CGO_ENABLED=0") {
             against.push("it sets CGO_ENABLED=0, but the binary was built with cgo".to_string());
         }
-        if let Some(link) = drafting.link {
-            match link.agrees_with(&entry.build_text) {
+        if let Some(linked) = drafting.link {
+            match linked.agrees_with(&words) {
                 Ok(why) => agrees.extend(why),
                 Err(why) => against.push(why),
             }

@@ -131,13 +131,10 @@ impl LinkFacts {
         (!parts.is_empty()).then(|| format!("C toolchain: {}", parts.join("; ")))
     }
 
-    /// Whether a build text (a Makefile target's commands) links as the
-    /// binary shows: `Ok` with what agrees, `Err` with what contradicts.
-    pub fn agrees_with(&self, text: &str) -> Result<Vec<String>, String> {
-        let words: Vec<&str> = text
-            .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
-            .filter(|w| !w.is_empty())
-            .collect();
+    /// Whether a build's commands (a Makefile target's, as
+    /// [`command_words`]) link as the binary shows: `Ok` with what agrees,
+    /// `Err` with what contradicts.
+    pub fn agrees_with(&self, words: &[&str]) -> Result<Vec<String>, String> {
         let has = |w: &str| words.contains(&w);
         let static_pie = has("--static-pie") || has("-static-pie");
         let fully_static = has("-static") || has("--static");
@@ -190,6 +187,15 @@ fn summary(linking: &Linking) -> String {
             Linker::External => "external linker",
         }
     )
+}
+
+/// The words of a build's commands, quotes dropped
+/// (`-ldflags "-X a=1 -extldflags --static-pie"` gives `-extldflags`,
+/// `--static-pie`, ...): what flags are looked for in.
+pub fn command_words(text: &str) -> Vec<&str> {
+    text.split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 /// Whether the host's C compiler (its `--version` first line) is the one
@@ -246,13 +252,13 @@ mod tests {
         let static_pie = facts(LinkLayout::StaticPie, Linker::External, true);
         let make_static = "CGO_ENABLED=1 go build -trimpath -buildmode=pie -ldflags \"-X main.version=1 -linkmode external -extldflags --static-pie\" -o app .";
         assert_eq!(
-            static_pie.agrees_with(make_static),
+            static_pie.agrees_with(&command_words(make_static)),
             Ok(vec![
                 "it links static-pie as the binary shows (static-pie, external linker)".to_string()
             ])
         );
         assert_eq!(
-            static_pie.agrees_with("go build -trimpath -o app ."),
+            static_pie.agrees_with(&command_words("go build -trimpath -o app .")),
             Err(
                 "it asks for no static-pie link, but the binary is static-pie, external linker"
                     .into()
@@ -260,11 +266,11 @@ mod tests {
         );
         let dynamic = facts(LinkLayout::Dynamic, Linker::External, true);
         assert_eq!(
-            dynamic.agrees_with("go build -trimpath -o app ."),
+            dynamic.agrees_with(&command_words("go build -trimpath -o app .")),
             Ok(Vec::new())
         );
         assert_eq!(
-            dynamic.agrees_with(make_static),
+            dynamic.agrees_with(&command_words(make_static)),
             Err("it links static-pie, but the binary is dynamic, external linker".into())
         );
     }
